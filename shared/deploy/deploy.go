@@ -1,0 +1,444 @@
+// Package deploy reads the project's serverless.yml (Serverless Framework for
+// Tencent Cloud, component multi-scf) and checks it against the component's
+// documented inputs and SCF's limits, so mistakes surface in `make test`
+// rather than at deploy time (the framework's CLI validates almost nothing
+// offline).
+//
+// The same parsed file drives the local runner (cmd/scf-local): function
+// names, handlers, memory, timeouts, environment and triggers.
+package deploy
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/scf-janitor/scf-janitor/shared/cron"
+)
+
+// Defaults the multi-scf component applies when a function omits a value.
+const (
+	DefaultMemoryMB = 128
+	DefaultTimeout  = 3 * time.Second
+	DefaultRuntime  = "Nodejs12.16" // the component's default: Go functions must say Go1
+)
+
+// ReservedEnvPrefixes are environment key prefixes SCF keeps for itself.
+var ReservedEnvPrefixes = []string{"SCF_", "QCLOUD_", "TENCENTCLOUD_"}
+
+// MaxEnvBytes is SCF's limit on a function's environment variables (keys plus values).
+const MaxEnvBytes = 4096
+
+// File is serverless.yml as written.
+type File struct {
+	Org       string `yaml:"org"`
+	App       string `yaml:"app"`
+	Stage     string `yaml:"stage"`
+	Component string `yaml:"component"`
+	Name      string `yaml:"name"`
+	Inputs    Inputs `yaml:"inputs"`
+}
+
+// Inputs are the multi-scf component inputs this project uses.
+type Inputs struct {
+	Src         Src              `yaml:"src"`
+	Region      string           `yaml:"region"`
+	Runtime     string           `yaml:"runtime"`
+	Namespace   string           `yaml:"namespace"`
+	Description string           `yaml:"description"`
+	Functions   yaml.Node        `yaml:"functions"` // a mapping; decoded in order by Functions
+	Triggers    []TriggerInputs  `yaml:"triggers"`
+	Tags        []KeyValue       `yaml:"tags"`
+	functions   []functionInputs // decoded from Functions, in file order
+}
+
+// Src is the code directory uploaded for every function (a string or {src, exclude}).
+type Src struct {
+	Src     string   `yaml:"src"`
+	Exclude []string `yaml:"exclude"`
+}
+
+// UnmarshalYAML accepts both `src: ./dir` and `src: {src: ./dir, exclude: [...]}`.
+func (s *Src) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		return n.Decode(&s.Src)
+	}
+	type plain Src
+	return decodeStrict(n, (*plain)(s))
+}
+
+// KeyValue is one entry of an environment or tag list.
+type KeyValue struct {
+	Key   string `yaml:"key"`
+	Value string `yaml:"value"`
+}
+
+type functionInputs struct {
+	key         string
+	line        int
+	Name        string     `yaml:"name"`
+	Handler     string     `yaml:"handler"`
+	Runtime     string     `yaml:"runtime"`
+	Description string     `yaml:"description"`
+	Role        string     `yaml:"role"`
+	MemorySize  int        `yaml:"memorySize"`
+	Timeout     int        `yaml:"timeout"`
+	Environment []KeyValue `yaml:"environment"`
+}
+
+// TriggerInputs is one entry of inputs.triggers.
+type TriggerInputs struct {
+	Type       string            `yaml:"type"`
+	Function   string            `yaml:"function"`
+	Parameters TriggerParameters `yaml:"parameters"`
+}
+
+// TriggerParameters holds the timer and http (Function URL) trigger parameters.
+type TriggerParameters struct {
+	Name      string `yaml:"name"`
+	Qualifier string `yaml:"qualifier"`
+	Enable    *bool  `yaml:"enable"`
+	// timer
+	CronExpression string `yaml:"cronExpression"`
+	Argument       string `yaml:"argument"`
+	// http (Function URL)
+	AuthType  string     `yaml:"authType"`
+	NetConfig *NetConfig `yaml:"netConfig"`
+}
+
+// NetConfig says where a Function URL is reachable from.
+type NetConfig struct {
+	EnableIntranet bool `yaml:"enableIntranet"`
+	EnableExtranet bool `yaml:"enableExtranet"`
+}
+
+// Function is one function with the component's defaults applied.
+type Function struct {
+	Key      string // key under inputs.functions
+	Name     string // deployed SCF function name (also the local route /<Name>)
+	Handler  string // Go1: the executable's file name in the code package
+	Runtime  string
+	Role     string
+	MemoryMB int
+	Timeout  time.Duration
+	Env      []KeyValue // in file order
+	Timers   []Timer
+	URL      *FunctionURL // nil when the function has no http trigger
+}
+
+// Timer is a timer trigger.
+type Timer struct {
+	Name     string
+	Cron     string
+	Schedule *cron.Schedule
+	Enabled  bool
+	Argument string // the event's Message
+}
+
+// FunctionURL is an http (Function URL) trigger.
+type FunctionURL struct {
+	Name     string
+	AuthType string // NONE or CAM
+	Extranet bool
+	Intranet bool
+}
+
+// EnvMap returns the environment as a map.
+func (f Function) EnvMap() map[string]string {
+	m := make(map[string]string, len(f.Env))
+	for _, kv := range f.Env {
+		m[kv.Key] = kv.Value
+	}
+	return m
+}
+
+// Config is a parsed serverless.yml.
+type Config struct {
+	File      File
+	Functions []Function // in file order
+}
+
+// Function returns the function whose Name or Key is name.
+func (c *Config) Function(name string) (Function, bool) {
+	for _, f := range c.Functions {
+		if f.Name == name || f.Key == name {
+			return f, true
+		}
+	}
+	return Function{}, false
+}
+
+// Names returns the function names in file order.
+func (c *Config) Names() []string {
+	out := make([]string, len(c.Functions))
+	for i, f := range c.Functions {
+		out[i] = f.Name
+	}
+	return out
+}
+
+// Load reads and parses path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	c, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes serverless.yml, rejecting unknown keys (typos), and resolves
+// each function with the component's defaults. It checks structure only;
+// Validate checks values against SCF's limits.
+func Parse(data []byte) (*Config, error) {
+	var f File
+	if err := decodeStrict(data, &f); err != nil {
+		return nil, err
+	}
+	if err := f.Inputs.decodeFunctions(); err != nil {
+		return nil, err
+	}
+	c := &Config{File: f}
+	index := map[string]int{}
+	for _, fi := range f.Inputs.functions {
+		fn := Function{
+			Key: fi.key, Name: fi.Name, Handler: fi.Handler, Runtime: fi.Runtime, Role: fi.Role,
+			MemoryMB: fi.MemorySize, Timeout: time.Duration(fi.Timeout) * time.Second, Env: fi.Environment,
+		}
+		if fn.Name == "" {
+			fn.Name = fi.key
+		}
+		if fn.Runtime == "" {
+			fn.Runtime = f.Inputs.Runtime
+		}
+		if fn.Runtime == "" {
+			fn.Runtime = DefaultRuntime
+		}
+		if fn.MemoryMB == 0 {
+			fn.MemoryMB = DefaultMemoryMB
+		}
+		if fi.Timeout == 0 {
+			fn.Timeout = DefaultTimeout
+		}
+		index[fi.key] = len(c.Functions)
+		c.Functions = append(c.Functions, fn)
+	}
+	for i, t := range f.Inputs.Triggers {
+		at := fmt.Sprintf("inputs.triggers[%d]", i)
+		j, ok := index[t.Function]
+		if !ok {
+			return nil, fmt.Errorf("%s: function %q is not a key of inputs.functions (have %s)", at, t.Function, strings.Join(keys(index), ", "))
+		}
+		fn := &c.Functions[j]
+		enabled := t.Parameters.Enable == nil || *t.Parameters.Enable
+		switch t.Type {
+		case "timer":
+			tm := Timer{Name: t.Parameters.Name, Cron: t.Parameters.CronExpression, Enabled: enabled, Argument: t.Parameters.Argument}
+			if tm.Cron == "" {
+				return nil, fmt.Errorf("%s: timer needs parameters.cronExpression, such as \"0 */5 * * * * *\"", at)
+			}
+			s, err := cron.Parse(tm.Cron)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", at, err)
+			}
+			tm.Schedule = s
+			fn.Timers = append(fn.Timers, tm)
+		case "http":
+			if fn.URL != nil {
+				return nil, fmt.Errorf("%s: function %q already has an http trigger (one Function URL per function)", at, t.Function)
+			}
+			u := &FunctionURL{Name: t.Parameters.Name, AuthType: t.Parameters.AuthType}
+			if u.AuthType == "" {
+				u.AuthType = "NONE"
+			}
+			if nc := t.Parameters.NetConfig; nc != nil {
+				u.Extranet, u.Intranet = nc.EnableExtranet, nc.EnableIntranet
+			}
+			fn.URL = u
+		default:
+			return nil, fmt.Errorf("%s: trigger type %q is not one this project uses (timer, http)", at, t.Type)
+		}
+	}
+	return c, nil
+}
+
+func keys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (in *Inputs) decodeFunctions() error {
+	n := &in.Functions
+	if n.Kind == 0 {
+		return errors.New("inputs.functions: missing; declare each function under it")
+	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("inputs.functions (line %d): want a mapping of function key to its settings", n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		fi := functionInputs{key: k.Value, line: k.Line}
+		if err := decodeStrict(v, &fi); err != nil {
+			return fmt.Errorf("inputs.functions.%s: %w", k.Value, err)
+		}
+		in.functions = append(in.functions, fi)
+	}
+	return nil
+}
+
+// decodeStrict decodes YAML bytes or a node, rejecting unknown fields.
+func decodeStrict(src any, v any) error {
+	var data []byte
+	switch s := src.(type) {
+	case []byte:
+		data = s
+	case *yaml.Node:
+		b, err := yaml.Marshal(s)
+		if err != nil {
+			return err
+		}
+		data = b
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	return nil
+}
+
+var (
+	functionNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
+	handlerRE      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+	triggerNameRE  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,59}$`)
+	envKeyRE       = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+	regionRE       = regexp.MustCompile(`^[a-z]{2}-[a-z]+(-[a-z0-9]+)?$`)
+)
+
+// ValidMemoryMB reports whether SCF accepts mb: 64, or 128-3072 in steps of 128.
+func ValidMemoryMB(mb int) bool {
+	return mb == 64 || (mb >= 128 && mb <= 3072 && mb%128 == 0)
+}
+
+// Validate checks the file against the multi-scf inputs and SCF's limits and
+// returns every problem found (nil when the file is deployable).
+func (c *Config) Validate() []error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	f := c.File
+	if f.Component != "multi-scf" {
+		add("component is %q, want multi-scf", f.Component)
+	}
+	if f.Name == "" {
+		add("name (the component instance name) is required")
+	}
+	if f.Inputs.Src.Src == "" {
+		add("inputs.src: the code directory to upload is required")
+	}
+	if f.Inputs.Region != "" && !regionRE.MatchString(f.Inputs.Region) {
+		add("inputs.region %q does not look like a Tencent Cloud region such as ap-guangzhou", f.Inputs.Region)
+	}
+	if len(c.Functions) == 0 {
+		add("inputs.functions: no functions declared")
+	}
+	names := map[string]string{}
+	for _, fn := range c.Functions {
+		at := "inputs.functions." + fn.Key
+		if !functionNameRE.MatchString(fn.Name) {
+			add("%s: function name %q must be 2-60 letters, digits, - or _, start with a letter and end with a letter or digit", at, fn.Name)
+		}
+		if other, dup := names[fn.Name]; dup {
+			add("%s: function name %q is also used by %s", at, fn.Name, other)
+		}
+		names[fn.Name] = fn.Key
+		if fn.Handler == "" {
+			add("%s: handler is required (for Go1, the executable's file name in the code package)", at)
+		} else if !handlerRE.MatchString(fn.Handler) {
+			add("%s: handler %q is not a plain file name", at, fn.Handler)
+		}
+		if fn.Runtime != "Go1" {
+			add("%s: runtime is %q, want Go1", at, fn.Runtime)
+		}
+		if fn.Timeout < time.Second || fn.Timeout > 900*time.Second {
+			add("%s: timeout %v is outside SCF's 1-900 s", at, fn.Timeout)
+		}
+		if !ValidMemoryMB(fn.MemoryMB) {
+			add("%s: memorySize %d MB is not one SCF offers (64, or 128-3072 in steps of 128)", at, fn.MemoryMB)
+		}
+		if fn.Role == "" {
+			add("%s: role is required (the execution role whose temporary credentials the function uses)", at)
+		}
+		seen := map[string]bool{}
+		size := 0
+		for _, kv := range fn.Env {
+			size += len(kv.Key) + len(kv.Value)
+			if !envKeyRE.MatchString(kv.Key) {
+				add("%s: environment key %q must be letters, digits and _, starting with a letter", at, kv.Key)
+			}
+			for _, p := range ReservedEnvPrefixes {
+				if strings.HasPrefix(strings.ToUpper(kv.Key), p) {
+					add("%s: environment key %q uses the prefix %s, which SCF reserves; use a JANITOR_ name", at, kv.Key, p)
+				}
+			}
+			if seen[kv.Key] {
+				add("%s: environment key %q is declared twice", at, kv.Key)
+			}
+			seen[kv.Key] = true
+		}
+		if size > MaxEnvBytes {
+			add("%s: environment is %d bytes, over SCF's %d-byte limit", at, size, MaxEnvBytes)
+		}
+		for _, t := range fn.Timers {
+			if !triggerNameRE.MatchString(t.Name) {
+				add("%s: timer name %q must be 1-60 letters, digits, - or _, starting with a letter", at, t.Name)
+			}
+			if len(t.Argument) > 4096 {
+				add("%s: timer %s argument is %d bytes, over SCF's 4 KB", at, t.Name, len(t.Argument))
+			}
+		}
+		if u := fn.URL; u != nil {
+			if u.AuthType != "NONE" && u.AuthType != "CAM" {
+				add("%s: http trigger authType %q, want NONE or CAM", at, u.AuthType)
+			}
+			if !u.Extranet && !u.Intranet {
+				add("%s: http trigger enables neither netConfig.enableExtranet nor enableIntranet, so the URL is unreachable", at)
+			}
+		}
+	}
+	return errs
+}
+
+var envRefRE = regexp.MustCompile(`\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// ExpandEnv replaces each ${env.NAME} in value with lookup(NAME) (the empty
+// string when absent), as the Serverless Framework does with the shell
+// environment and .env when deploying.
+func ExpandEnv(value string, lookup func(string) (string, bool)) string {
+	return envRefRE.ReplaceAllStringFunc(value, func(ref string) string {
+		v, _ := lookup(envRefRE.FindStringSubmatch(ref)[1])
+		return v
+	})
+}
+
+// EnvRefs returns the NAMEs of the ${env.NAME} references in value.
+func EnvRefs(value string) []string {
+	var out []string
+	for _, m := range envRefRE.FindAllStringSubmatch(value, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}

@@ -1,0 +1,157 @@
+package deploy
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+const goodYML = `
+app: demo
+stage: dev
+component: multi-scf
+name: demo
+inputs:
+  src: ./dist/bundle
+  region: ap-guangzhou
+  runtime: Go1
+  functions:
+    hello:
+      handler: hello
+      role: HelloRole
+      memorySize: 64
+      timeout: 900
+      environment:
+        - key: JANITOR_GREETING
+          value: ${env.GREETING}-x
+    tick:
+      name: tick-fn
+      handler: tick
+      role: TickRole
+  triggers:
+    - type: http
+      function: hello
+      parameters:
+        netConfig:
+          enableExtranet: true
+    - type: timer
+      function: tick
+      parameters:
+        name: t1
+        cronExpression: "*/5 * * * *"
+        argument: '{"dryRun":true}'
+`
+
+func TestParseResolvesDefaults(t *testing.T) {
+	c, err := Parse([]byte(goodYML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := c.Validate(); len(errs) != 0 {
+		t.Fatalf("Validate: %v", errors.Join(errs...))
+	}
+	if got := strings.Join(c.Names(), ","); got != "hello,tick-fn" {
+		t.Fatalf("Names() = %s, want file order hello,tick-fn", got)
+	}
+	hello, ok := c.Function("hello")
+	if !ok || hello.MemoryMB != 64 || hello.Timeout != 900*time.Second || hello.Runtime != "Go1" {
+		t.Fatalf("hello = %+v", hello)
+	}
+	if hello.URL == nil || hello.URL.AuthType != "NONE" || !hello.URL.Extranet {
+		t.Fatalf("hello URL = %+v, want NONE + extranet", hello.URL)
+	}
+	tick, ok := c.Function("tick-fn")
+	if !ok || tick.Key != "tick" {
+		t.Fatalf("Function(tick-fn) = %+v, %v", tick, ok)
+	}
+	if tick.MemoryMB != DefaultMemoryMB || tick.Timeout != DefaultTimeout {
+		t.Fatalf("tick defaults: %d MB, %v", tick.MemoryMB, tick.Timeout)
+	}
+	if len(tick.Timers) != 1 || !tick.Timers[0].Enabled || tick.Timers[0].Argument != `{"dryRun":true}` {
+		t.Fatalf("tick timers = %+v", tick.Timers)
+	}
+	from := time.Date(2026, 1, 1, 0, 1, 0, 0, time.UTC)
+	if got := tick.Timers[0].Schedule.Next(from); !got.Equal(from.Add(4 * time.Minute)) {
+		t.Fatalf("legacy cron Next = %v", got)
+	}
+	env := hello.EnvMap()
+	if got := ExpandEnv(env["JANITOR_GREETING"], func(k string) (string, bool) { return map[string]string{"GREETING": "hi"}[k], true }); got != "hi-x" {
+		t.Fatalf("ExpandEnv = %q", got)
+	}
+	if got := ExpandEnv("${env.NOPE}", func(string) (string, bool) { return "", false }); got != "" {
+		t.Fatalf("ExpandEnv of an unset variable = %q, want empty", got)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name, from, to, wantErr string
+	}{
+		{"unknown key", "      memorySize: 64\n", "      memorysize: 64\n", "field memorysize not found"},
+		{"bad cron", `"*/5 * * * *"`, `"61 * * * * * *"`, "second field: 61 is out of range"},
+		{"missing cron", `cronExpression: "*/5 * * * *"`, `cronExpression: ""`, "timer needs parameters.cronExpression"},
+		{"unknown function", "function: tick\n", "function: tock\n", `function "tock" is not a key of inputs.functions`},
+		{"unknown trigger type", "type: timer", "type: cmq", `trigger type "cmq"`},
+		{"no functions", "  functions:\n", "  functionz:\n", "field functionz not found"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			yml := strings.Replace(goodYML, tc.from, tc.to, 1)
+			if yml == goodYML {
+				t.Fatalf("replacement %q not found", tc.from)
+			}
+			_, err := Parse([]byte(yml))
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("Parse error = %v, want it to contain %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestValidateErrors(t *testing.T) {
+	tests := []struct {
+		name, from, to, wantErr string
+	}{
+		{"runtime", "runtime: Go1", "runtime: Python3.6", `runtime is "Python3.6", want Go1`},
+		{"no runtime", "  runtime: Go1\n", "", `runtime is "Nodejs12.16", want Go1`},
+		{"timeout high", "timeout: 900", "timeout: 901", "outside SCF's 1-900 s"},
+		{"memory", "memorySize: 64", "memorySize: 100", "memorySize 100 MB is not one SCF offers"},
+		{"memory high", "memorySize: 64", "memorySize: 3200", "memorySize 3200 MB"},
+		{"reserved SCF_", "key: JANITOR_GREETING", "key: SCF_GREETING", "prefix SCF_, which SCF reserves"},
+		{"reserved QCLOUD_", "key: JANITOR_GREETING", "key: QCLOUD_X", "prefix QCLOUD_"},
+		{"reserved TENCENTCLOUD_", "key: JANITOR_GREETING", "key: TENCENTCLOUD_SECRETID", "prefix TENCENTCLOUD_"},
+		{"component", "component: multi-scf", "component: scf", `component is "scf", want multi-scf`},
+		{"role", "      role: HelloRole\n", "", "role is required"},
+		{"handler", "      handler: hello\n", "", "handler is required"},
+		{"function name", "name: tick-fn", "name: 9tick", `function name "9tick"`},
+		{"unreachable URL", "enableExtranet: true", "enableExtranet: false", "the URL is unreachable"},
+		{"auth type", "        netConfig:", "        authType: KEY\n        netConfig:", `authType "KEY"`},
+		{"timer name", "name: t1", "name: 1t", `timer name "1t"`},
+		{"env size", "-x\n", "-" + strings.Repeat("x", 4100) + "\n", "over SCF's 4096-byte limit"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			yml := strings.Replace(goodYML, tc.from, tc.to, 1)
+			if yml == goodYML {
+				t.Fatalf("replacement %q not found", tc.from)
+			}
+			c, err := Parse([]byte(yml))
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			err = errors.Join(c.Validate()...)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("Validate = %v, want an error containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestValidMemoryMB(t *testing.T) {
+	for mb, want := range map[int]bool{0: false, 32: false, 64: true, 96: false, 128: true, 256: true, 384: true, 3072: true, 3200: false} {
+		if got := ValidMemoryMB(mb); got != want {
+			t.Errorf("ValidMemoryMB(%d) = %v, want %v", mb, got, want)
+		}
+	}
+}
