@@ -1,0 +1,133 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"debug/elf"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/scf-janitor/scf-janitor/cmd/zipfn/internal/pack"
+	"github.com/scf-janitor/scf-janitor/shared/deploy"
+)
+
+const repoRoot = "../.."
+
+// TestMakePackage runs `make package` twice into two directories, as a release
+// would, and checks every dist/<function>.zip: one entry at the root named as
+// the handler in serverless.yml, mode 0755, a static stripped linux/amd64 ELF
+// executable, byte-identical across the two builds; and dist/bundle holds the
+// same binaries for the multi-scf code package.
+func TestMakePackage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds every function twice")
+	}
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Fatal("make is not installed (.ci/run installs it)")
+	}
+	cfg, err := deploy.Load(filepath.Join(repoRoot, "serverless.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range cfg.Functions {
+		if _, err := os.Stat(filepath.Join(repoRoot, "functions", f.Handler)); err != nil {
+			t.Skipf("functions/%s is not written yet", f.Handler)
+		}
+	}
+	dists := []string{t.TempDir(), t.TempDir()}
+	for _, d := range dists {
+		cmd := exec.Command("make", "--no-print-directory", "package", "DIST="+d)
+		cmd.Dir = repoRoot
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("make package: %v\n%s", err, out)
+		}
+	}
+	for _, f := range cfg.Functions {
+		t.Run(f.Key, func(t *testing.T) {
+			zipPath := filepath.Join(dists[0], f.Key+".zip")
+			first, err := os.ReadFile(zipPath)
+			if err != nil {
+				t.Fatalf("make package did not write %s: %v", zipPath, err)
+			}
+			second, err := os.ReadFile(filepath.Join(dists[1], f.Key+".zip"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(first, second) {
+				t.Errorf("%s.zip differs between two builds of the same source", f.Key)
+			}
+			zr, err := zip.NewReader(bytes.NewReader(first), int64(len(first)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(zr.File) != 1 || zr.File[0].Name != f.Handler {
+				var names []string
+				for _, zf := range zr.File {
+					names = append(names, zf.Name)
+				}
+				t.Fatalf("entries %q, want exactly [%q] at the root (the handler in serverless.yml)", names, f.Handler)
+			}
+			zf := zr.File[0]
+			if zf.Mode() != 0o755 {
+				t.Errorf("mode %v, want -rwxr-xr-x", zf.Mode())
+			}
+			if !zf.Modified.Equal(pack.Epoch) {
+				t.Errorf("modified %v, want the fixed %v", zf.Modified, pack.Epoch)
+			}
+			rc, err := zf.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			bin, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkELF(t, bin)
+			bundled, err := os.ReadFile(filepath.Join(dists[0], "bundle", f.Handler))
+			if err != nil {
+				t.Fatalf("dist/bundle/%s (the multi-scf code package): %v", f.Handler, err)
+			}
+			if !bytes.Equal(bundled, bin) {
+				t.Errorf("dist/bundle/%s differs from the binary in %s.zip", f.Handler, f.Key)
+			}
+			if st, err := os.Stat(filepath.Join(dists[0], "bundle", f.Handler)); err == nil && st.Mode().Perm() != 0o755 {
+				t.Errorf("dist/bundle/%s mode %v, want 0755", f.Handler, st.Mode().Perm())
+			}
+			t.Logf("%s: binary %.1f MB, zip %.1f MB", f.Key, float64(len(bin))/1e6, float64(len(first))/1e6)
+		})
+	}
+}
+
+func checkELF(t *testing.T, bin []byte) {
+	t.Helper()
+	ef, err := elf.NewFile(bytes.NewReader(bin))
+	if err != nil {
+		t.Fatalf("not an ELF executable: %v", err)
+	}
+	defer ef.Close()
+	if ef.Machine != elf.EM_X86_64 || ef.Class != elf.ELFCLASS64 || ef.OSABI != elf.ELFOSABI_NONE {
+		t.Errorf("ELF %v %v %v, want x86-64 64-bit SysV (linux/amd64)", ef.Machine, ef.Class, ef.OSABI)
+	}
+	if ef.Type != elf.ET_EXEC {
+		t.Errorf("ELF type %v, want a static executable", ef.Type)
+	}
+	for _, p := range ef.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Error("dynamically linked (has an interpreter): build with CGO_ENABLED=0")
+		}
+	}
+	for _, s := range ef.Sections {
+		if strings.HasPrefix(s.Name, ".debug_") || s.Name == ".symtab" {
+			t.Errorf("section %s present: build with -ldflags \"-s -w\"", s.Name)
+		}
+	}
+	if regexp.MustCompile(`/(home|root|tmp|work)/[^\x00]*\.go`).Match(bin) {
+		t.Error("binary contains absolute source paths: build with -trimpath")
+	}
+}
