@@ -1,0 +1,22 @@
+//go:build !unix
+
+package scflocal
+
+import (
+	"os"
+	"os/exec"
+)
+
+var (
+	sigTerm = os.Interrupt
+	sigKill = os.Kill
+)
+
+func setProcAttr(*exec.Cmd) {}
+
+func signalGroup(cmd *exec.Cmd, sig os.Signal) error {
+	if cmd.Process == nil {
+		return errNoPid
+	}
+	return cmd.Process.Signal(sig)
+}

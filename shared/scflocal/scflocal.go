@@ -1,0 +1,80 @@
+// Package scflocal is the platform side of the SCF Go1 runtime protocol: it
+// builds a function binary, starts it the way SCF does (with
+// $_LAMBDA_SERVER_PORT), waits until it answers Function.Ping, invokes it over
+// net/rpc with a deadline and a per-invocation Environment, and stops it
+// without leaving processes behind.
+//
+// The local runner (cmd/scf-local) and every function's end-to-end test use
+// it:
+//
+//	bin := filepath.Join(t.TempDir(), "fn")
+//	if err := scflocal.Build(ctx, "./functions/cancel-task", bin); err != nil { ... }
+//	p, err := scflocal.StartProcess(ctx, bin, scflocal.ProcessOptions{Stderr: os.Stderr})
+//	if err != nil { ... }
+//	defer p.Stop()
+//	res, err := p.Invoke(ctx, scflocal.Invocation{
+//		Payload: event,
+//		Timeout: 3 * time.Second,
+//		Env:     map[string]string{"TENCENTCLOUD_SECRETID": id, ...},
+//	})
+//
+// Invoke's error reports transport failures only (the process died, the
+// connection broke, ctx ended); what the function returned, including its
+// errors and panics, is in Result.
+package scflocal
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// Build compiles the main package in pkgDir into the executable out, as it is
+// packaged for SCF: go build -trimpath -ldflags "-s -w" with CGO_ENABLED=0,
+// for the host GOOS/GOARCH (so it can run here). pkgDir is a directory
+// (relative to the working directory, or absolute) inside the module. The
+// go command's output is included in the error when the build fails.
+func Build(ctx context.Context, pkgDir, out string) error {
+	dir, err := filepath.Abs(pkgDir)
+	if err != nil {
+		return fmt.Errorf("build %s: %w", pkgDir, err)
+	}
+	outAbs, err := filepath.Abs(out)
+	if err != nil {
+		return fmt.Errorf("build %s: %w", pkgDir, err)
+	}
+	gobin := "go"
+	if goroot := os.Getenv("GOROOT"); goroot != "" {
+		if p := filepath.Join(goroot, "bin", "go"); fileExists(p) {
+			gobin = p
+		}
+	}
+	cmd := exec.CommandContext(ctx, gobin, "build", "-trimpath", "-ldflags", "-s -w", "-o", outAbs, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	var output bytes.Buffer
+	cmd.Stdout = &output
+	cmd.Stderr = &output
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(output.String())
+		if msg == "" {
+			return fmt.Errorf("build %s: %w", pkgDir, err)
+		}
+		return fmt.Errorf("build %s: %w\n%s", pkgDir, err, msg)
+	}
+	return nil
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+// ErrStopped is returned by Invoke and Ping after Stop, or after the process
+// exited.
+var ErrStopped = errors.New("scflocal: function process is not running")
