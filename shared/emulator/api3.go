@@ -1,0 +1,250 @@
+package emulator
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// call is one authenticated API 3.0 request handed to an action handler.
+type apiCall struct {
+	service, action, region, secretID string
+	body                              []byte
+	now                               time.Time
+}
+
+type actionFunc func(s *Server, c *apiCall) (any, *apiError)
+
+type serviceDef struct {
+	version        string
+	regionRequired bool
+	regions        []string // nil = any region
+	actions        map[string]actionFunc
+}
+
+// TranscriptionRegions are the regions TRTC cloud transcription supports.
+var TranscriptionRegions = []string{"ap-guangzhou", "ap-hongkong", "ap-singapore"}
+
+var services = map[string]serviceDef{
+	"ams": {version: "2020-12-29", actions: map[string]actionFunc{
+		"CancelTask":                (*Server).actCancelTask,
+		"DescribeTasks":             (*Server).actDescribeTasks,
+		"DescribeTaskDetail":        (*Server).actDescribeTaskDetail,
+		"CreateAudioModerationTask": (*Server).actCreateModerationTask,
+	}},
+	"vm": {version: "2020-12-29", actions: map[string]actionFunc{
+		"CancelTask":                (*Server).actCancelTask,
+		"DescribeTasks":             (*Server).actDescribeTasks,
+		"DescribeTaskDetail":        (*Server).actDescribeTaskDetail,
+		"CreateVideoModerationTask": (*Server).actCreateModerationTask,
+	}},
+	"trtc": {version: "2019-07-22", regionRequired: true, regions: TranscriptionRegions, actions: map[string]actionFunc{
+		"CreateCloudTranscription":   (*Server).actCreateCloudTranscription,
+		"DescribeCloudTranscription": (*Server).actDescribeCloudTranscription,
+		"DeleteCloudTranscription":   (*Server).actDeleteCloudTranscription,
+	}},
+}
+
+func (s *Server) serveAPI3(w http.ResponseWriter, r *http.Request, info *reqInfo) {
+	info.requestID = newRequestID()
+	info.action = r.Header.Get("X-TC-Action")
+	fail := func(e *apiError) {
+		info.code = e.Code
+		writeAPIError(w, e, info.requestID)
+	}
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		fail(errf("UnsupportedProtocol", "Only GET and POST requests are supported, got "+r.Method+"."))
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		fail(errf("RequestSizeLimitExceeded", "The request body exceeds 10 MB."))
+		return
+	}
+	auth, cred, aerr := verifyTC3(tc3Request{
+		Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery,
+		Host: r.Host, Header: r.Header, Body: body,
+	}, s.creds, s.now())
+	if aerr != nil {
+		fail(aerr)
+		return
+	}
+	svc, ok := services[auth.Service]
+	if !ok {
+		fail(errf("InvalidAction", "Service "+auth.Service+" (from the credential scope) is not served here; the emulator serves ams, vm and trtc."))
+		return
+	}
+	action := r.Header.Get("X-TC-Action")
+	if action == "" {
+		fail(errf("MissingParameter", "The request is missing the required header X-TC-Action."))
+		return
+	}
+	fn, ok := svc.actions[action]
+	if !ok {
+		fail(errf("InvalidAction", "The action "+action+" does not exist for service "+auth.Service+"."))
+		return
+	}
+	info.action = auth.Service + "." + action
+	version := r.Header.Get("X-TC-Version")
+	if version == "" {
+		fail(errf("MissingParameter", "The request is missing the required header X-TC-Version."))
+		return
+	}
+	if version != svc.version {
+		fail(errf("NoSuchVersion", "Version "+version+" does not exist for "+auth.Service+"; use "+svc.version+"."))
+		return
+	}
+	region := r.Header.Get("X-TC-Region")
+	if svc.regionRequired && region == "" {
+		fail(errf("MissingParameter", "The request is missing the required header X-TC-Region."))
+		return
+	}
+	if svc.regions != nil && region != "" && !contains(svc.regions, region) {
+		fail(errf("UnsupportedRegion", action+" does not support region "+region+"; use one of "+strings.Join(svc.regions, ", ")+"."))
+		return
+	}
+	if r.Method == http.MethodGet {
+		fail(errf("UnsupportedOperation", "The emulator accepts API 3.0 calls as POST with Content-Type application/json only."))
+		return
+	}
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/json") {
+		fail(errf("UnsupportedOperation", "Content-Type must be application/json, got "+ct+"."))
+		return
+	}
+	if !s.admit(info.action, cred.SecretID) {
+		fail(errf("RequestLimitExceeded", "Your current request is too frequent: "+info.action+" allows "+formatRate(s.opts.Rate)+" requests per second per SecretId."))
+		return
+	}
+	kind, f, alive := s.decideFault(r.Context())
+	if !alive {
+		return
+	}
+	if s.applyTransportFault(w, r, kind, f) {
+		info.code = faultName(kind)
+		return
+	}
+	if kind == faultInternal {
+		status := f.InternalErrorStatus
+		if status == 0 {
+			status = http.StatusInternalServerError
+		}
+		fail(&apiError{Code: "InternalError", Message: "An internal error occurred (injected fault).", status: status})
+		return
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	res, herr := fn(s, &apiCall{service: auth.Service, action: action, region: region, secretID: cred.SecretID, body: body, now: s.now()})
+	if herr != nil {
+		fail(herr)
+		return
+	}
+	writeAPIResult(w, res, info.requestID)
+}
+
+func faultName(k faultKind) string {
+	switch k {
+	case faultReset:
+		return "fault:reset"
+	case faultBadGateway:
+		return "fault:502"
+	case faultSlow:
+		return "fault:slow"
+	}
+	return ""
+}
+
+func formatRate(r float64) string {
+	b, _ := json.Marshal(r)
+	return string(b)
+}
+
+func writeAPIError(w http.ResponseWriter, e *apiError, requestID string) {
+	var out struct {
+		Response struct {
+			Error struct {
+				Code    string
+				Message string
+			}
+			RequestId string
+		}
+	}
+	out.Response.Error.Code = e.Code
+	out.Response.Error.Message = e.Message
+	out.Response.RequestId = requestID
+	b, _ := json.Marshal(out)
+	status := e.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-TC-RequestId", requestID)
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// writeAPIResult writes {"Response":{...res fields..., "RequestId":id}}.
+func writeAPIResult(w http.ResponseWriter, res any, requestID string) {
+	inner, err := json.Marshal(res)
+	if err != nil || len(inner) < 2 || inner[0] != '{' {
+		writeAPIError(w, &apiError{Code: "InternalError", Message: "emulator could not encode the response", status: http.StatusInternalServerError}, requestID)
+		return
+	}
+	rid, _ := json.Marshal(requestID)
+	var b bytes.Buffer
+	b.WriteString(`{"Response":`)
+	b.Write(inner[:len(inner)-1])
+	if len(inner) > 2 {
+		b.WriteByte(',')
+	}
+	b.WriteString(`"RequestId":`)
+	b.Write(rid)
+	b.WriteString("}}")
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-TC-RequestId", requestID)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b.Bytes())
+}
+
+// decodeParams decodes body into v. strict rejects fields the action does
+// not document (UnknownParameter), as Tencent does.
+func decodeParams(body []byte, v any, strict bool) *apiError {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &te):
+			return errf("InvalidParameter", "Parameter "+te.Field+" has the wrong type: got JSON "+te.Value+", want "+jsonKind(te.Type.Kind().String())+".")
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return errf("UnknownParameter", "The parameter "+name+" is not recognized.")
+		default:
+			return errf("InvalidParameter", "The request body is not a valid JSON object: "+err.Error()+".")
+		}
+	}
+	if dec.More() {
+		return errf("InvalidParameter", "The request body has trailing data after the JSON object.")
+	}
+	return nil
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "slice", "array":
+		return "an array"
+	case "struct", "map", "ptr":
+		return "an object"
+	case "bool":
+		return "a boolean"
+	}
+	return "a number"
+}

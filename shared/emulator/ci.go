@@ -1,0 +1,291 @@
+package emulator
+
+import (
+	"bytes"
+	"encoding/xml"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+)
+
+// CI live moderation job states.
+const (
+	LiveSubmitted = "Submitted"
+	LiveAuditing  = "Auditing"
+	LiveSuccess   = "Success"
+	LiveFailed    = "Failed"
+	LiveCancelled = "Cancelled"
+)
+
+// ciTimeLayout is how CI formats CreationTime (China Standard Time).
+const ciTimeLayout = "2006-01-02T15:04:05-0700"
+
+var cst = time.FixedZone("CST", 8*3600)
+
+func fmtCITime(t time.Time) string { return t.In(cst).Format(ciTimeLayout) }
+
+// LiveJob is a CI live-stream (live_video) moderation job. State is as of the
+// moment it is read.
+type LiveJob struct {
+	JobId, DataId, Url, BizType, State string
+	CreationTime                       time.Time
+}
+
+type liveJobRec struct {
+	LiveJob
+	phaseStart time.Time
+}
+
+func (s *Server) currentLive(rec *liveJobRec, now time.Time) LiveJob {
+	j := rec.LiveJob
+	if j.State == LiveSubmitted && s.opts.PendingFor >= 0 && !now.Before(rec.phaseStart.Add(s.opts.PendingFor)) {
+		j.State = LiveAuditing
+	}
+	return j
+}
+
+// AddLiveJob stores j. Defaults: State Auditing, CreationTime now, JobId
+// generated ("av" + 32 hex digits).
+func (s *Server) AddLiveJob(j LiveJob) LiveJob {
+	now := s.now()
+	if j.State == "" {
+		j.State = LiveAuditing
+	}
+	if j.CreationTime.IsZero() {
+		j.CreationTime = now
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if j.JobId == "" {
+		for {
+			j.JobId = s.newID("av", 32)
+			if _, dup := s.liveJobs[j.JobId]; !dup {
+				break
+			}
+		}
+	}
+	rec := &liveJobRec{LiveJob: j, phaseStart: now}
+	s.liveJobs[j.JobId] = rec
+	return s.currentLive(rec, now)
+}
+
+// LiveJobs returns every live job as of now, newest first.
+func (s *Server) LiveJobs() []LiveJob {
+	now := s.now()
+	s.mu.Lock()
+	out := make([]LiveJob, 0, len(s.liveJobs))
+	for _, rec := range s.liveJobs {
+		out = append(out, s.currentLive(rec, now))
+	}
+	s.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreationTime.Equal(out[j].CreationTime) {
+			return out[i].CreationTime.After(out[j].CreationTime)
+		}
+		return out[i].JobId > out[j].JobId
+	})
+	return out
+}
+
+// ---- HTTP ----
+
+type ciErrorBody struct {
+	XMLName   xml.Name `xml:"Error"`
+	Code      string   `xml:"Code"`
+	Message   string   `xml:"Message"`
+	RequestId string   `xml:"RequestId"`
+	TraceId   string   `xml:"TraceId"`
+}
+
+func writeCIError(w http.ResponseWriter, e *ciError, requestID string) {
+	writeXML(w, e.status, ciErrorBody{Code: e.Code, Message: e.Message, RequestId: requestID, TraceId: requestID}, requestID)
+}
+
+func writeXML(w http.ResponseWriter, status int, v any, requestID string) {
+	b, err := xml.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte("<Error><Code>InternalError</Code><Message>emulator could not encode the response</Message></Error>")
+	}
+	w.Header().Set("Content-Type", "application/xml")
+	w.Header().Set("x-ci-request-id", requestID)
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(xml.Header))
+	_, _ = w.Write(b)
+}
+
+type ciCreateReq struct {
+	XMLName xml.Name `xml:"Request"`
+	Type    string   `xml:"Type"`
+	Input   struct {
+		Url    string `xml:"Url"`
+		DataId string `xml:"DataId"`
+		Object string `xml:"Object"`
+	} `xml:"Input"`
+	Conf struct {
+		BizType  string `xml:"BizType"`
+		Callback string `xml:"Callback"`
+	} `xml:"Conf"`
+}
+
+type ciJobSummary struct {
+	DataId       string `xml:"DataId"`
+	JobId        string `xml:"JobId"`
+	State        string `xml:"State"`
+	CreationTime string `xml:"CreationTime"`
+	Url          string `xml:"Url"`
+}
+
+type ciCreateResp struct {
+	XMLName    xml.Name     `xml:"Response"`
+	JobsDetail ciJobSummary `xml:"JobsDetail"`
+	RequestId  string       `xml:"RequestId"`
+}
+
+type ciJobDetail struct {
+	Code         string `xml:"Code"`
+	Message      string `xml:"Message"`
+	DataId       string `xml:"DataId"`
+	JobId        string `xml:"JobId"`
+	State        string `xml:"State"`
+	CreationTime string `xml:"CreationTime"`
+	Url          string `xml:"Url"`
+	Type         string `xml:"Type"`
+	BizType      string `xml:"BizType"`
+}
+
+type ciGetResp struct {
+	XMLName    xml.Name    `xml:"Response"`
+	JobsDetail ciJobDetail `xml:"JobsDetail"`
+	RequestId  string      `xml:"RequestId"`
+}
+
+type ciCancelResp struct {
+	XMLName    xml.Name `xml:"Response"`
+	JobsDetail struct {
+		DataId       string `xml:"DataId"`
+		JobId        string `xml:"JobId"`
+		CreationTime string `xml:"CreationTime"`
+	} `xml:"JobsDetail"`
+	RequestId string `xml:"RequestId"`
+}
+
+func (s *Server) serveCI(w http.ResponseWriter, r *http.Request, info *reqInfo) {
+	info.requestID = newRequestID()
+	fail := func(e *ciError) {
+		info.code = e.Code
+		writeCIError(w, e, info.requestID)
+	}
+	var action, jobID string
+	switch p := r.URL.Path; {
+	case p == "/video/auditing" && r.Method == http.MethodPost:
+		action = "ci.CreateAuditing"
+	case strings.HasPrefix(p, "/video/auditing/") && r.Method == http.MethodGet:
+		action, jobID = "ci.GetAuditing", strings.TrimPrefix(p, "/video/auditing/")
+	case strings.HasPrefix(p, "/video/cancel_auditing/") && r.Method == http.MethodPost:
+		action, jobID = "ci.CancelAuditing", strings.TrimPrefix(p, "/video/cancel_auditing/")
+	case p == "/video/auditing" || strings.HasPrefix(p, "/video/auditing/") || strings.HasPrefix(p, "/video/cancel_auditing/"):
+		fail(ciErrf(http.StatusMethodNotAllowed, "MethodNotAllowed", r.Method+" is not allowed on "+p+"."))
+		return
+	default:
+		fail(ciErrf(http.StatusNotFound, "ResourceNotFound", "No CI API at "+p+"; the emulator serves POST /video/auditing, GET /video/auditing/<jobId> and POST /video/cancel_auditing/<jobId>."))
+		return
+	}
+	info.action = action
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		fail(ciErrf(http.StatusRequestEntityTooLarge, "EntityTooLarge", "The request body exceeds 10 MB."))
+		return
+	}
+	cred, cerr := verifyCOS(r, s.creds, s.now())
+	if cerr != nil {
+		fail(cerr)
+		return
+	}
+	if (action != "ci.CreateAuditing") && (jobID == "" || strings.Contains(jobID, "/")) {
+		fail(ciErrf(http.StatusBadRequest, "InvalidArgument", "The job id in the path is empty or malformed."))
+		return
+	}
+	if !s.admit(action, cred.SecretID) {
+		fail(ciErrf(http.StatusTooManyRequests, "RequestLimitExceeded", "Too many requests: "+action+" allows "+formatRate(s.opts.Rate)+" requests per second per SecretId."))
+		return
+	}
+	kind, f, alive := s.decideFault(r.Context())
+	if !alive {
+		return
+	}
+	if s.applyTransportFault(w, r, kind, f) {
+		info.code = faultName(kind)
+		return
+	}
+	if kind == faultInternal {
+		status := f.InternalErrorStatus
+		if status == 0 {
+			status = http.StatusInternalServerError
+		}
+		fail(ciErrf(status, "InternalError", "An internal error occurred (injected fault)."))
+		return
+	}
+	now := s.now()
+	switch action {
+	case "ci.CreateAuditing":
+		var req ciCreateReq
+		if err := xml.NewDecoder(bytes.NewReader(body)).Decode(&req); err != nil {
+			fail(ciErrf(http.StatusBadRequest, "InvalidArgument", "The request body is not a <Request> XML document: "+err.Error()+"."))
+			return
+		}
+		if req.Type != "live_video" {
+			fail(ciErrf(http.StatusBadRequest, "InvalidArgument", "Type must be live_video (only live-stream moderation is emulated), got "+req.Type+"."))
+			return
+		}
+		if req.Input.Url == "" {
+			fail(ciErrf(http.StatusBadRequest, "InvalidArgument", "Input.Url (the stream address) is required for live_video."))
+			return
+		}
+		j := s.AddLiveJob(LiveJob{DataId: req.Input.DataId, Url: req.Input.Url, BizType: req.Conf.BizType, State: LiveSubmitted, CreationTime: now})
+		writeXML(w, http.StatusOK, ciCreateResp{JobsDetail: ciJobSummary{DataId: j.DataId, JobId: j.JobId, State: j.State,
+			CreationTime: fmtCITime(j.CreationTime), Url: j.Url}, RequestId: info.requestID}, info.requestID)
+	case "ci.GetAuditing":
+		s.mu.Lock()
+		rec, ok := s.liveJobs[jobID]
+		var j LiveJob
+		if ok {
+			j = s.currentLive(rec, now)
+		}
+		s.mu.Unlock()
+		if !ok {
+			fail(ciErrf(http.StatusNotFound, "ResourceNotFound", "Job "+jobID+" does not exist."))
+			return
+		}
+		writeXML(w, http.StatusOK, ciGetResp{JobsDetail: ciJobDetail{Code: "Success", DataId: j.DataId, JobId: j.JobId,
+			State: j.State, CreationTime: fmtCITime(j.CreationTime), Url: j.Url, Type: "live_video", BizType: j.BizType},
+			RequestId: info.requestID}, info.requestID)
+	case "ci.CancelAuditing":
+		s.mu.Lock()
+		rec, ok := s.liveJobs[jobID]
+		var j LiveJob
+		ended := false
+		if ok {
+			j = s.currentLive(rec, now)
+			if j.State == LiveSubmitted || j.State == LiveAuditing {
+				rec.LiveJob = j
+				rec.State, rec.phaseStart = LiveCancelled, now
+			} else {
+				ended = true
+			}
+		}
+		s.mu.Unlock()
+		switch {
+		case !ok:
+			fail(ciErrf(http.StatusNotFound, "ResourceNotFound", "Job "+jobID+" does not exist."))
+		case ended:
+			fail(ciErrf(http.StatusConflict, "FailedOperation.JobEnded", "Job "+jobID+" has already ended with state "+j.State+"."))
+		default:
+			var resp ciCancelResp
+			resp.JobsDetail.DataId, resp.JobsDetail.JobId, resp.JobsDetail.CreationTime = j.DataId, j.JobId, fmtCITime(j.CreationTime)
+			resp.RequestId = info.requestID
+			writeXML(w, http.StatusOK, resp, info.requestID)
+		}
+	}
+}

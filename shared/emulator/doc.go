@@ -1,0 +1,159 @@
+// Package emulator is a local Tencent Cloud API emulator: one http.Handler
+// serving AMS and VM (content moderation), TRTC cloud transcription and CI
+// live-stream moderation, so tests and the local runner can exercise real
+// clients (tencentcloud-sdk-go common, cos-go-sdk-v5) without a cloud.
+//
+// # Routing
+//
+//   - /_emulator/...          inspection API (no authentication), see below.
+//   - /video/...              CI live moderation: XML bodies, COS sha1 signature.
+//   - anything else           API 3.0 (JSON, TC3-HMAC-SHA256). The service is
+//     the one named in the Authorization credential scope
+//     (Credential=ID/DATE/SERVICE/tc3_request): ams, vm or trtc. The
+//     Host header is not used for routing.
+//
+// # API 3.0 (AMS 2020-12-29, VM 2020-12-29, TRTC 2019-07-22)
+//
+// Authentication follows the published "Signature v3" algorithm: canonical
+// request = method, path, query (GET only; empty for POST), the SignedHeaders
+// as lower-case "name:value\n" lines (value trimmed and lower-cased, as the
+// document states; "host" is the request Host), the SignedHeaders list and
+// hex SHA-256 of the body (of "UNSIGNED-PAYLOAD" when X-TC-Content-SHA256
+// says so). Checks, in order, and their codes (all answered with HTTP 200,
+// as Tencent answers errors):
+//
+//	Authorization / X-TC-Timestamp / X-TC-Action / X-TC-Version missing -> MissingParameter
+//	Authorization malformed or not TC3-HMAC-SHA256                     -> AuthFailure.InvalidAuthorization
+//	X-TC-Timestamp more than 5 minutes from the clock (either way)     -> AuthFailure.SignatureExpire
+//	SecretId unknown                                                    -> AuthFailure.SecretIdNotFound
+//	scope date != UTC date of X-TC-Timestamp, content-type or host not
+//	signed, or signature mismatch                                       -> AuthFailure.SignatureFailure
+//	a Token is configured and X-TC-Token differs                        -> AuthFailure.TokenFailure
+//	service not ams/vm/trtc, or unknown action                          -> InvalidAction
+//	X-TC-Version not the service's version                              -> NoSuchVersion
+//	TRTC without X-TC-Region -> MissingParameter; a region other than
+//	ap-guangzhou, ap-hongkong, ap-singapore                             -> UnsupportedRegion
+//	GET, or POST whose Content-Type is not application/json             -> UnsupportedOperation
+//	token bucket empty                                                  -> RequestLimitExceeded
+//	parameter of the wrong JSON type / not a JSON object                -> InvalidParameter
+//	parameter the action does not document (AMS/VM actions and TRTC
+//	Describe/Delete; CreateCloudTranscription is lenient)               -> UnknownParameter
+//
+// Field names are matched case-insensitively (encoding/json); Tencent is
+// probably stricter. The GET form is accepted by the verifier (it is what the
+// published worked example uses) but the actions are only served over POST.
+//
+// AMS/VM behaviour (assumptions where Tencent does not document it):
+//
+//   - Lifecycle: PENDING for Options.PendingFor, then RUNNING for
+//     Options.RunningFor, then FINISH, computed lazily from the clock; the
+//     clock of a status starts when it was set (AddTask, Create*, CancelTask),
+//     not at CreatedAt, so tasks added with an old CreatedAt keep their given
+//     status for the configured durations. LIVE_AUDIO/LIVE_VIDEO tasks stay
+//     RUNNING until cancelled. Task.Stuck freezes a status. A FINISH task
+//     without a Suggestion gets a deterministic one from its TaskId (70% Pass,
+//     20% Review, 10% Block) and one matching label.
+//   - CancelTask: PENDING/RUNNING -> CANCELLED and {RequestId}; an ended task
+//     (FINISH, ERROR, CANCELLED) -> FailedOperation.TaskEnded; an unknown
+//     TaskId (also a task of the other service) -> ResourceNotFound; no
+//     TaskId -> MissingParameter.
+//   - DescribeTasks: every TaskFilter field (AMS BizType is a string, VM
+//     BizType an array matching any of its values; Type, Suggestion,
+//     TaskStatus exact, invalid values -> InvalidParameterValue; Suggestion
+//     matches FINISH tasks only). StartTime defaults to 72h before the
+//     clock, EndTime to no bound; both ISO 8601 (RFC 3339), compared with
+//     CreatedAt inclusively; EndTime before StartTime -> InvalidParameterValue.
+//     Limit: 0/absent = 10, at most Options.MaxLimit (default 100), beyond ->
+//     InvalidParameterValue. Order: newest first (CreatedAt descending, then
+//     TaskId descending). Total is the size of the whole filtered set as a
+//     string; PageToken is "" on the last page.
+//   - Paging: Options.Paging "cursor" (default): the token names the last
+//     task returned, the next page starts after it, so tasks changing status
+//     never shift later pages. "offset": the token is an offset into the
+//     filtered list as it is when the next page is asked for, so a task that
+//     leaves the set makes the next page skip one, as a naive server would.
+//     Tokens are opaque base64 and bound to the Filter (not to StartTime or
+//     EndTime); a foreign, corrupted or other-mode token, or one issued for
+//     another Filter -> InvalidParameterValue.
+//   - DescribeTaskDetail returns the task's fields (no segments).
+//   - Create{Audio,Video}ModerationTask: Type required (AUDIO|LIVE_AUDIO for
+//     ams, VIDEO|LIVE_VIDEO for vm), 1..10 Tasks; each gets a Result with
+//     Code "OK" and a TaskId, or an error Code and no TaskId when its Input
+//     is unusable.
+//   - Times are formatted 2024-10-23T08:41:07.947Z (UTC, milliseconds);
+//     Task.CreatedAtRaw, when set, is returned verbatim instead.
+//
+// TRTC: SdkAppId 0/absent -> MissingParameter.SdkAppId, not in
+// Options.SdkAppIDs -> InvalidParameter.SdkAppId; RoomId -> MissingParameter.RoomId;
+// TranscriptionParam.UserId -> MissingParameter.UserId; TaskId ->
+// MissingParameter.TaskId. Tasks are regional: a TaskId of another region or
+// app -> ResourceNotFound. Status: Idle for PendingFor, then InProgress until
+// DeleteCloudTranscription makes it Exited (it stays describable); deleting
+// an Exited task -> FailedOperation.TaskEnded. StartTime is epoch ms.
+//
+// # CI live moderation (COS signature, XML)
+//
+//	POST /video/auditing              create (Type must be live_video, Input.Url required)
+//	GET  /video/auditing/<jobId>      query
+//	POST /video/cancel_auditing/<id>  cancel -> <Response><JobsDetail><DataId/><JobId/><CreationTime/></JobsDetail><RequestId/></Response>
+//
+// The COS signature is verified from the Authorization header (not from
+// query-string presigning): q-sign-algorithm must be sha1; q-ak an accepted
+// SecretId (else 403 InvalidAccessKeyId); the clock must be before the end
+// of q-sign-time and q-key-time (else 403 AccessDenied "Request has
+// expired") and not more than 5 minutes before their start (else 403
+// RequestTimeTooSkewed); the signature over exactly the headers named in
+// q-header-list ("host" = request Host) and the query parameters named in
+// q-url-param-list must match (else 403 SignatureDoesNotMatch); with a
+// configured Token, x-cos-security-token must equal it (else 403
+// AccessDenied; whether the header is itself signed is not checked). Other
+// errors: <Error><Code/><Message/><RequestId/><TraceId/></Error> with 404
+// ResourceNotFound (unknown job), 409 FailedOperation.JobEnded (cancelling
+// a Success/Failed/Cancelled job), 400 InvalidArgument (bad body), 429
+// RequestLimitExceeded, 405 MethodNotAllowed. States: Submitted for
+// PendingFor, then Auditing until cancelled (-> Cancelled). CreationTime is
+// formatted 2006-01-02T15:04:05+0800 (China Standard Time), as CI examples
+// show. Stats keys: ci.CreateAuditing, ci.GetAuditing, ci.CancelAuditing.
+//
+// # Rate limits, faults, stats
+//
+// Every action ("ams.CancelTask", "trtc.DeleteCloudTranscription",
+// "ci.CancelAuditing", ...) has a token bucket per SecretId: Options.Rate
+// per second, burst = Rate, starting full, driven by Options.Now. So with
+// the default 20/s the 21st request within the same instant is throttled
+// and one second later 20 pass again. A request is admitted to the bucket
+// and counted after authentication and action/version/region checks.
+//
+// Faults (Options.Faults, SetFaults, PUT /_emulator/faults) apply to
+// admitted requests, after the rate limit: first Latency plus a uniform
+// fraction of Jitter (real sleeping, abandoned when the client goes away),
+// then at most one of, in this order of the [0,1) line: connection reset
+// (TCP RST through http.Hijacker), 502 with an nginx-like HTML body,
+// InternalError (HTTP InternalErrorStatus, default 500, with a JSON or XML
+// error body), a slow answer (SlowDelay, default 30s, before the normal
+// response). All decisions come from one PRNG seeded by Options.Seed,
+// which draws two numbers per admitted request, so a given sequence of
+// requests meets the same faults; concurrent requests take them in arrival
+// order.
+//
+// Stats (Server.Stats, GET /_emulator/stats) count, per action, Requests
+// (admitted, throttled included), Throttled, and MaxPerSecond: the largest
+// number of requests that arrived within any sliding one-second window
+// (t-1s, t] of the emulator clock, throttled included.
+//
+// Every response carries a fresh random UUID as RequestId (API 3.0: also
+// the X-TC-RequestId header; CI: also x-ci-request-id).
+//
+// # Inspection API (/_emulator/, JSON, no authentication)
+//
+//	GET  /_emulator/tasks[?service=ams|vm][&status=RUNNING]   tasks as of now (Task JSON)
+//	POST /_emulator/tasks             one Task or an array; returns the stored task(s), 201
+//	GET  /_emulator/live-jobs         POST /_emulator/live-jobs (LiveJob)
+//	GET  /_emulator/transcriptions    POST /_emulator/transcriptions (Transcription)
+//	GET  /_emulator/stats             POST /_emulator/stats/reset (204)
+//	GET  /_emulator/faults            PUT  /_emulator/faults {"Latency":"50ms","Jitter":"10ms","InternalErrorRate":0.1,...}
+//	POST /_emulator/demo              LoadDemo
+//
+// Secrets (SecretKey, Token, Authorization) never appear in responses or in
+// the request log.
+package emulator

@@ -1,0 +1,233 @@
+package emulator
+
+import (
+	"context"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// limiter is a token bucket per action per SecretId, driven by the injected
+// clock (rate.Limiter.AllowN takes the time explicitly).
+type limiter struct {
+	rate    float64
+	mu      sync.Mutex
+	buckets map[string]*rate.Limiter
+}
+
+func newLimiter(perSecond float64) *limiter {
+	return &limiter{rate: perSecond, buckets: make(map[string]*rate.Limiter)}
+}
+
+// allow reports whether a request for action by secretID may proceed at now.
+func (l *limiter) allow(action, secretID string, now time.Time) bool {
+	if l.rate < 0 {
+		return true
+	}
+	key := action + "|" + secretID
+	l.mu.Lock()
+	b, ok := l.buckets[key]
+	if !ok {
+		burst := int(l.rate)
+		if burst < 1 {
+			burst = 1
+		}
+		b = rate.NewLimiter(rate.Limit(l.rate), burst)
+		// Start the bucket full at the injected time, not at wall time.
+		b.SetLimitAt(now, rate.Limit(l.rate))
+		l.buckets[key] = b
+	}
+	l.mu.Unlock()
+	return b.AllowN(now, 1)
+}
+
+// ActionStats are the counters of one action ("ams.CancelTask").
+type ActionStats struct {
+	Requests     int64 // requests that reached the action (authenticated), throttled included
+	Throttled    int64 // answered RequestLimitExceeded
+	MaxPerSecond int64 // most requests received within any 1-second sliding window
+}
+
+// Stats is a snapshot of every action's counters.
+type Stats struct {
+	Actions map[string]ActionStats
+}
+
+type actionRec struct {
+	ActionStats
+	window []time.Time // arrival times within the last second, oldest first
+}
+
+type statsRecorder struct {
+	mu      sync.Mutex
+	actions map[string]*actionRec
+}
+
+func newStatsRecorder() *statsRecorder {
+	return &statsRecorder{actions: make(map[string]*actionRec)}
+}
+
+// record counts one request for action at now and returns nothing; the
+// sliding window holds arrivals in (now-1s, now].
+func (r *statsRecorder) record(action string, now time.Time, throttled bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	a, ok := r.actions[action]
+	if !ok {
+		a = &actionRec{}
+		r.actions[action] = a
+	}
+	a.Requests++
+	if throttled {
+		a.Throttled++
+	}
+	cut := now.Add(-time.Second)
+	i := 0
+	for i < len(a.window) && !a.window[i].After(cut) {
+		i++
+	}
+	a.window = append(a.window[i:], now)
+	if n := int64(len(a.window)); n > a.MaxPerSecond {
+		a.MaxPerSecond = n
+	}
+}
+
+// Stats returns a snapshot of the per-action counters.
+func (s *Server) Stats() Stats {
+	s.stats.mu.Lock()
+	defer s.stats.mu.Unlock()
+	out := Stats{Actions: make(map[string]ActionStats, len(s.stats.actions))}
+	for k, v := range s.stats.actions {
+		out.Actions[k] = v.ActionStats
+	}
+	return out
+}
+
+// ResetStats clears all counters (the rate-limit buckets are kept).
+func (s *Server) ResetStats() {
+	s.stats.mu.Lock()
+	s.stats.actions = make(map[string]*actionRec)
+	s.stats.mu.Unlock()
+}
+
+// admit records the request in the stats and applies the rate limit; it
+// reports whether the request may proceed.
+func (s *Server) admit(action, secretID string) bool {
+	now := s.now()
+	ok := s.limits.allow(action, secretID, now)
+	s.stats.record(action, now, !ok)
+	return ok
+}
+
+// faultRand is the seeded source of every fault decision.
+type faultRand struct {
+	mu sync.Mutex
+	r  *rand.Rand
+}
+
+func newFaultRand(seed int64) *faultRand {
+	return &faultRand{r: rand.New(rand.NewPCG(uint64(seed), 0x5c0f_ea11))}
+}
+
+// draw returns two uniforms in [0,1): the jitter fraction and the fault pick.
+// Every request draws both, whatever the configuration, so a seed yields the
+// same sequence of decisions for the same sequence of requests.
+func (f *faultRand) draw() (jitter, pick float64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.r.Float64(), f.r.Float64()
+}
+
+type faultKind int
+
+const (
+	faultNone faultKind = iota
+	faultReset
+	faultBadGateway
+	faultInternal
+	faultSlow
+)
+
+// decideFault sleeps the configured latency (plus jitter) and picks the
+// fault for this request. It returns false when the client went away.
+func (s *Server) decideFault(ctx context.Context) (faultKind, Faults, bool) {
+	f := s.CurrentFaults()
+	j, u := s.rng.draw()
+	delay := f.Latency
+	if f.Jitter > 0 {
+		delay += time.Duration(j * float64(f.Jitter))
+	}
+	if !sleepCtx(ctx, delay) {
+		return faultNone, f, false
+	}
+	kind := faultNone
+	switch edge := f.ResetRate; {
+	case u < edge:
+		kind = faultReset
+	case u < edge+f.BadGatewayRate:
+		kind = faultBadGateway
+	case u < edge+f.BadGatewayRate+f.InternalErrorRate:
+		kind = faultInternal
+	case u < edge+f.BadGatewayRate+f.InternalErrorRate+f.SlowRate:
+		kind = faultSlow
+	}
+	return kind, f, true
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// applyTransportFault handles the faults that are the same for every
+// protocol (reset, 502, slow). It returns true when the response is done.
+func (s *Server) applyTransportFault(w http.ResponseWriter, r *http.Request, kind faultKind, f Faults) bool {
+	switch kind {
+	case faultReset:
+		resetConn(w)
+		return true
+	case faultBadGateway:
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = w.Write([]byte(badGatewayHTML))
+		return true
+	case faultSlow:
+		d := f.SlowDelay
+		if d <= 0 {
+			d = DefaultSlowDelay
+		}
+		if !sleepCtx(r.Context(), d) {
+			return true // the client gave up; nothing left to answer
+		}
+	}
+	return false
+}
+
+const badGatewayHTML = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>stgw</center>\r\n</body>\r\n</html>\r\n"
+
+// resetConn closes the client connection abruptly: with a TCP RST when the
+// connection can be hijacked, otherwise by aborting the handler.
+func resetConn(w http.ResponseWriter) {
+	rc := http.NewResponseController(w)
+	conn, _, err := rc.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = conn.Close()
+}

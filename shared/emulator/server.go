@@ -1,0 +1,247 @@
+package emulator
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Default credential pair accepted when Options.Credentials is empty.
+const (
+	DefaultSecretID  = "AKIDLOCALEMULATOR"
+	DefaultSecretKey = "local-emulator-secret-key"
+)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultRate       = 20.0
+	DefaultMaxLimit   = 100
+	DefaultPendingFor = 10 * time.Second
+	DefaultRunningFor = 60 * time.Second
+	DefaultSlowDelay  = 30 * time.Second
+	DefaultSdkAppID   = uint64(1400000000)
+
+	// PagingCursor and PagingOffset are the two DescribeTasks paging modes.
+	PagingCursor = "cursor"
+	PagingOffset = "offset"
+
+	// MaxSkew is how far X-TC-Timestamp may be from the emulator clock.
+	MaxSkew = 5 * time.Minute
+
+	maxBodyBytes = 10 << 20
+)
+
+// Credential is one accepted key pair. Token "" accepts any session token or
+// none; a non-empty Token must be presented exactly (X-TC-Token for API 3.0,
+// x-cos-security-token for CI).
+type Credential struct{ SecretID, SecretKey, Token string }
+
+// Faults are injected failures, all off by default. Rates are probabilities
+// in [0,1]; the fault kinds are mutually exclusive for one request (see the
+// package documentation for the order).
+type Faults struct {
+	Latency, Jitter                                        time.Duration
+	InternalErrorRate, BadGatewayRate, ResetRate, SlowRate float64
+	SlowDelay                                              time.Duration
+	// InternalErrorStatus is the HTTP status of an injected InternalError
+	// (default 500).
+	InternalErrorStatus int
+}
+
+// Options configure a Server. Zero values select the documented defaults.
+type Options struct {
+	Credentials []Credential     // default: DefaultSecretID/DefaultSecretKey
+	Now         func() time.Time // injectable clock; default time.Now
+	Rate        float64          // per action per SecretId, requests/second (burst = rate); default 20; negative disables
+	Paging      string           // PagingCursor (default) or PagingOffset
+	MaxLimit    int              // DescribeTasks Limit maximum, default 100
+	// PendingFor and RunningFor are the non-live lifecycle durations
+	// (PENDING -> RUNNING -> FINISH). 0 selects the default; a negative value
+	// means the state never ends by itself. PendingFor also governs CI
+	// Submitted -> Auditing and TRTC Idle -> InProgress.
+	PendingFor, RunningFor time.Duration
+	SdkAppIDs              []uint64 // known TRTC apps; default {1400000000}
+	Faults                 Faults
+	Seed                   int64
+	Logger                 *slog.Logger // nil = silent
+}
+
+// Server is the emulator; it is an http.Handler and safe for concurrent use.
+type Server struct {
+	opts   Options
+	now    func() time.Time
+	creds  map[string]Credential
+	apps   map[uint64]bool
+	logger *slog.Logger
+
+	faultMu sync.Mutex
+	faults  Faults
+	rng     *faultRand
+
+	limits *limiter
+	stats  *statsRecorder
+
+	mu             sync.Mutex
+	tasks          map[string]*taskRec // key service+"/"+TaskId
+	liveJobs       map[string]*liveJobRec
+	transcriptions map[string]*transRec
+	seq            atomic.Uint64
+}
+
+// New returns a Server configured by opts.
+func New(opts Options) *Server {
+	if len(opts.Credentials) == 0 {
+		opts.Credentials = []Credential{{SecretID: DefaultSecretID, SecretKey: DefaultSecretKey}}
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Rate == 0 {
+		opts.Rate = DefaultRate
+	}
+	if opts.Paging == "" {
+		opts.Paging = PagingCursor
+	}
+	if opts.MaxLimit <= 0 {
+		opts.MaxLimit = DefaultMaxLimit
+	}
+	if opts.PendingFor == 0 {
+		opts.PendingFor = DefaultPendingFor
+	}
+	if opts.RunningFor == 0 {
+		opts.RunningFor = DefaultRunningFor
+	}
+	if len(opts.SdkAppIDs) == 0 {
+		opts.SdkAppIDs = []uint64{DefaultSdkAppID}
+	}
+	s := &Server{
+		opts:           opts,
+		now:            opts.Now,
+		creds:          make(map[string]Credential),
+		apps:           make(map[uint64]bool),
+		logger:         opts.Logger,
+		faults:         opts.Faults,
+		rng:            newFaultRand(opts.Seed),
+		limits:         newLimiter(opts.Rate),
+		stats:          newStatsRecorder(),
+		tasks:          make(map[string]*taskRec),
+		liveJobs:       make(map[string]*liveJobRec),
+		transcriptions: make(map[string]*transRec),
+	}
+	for _, c := range opts.Credentials {
+		s.creds[c.SecretID] = c
+	}
+	for _, id := range opts.SdkAppIDs {
+		s.apps[id] = true
+	}
+	return s
+}
+
+// SetFaults replaces the injected faults; safe while serving.
+func (s *Server) SetFaults(f Faults) {
+	s.faultMu.Lock()
+	s.faults = f
+	s.faultMu.Unlock()
+}
+
+// CurrentFaults returns the faults in effect.
+func (s *Server) CurrentFaults() Faults {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	return s.faults
+}
+
+// ServeHTTP routes: /_emulator/... inspection, /video/... CI live
+// moderation, everything else API 3.0 (AMS, VM, TRTC by credential scope).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusWriter{ResponseWriter: w}
+	info := &reqInfo{}
+	defer func() {
+		if s.logger == nil {
+			return
+		}
+		s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.String("action", info.action),
+			slog.Int("status", rec.statusOrOK()),
+			slog.String("code", info.code),
+			slog.String("request_id", info.requestID),
+			slog.Duration("latency", time.Since(start)),
+		)
+	}()
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/_emulator/"):
+		info.action = "emulator"
+		s.serveInspect(rec, r)
+	case strings.HasPrefix(r.URL.Path, "/video/"):
+		s.serveCI(rec, r, info)
+	default:
+		s.serveAPI3(rec, r, info)
+	}
+}
+
+// reqInfo collects what the access log reports.
+type reqInfo struct{ action, code, requestID string }
+
+// statusWriter records the status code; it keeps Hijack and Flush usable.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) statusOrOK() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// newRequestID returns a fresh random UUID (version 4 layout).
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = (b[6] & 0x0f) | 0x40
+	b[8] = (b[8] & 0x3f) | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+// newID returns a deterministic identifier: prefix + hex of a hash of the seed
+// and a per-server sequence number, so a seeded server generates the same ids
+// in the same order.
+func (s *Server) newID(prefix string, hexLen int) string {
+	n := s.seq.Add(1)
+	var out strings.Builder
+	out.WriteString(prefix)
+	for i := uint64(0); out.Len() < len(prefix)+hexLen; i++ {
+		h := fnv.New64a()
+		fmt.Fprintf(h, "%d/%d/%d", s.opts.Seed, n, i)
+		fmt.Fprintf(&out, "%016x", h.Sum64())
+	}
+	return out.String()[:len(prefix)+hexLen]
+}

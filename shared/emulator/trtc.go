@@ -1,0 +1,188 @@
+package emulator
+
+import (
+	"sort"
+	"strconv"
+	"time"
+)
+
+// TRTC cloud transcription statuses.
+const (
+	TranscriptionIdle       = "Idle"
+	TranscriptionInProgress = "InProgress"
+	TranscriptionExited     = "Exited"
+)
+
+// Transcription is a TRTC cloud transcription task. Status is as of the
+// moment it is read.
+type Transcription struct {
+	TaskId    string
+	SdkAppId  uint64
+	RoomId    string
+	Region    string
+	Status    string
+	StartTime time.Time
+}
+
+type transRec struct {
+	Transcription
+	phaseStart time.Time
+}
+
+func transKey(region string, app uint64, id string) string {
+	return region + "/" + strconv.FormatUint(app, 10) + "/" + id
+}
+
+func (s *Server) currentTrans(rec *transRec, now time.Time) Transcription {
+	t := rec.Transcription
+	if t.Status == TranscriptionIdle && s.opts.PendingFor >= 0 && !now.Before(rec.phaseStart.Add(s.opts.PendingFor)) {
+		t.Status = TranscriptionInProgress
+	}
+	return t
+}
+
+// AddTranscription stores t. Defaults: SdkAppId 1400000000, Region
+// ap-guangzhou, Status InProgress, StartTime now, TaskId generated.
+func (s *Server) AddTranscription(t Transcription) Transcription {
+	now := s.now()
+	if t.SdkAppId == 0 {
+		t.SdkAppId = DefaultSdkAppID
+	}
+	if t.Region == "" {
+		t.Region = "ap-guangzhou"
+	}
+	if t.Status == "" {
+		t.Status = TranscriptionInProgress
+	}
+	if t.StartTime.IsZero() {
+		t.StartTime = now
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t.TaskId == "" {
+		for {
+			t.TaskId = s.newID("tt-", 32)
+			if _, dup := s.transcriptions[transKey(t.Region, t.SdkAppId, t.TaskId)]; !dup {
+				break
+			}
+		}
+	}
+	rec := &transRec{Transcription: t, phaseStart: now}
+	s.transcriptions[transKey(t.Region, t.SdkAppId, t.TaskId)] = rec
+	return s.currentTrans(rec, now)
+}
+
+// Transcriptions returns every transcription as of now, newest first.
+func (s *Server) Transcriptions() []Transcription {
+	now := s.now()
+	s.mu.Lock()
+	out := make([]Transcription, 0, len(s.transcriptions))
+	for _, rec := range s.transcriptions {
+		out = append(out, s.currentTrans(rec, now))
+	}
+	s.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].StartTime.Equal(out[j].StartTime) {
+			return out[i].StartTime.After(out[j].StartTime)
+		}
+		return out[i].TaskId > out[j].TaskId
+	})
+	return out
+}
+
+type transcriptionParam struct {
+	UserId      string
+	UserSig     string
+	MaxIdleTime int64
+}
+
+type createTranscriptionReq struct {
+	SdkAppId           uint64
+	RoomId             string
+	RoomIdType         int64
+	TranscriptionParam *transcriptionParam
+}
+
+type transcriptionIDReq struct {
+	SdkAppId uint64
+	TaskId   string
+}
+
+func (s *Server) checkApp(app uint64) *apiError {
+	if app == 0 {
+		return errf("MissingParameter.SdkAppId", "The request is missing the required parameter SdkAppId.")
+	}
+	if !s.apps[app] {
+		return errf("InvalidParameter.SdkAppId", "SdkAppId "+strconv.FormatUint(app, 10)+" does not exist or does not belong to this account.")
+	}
+	return nil
+}
+
+func (s *Server) actCreateCloudTranscription(c *apiCall) (any, *apiError) {
+	var req createTranscriptionReq
+	// Lenient: the full parameter list (AsrParam, ...) is not modelled.
+	if err := decodeParams(c.body, &req, false); err != nil {
+		return nil, err
+	}
+	if err := s.checkApp(req.SdkAppId); err != nil {
+		return nil, err
+	}
+	if req.RoomId == "" {
+		return nil, errf("MissingParameter.RoomId", "The request is missing the required parameter RoomId.")
+	}
+	if req.TranscriptionParam == nil || req.TranscriptionParam.UserId == "" {
+		return nil, errf("MissingParameter.UserId", "The request is missing the required parameter TranscriptionParam.UserId.")
+	}
+	t := s.AddTranscription(Transcription{SdkAppId: req.SdkAppId, RoomId: req.RoomId, Region: c.region,
+		Status: TranscriptionIdle, StartTime: c.now})
+	return struct{ TaskId string }{t.TaskId}, nil
+}
+
+func (s *Server) lookupTranscription(c *apiCall) (*transRec, *apiError) {
+	var req transcriptionIDReq
+	if err := decodeParams(c.body, &req, true); err != nil {
+		return nil, err
+	}
+	if err := s.checkApp(req.SdkAppId); err != nil {
+		return nil, err
+	}
+	if req.TaskId == "" {
+		return nil, errf("MissingParameter.TaskId", "The request is missing the required parameter TaskId.")
+	}
+	rec, ok := s.transcriptions[transKey(c.region, req.SdkAppId, req.TaskId)]
+	if !ok {
+		return nil, errf("ResourceNotFound", "Transcription task "+req.TaskId+" does not exist for SdkAppId "+strconv.FormatUint(req.SdkAppId, 10)+" in "+c.region+".")
+	}
+	return rec, nil
+}
+
+func (s *Server) actDescribeCloudTranscription(c *apiCall) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, err := s.lookupTranscription(c)
+	if err != nil {
+		return nil, err
+	}
+	t := s.currentTrans(rec, c.now)
+	return struct {
+		TaskId    string
+		Status    string
+		StartTime uint64
+	}{t.TaskId, t.Status, uint64(t.StartTime.UnixMilli())}, nil
+}
+
+func (s *Server) actDeleteCloudTranscription(c *apiCall) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, err := s.lookupTranscription(c)
+	if err != nil {
+		return nil, err
+	}
+	t := s.currentTrans(rec, c.now)
+	if t.Status == TranscriptionExited {
+		return nil, errf("FailedOperation.TaskEnded", "Transcription task "+t.TaskId+" has already exited.")
+	}
+	rec.Transcription = t
+	rec.Status, rec.phaseStart = TranscriptionExited, c.now
+	return struct{ TaskId string }{t.TaskId}, nil
+}
