@@ -68,7 +68,7 @@ func (s *Server) serveAPI3(w http.ResponseWriter, r *http.Request, info *reqInfo
 	auth, cred, aerr := verifyTC3(tc3Request{
 		Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery,
 		Host: r.Host, Header: r.Header, Body: body,
-	}, s.creds, s.now())
+	}, s.creds, s.opts.AuthNow())
 	if aerr != nil {
 		fail(aerr)
 		return

@@ -19,12 +19,15 @@
 // as lower-case "name:value\n" lines (value trimmed and lower-cased, as the
 // document states; "host" is the request Host), the SignedHeaders list and
 // hex SHA-256 of the body (of "UNSIGNED-PAYLOAD" when X-TC-Content-SHA256
-// says so). Checks, in order, and their codes (all answered with HTTP 200,
-// as Tencent answers errors):
+// says so). Time checks use Options.AuthNow, which defaults to the real
+// clock even when Options.Now is injected (the SDKs sign with the real
+// clock), so tests can age tasks by days and still authenticate. Checks, in
+// order, and their codes (all answered with HTTP 200, as Tencent answers
+// errors):
 //
 //	Authorization / X-TC-Timestamp / X-TC-Action / X-TC-Version missing -> MissingParameter
 //	Authorization malformed or not TC3-HMAC-SHA256                     -> AuthFailure.InvalidAuthorization
-//	X-TC-Timestamp more than 5 minutes from the clock (either way)     -> AuthFailure.SignatureExpire
+//	X-TC-Timestamp more than 5 minutes from AuthNow (either way)       -> AuthFailure.SignatureExpire
 //	SecretId unknown                                                    -> AuthFailure.SecretIdNotFound
 //	scope date != UTC date of X-TC-Timestamp, content-type or host not
 //	signed, or signature mismatch                                       -> AuthFailure.SignatureFailure
@@ -99,7 +102,7 @@
 //
 // The COS signature is verified from the Authorization header (not from
 // query-string presigning): q-sign-algorithm must be sha1; q-ak an accepted
-// SecretId (else 403 InvalidAccessKeyId); the clock must be before the end
+// SecretId (else 403 InvalidAccessKeyId); AuthNow must be before the end
 // of q-sign-time and q-key-time (else 403 AccessDenied "Request has
 // expired") and not more than 5 minutes before their start (else 403
 // RequestTimeTooSkewed); the signature over exactly the headers named in

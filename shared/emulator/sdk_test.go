@@ -117,7 +117,8 @@ func TestSDKModerationParameterErrors(t *testing.T) {
 }
 
 func TestSDKAuthErrors(t *testing.T) {
-	e := newEnv(t, Options{Credentials: []Credential{
+	clock := newFakeClock()
+	e := newEnv(t, Options{AuthNow: clock.Now, Credentials: []Credential{
 		{SecretID: DefaultSecretID, SecretKey: DefaultSecretKey},
 		{SecretID: "AKIDTOKEN", SecretKey: "token-key", Token: "good-token"},
 	}})
@@ -142,15 +143,15 @@ func TestSDKAuthErrors(t *testing.T) {
 	}
 
 	t.Run("stale timestamp", func(t *testing.T) {
-		// The SDK signs with the real clock; move the emulator's clock instead.
+		// The SDK signs with the real clock; move the emulator's auth clock instead.
 		for _, skew := range []time.Duration{6 * time.Minute, -6 * time.Minute} {
-			e.clock.Advance(skew)
+			clock.Advance(skew)
 			err := call(t, e.sdk(t, "", nil), "ams", "DescribeTaskDetail", params, nil)
-			e.clock.Advance(-skew)
+			clock.Advance(-skew)
 			wantCode(t, err, "AuthFailure.SignatureExpire")
 		}
-		e.clock.Advance(4 * time.Minute)
-		defer e.clock.Advance(-4 * time.Minute)
+		clock.Advance(4 * time.Minute)
+		defer clock.Advance(-4 * time.Minute)
 		wantCode(t, call(t, e.sdk(t, "", nil), "ams", "DescribeTaskDetail", params, nil), "")
 	})
 }

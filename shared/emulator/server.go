@@ -59,6 +59,12 @@ type Faults struct {
 type Options struct {
 	Credentials []Credential     // default: DefaultSecretID/DefaultSecretKey
 	Now         func() time.Time // injectable clock; default time.Now
+	// AuthNow is the clock that X-TC-Timestamp and q-sign-time are checked
+	// against (5 minutes of skew allowed). Default time.Now, even when Now is
+	// injected, because the official SDKs sign with the real clock: tests can
+	// age tasks by hours through Now and still authenticate. Set AuthNow to
+	// the injected clock to test SignatureExpire without waiting.
+	AuthNow func() time.Time
 	Rate        float64          // per action per SecretId, requests/second (burst = rate); default 20; negative disables
 	Paging      string           // PagingCursor (default) or PagingOffset
 	MaxLimit    int              // DescribeTasks Limit maximum, default 100
@@ -102,6 +108,9 @@ func New(opts Options) *Server {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.AuthNow == nil {
+		opts.AuthNow = time.Now
 	}
 	if opts.Rate == 0 {
 		opts.Rate = DefaultRate
