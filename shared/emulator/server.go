@@ -64,10 +64,10 @@ type Options struct {
 	// injected, because the official SDKs sign with the real clock: tests can
 	// age tasks by hours through Now and still authenticate. Set AuthNow to
 	// the injected clock to test SignatureExpire without waiting.
-	AuthNow func() time.Time
-	Rate        float64          // per action per SecretId, requests/second (burst = rate); default 20; negative disables
-	Paging      string           // PagingCursor (default) or PagingOffset
-	MaxLimit    int              // DescribeTasks Limit maximum, default 100
+	AuthNow  func() time.Time
+	Rate     float64 // per action per SecretId, requests/second (burst = rate); default 20; negative disables
+	Paging   string  // PagingCursor (default) or PagingOffset
+	MaxLimit int     // DescribeTasks Limit maximum, default 100
 	// PendingFor and RunningFor are the non-live lifecycle durations
 	// (PENDING -> RUNNING -> FINISH). 0 selects the default; a negative value
 	// means the state never ends by itself. PendingFor also governs CI
