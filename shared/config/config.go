@@ -1,0 +1,155 @@
+// Package config reads scf-janitor's settings from environment variables.
+//
+// Every helper takes a Getenv, so a function reads its settings per
+// invocation through scf.Getenv (the invocation's Environment first):
+//
+//	base, err := config.LoadBase(scf.GetenvFunc(ctx))
+//
+// An empty or unset variable means the default. An invalid value is an
+// *Error naming the variable, the value and the accepted form, for example
+//
+//	JANITOR_SWEEP_MAX_AGE="abc": want a Go duration of at least 1m, such as 2h or 30m
+//
+// Values are trimmed of surrounding white space before parsing.
+package config
+
+import (
+	"fmt"
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Getenv looks up an environment variable, returning "" when it is unset
+// (os.Getenv, or scf.GetenvFunc(ctx) inside a function).
+type Getenv func(string) string
+
+// Error is an invalid setting.
+type Error struct {
+	Name  string // the variable
+	Value string // its value ("" when missing, redacted for secrets)
+	Want  string // the accepted form
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s=%q: want %s", e.Name, e.Value, e.Want)
+}
+
+func lookup(getenv Getenv, name string) string {
+	if getenv == nil {
+		return ""
+	}
+	return strings.TrimSpace(getenv(name))
+}
+
+// Duration parses a Go duration (time.ParseDuration) of at least min.
+func Duration(getenv Getenv, name string, def, min time.Duration) (time.Duration, error) {
+	v := lookup(getenv, name)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < min {
+		return 0, &Error{Name: name, Value: v, Want: "a Go duration of at least " + shortDuration(min) + ", such as 2h or 30m"}
+	}
+	return d, nil
+}
+
+// Int parses a base-10 integer in [min, max].
+func Int(getenv Getenv, name string, def, min, max int) (int, error) {
+	v := lookup(getenv, name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < min || n > max {
+		return 0, &Error{Name: name, Value: v, Want: fmt.Sprintf("an integer from %d to %d", min, max)}
+	}
+	return n, nil
+}
+
+// Float parses a finite decimal number in [min, max].
+func Float(getenv Getenv, name string, def, min, max float64) (float64, error) {
+	v := lookup(getenv, name)
+	if v == "" {
+		return def, nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < min || f > max {
+		return 0, &Error{Name: name, Value: v, Want: fmt.Sprintf("a number from %g to %g", min, max)}
+	}
+	return f, nil
+}
+
+// Bool parses true/false (also 1/0, yes/no, on/off; any letter case).
+func Bool(getenv Getenv, name string, def bool) (bool, error) {
+	v := lookup(getenv, name)
+	switch strings.ToLower(v) {
+	case "":
+		return def, nil
+	case "true", "1", "yes", "on":
+		return true, nil
+	case "false", "0", "no", "off":
+		return false, nil
+	}
+	return false, &Error{Name: name, Value: v, Want: "true or false"}
+}
+
+// List splits a comma-separated value, trimming items and dropping empty
+// ones; unset or empty gives def.
+func List(getenv Getenv, name string, def []string) []string {
+	v := lookup(getenv, name)
+	var out []string
+	for item := range strings.SplitSeq(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	if len(out) == 0 {
+		return def
+	}
+	return out
+}
+
+// Enum returns the value if it is one of allowed (compared case-insensitively,
+// returned as spelled in allowed).
+func Enum(getenv Getenv, name, def string, allowed ...string) (string, error) {
+	v := lookup(getenv, name)
+	if v == "" {
+		return def, nil
+	}
+	for _, a := range allowed {
+		if strings.EqualFold(v, a) {
+			return a, nil
+		}
+	}
+	return "", &Error{Name: name, Value: v, Want: "one of " + strings.Join(allowed, ", ")}
+}
+
+// URL parses an optional base URL: http or https, a host, and no query or
+// fragment. The result has no trailing slash.
+func URL(getenv Getenv, name string) (string, error) {
+	v := lookup(getenv, name)
+	if v == "" {
+		return "", nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", &Error{Name: name, Value: v, Want: "an http or https base URL such as http://127.0.0.1:9100"}
+	}
+	return strings.TrimRight(v, "/"), nil
+}
+
+// shortDuration formats d without zero trailing units: 1m, 2h, 1h30m, 500ms.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
