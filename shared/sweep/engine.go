@@ -1,0 +1,640 @@
+package sweep
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/scf-janitor/scf-janitor/shared/tcapi"
+)
+
+// lister and canceler are the two calls the sweeper makes; *tcapi.Moderation
+// has both.
+type lister interface {
+	DescribeTasks(ctx context.Context, req tcapi.DescribeTasksRequest) (tcapi.DescribeTasksResponse, error)
+}
+
+type canceler interface {
+	CancelTask(ctx context.Context, taskID string) (tcapi.CancelTaskResponse, error)
+}
+
+// Client is what the sweeper needs from one moderation service
+// (*tcapi.Moderation implements it). When it also has Stats() tcapi.Stats,
+// the report's Throttled counts its RequestLimitExceeded answers.
+type Client interface {
+	lister
+	canceler
+}
+
+type statser interface{ Stats() tcapi.Stats }
+
+// Engine defaults.
+const (
+	DefaultMaxPages  = 10000 // pages per listing
+	DefaultMaxPasses = 32
+	// keepRecent is how many cancelled task ids stay in the dedupe set after
+	// they could no longer show up in a listing (see run.evict).
+	keepRecent = 1024
+)
+
+// Sweeper lists stale tasks and cancels them. Rate limiting is the clients'
+// business (tcapi.Options.Limiters); the sweeper bounds concurrency.
+type Sweeper struct {
+	Clients   map[string]Client // by service: "ams", "vm"
+	Now       func() time.Time  // default time.Now; read once per run
+	Logger    *slog.Logger      // default: discard
+	MaxPages  int               // per listing; default DefaultMaxPages
+	MaxPasses int               // default DefaultMaxPasses
+}
+
+// Run sweeps once with set (which must be valid: see Settings.Validate) and
+// returns the report. It never returns early on a failed call: failures are in
+// the report. ctx's deadline bounds the run (minus set.SafetyMargin).
+func (s *Sweeper) Run(ctx context.Context, set Settings) *Report {
+	started := time.Now()
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	log := s.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	r := &run{
+		s: s, set: set, log: log,
+		now:    now().UTC(),
+		seen:   map[string]uint8{},
+		notify: make(chan struct{}, 1),
+		rep: Report{
+			DryRun: set.DryRun, Services: slices.Clone(set.Services),
+			Failures: []Failure{}, Tasks: []TaskResult{}, Errors: []ListError{},
+		},
+	}
+	r.cutoff = r.now.Add(-set.MaxAge).Truncate(time.Second)
+	r.start = r.now.Add(-set.Lookback).Truncate(time.Second)
+	r.rep.Cutoff = r.cutoff.Format(time.RFC3339)
+	r.seed = maphash.MakeSeed()
+
+	before := s.stats()
+
+	// gate is done when no new call may start; callCtx bounds calls in flight.
+	gate, callCtx := ctx, ctx
+	var stopGate, stopCalls context.CancelFunc = func() {}, func() {}
+	if dl, ok := ctx.Deadline(); ok {
+		margin := set.SafetyMargin
+		if left := time.Until(dl); margin > left/4 {
+			margin = left / 4 // a short invocation still gets most of its time
+		}
+		gate, stopGate = context.WithDeadline(ctx, dl.Add(-margin))
+		callCtx, stopCalls = context.WithDeadline(ctx, dl.Add(-margin/2))
+	}
+	defer stopGate()
+	defer stopCalls()
+	r.gate, r.callCtx = gate, callCtx
+
+	maxPasses := s.MaxPasses
+	if maxPasses <= 0 {
+		maxPasses = DefaultMaxPasses
+	}
+	for pass := 1; ; pass++ {
+		r.rep.Passes = pass
+		fresh := r.pass()
+		if r.stopped || set.DryRun || fresh == 0 || pass >= maxPasses {
+			break
+		}
+		if r.gate.Err() != nil {
+			r.rep.Truncated = true
+			break
+		}
+	}
+	after := s.stats()
+	r.rep.Throttled = after.Throttled - before.Throttled
+	r.rep.DurationMs = time.Since(started).Milliseconds()
+	r.finalLog(ctx)
+	return &r.rep
+}
+
+func (s *Sweeper) stats() tcapi.Stats {
+	var sum tcapi.Stats
+	for _, c := range s.Clients {
+		if st, ok := c.(statser); ok {
+			x := st.Stats()
+			sum.Attempts += x.Attempts
+			sum.Retries += x.Retries
+			sum.Throttled += x.Throttled
+		}
+	}
+	return sum
+}
+
+// Dedupe states.
+const (
+	stateQueued    uint8 = iota + 1 // cancel not finished yet
+	stateKept                       // skipped, failed or would-cancel: may be listed again, remembered for the run
+	stateCancelled                  // gone from the server's listing; forgotten once no page can still show it
+)
+
+type run struct {
+	s      *Sweeper
+	set    Settings
+	log    *slog.Logger
+	now    time.Time
+	cutoff time.Time
+	start  time.Time
+	seed   maphash.Seed
+
+	gate    context.Context // done: start nothing new
+	callCtx context.Context // bounds calls in flight
+
+	fetches atomic.Uint64 // DescribeTasks calls started (page sequence numbers)
+
+	mu         sync.Mutex
+	rep        Report
+	seen       map[string]uint8 // service + "\x00" + TaskId
+	recent     []evictable      // cancelled ids in completion order
+	inflight   int
+	notify     chan struct{} // a cancel finished
+	stopped    bool          // capped or out of time: no further pass
+	unfinished bool          // work was left undone because of the deadline
+	fresh      int           // new candidates in the current pass
+}
+
+type evictable struct {
+	key   string
+	fetch uint64 // fetches started when the cancel finished
+}
+
+type page struct {
+	seq     uint64
+	service string
+	tasks   []tcapi.TaskData
+}
+
+type item struct {
+	service string
+	task    tcapi.TaskData
+	key     string
+}
+
+// listing is one DescribeTasks filter combination: the API takes one value
+// per filter field, so each (service, status, type, BizType) is listed on
+// its own (vm takes every BizType in one array).
+type listing struct {
+	service string
+	filter  tcapi.TaskFilter
+}
+
+func (l listing) String() string {
+	parts := []string{"TaskStatus=" + l.filter.TaskStatus}
+	if l.filter.Type != "" {
+		parts = append(parts, "Type="+l.filter.Type)
+	}
+	if len(l.filter.BizTypes) > 0 {
+		parts = append(parts, "BizType="+strings.Join(l.filter.BizTypes, ","))
+	}
+	return strings.Join(parts, " ")
+}
+
+func (r *run) listings() []listing {
+	types := r.set.Types
+	if len(types) == 0 {
+		types = []string{""}
+	}
+	biz := r.set.includedBizTypes()
+	var out []listing
+	for _, svc := range r.set.Services {
+		var groups [][]string
+		switch {
+		case len(biz) == 0:
+			groups = [][]string{nil}
+		case svc == "ams": // one BizType per request
+			for _, b := range biz {
+				groups = append(groups, []string{b})
+			}
+		default:
+			groups = [][]string{biz}
+		}
+		for _, st := range r.set.Statuses {
+			for _, ty := range types {
+				for _, g := range groups {
+					out = append(out, listing{service: svc, filter: tcapi.TaskFilter{TaskStatus: st, Type: ty, BizTypes: g}})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// pass lists every combination once while workers cancel what it finds, and
+// returns how many new candidates it found.
+func (r *run) pass() int {
+	r.mu.Lock()
+	r.fresh = 0
+	r.mu.Unlock()
+
+	listCtx, stopListing := context.WithCancel(r.callCtx)
+	defer stopListing()
+	pages := make(chan page, 1)
+	work := make(chan item, r.set.Concurrency)
+
+	var wg sync.WaitGroup
+	wg.Go(func() { r.produce(listCtx, pages) })
+	for range r.set.Concurrency {
+		wg.Go(func() { r.work(work) })
+	}
+	for p := range pages {
+		if r.stoppedNow() {
+			stopListing()
+			continue // drain so the producer can finish
+		}
+		r.evict(p.seq)
+		for _, t := range p.tasks {
+			if !r.consider(p.service, t, work) {
+				stopListing()
+				break
+			}
+		}
+	}
+	close(work)
+	wg.Wait()
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.fresh
+}
+
+func (r *run) stoppedNow() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.gate.Err() != nil {
+		r.stopped, r.unfinished, r.rep.Truncated = true, true, true
+	}
+	return r.stopped
+}
+
+// produce fetches the pages of every listing in turn, one at a time: the
+// pages channel holds one page, so listing runs a page ahead of cancelling.
+func (r *run) produce(ctx context.Context, pages chan<- page) {
+	defer close(pages)
+	maxPages := r.s.MaxPages
+	if maxPages <= 0 {
+		maxPages = DefaultMaxPages
+	}
+	for _, l := range r.listings() {
+		c := r.s.Clients[l.service]
+		if c == nil {
+			r.listError(l, "ClientError", "no client for service "+l.service)
+			continue
+		}
+		filter := l.filter
+		req := tcapi.DescribeTasksRequest{
+			Limit: r.set.PageSize, Filter: &filter,
+			StartTime: r.start.Format(time.RFC3339), EndTime: r.cutoff.Format(time.RFC3339),
+		}
+		tokens := map[uint64]struct{}{}
+		for n := 0; ; n++ {
+			if r.stoppedNow() || ctx.Err() != nil {
+				return
+			}
+			if n >= maxPages {
+				r.listError(l, "PageLimit", fmt.Sprintf("stopped after %d pages (the page limit); the next run continues", maxPages))
+				break
+			}
+			seq := r.fetches.Add(1)
+			resp, err := c.DescribeTasks(ctx, req)
+			if err != nil {
+				if r.stoppedNow() || ctx.Err() != nil {
+					return // out of time (reported as Truncated), or stopped on purpose
+				}
+				code, msg := errorCode(err)
+				r.listError(l, code, "DescribeTasks: "+msg)
+				break
+			}
+			r.mu.Lock()
+			r.rep.Pages++
+			r.mu.Unlock()
+			select {
+			case pages <- page{seq: seq, service: l.service, tasks: resp.Data}:
+			case <-ctx.Done():
+				return
+			}
+			if resp.PageToken == "" {
+				break
+			}
+			h := maphash.String(r.seed, resp.PageToken)
+			if _, dup := tokens[h]; dup {
+				r.listError(l, "PageTokenRepeated", fmt.Sprintf("PageToken %q came back after %d pages; listing stopped to avoid a loop", clip(resp.PageToken, 64), n+1))
+				break
+			}
+			tokens[h] = struct{}{}
+			req.PageToken = resp.PageToken
+		}
+	}
+}
+
+func (r *run) listError(l listing, code, msg string) {
+	r.log.LogAttrs(r.callCtx, slog.LevelError, "listing stopped",
+		slog.String("service", l.service), slog.String("filter", l.String()), slog.String("code", code), slog.String("error", msg))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rep.Errors = append(r.rep.Errors, ListError{Service: l.service, Filter: l.String(), Code: code, Message: msg})
+}
+
+// evict forgets cancelled ids that no page from now on can contain: a page
+// whose fetch started after a cancel finished no longer lists that task. The
+// keepRecent most recent ones are kept anyway, in case the listing lags.
+func (r *run) evict(seq uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for n < len(r.recent)-keepRecent && r.recent[n].fetch < seq {
+		if r.seen[r.recent[n].key] == stateCancelled {
+			delete(r.seen, r.recent[n].key)
+		}
+		n++
+	}
+	if n > 0 {
+		clear(r.recent[:n])
+		r.recent = r.recent[n:]
+	}
+}
+
+// verdict of the client-side recheck.
+type verdict int
+
+const (
+	notStale verdict = iota // filtered out: not a candidate
+	cannotJudge
+	stale
+)
+
+// judge rechecks a listed task: the server's filters are trusted for nothing.
+func (r *run) judge(t tcapi.TaskData) (verdict, string, time.Time) {
+	if len(r.set.Types) > 0 && !slices.Contains(r.set.Types, t.Type) {
+		return notStale, "", time.Time{}
+	}
+	if slices.Contains(r.set.ExcludeBizTypes, t.BizType) {
+		return notStale, "", time.Time{}
+	}
+	if len(r.set.BizTypes) > 0 && !slices.Contains(r.set.BizTypes, t.BizType) {
+		return notStale, "", time.Time{}
+	}
+	if !slices.Contains(knownStatuses, t.Status) {
+		return cannotJudge, fmt.Sprintf("unknown status %q", clip(t.Status, 40)), time.Time{}
+	}
+	if !slices.Contains(r.set.Statuses, t.Status) {
+		return notStale, "", time.Time{}
+	}
+	created, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(t.CreatedAt))
+	if err != nil {
+		return cannotJudge, fmt.Sprintf("unparseable CreatedAt %q", clip(t.CreatedAt, 40)), time.Time{}
+	}
+	if !created.Before(r.cutoff) {
+		return notStale, "", created
+	}
+	if strings.TrimSpace(t.TaskId) == "" {
+		return cannotJudge, "empty TaskId", created
+	}
+	return stale, "", created
+}
+
+// consider handles one listed task; false means stop (cap or deadline).
+func (r *run) consider(service string, t tcapi.TaskData, work chan<- item) bool {
+	r.mu.Lock()
+	r.rep.Scanned++
+	r.mu.Unlock()
+	v, reason, created := r.judge(t)
+	if v == notStale {
+		return true
+	}
+	key := service + "\x00" + t.TaskId
+	r.mu.Lock()
+	if _, dup := r.seen[key]; dup {
+		r.mu.Unlock()
+		return true
+	}
+	if v == cannotJudge {
+		r.seen[key] = stateKept
+		r.rep.Candidates++
+		r.rep.Skipped++
+		r.fresh++
+		r.addTask(service, t, ActionSkipped, reason)
+		r.mu.Unlock()
+		r.log.LogAttrs(r.callCtx, slog.LevelWarn, "task skipped: cannot judge it",
+			slog.String("service", service), slog.String("task_id", t.TaskId), slog.String("data_id", t.DataId),
+			slog.String("biz_type", t.BizType), slog.String("reason", reason))
+		return true
+	}
+	r.mu.Unlock()
+
+	if !r.reserve() {
+		return false
+	}
+	r.mu.Lock()
+	r.rep.Candidates++
+	r.fresh++
+	if r.set.DryRun {
+		r.seen[key] = stateKept
+		r.rep.WouldCancel++
+		r.addTask(service, t, ActionWouldCancel, "")
+		r.mu.Unlock()
+		r.logTask(slog.LevelInfo, "task would be cancelled (dry run)", service, t, created)
+		return true
+	}
+	r.seen[key] = stateQueued
+	r.mu.Unlock()
+	select {
+	case work <- item{service: service, task: t, key: key}:
+		return true
+	case <-r.gate.Done():
+		r.drop(key, true)
+		return false
+	}
+}
+
+// reserve takes one of the MaxCancels slots for a cancel (in flight or
+// done). It waits while in-flight cancels may still give a slot back (a cancel
+// answered "not found" does not count), and reports false when the cap is
+// reached (Capped) or time is up (Truncated).
+func (r *run) reserve() bool {
+	for {
+		r.mu.Lock()
+		used := r.rep.Cancelled + r.inflight
+		if r.set.DryRun {
+			used = r.rep.WouldCancel
+		}
+		if used < r.set.MaxCancels {
+			if !r.set.DryRun {
+				r.inflight++
+			}
+			r.mu.Unlock()
+			return true
+		}
+		if r.inflight == 0 {
+			r.rep.Capped, r.stopped = true, true
+			r.mu.Unlock()
+			r.log.LogAttrs(r.callCtx, slog.LevelWarn, "cancel cap reached: stopping",
+				slog.Int("max_cancels", r.set.MaxCancels))
+			return false
+		}
+		r.mu.Unlock()
+		select {
+		case <-r.notify:
+		case <-r.gate.Done():
+			r.mu.Lock()
+			r.stopped, r.unfinished, r.rep.Truncated = true, true, true
+			r.mu.Unlock()
+			return false
+		}
+	}
+}
+
+// drop undoes a queued candidate that was never sent (out of time): it is
+// neither counted nor remembered, and the next run finds it again.
+func (r *run) drop(key string, reserved bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.seen, key)
+	r.rep.Candidates--
+	r.fresh--
+	if reserved {
+		r.inflight--
+	}
+	r.stopped, r.unfinished, r.rep.Truncated = true, true, true
+	r.signal()
+}
+
+func (r *run) signal() {
+	select {
+	case r.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (r *run) work(work <-chan item) {
+	for it := range work {
+		if r.gate.Err() != nil {
+			r.drop(it.key, true)
+			continue
+		}
+		_, err := r.s.Clients[it.service].CancelTask(r.callCtx, it.task.TaskId)
+		r.finish(it, err)
+	}
+}
+
+func (r *run) finish(it item, err error) {
+	var te *tcapi.Error
+	if err != nil && errors.As(err, &te) && te.Attempts == 0 &&
+		(te.Code == tcapi.CodeDeadlineExceeded || te.Code == tcapi.CodeCanceled) {
+		r.drop(it.key, true) // never sent: the limiter wait would have passed the deadline
+		return
+	}
+	created, _ := time.Parse(time.RFC3339Nano, strings.TrimSpace(it.task.CreatedAt))
+	r.mu.Lock()
+	r.inflight--
+	defer r.signal()
+	switch {
+	case err == nil:
+		r.rep.Cancelled++
+		r.forgetLater(it.key)
+		r.addTask(it.service, it.task, ActionCancelled, "")
+		r.mu.Unlock()
+		r.logTask(slog.LevelInfo, "task cancelled", it.service, it.task, created)
+	case tcapi.HasCode(err, "ResourceNotFound", "FailedOperation.TaskEnded"):
+		code, _ := errorCode(err)
+		r.rep.Skipped++
+		r.forgetLater(it.key)
+		r.addTask(it.service, it.task, ActionSkipped, code+": already ended or gone")
+		r.mu.Unlock()
+		r.logTask(slog.LevelInfo, "task already ended", it.service, it.task, created, slog.String("code", code))
+	default:
+		code, msg := errorCode(err)
+		r.rep.Failed++
+		r.seen[it.key] = stateKept
+		if len(r.rep.Failures) < MaxReportTasks {
+			r.rep.Failures = append(r.rep.Failures, Failure{Service: it.service, TaskId: it.task.TaskId, Code: code, Message: msg})
+		} else {
+			r.rep.FailuresOmitted++
+		}
+		r.addTask(it.service, it.task, ActionFailed, "")
+		if errors.Is(err, context.DeadlineExceeded) && r.gate.Err() != nil {
+			r.rep.Truncated, r.unfinished = true, true
+		}
+		r.mu.Unlock()
+		r.logTask(slog.LevelWarn, "task cancel failed", it.service, it.task, created, slog.String("code", code), slog.String("error", msg))
+	}
+}
+
+// forgetLater marks key cancelled; evict drops it once no page can list it.
+// Called with r.mu held.
+func (r *run) forgetLater(key string) {
+	r.seen[key] = stateCancelled
+	r.recent = append(r.recent, evictable{key: key, fetch: r.fetches.Load()})
+}
+
+// addTask appends to the report's task list (capped). Called with r.mu held.
+func (r *run) addTask(service string, t tcapi.TaskData, action, reason string) {
+	if len(r.rep.Tasks) >= MaxReportTasks {
+		r.rep.TasksOmitted++
+		return
+	}
+	r.rep.Tasks = append(r.rep.Tasks, TaskResult{
+		Service: service, TaskId: t.TaskId, DataId: t.DataId, BizType: t.BizType, Type: t.Type,
+		Status: t.Status, CreatedAt: t.CreatedAt, Action: action, Reason: reason,
+	})
+}
+
+func (r *run) logTask(level slog.Level, msg, service string, t tcapi.TaskData, created time.Time, extra ...slog.Attr) {
+	attrs := []slog.Attr{
+		slog.String("service", service), slog.String("task_id", t.TaskId), slog.String("data_id", t.DataId),
+		slog.String("biz_type", t.BizType), slog.String("type", t.Type),
+	}
+	if !created.IsZero() {
+		attrs = append(attrs, slog.String("age", r.now.Sub(created).Round(time.Second).String()))
+	}
+	r.log.LogAttrs(r.callCtx, level, msg, append(attrs, extra...)...)
+}
+
+func (r *run) finalLog(ctx context.Context) {
+	level := slog.LevelInfo
+	switch {
+	case len(r.rep.Errors) > 0:
+		level = slog.LevelError
+	case r.rep.Failed > 0:
+		level = slog.LevelWarn
+	}
+	r.log.LogAttrs(ctx, level, "sweep finished", slog.Any("report", r.rep.summary()))
+}
+
+// errorCode returns the Tencent (or tcapi) code and message of err.
+func errorCode(err error) (code, msg string) {
+	var te *tcapi.Error
+	if errors.As(err, &te) {
+		m := te.Message
+		if te.RequestID != "" {
+			m += " (RequestId " + te.RequestID + ")"
+		}
+		return te.Code, m
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return tcapi.CodeDeadlineExceeded, err.Error()
+	case errors.Is(err, context.Canceled):
+		return tcapi.CodeCanceled, err.Error()
+	}
+	return "Error", err.Error()
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}

@@ -1,0 +1,109 @@
+package sweep
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/scf-janitor/scf-janitor/shared/config"
+	"github.com/scf-janitor/scf-janitor/shared/scf"
+	"github.com/scf-janitor/scf-janitor/shared/tcapi"
+	"github.com/scf-janitor/scf-janitor/shared/trigger"
+)
+
+// HandlerOptions configure NewHandler. The zero value is the production setup.
+type HandlerOptions struct {
+	Logger *slog.Logger     // default: discard
+	Now    func() time.Time // default time.Now
+	// Transport for the Tencent clients (nil: tcapi's shared pool).
+	Transport http.RoundTripper
+}
+
+// Handler is the sweep-tasks function: func(ctx, payload) (any, error).
+// Build it once in main; it keeps the rate limiters across invocations, so
+// back-to-back runs share one request budget.
+type Handler struct {
+	opts HandlerOptions
+
+	mu       sync.Mutex
+	limiters map[float64]*tcapi.Limiters // by rate
+}
+
+// NewHandler returns the sweep-tasks handler.
+func NewHandler(opts HandlerOptions) *Handler {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{opts: opts, limiters: map[float64]*tcapi.Limiters{}}
+}
+
+// Handle runs one sweep. The event is a timer event (its Message, when not
+// empty, is a JSON object of per-run overrides) or a direct invocation whose
+// JSON object is the overrides ({} = none). HTTP events are refused with 403:
+// a public URL must not be able to start a sweep. Invalid settings are an
+// error naming the setting; everything that happens during the sweep is in
+// the returned *Report.
+func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, error) {
+	ev, err := trigger.Decode(payload)
+	if err != nil {
+		return nil, fmt.Errorf("sweep-tasks: %w", err)
+	}
+	var overrides []byte
+	switch ev.Kind {
+	case trigger.KindTimer:
+		overrides = []byte(ev.Timer.Message)
+	case trigger.KindDirect:
+		overrides = ev.Direct
+	default:
+		h.opts.Logger.WarnContext(ctx, "refused an HTTP event: sweep-tasks runs from its timer or a direct invocation")
+		return trigger.JSON(http.StatusForbidden, map[string]string{
+			"error": "sweep-tasks does not accept HTTP requests: it runs from its timer or a direct (authenticated) invocation",
+		}), nil
+	}
+	getenv := config.Getenv(scf.GetenvFunc(ctx))
+	set, err := LoadSettings(getenv)
+	if err != nil {
+		return nil, fmt.Errorf("sweep-tasks settings: %w", err)
+	}
+	if set, err = set.Override(overrides); err != nil {
+		return nil, fmt.Errorf("sweep-tasks per-run overrides: %w", err)
+	}
+	base, err := config.LoadBase(getenv)
+	if err != nil {
+		return nil, fmt.Errorf("sweep-tasks: %w", err)
+	}
+	cred := tcapi.Credentials{SecretID: base.SecretID, SecretKey: base.SecretKey, Token: base.SessionToken}
+	clients := make(map[string]Client, len(set.Services))
+	for _, svc := range set.Services {
+		endpoint := base.AMSEndpoint
+		if svc == "vm" {
+			endpoint = base.VMEndpoint
+		}
+		m, err := tcapi.NewModeration(svc, cred, tcapi.Options{
+			Region: base.Region, Endpoint: endpoint, Limiters: h.limitersFor(set.Rate), Transport: h.opts.Transport,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("sweep-tasks: %w", err)
+		}
+		clients[svc] = m
+	}
+	sw := &Sweeper{Clients: clients, Now: h.opts.Now, Logger: h.opts.Logger}
+	return sw.Run(ctx, set), nil
+}
+
+// limitersFor returns the process-wide limiters of a rate; burst 1 spaces
+// requests evenly, so no one-second window sees more than rate+1 of them.
+func (h *Handler) limitersFor(rate float64) *tcapi.Limiters {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	l, ok := h.limiters[rate]
+	if !ok {
+		l = tcapi.NewLimiters(rate, 1)
+		h.limiters[rate] = l
+	}
+	return l
+}
