@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+var (
+	errUsage          = errors.New("usage")
+	errFunctionFailed = errors.New("the function returned an error")
+)
+
+func addCommon(fs *flag.FlagSet, c *common) {
+	fs.StringVar(&c.config, "config", "serverless.yml", "the serverless.yml `file` to run (functions/<handler> is built next to it)")
+	fs.BoolVar(&c.cloud, "cloud", false, "call the real Tencent Cloud APIs with $TENCENTCLOUD_SECRETID/$TENCENTCLOUD_SECRETKEY(/$TENCENTCLOUD_SESSIONTOKEN) instead of the emulator")
+	fs.StringVar(&c.emulatorAddr, "emulator-addr", "127.0.0.1:9100", "listen `address` of the embedded Tencent Cloud API emulator")
+	fs.BoolVar(&c.demo, "demo", true, "load the emulator's demo data (stale and young tasks, live jobs, transcriptions)")
+	fs.Int64Var(&c.seed, "seed", 1, "seed of the emulator's demo data and ids")
+	fs.StringVar(&c.secret, "webhook-secret", "", "webhook `secret` given to the functions (default: $JANITOR_WEBHOOK_SECRET, else a random one)")
+}
+
+func parseServe(args []string, stderr io.Writer) (serveOptions, error) {
+	o := serveOptions{crons: cronFlag{}}
+	fs := flag.NewFlagSet("scf-local", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addCommon(fs, &o.common)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:9000", "listen `address` of the Function URL gateway (POST /<function>)")
+	fs.BoolVar(&o.sweepNow, "sweep-now", false, "run sweep-tasks once at start (a timer event), besides its schedule")
+	fs.BoolVar(&o.timers, "timers", true, "fire timer triggers on their cron schedules (default off with --cloud)")
+	fs.Var(o.crons, "cron", "override a function's timer schedule: `FUNCTION=EXPR`, such as 'sweep-tasks=*/30 * * * * * *' (repeatable)")
+	fs.BoolVar(&o.logs, "logs", false, "show the functions' own log output on stderr, each line prefixed with [function]")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: scf-local [flags]\n\nRuns every function in serverless.yml behind a Function URL gateway, with its timers, against the emulator.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return o, errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "scf-local: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return o, errUsage
+	}
+	timersSet := false
+	fs.Visit(func(f *flag.Flag) { timersSet = timersSet || f.Name == "timers" })
+	if o.cloud && !timersSet {
+		o.timers = false // never sweep a real account unless asked to
+	}
+	return o, nil
+}
+
+type invokeOptions struct {
+	common
+	function string
+	event    string
+}
+
+func parseInvoke(args []string, stderr io.Writer) (invokeOptions, error) {
+	var o invokeOptions
+	fs := flag.NewFlagSet("scf-local invoke", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addCommon(fs, &o.common)
+	fs.StringVar(&o.event, "event", "", "the event: a JSON `file`, or - for stdin (generate-event makes one)")
+	fs.BoolVar(&o.logs, "logs", true, "show the function's log output on stderr")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: scf-local invoke FUNCTION --event FILE|- [flags]\n\n"+
+			"Builds and starts FUNCTION, invokes it once with the event and prints its result on stdout\n"+
+			"(a function error as {\"errorMessage\",\"errorType\"}, exit status 1). It uses the emulator\n"+
+			"already listening on --emulator-addr (a running scf-local's), else starts one.\n\n")
+		fs.PrintDefaults()
+	}
+	// Flags may come before or after the function name.
+	if err := fs.Parse(args); err != nil {
+		return o, errUsage
+	}
+	if fs.NArg() > 0 {
+		o.function = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return o, errUsage
+		}
+	}
+	if o.function == "" || o.event == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return o, errUsage
+	}
+	return o, nil
+}
+
+// invokeOnce is `scf-local invoke`.
+func invokeOnce(ctx context.Context, o invokeOptions, getenv func(string) (string, bool), stdin io.Reader, stdout, stderr io.Writer) error {
+	var payload []byte
+	var err error
+	if o.event == "-" {
+		payload, err = io.ReadAll(stdin)
+	} else {
+		payload, err = os.ReadFile(o.event)
+	}
+	if err != nil {
+		return fmt.Errorf("read the event: %w", err)
+	}
+	if !json.Valid(payload) {
+		return fmt.Errorf("the event in %s is not valid JSON (generate one with: scf-local generate-event url --body '{...}')", o.event)
+	}
+	env, err := setup(ctx, o.common, getenv, stderr, true)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+	binDir, err := os.MkdirTemp("", "scf-local-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(binDir)
+	r := &runner{rc: env.rc, binDir: binDir}
+	if o.logs {
+		r.logs = stderr
+	}
+	if err := r.start(ctx, []string{o.function}); err != nil {
+		r.stop()
+		return err
+	}
+	defer r.stop()
+	f, _ := r.get(mustName(env, o.function))
+	extra := map[string]string{}
+	if isTimerEvent(payload) {
+		extra["TRIGGER_SRC"] = "timer"
+	}
+	inv, err := r.invoke(ctx, f, payload, extra)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "scf-local: %s %s in %s\n", f.fn.Name, inv.requestID, inv.latency.Round(time.Millisecond))
+	if inv.fnErr != nil {
+		b, _ := json.Marshal(inv.fnErr)
+		fmt.Fprintf(stdout, "%s\n", b)
+		return errFunctionFailed
+	}
+	fmt.Fprintf(stdout, "%s\n", inv.payload)
+	return nil
+}
+
+func mustName(env *environment, name string) string {
+	f, _ := env.rc.cfg.Function(name)
+	return f.Name
+}
+
+func isTimerEvent(payload []byte) bool {
+	var ev struct{ Type string }
+	return json.Unmarshal(payload, &ev) == nil && (ev.Type == "Timer" || ev.Type == "timer")
+}
+
+// generateEventCmd is `scf-local generate-event`.
+func generateEventCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("scf-local generate-event", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	body := fs.String("body", "", "the request body (url, apigw), the timer's Message (timer) or the event itself (console)")
+	secret := fs.String("secret", "", "sign the HTTP event's body with this webhook `secret` (X-Janitor-Signature, valid for 5 minutes)")
+	path := fs.String("path", "/", "the request path (url, apigw)")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: scf-local generate-event apigw|url|timer|console [--body JSON] [--secret S] [--path P]\n\n"+
+			"Prints a sample event, such as SCF delivers, for scf-local invoke --event -.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return errUsage
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return errUsage
+	}
+	kind := fs.Arg(0)
+	if err := fs.Parse(fs.Args()[1:]); err != nil {
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	ev, err := generateEvent(kind, []byte(*body), *secret, *path, time.Now())
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(ev)
+	return err
+}
+
+func absDir(file string) (string, error) {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Dir(abs), nil
+}

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/scf-janitor/scf-janitor/shared/emulator"
+	"github.com/scf-janitor/scf-janitor/shared/webhook"
+)
+
+// TestEndToEnd runs scf-local on the project's own serverless.yml as a user
+// would (a built binary, its stdout, HTTP, SIGINT): signed requests cancel a
+// moderation task, a live audit and a transcription in the emulator, an
+// unsigned one is refused, the sweeper's timer cancels every stale demo task
+// and nothing young, and Ctrl-C leaves no process behind.
+func TestEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs every function")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fn := range []string{"cancel-task", "cancel-live-audit", "stop-transcription", "sweep-tasks"} {
+		if _, err := os.Stat(filepath.Join(root, "functions", fn)); err != nil {
+			t.Skipf("functions/%s is not written yet", fn)
+		}
+	}
+	bin := filepath.Join(t.TempDir(), "scf-local")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	start := time.Now()
+	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--emulator-addr", "127.0.0.1:0", "--sweep-now",
+		"--cron", "sweep-tasks=*/3 * * * * * *")
+	cmd.Dir = root                                            // serverless.yml is found as a user finds it: in the working directory
+	cmd.Env = append(os.Environ(), "JANITOR_WEBHOOK_SECRET=") // a secret in the developer's shell must not leak in
+	pr, pw, _ := os.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	out := newLines(pr)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		select {
+		case <-exited:
+		default:
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+	})
+	out.wait(t, 3*time.Minute, 1, func(s string) bool { return strings.HasPrefix(s, "ready:") })
+	gw := out.field(t, "gateway:")
+	emu := out.field(t, "emulator:")
+	secret := out.field(t, "webhook secret (generated for this run; --webhook-secret to choose):")
+	for _, route := range []string{"cancel-task", "cancel-live-audit", "stop-transcription"} {
+		out.wait(t, time.Second, 1, func(s string) bool { return strings.Contains(s, "POST "+gw+"/"+route+" ") })
+	}
+	kids := children(t, cmd.Process.Pid)
+	if len(kids) != 4 {
+		t.Fatalf("want 4 function processes under scf-local, got %v", kids)
+	}
+
+	signed := func(body string) http.Header {
+		h := http.Header{}
+		h.Set("Content-Type", "application/json")
+		h.Set(webhook.Header, webhook.Sign(secret, time.Now(), []byte(body)))
+		return h
+	}
+	var task emulator.Task
+	emuPost(t, emu+"/_emulator/tasks", emulator.Task{Service: "ams", Type: "LIVE_AUDIO", Status: "RUNNING", BizType: "e2e", CreatedAt: time.Now(), Stuck: true}, &task)
+	var job emulator.LiveJob
+	emuPost(t, emu+"/_emulator/live-jobs", emulator.LiveJob{DataId: "e2e-room", Url: "rtmp://live.example.com/app/e2e", State: "Auditing", CreationTime: time.Now()}, &job)
+	var tr emulator.Transcription
+	emuPost(t, emu+"/_emulator/transcriptions", emulator.Transcription{SdkAppId: emulator.DefaultSdkAppID, RoomId: "e2e-room", Region: "ap-guangzhou", Status: "InProgress", StartTime: time.Now()}, &tr)
+
+	t.Run("unsigned request is refused", func(t *testing.T) {
+		body := fmt.Sprintf(`{"TaskId":%q,"Service":"ams"}`, task.TaskId)
+		status, _, resp := post(t, gw+"/cancel-task", http.Header{"Content-Type": {"application/json"}}, body)
+		if status != http.StatusUnauthorized || !strings.Contains(resp, "Error") {
+			t.Fatalf("unsigned: %d %s, want 401 with an error body", status, resp)
+		}
+		if got := emuTask(t, emu, task.TaskId); got.Status != "RUNNING" {
+			t.Fatalf("an unsigned request changed the task: %s", got.Status)
+		}
+	})
+	t.Run("cancel-task", func(t *testing.T) {
+		body := fmt.Sprintf(`{"TaskId":%q,"Service":"ams"}`, task.TaskId)
+		status, _, resp := post(t, gw+"/cancel-task", signed(body), body)
+		if status != 200 || !strings.Contains(resp, task.TaskId) || !strings.Contains(resp, "RequestId") {
+			t.Fatalf("%d %s", status, resp)
+		}
+		if got := emuTask(t, emu, task.TaskId); got.Status != "CANCELLED" {
+			t.Fatalf("task status %s after cancel-task, want CANCELLED", got.Status)
+		}
+	})
+	t.Run("cancel-live-audit", func(t *testing.T) {
+		body := fmt.Sprintf(`{"JobId":%q}`, job.JobId) // Bucket and Region from the function's defaults
+		status, _, resp := post(t, gw+"/cancel-live-audit", signed(body), body)
+		if status != 200 || !strings.Contains(resp, job.JobId) || !strings.Contains(resp, "e2e-room") {
+			t.Fatalf("%d %s: want the JobsDetail with its DataId", status, resp)
+		}
+		var jobs []emulator.LiveJob
+		emuGet(t, emu+"/_emulator/live-jobs", &jobs)
+		for _, j := range jobs {
+			if j.JobId == job.JobId && j.State != "Cancelled" {
+				t.Fatalf("live job state %s, want Cancelled", j.State)
+			}
+		}
+	})
+	t.Run("stop-transcription", func(t *testing.T) {
+		body := fmt.Sprintf(`{"TaskId":%q,"SdkAppId":%d,"Region":"ap-guangzhou"}`, tr.TaskId, emulator.DefaultSdkAppID)
+		status, _, resp := post(t, gw+"/stop-transcription", signed(body), body)
+		if status != 200 || !strings.Contains(resp, tr.TaskId) {
+			t.Fatalf("%d %s", status, resp)
+		}
+		var trs []emulator.Transcription
+		emuGet(t, emu+"/_emulator/transcriptions", &trs)
+		for _, x := range trs {
+			if x.TaskId == tr.TaskId && x.Status != "Exited" {
+				t.Fatalf("transcription status %s, want Exited", x.Status)
+			}
+		}
+	})
+
+	// The sweeper: --sweep-now plus the every-3-seconds --cron override.
+	sweeps := out.wait(t, 2*time.Minute, 2, func(s string) bool {
+		return strings.Contains(s, "sweep-tasks") && strings.Contains(s, " timer ") && strings.Contains(s, " ok ")
+	})
+	if !strings.Contains(sweeps[0], "Cancelled=") {
+		t.Errorf("sweep line %q has no report summary", sweeps[0])
+	}
+	var tasks []emulator.Task
+	emuGet(t, emu+"/_emulator/tasks?service=ams", &tasks)
+	staleCancelled, stale := 0, 0
+	for _, x := range tasks {
+		age := start.Sub(x.CreatedAt)
+		switch {
+		case age > emulator.DemoStaleAge+time.Minute && (x.Status == "RUNNING" || x.Status == "PENDING"):
+			t.Errorf("stale ams task %s (%s, %s old) is still %s after the sweep", x.TaskId, x.Type, age.Round(time.Minute), x.Status)
+		case age > emulator.DemoStaleAge+time.Minute && x.Status == "CANCELLED" && x.UpdatedAt.After(start):
+			staleCancelled++
+		case age < emulator.DemoStaleAge-time.Minute && x.Status == "CANCELLED" && x.UpdatedAt.After(start) && x.TaskId != task.TaskId:
+			t.Errorf("young ams task %s (%s old) was cancelled", x.TaskId, age.Round(time.Minute))
+		}
+		if age > emulator.DemoStaleAge+time.Minute {
+			stale++
+		}
+	}
+	if staleCancelled == 0 {
+		t.Errorf("the sweeper cancelled no stale demo task (of %d stale ams tasks)", stale)
+	}
+	t.Logf("sweeper cancelled %d stale ams tasks; lines: %q", staleCancelled, sweeps[0])
+
+	// Ctrl-C: a clean exit and no function process left.
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("exit after SIGINT: %v; output:\n%s", err, out.text())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("scf-local did not exit within 30s of SIGINT; output:\n%s", out.text())
+	}
+	for _, k := range kids {
+		if alive(k.pid) {
+			t.Errorf("function process %d (%s) survived scf-local", k.pid, k.exe)
+		}
+	}
+	if strings.Contains(out.text(), "local-emulator-secret-key") {
+		t.Error("the emulator's secret key appeared in the output")
+	}
+}
+
+func emuPost(t *testing.T, url string, in, out any) {
+	t.Helper()
+	b, _ := json.Marshal(in)
+	resp, err := http.Post(url, "application/json", strings.NewReader(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("POST %s: %s", url, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func emuGet(t *testing.T, url string, out any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func emuTask(t *testing.T, emu, id string) emulator.Task {
+	t.Helper()
+	var tasks []emulator.Task
+	emuGet(t, emu+"/_emulator/tasks?service=ams", &tasks)
+	for _, x := range tasks {
+		if x.TaskId == id {
+			return x
+		}
+	}
+	t.Fatalf("task %s not in the emulator", id)
+	return emulator.Task{}
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// maxRequestBytes is SCF's limit on a synchronous invocation's request.
+const maxRequestBytes = 6 << 20
+
+// gateway turns HTTP requests into Function URL events: POST /<function> invokes it.
+type gateway struct {
+	r   *runner
+	log *invocationLog
+	// routes maps function name -> function, for functions with an http trigger.
+	routes map[string]*function
+	order  []string
+}
+
+func (g *gateway) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	name, rest, _ := strings.Cut(strings.TrimPrefix(req.URL.Path, "/"), "/")
+	f, ok := g.routes[name]
+	if !ok {
+		g.notFound(w, req)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, maxRequestBytes))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "RequestTooLarge", fmt.Sprintf("request body over %d bytes (SCF's synchronous invocation limit)", maxRequestBytes))
+		return
+	}
+	ip, _, _ := net.SplitHostPort(req.RemoteAddr)
+	event := newURLEvent(req.Method, "/"+rest, req.Header, req.URL.Query(), body, ip)
+
+	inv, err := g.r.invoke(req.Context(), f, event, nil)
+	if err != nil {
+		status := http.StatusBadGateway
+		if errors.Is(err, context.Canceled) {
+			status = 499 // client went away
+		}
+		g.log.line(f.fn.Name, "http", fmt.Sprint(status), inv.latency, inv.requestID, "invoke failed: "+err.Error())
+		writeError(w, status, "InvokeFailed", "the function process failed: "+err.Error())
+		return
+	}
+	if inv.fnErr != nil {
+		status := http.StatusBadGateway
+		if inv.fnErr.Type == "TimeoutError" {
+			status = http.StatusGatewayTimeout
+		}
+		g.log.line(f.fn.Name, "http", fmt.Sprint(status), inv.latency, inv.requestID, inv.fnErr.Type+": "+inv.fnErr.Message)
+		writeError(w, status, "FunctionError", fmt.Sprintf("%s: %s (request %s)", inv.fnErr.Type, inv.fnErr.Message, inv.requestID))
+		return
+	}
+	status := writeIntegrated(w, inv.payload, inv.requestID)
+	g.log.line(f.fn.Name, "http", fmt.Sprint(status), inv.latency, inv.requestID, req.Method+" "+req.URL.Path)
+}
+
+// writeIntegrated turns a function's result into the HTTP response: an
+// integrated response ({"statusCode":...,"headers":...,"body":...}) as is,
+// anything else as a 200 JSON body (what a Function URL does).
+func writeIntegrated(w http.ResponseWriter, payload []byte, requestID string) int {
+	var resp struct {
+		StatusCode      *int              `json:"statusCode"`
+		Headers         map[string]string `json:"headers"`
+		Body            string            `json:"body"`
+		IsBase64Encoded bool              `json:"isBase64Encoded"`
+	}
+	w.Header().Set("X-Scf-Request-Id", requestID)
+	if json.Unmarshal(payload, &resp) != nil || resp.StatusCode == nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(payload)
+		return http.StatusOK
+	}
+	body := []byte(resp.Body)
+	if resp.IsBase64Encoded {
+		b, err := base64.StdEncoding.DecodeString(resp.Body)
+		if err != nil {
+			writeError(w, http.StatusBadGateway, "BadIntegratedResponse", "isBase64Encoded is true but body is not base64")
+			return http.StatusBadGateway
+		}
+		body = b
+	}
+	for k, v := range resp.Headers {
+		w.Header().Set(k, v)
+	}
+	status := *resp.StatusCode
+	if status < 100 || status > 999 {
+		writeError(w, http.StatusBadGateway, "BadIntegratedResponse", fmt.Sprintf("statusCode %d is not an HTTP status", status))
+		return http.StatusBadGateway
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+	return status
+}
+
+func (g *gateway) notFound(w http.ResponseWriter, req *http.Request) {
+	routes := make([]string, 0, len(g.order))
+	for _, n := range g.order {
+		routes = append(routes, "/"+n)
+	}
+	if req.URL.Path == "/" && req.Method == http.MethodGet {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"routes": routes})
+		return
+	}
+	writeError(w, http.StatusNotFound, "ResourceNotFound.Function",
+		fmt.Sprintf("no function URL at %s; routes: %s (functions without an http trigger: use `scf-local invoke`)", req.URL.Path, strings.Join(routes, ", ")))
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"Error": map[string]string{"Code": code, "Message": msg}})
+}
+
+// invocationLog prints one line per invocation.
+type invocationLog struct {
+	mu  sync.Mutex
+	out io.Writer
+}
+
+func newInvocationLog(out io.Writer) *invocationLog { return &invocationLog{out: out} }
+
+func (l *invocationLog) line(fn, trigger, status string, latency time.Duration, requestID, detail string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.out, "%s  %-19s %-6s %-5s %8s  %s  %s\n", time.Now().Format("15:04:05"), fn, trigger, status,
+		latency.Round(time.Millisecond), requestID, detail)
+}
+
+// printf writes a free-form line, serialised with invocation lines.
+func (l *invocationLog) printf(format string, a ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.out, format, a...)
+}

@@ -1,0 +1,332 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/scf-janitor/scf-janitor/shared/deploy"
+	"github.com/scf-janitor/scf-janitor/shared/emulator"
+	"github.com/scf-janitor/scf-janitor/shared/scflocal"
+)
+
+// Credential variables SCF delivers (from the execution role) in each
+// invocation's Environment.
+const (
+	envSecretID      = "TENCENTCLOUD_SECRETID"
+	envSecretKey     = "TENCENTCLOUD_SECRETKEY"
+	envSessionToken  = "TENCENTCLOUD_SESSIONTOKEN"
+	envWebhookSecret = "JANITOR_WEBHOOK_SECRET"
+)
+
+// endpointVars point a function's Tencent clients somewhere else; scf-local
+// sets them to the embedded emulator.
+var endpointVars = []string{"JANITOR_AMS_ENDPOINT", "JANITOR_VM_ENDPOINT", "JANITOR_TRTC_ENDPOINT", "JANITOR_CI_ENDPOINT"}
+
+// emulatorDefaults fill account-specific settings serverless.yml leaves to
+// the deploy environment, with values the emulator's demo data uses. They
+// apply only against the emulator, only when the value is empty.
+var emulatorDefaults = map[string]string{
+	"JANITOR_CI_BUCKET":     "examplebucket-1250000000",
+	"JANITOR_CI_REGION":     "ap-guangzhou",
+	"JANITOR_TRTC_SDKAPPID": fmt.Sprint(emulator.DefaultSdkAppID),
+}
+
+// credentials are what each invocation gets as its role credentials.
+type credentials struct{ id, key, token string }
+
+// runtimeConfig is everything needed to run functions, independent of how
+// they are triggered.
+type runtimeConfig struct {
+	cfg      *deploy.Config
+	root     string // directory of serverless.yml: functions/<handler> is below it
+	lookup   func(string) (string, bool)
+	creds    credentials
+	emulator string // base URL of the emulator; "" = real Tencent endpoints
+	secret   string // webhook secret given to the functions
+	appID    string
+	uin      string
+}
+
+// functionEnv is a function's configured environment as SCF would hold it:
+// serverless.yml's values with ${env.X} resolved from scf-local's own
+// environment, and (against the emulator) endpoints pointed at it.
+func (rc *runtimeConfig) functionEnv(fn deploy.Function) map[string]string {
+	env := make(map[string]string, len(fn.Env)+4)
+	for _, kv := range fn.Env {
+		env[kv.Key] = deploy.ExpandEnv(kv.Value, rc.lookup)
+	}
+	if rc.emulator != "" {
+		for _, k := range endpointVars {
+			env[k] = rc.emulator
+		}
+		for k, v := range emulatorDefaults {
+			if cur, declared := env[k]; declared && cur == "" {
+				env[k] = v
+			}
+		}
+	}
+	if _, declared := env[envWebhookSecret]; declared {
+		env[envWebhookSecret] = rc.secret
+	}
+	return env
+}
+
+// builtinEnv is what SCF sets on every instance of fn.
+func (rc *runtimeConfig) builtinEnv(fn deploy.Function, codeRoot string) map[string]string {
+	ns := rc.cfg.File.Inputs.Namespace
+	if ns == "" {
+		ns = "default"
+	}
+	return map[string]string{
+		"TENCENTCLOUD_RUNENV": "SCF",
+		"TENCENTCLOUD_REGION": rc.region(),
+		"TENCENTCLOUD_APPID":  rc.appID,
+		"TENCENTCLOUD_UIN":    rc.uin,
+		"SCF_FUNCTIONNAME":    fn.Name,
+		"SCF_FUNCTIONVERSION": "$LATEST",
+		"SCF_NAMESPACE":       ns,
+		"SCF_MEMORYSIZE":      fmt.Sprint(fn.MemoryMB),
+		"USER_CODE_ROOT":      codeRoot,
+	}
+}
+
+func (rc *runtimeConfig) region() string {
+	if r := rc.cfg.File.Inputs.Region; r != "" {
+		return r
+	}
+	return "ap-guangzhou" // the component's default
+}
+
+// function is one running function.
+type function struct {
+	fn       deploy.Function
+	proc     *scflocal.Process
+	env      map[string]string // configured environment (sent with each invocation)
+	timerRun atomic.Bool       // a timer invocation is in flight
+}
+
+// runner builds, starts and invokes functions.
+type runner struct {
+	rc      *runtimeConfig
+	binDir  string
+	logs    io.Writer // function output (nil = discarded)
+	mu      sync.Mutex
+	running map[string]*function
+}
+
+// start builds and starts the named functions (all when names is empty), in parallel.
+func (r *runner) start(ctx context.Context, names []string) error {
+	var fns []deploy.Function
+	if len(names) == 0 {
+		fns = r.rc.cfg.Functions
+	} else {
+		for _, n := range names {
+			fn, ok := r.rc.cfg.Function(n)
+			if !ok {
+				return fmt.Errorf("no function %q in serverless.yml (have %s)", n, strings.Join(r.rc.cfg.Names(), ", "))
+			}
+			fns = append(fns, fn)
+		}
+	}
+	r.running = map[string]*function{}
+	errs := make([]error, len(fns))
+	var wg sync.WaitGroup
+	for i, fn := range fns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f, err := r.startOne(ctx, fn)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			r.mu.Lock()
+			r.running[fn.Name] = f
+			r.mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (r *runner) startOne(ctx context.Context, fn deploy.Function) (*function, error) {
+	pkg := filepath.Join(r.rc.root, "functions", fn.Handler)
+	if _, err := os.Stat(pkg); err != nil {
+		return nil, fmt.Errorf("%s: handler %q: %s does not exist (serverless.yml's handler names the directory under functions/)", fn.Name, fn.Handler, pkg)
+	}
+	codeRoot := filepath.Join(r.binDir, fn.Name)
+	if err := os.MkdirAll(codeRoot, 0o755); err != nil {
+		return nil, err
+	}
+	bin := filepath.Join(codeRoot, fn.Handler)
+	if err := scflocal.Build(ctx, pkg, bin); err != nil {
+		return nil, fmt.Errorf("%s: %w", fn.Name, err)
+	}
+	env := r.rc.functionEnv(fn)
+	procEnv := r.rc.builtinEnv(fn, codeRoot)
+	for k, v := range env {
+		procEnv[k] = v
+	}
+	opts := scflocal.ProcessOptions{Env: envList(procEnv)}
+	if r.logs != nil {
+		w := &prefixWriter{w: r.logs, prefix: "[" + fn.Name + "] "}
+		opts.Stdout, opts.Stderr = w, w
+	}
+	p, err := scflocal.StartProcess(ctx, bin, opts)
+	if err != nil {
+		return nil, fmt.Errorf("%s: start: %w", fn.Name, err)
+	}
+	return &function{fn: fn, proc: p, env: env}, nil
+}
+
+func envList(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (r *runner) get(name string) (*function, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f, ok := r.running[name]
+	return f, ok
+}
+
+// invocation is the outcome of one invoke.
+type invocation struct {
+	requestID string
+	payload   []byte
+	fnErr     *invokeError // the function's error (returned or panicked)
+	latency   time.Duration
+}
+
+type invokeError struct {
+	Message string `json:"errorMessage"`
+	Type    string `json:"errorType"`
+}
+
+// invoke runs one invocation of f with its configured timeout, environment
+// and role credentials, as SCF does. extraEnv adds per-trigger variables
+// (TRIGGER_SRC for timers). The error is a transport failure (the process died).
+func (r *runner) invoke(ctx context.Context, f *function, payload []byte, extraEnv map[string]string) (invocation, error) {
+	env := make(map[string]string, len(f.env)+len(extraEnv)+3)
+	for k, v := range f.env {
+		env[k] = v
+	}
+	for k, v := range extraEnv {
+		env[k] = v
+	}
+	env[envSecretID], env[envSecretKey] = r.rc.creds.id, r.rc.creds.key
+	if r.rc.creds.token != "" {
+		env[envSessionToken] = r.rc.creds.token
+	}
+	env["TENCENTCLOUD_REGION"] = r.rc.region()
+	inv := scflocal.Invocation{
+		Payload: payload, RequestID: scflocal.NewRequestID(), Timeout: f.fn.Timeout, Env: env,
+		FunctionName: f.fn.Name, Namespace: r.rc.cfg.File.Inputs.Namespace, Region: r.rc.region(),
+		MemoryMB: int32(f.fn.MemoryMB), AppID: r.rc.appID, Uin: r.rc.uin,
+	}
+	start := time.Now()
+	res, err := f.proc.Invoke(ctx, inv)
+	out := invocation{requestID: inv.RequestID, payload: res.Payload, latency: time.Since(start)}
+	if err != nil {
+		return out, err
+	}
+	if res.Error != nil {
+		out.fnErr = &invokeError{Message: res.Error.Message, Type: res.Error.Type}
+		if res.Error.ShouldExit && ctx.Err() == nil {
+			// SCF replaces an instance that panicked or overran its timeout.
+			if rerr := f.proc.Restart(ctx); rerr != nil {
+				return out, fmt.Errorf("restart %s after %s: %w", f.fn.Name, res.Error.Type, rerr)
+			}
+		}
+	}
+	return out, nil
+}
+
+// stop stops every function process.
+func (r *runner) stop() {
+	r.mu.Lock()
+	fs := make([]*function, 0, len(r.running))
+	for _, f := range r.running {
+		fs = append(fs, f)
+	}
+	r.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, f := range fs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = f.proc.Stop() // Stop falls back to SIGKILL; either way the process is gone
+		}()
+	}
+	wg.Wait()
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// summary is a short description of a function's JSON result for the
+// invocation line: the sweeper's counters, or the ids a cancel returned.
+func summary(payload []byte) string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(payload, &m) != nil {
+		return ""
+	}
+	var parts []string
+	for _, k := range []string{"DryRun", "Scanned", "Candidates", "Cancelled", "Skipped", "Failed", "Truncated", "Capped", "TaskId", "RequestId"} {
+		if v, ok := m[k]; ok && len(v) < 80 {
+			parts = append(parts, k+"="+strings.Trim(string(v), `"`))
+		}
+	}
+	if jd, ok := m["JobsDetail"]; ok {
+		var d struct{ JobId string }
+		if json.Unmarshal(jd, &d) == nil && d.JobId != "" {
+			parts = append([]string{"JobId=" + d.JobId}, parts...)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// prefixWriter writes each line with a prefix (function output interleaves).
+type prefixWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	prefix string
+	buf    []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf = append(p.buf, b...)
+	for {
+		i := strings.IndexByte(string(p.buf), '\n')
+		if i < 0 {
+			break
+		}
+		if _, err := fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.buf[:i]); err != nil {
+			return len(b), err
+		}
+		p.buf = p.buf[i+1:]
+	}
+	return len(b), nil
+}

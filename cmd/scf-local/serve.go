@@ -1,0 +1,421 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/scf-janitor/scf-janitor/shared/cron"
+	"github.com/scf-janitor/scf-janitor/shared/deploy"
+	"github.com/scf-janitor/scf-janitor/shared/emulator"
+)
+
+// Local identity used against the emulator (SCF sets these per account).
+const (
+	localAppID = "1250000000"
+	localUin   = "100000000001"
+)
+
+// common are the settings serve and invoke share.
+type common struct {
+	config       string
+	cloud        bool
+	emulatorAddr string
+	demo         bool
+	seed         int64
+	secret       string
+	logs         bool
+}
+
+// serveOptions are serve's flags.
+type serveOptions struct {
+	common
+	addr     string
+	sweepNow bool
+	timers   bool
+	crons    cronFlag
+}
+
+// cronFlag collects --cron FUNCTION=EXPR overrides.
+type cronFlag map[string]string
+
+func (c cronFlag) String() string { return "" }
+
+func (c cronFlag) Set(v string) error {
+	name, expr, ok := strings.Cut(v, "=")
+	if !ok || name == "" || expr == "" {
+		return errors.New(`want FUNCTION=EXPR, such as 'sweep-tasks=*/30 * * * * * *'`)
+	}
+	if _, err := cron.Parse(expr); err != nil {
+		return err
+	}
+	c[name] = expr
+	return nil
+}
+
+// environment sets up credentials, the webhook secret and (unless --cloud)
+// the embedded emulator. The returned stop function shuts the emulator down.
+type environment struct {
+	rc         *runtimeConfig
+	emu        *emulator.Server // nil when --cloud or reusing another emulator
+	emuURL     string
+	emuReused  bool
+	emuSrv     *http.Server
+	secretFrom string // "generated", "--webhook-secret", "$JANITOR_WEBHOOK_SECRET"
+}
+
+func setup(ctx context.Context, o common, getenv func(string) (string, bool), stderr io.Writer, reuseEmulator bool) (*environment, error) {
+	cfg, err := deploy.Load(o.config)
+	if err != nil {
+		return nil, err
+	}
+	if errs := cfg.Validate(); len(errs) > 0 {
+		return nil, fmt.Errorf("%s is not deployable:\n  %w", o.config, errors.Join(errs...))
+	}
+	root, err := absDir(o.config)
+	if err != nil {
+		return nil, err
+	}
+	env := &environment{rc: &runtimeConfig{cfg: cfg, root: root, lookup: getenv}}
+	rc := env.rc
+
+	// The webhook secret: --webhook-secret, else serverless.yml's value from
+	// the environment, else a random one for this run.
+	switch {
+	case o.secret != "":
+		rc.secret, env.secretFrom = o.secret, "--webhook-secret"
+	case lookupNonEmpty(getenv, envWebhookSecret) != "":
+		rc.secret, env.secretFrom = lookupNonEmpty(getenv, envWebhookSecret), "$"+envWebhookSecret
+	default:
+		rc.secret, env.secretFrom = "local-"+randomHex(16), "generated"
+	}
+
+	if o.cloud {
+		id, key := lookupNonEmpty(getenv, envSecretID), lookupNonEmpty(getenv, envSecretKey)
+		if id == "" || key == "" {
+			return nil, fmt.Errorf("--cloud calls the real Tencent Cloud APIs and needs credentials: export %s and %s (and %s for temporary keys); "+
+				"scf-local passes them to each invocation as SCF passes the execution role's", envSecretID, envSecretKey, envSessionToken)
+		}
+		rc.creds = credentials{id: id, key: key, token: lookupNonEmpty(getenv, envSessionToken)}
+		rc.appID, rc.uin = lookupNonEmpty(getenv, "TENCENTCLOUD_APPID"), lookupNonEmpty(getenv, "TENCENTCLOUD_UIN")
+		return env, nil
+	}
+
+	// Against the emulator: its credential pair, plus a session token like the
+	// temporary credentials SCF gives a role (the emulator accepts any token).
+	rc.creds = credentials{id: emulator.DefaultSecretID, key: emulator.DefaultSecretKey, token: "local-token-" + randomHex(8)}
+	rc.appID, rc.uin = localAppID, localUin
+	if reuseEmulator && emulatorRunning(ctx, o.emulatorAddr) {
+		env.emuURL, env.emuReused = "http://"+o.emulatorAddr, true
+		rc.emulator = env.emuURL
+		fmt.Fprintf(stderr, "scf-local: using the emulator already running at %s\n", env.emuURL)
+		return env, nil
+	}
+	lis, err := net.Listen("tcp", o.emulatorAddr)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: %w (another scf-local running? pass --emulator-addr 127.0.0.1:0 for any free port)", err)
+	}
+	env.emu = emulator.New(emulator.Options{Seed: o.seed})
+	if o.demo {
+		env.emu.LoadDemo()
+	}
+	env.emuURL = "http://" + lis.Addr().String()
+	rc.emulator = env.emuURL
+	env.emuSrv = &http.Server{Handler: env.emu, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = env.emuSrv.Serve(lis) }()
+	return env, nil
+}
+
+func (e *environment) close() {
+	if e.emuSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if e.emuSrv.Shutdown(ctx) != nil {
+			_ = e.emuSrv.Close()
+		}
+	}
+}
+
+func lookupNonEmpty(getenv func(string) (string, bool), k string) string {
+	v, _ := getenv(k)
+	return v
+}
+
+// emulatorRunning reports whether an emulator answers at addr.
+func emulatorRunning(ctx context.Context, addr string) bool {
+	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/_emulator/stats", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// serve runs every function until ctx ends: the HTTP gateway, the timers and
+// (unless --cloud) the emulator.
+func serve(ctx context.Context, o serveOptions, getenv func(string) (string, bool), stdout, stderr io.Writer) error {
+	env, err := setup(ctx, o.common, getenv, stderr, false)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+	rc := env.rc
+	for name := range o.crons {
+		if f, ok := rc.cfg.Function(name); !ok || len(f.Timers) == 0 {
+			return fmt.Errorf("--cron %s: serverless.yml has no timer trigger for a function named %s", name, name)
+		}
+	}
+	if o.sweepNow {
+		if f, ok := rc.cfg.Function("sweep-tasks"); !ok || len(f.Timers) == 0 {
+			return errors.New("--sweep-now: serverless.yml has no sweep-tasks function with a timer trigger")
+		}
+	}
+
+	lis, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return fmt.Errorf("gateway: %w (pass --addr 127.0.0.1:0 for any free port)", err)
+	}
+	defer lis.Close()
+
+	binDir, err := os.MkdirTemp("", "scf-local-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(binDir)
+	r := &runner{rc: rc, binDir: binDir}
+	if o.logs {
+		r.logs = stderr
+	}
+	log := newInvocationLog(stdout)
+	log.printf("scf-local: building %d functions from %s ...\n", len(rc.cfg.Functions), o.config)
+	started := time.Now()
+	if err := r.start(ctx, nil); err != nil {
+		r.stop()
+		return err
+	}
+	defer r.stop()
+
+	g := &gateway{r: r, log: log, routes: map[string]*function{}}
+	for _, fn := range rc.cfg.Functions {
+		if fn.URL != nil {
+			f, _ := r.get(fn.Name)
+			g.routes[fn.Name] = f
+			g.order = append(g.order, fn.Name)
+		}
+	}
+	srv := &http.Server{Handler: g, ReadHeaderTimeout: 10 * time.Second}
+	srvDone := make(chan struct{})
+	go func() {
+		defer close(srvDone)
+		_ = srv.Serve(lis)
+	}()
+
+	gatewayURL := "http://" + lis.Addr().String()
+	printBanner(stdout, o, env, g, gatewayURL, time.Since(started))
+
+	timerCtx, stopTimers := context.WithCancel(ctx)
+	var timers sync.WaitGroup
+	timersOn := o.timers
+	if timersOn {
+		for _, fn := range rc.cfg.Functions {
+			f, _ := r.get(fn.Name)
+			for _, tm := range fn.Timers {
+				if !tm.Enabled {
+					continue
+				}
+				sched := tm.Schedule
+				if expr, ok := o.crons[fn.Name]; ok {
+					sched = cron.MustParse(expr)
+				}
+				timers.Add(1)
+				go func() {
+					defer timers.Done()
+					runTimer(timerCtx, r, log, f, tm, sched, &timers)
+				}()
+			}
+		}
+	}
+	if o.sweepNow {
+		f, _ := r.get("sweep-tasks")
+		for _, tm := range f.fn.Timers {
+			fireTimer(timerCtx, r, log, f, tm, time.Now(), &timers)
+		}
+	}
+
+	<-ctx.Done()
+	log.printf("scf-local: stopping ...\n")
+	stopTimers()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if srv.Shutdown(shutdownCtx) != nil {
+		_ = srv.Close()
+	}
+	<-srvDone
+	r.stop() // ends in-flight timer invocations too
+	timers.Wait()
+	env.close()
+	log.printf("scf-local: stopped\n")
+	return nil
+}
+
+// runTimer fires f's timer tm on sched until ctx ends.
+func runTimer(ctx context.Context, r *runner, log *invocationLog, f *function, tm deploy.Timer, sched *cron.Schedule, wg *sync.WaitGroup) {
+	for {
+		next := sched.Next(time.Now().In(cron.Location))
+		if next.IsZero() {
+			return
+		}
+		t := time.NewTimer(time.Until(next))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		fireTimer(ctx, r, log, f, tm, next, wg)
+	}
+}
+
+// fireTimer invokes f with a timer event, asynchronously as SCF does, unless
+// the previous timer invocation of f is still running.
+func fireTimer(ctx context.Context, r *runner, log *invocationLog, f *function, tm deploy.Timer, at time.Time, wg *sync.WaitGroup) {
+	if !f.timerRun.CompareAndSwap(false, true) {
+		log.line(f.fn.Name, "timer", "skip", 0, "-", "previous run still in progress")
+		return
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer f.timerRun.Store(false)
+		event := newTimerEvent(tm.Name, at, tm.Argument)
+		inv, err := r.invoke(ctx, f, event, map[string]string{"TRIGGER_SRC": "timer"})
+		switch {
+		case err != nil && ctx.Err() != nil:
+			log.line(f.fn.Name, "timer", "abort", inv.latency, inv.requestID, "stopped by shutdown")
+		case err != nil:
+			log.line(f.fn.Name, "timer", "fail", inv.latency, inv.requestID, err.Error())
+		case inv.fnErr != nil:
+			log.line(f.fn.Name, "timer", "error", inv.latency, inv.requestID, inv.fnErr.Type+": "+inv.fnErr.Message)
+		default:
+			log.line(f.fn.Name, "timer", "ok", inv.latency, inv.requestID, summary(inv.payload))
+		}
+	}()
+}
+
+// printBanner says what runs where, and how to call it.
+func printBanner(w io.Writer, o serveOptions, env *environment, g *gateway, gatewayURL string, took time.Duration) {
+	rc := env.rc
+	fmt.Fprintf(w, "scf-local: %d functions built and started in %s (region %s)\n", len(rc.cfg.Functions), took.Round(100*time.Millisecond), rc.region())
+	if o.cloud {
+		fmt.Fprintf(w, "tencent:   REAL Tencent Cloud APIs with the credentials in $%s (--cloud)\n", envSecretID)
+	} else {
+		demo := "empty (--demo=false)"
+		if o.demo {
+			demo = fmt.Sprintf("demo data: %d tasks, %d live jobs, %d transcriptions", len(env.emu.Tasks("")), len(env.emu.LiveJobs()), len(env.emu.Transcriptions()))
+		}
+		fmt.Fprintf(w, "emulator:  %s  (%s; inspect: curl %s/_emulator/tasks)\n", env.emuURL, demo, env.emuURL)
+	}
+	fmt.Fprintf(w, "gateway:   %s\n", gatewayURL)
+	for _, name := range g.order {
+		f := g.routes[name]
+		fmt.Fprintf(w, "  POST %s/%-20s Function URL -> %s (timeout %s, %d MB)\n", gatewayURL, name, name, f.fn.Timeout, f.fn.MemoryMB)
+	}
+	var timerLines []string
+	for _, fn := range rc.cfg.Functions {
+		for _, tm := range fn.Timers {
+			expr, sched := tm.Cron, tm.Schedule
+			if e, ok := o.crons[fn.Name]; ok {
+				expr, sched = e+" (--cron)", cron.MustParse(e)
+			}
+			state := "next " + sched.Next(time.Now().In(cron.Location)).Format("2006-01-02 15:04:05 MST")
+			switch {
+			case !tm.Enabled:
+				state = "disabled in serverless.yml"
+			case !o.timers:
+				state = "off (--cloud: pass --timers to run it against your account)"
+			}
+			timerLines = append(timerLines, fmt.Sprintf("  %s  %s  %q  %s", fn.Name, tm.Name, expr, state))
+		}
+	}
+	if len(timerLines) > 0 {
+		fmt.Fprintln(w, "timers:")
+		for _, l := range timerLines {
+			fmt.Fprintln(w, l)
+		}
+	}
+	if o.sweepNow {
+		fmt.Fprintln(w, "  sweep-tasks runs now (--sweep-now)")
+	}
+	secretVar := "secret"
+	switch env.secretFrom {
+	case "generated":
+		fmt.Fprintf(w, "webhook secret (generated for this run; --webhook-secret to choose): %s\n", rc.secret)
+	default:
+		fmt.Fprintf(w, "webhook secret: from %s (not printed)\n", env.secretFrom)
+		secretVar = "JANITOR_WEBHOOK_SECRET"
+	}
+	if len(g.order) > 0 {
+		route := g.order[0]
+		body := exampleBody(env, route)
+		fmt.Fprintln(w, "try it (signs the body with openssl when run, so it never expires):")
+		fmt.Fprintf(w, "  %s\n", curlCommand(gatewayURL+"/"+route, body, rc.secret, secretVar == "secret"))
+	}
+	fmt.Fprintln(w, "ready: one line per invocation follows; Ctrl-C stops everything")
+}
+
+// exampleBody is a request the route would accept: against the emulator, for
+// a real (young, running) demo task.
+func exampleBody(env *environment, route string) string {
+	if route != "cancel-task" {
+		return `{}`
+	}
+	if env.emu != nil {
+		cutoff := time.Now().Add(-emulator.DemoStaleAge + 10*time.Minute)
+		var cands []emulator.Task
+		for _, t := range env.emu.Tasks("ams") {
+			if t.Status == emulator.StatusRunning && t.CreatedAt.After(cutoff) {
+				cands = append(cands, t)
+			}
+		}
+		sort.Slice(cands, func(i, j int) bool { return cands[i].TaskId < cands[j].TaskId })
+		for _, t := range cands {
+			if t.Type == emulator.TypeLiveAudio { // live tasks never finish by themselves
+				return fmt.Sprintf(`{"TaskId":"%s","Service":"ams"}`, t.TaskId)
+			}
+		}
+		if len(cands) > 0 {
+			return fmt.Sprintf(`{"TaskId":"%s","Service":"ams"}`, cands[0].TaskId)
+		}
+	}
+	return `{"TaskId":"task-id-to-cancel","Service":"ams"}`
+}
+
+// curlCommand is a one-line shell command that signs body at run time.
+// With literal, the secret is in the line; else it reads $JANITOR_WEBHOOK_SECRET.
+func curlCommand(url, body, secret string, literal bool) string {
+	secretExpr := `"$JANITOR_WEBHOOK_SECRET"`
+	prefix := ""
+	if literal {
+		prefix = "secret=" + shellQuote(secret) + "; "
+		secretExpr = `"$secret"`
+	}
+	return prefix + "body=" + shellQuote(body) + `; ts=$(date +%s); ` +
+		`sig=$(printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac ` + secretExpr + ` | sed 's/^.* //'); ` +
+		`curl -sS -X POST ` + url + ` -H 'Content-Type: application/json' -H "X-Janitor-Signature: t=$ts,v1=$sig" -d "$body"; echo`
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

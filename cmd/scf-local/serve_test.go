@@ -1,0 +1,265 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scf-janitor/scf-janitor/shared/webhook"
+)
+
+const testProject = "testdata/project/serverless.yml"
+
+func envFrom(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+// startServe runs serve in-process on free ports and waits until it is ready.
+func startServe(t *testing.T, env map[string]string, extra ...string) (out *lines, stop func() int) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	out = newLines(pr)
+	ctx, cancel := context.WithCancel(context.Background())
+	args := append([]string{"--config", testProject, "--addr", "127.0.0.1:0", "--emulator-addr", "127.0.0.1:0"}, extra...)
+	done := make(chan int, 1)
+	w := &pipeWriter{w: pw}
+	go func() {
+		code := run(ctx, args, strings.NewReader(""), w, w, envFrom(env))
+		pw.Close()
+		done <- code
+	}()
+	stopped := false
+	stop = func() int {
+		if stopped {
+			return 0
+		}
+		stopped = true
+		cancel()
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(20 * time.Second):
+			t.Fatalf("serve did not stop within 20s of cancel; output:\n%s", out.text())
+			return -1
+		}
+	}
+	t.Cleanup(func() { stop() })
+	out.wait(t, 2*time.Minute, 1, func(s string) bool {
+		return strings.HasPrefix(s, "ready:") || strings.HasPrefix(s, "scf-local: ") && strings.Contains(s, "error")
+	})
+	return out, stop
+}
+
+func TestServeGatewayAndTimers(t *testing.T) {
+	out, stop := startServe(t, map[string]string{"SCF_LOCAL_TEST_NAME": "bob"}, "--cron", "tick=* * * * * * *", "--sweep-now=false")
+	gw := out.field(t, "gateway:")
+	emu := out.field(t, "emulator:")
+	secret := out.field(t, "webhook secret (generated for this run; --webhook-secret to choose):")
+	if !strings.HasPrefix(secret, "local-") || len(secret) < 20 {
+		t.Fatalf("generated secret %q", secret)
+	}
+
+	t.Run("Function URL event and environment", func(t *testing.T) {
+		body := `{"TaskId":"x"}`
+		h := http.Header{}
+		h.Set(webhook.Header, webhook.Sign(secret, time.Now(), []byte(body)))
+		status, hdr, resp := post(t, gw+"/echo/sub/path?q=42", h, body)
+		if status != http.StatusCreated || hdr.Get("X-Echo") != "1" {
+			t.Fatalf("status %d headers %v body %s: want the integrated response's 201 and headers", status, hdr, resp)
+		}
+		var got map[string]any
+		if err := json.Unmarshal([]byte(resp), &got); err != nil {
+			t.Fatalf("body %s: %v", resp, err)
+		}
+		want := map[string]any{
+			"method": "POST", "path": "/sub/path", "query": "42", "body": body, "signature": true, "sourceIP": "127.0.0.1",
+			"secretId": "AKIDLOCALEMULATOR", "hasKey": true, "hasToken": true, "keyInProcEnv": false,
+			"amsEndpoint": emu, "bucket": "examplebucket-1250000000", "greeting": "hello-bob",
+			"region": "ap-singapore", "functionName": "echo", "timeLimitMs": float64(2000),
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%s = %v, want %v", k, got[k], v)
+			}
+		}
+		if got["secretDigest"] == "" {
+			t.Error("the function did not get the webhook secret")
+		}
+		if got["requestId"] != hdr.Get("X-Scf-Request-Id") {
+			t.Errorf("request id %v, header %q", got["requestId"], hdr.Get("X-Scf-Request-Id"))
+		}
+	})
+
+	t.Run("plain JSON result is a 200", func(t *testing.T) {
+		status, hdr, resp := post(t, gw+"/echo", nil, "plain")
+		if status != 200 || strings.TrimSpace(resp) != `{"plain":"json"}` || hdr.Get("Content-Type") != "application/json" {
+			t.Fatalf("got %d %q %v", status, resp, hdr)
+		}
+	})
+
+	t.Run("function error is a 502 and the function is replaced", func(t *testing.T) {
+		status, _, resp := post(t, gw+"/echo", nil, "panic")
+		if status != http.StatusBadGateway || !strings.Contains(resp, "asked to panic") {
+			t.Fatalf("got %d %s", status, resp)
+		}
+		status, _, _ = post(t, gw+"/echo", nil, "plain")
+		if status != 200 {
+			t.Fatalf("after a panic the next request got %d, want 200 from a fresh instance", status)
+		}
+	})
+
+	t.Run("timeout is a 504", func(t *testing.T) {
+		status, _, resp := post(t, gw+"/echo", nil, "sleep")
+		if status != http.StatusGatewayTimeout || !strings.Contains(resp, "TimeoutError") {
+			t.Fatalf("got %d %s", status, resp)
+		}
+	})
+
+	t.Run("unknown route", func(t *testing.T) {
+		status, _, resp := post(t, gw+"/tick", nil, "{}")
+		if status != http.StatusNotFound || !strings.Contains(resp, "routes: /echo") {
+			t.Fatalf("got %d %s: tick has no http trigger", status, resp)
+		}
+	})
+
+	// The every-second --cron override fires the timer with its event.
+	ticks := out.wait(t, 10*time.Second, 2, func(s string) bool { return strings.Contains(s, "tick ") && strings.Contains(s, " timer ") })
+	if !strings.Contains(ticks[0], " ok ") || !strings.Contains(ticks[0], "Cancelled=1") {
+		t.Errorf("timer line %q: want ok with the result summary", ticks[0])
+	}
+	for _, l := range out.wait(t, time.Second, 1, func(s string) bool { return strings.Contains(s, "echo ") && strings.Contains(s, " http ") }) {
+		if strings.Contains(l, secret) {
+			t.Errorf("invocation line shows the webhook secret: %q", l)
+		}
+	}
+
+	kids := children(t, os.Getpid())
+	if len(kids) < 2 {
+		t.Fatalf("want the 2 function processes as children, got %v", kids)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit code %d, want 0 after a clean stop; output:\n%s", code, out.text())
+	}
+	for _, k := range kids {
+		if alive(k.pid) {
+			t.Errorf("function process %d (%s) still running after stop", k.pid, k.exe)
+		}
+	}
+	if !strings.Contains(out.text(), "scf-local: stopped") {
+		t.Error("no 'stopped' line")
+	}
+}
+
+func TestServeTimerEventAndSecretFromEnv(t *testing.T) {
+	out, stop := startServe(t, map[string]string{"JANITOR_WEBHOOK_SECRET": "from-env-secret"}, "--cron", "tick=* * * * * * *")
+	if strings.Contains(out.text(), "from-env-secret") {
+		t.Fatal("a secret from the environment was printed")
+	}
+	out.wait(t, time.Second, 1, func(s string) bool { return strings.HasPrefix(s, "webhook secret: from $JANITOR_WEBHOOK_SECRET") })
+	out.wait(t, time.Second, 1, func(s string) bool { return strings.Contains(s, `"$JANITOR_WEBHOOK_SECRET"`) })
+	out.wait(t, 10*time.Second, 1, func(s string) bool { return strings.Contains(s, " timer ") && strings.Contains(s, " ok ") })
+	if code := stop(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+}
+
+func TestPrintedCurlCommandWorks(t *testing.T) {
+	for _, tool := range []string{"bash", "openssl", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is not installed (.ci/run installs it): the README's signing recipe needs it", tool)
+		}
+	}
+	out, _ := startServe(t, nil)
+	cmdLine := out.wait(t, time.Second, 1, func(s string) bool { return strings.HasPrefix(s, "  secret=") })[0]
+	res, err := exec.Command("bash", "-c", cmdLine).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, res)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(res, &got); err != nil {
+		t.Fatalf("curl printed %s: %v", res, err)
+	}
+	if got["signature"] != true || got["body"] != "{}" {
+		t.Fatalf("echo saw %v", got)
+	}
+}
+
+func TestCloudNeedsCredentials(t *testing.T) {
+	var stderr strings.Builder
+	code := run(context.Background(), []string{"--config", testProject, "--cloud", "--addr", "127.0.0.1:0"}, nil, io.Discard, &stderr, envFrom(nil))
+	if code != 1 || !strings.Contains(stderr.String(), "export TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY") {
+		t.Fatalf("exit %d, stderr %q: want a clear refusal", code, stderr.String())
+	}
+}
+
+func TestCloudModeUsesRealEndpointsAndNoTimers(t *testing.T) {
+	out, stop := startServe(t, map[string]string{
+		"TENCENTCLOUD_SECRETID": "AKIDcloud", "TENCENTCLOUD_SECRETKEY": "cloud-key", "SCF_LOCAL_TEST_BUCKET": "mybucket-1250000000",
+	}, "--cloud")
+	gw := out.field(t, "gateway:")
+	out.wait(t, time.Second, 1, func(s string) bool { return strings.Contains(s, "off (--cloud: pass --timers") })
+	status, _, resp := post(t, gw+"/echo", nil, "{}")
+	var got map[string]any
+	if status != 201 || json.Unmarshal([]byte(resp), &got) != nil {
+		t.Fatalf("%d %s", status, resp)
+	}
+	if got["amsEndpoint"] != "" || got["secretId"] != "AKIDcloud" || got["hasToken"] != false || got["bucket"] != "mybucket-1250000000" {
+		t.Fatalf("cloud mode environment %v: want the yml's endpoint (empty = Tencent's), the shell's credentials and ${env.} values", got)
+	}
+	if strings.Contains(out.text(), "cloud-key") {
+		t.Fatal("the secret key was printed")
+	}
+	stop()
+}
+
+func TestInvoke(t *testing.T) {
+	var stdout, stderr strings.Builder
+	event := `{"Type":"Timer","TriggerName":"manual","Time":"2026-01-01T00:00:00Z","Message":"m"}`
+	code := run(context.Background(), []string{"invoke", "tick", "--event", "-", "--config", testProject, "--emulator-addr", "127.0.0.1:0"},
+		strings.NewReader(event), &stdout, &stderr, envFrom(nil))
+	if code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, stderr.String())
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(stdout.String()), &got); err != nil {
+		t.Fatalf("stdout %q: %v", stdout.String(), err)
+	}
+	if got["TriggerName"] != "manual" || got["Message"] != "m" || got["TriggerSrc"] != "timer" {
+		t.Fatalf("result %v", got)
+	}
+
+	stdout.Reset()
+	stderr.Reset()
+	code = run(context.Background(), []string{"invoke", "--config", testProject, "--emulator-addr", "127.0.0.1:0", "echo", "--event", "-"},
+		strings.NewReader(`{"httpMethod":"POST","path":"/","headers":{},"body":"error"}`), &stdout, &stderr, envFrom(nil))
+	if code != 1 || !strings.Contains(stdout.String(), `"errorMessage":"asked to fail"`) {
+		t.Fatalf("exit %d stdout %q: want 1 and the function's error on stdout", code, stdout.String())
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"invoke"},
+		{"invoke", "tick"},
+		{"generate-event"},
+		{"--no-such-flag"},
+		{"extra-arg"},
+		{"--cron", "nonsense"},
+	} {
+		var stderr strings.Builder
+		if code := run(context.Background(), args, nil, io.Discard, &stderr, envFrom(nil)); code != 2 {
+			t.Errorf("%q: exit %d, want 2 (usage); stderr %q", args, code, stderr.String())
+		}
+	}
+	var stderr strings.Builder
+	code := run(context.Background(), []string{"invoke", "nope", "--event", "-", "--config", testProject, "--emulator-addr", "127.0.0.1:0"}, strings.NewReader("{}"), io.Discard, &stderr, envFrom(nil))
+	if code != 1 || !strings.Contains(stderr.String(), `no function "nope" in serverless.yml (have echo, tick)`) {
+		t.Errorf("unknown function: exit %d, stderr %q", code, stderr.String())
+	}
+}

@@ -1,0 +1,78 @@
+// Command echo is a test function: it answers an HTTP event with what it
+// received, so scf-local's tests can check the event and the environment.
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/scf-janitor/scf-janitor/shared/scf"
+	"github.com/scf-janitor/scf-janitor/shared/trigger"
+)
+
+func digest(s string) string {
+	if s == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:4])
+}
+
+func handle(ctx context.Context, payload json.RawMessage) (any, error) {
+	ev, err := trigger.Decode(payload)
+	if err != nil {
+		return nil, err
+	}
+	if ev.Kind != trigger.KindHTTP {
+		return map[string]string{"kind": string(ev.Kind)}, nil
+	}
+	h := ev.HTTP
+	switch string(h.Body) {
+	case "panic":
+		panic("asked to panic")
+	case "error":
+		return nil, errors.New("asked to fail")
+	case "sleep":
+		time.Sleep(5 * time.Second)
+	case "plain":
+		return map[string]string{"plain": "json"}, nil
+	}
+	fc, _ := scf.FromContext(ctx)
+	out := map[string]any{
+		"method":       h.Method,
+		"path":         h.Path,
+		"query":        h.Query.Get("q"),
+		"body":         string(h.Body),
+		"signature":    h.Header.Get("X-Janitor-Signature") != "",
+		"sourceIP":     h.SourceIP,
+		"secretDigest": digest(scf.Getenv(ctx, "JANITOR_WEBHOOK_SECRET")),
+		"secretId":     scf.Getenv(ctx, "TENCENTCLOUD_SECRETID"),
+		"hasKey":       scf.Getenv(ctx, "TENCENTCLOUD_SECRETKEY") != "",
+		"hasToken":     scf.Getenv(ctx, "TENCENTCLOUD_SESSIONTOKEN") != "",
+		"amsEndpoint":  scf.Getenv(ctx, "JANITOR_AMS_ENDPOINT"),
+		"bucket":       scf.Getenv(ctx, "JANITOR_CI_BUCKET"),
+		"greeting":     scf.Getenv(ctx, "JANITOR_GREETING"),
+		"region":       scf.Getenv(ctx, "TENCENTCLOUD_REGION"),
+		"functionName": os.Getenv("SCF_FUNCTIONNAME"),
+		"keyInProcEnv": os.Getenv("TENCENTCLOUD_SECRETKEY") != "",
+	}
+	if fc != nil {
+		out["timeLimitMs"] = fc.TimeLimitInMs
+		out["requestId"] = fc.RequestID
+	}
+	b, _ := json.Marshal(out)
+	return trigger.Response{StatusCode: 201, Headers: map[string]string{"Content-Type": "application/json", "X-Echo": "1"}, Body: string(b)}, nil
+}
+
+func main() {
+	if err := scf.Start(handle); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
