@@ -52,6 +52,8 @@ type Sweeper struct {
 	Logger    *slog.Logger      // default: discard
 	MaxPages  int               // per listing; default DefaultMaxPages
 	MaxPasses int               // default DefaultMaxPasses
+
+	observe func(seen int) // tests: size of the dedupe set after each page
 }
 
 // Run sweeps once with set (which must be valid: see Settings.Validate) and
@@ -71,6 +73,7 @@ func (s *Sweeper) Run(ctx context.Context, set Settings) *Report {
 		s: s, set: set, log: log,
 		now:    now().UTC(),
 		seen:   map[string]uint8{},
+		broken: map[string]bool{},
 		notify: make(chan struct{}, 1),
 		rep: Report{
 			DryRun: set.DryRun, Services: slices.Clone(set.Services),
@@ -160,10 +163,11 @@ type run struct {
 	seen       map[string]uint8 // service + "\x00" + TaskId
 	recent     []evictable      // cancelled ids in completion order
 	inflight   int
-	notify     chan struct{} // a cancel finished
-	stopped    bool          // capped or out of time: no further pass
-	unfinished bool          // work was left undone because of the deadline
-	fresh      int           // new candidates in the current pass
+	notify     chan struct{}   // a cancel finished
+	stopped    bool            // capped or out of time: no further pass
+	unfinished bool            // work was left undone because of the deadline
+	fresh      int             // new candidates in the current pass
+	broken     map[string]bool // listings stopped by a paging error: not listed again this run
 }
 
 type evictable struct {
@@ -261,6 +265,12 @@ func (r *run) pass() int {
 				break
 			}
 		}
+		if r.s.observe != nil {
+			r.mu.Lock()
+			n := len(r.seen)
+			r.mu.Unlock()
+			r.s.observe(n)
+		}
 	}
 	close(work)
 	wg.Wait()
@@ -288,6 +298,12 @@ func (r *run) produce(ctx context.Context, pages chan<- page) {
 		maxPages = DefaultMaxPages
 	}
 	for _, l := range r.listings() {
+		r.mu.Lock()
+		skip := r.broken[l.service+" "+l.String()]
+		r.mu.Unlock()
+		if skip {
+			continue
+		}
 		c := r.s.Clients[l.service]
 		if c == nil {
 			r.listError(l, "ClientError", "no client for service "+l.service)
@@ -305,6 +321,7 @@ func (r *run) produce(ctx context.Context, pages chan<- page) {
 			}
 			if n >= maxPages {
 				r.listError(l, "PageLimit", fmt.Sprintf("stopped after %d pages (the page limit); the next run continues", maxPages))
+				r.markBroken(l)
 				break
 			}
 			seq := r.fetches.Add(1)
@@ -331,12 +348,21 @@ func (r *run) produce(ctx context.Context, pages chan<- page) {
 			h := maphash.String(r.seed, resp.PageToken)
 			if _, dup := tokens[h]; dup {
 				r.listError(l, "PageTokenRepeated", fmt.Sprintf("PageToken %q came back after %d pages; listing stopped to avoid a loop", clip(resp.PageToken, 64), n+1))
+				r.markBroken(l)
 				break
 			}
 			tokens[h] = struct{}{}
 			req.PageToken = resp.PageToken
 		}
 	}
+}
+
+// markBroken keeps a listing whose paging cannot be trusted out of later
+// passes (a failed call, by contrast, is tried again in the next pass).
+func (r *run) markBroken(l listing) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.broken[l.service+" "+l.String()] = true
 }
 
 func (r *run) listError(l listing, code, msg string) {
