@@ -19,6 +19,9 @@ import (
 type HandlerOptions struct {
 	Logger *slog.Logger     // default: discard
 	Now    func() time.Time // default time.Now
+	// Level, when set, is the logger's level: each invocation sets it from
+	// JANITOR_LOG_LEVEL.
+	Level *slog.LevelVar
 	// Transport for the Tencent clients (nil: tcapi's shared pool).
 	Transport http.RoundTripper
 }
@@ -48,6 +51,14 @@ func NewHandler(opts HandlerOptions) *Handler {
 // error naming the setting; everything that happens during the sweep is in
 // the returned *Report.
 func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, error) {
+	getenv := config.Getenv(scf.GetenvFunc(ctx))
+	if h.opts.Level != nil {
+		level, err := config.LogLevel(getenv)
+		if err != nil {
+			return nil, fmt.Errorf("sweep-tasks: %w", err)
+		}
+		h.opts.Level.Set(level)
+	}
 	ev, err := trigger.Decode(payload)
 	if err != nil {
 		return nil, fmt.Errorf("sweep-tasks: %w", err)
@@ -64,7 +75,6 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 			"error": "sweep-tasks does not accept HTTP requests: it runs from its timer or a direct (authenticated) invocation",
 		}), nil
 	}
-	getenv := config.Getenv(scf.GetenvFunc(ctx))
 	set, err := LoadSettings(getenv)
 	if err != nil {
 		return nil, fmt.Errorf("sweep-tasks settings: %w", err)
