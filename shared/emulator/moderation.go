@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"hash/fnv"
@@ -498,7 +499,14 @@ func encodePageToken(t pageToken) string {
 	} else {
 		raw = fmt.Sprintf("c1|%d|%s|%s", t.created.UnixNano(), t.query, t.id)
 	}
-	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+	return base64.RawURLEncoding.EncodeToString([]byte(raw + "|" + tokenSum(raw)))
+}
+
+// tokenSum is a checksum that makes a corrupted or hand-made token invalid.
+func tokenSum(raw string) string {
+	h := fnv.New32a()
+	h.Write([]byte("emulator-page-token|" + raw))
+	return strconv.FormatUint(uint64(h.Sum32()), 36)
 }
 
 func decodePageToken(s, mode, query string) (pageToken, *apiError) {
@@ -509,7 +517,11 @@ func decodePageToken(s, mode, query string) (pageToken, *apiError) {
 	if err != nil {
 		return bad("not a token issued by this server")
 	}
-	parts := strings.SplitN(string(b), "|", 4)
+	i := bytes.LastIndexByte(b, '|')
+	if i < 0 || tokenSum(string(b[:i])) != string(b[i+1:]) {
+		return bad("not a token issued by this server")
+	}
+	parts := strings.SplitN(string(b[:i]), "|", 4)
 	switch {
 	case mode == PagingOffset && len(parts) == 3 && parts[0] == "o1":
 		off, err := strconv.Atoi(parts[1])
