@@ -1,0 +1,173 @@
+package canceltest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/scf-janitor/scf-janitor/shared/emulator"
+	"github.com/scf-janitor/scf-janitor/shared/scflocal"
+	"github.com/scf-janitor/scf-janitor/shared/webhook"
+)
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// URLEvent is a Function URL event POSTing body with the given headers.
+func URLEvent(method, body string, headers map[string]string) []byte {
+	h := map[string]string{"content-type": "application/json", "x-scf-remote-addr": "203.0.113.10"}
+	for k, v := range headers {
+		h[k] = v
+	}
+	b, _ := json.Marshal(map[string]any{"httpMethod": method, "path": "/", "headers": h, "body": body, "queryString": map[string]string{}})
+	return b
+}
+
+type httpAnswer struct {
+	StatusCode int               `json:"statusCode"`
+	Headers    map[string]string `json:"headers"`
+	Body       string            `json:"body"`
+}
+
+// E2E builds the function in pkgDir, starts it as SCF does and drives it over
+// the Go1 RPC protocol against an emulator, with credentials only in each
+// invocation's Environment.
+func E2E(t *testing.T, f Function, pkgDir string) {
+	if testing.Short() {
+		t.Skip("builds and runs the function binary")
+	}
+	bin := Binary(t, pkgDir)
+
+	emu := emulator.New(emulator.Options{})
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	f.Seed(emu)
+
+	ctx, cancelFn := context.WithTimeout(context.Background(), time.Minute)
+	defer cancelFn()
+	var stdout, stderr lockedBuffer
+	p, err := scflocal.StartProcess(ctx, bin, scflocal.ProcessOptions{
+		Stdout: &stdout, Stderr: &stderr,
+		Env: []string{"TENCENTCLOUD_REGION=ap-guangzhou", "SCF_FUNCTIONNAME=" + f.Name, "TENCENTCLOUD_RUNENV=SCF"},
+	})
+	if err != nil {
+		t.Fatalf("start %s: %v", bin, err)
+	}
+	defer func() {
+		if err := p.Stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	}()
+
+	const secret = "whsec-e2e-secret-DO-NOT-LEAK"
+	env := Env(srv.URL, secret)
+	env["TENCENTCLOUD_SESSIONTOKEN"] = "e2e-session-token-DO-NOT-LEAK"
+	invoke := func(payload []byte, env map[string]string) scflocal.Result {
+		t.Helper()
+		res, err := p.Invoke(ctx, scflocal.Invocation{Payload: payload, Timeout: 10 * time.Second, Env: env, FunctionName: f.Name})
+		if err != nil {
+			t.Fatalf("invoke: %v\nstderr: %s", err, stderr.String())
+		}
+		return res
+	}
+	httpInvoke := func(payload []byte) httpAnswer {
+		t.Helper()
+		res := invoke(payload, env)
+		if res.Error != nil {
+			t.Fatalf("HTTP event answered with an error: %+v", res.Error)
+		}
+		var a httpAnswer
+		if err := json.Unmarshal(res.Payload, &a); err != nil {
+			t.Fatalf("answer %s: %v", res.Payload, err)
+		}
+		return a
+	}
+	signed := func(body string) []byte {
+		return URLEvent("POST", body, map[string]string{"x-janitor-signature": webhook.Sign(secret, time.Now(), []byte(body))})
+	}
+
+	// Unsigned: refused, nothing cancelled.
+	if a := httpInvoke(URLEvent("POST", f.Request, nil)); a.StatusCode != 401 {
+		t.Fatalf("unsigned: %d %s, want 401", a.StatusCode, a.Body)
+	}
+	if f.Ended(emu) {
+		t.Fatal("cancelled by an unsigned request")
+	}
+	// Signed: cancelled.
+	if a := httpInvoke(signed(f.Request)); a.StatusCode != 200 || !strings.Contains(a.Body, `"RequestId"`) {
+		t.Fatalf("signed: %d %s, want 200 with Tencent's RequestId", a.StatusCode, a.Body)
+	}
+	if !f.Ended(emu) {
+		t.Fatal("the job is still running after a 200")
+	}
+	// Again: 409, never a 5xx.
+	if a := httpInvoke(signed(f.Request)); a.StatusCode != 409 {
+		t.Fatalf("cancel twice: %d %s, want 409", a.StatusCode, a.Body)
+	}
+	// Wrong method.
+	if a := httpInvoke(URLEvent("GET", "", nil)); a.StatusCode != 405 || a.Headers["Allow"] != "POST" {
+		t.Fatalf("GET: %d %v, want 405 with Allow: POST", a.StatusCode, a.Headers)
+	}
+	// Direct invocation of an unknown job: the function's error carries the code.
+	res := invoke([]byte(f.Unknown), env)
+	if res.Error == nil || !strings.HasPrefix(res.Error.Message, "ResourceNotFound: ") {
+		t.Fatalf("direct unknown: %+v %s, want error ResourceNotFound: ...", res.Error, res.Payload)
+	}
+	// Credentials come only from the invocation: without them, a clear error.
+	bare := map[string]string{}
+	for k, v := range env {
+		if !strings.HasPrefix(k, "TENCENTCLOUD_SECRET") && k != "TENCENTCLOUD_SESSIONTOKEN" {
+			bare[k] = v
+		}
+	}
+	res = invoke([]byte(f.Unknown), bare)
+	if res.Error == nil || !strings.HasPrefix(res.Error.Message, "InternalError.MissingCredentials: ") || !strings.Contains(res.Error.Message, "execution role") {
+		t.Fatalf("no credentials: %+v, want InternalError.MissingCredentials naming the execution role", res.Error)
+	}
+	if err := p.Ping(); err != nil {
+		t.Fatalf("process not alive after the invocations: %v", err)
+	}
+
+	// One JSON log line per invocation, with the request id; no secrets.
+	var lines int
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			continue
+		}
+		if m["msg"] == "invocation" {
+			lines++
+			if m["request_id"] == "" || m["request_id"] == nil || m["function"] != f.Name {
+				t.Errorf("log line without request_id/function: %s", line)
+			}
+		}
+	}
+	if lines != 6 {
+		t.Errorf("%d invocation log lines for 6 invocations:\n%s", lines, stdout.String())
+	}
+	all := stdout.String() + stderr.String()
+	for _, s := range []string{secret, emulator.DefaultSecretKey, env["TENCENTCLOUD_SESSIONTOKEN"]} {
+		if strings.Contains(all, s) {
+			t.Errorf("output contains a secret %q:\n%s", s, all)
+		}
+	}
+}
