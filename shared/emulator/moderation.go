@@ -135,7 +135,22 @@ func (s *Server) AddTask(t Task) Task {
 		t.TaskId = s.uniqueTaskID(t.Service)
 	}
 	rec := &taskRec{Task: t, phaseStart: now}
-	s.tasks[taskKey(t.Service, t.TaskId)] = rec
+	key := taskKey(t.Service, t.TaskId)
+	list := s.order[t.Service]
+	if old, ok := s.tasks[key]; ok {
+		for i, r := range list {
+			if r == old {
+				list = append(list[:i], list[i+1:]...)
+				break
+			}
+		}
+	}
+	i := sort.Search(len(list), func(i int) bool { return taskBefore(t, list[i].Task) })
+	list = append(list, nil)
+	copy(list[i+1:], list[i:])
+	list[i] = rec
+	s.order[t.Service] = list
+	s.tasks[key] = rec
 	return s.current(rec, now)
 }
 
@@ -158,13 +173,17 @@ func (s *Server) Tasks(service string) []Task {
 	now := s.now()
 	s.mu.Lock()
 	out := make([]Task, 0, len(s.tasks))
-	for _, rec := range s.tasks {
-		if service == "" || rec.Service == service {
-			out = append(out, s.current(rec, now))
+	for svc, list := range s.order {
+		if service == "" || svc == service {
+			for _, rec := range list {
+				out = append(out, s.current(rec, now))
+			}
 		}
 	}
 	s.mu.Unlock()
-	sortTasks(out)
+	if service == "" {
+		sortTasks(out)
+	}
 	return out
 }
 
@@ -445,38 +464,33 @@ func (s *Server) actDescribeTasks(c *apiCall) (any, *apiError) {
 	}
 
 	s.mu.Lock()
-	list := make([]Task, 0, 64)
-	for _, rec := range s.tasks {
-		if rec.Service != c.service {
-			continue
-		}
-		if t := s.current(rec, c.now); q.match(t) {
-			list = append(list, t)
+	defer s.mu.Unlock()
+	// Matching tasks, newest first: the service's list is kept in that order.
+	var matches []*taskRec
+	for _, rec := range s.order[c.service] {
+		if q.match(s.current(rec, c.now)) {
+			matches = append(matches, rec)
 		}
 	}
-	s.mu.Unlock()
-	sortTasks(list)
-
 	from := 0
 	if token != "" {
 		if s.opts.Paging == PagingOffset {
-			from = min(tok.offset, len(list))
+			from = min(tok.offset, len(matches))
 		} else {
-			from = sort.Search(len(list), func(i int) bool {
-				return taskBefore(Task{CreatedAt: tok.created, TaskId: tok.id}, list[i])
-			})
+			key := Task{CreatedAt: tok.created, TaskId: tok.id}
+			from = sort.Search(len(matches), func(i int) bool { return taskBefore(key, matches[i].Task) })
 		}
 	}
-	to := min(from+int(limit), len(list))
-	resp := describeTasksResp{Total: strconv.Itoa(len(list)), Data: make([]taskData, 0, to-from)}
-	for _, t := range list[from:to] {
-		resp.Data = append(resp.Data, toTaskData(t))
+	to := min(from+int(limit), len(matches))
+	resp := describeTasksResp{Total: strconv.Itoa(len(matches)), Data: make([]taskData, 0, to-from)}
+	for _, rec := range matches[from:to] {
+		resp.Data = append(resp.Data, toTaskData(s.current(rec, c.now)))
 	}
-	if to < len(list) {
+	if to < len(matches) {
 		if s.opts.Paging == PagingOffset {
 			resp.PageToken = encodePageToken(pageToken{mode: PagingOffset, offset: to, query: qh})
 		} else {
-			last := list[to-1]
+			last := matches[to-1]
 			resp.PageToken = encodePageToken(pageToken{mode: PagingCursor, created: last.CreatedAt, id: last.TaskId, query: qh})
 		}
 	}

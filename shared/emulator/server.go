@@ -95,7 +95,8 @@ type Server struct {
 	stats  *statsRecorder
 
 	mu             sync.Mutex
-	tasks          map[string]*taskRec // key service+"/"+TaskId
+	tasks          map[string]*taskRec   // key service+"/"+TaskId
+	order          map[string][]*taskRec // per service, newest first (taskBefore order)
 	liveJobs       map[string]*liveJobRec
 	transcriptions map[string]*transRec
 	seq            atomic.Uint64
@@ -141,6 +142,7 @@ func New(opts Options) *Server {
 		limits:         newLimiter(opts.Rate),
 		stats:          newStatsRecorder(),
 		tasks:          make(map[string]*taskRec),
+		order:          make(map[string][]*taskRec),
 		liveJobs:       make(map[string]*liveJobRec),
 		transcriptions: make(map[string]*transRec),
 	}
