@@ -103,7 +103,7 @@ func TestRunCommand(t *testing.T) {
 		t.Fatal("no clean shutdown")
 	}
 	out := logs.String()
-	for _, want := range []string{`"msg":"request"`, `"action":"ams.DescribeTasks"`, `"status":200`, `"latency":`, `"msg":"shutting down"`} {
+	for _, want := range []string{`"msg":"request"`, `"action":"ams.DescribeTasks"`, `"status":200`, `"latency_ms":`, `"msg":"shutting down"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %s:\n%s", want, out)
 		}

@@ -186,7 +186,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.Int("status", rec.statusOrOK()),
 			slog.String("code", info.code),
 			slog.String("request_id", info.requestID),
-			slog.Duration("latency", time.Since(start)),
+			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
 		)
 	}()
 	switch {
