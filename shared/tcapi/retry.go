@@ -115,7 +115,7 @@ func (p *policy) do(ctx context.Context, action string, attempt func(ctx context
 			return nil
 		}
 		e.Attempts = n
-		if codeHasPrefix(e.Code, codeRequestLimitExceeded) {
+		if codeHasPrefix(e.Code, codeRequestLimitExceeded) || e.HTTPStatus == http.StatusTooManyRequests {
 			p.stats.throttled.Add(1)
 		}
 		if e.Code == CodeNetworkError && ctx.Err() != nil {
