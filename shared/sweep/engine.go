@@ -41,7 +41,7 @@ const (
 	DefaultMaxPasses = 32
 	// keepRecent is how many cancelled task ids stay in the dedupe set after
 	// they could no longer show up in a listing (see run.evict).
-	keepRecent = 1024
+	keepRecent = 256
 )
 
 // Sweeper lists stale tasks and cancels them. Rate limiting is the clients'
