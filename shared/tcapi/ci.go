@@ -220,8 +220,11 @@ func (c *CI) attempt(ctx context.Context, action, method, path string, body []by
 		e.Code, e.Message, e.Err = CodeClientError, err.Error(), err
 		return e
 	}
-	// Like cos-go-sdk-v5, put Content-Length in the header so it is signed.
-	req.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	// Like cos-go-sdk-v5, put Content-Length in the header so it is signed,
+	// for the methods where net/http sends it (always for POST, even empty).
+	if method != http.MethodGet && method != http.MethodHead {
+		req.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/xml")
 	}
