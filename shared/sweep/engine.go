@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -162,6 +163,7 @@ type run struct {
 	rep        Report
 	seen       map[string]uint8 // service + "\x00" + TaskId
 	recent     []evictable      // cancelled ids in completion order
+	deleted    int              // ids deleted from seen since it was last rebuilt
 	inflight   int
 	notify     chan struct{}   // a cancel finished
 	stopped    bool            // capped or out of time: no further pass
@@ -389,6 +391,13 @@ func (r *run) evict(seq uint64) {
 	if n > 0 {
 		clear(r.recent[:n])
 		r.recent = r.recent[n:]
+		r.deleted += n
+	}
+	// A Go map keeps its table size after deletes: rebuild it now and then so
+	// its memory follows the ids it holds, not the ids it ever held.
+	if r.deleted > 4*len(r.seen)+4*keepRecent {
+		r.seen = maps.Clone(r.seen)
+		r.deleted = 0
 	}
 }
 
