@@ -66,8 +66,10 @@ type Handler struct {
 
 // job is what differs between the three functions.
 type job interface {
-	// example is a valid request body, for messages.
+	// example is a request body shown in messages.
 	example() string
+	// warmBody is a valid request body for Warm.
+	warmBody() string
 	// prepare parses and validates a request body and resolves its defaults
 	// from getenv. Errors are the caller's (400) or the deployment's (500).
 	prepare(body []byte, getenv func(string) string) (*prepared, *Error)

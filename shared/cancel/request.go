@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -148,20 +147,57 @@ func optString(v *string) string {
 	return *v
 }
 
-var (
-	// COS bucket: "<name>-<APPID>", lower-case letters, digits and hyphens.
-	reBucket = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?-[0-9]{5,20}$`)
-	// Tencent region: ap-guangzhou, na-siliconvalley, ap-shanghai-fsi, ...
-	reRegion = regexp.MustCompile(`^[a-z]{2,8}(?:-[a-z0-9]{2,20}){1,3}$`)
-)
-
 const (
 	maxBucketLen = 60
 	maxRegionLen = 40
 )
 
-func validBucket(s string) bool { return len(s) <= maxBucketLen && reBucket.MatchString(s) }
-func validRegion(s string) bool { return len(s) <= maxRegionLen && reRegion.MatchString(s) }
+// validBucket reports whether s is a COS bucket name with its APPID:
+// "<name>-<appid>", the name of lower-case letters, digits and inner
+// hyphens, the APPID 5 to 20 digits (it goes into a host name, so nothing
+// else may pass). Hand-written rather than a regexp: no init-time compile.
+func validBucket(s string) bool {
+	if len(s) > maxBucketLen {
+		return false
+	}
+	dash := strings.LastIndexByte(s, '-')
+	if dash <= 0 || len(s)-dash-1 < 5 || len(s)-dash-1 > 20 || !allBytes(s[dash+1:], isDigit) {
+		return false
+	}
+	name := s[:dash]
+	return name[0] != '-' && name[len(name)-1] != '-' && allBytes(name, func(c byte) bool { return isLower(c) || isDigit(c) || c == '-' })
+}
+
+// validRegion reports whether s looks like a Tencent Cloud region:
+// ap-guangzhou, na-siliconvalley, ap-shanghai-fsi (2 to 4 parts, the first
+// 2-8 lower-case letters, the others 2-20 lower-case letters or digits).
+func validRegion(s string) bool {
+	if len(s) > maxRegionLen {
+		return false
+	}
+	parts := strings.Split(s, "-")
+	if len(parts) < 2 || len(parts) > 4 || len(parts[0]) < 2 || len(parts[0]) > 8 || !allBytes(parts[0], isLower) {
+		return false
+	}
+	for _, p := range parts[1:] {
+		if len(p) < 2 || len(p) > 20 || !allBytes(p, func(c byte) bool { return isLower(c) || isDigit(c) }) {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+func isLower(c byte) bool { return 'a' <= c && c <= 'z' }
+
+func allBytes(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // parseSdkAppID reads SdkAppId from a JSON number or a string of digits.
 // present is false for an absent or null field.

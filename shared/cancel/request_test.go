@@ -211,3 +211,27 @@ func TestParseTranscriptionRequest(t *testing.T) {
 		})
 	}
 }
+
+func TestValidBucketAndRegion(t *testing.T) {
+	buckets := map[string]bool{
+		"examplebucket-1250000000": true, "a-12345": true, "my-bucket-2-1250000000": true, "0a-12345678901234567890": true,
+		"examplebucket": false, "examplebucket-1234": false, "-a-12345": false, "a--12345": false, "A-12345": false,
+		"a_b-12345": false, "a.b-12345": false, "evil.com/x-12345": false, "a-123456789012345678901": false, "-12345": false,
+		"": false, strings.Repeat("a", 55) + "-12345": false,
+	}
+	for b, want := range buckets {
+		if got := validBucket(b); got != want {
+			t.Errorf("validBucket(%q) = %v, want %v", b, got, want)
+		}
+	}
+	regions := map[string]bool{
+		"ap-guangzhou": true, "ap-shanghai-fsi": true, "na-siliconvalley": true, "eu-frankfurt": true, "ap-beijing-1": false,
+		"ap": false, "ap-": false, "-ap": false, "AP-beijing": false, "ap_beijing": false, "ap-beijing.evil.com": false,
+		"ap-b": false, "a-beijing": false, "ap-x-y-z-w": false, "": false,
+	}
+	for r, want := range regions {
+		if got := validRegion(r); got != want {
+			t.Errorf("validRegion(%q) = %v, want %v", r, got, want)
+		}
+	}
+}
