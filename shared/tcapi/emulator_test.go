@@ -184,16 +184,46 @@ func TestEmulatorCI(t *testing.T) {
 }
 
 // With a client-side limiter faster than the server's limit, the server
-// throttles and the client retries until every call succeeds.
+// throttles and the client retries until every call succeeds. The emulator's
+// token buckets run on a fake clock that stands still until the first
+// throttled answer (so throttling is certain however slow the machine), then
+// advances one second every 30ms (so the retries get through quickly).
 func TestEmulatorThrottlingRetried(t *testing.T) {
-	emu, endpoint := startEmulator(t, emulator.Options{Rate: 50})
-	ids := make([]string, 60)
+	var mu sync.Mutex
+	clock := time.Now()
+	now := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return clock
+	}
+	emu, endpoint := startEmulator(t, emulator.Options{Rate: 20, Now: now})
+	ids := make([]string, 50)
 	for i := range ids {
 		ids[i] = emu.AddTask(emulator.Task{Service: "ams", Type: "LIVE_AUDIO", Status: "RUNNING", Stuck: true}).TaskId
 	}
+	done := make(chan struct{})
+	go func() {
+		throttled := false
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(30 * time.Millisecond):
+			}
+			if !throttled {
+				throttled = emu.Stats().Actions["ams.CancelTask"].Throttled > 0
+				continue
+			}
+			mu.Lock()
+			clock = clock.Add(time.Second)
+			mu.Unlock()
+		}
+	}()
+	defer close(done)
+
 	opts := emuOptions(endpoint)
-	opts.MaxAttempts = 8
-	opts.BaseDelay, opts.MaxDelay = 50*time.Millisecond, 400*time.Millisecond
+	opts.MaxAttempts = 30
+	opts.BaseDelay, opts.MaxDelay = 10*time.Millisecond, 60*time.Millisecond
 	ams, err := tcapi.NewModeration("ams", emuCred, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -209,8 +239,13 @@ func TestEmulatorThrottlingRetried(t *testing.T) {
 	wg.Wait()
 	st := ams.Stats()
 	es := emu.Stats().Actions["ams.CancelTask"]
-	if st.Throttled == 0 || st.Throttled != es.Throttled || st.Attempts != es.Requests {
-		t.Errorf("client %+v vs emulator %+v: want throttling seen and counted alike", st, es)
+	if st.Throttled == 0 || st.Throttled != es.Throttled || st.Attempts != es.Requests || st.Retries != st.Throttled {
+		t.Errorf("client %+v vs emulator %+v: want throttled answers, each retried, counted alike", st, es)
+	}
+	for _, id := range ids {
+		if task, _ := emu.Task("ams", id); task.Status != "CANCELLED" {
+			t.Errorf("task %s is %s, want CANCELLED", id, task.Status)
+		}
 	}
 }
 

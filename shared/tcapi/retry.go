@@ -2,6 +2,7 @@ package tcapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -95,11 +96,11 @@ func (p *policy) do(ctx context.Context, action string, attempt func(ctx context
 	var last *Error
 	for n := 1; ; n++ {
 		if err := p.limiters.Wait(ctx, p.service, action); err != nil {
+			if last != nil && !errors.Is(ctx.Err(), context.Canceled) {
+				return giveUp(last, n-1, "waiting for the rate limiter would pass the context deadline")
+			}
 			if ctx.Err() != nil {
 				return contextError(ctx, p.service, action, last, n-1)
-			}
-			if last != nil {
-				return giveUp(last, n-1, "waiting for the rate limiter would pass the context deadline")
 			}
 			return &Error{Service: p.service, Action: action, Code: CodeDeadlineExceeded,
 				Message: "waiting for the rate limiter would pass the context deadline", Err: context.DeadlineExceeded}
@@ -120,7 +121,7 @@ func (p *policy) do(ctx context.Context, action string, attempt func(ctx context
 		}
 		if e.Code == CodeNetworkError && ctx.Err() != nil {
 			// The transport failed because the caller's context ended.
-			return contextError(ctx, p.service, action, nil, n)
+			return contextError(ctx, p.service, action, last, n)
 		}
 		last = e
 		if !e.Retryable || n >= p.maxAttempts {
@@ -135,6 +136,9 @@ func (p *policy) do(ctx context.Context, action string, attempt func(ctx context
 			select {
 			case <-ctx.Done():
 				t.Stop()
+				if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+					return giveUp(last, n, "the context deadline passed while waiting to retry")
+				}
 				return contextError(ctx, p.service, action, last, n)
 			case <-t.C:
 			}
