@@ -126,12 +126,19 @@ func fromTencent(err error, t target) *Error {
 		"InvalidAccessKeyId", "RequestTimeTooSkewed", "ExpiredToken", "InvalidToken"):
 		e.Status = http.StatusBadGateway
 		e.Message = fmt.Sprintf("Tencent refused the function's own credentials (%s); this is not the caller's fault: "+
-			"check the function's execution role and its permission for %s %s", tencent, te.Service, te.Action)
+			"check the function's execution role and its permission for %s", tencent, t.permissionOr(te.Service+":"+te.Action))
 	default:
 		e.Status = http.StatusBadGateway
 		e.Message = fmt.Sprintf("Tencent failed to cancel %s %s (%s); retry later", t.what, t.id, tencent)
 	}
 	return e
+}
+
+func (t target) permissionOr(def string) string {
+	if t.permission != "" {
+		return t.permission
+	}
+	return def
 }
 
 func attempts(n int) string {

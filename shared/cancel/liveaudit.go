@@ -108,7 +108,7 @@ func (liveAuditJob) prepare(body []byte, getenv func(string) string) (*prepared,
 	return &prepared{
 		id: req.JobId,
 		target: target{what: "live audit job", id: req.JobId, where: "bucket " + req.Bucket + " (" + req.Region + ")",
-			fields: "JobId, Bucket and Region", permission: "Cloud Infinite live moderation (ci:CancelAuditingJob) on bucket " + req.Bucket},
+			fields: "JobId, Bucket and Region", permission: "ci:CancelAuditingJobs on bucket " + req.Bucket},
 		send: func(ctx context.Context, c clients, cred tcapi.Credentials, env sendEnv) (any, string, int64, error) {
 			o := env.opts
 			ci, err := c.ci(cred, tcapi.CIOptions{Bucket: req.Bucket, Region: req.Region, Endpoint: env.base.CIEndpoint,
