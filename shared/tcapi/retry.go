@@ -150,7 +150,11 @@ func (p *policy) do(ctx context.Context, action string, attempt func(ctx context
 // unless Options.Transport says otherwise: clients are built per invocation
 // (credentials rotate), connections should outlive them.
 var sharedTransport = sync.OnceValue(func() http.RoundTripper {
-	t := http.DefaultTransport.(*http.Transport).Clone()
+	dt, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return http.DefaultTransport // replaced by the program: respect that
+	}
+	t := dt.Clone()
 	t.MaxIdleConnsPerHost = 32
 	t.IdleConnTimeout = 30 * time.Second
 	return t
