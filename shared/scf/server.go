@@ -1,6 +1,7 @@
 package scf
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,6 +23,10 @@ import (
 // ServiceName is the net/rpc service name SCF calls: "Function.Ping" and
 // "Function.Invoke".
 const ServiceName = "Function"
+
+// shutdownGrace bounds how long Serve waits for replies to be written when
+// it shuts down.
+const shutdownGrace = 5 * time.Second
 
 // maxStackFrames bounds the stack trace returned for a panic.
 const maxStackFrames = 32
@@ -133,7 +138,10 @@ func (f *function) call(ctx context.Context, payload []byte) (out []byte, ierr *
 	if err != nil {
 		return nil, errorResponse(err)
 	}
-	return out, nil
+	// lambda.NewHandler returns the bytes of a pooled buffer that it has
+	// already put back for reuse; the next invocation would overwrite them
+	// while net/rpc is still encoding this reply. Copy while we hold the turn.
+	return bytes.Clone(out), nil
 }
 
 // shutdown makes waiting and future invocations fail fast and waits for the
@@ -308,11 +316,27 @@ func Serve(ctx context.Context, lis net.Listener, h lambda.Handler) error {
 	}
 	lis.Close()
 	fn.shutdown()
+	// Stop reading requests but let net/rpc write the replies it owes: a
+	// read-side shutdown ends ServeConn's read loop, and ServeConn returns
+	// once pending replies are sent.
 	mu.Lock()
 	for c := range conns {
-		c.Close()
+		if cr, ok := c.(interface{ CloseRead() error }); !ok || cr.CloseRead() != nil {
+			c.Close()
+		}
 	}
 	mu.Unlock()
-	wg.Wait()
+	served := make(chan struct{})
+	go func() { wg.Wait(); close(served) }()
+	select {
+	case <-served:
+	case <-time.After(shutdownGrace):
+		mu.Lock()
+		for c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		<-served
+	}
 	return acceptErr
 }

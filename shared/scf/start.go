@@ -96,10 +96,43 @@ func toHandler(handler any) (lambda.Handler, error) {
 	if h, ok := handler.(lambda.Handler); ok {
 		return h, nil
 	}
-	if reflect.TypeOf(handler).Kind() != reflect.Func {
-		return nil, fmt.Errorf("scf: Start: handler is a %T, want a function such as func(context.Context, json.RawMessage) (any, error)", handler)
+	if err := checkShape(reflect.TypeOf(handler)); err != nil {
+		return nil, fmt.Errorf("scf: Start: %w; want a function such as func(context.Context, json.RawMessage) (any, error)", err)
 	}
 	return lambda.NewHandler(handler), nil
+}
+
+// checkShape reports, at start-up, the handler shapes lambda.NewHandler
+// would only reject on every invocation.
+func checkShape(t reflect.Type) error {
+	if t.Kind() != reflect.Func {
+		return fmt.Errorf("handler is a %s", t)
+	}
+	errType := reflect.TypeFor[error]()
+	ctxType := reflect.TypeFor[context.Context]()
+	switch t.NumIn() {
+	case 0, 1:
+	case 2:
+		if !t.In(0).Implements(ctxType) {
+			return fmt.Errorf("first argument of the handler is %s, want context.Context", t.In(0))
+		}
+	default:
+		return fmt.Errorf("handler has %d arguments, want at most 2", t.NumIn())
+	}
+	switch t.NumOut() {
+	case 0:
+	case 1:
+		if !t.Out(0).Implements(errType) {
+			return fmt.Errorf("handler returns %s, want error", t.Out(0))
+		}
+	case 2:
+		if !t.Out(1).Implements(errType) {
+			return fmt.Errorf("second result of the handler is %s, want error", t.Out(1))
+		}
+	default:
+		return fmt.Errorf("handler has %d results, want at most 2", t.NumOut())
+	}
+	return nil
 }
 
 // lambdaAdapter gives handlers running on AWS Lambda the same FunctionContext
