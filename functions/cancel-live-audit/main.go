@@ -21,7 +21,6 @@ func main() {
 		logger.Warn("using log level info", "error", levelErr.Error())
 	}
 	h := cancel.NewCancelLiveAudit(cancel.Options{Logger: logger, Limiters: tcapi.NewLimiters(20, 20)})
-	go h.Warm() // first-use caches, overlapping the runtime start-up
 	if err := scf.Start(h.Handle); err != nil {
 		fmt.Fprintln(os.Stderr, "cancel-live-audit:", err)
 		os.Exit(1)

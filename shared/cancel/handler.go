@@ -68,8 +68,6 @@ type Handler struct {
 type job interface {
 	// example is a request body shown in messages.
 	example() string
-	// warmBody is a valid request body for Warm.
-	warmBody() string
 	// prepare parses and validates a request body and resolves its defaults
 	// from getenv. Errors are the caller's (400) or the deployment's (500).
 	prepare(body []byte, getenv func(string) string) (*prepared, *Error)

@@ -587,26 +587,3 @@ func TestLogLine(t *testing.T) {
 		t.Errorf("second line %v", lines[1])
 	}
 }
-
-func TestWarm(t *testing.T) {
-	for _, fn := range specs {
-		t.Run(fn.name, func(t *testing.T) {
-			h := newHarness(t, fn.newHandler, setup{})
-			if err := h.h.Warm(); err != nil {
-				t.Fatalf("Warm: %v", err)
-			}
-			if logs := h.logs.String(); logs != "" {
-				t.Errorf("Warm logged: %s", logs)
-			}
-			if st := h.emu.Stats(); len(st.Actions) != 0 {
-				t.Errorf("Warm reached the emulator: %v", st.Actions)
-			}
-			// The handler still works, and Warm can run alongside invocations.
-			id := fn.add(h)
-			done := make(chan struct{})
-			go func() { _ = h.h.Warm(); close(done) }()
-			h.http(req{body: fn.body(id), sign: true}).want(t, http.StatusOK, "")
-			<-done
-		})
-	}
-}

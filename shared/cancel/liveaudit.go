@@ -40,8 +40,7 @@ const liveAuditExample = `{"JobId":"av14d9ca15af3a11eea6f4525400b5aa5f","Bucket"
 
 var liveAuditFields = []string{"JobId", "Bucket", "Region"}
 
-func (liveAuditJob) example() string  { return liveAuditExample }
-func (liveAuditJob) warmBody() string { return liveAuditExample }
+func (liveAuditJob) example() string { return liveAuditExample }
 
 // ParseLiveAuditRequest parses and validates a cancel-live-audit request body,
 // taking Bucket and Region from getenv (JANITOR_CI_BUCKET, JANITOR_CI_REGION)

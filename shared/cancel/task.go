@@ -33,8 +33,7 @@ const taskExample = `{"TaskId":"task-audio-XwxJ4fFCEWT8Bf4g","Service":"ams"}`
 
 var taskFields = []string{"TaskId", "Service"}
 
-func (taskJob) example() string  { return taskExample }
-func (taskJob) warmBody() string { return taskExample }
+func (taskJob) example() string { return taskExample }
 
 // ParseTaskRequest parses and validates a cancel-task request body. A non-nil
 // error is an *Error with status 400.

@@ -38,9 +38,6 @@ const transcriptionExample = `{"TaskId":"<TaskId from CreateCloudTranscription>"
 var transcriptionFields = []string{"TaskId", "SdkAppId", "Region"}
 
 func (transcriptionJob) example() string { return transcriptionExample }
-func (transcriptionJob) warmBody() string {
-	return `{"TaskId":"-ClAKLnRyYy10cmFuc2NyaXB0aW9u","SdkAppId":1400000000,"Region":"ap-guangzhou"}`
-}
 
 // ParseTranscriptionRequest parses and validates a stop-transcription request
 // body, taking defaults from getenv. A non-nil error is an *Error (400, or
