@@ -72,3 +72,17 @@ func TestFromTencent(t *testing.T) {
 		})
 	}
 }
+
+func TestOneLine(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"four", "four"},
+		{"a\nb\t", "a b "},
+		{"abcdef", "abcd..."},
+		{"ab€def", "ab..."}, // never cuts a rune in half
+	}
+	for _, tt := range tests {
+		if got := oneLine(tt.in, 4); got != tt.want {
+			t.Errorf("oneLine(%q, 4) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
