@@ -1,0 +1,75 @@
+// Command testfn is the function binary the scflocal tests drive. Direct
+// events choose what it does:
+//
+//	{"action":"echo"}         reply with its FunctionContext, deadline and process environment
+//	{"action":"hang"}         sleep for an hour, ignoring the deadline
+//	{"action":"exit"}         write "testfn: dying" to stderr and exit 3 mid-invocation
+//	{"action":"spawn"}        start a long-lived child process and reply with its pid
+//	{"action":"ignore-term"}  ignore SIGTERM from now on
+//
+// With TESTFN_FAIL_AT_START set it exits 2 before serving; with
+// TESTFN_NO_SERVE set it never serves.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/scf-janitor/scf-janitor/shared/scf"
+)
+
+func main() {
+	if os.Getenv("TESTFN_FAIL_AT_START") != "" {
+		fmt.Fprintln(os.Stderr, "testfn: refusing to start")
+		os.Exit(2)
+	}
+	if os.Getenv("TESTFN_NO_SERVE") != "" {
+		time.Sleep(time.Hour)
+	}
+	if err := scf.Start(handle); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+type reply struct {
+	Context     *scf.FunctionContext `json:"context"`
+	DeadlineIn  time.Duration        `json:"deadlineIn"`
+	ProcessEnv  []string             `json:"processEnv"`
+	ChildPID    int                  `json:"childPid,omitempty"`
+	PayloadSeen string               `json:"payloadSeen"`
+}
+
+func handle(ctx context.Context, payload json.RawMessage) (any, error) {
+	var in struct{ Action string }
+	if err := json.Unmarshal(payload, &in); err != nil {
+		return nil, err
+	}
+	r := reply{ProcessEnv: os.Environ(), PayloadSeen: string(payload)}
+	r.Context, _ = scf.FromContext(ctx)
+	if dl, ok := ctx.Deadline(); ok {
+		r.DeadlineIn = time.Until(dl)
+	}
+	switch in.Action {
+	case "hang":
+		time.Sleep(time.Hour)
+	case "exit":
+		fmt.Fprintln(os.Stderr, "testfn: dying")
+		os.Exit(3)
+	case "spawn":
+		cmd := exec.Command("sleep", "300")
+		if err := cmd.Start(); err != nil {
+			return nil, err
+		}
+		r.ChildPID = cmd.Process.Pid
+	case "ignore-term":
+		signal.Ignore(syscall.SIGTERM)
+	}
+	return r, nil
+}
