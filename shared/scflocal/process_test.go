@@ -26,7 +26,7 @@ var (
 )
 
 // testfn builds internal/testfn once per test binary.
-func testfn(t *testing.T) string {
+func testfn(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds a function binary")
