@@ -51,9 +51,7 @@ var ErrNoRuntime = errors.New("scf: not started by a function runtime")
 //
 // main should print the error and exit non-zero.
 func Start(handler any) error {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-	return start(ctx, handler, os.Getenv, lambda.Start)
+	return start(context.Background(), handler, os.Getenv, lambda.Start)
 }
 
 func start(ctx context.Context, handler any, getenv func(string) string, lambdaStart func(any)) error {
@@ -74,6 +72,9 @@ func start(ctx context.Context, handler any, getenv func(string) string, lambdaS
 		if err != nil {
 			return fmt.Errorf("scf: listen for the SCF runtime: %w", err)
 		}
+		// Only here: on AWS Lambda, aws-lambda-go owns the signals.
+		ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+		defer stop()
 		return Serve(ctx, lis, h)
 	}
 	if getenv(EnvLambdaRuntimeAPI) != "" {
