@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scf-janitor/scf-janitor/shared/logging/logtest"
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 	"github.com/scf-janitor/scf-janitor/shared/scflocal"
 )
@@ -211,6 +212,12 @@ func TestE2EEvents(t *testing.T) {
 			t.Errorf("query tag = %q", got)
 		}
 	})
+	t.Run("apigw base64 body", func(t *testing.T) {
+		r := decodeHTTPReply(t, invoke(t, p, scflocal.Invocation{Payload: readEvent(t, "apigw-base64.json")}))
+		if r.Source != "apigw" || r.Body != `{"service":"vm","taskId":"task-456"}` {
+			t.Errorf("reply = %+v", r)
+		}
+	})
 	t.Run("url", func(t *testing.T) {
 		r := decodeHTTPReply(t, invoke(t, p, scflocal.Invocation{Payload: readEvent(t, "url.json")}))
 		if r.Kind != "http" || r.Source != "url" || r.SourceIP != "111.206.96.145" || r.Body != `{"taskId":"task-789"}` {
@@ -233,6 +240,25 @@ func TestE2EEvents(t *testing.T) {
 		res := invoke(t, p, scflocal.Invocation{Payload: []byte(`"just a string"`)})
 		if res.Error == nil || !strings.Contains(res.Error.Message, "want a JSON object") || res.Error.ShouldExit {
 			t.Errorf("error = %+v", res.Error)
+		}
+	})
+	t.Run("log lines carry the request id and function", func(t *testing.T) {
+		invoke(t, p, scflocal.Invocation{Payload: readEvent(t, "timer.json"), RequestID: "req-logged"})
+		found := false
+		for _, line := range strings.Split(p.Output(), "\n") {
+			var rec map[string]any
+			if json.Unmarshal([]byte(line), &rec) != nil {
+				continue
+			}
+			if rec["request_id"] == "req-logged" {
+				found = true
+				if rec["function"] != "e2efn" || rec["kind"] != "timer" || rec["msg"] != "event decoded" {
+					t.Errorf("log record = %v", rec)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no log line with request_id req-logged in:\n%s", p.Output())
 		}
 	})
 	t.Run("handler error", func(t *testing.T) {
@@ -347,11 +373,7 @@ func TestE2ECredentialsFromEnvironment(t *testing.T) {
 			t.Errorf("%s: os env %q, scf env %q after invocations; want both empty", key, r.OSEnv, r.ScfEnv)
 		}
 	}
-	for _, secret := range []string{"first-secret-key", "second-secret-key"} {
-		if strings.Contains(p.Output(), secret) {
-			t.Errorf("function output contains secret %q", secret)
-		}
-	}
+	logtest.AssertNoSecrets(t, p.Output(), "first-secret-key", "first-session-token", "second-secret-key", "second-session-token")
 }
 
 func TestE2EPanicThenNextInvokeWorks(t *testing.T) {

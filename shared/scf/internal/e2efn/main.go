@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"strings"
@@ -21,9 +22,12 @@ import (
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 
+	"github.com/scf-janitor/scf-janitor/shared/logging"
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 	"github.com/scf-janitor/scf-janitor/shared/trigger"
 )
+
+var logger = logging.New(os.Stdout, slog.LevelInfo, "e2efn")
 
 func main() {
 	if err := scf.Start(handle); err != nil {
@@ -65,6 +69,7 @@ func handle(ctx context.Context, payload json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	logger.InfoContext(ctx, "event decoded", "kind", ev.Kind)
 	r := reply{Kind: ev.Kind}
 	if fc, ok := scf.FromContext(ctx); ok {
 		r.RequestID, r.Function = fc.RequestID, fc.FunctionName
