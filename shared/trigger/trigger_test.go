@@ -87,6 +87,18 @@ func TestDecodeSampleEvents(t *testing.T) {
 			Body:     []byte(`{"taskId":"task-789"}`),
 			SourceIP: "111.206.96.145",
 		}}},
+		{"url-get-flags.json", trigger.Event{Kind: trigger.KindHTTP, HTTP: &trigger.HTTPRequest{
+			Source: "url", Method: "GET", Path: "/status",
+			Header: http.Header{
+				"Accept":            {"application/json"},
+				"Host":              {"1250000000-abcdefgh.ap-guangzhou.tencentscf.com"},
+				"User-Agent":        {"curl/8.5.0"},
+				"X-Scf-Remote-Addr": {"2001:db8::17"},
+			},
+			Query:    url.Values{"taskId": {"task-1", "task-2"}, "verbose": {""}},
+			Body:     []byte{},
+			SourceIP: "2001:db8::17",
+		}}},
 		{"timer.json", trigger.Event{Kind: trigger.KindTimer, Timer: &trigger.Timer{
 			TriggerName: "EveryFiveMinutes", Time: time.Date(2026, 11, 22, 3, 5, 0, 0, time.UTC), Message: `{"dryRun":true}`,
 		}}},
@@ -95,6 +107,16 @@ func TestDecodeSampleEvents(t *testing.T) {
 		}}},
 		{"console.json", trigger.Event{Kind: trigger.KindDirect,
 			Direct: json.RawMessage("{\n  \"key1\": \"test value 1\",\n  \"key2\": \"test value 2\"\n}")}},
+	}
+	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "events", "*.json"))
+	for _, f := range files {
+		found := false
+		for _, tt := range tests {
+			found = found || tt.file == filepath.Base(f)
+		}
+		if !found {
+			t.Errorf("sample event %s has no field-by-field expectation here", filepath.Base(f))
+		}
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
