@@ -110,7 +110,12 @@ func (s *Sweeper) Run(ctx context.Context, set Settings) *Report {
 	for pass := 1; ; pass++ {
 		r.rep.Passes = pass
 		fresh := r.pass()
-		if r.stopped || set.DryRun || fresh == 0 || pass >= maxPasses {
+		if r.stopped || set.DryRun || fresh == 0 {
+			break
+		}
+		if pass >= maxPasses {
+			r.rep.Errors = append(r.rep.Errors, ListError{Service: strings.Join(set.Services, ","), Code: "PassLimit",
+				Message: fmt.Sprintf("stopped after %d passes that each found new candidates; the next run continues", maxPasses)})
 			break
 		}
 		if r.gate.Err() != nil {

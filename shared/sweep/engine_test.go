@@ -359,3 +359,25 @@ func TestReportJSONFieldOrder(t *testing.T) {
 		t.Errorf("empty lists should be [] not null: %s", s)
 	}
 }
+
+// endless is a server on which every listing finds a task it never showed
+// before: the sweeper must stop after MaxPasses, saying so.
+type endless struct{ n int }
+
+func (e *endless) DescribeTasks(_ context.Context, req tcapi.DescribeTasksRequest) (tcapi.DescribeTasksResponse, error) {
+	e.n++
+	return tcapi.DescribeTasksResponse{Data: []tcapi.TaskData{{TaskId: "t" + strconv.Itoa(e.n), Status: req.Filter.TaskStatus,
+		CreatedAt: epoch.Add(-3 * time.Hour).Format(time.RFC3339)}}}, nil
+}
+
+func (e *endless) CancelTask(context.Context, string) (tcapi.CancelTaskResponse, error) {
+	return tcapi.CancelTaskResponse{RequestId: "r"}, nil
+}
+
+func TestPassLimit(t *testing.T) {
+	r := (&Sweeper{Clients: map[string]Client{"ams": &endless{}}, Now: fixedClock, MaxPasses: 3}).Run(context.Background(), testSettings())
+	checkInvariant(t, r)
+	if r.Passes != 3 || r.Cancelled != 6 || len(r.Errors) != 1 || r.Errors[0].Code != "PassLimit" {
+		t.Errorf("Passes %d Cancelled %d Errors %+v", r.Passes, r.Cancelled, r.Errors)
+	}
+}
