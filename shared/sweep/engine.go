@@ -571,7 +571,10 @@ func (r *run) work(work <-chan item) {
 
 func (r *run) finish(it item, err error) {
 	var te *tcapi.Error
-	if err != nil && errors.As(err, &te) && te.Attempts == 0 &&
+	if !errors.As(err, &te) {
+		te = nil
+	}
+	if te != nil && te.Attempts == 0 &&
 		(te.Code == tcapi.CodeDeadlineExceeded || te.Code == tcapi.CodeCanceled) {
 		r.drop(it.key, true) // never sent: the limiter wait would have passed the deadline
 		return
@@ -587,6 +590,15 @@ func (r *run) finish(it item, err error) {
 		r.addTask(it.service, it.task, ActionCancelled, "")
 		r.mu.Unlock()
 		r.logTask(slog.LevelInfo, "task cancelled", it.service, it.task, created)
+	case te != nil && te.Attempts > 1 && tcapi.HasCode(err, "FailedOperation.TaskEnded"):
+		// A retry found the task ended: the earlier attempt whose answer was
+		// lost (reset, 502, timeout) most likely cancelled it. Count it as a
+		// cancel (it also counts toward maxCancels) and say why.
+		r.rep.Cancelled++
+		r.forgetLater(it.key)
+		r.addTask(it.service, it.task, ActionCancelled, "TaskEnded on retry: an earlier attempt whose answer was lost most likely cancelled it")
+		r.mu.Unlock()
+		r.logTask(slog.LevelInfo, "task cancelled", it.service, it.task, created, slog.String("note", "confirmed by TaskEnded on retry"))
 	case tcapi.HasCode(err, "ResourceNotFound", "FailedOperation.TaskEnded"):
 		code, _ := errorCode(err)
 		r.rep.Skipped++

@@ -129,7 +129,7 @@ func TestListingFailureReported(t *testing.T) {
 
 func TestCancelOutcomes(t *testing.T) {
 	f := newFake("ams")
-	ids := f.add(5, "RUNNING", "LIVE_AUDIO", "b", 3*time.Hour)
+	ids := f.add(6, "RUNNING", "LIVE_AUDIO", "b", 3*time.Hour)
 	f.cancelErr = func(tk tcapi.TaskData) error {
 		switch tk.TaskId {
 		case ids[0]:
@@ -140,6 +140,8 @@ func TestCancelOutcomes(t *testing.T) {
 			return &tcapi.Error{Code: "InternalError", Message: "still failing after retries", RequestID: "r9", Attempts: 4}
 		case ids[3]:
 			return &tcapi.Error{Code: "FailedOperation.Other", Message: "nope"}
+		case ids[5]: // the first attempt's answer was lost; the retry finds it ended
+			return &tcapi.Error{Code: "FailedOperation.TaskEnded", Message: "ended", Attempts: 2}
 		}
 		return nil
 	}
@@ -148,8 +150,16 @@ func TestCancelOutcomes(t *testing.T) {
 	sw := &Sweeper{Clients: map[string]Client{"ams": f}, Now: fixedClock, Logger: newLogger(&logs)}
 	r := sw.Run(context.Background(), set)
 	checkInvariant(t, r)
-	if r.Cancelled != 1 || r.Skipped != 2 || r.Failed != 2 {
+	if r.Cancelled != 2 || r.Skipped != 2 || r.Failed != 2 {
 		t.Fatalf("report %+v", r)
+	}
+	for _, tr := range r.Tasks {
+		if tr.TaskId == ids[5] && (tr.Action != ActionCancelled || !strings.Contains(tr.Reason, "retry")) {
+			t.Errorf("TaskEnded on retry: %+v", tr)
+		}
+		if (tr.TaskId == ids[0] || tr.TaskId == ids[1]) && tr.Action != ActionSkipped {
+			t.Errorf("not found / ended: %+v", tr)
+		}
 	}
 	wantFailures := []Failure{
 		{Service: "ams", TaskId: ids[2], Code: "InternalError", Message: "still failing after retries (RequestId r9)"},
@@ -163,7 +173,7 @@ func TestCancelOutcomes(t *testing.T) {
 	var final map[string]any
 	for _, rec := range logs.records(t) {
 		lines[rec["msg"].(string)]++
-		if rec["msg"] == "task cancelled" {
+		if rec["msg"] == "task cancelled" && rec["task_id"] == ids[4] {
 			want := map[string]any{"service": "ams", "task_id": ids[4], "data_id": "data-" + ids[4], "biz_type": "b", "age": "3h0m0s"}
 			for k, v := range want {
 				if rec[k] != v {
@@ -175,11 +185,11 @@ func TestCancelOutcomes(t *testing.T) {
 			final = rec
 		}
 	}
-	if lines["task cancelled"] != 1 || lines["task cancel failed"] != 2 || lines["sweep finished"] != 1 {
+	if lines["task cancelled"] != 2 || lines["task cancel failed"] != 2 || lines["sweep finished"] != 1 {
 		t.Errorf("log lines %v", lines)
 	}
 	rep, _ := final["report"].(map[string]any)
-	if final["level"] != "WARN" || rep["Cancelled"] != 1.0 || rep["Failed"] != 2.0 || rep["Tasks"] != nil {
+	if final["level"] != "WARN" || rep["Cancelled"] != 2.0 || rep["Failed"] != 2.0 || rep["Tasks"] != nil {
 		t.Errorf("final line %v", final)
 	}
 }

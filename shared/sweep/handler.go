@@ -83,6 +83,9 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 		return nil, fmt.Errorf("sweep-tasks per-run overrides: %w", err)
 	}
 	base, err := config.LoadBase(getenv)
+	if err == nil {
+		err = base.RequireCredentials()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("sweep-tasks: %w", err)
 	}

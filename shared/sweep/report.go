@@ -51,7 +51,7 @@ type Failure struct {
 type TaskResult struct {
 	Service, TaskId, DataId, BizType, Type, Status, CreatedAt string
 	Action                                                    string
-	Reason                                                    string `json:",omitempty"` // why it was skipped
+	Reason                                                    string `json:",omitempty"` // why it was skipped (or a cancel confirmed by TaskEnded on retry)
 }
 
 // ListError is a listing that stopped early: a DescribeTasks failure after
