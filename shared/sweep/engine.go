@@ -57,8 +57,8 @@ type Sweeper struct {
 	observe func(seen int) // tests: size of the dedupe set after each page
 }
 
-// Run sweeps once with set (which must be valid: see Settings.Validate) and
-// returns the report. It never returns early on a failed call: failures are in
+// Run sweeps once with set and returns the report. Invalid settings (see
+// Settings.Validate) sweep nothing: the report's Errors says why. It never returns early on a failed call: failures are in
 // the report. ctx's deadline bounds the run (minus set.SafetyMargin).
 func (s *Sweeper) Run(ctx context.Context, set Settings) *Report {
 	started := time.Now()
@@ -85,6 +85,13 @@ func (s *Sweeper) Run(ctx context.Context, set Settings) *Report {
 	r.start = r.now.Add(-set.Lookback).Truncate(time.Second)
 	r.rep.Cutoff = r.cutoff.Format(time.RFC3339)
 	r.seed = maphash.MakeSeed()
+	if err := set.Validate(); err != nil {
+		// Fail closed: an invalid configuration sweeps nothing.
+		r.rep.Errors = append(r.rep.Errors, ListError{Service: strings.Join(set.Services, ","), Code: "InvalidSettings", Message: err.Error()})
+		r.rep.DurationMs = time.Since(started).Milliseconds()
+		r.finalLog(ctx)
+		return &r.rep
+	}
 
 	before := s.stats()
 
@@ -159,8 +166,11 @@ type run struct {
 	start  time.Time
 	seed   maphash.Seed
 
-	gate    context.Context // done: start nothing new
-	callCtx context.Context // bounds calls in flight
+	// The run's two contexts live here because a run is one call of
+	// Sweeper.Run: gate is done when nothing new may start, callCtx bounds
+	// the calls in flight.
+	gate    context.Context
+	callCtx context.Context
 
 	fetches atomic.Uint64 // DescribeTasks calls started (page sequence numbers)
 

@@ -391,3 +391,15 @@ func TestPassLimit(t *testing.T) {
 		t.Errorf("Passes %d Cancelled %d Errors %+v", r.Passes, r.Cancelled, r.Errors)
 	}
 }
+
+func TestInvalidSettingsSweepNothing(t *testing.T) {
+	f := newFake("ams")
+	f.add(3, "RUNNING", "LIVE_AUDIO", "", 3*time.Hour)
+	set := testSettings()
+	set.Concurrency = 0
+	r := (&Sweeper{Clients: map[string]Client{"ams": f}, Now: fixedClock}).Run(context.Background(), set)
+	checkInvariant(t, r)
+	if len(r.Errors) != 1 || r.Errors[0].Code != "InvalidSettings" || !strings.Contains(r.Errors[0].Message, "concurrency") || f.describes != 0 {
+		t.Errorf("Errors %+v, %d DescribeTasks calls", r.Errors, f.describes)
+	}
+}
