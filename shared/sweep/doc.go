@@ -1,0 +1,17 @@
+// Package sweep is the sweep-tasks function: a scheduled sweeper that lists
+// AMS/VM moderation tasks with DescribeTasks and cancels every one that has
+// been PENDING or RUNNING for longer than a maximum age.
+//
+// Settings come from JANITOR_SWEEP_* variables (LoadSettings) and may be
+// overridden per run by a timer's Message or a direct invocation's JSON
+// (Settings.Override). Sweeper.Run does the work behind a narrow Client
+// interface (*tcapi.Moderation implements it): one listing per filter
+// combination, a client-side recheck that fails closed, paging overlapped with
+// a pool of cancel workers, duplicates cancelled once, repeated passes for
+// servers whose pages shift, a cancel cap and a deadline margin. Everything
+// that happens is in the returned Report, whose counts always satisfy
+// Candidates = Cancelled + Skipped + Failed + WouldCancel.
+//
+// Handler wires it to the SCF runtime (functions/sweep-tasks). docs/sweep.md
+// documents the settings, behaviour and report format.
+package sweep
