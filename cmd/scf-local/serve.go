@@ -359,6 +359,8 @@ func printBanner(w io.Writer, o serveOptions, env *environment, g *gateway, gate
 	}
 	if o.sweepNow {
 		fmt.Fprintln(w, "  sweep-tasks runs now (--sweep-now)")
+	} else if f, ok := rc.cfg.Function("sweep-tasks"); ok && len(f.Timers) > 0 && o.timers {
+		fmt.Fprintln(w, "  (start with --sweep-now to run sweep-tasks at once)")
 	}
 	secretVar := "secret"
 	switch env.secretFrom {
