@@ -28,18 +28,7 @@ func addCommon(fs *flag.FlagSet, c *common) {
 
 func parseServe(args []string, stderr io.Writer) (serveOptions, error) {
 	o := serveOptions{crons: cronFlag{}}
-	fs := flag.NewFlagSet("scf-local", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addCommon(fs, &o.common)
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:9000", "listen `address` of the Function URL gateway (POST /<function>)")
-	fs.BoolVar(&o.sweepNow, "sweep-now", false, "run sweep-tasks once at start (a timer event), besides its schedule")
-	fs.BoolVar(&o.timers, "timers", true, "fire timer triggers on their cron schedules (default off with --cloud)")
-	fs.Var(o.crons, "cron", "override a function's timer schedule: `FUNCTION=EXPR`, such as 'sweep-tasks=*/30 * * * * * *' (repeatable)")
-	fs.BoolVar(&o.logs, "logs", false, "show the functions' own log output on stderr, each line prefixed with [function]")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: scf-local [flags]\n\nRuns every function in serverless.yml behind a Function URL gateway, with its timers, against the emulator.\n\n")
-		fs.PrintDefaults()
-	}
+	fs := serveFlags(&o, stderr)
 	if err := fs.Parse(args); err != nil {
 		return o, errUsage
 	}
@@ -54,6 +43,23 @@ func parseServe(args []string, stderr io.Writer) (serveOptions, error) {
 		o.timers = false // never sweep a real account unless asked to
 	}
 	return o, nil
+}
+
+// serveFlags defines serve's flags on a new FlagSet that writes to stderr.
+func serveFlags(o *serveOptions, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("scf-local", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addCommon(fs, &o.common)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:9000", "listen `address` of the Function URL gateway (POST /<function>)")
+	fs.BoolVar(&o.sweepNow, "sweep-now", false, "run sweep-tasks once at start (a timer event), besides its schedule")
+	fs.BoolVar(&o.timers, "timers", true, "fire timer triggers on their cron schedules (default off with --cloud)")
+	fs.Var(o.crons, "cron", "override a function's timer schedule: `FUNCTION=EXPR`, such as 'sweep-tasks=*/30 * * * * * *' (repeatable)")
+	fs.BoolVar(&o.logs, "logs", false, "show the functions' own log output on stderr, each line prefixed with [function]")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "usage: scf-local [flags]\n\nRuns every function in serverless.yml behind a Function URL gateway, with its timers, against the emulator.\n\n")
+		fs.PrintDefaults()
+	}
+	return fs
 }
 
 type invokeOptions struct {

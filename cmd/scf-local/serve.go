@@ -417,7 +417,7 @@ func curlCommand(url, body, secret string, literal bool) string {
 	}
 	return prefix + "body=" + shellQuote(body) + `; ts=$(date +%s); ` +
 		`sig=$(printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac ` + secretExpr + ` | sed 's/^.* //'); ` +
-		`curl -sS -X POST ` + url + ` -H 'Content-Type: application/json' -H "X-Janitor-Signature: t=$ts,v1=$sig" -d "$body"; echo`
+		`curl -sS -X POST ` + url + ` -H 'Content-Type: application/json' -H "X-Janitor-Signature: t=$ts,v1=$sig" --data-binary "$body"; echo`
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
