@@ -6,8 +6,8 @@ FUNCTIONS := cancel-task cancel-live-audit stop-transcription sweep-tasks
 # console or tccli) and $(DIST)/bundle/ (all four, the code package serverless.yml uploads).
 DIST ?= dist
 # SCF Go1 runs linux/amd64; static, stripped, without paths, build ids or VCS
-# stamps, so the same source gives the same bytes.
-PKG_ENV := CGO_ENABLED=0 GOOS=linux GOARCH=amd64
+# stamps, and without GOFLAGS from the environment, so the same source gives the same bytes.
+PKG_ENV := CGO_ENABLED=0 GOOS=linux GOARCH=amd64 GOFLAGS=
 PKG_FLAGS := -trimpath -buildvcs=false -ldflags "-s -w -buildid="
 
 .PHONY: all build test lint fmt-check vet staticcheck unit package clean run $(FUNCTIONS:%=build-%)

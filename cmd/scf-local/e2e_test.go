@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -34,14 +35,18 @@ func TestEndToEnd(t *testing.T) {
 			t.Skipf("functions/%s is not written yet", fn)
 		}
 	}
+	// Every wait below is bounded: CI runs this on 2 cores with an empty build
+	// cache, so builds may be slow, but the test must fail, never hang.
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
 	bin := filepath.Join(t.TempDir(), "scf-local")
-	build := exec.Command("go", "build", "-o", bin, ".")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 
 	start := time.Now()
-	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--emulator-addr", "127.0.0.1:0", "--sweep-now",
+	cmd := exec.CommandContext(ctx, bin, "--addr", "127.0.0.1:0", "--emulator-addr", "127.0.0.1:0", "--sweep-now",
 		"--cron", "sweep-tasks=*/3 * * * * * *")
 	cmd.Dir = root                                            // serverless.yml is found as a user finds it: in the working directory
 	cmd.Env = append(os.Environ(), "JANITOR_WEBHOOK_SECRET=") // a secret in the developer's shell must not leak in
@@ -58,12 +63,18 @@ func TestEndToEnd(t *testing.T) {
 	t.Cleanup(func() {
 		select {
 		case <-exited:
+			return
 		default:
-			_ = cmd.Process.Kill()
-			<-exited
+		}
+		_ = cmd.Process.Kill() // its function processes die with it (SIGKILL on parent death)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			t.Errorf("scf-local (pid %d) did not exit within 15s of SIGKILL", cmd.Process.Pid)
 		}
 	})
-	out.wait(t, 3*time.Minute, 1, func(s string) bool { return strings.HasPrefix(s, "ready:") })
+	// Building the four functions from an empty build cache takes a while.
+	out.wait(t, 5*time.Minute, 1, func(s string) bool { return strings.HasPrefix(s, "ready:") })
 	gw := out.field(t, "gateway:")
 	emu := out.field(t, "emulator:")
 	secret := out.field(t, "webhook secret (generated for this run; --webhook-secret to choose):")

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"debug/elf"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,10 +40,13 @@ func TestMakePackage(t *testing.T) {
 			t.Skipf("functions/%s is not written yet", f.Handler)
 		}
 	}
+	// Build from a snapshot of the sources, so both builds see the same bytes
+	// even if files change in the working tree meanwhile.
+	src := snapshot(t, repoRoot)
 	dists := []string{t.TempDir(), t.TempDir()}
 	for _, d := range dists {
 		cmd := exec.Command("make", "--no-print-directory", "package", "DIST="+d)
-		cmd.Dir = repoRoot
+		cmd.Dir = src
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("make package: %v\n%s", err, out)
 		}
@@ -102,6 +106,44 @@ func TestMakePackage(t *testing.T) {
 			t.Logf("%s: binary %.1f MB, zip %.1f MB", f.Key, float64(len(bin))/1e6, float64(len(first))/1e6)
 		})
 	}
+}
+
+// snapshot copies the module's files (not .git, dist, bin) into a temporary directory.
+func snapshot(t *testing.T, root string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(root, path)
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			switch rel {
+			case ".git", "dist", "bin":
+				return filepath.SkipDir
+			}
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatalf("snapshot the sources: %v", err)
+	}
+	return dst
 }
 
 func checkELF(t *testing.T, bin []byte) {
