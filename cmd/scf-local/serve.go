@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -84,6 +85,19 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 	if err != nil {
 		return nil, err
 	}
+	// Like the Serverless CLI, read .env next to serverless.yml; the shell wins.
+	dotenv, err := readDotEnv(filepath.Join(root, ".env"))
+	if err != nil {
+		return nil, err
+	}
+	shell := getenv
+	getenv = func(k string) (string, bool) {
+		if v, ok := shell(k); ok {
+			return v, true
+		}
+		v, ok := dotenv[k]
+		return v, ok
+	}
 	env := &environment{rc: &runtimeConfig{cfg: cfg, root: root, lookup: getenv}}
 	rc := env.rc
 
@@ -99,12 +113,17 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 	}
 
 	if o.cloud {
-		id, key := lookupNonEmpty(getenv, envSecretID), lookupNonEmpty(getenv, envSecretKey)
+		id, key, token := lookupNonEmpty(getenv, envSecretID), lookupNonEmpty(getenv, envSecretKey), lookupNonEmpty(getenv, envSessionToken)
+		if id == "" && key == "" {
+			// The Serverless CLI's names, as in a deploy .env.
+			id, key, token = lookupNonEmpty(getenv, "TENCENT_SECRET_ID"), lookupNonEmpty(getenv, "TENCENT_SECRET_KEY"), lookupNonEmpty(getenv, "TENCENT_TOKEN")
+		}
 		if id == "" || key == "" {
-			return nil, fmt.Errorf("--cloud calls the real Tencent Cloud APIs and needs credentials: export %s and %s (and %s for temporary keys); "+
+			return nil, fmt.Errorf("--cloud calls the real Tencent Cloud APIs and needs credentials: export %s and %s (and %s for temporary keys), "+
+				"or put TENCENT_SECRET_ID and TENCENT_SECRET_KEY in .env next to serverless.yml; "+
 				"scf-local passes them to each invocation as SCF passes the execution role's", envSecretID, envSecretKey, envSessionToken)
 		}
-		rc.creds = credentials{id: id, key: key, token: lookupNonEmpty(getenv, envSessionToken)}
+		rc.creds = credentials{id: id, key: key, token: token}
 		rc.appID, rc.uin = lookupNonEmpty(getenv, "TENCENTCLOUD_APPID"), lookupNonEmpty(getenv, "TENCENTCLOUD_UIN")
 		return env, nil
 	}
@@ -142,6 +161,38 @@ func (e *environment) close() {
 			_ = e.emuSrv.Close()
 		}
 	}
+}
+
+// readDotEnv reads KEY=VALUE lines (blank lines, # comments, an optional
+// "export " and quotes around the value allowed). A missing file is empty.
+func readDotEnv(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, fmt.Errorf("%s:%d: want KEY=VALUE", path, i+1)
+		}
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+			v = v[1 : len(v)-1]
+		} else if j := strings.Index(v, " #"); j >= 0 {
+			v = strings.TrimSpace(v[:j])
+		}
+		out[k] = v
+	}
+	return out, nil
 }
 
 func lookupNonEmpty(getenv func(string) (string, bool), k string) string {
