@@ -75,6 +75,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 	// Building the four functions from an empty build cache takes a while.
 	out.wait(t, 5*time.Minute, 1, func(s string) bool { return strings.HasPrefix(s, "ready:") })
+	ready := time.Now() // the first sweep (--sweep-now) starts about now
 	gw := out.field(t, "gateway:")
 	emu := out.field(t, "emulator:")
 	secret := out.field(t, "webhook secret (generated for this run; --webhook-secret to choose):")
@@ -163,19 +164,23 @@ func TestEndToEnd(t *testing.T) {
 	if maxAge != emulator.DemoStaleAge {
 		t.Fatalf("the demo data's stale age %v differs from the sweeper's %v", emulator.DemoStaleAge, maxAge)
 	}
+	// Sweeps ran from about `ready` until now, each with the window (its now - lookback, its now - maxAge).
+	// A task inside the first sweep's window must be cancelled; one outside every sweep's window must not.
+	checked := time.Now()
 	staleCancelled, stale := 0, 0
 	for _, x := range tasks {
-		age := start.Sub(x.CreatedAt)
-		inWindow := age > maxAge+time.Minute && age < lookback-time.Minute
+		mustCancel := x.CreatedAt.After(ready.Add(-lookback+time.Minute)) && x.CreatedAt.Before(ready.Add(-maxAge-time.Minute))
+		mustKeep := x.CreatedAt.After(checked.Add(-maxAge+time.Minute)) || x.CreatedAt.Before(ready.Add(-lookback-time.Minute))
+		age := checked.Sub(x.CreatedAt).Round(time.Minute)
 		switch {
-		case inWindow && (x.Status == "RUNNING" || x.Status == "PENDING"):
-			t.Errorf("stale ams task %s (%s, %s old) is still %s after the sweep", x.TaskId, x.Type, age.Round(time.Minute), x.Status)
-		case inWindow && x.Status == "CANCELLED" && x.UpdatedAt.After(start):
+		case mustCancel && (x.Status == "RUNNING" || x.Status == "PENDING"):
+			t.Errorf("stale ams task %s (%s, %s old) is still %s after the sweep", x.TaskId, x.Type, age, x.Status)
+		case mustCancel && x.Status == "CANCELLED" && x.UpdatedAt.After(start):
 			staleCancelled++
-		case (age < maxAge-time.Minute || age > lookback+time.Minute) && x.Status == "CANCELLED" && x.UpdatedAt.After(start) && x.TaskId != task.TaskId:
-			t.Errorf("ams task %s (%s old, outside the sweep window) was cancelled", x.TaskId, age.Round(time.Minute))
+		case mustKeep && x.Status == "CANCELLED" && x.UpdatedAt.After(start) && x.TaskId != task.TaskId:
+			t.Errorf("ams task %s (%s old, outside the sweep window) was cancelled", x.TaskId, age)
 		}
-		if inWindow {
+		if mustCancel {
 			stale++
 		}
 	}

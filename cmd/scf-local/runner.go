@@ -141,39 +141,62 @@ func (r *runner) start(ctx context.Context, names []string) error {
 		}
 	}
 	r.running = map[string]*function{}
+	// Build the first function alone: with a cold build cache it compiles the
+	// dependencies they all share once, instead of once per parallel go build.
 	errs := make([]error, len(fns))
-	var wg sync.WaitGroup
-	for i, fn := range fns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f, err := r.startOne(ctx, fn)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			r.mu.Lock()
-			r.running[fn.Name] = f
-			r.mu.Unlock()
-		}()
+	bins := make([]string, len(fns))
+	if len(fns) > 0 {
+		bins[0], errs[0] = r.build(ctx, fns[0])
 	}
-	wg.Wait()
+	r.parallel(len(fns)-1, func(i int) { bins[i+1], errs[i+1] = r.build(ctx, fns[i+1]) })
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	r.parallel(len(fns), func(i int) {
+		f, err := r.startOne(ctx, fns[i], bins[i])
+		if err != nil {
+			errs[i] = err
+			return
+		}
+		r.mu.Lock()
+		r.running[fns[i].Name] = f
+		r.mu.Unlock()
+	})
 	return errors.Join(errs...)
 }
 
-func (r *runner) startOne(ctx context.Context, fn deploy.Function) (*function, error) {
+// parallel runs f(0..n-1) concurrently and waits.
+func (r *runner) parallel(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f(i)
+		}()
+	}
+	wg.Wait()
+}
+
+// build compiles fn's handler into binDir/<name>/<handler>.
+func (r *runner) build(ctx context.Context, fn deploy.Function) (string, error) {
 	pkg := filepath.Join(r.rc.root, "functions", fn.Handler)
 	if _, err := os.Stat(pkg); err != nil {
-		return nil, fmt.Errorf("%s: handler %q: %s does not exist (serverless.yml's handler names the directory under functions/)", fn.Name, fn.Handler, pkg)
+		return "", fmt.Errorf("%s: handler %q: %s does not exist (serverless.yml's handler names the directory under functions/)", fn.Name, fn.Handler, pkg)
 	}
 	codeRoot := filepath.Join(r.binDir, fn.Name)
 	if err := os.MkdirAll(codeRoot, 0o755); err != nil {
-		return nil, err
+		return "", err
 	}
 	bin := filepath.Join(codeRoot, fn.Handler)
 	if err := scflocal.Build(ctx, pkg, bin); err != nil {
-		return nil, fmt.Errorf("%s: %w", fn.Name, err)
+		return "", fmt.Errorf("%s: %w", fn.Name, err)
 	}
+	return bin, nil
+}
+
+func (r *runner) startOne(ctx context.Context, fn deploy.Function, bin string) (*function, error) {
+	codeRoot := filepath.Dir(bin)
 	env := r.rc.functionEnv(fn)
 	procEnv := r.rc.builtinEnv(fn, codeRoot)
 	for k, v := range env {
