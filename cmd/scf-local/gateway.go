@@ -47,8 +47,14 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		if errors.Is(err, context.Canceled) {
 			status = 499 // client went away
 		}
-		g.log.line(f.fn.Name, "http", fmt.Sprint(status), inv.latency, inv.requestID, "invoke failed: "+err.Error())
-		writeError(w, status, "InvokeFailed", "the function process failed: "+err.Error())
+		// The error may carry the process's last output: it goes to the
+		// terminal, not to the HTTP caller.
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		g.log.line(f.fn.Name, "http", fmt.Sprint(status), inv.latency, inv.requestID, "invoke failed: "+first)
+		if g.r.logs == nil {
+			g.log.printf("%s\n", indentLines(err.Error()))
+		}
+		writeError(w, status, "InvokeFailed", fmt.Sprintf("the function process failed during request %s; scf-local's output says why", inv.requestID))
 		return
 	}
 	if inv.fnErr != nil {
@@ -115,6 +121,10 @@ func (g *gateway) notFound(w http.ResponseWriter, req *http.Request) {
 	}
 	writeError(w, http.StatusNotFound, "ResourceNotFound.Function",
 		fmt.Sprintf("no function URL at %s; routes: %s (functions without an http trigger: use `scf-local invoke`)", req.URL.Path, strings.Join(routes, ", ")))
+}
+
+func indentLines(s string) string {
+	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
 }
 
 func writeError(w http.ResponseWriter, status int, code, msg string) {

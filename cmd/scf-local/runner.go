@@ -119,11 +119,12 @@ type function struct {
 
 // runner builds, starts and invokes functions.
 type runner struct {
-	rc      *runtimeConfig
-	binDir  string
-	logs    io.Writer // function output (nil = discarded)
-	mu      sync.Mutex
-	running map[string]*function
+	rc       *runtimeConfig
+	binDir   string
+	logs     io.Writer // function output (nil = discarded)
+	mu       sync.Mutex
+	running  map[string]*function
+	stopping atomic.Bool // set by stop: no more restarts
 }
 
 // start builds and starts the named functions (all when names is empty), in parallel.
@@ -268,11 +269,18 @@ func (r *runner) invoke(ctx context.Context, f *function, payload []byte, extraE
 	res, err := f.proc.Invoke(ctx, inv)
 	out := invocation{requestID: inv.RequestID, payload: res.Payload, latency: time.Since(start)}
 	if err != nil {
+		if errors.Is(err, scflocal.ErrStopped) && ctx.Err() == nil && !r.stopping.Load() {
+			// The process died (os.Exit, a crash): like SCF, start a new
+			// instance for the next invocation.
+			if rerr := f.proc.Restart(context.WithoutCancel(ctx)); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("restart %s: %w", f.fn.Name, rerr))
+			}
+		}
 		return out, err
 	}
 	if res.Error != nil {
 		out.fnErr = &invokeError{Message: res.Error.Message, Type: res.Error.Type}
-		if res.Error.ShouldExit && ctx.Err() == nil {
+		if res.Error.ShouldExit && ctx.Err() == nil && !r.stopping.Load() {
 			// SCF replaces an instance that panicked or overran its timeout.
 			if rerr := f.proc.Restart(ctx); rerr != nil {
 				return out, fmt.Errorf("restart %s after %s: %w", f.fn.Name, res.Error.Type, rerr)
@@ -284,6 +292,7 @@ func (r *runner) invoke(ctx context.Context, f *function, payload []byte, extraE
 
 // stop stops every function process.
 func (r *runner) stop() {
+	r.stopping.Store(true)
 	r.mu.Lock()
 	fs := make([]*function, 0, len(r.running))
 	for _, f := range r.running {

@@ -114,6 +114,17 @@ func TestServeGatewayAndTimers(t *testing.T) {
 		}
 	})
 
+	t.Run("a process that dies is a 502 and is restarted", func(t *testing.T) {
+		status, _, resp := post(t, gw+"/echo", nil, "exit")
+		if status != http.StatusBadGateway || !strings.Contains(resp, "InvokeFailed") {
+			t.Fatalf("got %d %s", status, resp)
+		}
+		status, _, _ = post(t, gw+"/echo", nil, "plain")
+		if status != 200 {
+			t.Fatalf("after the process exited the next request got %d, want 200 from a new instance", status)
+		}
+	})
+
 	t.Run("timeout is a 504", func(t *testing.T) {
 		status, _, resp := post(t, gw+"/echo", nil, "sleep")
 		if status != http.StatusGatewayTimeout || !strings.Contains(resp, "TimeoutError") {

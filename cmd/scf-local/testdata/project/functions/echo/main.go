@@ -36,6 +36,8 @@ func handle(ctx context.Context, payload json.RawMessage) (any, error) {
 	switch string(h.Body) {
 	case "panic":
 		panic("asked to panic")
+	case "exit":
+		os.Exit(3)
 	case "error":
 		return nil, errors.New("asked to fail")
 	case "sleep":
