@@ -358,7 +358,11 @@ func fireTimer(ctx context.Context, r *runner, log *invocationLog, f *function, 
 		case err != nil && ctx.Err() != nil:
 			log.line(f.fn.Name, "timer", "abort", inv.latency, inv.requestID, "stopped by shutdown")
 		case err != nil:
-			log.line(f.fn.Name, "timer", "fail", inv.latency, inv.requestID, err.Error())
+			first, _, _ := strings.Cut(err.Error(), "\n")
+			log.line(f.fn.Name, "timer", "fail", inv.latency, inv.requestID, first)
+			if r.logs == nil {
+				log.printf("%s\n", indentLines(err.Error()))
+			}
 		case inv.fnErr != nil:
 			log.line(f.fn.Name, "timer", "error", inv.latency, inv.requestID, inv.fnErr.Type+": "+inv.fnErr.Message)
 		default:
