@@ -244,21 +244,11 @@ func TestE2EEvents(t *testing.T) {
 	})
 	t.Run("log lines carry the request id and function", func(t *testing.T) {
 		invoke(t, p, scflocal.Invocation{Payload: readEvent(t, "timer.json"), RequestID: "req-logged"})
-		found := false
-		for _, line := range strings.Split(p.Output(), "\n") {
-			var rec map[string]any
-			if json.Unmarshal([]byte(line), &rec) != nil {
-				continue
-			}
-			if rec["request_id"] == "req-logged" {
-				found = true
-				if rec["function"] != "e2efn" || rec["kind"] != "timer" || rec["msg"] != "event decoded" {
-					t.Errorf("log record = %v", rec)
-				}
-			}
-		}
-		if !found {
-			t.Errorf("no log line with request_id req-logged in:\n%s", p.Output())
+		// The process's stdout reaches Output through a pipe copied by another
+		// goroutine, so the line may arrive just after the reply: wait for it.
+		rec := waitForLogRecord(t, p, func(rec map[string]any) bool { return rec["request_id"] == "req-logged" })
+		if rec != nil && (rec["function"] != "e2efn" || rec["kind"] != "timer" || rec["msg"] != "event decoded") {
+			t.Errorf("log record = %v", rec)
 		}
 	})
 	t.Run("handler error", func(t *testing.T) {
@@ -452,5 +442,25 @@ func TestE2ENoRuntimeExitsWithHowTo(t *testing.T) {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr %q does not mention %q", stderr.String(), want)
 		}
+	}
+}
+
+// waitForLogRecord returns the first JSON log line of p's output that match
+// accepts, waiting up to five seconds for it to arrive.
+func waitForLogRecord(t *testing.T, p *scflocal.Process, match func(map[string]any) bool) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		for _, line := range strings.Split(p.Output(), "\n") {
+			var rec map[string]any
+			if json.Unmarshal([]byte(line), &rec) == nil && match(rec) {
+				return rec
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("no matching log line within 5s in:\n%s", p.Output())
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -147,6 +147,12 @@ func E2E(t *testing.T, f Function, pkgDir string) {
 		t.Fatalf("process not alive after the invocations: %v", err)
 	}
 
+	// Stop the process so that everything it wrote has been copied out of
+	// its stdout/stderr pipes before the output is inspected.
+	if err := p.Stop(); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+
 	// One JSON log line per invocation, with the request id; no secrets.
 	var lines int
 	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
