@@ -128,18 +128,31 @@ func Enum(getenv Getenv, name, def string, allowed ...string) (string, error) {
 	return "", &Error{Name: name, Value: v, Want: "one of " + strings.Join(allowed, ", ")}
 }
 
-// URL parses an optional base URL: http or https, a host, and no query or
-// fragment. The result has no trailing slash.
+// URL parses an optional base URL: http or https, a host name (with an
+// optional numeric port), and no path, query, fragment or user info (the API
+// clients address the service at the root of the URL, so a path would be
+// silently wrong). The result has no trailing slash.
 func URL(getenv Getenv, name string) (string, error) {
 	v := lookup(getenv, name)
 	if v == "" {
 		return "", nil
 	}
 	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return "", &Error{Name: name, Value: v, Want: "an http or https base URL such as http://127.0.0.1:9100"}
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil || !numeric(u.Port()) {
+		return "", &Error{Name: name, Value: v, Want: "an http or https base URL without a path, such as http://127.0.0.1:9100"}
 	}
 	return strings.TrimRight(v, "/"), nil
+}
+
+// numeric reports whether s is empty or all ASCII digits.
+func numeric(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // shortDuration formats d without zero trailing units: 1m, 2h, 1h30m, 500ms.

@@ -199,11 +199,16 @@ func TestURL(t *testing.T) {
 		{"", "", ""},
 		{"http://127.0.0.1:9100", "http://127.0.0.1:9100", ""},
 		{"https://ams.tencentcloudapi.com/", "https://ams.tencentcloudapi.com", ""},
-		{"127.0.0.1:9100", "", `JANITOR_AMS_ENDPOINT="127.0.0.1:9100": want an http or https base URL such as http://127.0.0.1:9100`},
+		{"127.0.0.1:9100", "", `JANITOR_AMS_ENDPOINT="127.0.0.1:9100": want an http or https base URL without a path, such as http://127.0.0.1:9100`},
 		{"ftp://host", "", "want an http or https base URL"},
 		{"http://", "", "want an http or https base URL"},
 		{"http://host/?a=b", "", "want an http or https base URL"},
 		{"http://user:pw@host", "", "want an http or https base URL"},
+		{"http://127.0.0.1:9100/v3", "", `JANITOR_AMS_ENDPOINT="http://127.0.0.1:9100/v3": want an http or https base URL without a path`},
+		{"http://:9100", "", "want an http or https base URL"},
+		{"http://host:port", "", "want an http or https base URL"},
+		{"http://host?", "", "want an http or https base URL"},
+		{"http://[::1]:9100/", "http://[::1]:9100", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.value, func(t *testing.T) {
