@@ -213,7 +213,7 @@ func (s *Server) serveCI(w http.ResponseWriter, r *http.Request, info *reqInfo) 
 	}
 	kind, f, alive := s.decideFault(r.Context())
 	if !alive {
-		return
+		panic(http.ErrAbortHandler) // added latency cut short: client gone or server shutting down
 	}
 	if s.applyTransportFault(w, r, kind, f) {
 		info.code = faultName(kind)

@@ -128,7 +128,17 @@ func runCommand(ctx context.Context, args []string, stderr io.Writer, logger *sl
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	// Requests held back by injected latency or a slow-response fault wait
+	// on their context; cancelling the base context at shutdown ends those
+	// waits (the client's connection is closed without an answer), so a
+	// --slow-delay of minutes does not hold the process up.
+	baseCtx, cancelBase := context.WithCancel(context.Background())
+	defer cancelBase()
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return baseCtx },
+	}
 	logger.Info("tencent emulator listening",
 		slog.String("addr", lis.Addr().String()),
 		slog.String("endpoint", "http://"+lis.Addr().String()),
@@ -149,6 +159,7 @@ func runCommand(ctx context.Context, args []string, stderr io.Writer, logger *sl
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down")
+	cancelBase()
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {

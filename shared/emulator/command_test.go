@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -112,5 +113,78 @@ func TestRunCommand(t *testing.T) {
 		if strings.Contains(out, secret) {
 			t.Errorf("log contains %q", secret)
 		}
+	}
+}
+
+// TestRunCommandShutdownEndsSlowRequests: a request held by a slow-response
+// fault must not hold up SIGINT/SIGTERM for the whole --slow-delay (nor make
+// the shutdown fail); its client sees the connection close, not an answer.
+func TestRunCommandShutdownEndsSlowRequests(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- runCommand(ctx, []string{"--addr", "127.0.0.1:0", "--slow-rate", "1", "--slow-delay", "10m"},
+			io.Discard, slog.New(slog.DiscardHandler), func(a string) { addrc <- a })
+	}()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		t.Fatalf("exited early: %v", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("not listening")
+	}
+	prof := profile.NewClientProfile()
+	prof.HttpProfile.Endpoint = addr
+	prof.HttpProfile.Scheme = "HTTP"
+	client := common.NewCommonClient(common.NewCredential(DefaultSecretID, DefaultSecretKey), "", prof)
+	callErr := make(chan error, 1)
+	go func() {
+		req := tchttp.NewCommonRequest("ams", "2020-12-29", "DescribeTasks")
+		_ = req.SetActionParameters(`{}`)
+		callErr <- client.Send(req, tchttp.NewCommonResponse())
+	}()
+	// Wait until the request has been admitted (it then sleeps in the fault).
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/_emulator/stats")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st Stats
+		err = json.NewDecoder(resp.Body).Decode(&st)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Actions["ams.DescribeTasks"].Requests == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the slow request never reached the emulator")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("shutdown with a slow request in flight: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no shutdown")
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("shutdown took %s with a slow request in flight, want well under the 5s grace", d)
+	}
+	select {
+	case err := <-callErr:
+		if err == nil {
+			t.Fatal("the slow request got an answer; want the connection closed")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the slow request's client never returned")
 	}
 }

@@ -134,7 +134,9 @@
 // (TCP RST through http.Hijacker), 502 with an nginx-like HTML body,
 // InternalError (HTTP InternalErrorStatus, default 500, with a JSON or XML
 // error body), a slow answer (SlowDelay, default 30s, before the normal
-// response). All decisions come from one PRNG seeded by Options.Seed,
+// response). A latency or slow-answer wait cut short (the client went away,
+// or cmd/tencent-emulator is shutting down) closes the connection without
+// an answer, never an empty 200. All decisions come from one PRNG seeded by Options.Seed,
 // which draws two numbers per admitted request, so a given sequence of
 // requests meets the same faults; concurrent requests take them in arrival
 // order.

@@ -210,7 +210,9 @@ func (s *Server) applyTransportFault(w http.ResponseWriter, r *http.Request, kin
 			d = DefaultSlowDelay
 		}
 		if !sleepCtx(r.Context(), d) {
-			return true // the client gave up; nothing left to answer
+			// The client gave up or the server is shutting down: drop the
+			// connection rather than send an empty 200.
+			panic(http.ErrAbortHandler)
 		}
 	}
 	return false

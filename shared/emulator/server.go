@@ -176,18 +176,32 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusWriter{ResponseWriter: w}
 	info := &reqInfo{}
 	defer func() {
-		if s.logger == nil {
-			return
+		// A handler that drops the connection (reset fault, or a delayed
+		// request whose client left or whose server is shutting down)
+		// panics with http.ErrAbortHandler: log it, then let net/http
+		// close the connection.
+		aborted := recover()
+		if s.logger != nil {
+			status, code := rec.statusOrOK(), info.code
+			if aborted != nil {
+				status = 0
+				if code == "" {
+					code = "aborted"
+				}
+			}
+			s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.String("action", info.action),
+				slog.Int("status", status),
+				slog.String("code", code),
+				slog.String("request_id", info.requestID),
+				slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
+			)
 		}
-		s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.String("action", info.action),
-			slog.Int("status", rec.statusOrOK()),
-			slog.String("code", info.code),
-			slog.String("request_id", info.requestID),
-			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
-		)
+		if aborted != nil {
+			panic(aborted)
+		}
 	}()
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/_emulator/"):
