@@ -119,6 +119,13 @@ func fromTencent(err error, t target) *Error {
 		e.Message = fmt.Sprintf("%s does not exist: check Bucket and Region (%s)", t.where, tencent)
 	case has("FailedOperation.TaskEnded", "FailedOperation.JobEnded"):
 		e.Status = http.StatusConflict
+		if te.Attempts > 1 {
+			// An earlier attempt of this very call may have reached Tencent
+			// and cancelled the job before its answer was lost.
+			e.Message = fmt.Sprintf("%s %s has ended: Tencent said so on attempt %d, so an earlier attempt of this request "+
+				"most likely cancelled it (its answer was lost); nothing more to do (%s)", t.what, t.id, te.Attempts, tencent)
+			break
+		}
 		e.Message = fmt.Sprintf("%s %s has already ended, so there is nothing to cancel (%s)", t.what, t.id, tencent)
 	case has("InvalidParameter", "InvalidParameterValue", "MissingParameter", "UnknownParameter", "InvalidArgument"):
 		e.Status = http.StatusBadRequest

@@ -18,6 +18,7 @@ func TestFromTencent(t *testing.T) {
 		return &tcapi.Error{Service: service, Action: "CancelTask", Code: code, Message: "msg from tencent", RequestID: "rid-1",
 			Retryable: retryable, Err: cause, Attempts: 3}
 	}
+	ended1 := &tcapi.Error{Service: "ams", Action: "CancelTask", Code: "FailedOperation.TaskEnded", Message: "ended", RequestID: "rid-1", Attempts: 1}
 	tests := []struct {
 		name   string
 		err    error
@@ -28,8 +29,10 @@ func TestFromTencent(t *testing.T) {
 		{"not found", te("ams", "ResourceNotFound", false, nil), 404, "ResourceNotFound", []string{"ams has no task task-audio-1", "check TaskId and Service"}},
 		{"ci not found", te("ci", "ResourceNotFound", false, nil), 404, "ResourceNotFound", nil},
 		{"ci no such bucket", te("ci", "NoSuchBucket", false, nil), 404, "NoSuchBucket", []string{"Bucket and Region"}},
-		{"task ended", te("ams", "FailedOperation.TaskEnded", false, nil), 409, "FailedOperation.TaskEnded", []string{"already ended"}},
 		{"ci job ended", te("ci", "FailedOperation.JobEnded", false, nil), 409, "FailedOperation.JobEnded", nil},
+		{"ended on a retry", te("ams", "FailedOperation.TaskEnded", false, nil), 409, "FailedOperation.TaskEnded",
+			[]string{"attempt 3", "earlier attempt of this request most likely cancelled it"}},
+		{"ended on the first attempt", ended1, 409, "FailedOperation.TaskEnded", []string{"has already ended, so there is nothing to cancel"}},
 		{"other failed operation", te("ams", "FailedOperation", false, nil), 502, "FailedOperation", nil},
 		{"invalid parameter", te("ams", "InvalidParameter", false, nil), 400, "InvalidParameter", []string{"msg from tencent"}},
 		{"invalid parameter value", te("vm", "InvalidParameterValue.TaskId", false, nil), 400, "InvalidParameterValue.TaskId", nil},

@@ -287,6 +287,10 @@ func TestWebhookAuth(t *testing.T) {
 				{"from the future", req{body: body, signAt: now.Add(301 * time.Second), sign: true}, cancel.CodeSignatureExpire},
 				{"malformed", req{body: body, header: map[string]string{"X-Janitor-Signature": "sha256=abc"}}, cancel.CodeSignatureInvalid},
 				{"signature of base64 text", req{body: body, base64: true, header: map[string]string{"x-janitor-signature": sign(webhookSecret, now, b64(body))}}, cancel.CodeSignatureFailure},
+				// The signature is checked before the body is parsed: an
+				// unauthenticated caller learns nothing about the parser.
+				{"unsigned invalid JSON", req{body: `{"TaskId":`}, cancel.CodeSignatureMissing},
+				{"wrongly signed unknown field", req{body: `{"Evil":1}`, signKey: "guessed-secret"}, cancel.CodeSignatureFailure},
 			}
 			for _, c := range cases {
 				r := h.http(c.r)
@@ -421,8 +425,12 @@ func TestDeadline(t *testing.T) {
 			start := time.Now()
 			r := h.http(req{body: fn.body(id), sign: true})
 			r.want(t, http.StatusGatewayTimeout, cancel.CodeDeadlineExceeded)
-			if el := time.Since(start); el > h.timeout {
-				t.Errorf("answered after %s, after the invocation's %s deadline", el, h.timeout)
+			// The handler stops waiting at its own shortened deadline
+			// (TestWithMargin checks the margin exactly); the wall-clock bound
+			// here is loose so that a loaded CI machine cannot fail it, yet far
+			// below the 3 s the upstream would take.
+			if el := time.Since(start); el > h.timeout+time.Second {
+				t.Errorf("answered after %s; the invocation's deadline was %s and Tencent would answer after 3s", el, h.timeout)
 			}
 			if l := h.lastLog(); l["outcome"] != "timeout" {
 				t.Errorf("log %v", l)
