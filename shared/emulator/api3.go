@@ -245,6 +245,10 @@ func jsonKind(goKind string) string {
 		return "an object"
 	case "bool":
 		return "a boolean"
+	case "int", "int8", "int16", "int32", "int64":
+		return "an integer in range"
+	case "uint", "uint8", "uint16", "uint32", "uint64":
+		return "a non-negative integer in range"
 	}
 	return "a number"
 }

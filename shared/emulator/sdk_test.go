@@ -3,6 +3,7 @@ package emulator
 import (
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -248,5 +249,28 @@ func TestSDKTotalIsString(t *testing.T) {
 	}
 	if tok, _ := raw["PageToken"].(string); tok == "" {
 		t.Fatal("PageToken empty although more tasks remain")
+	}
+}
+
+// TestSDKWrongTypeMessagesNameTheWantedType: a number that does not fit an
+// integer parameter is reported as wanting an integer, not "a number".
+func TestSDKWrongTypeMessagesNameTheWantedType(t *testing.T) {
+	e := newEnv(t, Options{})
+	c := e.sdk(t, "ap-guangzhou", nil)
+	for _, tc := range []struct {
+		service, action string
+		params          map[string]any
+		want            string
+	}{
+		{"ams", "DescribeTasks", map[string]any{"Limit": 1e30}, "Parameter Limit has the wrong type: got JSON number 1e+30, want an integer in range."},
+		{"ams", "DescribeTasks", map[string]any{"Limit": "5"}, "Parameter Limit has the wrong type: got JSON string, want an integer in range."},
+		{"trtc", "DescribeCloudTranscription", map[string]any{"SdkAppId": -1, "TaskId": "x"}, "want a non-negative integer in range."},
+		{"ams", "DescribeTaskDetail", map[string]any{"TaskId": "x", "ShowAllSegments": "yes"}, "want a boolean."},
+	} {
+		err := call(t, c, tc.service, tc.action, tc.params, nil)
+		wantCode(t, err, "InvalidParameter")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %v: error %v, want it to contain %q", tc.action, tc.params, err, tc.want)
+		}
 	}
 }
