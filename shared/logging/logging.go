@@ -22,6 +22,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"strings"
 
 	"github.com/scf-janitor/scf-janitor/shared/scf"
@@ -57,12 +58,59 @@ func NewHandler(inner slog.Handler) slog.Handler {
 }
 
 // RedactSecrets is a slog ReplaceAttr function that replaces the value of any
-// attribute whose key IsSecretKey.
+// attribute whose key IsSecretKey. It also redacts the secret-named entries of
+// a map logged as one value (http.Header, map[string][]string,
+// map[string]string, map[string]any: headers, environment maps), which the
+// JSON handler would otherwise print whole, Authorization included.
 func RedactSecrets(_ []string, a slog.Attr) slog.Attr {
 	if IsSecretKey(a.Key) {
 		return slog.String(a.Key, Redacted)
 	}
+	if a.Value.Kind() != slog.KindAny {
+		return a
+	}
+	switch v := a.Value.Any().(type) {
+	case http.Header:
+		if m, ok := redactMap(v, []string{Redacted}); ok {
+			return slog.Any(a.Key, http.Header(m))
+		}
+	case map[string][]string:
+		if m, ok := redactMap(v, []string{Redacted}); ok {
+			return slog.Any(a.Key, m)
+		}
+	case map[string]string:
+		if m, ok := redactMap(v, Redacted); ok {
+			return slog.Any(a.Key, m)
+		}
+	case map[string]any:
+		if m, ok := redactMap(v, any(Redacted)); ok {
+			return slog.Any(a.Key, m)
+		}
+	}
 	return a
+}
+
+// redactMap returns a copy of m with the values of secret-named keys replaced
+// by red, and whether there were any (m itself is never modified).
+func redactMap[M ~map[string]V, V any](m M, red V) (map[string]V, bool) {
+	found := false
+	for k := range m {
+		if IsSecretKey(k) {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return nil, false
+	}
+	out := make(map[string]V, len(m))
+	for k, v := range m {
+		if IsSecretKey(k) {
+			v = red
+		}
+		out[k] = v
+	}
+	return out, true
 }
 
 // IsSecretKey reports whether an attribute key names a secret: ignoring case,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -151,4 +152,24 @@ func ExampleNewHandler() {
 	}))).With("function", "cancel-task")
 	logger.InfoContext(ctx, "task cancelled", "task_id", "task-123", "secret_key", "never-printed")
 	// Output: {"level":"INFO","msg":"task cancelled","function":"cancel-task","task_id":"task-123","secret_key":"[REDACTED]","request_id":"c6af9ac6-7b61-11e6-9a41-93e8deadbeef"}
+}
+
+func TestSecretNamedEntriesOfLoggedMapsAreRedacted(t *testing.T) {
+	logger, buf := logtest.New("f")
+	secrets := []string{"Bearer header-auth-1", "header-token-2", "env-key-3", "env-token-4", "any-secret-5"}
+	headers := http.Header{"Authorization": {secrets[0]}, "X-Tc-Token": {secrets[1]}, "Content-Type": {"application/json"}}
+	env := map[string]string{"TENCENTCLOUD_SECRETKEY": secrets[2], "TENCENTCLOUD_SESSIONTOKEN": secrets[3], "TENCENTCLOUD_SECRETID": "AKIDVISIBLE"}
+	logger.InfoContext(invocationCtx("r", ""), "request",
+		"headers", headers, "raw_headers", map[string][]string(headers), "env", env,
+		"fields", map[string]any{"webhook_secret": secrets[4], "task_id": "t-visible"},
+		slog.Group("in", "headers", headers))
+	logtest.AssertNoSecrets(t, buf.String(), secrets...)
+	for _, visible := range []string{"application/json", "AKIDVISIBLE", "t-visible", "TENCENTCLOUD_SECRETKEY", "Authorization"} {
+		if !strings.Contains(buf.String(), visible) {
+			t.Errorf("output lacks %q: %s", visible, buf)
+		}
+	}
+	if headers.Get("Authorization") != secrets[0] || env["TENCENTCLOUD_SECRETKEY"] != secrets[2] {
+		t.Error("redaction modified the caller's map")
+	}
 }

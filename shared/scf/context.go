@@ -2,7 +2,11 @@ package scf
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"os"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -23,6 +27,46 @@ type FunctionContext struct {
 	// Env is the invocation's Environment JSON object (nil when SCF sent
 	// none). It is never copied into the process environment.
 	Env map[string]string
+}
+
+// String describes fc with the names of its Env variables but none of
+// their values: Env carries the invocation's SecretKey and session token.
+// %v, %+v and %#v all print this form.
+func (fc FunctionContext) String() string {
+	return fmt.Sprintf("scf.FunctionContext{RequestID:%q TraceID:%q FunctionName:%q Namespace:%q FunctionVersion:%q Region:%q AppID:%q Uin:%q MemoryLimitInMB:%d TimeLimitInMs:%d Deadline:%s Env:[%s]}",
+		fc.RequestID, fc.TraceID, fc.FunctionName, fc.Namespace, fc.FunctionVersion, fc.Region, fc.AppID, fc.Uin,
+		fc.MemoryLimitInMB, fc.TimeLimitInMs, fc.Deadline.Format(time.RFC3339Nano), strings.Join(fc.envNames(), " "))
+}
+
+// GoString is String, so %#v does not print Env values either.
+func (fc FunctionContext) GoString() string { return fc.String() }
+
+// LogValue logs fc's metadata and the names (never the values) of its Env
+// variables.
+func (fc FunctionContext) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("request_id", fc.RequestID),
+		slog.String("trace_id", fc.TraceID),
+		slog.String("function_name", fc.FunctionName),
+		slog.String("namespace", fc.Namespace),
+		slog.String("function_version", fc.FunctionVersion),
+		slog.String("region", fc.Region),
+		slog.String("app_id", fc.AppID),
+		slog.String("uin", fc.Uin),
+		slog.Int("memory_limit_mb", int(fc.MemoryLimitInMB)),
+		slog.Int("time_limit_ms", int(fc.TimeLimitInMs)),
+		slog.Time("deadline", fc.Deadline),
+		slog.Any("env_names", fc.envNames()),
+	)
+}
+
+func (fc FunctionContext) envNames() []string {
+	names := make([]string, 0, len(fc.Env))
+	for k := range fc.Env {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names
 }
 
 type contextKey struct{}
