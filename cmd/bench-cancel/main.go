@@ -7,12 +7,16 @@
 //     same call made with tcapi alone; overhead = handler - round trip
 //     (target p50 < 1 ms);
 //   - cold start, from exec to the first successful Invoke (a real cancel),
-//     as a ratio to an empty Go1 handler built the same way (target < 1.5);
+//     as a ratio to an empty Go1 handler built the same way (target < 1.5),
+//     next to a "bare" Go1 function making only the same tcapi call (no
+//     handler): bare - empty is the cost of a process's first API call
+//     (net/http's first request, a new connection, SDK and JSON first use),
+//     function - bare is what the handler adds;
 //   - the stripped binary size, as packaged (target < 10 MB).
 //
 // Run from anywhere inside the module:
 //
-//	go run ./cmd/bench-cancel [-n 2000] [-cold 15]
+//	go run ./cmd/bench-cancel [-n 2000] [-cold 41]
 package main
 
 import (
@@ -43,7 +47,7 @@ import (
 
 func main() {
 	n := flag.Int("n", 2000, "invocations per function for the latency figures")
-	cold := flag.Int("cold", 15, "cold starts per binary")
+	cold := flag.Int("cold", 41, "cold starts per binary (medians of few runs are noisy on a loaded machine)")
 	flag.Parse()
 	if err := run(*n, *cold); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-cancel:", err)
@@ -57,7 +61,9 @@ type figures struct {
 	rtt50, rtt99            time.Duration // bare API round trip
 	coldMedian, emptyMedian time.Duration
 	coldP25, emptyP25       time.Duration
+	bareMedian              time.Duration // the same tcapi call without the handler
 	firstInvoke             time.Duration // median of the first Invoke alone (after the port answers)
+	emptyFirst, bareFirst   time.Duration
 	size                    int64
 }
 
@@ -73,8 +79,11 @@ func run(n, coldRuns int) error {
 	defer os.RemoveAll(tmp)
 
 	ctx := context.Background()
-	emptyBin := filepath.Join(tmp, "empty")
+	emptyBin, bareBin := filepath.Join(tmp, "empty"), filepath.Join(tmp, "bare")
 	if err := scflocal.Build(ctx, filepath.Join(root, "cmd/bench-cancel/testdata/empty"), emptyBin); err != nil {
+		return err
+	}
+	if err := scflocal.Build(ctx, filepath.Join(root, "cmd/bench-cancel/testdata/bare"), bareBin); err != nil {
 		return err
 	}
 	var rows []figures
@@ -92,7 +101,7 @@ func run(n, coldRuns int) error {
 			return err
 		}
 		f.size = st.Size()
-		if f.coldMedian, f.coldP25, f.emptyMedian, f.emptyP25, f.firstInvoke, err = coldStarts(job, bin, emptyBin, coldRuns); err != nil {
+		if err := coldStarts(&f, job, bin, emptyBin, bareBin, coldRuns); err != nil {
 			return fmt.Errorf("%s cold start: %w", job.Function, err)
 		}
 		rows = append(rows, f)
@@ -107,6 +116,15 @@ func run(n, coldRuns int) error {
 	}
 	w.Flush()
 	fmt.Printf("targets: overhead p50 < 1 ms, cold ratio < 1.5, binary < 10 MB; n=%d invocations, %d cold starts each\n", n, coldRuns)
+	fmt.Println()
+	fmt.Println("where the cold start goes (medians; bare = a Go1 function making only the same tcapi call, no handler):")
+	w = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "function\tempty\tbare\tfunction\tbare ratio\t1st invoke empty\t1st invoke bare\t1st invoke function\t\n")
+	for _, f := range rows {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%.2f\t%s\t%s\t%s\t\n", f.name, ms(f.emptyMedian), ms(f.bareMedian), ms(f.coldMedian),
+			float64(f.bareMedian)/float64(f.emptyMedian), ms(f.emptyFirst), ms(f.bareFirst), ms(f.firstInvoke))
+	}
+	w.Flush()
 	return nil
 }
 
@@ -177,27 +195,35 @@ func percentiles(d []time.Duration) (p50, p99 time.Duration) {
 	return d[len(d)/2], d[len(d)*99/100]
 }
 
-// coldStarts alternates runs of bin and empty and returns the median time
-// from exec to the first successful Invoke of each.
-func coldStarts(job benchjobs.Job, bin, empty string, runs int) (fn, fn25, base, base25, first time.Duration, err error) {
+// coldStarts alternates runs of bin, empty and bare and records the median
+// (and 25th percentile) time from exec to the first successful Invoke of
+// each, and of that first Invoke alone.
+func coldStarts(f *figures, job benchjobs.Job, bin, empty, bare string, runs int) error {
 	emu := emulator.New(emulator.Options{Rate: -1})
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
 	env := benchjobs.Env(srv.URL)
-	var fns, bases, firsts []time.Duration
+	var fns, firsts, bases, baseFirsts, bares, bareFirsts []time.Duration
 	for range runs {
-		payload := []byte(job.Request(job.Seed(emu)))
-		d, inv, err := coldStart(bin, payload, env)
+		d, inv, err := coldStart(bin, []byte(job.Request(job.Seed(emu))), env)
 		if err != nil {
-			return 0, 0, 0, 0, 0, err
+			return err
 		}
 		fns, firsts = append(fns, d), append(firsts, inv)
-		if d, _, err = coldStart(empty, []byte(`{}`), nil); err != nil {
-			return 0, 0, 0, 0, 0, err
+		if d, inv, err = coldStart(empty, []byte(`{}`), nil); err != nil {
+			return err
 		}
-		bases = append(bases, d)
+		bases, baseFirsts = append(bases, d), append(baseFirsts, inv)
+		barePayload, _ := json.Marshal(map[string]string{"Function": job.Function, "Id": job.Seed(emu)})
+		if d, inv, err = coldStart(bare, barePayload, env); err != nil {
+			return err
+		}
+		bares, bareFirsts = append(bares, d), append(bareFirsts, inv)
 	}
-	return median(fns), quartile(fns), median(bases), quartile(bases), median(firsts), nil
+	f.coldMedian, f.coldP25, f.firstInvoke = median(fns), quartile(fns), median(firsts)
+	f.emptyMedian, f.emptyP25, f.emptyFirst = median(bases), quartile(bases), median(baseFirsts)
+	f.bareMedian, f.bareFirst = median(bares), median(bareFirsts)
+	return nil
 }
 
 // coldStart execs bin as the SCF Go1 runtime does, polls its port every
