@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/scf-janitor/scf-janitor/shared/config"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
@@ -135,11 +136,29 @@ func fromTencent(err error, t target) *Error {
 		e.Status = http.StatusBadGateway
 		e.Message = fmt.Sprintf("Tencent refused the function's own credentials (%s); this is not the caller's fault: "+
 			"check the function's execution role and its permission for %s", tencent, t.permissionOr(te.Service+":"+te.Action))
+	case te.Code == tcapi.CodeHTTPError || te.Code == tcapi.CodeInvalidResponse:
+		// Retrying will not help: something other than Tencent Cloud answered.
+		e.Status = http.StatusBadGateway
+		e.Message = fmt.Sprintf("the answer for %s %s was not a Tencent Cloud API answer (%s); if %s is set, "+
+			"check that it points at Tencent Cloud or the local emulator", t.what, t.id, tencent, endpointSetting(te.Service))
 	default:
 		e.Status = http.StatusBadGateway
 		e.Message = fmt.Sprintf("Tencent failed to cancel %s %s (%s); retry later", t.what, t.id, tencent)
 	}
 	return e
+}
+
+// endpointSetting names the variable that overrides service's endpoint.
+func endpointSetting(service string) string {
+	switch service {
+	case "vm":
+		return config.EnvVMEndpoint
+	case "trtc":
+		return config.EnvTRTCEndpoint
+	case "ci":
+		return config.EnvCIEndpoint
+	}
+	return config.EnvAMSEndpoint
 }
 
 func (t target) permissionOr(def string) string {

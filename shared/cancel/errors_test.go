@@ -47,6 +47,8 @@ func TestFromTencent(t *testing.T) {
 		{"internal error", te("ams", "InternalError", true, nil), 502, "InternalError", nil},
 		{"bad gateway", te("ams", tcapi.CodeBadGateway, true, nil), 502, tcapi.CodeBadGateway, nil},
 		{"network", te("ams", tcapi.CodeNetworkError, true, nil), 502, tcapi.CodeNetworkError, nil},
+		{"not a Tencent answer", te("vm", tcapi.CodeHTTPError, false, nil), 502, tcapi.CodeHTTPError, []string{"not a Tencent Cloud API answer", "JANITOR_VM_ENDPOINT"}},
+		{"ci answer of the wrong shape", te("ci", tcapi.CodeInvalidResponse, false, nil), 502, tcapi.CodeInvalidResponse, []string{"JANITOR_CI_ENDPOINT"}},
 		{"deadline", te("ams", tcapi.CodeDeadlineExceeded, false, context.DeadlineExceeded), 504, CodeDeadlineExceeded, []string{"time limit"}},
 		{"canceled", te("ams", tcapi.CodeCanceled, false, context.Canceled), 504, CodeDeadlineExceeded, nil},
 		{"retryable gave up at deadline", te("ams", "InternalError", true, errors.Join(errors.New("x"), context.DeadlineExceeded)), 504, CodeDeadlineExceeded, nil},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -476,6 +477,21 @@ func TestUpstreamFailures(t *testing.T) {
 			}
 			_, err := h.direct(fn.body(id))
 			directErr(t, err, http.StatusInternalServerError, cancel.CodeMissingCredentials)
+		})
+		t.Run(fn.name+"/endpoint is not Tencent", func(t *testing.T) {
+			h := newHarness(t, fn.newHandler, setup{})
+			other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				http.Error(w, "404 page not found", http.StatusNotFound)
+			}))
+			defer other.Close()
+			for _, k := range []string{"JANITOR_AMS_ENDPOINT", "JANITOR_VM_ENDPOINT", "JANITOR_TRTC_ENDPOINT", "JANITOR_CI_ENDPOINT"} {
+				h.env[k] = other.URL
+			}
+			r := h.http(req{body: fn.body(fn.add(h)), sign: true})
+			r.want(t, http.StatusBadGateway, "")
+			if !strings.Contains(r.Err.Error.Message, "_ENDPOINT") || strings.Contains(r.Err.Error.Message, "retry later") {
+				t.Errorf("502 message %q: want a hint to check the endpoint setting, not to retry", r.Err.Error.Message)
+			}
 		})
 		t.Run(fn.name+"/bad endpoint setting", func(t *testing.T) {
 			h := newHarness(t, fn.newHandler, setup{})
