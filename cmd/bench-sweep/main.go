@@ -4,14 +4,18 @@
 //   - throughput: cancels per second as a fraction of the configured rate,
 //     the emulator's busiest one-second window per action, throttled answers;
 //   - speed-up over a naive sequential list-then-cancel loop at 50 ms latency;
-//   - peak heap of the sweeper at 1k and 100k stale tasks.
+//   - peak heap of the sweeper at 1k and 100k stale tasks, one sweep each
+//     (see heap.go for how it is measured and how growth is told apart from
+//     sampling).
 //
-// The emulator runs in a child process (this binary, "serve-emulator"), so
-// the heap figures are the sweeper's own: its clients, pages, workers,
-// dedupe set and report, not the emulator's task store.
+// The emulator runs in a child process (this binary, "serve-emulator"), and
+// each heap measurement in another ("heap-run"), so the heap figures are the
+// sweeper's own: its clients, pages, workers, dedupe set and report, not the
+// emulator's task store.
 //
-//	go run ./cmd/bench-sweep            # everything (about a minute)
-//	go run ./cmd/bench-sweep -quick     # smaller sizes
+//	go run ./cmd/bench-sweep             # everything (a few minutes)
+//	go run ./cmd/bench-sweep -quick      # smaller sizes
+//	go run ./cmd/bench-sweep -heap-only  # only the peak-heap figures
 package main
 
 import (
@@ -29,11 +33,9 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"runtime/metrics"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/shared/emulator"
@@ -43,9 +45,12 @@ import (
 
 func main() {
 	var err error
-	if len(os.Args) > 1 && os.Args[1] == "serve-emulator" {
+	switch {
+	case len(os.Args) > 1 && os.Args[1] == "serve-emulator":
 		err = serveEmulator(os.Args[2:])
-	} else {
+	case len(os.Args) > 1 && os.Args[1] == "heap-run":
+		err = heapRun(os.Args[2:])
+	default:
 		err = bench(os.Args[1:])
 	}
 	if err != nil {
@@ -62,6 +67,7 @@ type config struct {
 	naiveTasks      int
 	heapSmall       int
 	heapLarge       int
+	heapSmallRuns   int
 	prodCompare     bool
 }
 
@@ -69,6 +75,7 @@ func bench(args []string) error {
 	fs := flag.NewFlagSet("bench-sweep", flag.ContinueOnError)
 	var c config
 	quick := fs.Bool("quick", false, "smaller sizes (a few seconds)")
+	heapOnly := fs.Bool("heap-only", false, "only the peak-heap figures")
 	fs.Float64Var(&c.rate, "rate", 200, "sweeper requests/second per action (scaled up from 15 to keep the run short)")
 	fs.Float64Var(&c.emuRate, "emulator-rate", 250, "emulator limit, requests/second per action")
 	fs.DurationVar(&c.latency, "latency", 50*time.Millisecond, "emulator latency per request")
@@ -77,15 +84,19 @@ func bench(args []string) error {
 	fs.IntVar(&c.naiveTasks, "naive-tasks", 300, "stale tasks in the naive-loop comparison")
 	fs.IntVar(&c.heapSmall, "heap-small", 1000, "stale tasks, small heap run")
 	fs.IntVar(&c.heapLarge, "heap-large", 100000, "stale tasks, large heap run")
+	fs.IntVar(&c.heapSmallRuns, "heap-small-runs", 100, "small heap runs, each in a fresh process (the first is the single-run figure)")
 	fs.BoolVar(&c.prodCompare, "production-rate", true, "also compare with the naive loop at the production rate (15/s vs a 20/s emulator)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *quick {
-		c.throughputTasks, c.naiveTasks, c.heapLarge, c.prodCompare = 600, 100, 20000, false
+		c.throughputTasks, c.naiveTasks, c.heapLarge, c.heapSmallRuns, c.prodCompare = 600, 100, 20000, 20, false
 	}
 	ctx := context.Background()
 	fmt.Printf("bench-sweep: %s, GOMAXPROCS %d\n\n", runtime.Version(), runtime.GOMAXPROCS(0))
+	if *heapOnly {
+		return heapSection(ctx, c)
+	}
 
 	// 1. Throughput under the rate limit, with latency.
 	fmt.Printf("== throughput: %d stale tasks, sweeper rate %.0f/s, emulator limit %.0f/s, latency %s, concurrency %d\n",
@@ -119,33 +130,7 @@ func bench(args []string) error {
 	fmt.Println()
 
 	// 3. Peak heap, 1k vs 100k stale tasks.
-	fmt.Printf("== peak heap of the sweeper (emulator in a child process; no rate limit or latency)\n")
-	one, err := heap(ctx, c.heapSmall, 1)
-	if err != nil {
-		return err
-	}
-	small, err := heap(ctx, c.heapSmall, c.heapLarge/c.heapSmall)
-	if err != nil {
-		return err
-	}
-	large, err := heap(ctx, c.heapLarge, 1)
-	if err != nil {
-		return err
-	}
-	for _, h := range []heapResult{one, small, large} {
-		fmt.Printf("%7d stale tasks x %3d runs: cancelled %7d in %6s, %d GCs\n", h.tasks, h.reps, h.cancelled, h.elapsed.Round(time.Millisecond), h.gcs)
-		fmt.Printf("        runtime live heap (/gc/heap/live): peak %.2f MiB (before the first run %.2f MiB); heap incl. garbage: peak %.2f MiB\n",
-			mib(h.peakLive), mib(h.baseline), mib(h.peakAlloc))
-		fmt.Printf("        forced GC every 10ms, %d samples: peak %.2f MiB, p99 %.2f MiB, p90 %.2f MiB, median %.2f MiB\n",
-			h.samples, mib(h.quantile(1)), mib(h.quantile(0.99)), mib(h.quantile(0.9)), mib(h.quantile(0.5)))
-	}
-	fmt.Printf("%dk vs %dk stale tasks per run, same total work (%d runs of %d vs one of %d):\n", c.heapLarge/1000, c.heapSmall/1000, c.heapLarge/c.heapSmall, c.heapSmall, c.heapLarge)
-	fmt.Printf("  peak live heap ratio %.2f, forced-GC peak %.2f, p99 %.2f, p90 %.2f, median %.2f (target <= 1.20)\n",
-		ratio(large.peakLive, small.peakLive), ratio(large.quantile(1), small.quantile(1)), ratio(large.quantile(0.99), small.quantile(0.99)),
-		ratio(large.quantile(0.9), small.quantile(0.9)), ratio(large.quantile(0.5), small.quantile(0.5)))
-	fmt.Printf("%dk stale tasks vs a single %dk run: peak live heap ratio %.2f, forced-GC p90 %.2f (the single short run sees few GC cycles)\n",
-		c.heapLarge/1000, c.heapSmall/1000, ratio(large.peakLive, one.peakLive), ratio(large.quantile(0.9), one.quantile(0.9)))
-	return nil
+	return heapSection(ctx, c)
 }
 
 func ratio(a, b uint64) float64 { return float64(a) / float64(max(b, 1)) }
@@ -258,123 +243,6 @@ func naive(ctx context.Context, c sweep.Client) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-type heapResult struct {
-	tasks, reps        int
-	cancelled          int
-	elapsed            time.Duration
-	baseline, peakLive uint64
-	peakAlloc          uint64
-	gcs                uint64
-	samples            int
-	q                  map[float64]uint64 // quantiles of the live heap after forced GCs
-}
-
-func (h heapResult) quantile(q float64) uint64 { return h.q[q] }
-
-// sampleBuf holds the forced-GC samples of one heap run. It is allocated once,
-// before any measurement, so it weighs the same in every run.
-var sampleBuf = make([]uint64, 0, 1<<16)
-
-// heap sweeps reps batches of n stale tasks (a new batch is added to the
-// emulator between runs, outside the measurement) and samples the sweeper
-// process's heap while the sweeper runs.
-func heap(ctx context.Context, n, reps int) (res heapResult, err error) {
-	em, err := startEmulator(ctx, n, 0, -1, 0)
-	if err != nil {
-		return heapResult{}, err
-	}
-	defer em.close()
-	clients, err := newClients(em.url, 1e6)
-	if err != nil {
-		return heapResult{}, err
-	}
-	set := settings(1e6, 16, n)
-	res = heapResult{tasks: n, reps: reps}
-	forced := sampleBuf[:0]
-	samples := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
-	var measuring atomic.Bool
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	// Two samplers while the sweeper runs: the runtime's own live-heap figure
-	// (updated at every GC cycle, read each millisecond), and a forced
-	// collection every 10ms whose HeapAlloc right after is the live heap at
-	// that instant.
-	wg.Go(func() {
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		s := slices.Clone(samples)
-		for {
-			if measuring.Load() {
-				metrics.Read(s)
-				res.peakLive = max(res.peakLive, s[0].Value.Uint64())
-				res.peakAlloc = max(res.peakAlloc, s[1].Value.Uint64())
-			}
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-		}
-	})
-	wg.Go(func() {
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		var ms runtime.MemStats
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			if measuring.Load() && len(forced) < cap(forced) {
-				runtime.GC()
-				runtime.ReadMemStats(&ms)
-				forced = append(forced, ms.HeapAlloc)
-			}
-		}
-	})
-	defer func() {
-		close(stop)
-		wg.Wait()
-		slices.Sort(forced)
-		res.samples = len(forced)
-		res.q = map[float64]uint64{}
-		for _, q := range []float64{0.5, 0.9, 0.99, 1} {
-			if len(forced) > 0 {
-				res.q[q] = forced[min(len(forced)-1, int(q*float64(len(forced))))]
-			}
-		}
-	}()
-	var gcs uint64
-	for rep := range reps {
-		if rep > 0 {
-			if err := em.addTasks(n); err != nil {
-				return res, err
-			}
-		}
-		runtime.GC()
-		runtime.GC()
-		metrics.Read(samples)
-		if rep == 0 {
-			res.baseline = samples[0].Value.Uint64()
-		}
-		gc0 := samples[2].Value.Uint64()
-		measuring.Store(true)
-		start := time.Now()
-		r := (&sweep.Sweeper{Clients: clients}).Run(ctx, set)
-		res.elapsed += time.Since(start)
-		measuring.Store(false)
-		metrics.Read(samples)
-		gcs += samples[2].Value.Uint64() - gc0
-		res.cancelled += r.Cancelled
-		if r.Cancelled != n {
-			return res, fmt.Errorf("heap run cancelled %d of %d (errors %v)", r.Cancelled, n, r.Errors)
-		}
-	}
-	res.gcs = gcs
-	return res, nil
 }
 
 func settings(rate float64, conc, n int) sweep.Settings {
