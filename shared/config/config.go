@@ -140,7 +140,11 @@ func URL(getenv Getenv, name string) (string, error) {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" ||
 		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil || !numeric(u.Port()) {
-		return "", &Error{Name: name, Value: v, Want: "an http or https base URL without a path, such as http://127.0.0.1:9100"}
+		shown := v
+		if err == nil && u.User != nil {
+			shown = u.Redacted() // never echo a password from the URL
+		}
+		return "", &Error{Name: name, Value: shown, Want: "an http or https base URL without a path, such as http://127.0.0.1:9100"}
 	}
 	return strings.TrimRight(v, "/"), nil
 }
