@@ -141,8 +141,11 @@ func URL(getenv Getenv, name string) (string, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" ||
 		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil || !numeric(u.Port()) {
 		shown := v
-		if err == nil && u.User != nil {
+		switch at := strings.LastIndex(v, "@"); {
+		case err == nil && u.User != nil:
 			shown = u.Redacted() // never echo a password from the URL
+		case err != nil && at >= 0:
+			shown = "[REDACTED]" + v[at:] // unparsable, and what precedes @ may be a password
 		}
 		return "", &Error{Name: name, Value: shown, Want: "an http or https base URL without a path, such as http://127.0.0.1:9100"}
 	}

@@ -204,6 +204,7 @@ func TestURL(t *testing.T) {
 		{"http://", "", "want an http or https base URL"},
 		{"http://host/?a=b", "", "want an http or https base URL"},
 		{"http://user:pw@host", "", `JANITOR_AMS_ENDPOINT="http://user:xxxxx@host": want an http or https base URL`},
+		{"http://user:p%zz@host", "", `JANITOR_AMS_ENDPOINT="[REDACTED]@host": want an http or https base URL`},
 		{"http://127.0.0.1:9100/v3", "", `JANITOR_AMS_ENDPOINT="http://127.0.0.1:9100/v3": want an http or https base URL without a path`},
 		{"http://:9100", "", "want an http or https base URL"},
 		{"http://host:port", "", "want an http or https base URL"},
