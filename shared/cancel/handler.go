@@ -243,7 +243,14 @@ func (h *Handler) run(ctx context.Context, body []byte, rec *record) (any, *Erro
 		return nil, h.fail(rec, e)
 	}
 	rec.jobID = p.id
-	base, err := config.LoadBase(getenv)
+	// The log level is main's business (read once, for the logger; an invalid
+	// value there is a warning): a typo in it must not stop cancellations.
+	base, err := config.LoadBase(func(key string) string {
+		if key == config.EnvLogLevel {
+			return ""
+		}
+		return getenv(key)
+	})
 	if err != nil {
 		return nil, h.fail(rec, configError("%v", err))
 	}

@@ -611,3 +611,19 @@ func TestLogLine(t *testing.T) {
 		t.Errorf("second line %v", lines[1])
 	}
 }
+
+// TestInvalidLogLevel: main warns about an invalid JANITOR_LOG_LEVEL and logs
+// at info; invocations carry on cancelling.
+func TestInvalidLogLevel(t *testing.T) {
+	for _, fn := range specs {
+		t.Run(fn.name, func(t *testing.T) {
+			h := newHarness(t, fn.newHandler, setup{})
+			h.env["JANITOR_LOG_LEVEL"] = "verbose"
+			id := fn.add(h)
+			h.http(req{body: fn.body(id), sign: true}).want(t, http.StatusOK, "")
+			if got := fn.state(h, id); got != fn.ended {
+				t.Errorf("state %s, want %s", got, fn.ended)
+			}
+		})
+	}
+}
