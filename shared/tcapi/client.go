@@ -99,8 +99,15 @@ func parseEndpoint(endpoint, def, what string) (scheme, host string, err error) 
 		return "HTTPS", def, nil
 	}
 	u, err := url.Parse(endpoint)
+	shown := endpoint
+	switch at := strings.LastIndex(endpoint, "@"); {
+	case err == nil && u.User != nil:
+		shown = u.Redacted() // never echo a password from the URL
+	case err != nil && at >= 0:
+		shown = "[redacted]" + endpoint[at:]
+	}
 	bad := func(why string) error {
-		return fmt.Errorf("tcapi: %s endpoint %q: %s; want a base URL such as http://127.0.0.1:9100 or https://%s", what, endpoint, why, def)
+		return fmt.Errorf("tcapi: %s endpoint %q: %s; want a base URL such as http://127.0.0.1:9100 or https://%s", what, shown, why, def)
 	}
 	switch {
 	case !strings.Contains(endpoint, "://"):
