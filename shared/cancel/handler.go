@@ -205,7 +205,9 @@ func (h *Handler) authenticate(ctx context.Context, r *trigger.HTTPRequest) *Err
 	getenv := scf.GetenvFunc(ctx)
 	mode, err := config.Enum(getenv, EnvWebhookAuth, "signature", "signature", "none")
 	if err != nil {
-		return configError("%v", err)
+		// The caller is not authenticated yet, and an operator may have pasted
+		// the secret into the wrong variable: never echo the value.
+		return configError("%s is set to an invalid value (not shown): set it to signature (the default) or none", EnvWebhookAuth)
 	}
 	if mode == "none" {
 		return nil

@@ -348,13 +348,21 @@ func TestWebhookNotConfigured(t *testing.T) {
 	id2 := fn.add(h)
 	h.http(req{body: fn.body(id2)}).want(t, http.StatusOK, "")
 
-	// Any other value fails closed.
-	h.env["JANITOR_WEBHOOK_AUTH"] = "off"
+	// Any other value fails closed, without echoing the value to the
+	// (unauthenticated) caller: it may be a secret pasted into the wrong variable.
+	const pasted = "whsec-pasted-into-the-wrong-variable"
+	h.env["JANITOR_WEBHOOK_AUTH"] = pasted
 	id3 := fn.add(h)
 	r = h.http(req{body: fn.body(id3)})
 	r.want(t, http.StatusInternalServerError, cancel.CodeConfiguration)
-	if !strings.Contains(r.Err.Error.Message, "JANITOR_WEBHOOK_AUTH") {
-		t.Errorf("message %q does not name the variable", r.Err.Error.Message)
+	if !strings.Contains(r.Err.Error.Message, "JANITOR_WEBHOOK_AUTH") || !strings.Contains(r.Err.Error.Message, "signature") {
+		t.Errorf("message %q does not name the variable and its accepted values", r.Err.Error.Message)
+	}
+	if strings.Contains(r.Body, pasted) || strings.Contains(h.logs.String(), pasted) {
+		t.Errorf("the invalid value was echoed: body %s\nlogs %s", r.Body, h.logs.String())
+	}
+	if got := specs[0].state(h, id3); got == specs[0].ended {
+		t.Error("cancelled despite the invalid setting")
 	}
 }
 
