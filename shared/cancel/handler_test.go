@@ -428,6 +428,7 @@ func TestThrottled(t *testing.T) {
 func TestDeadline(t *testing.T) {
 	for _, fn := range specs {
 		t.Run(fn.name, func(t *testing.T) {
+			t.Parallel() // each waits for its deadline
 			h := newHarness(t, fn.newHandler, setup{emu: emulator.Options{Faults: emulator.Faults{SlowRate: 1, SlowDelay: 3 * time.Second}}})
 			h.timeout = 300 * time.Millisecond
 			id := fn.add(h)
