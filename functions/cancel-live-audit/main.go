@@ -1,6 +1,6 @@
-// Command cancel-live-audit is the SCF function (runtime Go1) that cancels a Cloud Infinite live-stream moderation job,
-// when asked by a signed webhook (Function URL or API Gateway) or a direct
-// invocation. See docs/functions.md.
+// Command cancel-live-audit is the SCF function (runtime Go1) that cancels a
+// Cloud Infinite live-stream moderation job when a signed webhook (Function URL
+// or API Gateway) or a direct invocation asks. See docs/functions.md.
 package main
 
 import (

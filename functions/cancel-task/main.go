@@ -1,6 +1,6 @@
-// Command cancel-task is the SCF function (runtime Go1) that cancels an AMS (audio) or VM (video) content moderation task,
-// when asked by a signed webhook (Function URL or API Gateway) or a direct
-// invocation. See docs/functions.md.
+// Command cancel-task is the SCF function (runtime Go1) that cancels an AMS
+// (audio) or VM (video) content moderation task when a signed webhook (Function
+// URL or API Gateway) or a direct invocation asks. See docs/functions.md.
 package main
 
 import (

@@ -1,6 +1,6 @@
-// Command stop-transcription is the SCF function (runtime Go1) that stops a TRTC cloud transcription task,
-// when asked by a signed webhook (Function URL or API Gateway) or a direct
-// invocation. See docs/functions.md.
+// Command stop-transcription is the SCF function (runtime Go1) that stops a
+// TRTC cloud transcription task when a signed webhook (Function URL or API
+// Gateway) or a direct invocation asks. See docs/functions.md.
 package main
 
 import (
