@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"net"
 	"net/rpc"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -369,4 +371,60 @@ func ExampleGetenv() {
 	})
 	fmt.Println(scf.Getenv(ctx, "TENCENTCLOUD_REGION"))
 	// Output: ap-singapore
+}
+
+// flakyListener fails its first Accept calls with EMFILE, as a process out
+// of file descriptors does.
+type flakyListener struct {
+	net.Listener
+	failures atomic.Int32
+}
+
+func (l *flakyListener) Accept() (net.Conn, error) {
+	if l.failures.Add(-1) >= 0 {
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept", syscall.EMFILE)}
+	}
+	return l.Listener.Accept()
+}
+
+func TestServeSurvivesTransientAcceptErrors(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis := &flakyListener{Listener: inner}
+	lis.failures.Store(3)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- scf.Serve(ctx, lis, lambda.NewHandler(func() (string, error) { return "up", nil })) }()
+	client, err := rpc.Dial("tcp", inner.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	resp := call(t, client, &scf.InvokeRequest{Deadline: deadlineIn(10 * time.Second)})
+	if resp.Error != nil || string(resp.Payload) != `"up"` {
+		t.Errorf("invoke after EMFILE: %+v", resp)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Serve = %v, want nil after cancel", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return")
+	}
+}
+
+func TestServeReturnsPermanentAcceptErrors(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis.Close() // Accept fails with net.ErrClosed: not transient
+	err = scf.Serve(context.Background(), lis, lambda.NewHandler(func() {}))
+	if err == nil || !strings.Contains(err.Error(), "scf: accept") {
+		t.Errorf("Serve on a closed listener = %v, want an accept error", err)
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -205,6 +206,12 @@ func parseEnvironment(s string) (map[string]string, error) {
 	return env, nil
 }
 
+// transientAcceptError reports an Accept failure that goes away by itself.
+func transientAcceptError(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
+}
+
 func errorResponse(err error) *InvokeError {
 	var ie *InvokeError
 	if errors.As(err, &ie) && ie != nil {
@@ -274,7 +281,9 @@ func panicStack() []*StackFrame {
 //
 // When ctx is done Serve stops accepting, lets the running invocation finish,
 // fails invocations still waiting for their turn, closes every connection and
-// returns nil. It returns an error if accepting fails for another reason.
+// returns nil. Transient accept failures (out of file descriptors, a
+// connection aborted before accept) are retried with backoff; any other
+// accept failure ends Serve with an error.
 func Serve(ctx context.Context, lis net.Listener, h lambda.Handler) error {
 	if h == nil {
 		return errors.New("scf: nil handler")
@@ -294,14 +303,31 @@ func Serve(ctx context.Context, lis net.Listener, h lambda.Handler) error {
 	defer stop()
 
 	var acceptErr error
+	var backoff time.Duration
 	for {
 		conn, err := lis.Accept()
 		if err != nil {
-			if ctx.Err() == nil {
-				acceptErr = fmt.Errorf("scf: accept: %w", err)
+			if ctx.Err() != nil {
+				break
 			}
+			if transientAcceptError(err) {
+				// Out of file descriptors or a connection aborted before
+				// it was accepted: wait and go on serving (as net/http
+				// does) rather than end the function.
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				fmt.Fprintf(fn.stderr, "scf: accept: %v; retrying in %s\n", err, backoff)
+				t := time.NewTimer(backoff)
+				select {
+				case <-ctx.Done():
+				case <-t.C:
+				}
+				t.Stop()
+				continue
+			}
+			acceptErr = fmt.Errorf("scf: accept: %w", err)
 			break
 		}
+		backoff = 0
 		mu.Lock()
 		conns[conn] = struct{}{}
 		mu.Unlock()
