@@ -20,7 +20,7 @@ type HandlerOptions struct {
 	Logger *slog.Logger     // default: discard
 	Now    func() time.Time // default time.Now
 	// Level, when set, is the logger's level: each invocation sets it from
-	// JANITOR_LOG_LEVEL.
+	// JANITOR_LOG_LEVEL (info, with a warning, when the value is invalid).
 	Level *slog.LevelVar
 	// Transport for the Tencent clients (nil: tcapi's shared pool).
 	Transport http.RoundTripper
@@ -53,11 +53,14 @@ func NewHandler(opts HandlerOptions) *Handler {
 func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, error) {
 	getenv := config.Getenv(scf.GetenvFunc(ctx))
 	if h.opts.Level != nil {
+		// A bad log level must not stop the sweeping (as in the cancel
+		// functions): log at info and say why.
 		level, err := config.LogLevel(getenv)
-		if err != nil {
-			return nil, fmt.Errorf("sweep-tasks: %w", err)
-		}
 		h.opts.Level.Set(level)
+		if err != nil {
+			h.opts.Level.Set(slog.LevelInfo)
+			h.opts.Logger.WarnContext(ctx, "invalid log level: logging at info", slog.String("error", err.Error()))
+		}
 	}
 	ev, err := trigger.Decode(payload)
 	if err != nil {
@@ -82,7 +85,12 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 	if set, err = set.Override(overrides); err != nil {
 		return nil, fmt.Errorf("sweep-tasks per-run overrides: %w", err)
 	}
-	base, err := config.LoadBase(getenv)
+	base, err := config.LoadBase(func(key string) string {
+		if key == config.EnvLogLevel {
+			return "" // handled above: a typo in it must not stop the sweep
+		}
+		return getenv(key)
+	})
 	if err == nil {
 		err = base.RequireCredentials()
 	}

@@ -153,6 +153,25 @@ func TestHandlerLogLevelPerInvocation(t *testing.T) {
 	if len(e.cancelled()) != 1 {
 		t.Error("task not cancelled")
 	}
+
+	// An invalid level does not stop the sweep: a warning, then info lines.
+	e.add("ams", emulator.TypeLiveAudio, emulator.StatusRunning, "", 3*time.Hour)
+	logs.reset()
+	if _, err := h.Handle(invocationCtx(t, e, map[string]string{"JANITOR_LOG_LEVEL": "loud"}), json.RawMessage(`{}`)); err != nil {
+		t.Fatalf("an invalid JANITOR_LOG_LEVEL failed the invocation: %v", err)
+	}
+	var warned, info bool
+	for _, rec := range logs.records(t) {
+		msg, _ := rec["error"].(string)
+		warned = warned || rec["level"] == "WARN" && strings.Contains(msg, "JANITOR_LOG_LEVEL") && strings.Contains(msg, "loud")
+		info = info || rec["level"] == "INFO"
+	}
+	if !warned || !info {
+		t.Errorf("invalid level: warning naming JANITOR_LOG_LEVEL %v, info lines %v; want both", warned, info)
+	}
+	if len(e.cancelled()) != 2 {
+		t.Error("the sweep with an invalid log level did not cancel the stale task")
+	}
 }
 
 func ExampleSettings_Override() {
