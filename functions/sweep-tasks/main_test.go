@@ -137,7 +137,7 @@ func TestRuntimeEndToEnd(t *testing.T) {
 	}
 	// The process's stdout is copied asynchronously: give it a moment.
 	var finished bool
-	for wait := time.Now().Add(5 * time.Second); !finished && time.Now().Before(wait); time.Sleep(20 * time.Millisecond) {
+	for wait := time.Now().Add(15 * time.Second); !finished && time.Now().Before(wait); time.Sleep(20 * time.Millisecond) {
 		for _, rec := range stdout.Records(t) {
 			if rec["msg"] == "sweep finished" && rec["function"] == "sweep-tasks" && rec["request_id"] != "" {
 				finished = true
