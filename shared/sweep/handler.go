@@ -117,7 +117,8 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 }
 
 // limitersFor returns the process-wide limiters of a rate; burst 1 spaces
-// requests evenly, so no one-second window sees more than rate+1 of them.
+// requests evenly, so no one-second window of sending holds more than rate+1
+// of them (arrival at the server can bunch a few more).
 func (h *Handler) limitersFor(rate float64) *tcapi.Limiters {
 	h.mu.Lock()
 	defer h.mu.Unlock()
