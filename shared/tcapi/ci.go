@@ -201,7 +201,9 @@ func checkJobID(action, jobID string) error {
 // do sends one signed request per attempt under the shared retry policy and
 // decodes a 2xx XML answer into out.
 func (c *CI) do(ctx context.Context, action, method, path string, body []byte, out any) error {
-	return c.policy.do(ctx, action, func(actx context.Context) *Error {
+	// Only POST /video/auditing creates; cancel and get are safe to repeat.
+	idempotent := action != "CreateLiveAudit"
+	return c.policy.do(ctx, action, idempotent, func(actx context.Context) *Error {
 		return c.attempt(actx, action, method, path, body, out)
 	})
 }

@@ -143,7 +143,11 @@ func (c *Client) Stats() Stats { return c.policy.stats.snapshot() }
 
 // Call invokes action with req (marshalled to JSON; nil = no parameters) and
 // decodes the "Response" object of the answer into resp (a pointer, or nil).
-// Failures are *Error.
+// Failures are *Error. Transient failures are retried, so action must be
+// safe to repeat (cancel, delete, describe); actions whose name starts with
+// "Create" are retried only when the server refused them unprocessed
+// (RequestLimitExceeded), never after a network error or an InternalError
+// that may have followed a successful create.
 func (c *Client) Call(ctx context.Context, action string, req, resp any) error {
 	params := map[string]any{}
 	if req != nil {
@@ -164,7 +168,7 @@ func (c *Client) Call(ctx context.Context, action string, req, resp any) error {
 			return &Error{Service: c.service, Action: action, Code: CodeClientError, Message: "encode request: " + err.Error(), Err: err}
 		}
 	}
-	return c.policy.do(ctx, action, func(actx context.Context) *Error {
+	return c.policy.do(ctx, action, !strings.HasPrefix(action, "Create"), func(actx context.Context) *Error {
 		return c.attempt(actx, action, params, resp)
 	})
 }

@@ -13,4 +13,9 @@
 // errors, 5xx/non-JSON answers), never sleeping past the context deadline,
 // and one error type, *Error, that keeps Tencent's Code, Message and
 // RequestId and never contains a secret.
+//
+// Creating calls (Create* actions, CI CreateLiveAudit) are retried only when
+// the server refused them unprocessed (RequestLimitExceeded, HTTP 429): after
+// a network error, an InternalError or a 5xx the resource may already exist,
+// and a blind retry would create a second one.
 package tcapi

@@ -92,7 +92,12 @@ func (p *policy) backoff(n int) time.Duration {
 // do runs attempt under the limiter and retry policy. attempt gets a context
 // bounded by the per-request timeout and returns nil or an *Error (with
 // Service/Action already set).
-func (p *policy) do(ctx context.Context, action string, attempt func(ctx context.Context) *Error) error {
+//
+// A call that is not idempotent (it creates something) is retried only when
+// the server refused it unprocessed (RequestLimitExceeded, HTTP 429): after
+// a network error, an InternalError or a 5xx the first attempt may have
+// created the resource, and a retry would create a second one.
+func (p *policy) do(ctx context.Context, action string, idempotent bool, attempt func(ctx context.Context) *Error) error {
 	var last *Error
 	for n := 1; ; n++ {
 		if err := p.limiters.Wait(ctx, p.service, action); err != nil {
@@ -124,7 +129,7 @@ func (p *policy) do(ctx context.Context, action string, attempt func(ctx context
 			return contextError(ctx, p.service, action, last, n)
 		}
 		last = e
-		if !e.Retryable || n >= p.maxAttempts {
+		if !e.Retryable || n >= p.maxAttempts || (!idempotent && !refusedUnprocessed(e)) {
 			return e
 		}
 		wait := p.backoff(n)
@@ -144,6 +149,12 @@ func (p *policy) do(ctx context.Context, action string, attempt func(ctx context
 			}
 		}
 	}
+}
+
+// refusedUnprocessed reports an answer that says the request was turned
+// away before any work was done.
+func refusedUnprocessed(e *Error) bool {
+	return codeHasPrefix(e.Code, codeRequestLimitExceeded) || e.HTTPStatus == http.StatusTooManyRequests
 }
 
 // sharedTransport is the connection pool every client of this package uses
