@@ -180,11 +180,12 @@ func (c *Client) attempt(ctx context.Context, action string, params map[string]a
 	}
 	cp := &capture{}
 	req.SetContext(context.WithValue(ctx, captureKey{}, cp))
-	if err := c.sdk.Send(req, tchttp.NewCommonResponse()); err != nil {
+	if err := c.sdk.Send(req, &rawResponse{BaseResponse: &tchttp.BaseResponse{}}); err != nil {
 		return c.newError(action, err, cp)
 	}
-	// Success. Decode the raw body ourselves: the SDK's CommonResponse went
-	// through map[string]interface{} (float64 numbers).
+	// Success. Decode the raw body the transport captured, once, into the
+	// typed struct (the SDK's CommonResponse would go through
+	// map[string]interface{} and float64 numbers).
 	if resp == nil {
 		return nil
 	}
@@ -311,3 +312,16 @@ func (t captureTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	return resp, nil
 }
+
+// rawResponse is the response the SDK fills on Send. It keeps the SDK's own
+// error parsing (BaseResponse.ParseErrorFromHTTPResponse) but skips decoding
+// a successful body into a map: Client.attempt decodes the body captured by
+// the transport straight into the typed struct, so a page of DescribeTasks is
+// decoded once instead of twice.
+type rawResponse struct {
+	*tchttp.BaseResponse
+}
+
+// UnmarshalJSON accepts the body without decoding it (the SDK has already
+// checked that it is valid JSON).
+func (*rawResponse) UnmarshalJSON([]byte) error { return nil }
