@@ -6,13 +6,14 @@ import (
 	"testing"
 
 	"github.com/scf-janitor/scf-janitor/shared/cancel/canceltest"
+	"github.com/scf-janitor/scf-janitor/shared/scflocal/scflocaltest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata")
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	canceltest.Cleanup()
+	scflocaltest.Cleanup()
 	os.Exit(code)
 }
 

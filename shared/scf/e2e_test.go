@@ -21,42 +21,17 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/logging/logtest"
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 	"github.com/scf-janitor/scf-janitor/shared/scflocal"
-)
-
-// buildE2EFn builds internal/e2efn once per test binary.
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
+	"github.com/scf-janitor/scf-janitor/shared/scflocal/scflocaltest"
 )
 
 func e2eBinary(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds a function binary")
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "scf-e2e-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		builtBin = filepath.Join(dir, "e2efn")
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		buildErr = scflocal.Build(ctx, "./internal/e2efn", builtBin)
-	})
-	if buildErr != nil {
-		t.Fatalf("build e2efn: %v", buildErr)
-	}
-	return builtBin
+	return scflocaltest.Binary(t, "./internal/e2efn")
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if builtBin != "" {
-		os.RemoveAll(filepath.Dir(builtBin))
-	}
+	scflocaltest.Cleanup()
 	os.Exit(code)
 }
 

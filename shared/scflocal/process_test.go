@@ -17,42 +17,18 @@ import (
 
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 	"github.com/scf-janitor/scf-janitor/shared/scflocal"
-)
-
-var (
-	buildOnce sync.Once
-	testBin   string
-	buildErr  error
+	"github.com/scf-janitor/scf-janitor/shared/scflocal/scflocaltest"
 )
 
 // testfn builds internal/testfn once per test binary.
-func testfn(t testing.TB) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds a function binary")
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "scflocal-test-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		testBin = filepath.Join(dir, "testfn")
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		buildErr = scflocal.Build(ctx, "./internal/testfn", testBin)
-	})
-	if buildErr != nil {
-		t.Fatalf("build testfn: %v", buildErr)
-	}
-	return testBin
+func testfn(tb testing.TB) string {
+	tb.Helper()
+	return scflocaltest.Binary(tb, "./internal/testfn")
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if testBin != "" {
-		os.RemoveAll(filepath.Dir(testBin))
-	}
+	scflocaltest.Cleanup()
 	os.Exit(code)
 }
 

@@ -14,14 +14,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/shared/cancel"
 	"github.com/scf-janitor/scf-janitor/shared/emulator"
 	"github.com/scf-janitor/scf-janitor/shared/scf"
-	"github.com/scf-janitor/scf-janitor/shared/scflocal"
 	"github.com/scf-janitor/scf-janitor/shared/trigger"
 	"github.com/scf-janitor/scf-janitor/shared/webhook"
 )
@@ -264,52 +262,4 @@ func Env(url, webhookSecret string) map[string]string {
 		"JANITOR_CI_ENDPOINT":       url,
 		"JANITOR_WEBHOOK_SECRET":    webhookSecret,
 	}
-}
-
-var (
-	buildMu sync.Mutex
-	built   = map[string]string{}
-)
-
-// Binary builds the main package in pkgDir (once per test binary) the way it
-// is packaged for SCF and returns its path.
-func Binary(tb testing.TB, pkgDir string) string {
-	tb.Helper()
-	buildMu.Lock()
-	defer buildMu.Unlock()
-	if bin, ok := built[pkgDir]; ok {
-		return bin
-	}
-	dir, err := os.MkdirTemp("", "canceltest-")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	bin := filepath.Join(dir, filepath.Base(mustAbs(tb, pkgDir)))
-	ctx, cancelFn := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancelFn()
-	if err := scflocal.Build(ctx, pkgDir, bin); err != nil {
-		os.RemoveAll(dir)
-		tb.Fatalf("build %s: %v", pkgDir, err)
-	}
-	built[pkgDir] = bin
-	return bin
-}
-
-// Cleanup removes the binaries Binary built; call it from TestMain.
-func Cleanup() {
-	buildMu.Lock()
-	defer buildMu.Unlock()
-	for k, bin := range built {
-		os.RemoveAll(filepath.Dir(bin))
-		delete(built, k)
-	}
-}
-
-func mustAbs(tb testing.TB, p string) string {
-	tb.Helper()
-	a, err := filepath.Abs(p)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return a
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/scf-janitor/scf-janitor/shared/emulator"
 	"github.com/scf-janitor/scf-janitor/shared/scflocal"
+	"github.com/scf-janitor/scf-janitor/shared/scflocal/scflocaltest"
 	"github.com/scf-janitor/scf-janitor/shared/webhook"
 )
 
@@ -55,7 +56,7 @@ func E2E(t *testing.T, f Function, pkgDir string) {
 	if testing.Short() {
 		t.Skip("builds and runs the function binary")
 	}
-	bin := Binary(t, pkgDir)
+	bin := scflocaltest.Binary(t, pkgDir)
 
 	emu := emulator.New(emulator.Options{})
 	srv := httptest.NewServer(emu)
