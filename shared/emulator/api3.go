@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -182,6 +183,7 @@ func writeAPIError(w http.ResponseWriter, e *apiError, requestID string) {
 		status = http.StatusOK
 	}
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.Header().Set("X-TC-RequestId", requestID)
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
@@ -205,6 +207,7 @@ func writeAPIResult(w http.ResponseWriter, res any, requestID string) {
 	b.Write(rid)
 	b.WriteString("}}")
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
 	w.Header().Set("X-TC-RequestId", requestID)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b.Bytes())

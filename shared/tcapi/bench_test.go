@@ -2,7 +2,9 @@ package tcapi
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"strconv"
 	"testing"
 )
 
@@ -25,28 +27,47 @@ func BenchmarkCancelTask(b *testing.B) {
 	}
 }
 
-// BenchmarkDescribeTasks decodes a 100-task page.
+// BenchmarkDescribeTasks decodes a 100-task page, sent with its length (as
+// Tencent's gateway and the emulator do) or chunked.
 func BenchmarkDescribeTasks(b *testing.B) {
-	page := `{"Total":"100","Data":[`
+	page := `{"Response":{"Total":"100","Data":[`
 	for i := range 100 {
 		if i > 0 {
 			page += ","
 		}
 		page += `{"DataId":"d","TaskId":"task","Name":"n","BizType":"b","Status":"RUNNING","Type":"LIVE_AUDIO","Labels":[{"Label":"Normal","Score":0}],"MediaInfo":{"Codecs":"aac","Duration":15000},"InputInfo":{"Type":"URL","Url":"rtmp://x/live/1"},"CreatedAt":"2024-10-23T08:41:07.947Z","UpdatedAt":"2024-10-23T08:41:07.947Z"}`
 	}
-	page += `],"PageToken":"next","RequestId":"r"}`
-	srv := newAPIServer(b, func(n int, w http.ResponseWriter, r recorded) { writeRaw(w, page) })
-	opts := fastOptions(srv.URL)
-	opts.Limiters = NewLimiters(1e9, 1000)
-	m, err := NewModeration("ams", testCred, opts)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := m.DescribeTasks(ctx, DescribeTasksRequest{Limit: 100}); err != nil {
-			b.Fatal(err)
+	page += `],"PageToken":"next","RequestId":"r"}}`
+	for _, chunked := range []bool{false, true} {
+		name := "content-length"
+		if chunked {
+			name = "chunked"
 		}
+		b.Run(name, func(b *testing.B) {
+			srv := newAPIServer(b, func(n int, w http.ResponseWriter, r recorded) {
+				w.Header().Set("Content-Type", "application/json")
+				if !chunked {
+					w.Header().Set("Content-Length", strconv.Itoa(len(page)))
+				}
+				_, _ = io.WriteString(w, page)
+			})
+			opts := fastOptions(srv.URL)
+			opts.Limiters = NewLimiters(1e9, 1000)
+			m, err := NewModeration("ams", testCred, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				resp, err := m.DescribeTasks(ctx, DescribeTasksRequest{Limit: 100})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(resp.Data) != 100 {
+					b.Fatalf("decoded %d tasks, want 100", len(resp.Data))
+				}
+			}
+		})
 	}
 }

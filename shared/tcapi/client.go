@@ -178,17 +178,24 @@ func (c *Client) attempt(ctx context.Context, action string, params map[string]a
 	if err := req.SetActionParameters(params); err != nil {
 		return c.newError(action, err, nil)
 	}
-	cp := &capture{}
+	cp := &capture{into: resp}
 	req.SetContext(context.WithValue(ctx, captureKey{}, cp))
 	if err := c.sdk.Send(req, &rawResponse{BaseResponse: &tchttp.BaseResponse{}}); err != nil {
 		return c.newError(action, err, cp)
 	}
-	// Success. Decode the raw body the transport captured, once, into the
-	// typed struct (the SDK's CommonResponse would go through
-	// map[string]interface{} and float64 numbers).
 	if resp == nil {
 		return nil
 	}
+	if cp.decoded {
+		// The transport decoded the answer into resp (see capture.answer).
+		if cp.decodeErr != nil {
+			return &Error{Service: c.service, Action: action, Code: CodeInvalidResponse, HTTPStatus: cp.status, RequestID: cp.requestID,
+				Message: "decode Response: " + c.cred.redact(cp.decodeErr.Error()), Err: cp.decodeErr}
+		}
+		return nil
+	}
+	// An answer the transport left to the SDK that the SDK took for a
+	// success: it has no Response object, or an unusual one.
 	var env struct {
 		Response json.RawMessage
 	}
@@ -279,15 +286,54 @@ func redactURL(raw string) string {
 	return u.String()
 }
 
-// capture records, per attempt, the status and raw body of the answer: the
-// SDK reports non-JSON bodies without the status, and re-marshals success
-// bodies through float64.
+// capture records, per attempt, the status and raw body of the answer (the
+// SDK reports non-JSON bodies without the status), and decodes a successful
+// answer straight into the typed response.
 type capture struct {
-	status int
-	body   []byte
+	into any // the typed Response (a pointer), or nil
+
+	status    int
+	body      []byte
+	decoded   bool  // the transport decoded a successful answer into into
+	decodeErr error // ... and this is how that went
+	requestID string
 }
 
 type captureKey struct{}
+
+// answerHead is what tells a successful API 3.0 answer from a failed one:
+// the same fields the SDK's own error parsing reads (Response.Error.Code, and
+// the pre-3.0 top-level "code").
+type answerHead struct {
+	Response *struct {
+		Error     *struct{ Code string }
+		RequestId string
+	}
+	Code *int `json:"code"`
+}
+
+// answer inspects a 200 body. For a success it decodes the body into cp.into
+// and returns the smaller body the SDK is then given, {"Response":{"RequestId":...}}:
+// the SDK reads an answer three times and parses it five times to look for
+// an error, which for a 100-task DescribeTasks page cost more than the page
+// itself. Anything else (an error, an answer without a Response object, a
+// body that is not JSON) goes to the SDK untouched, so its error handling
+// stays the SDK's.
+func (cp *capture) answer(body []byte) (forSDK []byte, ok bool) {
+	var head answerHead
+	if json.Unmarshal(body, &head) != nil || head.Response == nil || head.Response.Error != nil ||
+		(head.Code != nil && *head.Code != 0) {
+		return nil, false
+	}
+	cp.decoded, cp.requestID = true, head.Response.RequestId
+	if cp.into != nil {
+		cp.decodeErr = json.Unmarshal(body, &struct{ Response any }{cp.into})
+	}
+	var small struct{ Response struct{ RequestId string } }
+	small.Response.RequestId = cp.requestID
+	forSDK, err := json.Marshal(small)
+	return forSDK, err == nil
+}
 
 type captureTransport struct{ base http.RoundTripper }
 
@@ -300,24 +346,47 @@ func (t captureTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if cp == nil {
 		return resp, nil
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	body, err := readBody(resp)
 	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	cp.status, cp.body = resp.StatusCode, body
+	forSDK := body
+	if resp.StatusCode == http.StatusOK {
+		if small, ok := cp.answer(body); ok {
+			forSDK = small
+			resp.ContentLength = int64(len(small))
+		}
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(forSDK))
+	return resp, nil
+}
+
+// readBody reads an answer of at most maxBody bytes, in one allocation when
+// the server sent its length.
+func readBody(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= maxBody {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, body); err != nil {
+			return nil, fmt.Errorf("read answer: %w", err)
+		}
+		return body, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
 		return nil, fmt.Errorf("read answer: %w", err)
 	}
 	if len(body) > maxBody {
 		return nil, fmt.Errorf("answer larger than %d bytes", maxBody)
 	}
-	cp.status, cp.body = resp.StatusCode, body
-	resp.Body = io.NopCloser(bytes.NewReader(body))
-	return resp, nil
+	return body, nil
 }
 
 // rawResponse is the response the SDK fills on Send. It keeps the SDK's own
 // error parsing (BaseResponse.ParseErrorFromHTTPResponse) but skips decoding
-// a successful body into a map: Client.attempt decodes the body captured by
-// the transport straight into the typed struct, so a page of DescribeTasks is
-// decoded once instead of twice.
+// a successful body into a map: the transport has already decoded it into
+// the typed struct (capture.answer), once.
 type rawResponse struct {
 	*tchttp.BaseResponse
 }
