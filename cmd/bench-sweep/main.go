@@ -224,7 +224,7 @@ func naive(ctx context.Context, c sweep.Client) (int, error) {
 		StartTime: now.Add(-72 * time.Hour).Format(time.RFC3339), EndTime: now.Add(-2 * time.Hour).Format(time.RFC3339)}
 	var ids []string
 	for {
-		resp, err := c.DescribeTasks(ctx, req)
+		resp, err := c.DescribeTaskSummaries(ctx, req)
 		if err != nil {
 			return 0, err
 		}

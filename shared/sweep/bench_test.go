@@ -19,21 +19,21 @@ type pagedFake struct {
 	created string
 }
 
-func (f *pagedFake) DescribeTasks(_ context.Context, req tcapi.DescribeTasksRequest) (tcapi.DescribeTasksResponse, error) {
+func (f *pagedFake) DescribeTaskSummaries(_ context.Context, req tcapi.DescribeTasksRequest) (tcapi.DescribeTaskSummariesResponse, error) {
 	if req.Filter == nil || req.Filter.TaskStatus != "RUNNING" || req.PageToken == "end" {
-		return tcapi.DescribeTasksResponse{}, nil
+		return tcapi.DescribeTaskSummariesResponse{}, nil
 	}
 	pos, _ := strconv.Atoi(req.PageToken)
-	data := make([]tcapi.TaskData, 0, req.Limit)
+	data := make([]tcapi.TaskSummary, 0, req.Limit)
 	for i := pos; i < f.n && len(data) < req.Limit; i++ {
-		data = append(data, tcapi.TaskData{TaskId: "task-" + strconv.Itoa(i), DataId: "data-" + strconv.Itoa(i),
+		data = append(data, tcapi.TaskSummary{TaskId: "task-" + strconv.Itoa(i), DataId: "data-" + strconv.Itoa(i),
 			Status: "RUNNING", Type: "LIVE_AUDIO", CreatedAt: f.created})
 	}
 	tok := ""
 	if pos+len(data) < f.n {
 		tok = strconv.Itoa(pos + len(data))
 	}
-	return tcapi.DescribeTasksResponse{Data: data, PageToken: tok}, nil
+	return tcapi.DescribeTaskSummariesResponse{Data: data, PageToken: tok}, nil
 }
 
 func (f *pagedFake) CancelTask(context.Context, string) (tcapi.CancelTaskResponse, error) {

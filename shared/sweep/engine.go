@@ -19,7 +19,7 @@ import (
 // lister and canceler are the two calls the sweeper makes; *tcapi.Moderation
 // has both.
 type lister interface {
-	DescribeTasks(ctx context.Context, req tcapi.DescribeTasksRequest) (tcapi.DescribeTasksResponse, error)
+	DescribeTaskSummaries(ctx context.Context, req tcapi.DescribeTasksRequest) (tcapi.DescribeTaskSummariesResponse, error)
 }
 
 type canceler interface {
@@ -195,12 +195,12 @@ type evictable struct {
 type page struct {
 	seq     uint64
 	service string
-	tasks   []tcapi.TaskData
+	tasks   []tcapi.TaskSummary
 }
 
 type item struct {
 	service string
-	task    tcapi.TaskData
+	task    tcapi.TaskSummary
 	key     string
 }
 
@@ -342,7 +342,7 @@ func (r *run) produce(ctx context.Context, pages chan<- page) {
 				break
 			}
 			seq := r.fetches.Add(1)
-			resp, err := c.DescribeTasks(ctx, req)
+			resp, err := c.DescribeTaskSummaries(ctx, req)
 			if err != nil {
 				if r.stoppedNow() || ctx.Err() != nil {
 					return // out of time (reported as Truncated), or stopped on purpose
@@ -426,7 +426,7 @@ const (
 )
 
 // judge rechecks a listed task: the server's filters are trusted for nothing.
-func (r *run) judge(t tcapi.TaskData) (verdict, string, time.Time) {
+func (r *run) judge(t tcapi.TaskSummary) (verdict, string, time.Time) {
 	if len(r.set.Types) > 0 && !slices.Contains(r.set.Types, t.Type) {
 		return notStale, "", time.Time{}
 	}
@@ -456,7 +456,7 @@ func (r *run) judge(t tcapi.TaskData) (verdict, string, time.Time) {
 }
 
 // consider handles one listed task; false means stop (cap or deadline).
-func (r *run) consider(service string, t tcapi.TaskData, work chan<- item) bool {
+func (r *run) consider(service string, t tcapi.TaskSummary, work chan<- item) bool {
 	r.mu.Lock()
 	r.rep.Scanned++
 	r.mu.Unlock()
@@ -642,7 +642,7 @@ func (r *run) forgetLater(key string) {
 }
 
 // addTask appends to the report's task list (capped). Called with r.mu held.
-func (r *run) addTask(service string, t tcapi.TaskData, action, reason string) {
+func (r *run) addTask(service string, t tcapi.TaskSummary, action, reason string) {
 	if len(r.rep.Tasks) >= MaxReportTasks {
 		r.rep.TasksOmitted++
 		return
@@ -653,7 +653,7 @@ func (r *run) addTask(service string, t tcapi.TaskData, action, reason string) {
 	})
 }
 
-func (r *run) logTask(level slog.Level, msg, service string, t tcapi.TaskData, created time.Time, extra ...slog.Attr) {
+func (r *run) logTask(level slog.Level, msg, service string, t tcapi.TaskSummary, created time.Time, extra ...slog.Attr) {
 	attrs := []slog.Attr{
 		slog.String("service", service), slog.String("task_id", t.TaskId), slog.String("data_id", t.DataId),
 		slog.String("biz_type", t.BizType), slog.String("type", t.Type),

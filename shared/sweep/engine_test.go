@@ -43,14 +43,14 @@ func TestDuplicatesAcrossListingsAndPasses(t *testing.T) {
 	f := newFake("ams")
 	f.add(5, "RUNNING", "LIVE_AUDIO", "", 3*time.Hour)
 	bad := f.add(1, "RUNNING", "LIVE_AUDIO", "", 3*time.Hour)[0]
-	f.cancelErr = func(tk tcapi.TaskData) error {
+	f.cancelErr = func(tk tcapi.TaskSummary) error {
 		if tk.TaskId == bad {
 			return &tcapi.Error{Code: "InternalError", Message: "boom"}
 		}
 		return nil
 	}
 	f.mu.Lock()
-	f.tasks = append(f.tasks, tcapi.TaskData{TaskId: "odd", Status: "RUNNING", CreatedAt: "not a time"})
+	f.tasks = append(f.tasks, tcapi.TaskSummary{TaskId: "odd", Status: "RUNNING", CreatedAt: "not a time"})
 	f.index["odd"] = len(f.tasks) - 1
 	f.mu.Unlock()
 	r := runSweep(t, map[string]Client{"ams": f}, fixedClock, testSettings())
@@ -130,7 +130,7 @@ func TestListingFailureReported(t *testing.T) {
 func TestCancelOutcomes(t *testing.T) {
 	f := newFake("ams")
 	ids := f.add(6, "RUNNING", "LIVE_AUDIO", "b", 3*time.Hour)
-	f.cancelErr = func(tk tcapi.TaskData) error {
+	f.cancelErr = func(tk tcapi.TaskSummary) error {
 		switch tk.TaskId {
 		case ids[0]:
 			return &tcapi.Error{Code: "ResourceNotFound", Message: "gone"}
@@ -225,7 +225,7 @@ func TestConcurrencyBounded(t *testing.T) {
 func TestReportListsCapped(t *testing.T) {
 	f := newFake("ams")
 	f.add(MaxReportTasks+25, "RUNNING", "LIVE_AUDIO", "", 3*time.Hour)
-	f.cancelErr = func(tcapi.TaskData) error { return &tcapi.Error{Code: "InternalError", Message: "x"} }
+	f.cancelErr = func(tcapi.TaskSummary) error { return &tcapi.Error{Code: "InternalError", Message: "x"} }
 	set := testSettings()
 	set.Statuses = []string{"RUNNING"}
 	r := runSweep(t, map[string]Client{"ams": f}, fixedClock, set)
@@ -280,9 +280,9 @@ func TestListingsPerCombination(t *testing.T) {
 
 func TestRequestFilterAndWindow(t *testing.T) {
 	var reqs []tcapi.DescribeTasksRequest
-	l := listerFunc(func(_ context.Context, req tcapi.DescribeTasksRequest) (tcapi.DescribeTasksResponse, error) {
+	l := listerFunc(func(_ context.Context, req tcapi.DescribeTasksRequest) (tcapi.DescribeTaskSummariesResponse, error) {
 		reqs = append(reqs, req)
-		return tcapi.DescribeTasksResponse{}, nil
+		return tcapi.DescribeTaskSummariesResponse{}, nil
 	})
 	set := testSettings()
 	set.Statuses = []string{"RUNNING"}
@@ -302,9 +302,9 @@ func TestRequestFilterAndWindow(t *testing.T) {
 }
 
 // listerFunc is a Client whose CancelTask must never be called.
-type listerFunc func(context.Context, tcapi.DescribeTasksRequest) (tcapi.DescribeTasksResponse, error)
+type listerFunc func(context.Context, tcapi.DescribeTasksRequest) (tcapi.DescribeTaskSummariesResponse, error)
 
-func (f listerFunc) DescribeTasks(ctx context.Context, req tcapi.DescribeTasksRequest) (tcapi.DescribeTasksResponse, error) {
+func (f listerFunc) DescribeTaskSummaries(ctx context.Context, req tcapi.DescribeTasksRequest) (tcapi.DescribeTaskSummariesResponse, error) {
 	return f(ctx, req)
 }
 
@@ -321,24 +321,24 @@ func TestJudgeFailsClosed(t *testing.T) {
 	old := epoch.Add(-3 * time.Hour).Format(time.RFC3339)
 	cases := []struct {
 		name string
-		task tcapi.TaskData
+		task tcapi.TaskSummary
 		want verdict
 	}{
-		{"stale", tcapi.TaskData{TaskId: "1", Status: "RUNNING", Type: "LIVE_AUDIO", BizType: "a", CreatedAt: old}, stale},
-		{"stale, milliseconds", tcapi.TaskData{TaskId: "1", Status: "PENDING", Type: "LIVE_AUDIO", BizType: "a", CreatedAt: "2026-03-14T08:41:07.947Z"}, stale},
-		{"stale, offset", tcapi.TaskData{TaskId: "1", Status: "RUNNING", Type: "LIVE_AUDIO", BizType: "a", CreatedAt: "2026-03-14T17:00:00+08:00"}, stale},
-		{"exactly at cutoff", tcapi.TaskData{TaskId: "1", Status: "RUNNING", Type: "LIVE_AUDIO", BizType: "a", CreatedAt: "2026-03-14T10:00:00Z"}, notStale},
-		{"young", tcapi.TaskData{TaskId: "1", Status: "RUNNING", Type: "LIVE_AUDIO", BizType: "a", CreatedAt: "2026-03-14T11:00:00Z"}, notStale},
-		{"finished", tcapi.TaskData{TaskId: "1", Status: "FINISH", Type: "LIVE_AUDIO", BizType: "a", CreatedAt: old}, notStale},
-		{"other type", tcapi.TaskData{TaskId: "1", Status: "RUNNING", Type: "AUDIO", BizType: "a", CreatedAt: old}, notStale},
-		{"excluded BizType", tcapi.TaskData{TaskId: "1", Status: "RUNNING", Type: "LIVE_AUDIO", BizType: "x", CreatedAt: old}, notStale},
-		{"BizType not included", tcapi.TaskData{TaskId: "1", Status: "RUNNING", Type: "LIVE_AUDIO", BizType: "b", CreatedAt: old}, notStale},
-		{"unknown status", tcapi.TaskData{TaskId: "1", Status: "PAUSED", Type: "LIVE_AUDIO", BizType: "a", CreatedAt: old}, cannotJudge},
-		{"lower-case status", tcapi.TaskData{TaskId: "1", Status: "running", Type: "LIVE_AUDIO", BizType: "a", CreatedAt: old}, cannotJudge},
-		{"empty status", tcapi.TaskData{TaskId: "1", Type: "LIVE_AUDIO", BizType: "a", CreatedAt: old}, cannotJudge},
-		{"no CreatedAt", tcapi.TaskData{TaskId: "1", Status: "RUNNING", Type: "LIVE_AUDIO", BizType: "a"}, cannotJudge},
-		{"CreatedAt without zone", tcapi.TaskData{TaskId: "1", Status: "RUNNING", Type: "LIVE_AUDIO", BizType: "a", CreatedAt: "2026-03-14 08:00:00"}, cannotJudge},
-		{"empty TaskId", tcapi.TaskData{Status: "RUNNING", Type: "LIVE_AUDIO", BizType: "a", CreatedAt: old}, cannotJudge},
+		{"stale", tcapi.TaskSummary{TaskId: "1", Status: "RUNNING", Type: "LIVE_AUDIO", BizType: "a", CreatedAt: old}, stale},
+		{"stale, milliseconds", tcapi.TaskSummary{TaskId: "1", Status: "PENDING", Type: "LIVE_AUDIO", BizType: "a", CreatedAt: "2026-03-14T08:41:07.947Z"}, stale},
+		{"stale, offset", tcapi.TaskSummary{TaskId: "1", Status: "RUNNING", Type: "LIVE_AUDIO", BizType: "a", CreatedAt: "2026-03-14T17:00:00+08:00"}, stale},
+		{"exactly at cutoff", tcapi.TaskSummary{TaskId: "1", Status: "RUNNING", Type: "LIVE_AUDIO", BizType: "a", CreatedAt: "2026-03-14T10:00:00Z"}, notStale},
+		{"young", tcapi.TaskSummary{TaskId: "1", Status: "RUNNING", Type: "LIVE_AUDIO", BizType: "a", CreatedAt: "2026-03-14T11:00:00Z"}, notStale},
+		{"finished", tcapi.TaskSummary{TaskId: "1", Status: "FINISH", Type: "LIVE_AUDIO", BizType: "a", CreatedAt: old}, notStale},
+		{"other type", tcapi.TaskSummary{TaskId: "1", Status: "RUNNING", Type: "AUDIO", BizType: "a", CreatedAt: old}, notStale},
+		{"excluded BizType", tcapi.TaskSummary{TaskId: "1", Status: "RUNNING", Type: "LIVE_AUDIO", BizType: "x", CreatedAt: old}, notStale},
+		{"BizType not included", tcapi.TaskSummary{TaskId: "1", Status: "RUNNING", Type: "LIVE_AUDIO", BizType: "b", CreatedAt: old}, notStale},
+		{"unknown status", tcapi.TaskSummary{TaskId: "1", Status: "PAUSED", Type: "LIVE_AUDIO", BizType: "a", CreatedAt: old}, cannotJudge},
+		{"lower-case status", tcapi.TaskSummary{TaskId: "1", Status: "running", Type: "LIVE_AUDIO", BizType: "a", CreatedAt: old}, cannotJudge},
+		{"empty status", tcapi.TaskSummary{TaskId: "1", Type: "LIVE_AUDIO", BizType: "a", CreatedAt: old}, cannotJudge},
+		{"no CreatedAt", tcapi.TaskSummary{TaskId: "1", Status: "RUNNING", Type: "LIVE_AUDIO", BizType: "a"}, cannotJudge},
+		{"CreatedAt without zone", tcapi.TaskSummary{TaskId: "1", Status: "RUNNING", Type: "LIVE_AUDIO", BizType: "a", CreatedAt: "2026-03-14 08:00:00"}, cannotJudge},
+		{"empty TaskId", tcapi.TaskSummary{Status: "RUNNING", Type: "LIVE_AUDIO", BizType: "a", CreatedAt: old}, cannotJudge},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -374,9 +374,9 @@ func TestReportJSONFieldOrder(t *testing.T) {
 // before: the sweeper must stop after MaxPasses, saying so.
 type endless struct{ n int }
 
-func (e *endless) DescribeTasks(_ context.Context, req tcapi.DescribeTasksRequest) (tcapi.DescribeTasksResponse, error) {
+func (e *endless) DescribeTaskSummaries(_ context.Context, req tcapi.DescribeTasksRequest) (tcapi.DescribeTaskSummariesResponse, error) {
 	e.n++
-	return tcapi.DescribeTasksResponse{Data: []tcapi.TaskData{{TaskId: "t" + strconv.Itoa(e.n), Status: req.Filter.TaskStatus,
+	return tcapi.DescribeTaskSummariesResponse{Data: []tcapi.TaskSummary{{TaskId: "t" + strconv.Itoa(e.n), Status: req.Filter.TaskStatus,
 		CreatedAt: epoch.Add(-3 * time.Hour).Format(time.RFC3339)}}}, nil
 }
 

@@ -19,17 +19,17 @@ type fakeAPI struct {
 	service string
 
 	mu          sync.Mutex
-	tasks       []tcapi.TaskData
+	tasks       []tcapi.TaskSummary
 	cancels     map[string]int // CancelTask calls per TaskId
 	inflight    int
 	maxInflight int
-	prevPage    []tcapi.TaskData
+	prevPage    []tcapi.TaskSummary
 	index       map[string]int // TaskId -> position in tasks
 
 	overlap     int                          // each page repeats the previous page's last rows (a snapshot)
 	token       func(page int) string        // overrides the PageToken of page n (1-based); data stays page 1
 	describeErr func(call int) error         // fails DescribeTasks call n (1-based) when non-nil
-	cancelErr   func(t tcapi.TaskData) error // fails CancelTask of a task when non-nil
+	cancelErr   func(t tcapi.TaskSummary) error // fails CancelTask of a task when non-nil
 	cancelDelay time.Duration
 	describes   int
 }
@@ -45,7 +45,7 @@ func (f *fakeAPI) add(n int, status, typ, biz string, age time.Duration) []strin
 	var ids []string
 	for range n {
 		id := fmt.Sprintf("%s-task-%05d", f.service, len(f.tasks))
-		f.tasks = append(f.tasks, tcapi.TaskData{
+		f.tasks = append(f.tasks, tcapi.TaskSummary{
 			TaskId: id, DataId: "data-" + id, BizType: biz, Type: typ, Status: status,
 			CreatedAt: epoch.Add(-age).Format("2006-01-02T15:04:05.000Z"),
 		})
@@ -55,7 +55,7 @@ func (f *fakeAPI) add(n int, status, typ, biz string, age time.Duration) []strin
 	return ids
 }
 
-func (f *fakeAPI) match(t tcapi.TaskData, req tcapi.DescribeTasksRequest) bool {
+func (f *fakeAPI) match(t tcapi.TaskSummary, req tcapi.DescribeTasksRequest) bool {
 	if fl := req.Filter; fl != nil {
 		if fl.TaskStatus != "" && t.Status != fl.TaskStatus || fl.Type != "" && t.Type != fl.Type {
 			return false
@@ -73,17 +73,17 @@ func (f *fakeAPI) match(t tcapi.TaskData, req tcapi.DescribeTasksRequest) bool {
 	return !created.After(end) && !created.Before(start)
 }
 
-func (f *fakeAPI) DescribeTasks(ctx context.Context, req tcapi.DescribeTasksRequest) (tcapi.DescribeTasksResponse, error) {
+func (f *fakeAPI) DescribeTaskSummaries(ctx context.Context, req tcapi.DescribeTasksRequest) (tcapi.DescribeTaskSummariesResponse, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.describes++
 	if f.describeErr != nil {
 		if err := f.describeErr(f.describes); err != nil {
-			return tcapi.DescribeTasksResponse{}, err
+			return tcapi.DescribeTaskSummariesResponse{}, err
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return tcapi.DescribeTasksResponse{}, err
+		return tcapi.DescribeTaskSummariesResponse{}, err
 	}
 	limit := req.Limit
 	if limit == 0 {
@@ -91,23 +91,23 @@ func (f *fakeAPI) DescribeTasks(ctx context.Context, req tcapi.DescribeTasksRequ
 	}
 	if f.token != nil { // misbehaving tokens: always the first page's data
 		n, _ := strconv.Atoi(req.PageToken)
-		var data []tcapi.TaskData
+		var data []tcapi.TaskSummary
 		for _, t := range f.tasks {
 			if len(data) < limit && f.match(t, req) {
 				data = append(data, t)
 			}
 		}
 		tok := f.token(n + 1)
-		return tcapi.DescribeTasksResponse{Data: data, PageToken: tok}, nil
+		return tcapi.DescribeTaskSummariesResponse{Data: data, PageToken: tok}, nil
 	}
 	pos := 0
 	if req.PageToken != "" {
 		var err error
 		if pos, err = strconv.Atoi(req.PageToken); err != nil {
-			return tcapi.DescribeTasksResponse{}, &tcapi.Error{Service: f.service, Action: "DescribeTasks", Code: "InvalidParameterValue", Message: "bad PageToken"}
+			return tcapi.DescribeTaskSummariesResponse{}, &tcapi.Error{Service: f.service, Action: "DescribeTasks", Code: "InvalidParameterValue", Message: "bad PageToken"}
 		}
 	}
-	var data []tcapi.TaskData
+	var data []tcapi.TaskSummary
 	if req.PageToken != "" && f.overlap > 0 {
 		data = append(data, f.prevPage[max(0, len(f.prevPage)-f.overlap):]...)
 	}
@@ -125,7 +125,7 @@ func (f *fakeAPI) DescribeTasks(ctx context.Context, req tcapi.DescribeTasksRequ
 		fresh++
 	}
 	f.prevPage = slices.Clone(data)
-	return tcapi.DescribeTasksResponse{Total: strconv.Itoa(len(data)), Data: data, PageToken: next, RequestId: "req"}, nil
+	return tcapi.DescribeTaskSummariesResponse{Total: strconv.Itoa(len(data)), Data: data, PageToken: next, RequestId: "req"}, nil
 }
 
 func (f *fakeAPI) CancelTask(ctx context.Context, id string) (tcapi.CancelTaskResponse, error) {

@@ -139,6 +139,41 @@ func TestDescribeTasks(t *testing.T) {
 	}
 }
 
+func TestDescribeTaskSummaries(t *testing.T) {
+	srv := newAPIServer(t, func(n int, w http.ResponseWriter, r recorded) { writeRaw(w, describeAnswer) })
+	m := newTestModeration(t, "ams", fastOptions(srv.URL))
+	req := DescribeTasksRequest{Limit: 50, Filter: &TaskFilter{BizTypes: []string{"live_audio"}, TaskStatus: "RUNNING"},
+		PageToken: "tok", StartTime: "2024-10-20T00:00:00Z", EndTime: "2024-10-24T00:00:00Z"}
+	got, err := m.DescribeTaskSummaries(context.Background(), req)
+	if err != nil {
+		t.Fatalf("DescribeTaskSummaries: %v", err)
+	}
+	full, err := m.DescribeTasks(context.Background(), req)
+	if err != nil {
+		t.Fatalf("DescribeTasks: %v", err)
+	}
+	reqs := srv.requests()
+	checkSigned(t, reqs[0], "ams", "2020-12-29", "DescribeTasks", "ap-guangzhou")
+	if string(reqs[0].Body) != string(reqs[1].Body) {
+		t.Errorf("DescribeTaskSummaries sent %s, DescribeTasks %s: want the same request", reqs[0].Body, reqs[1].Body)
+	}
+	want := DescribeTaskSummariesResponse{Total: "382", PageToken: "next-page", RequestId: "req-describe-1", Data: []TaskSummary{{
+		DataId: "d1", TaskId: "task-1", BizType: "live_audio", Status: "RUNNING", Type: "LIVE_AUDIO", CreatedAt: "2024-10-23T08:41:07.947Z"}}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("answer (-want +got):\n%s", diff)
+	}
+	d := full.Data[0]
+	if s := got.Data[0]; s != (TaskSummary{d.DataId, d.TaskId, d.BizType, d.Status, d.Type, d.CreatedAt}) {
+		t.Errorf("summary %+v does not match the full task %+v", s, d)
+	}
+	if _, err := m.DescribeTaskSummaries(context.Background(), DescribeTasksRequest{Limit: -1}); !HasCode(err, "InvalidParameterValue") {
+		t.Errorf("Limit -1: err = %v, want InvalidParameterValue before calling", err)
+	}
+	if srv.count() != 2 {
+		t.Errorf("server saw %d requests, want 2", srv.count())
+	}
+}
+
 func TestDescribeTasksTotalForms(t *testing.T) {
 	tests := []struct{ raw, want string }{
 		{`"382"`, "382"},

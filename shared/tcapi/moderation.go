@@ -129,21 +129,55 @@ type describeTasksWire struct {
 	EndTime   string `json:",omitempty"`
 }
 
-type describeTasksAnswer struct {
+type describeTasksAnswer[T any] struct {
 	Total     json.RawMessage
-	Data      []TaskData
+	Data      []T
+	PageToken string
+	RequestId string
+}
+
+// TaskSummary is the part of a moderation task that says what it is and how
+// old: what a sweep needs, without the labels, media and input details.
+type TaskSummary struct {
+	DataId, TaskId, BizType, Status, Type, CreatedAt string
+}
+
+// DescribeTaskSummariesResponse is one page of DescribeTaskSummaries.
+type DescribeTaskSummariesResponse struct {
+	Total     string
+	Data      []TaskSummary
 	PageToken string
 	RequestId string
 }
 
 // DescribeTasks returns one page of tasks.
 func (m *Moderation) DescribeTasks(ctx context.Context, req DescribeTasksRequest) (DescribeTasksResponse, error) {
+	ans, total, err := describeTasks[TaskData](ctx, m, req)
+	if err != nil {
+		return DescribeTasksResponse{}, err
+	}
+	return DescribeTasksResponse{Total: total, Data: ans.Data, PageToken: ans.PageToken, RequestId: ans.RequestId}, nil
+}
+
+// DescribeTaskSummaries is DescribeTasks decoding only each task's
+// TaskSummary: a page costs a fraction of the memory, which matters to a
+// sweep that pages through many thousands of tasks.
+func (m *Moderation) DescribeTaskSummaries(ctx context.Context, req DescribeTasksRequest) (DescribeTaskSummariesResponse, error) {
+	ans, total, err := describeTasks[TaskSummary](ctx, m, req)
+	if err != nil {
+		return DescribeTaskSummariesResponse{}, err
+	}
+	return DescribeTaskSummariesResponse{Total: total, Data: ans.Data, PageToken: ans.PageToken, RequestId: ans.RequestId}, nil
+}
+
+// describeTasks calls DescribeTasks and decodes each task into a T.
+func describeTasks[T any](ctx context.Context, m *Moderation, req DescribeTasksRequest) (ans describeTasksAnswer[T], total string, err error) {
 	const action = "DescribeTasks"
 	bad := func(format string, args ...any) error {
 		return &Error{Service: m.c.service, Action: action, Code: "InvalidParameterValue", Message: fmt.Sprintf(format, args...)}
 	}
 	if req.Limit < 0 {
-		return DescribeTasksResponse{}, bad("Limit %d: want 0 (API default) or more", req.Limit)
+		return ans, "", bad("Limit %d: want 0 (API default) or more", req.Limit)
 	}
 	w := describeTasksWire{Limit: req.Limit, PageToken: req.PageToken, StartTime: req.StartTime, EndTime: req.EndTime}
 	if f := req.Filter; f != nil {
@@ -155,7 +189,7 @@ func (m *Moderation) DescribeTasks(ctx context.Context, req DescribeTasksRequest
 		}
 		if m.c.service == "ams" {
 			if len(biz) > 1 {
-				return DescribeTasksResponse{}, bad("ams filters on one BizType at a time, got %d (%s): query each separately", len(biz), strings.Join(biz, ", "))
+				return ans, "", bad("ams filters on one BizType at a time, got %d (%s): query each separately", len(biz), strings.Join(biz, ", "))
 			}
 			af := amsFilter{Type: f.Type, Suggestion: f.Suggestion, TaskStatus: f.TaskStatus}
 			if len(biz) == 1 {
@@ -171,15 +205,14 @@ func (m *Moderation) DescribeTasks(ctx context.Context, req DescribeTasksRequest
 			}
 		}
 	}
-	var ans describeTasksAnswer
 	if err := m.c.Call(ctx, action, w, &ans); err != nil {
-		return DescribeTasksResponse{}, err
+		return ans, "", err
 	}
-	total, err := totalString(ans.Total)
+	total, err = totalString(ans.Total)
 	if err != nil {
-		return DescribeTasksResponse{}, &Error{Service: m.c.service, Action: action, Code: CodeInvalidResponse, RequestID: ans.RequestId, Message: err.Error()}
+		return ans, "", &Error{Service: m.c.service, Action: action, Code: CodeInvalidResponse, RequestID: ans.RequestId, Message: err.Error()}
 	}
-	return DescribeTasksResponse{Total: total, Data: ans.Data, PageToken: ans.PageToken, RequestId: ans.RequestId}, nil
+	return ans, total, nil
 }
 
 // totalString accepts Total as the documented string ("382"), a JSON number
