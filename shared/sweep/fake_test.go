@@ -26,9 +26,9 @@ type fakeAPI struct {
 	prevPage    []tcapi.TaskSummary
 	index       map[string]int // TaskId -> position in tasks
 
-	overlap     int                          // each page repeats the previous page's last rows (a snapshot)
-	token       func(page int) string        // overrides the PageToken of page n (1-based); data stays page 1
-	describeErr func(call int) error         // fails DescribeTasks call n (1-based) when non-nil
+	overlap     int                             // each page repeats the previous page's last rows (a snapshot)
+	token       func(page int) string           // overrides the PageToken of page n (1-based); data stays page 1
+	describeErr func(call int) error            // fails DescribeTasks call n (1-based) when non-nil
 	cancelErr   func(t tcapi.TaskSummary) error // fails CancelTask of a task when non-nil
 	cancelDelay time.Duration
 	describes   int
