@@ -331,7 +331,7 @@ func (r *run) produce(ctx context.Context, pages chan<- page) {
 			Limit: r.set.PageSize, Filter: &filter,
 			StartTime: r.start.Format(time.RFC3339), EndTime: r.cutoff.Format(time.RFC3339),
 		}
-		tokens := map[uint64]struct{}{}
+		var loop pageLoop
 		for n := 0; ; n++ {
 			if r.stoppedNow() || ctx.Err() != nil {
 				return
@@ -362,16 +362,42 @@ func (r *run) produce(ctx context.Context, pages chan<- page) {
 			if resp.PageToken == "" {
 				break
 			}
-			h := maphash.String(r.seed, resp.PageToken)
-			if _, dup := tokens[h]; dup {
+			if loop.repeated(maphash.String(r.seed, resp.PageToken)) {
 				r.listError(l, "PageTokenRepeated", fmt.Sprintf("PageToken %q came back after %d pages; listing stopped to avoid a loop", clip(resp.PageToken, 64), n+1))
 				r.markBroken(l)
 				break
 			}
-			tokens[h] = struct{}{}
 			req.PageToken = resp.PageToken
 		}
 	}
+}
+
+// pageLoop spots a listing whose PageToken comes back, in constant memory
+// (a set of every token would grow with the pages of a listing). It keeps the
+// last few tokens, which catches a short loop at once, and a checkpoint token
+// moved to the current one after 1, 2, 4, 8... pages (Brent's cycle
+// detection), which catches a loop of any length within about twice its
+// length, long before the page limit.
+type pageLoop struct {
+	recent [16]uint64 // hashes of the last tokens
+	n      int        // tokens seen
+	mark   uint64     // checkpoint, valid once n > 0
+	power  int        // tokens between checkpoint moves
+	since  int        // tokens since the checkpoint moved
+}
+
+// repeated records the hash of the next PageToken and reports whether it
+// was seen before (among the recent ones, or as the checkpoint).
+func (l *pageLoop) repeated(h uint64) bool {
+	if slices.Contains(l.recent[:min(l.n, len(l.recent))], h) || (l.n > 0 && h == l.mark) {
+		return true
+	}
+	l.recent[l.n%len(l.recent)] = h
+	l.n++
+	if l.since++; l.since >= l.power {
+		l.mark, l.power, l.since = h, max(1, 2*l.power), 0
+	}
+	return false
 }
 
 // markBroken keeps a listing whose paging cannot be trusted out of later

@@ -403,3 +403,44 @@ func TestInvalidSettingsSweepNothing(t *testing.T) {
 		t.Errorf("Errors %+v, %d DescribeTasks calls", r.Errors, f.describes)
 	}
 }
+
+func TestPageLoop(t *testing.T) {
+	tests := []struct {
+		name         string
+		prefix, loop int // distinct tokens before the loop, tokens in the loop (0: no loop)
+	}{
+		{"same token", 0, 1},
+		{"two alternating", 0, 2},
+		{"back to the first after 16", 0, 16},
+		{"loop of 17 after 5", 5, 17},
+		{"loop of 100 after 300", 300, 100},
+		{"loop of 1000 after 7", 7, 1000},
+		{"no loop in 200000 tokens", 200000, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			token := func(i int) uint64 { // the i-th token of the sequence
+				if tt.loop > 0 && i >= tt.prefix {
+					i = tt.prefix + (i-tt.prefix)%tt.loop
+				}
+				return uint64(i)*0x9e3779b97f4a7c15 + 1
+			}
+			var l pageLoop
+			limit := tt.prefix + 2*tt.loop + 2*max(tt.prefix, tt.loop) + 16
+			for i := 0; i < limit; i++ {
+				if l.repeated(token(i)) {
+					if tt.loop == 0 {
+						t.Fatalf("token %d flagged as repeated in a sequence without repeats", i)
+					}
+					if i < tt.prefix+tt.loop {
+						t.Fatalf("token %d flagged before any token came back", i)
+					}
+					return
+				}
+			}
+			if tt.loop > 0 {
+				t.Errorf("loop not caught within %d tokens", limit)
+			}
+		})
+	}
+}
