@@ -434,9 +434,11 @@ func (r *run) evict(seq uint64) {
 		r.recent = r.recent[n:]
 		r.deleted += n
 	}
-	// A Go map keeps its table size after deletes: rebuild it now and then so
-	// its memory follows the ids it holds, not the ids it ever held.
-	if r.deleted > 4*len(r.seen)+4*keepRecent {
+	// A Go map keeps its table size (and its deleted slots) after deletes:
+	// rebuild it once it has seen more deletes than it holds ids, so its
+	// memory follows the ids it holds, not the ids it ever held. A rebuild
+	// copies a few hundred ids every few hundred cancels.
+	if r.deleted > len(r.seen)+keepRecent {
 		r.seen = maps.Clone(r.seen)
 		r.deleted = 0
 	}
