@@ -12,12 +12,7 @@ import (
 // SDK, the capture transport and the retry policy against a local server.
 func BenchmarkCancelTask(b *testing.B) {
 	srv := newAPIServer(b, func(n int, w http.ResponseWriter, r recorded) { writeOK(w, "r", nil) })
-	opts := fastOptions(srv.URL)
-	opts.Limiters = NewLimiters(1e9, 1000)
-	m, err := NewModeration("ams", testCred, opts)
-	if err != nil {
-		b.Fatal(err)
-	}
+	m := benchModeration(b, srv.URL)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -51,12 +46,7 @@ func BenchmarkDescribeTasks(b *testing.B) {
 				}
 				_, _ = io.WriteString(w, page)
 			})
-			opts := fastOptions(srv.URL)
-			opts.Limiters = NewLimiters(1e9, 1000)
-			m, err := NewModeration("ams", testCred, opts)
-			if err != nil {
-				b.Fatal(err)
-			}
+			m := benchModeration(b, srv.URL)
 			ctx := context.Background()
 			b.ReportAllocs()
 			for b.Loop() {
@@ -70,4 +60,16 @@ func BenchmarkDescribeTasks(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchModeration is an ams client of endpoint whose limiter never waits.
+func benchModeration(b *testing.B, endpoint string) *Moderation {
+	b.Helper()
+	opts := fastOptions(endpoint)
+	opts.Limiters = NewLimiters(1e9, 1000)
+	m, err := NewModeration("ams", testCred, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return m
 }
