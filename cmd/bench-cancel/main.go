@@ -42,6 +42,7 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 	"github.com/scf-janitor/scf-janitor/shared/scflocal"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
+	"github.com/scf-janitor/scf-janitor/shared/tcapi/cossign"
 	"github.com/scf-janitor/scf-janitor/shared/webhook"
 )
 
@@ -79,11 +80,15 @@ func run(n, coldRuns int) error {
 	defer os.RemoveAll(tmp)
 
 	ctx := context.Background()
-	emptyBin, bareBin := filepath.Join(tmp, "empty"), filepath.Join(tmp, "bare")
+	emptyBin, bareBin, bareCIBin := filepath.Join(tmp, "empty"), filepath.Join(tmp, "bare"), filepath.Join(tmp, "bare-ci")
 	if err := scflocal.Build(ctx, filepath.Join(root, "cmd/bench-cancel/testdata/empty"), emptyBin); err != nil {
 		return err
 	}
 	if err := scflocal.Build(ctx, filepath.Join(root, "cmd/bench-cancel/testdata/bare"), bareBin); err != nil {
+		return err
+	}
+	// cancel-live-audit's baseline also links the COS signer, as the function does.
+	if err := scflocal.Build(ctx, filepath.Join(root, "cmd/bench-cancel/testdata/bare"), bareCIBin, "bareci"); err != nil {
 		return err
 	}
 	var rows []figures
@@ -101,7 +106,11 @@ func run(n, coldRuns int) error {
 			return err
 		}
 		f.size = st.Size()
-		if err := coldStarts(&f, job, bin, emptyBin, bareBin, coldRuns); err != nil {
+		bare := bareBin
+		if job.Function == cancel.FunctionCancelLiveAudit {
+			bare = bareCIBin
+		}
+		if err := coldStarts(&f, job, bin, emptyBin, bare, coldRuns); err != nil {
 			return fmt.Errorf("%s cold start: %w", job.Function, err)
 		}
 		rows = append(rows, f)
@@ -142,7 +151,7 @@ func latency(job benchjobs.Job, n int) (p50, p99, rtt50, rtt99 time.Duration, er
 	const secret = "whsec-bench"
 	env["JANITOR_WEBHOOK_SECRET"] = secret
 	limiters := tcapi.NewLimiters(1e9, 1<<30)
-	h := job.NewHandler(cancel.Options{Limiters: limiters})
+	h := job.NewHandler(cancel.Options{Limiters: limiters, COSSigner: cossign.Transport})
 	ctx := scf.NewContext(context.Background(), &scf.FunctionContext{RequestID: "bench", Env: env})
 
 	warm := n/10 + 10

@@ -12,6 +12,7 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/logging"
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
+	"github.com/scf-janitor/scf-janitor/shared/tcapi/cossign"
 )
 
 func main() {
@@ -20,7 +21,7 @@ func main() {
 	if levelErr != nil {
 		logger.Warn("using log level info", "error", levelErr.Error())
 	}
-	h := cancel.NewCancelLiveAudit(cancel.Options{Logger: logger, Limiters: tcapi.NewLimiters(20, 20)})
+	h := cancel.NewCancelLiveAudit(cancel.Options{Logger: logger, Limiters: tcapi.NewLimiters(20, 20), COSSigner: cossign.Transport})
 	if err := scf.Start(h.Handle); err != nil {
 		fmt.Fprintln(os.Stderr, "cancel-live-audit:", err)
 		os.Exit(1)

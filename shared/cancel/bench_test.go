@@ -12,6 +12,7 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/emulator"
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
+	"github.com/scf-janitor/scf-janitor/shared/tcapi/cossign"
 	"github.com/scf-janitor/scf-janitor/shared/webhook"
 )
 
@@ -27,7 +28,7 @@ func BenchmarkHandle(b *testing.B) {
 			defer srv.Close()
 			env := benchjobs.Env(srv.URL)
 			env["JANITOR_WEBHOOK_SECRET"] = "whsec-bench"
-			h := job.NewHandler(cancel.Options{Limiters: tcapi.NewLimiters(1e9, 1<<30)})
+			h := job.NewHandler(cancel.Options{Limiters: tcapi.NewLimiters(1e9, 1<<30), COSSigner: cossign.Transport})
 			ctx := scf.NewContext(context.Background(), &scf.FunctionContext{RequestID: "bench", Env: env})
 			events := make([][]byte, b.N)
 			for i := range events {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
+	"github.com/scf-janitor/scf-janitor/shared/tcapi/cossign"
 	"github.com/scf-janitor/scf-janitor/shared/trigger"
 	"github.com/scf-janitor/scf-janitor/shared/webhook"
 )
@@ -53,7 +54,7 @@ func fakeHandlers(now time.Time) []*Handler {
 		ci:         func(tcapi.Credentials, tcapi.CIOptions) (liveAuditCanceler, error) { return f, nil },
 		trtc:       func(tcapi.Credentials, tcapi.Options) (transcriptionStopper, error) { return f, nil },
 	}
-	opts := Options{Now: func() time.Time { return now }}
+	opts := Options{Now: func() time.Time { return now }, COSSigner: cossign.Transport}
 	hs := []*Handler{NewCancelTask(opts), NewCancelLiveAudit(opts), NewStopTranscription(opts)}
 	for _, h := range hs {
 		h.clients = c

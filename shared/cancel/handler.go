@@ -52,6 +52,10 @@ type Options struct {
 	MaxAttempts                  int
 	BaseDelay, MaxDelay, Timeout time.Duration
 	Rand                         func() float64
+	// COSSigner signs Cloud Infinite requests: cancel-live-audit needs it
+	// (pass cossign.Transport from shared/tcapi/cossign); the other functions
+	// ignore it, and do not link cos-go-sdk-v5 when their main leaves it out.
+	COSSigner tcapi.COSSigner
 }
 
 // Handler is one cancel function. It is safe for concurrent use and keeps no

@@ -17,6 +17,7 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/cancel"
 	"github.com/scf-janitor/scf-janitor/shared/emulator"
 	"github.com/scf-janitor/scf-janitor/shared/scf"
+	"github.com/scf-janitor/scf-janitor/shared/tcapi/cossign"
 	"github.com/scf-janitor/scf-janitor/shared/trigger"
 	"github.com/scf-janitor/scf-janitor/shared/webhook"
 )
@@ -97,6 +98,7 @@ func newHarness(tb testing.TB, newHandler func(cancel.Options) *cancel.Handler, 
 		o.BaseDelay, o.MaxDelay = time.Millisecond, 2*time.Millisecond
 	}
 	o.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	o.COSSigner = cossign.Transport
 	h := &harness{
 		t: tb, emu: emu, url: ts.URL, h: newHandler(o), logs: logs, timeout: 10 * time.Second,
 		env: map[string]string{

@@ -30,6 +30,7 @@ type LiveAuditResult struct {
 
 // NewCancelLiveAudit returns the cancel-live-audit handler: it cancels a
 // Cloud Infinite live-stream moderation job (POST /video/cancel_auditing/<id>).
+// opts.COSSigner signs the requests (cossign.Transport).
 func NewCancelLiveAudit(opts Options) *Handler {
 	return newHandler(FunctionCancelLiveAudit, liveAuditJob{}, opts)
 }
@@ -111,7 +112,8 @@ func (liveAuditJob) prepare(body []byte, getenv func(string) string) (*prepared,
 		send: func(ctx context.Context, c clients, cred tcapi.Credentials, env sendEnv) (any, string, int64, error) {
 			o := env.opts
 			ci, err := c.ci(cred, tcapi.CIOptions{Bucket: req.Bucket, Region: req.Region, Endpoint: env.base.CIEndpoint,
-				Limiters: o.Limiters, MaxAttempts: o.MaxAttempts, BaseDelay: o.BaseDelay, MaxDelay: o.MaxDelay, Timeout: o.Timeout, Rand: o.Rand})
+				Limiters: o.Limiters, MaxAttempts: o.MaxAttempts, BaseDelay: o.BaseDelay, MaxDelay: o.MaxDelay, Timeout: o.Timeout, Rand: o.Rand,
+				Signer: o.COSSigner})
 			if err != nil {
 				return nil, "", 0, configError("ci client: %v", err)
 			}

@@ -38,8 +38,9 @@ import (
 // packaged for SCF: go build -trimpath -ldflags "-s -w" with CGO_ENABLED=0,
 // for the host GOOS/GOARCH (so it can run here). pkgDir is a directory
 // (relative to the working directory, or absolute) inside the module. The
-// go command's output is included in the error when the build fails.
-func Build(ctx context.Context, pkgDir, out string) error {
+// go command's output is included in the error when the build fails. Build
+// tags, if any, are passed to go build -tags.
+func Build(ctx context.Context, pkgDir, out string, tags ...string) error {
 	dir, err := filepath.Abs(pkgDir)
 	if err != nil {
 		return fmt.Errorf("build %s: %w", pkgDir, err)
@@ -54,7 +55,11 @@ func Build(ctx context.Context, pkgDir, out string) error {
 			gobin = p
 		}
 	}
-	cmd := exec.CommandContext(ctx, gobin, "build", "-trimpath", "-ldflags", "-s -w", "-o", outAbs, ".")
+	args := []string{"build", "-trimpath", "-ldflags", "-s -w", "-o", outAbs}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	cmd := exec.CommandContext(ctx, gobin, append(args, ".")...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	var output bytes.Buffer

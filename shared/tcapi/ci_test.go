@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/scf-janitor/scf-janitor/shared/tcapi/cossign"
 )
 
 type ciRecorded struct {
@@ -69,6 +71,7 @@ func newTestCI(t *testing.T, endpoint string) *CI {
 	c, err := NewCI(testCred, CIOptions{
 		Bucket: "examplebucket-1250000000", Region: "ap-guangzhou", Endpoint: endpoint,
 		Limiters: NewLimiters(10000, 100), MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond,
+		Signer: cossign.Transport,
 	})
 	if err != nil {
 		t.Fatalf("NewCI: %v", err)
@@ -265,7 +268,7 @@ func TestCIRetriesThenSucceeds(t *testing.T) {
 
 func TestCIDeadline(t *testing.T) {
 	srv := newCIServer(t, func(n int, w http.ResponseWriter, r ciRecorded) { writeCIError(w, 500, "InternalError", "down", "r") })
-	c, err := NewCI(testCred, CIOptions{Endpoint: srv.URL, MaxAttempts: 100, BaseDelay: time.Minute, MaxDelay: time.Minute, Rand: func() float64 { return 0.99 }})
+	c, err := NewCI(testCred, CIOptions{Endpoint: srv.URL, MaxAttempts: 100, BaseDelay: time.Minute, MaxDelay: time.Minute, Rand: func() float64 { return 0.99 }, Signer: cossign.Transport})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,9 +301,13 @@ func TestNewCIValidation(t *testing.T) {
 		{"bad region", CIOptions{Bucket: "b-1250000000", Region: "guangzhou"}, `ci region "guangzhou"`, ""},
 		{"region with host injection", CIOptions{Bucket: "b-1250000000", Region: "ap-guangzhou.evil.com/x"}, "ci region", ""},
 		{"bad endpoint", CIOptions{Endpoint: "127.0.0.1:9100"}, "no scheme", ""},
+		{"no signer", CIOptions{Endpoint: "http://127.0.0.1:9100"}, "needs CIOptions.Signer", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.name != "no signer" {
+				tt.opts.Signer = cossign.Transport
+			}
 			c, err := NewCI(testCred, tt.opts)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
@@ -313,7 +320,7 @@ func TestNewCIValidation(t *testing.T) {
 			}
 		})
 	}
-	if _, err := NewCI(Credentials{}, CIOptions{Endpoint: "http://127.0.0.1:1"}); err == nil {
+	if _, err := NewCI(Credentials{}, CIOptions{Endpoint: "http://127.0.0.1:1", Signer: cossign.Transport}); err == nil {
 		t.Error("NewCI accepted empty credentials")
 	}
 }

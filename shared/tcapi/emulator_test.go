@@ -10,6 +10,7 @@ import (
 
 	"github.com/scf-janitor/scf-janitor/shared/emulator"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
+	"github.com/scf-janitor/scf-janitor/shared/tcapi/cossign"
 )
 
 // Integration tests against the project's Tencent API emulator, which checks
@@ -147,7 +148,7 @@ func TestEmulatorTRTC(t *testing.T) {
 
 func TestEmulatorCI(t *testing.T) {
 	emu, endpoint := startEmulator(t, emulator.Options{})
-	ci, err := tcapi.NewCI(emuCred, tcapi.CIOptions{Endpoint: endpoint, Limiters: tcapi.NewLimiters(1000, 10), BaseDelay: time.Millisecond})
+	ci, err := tcapi.NewCI(emuCred, tcapi.CIOptions{Endpoint: endpoint, Limiters: tcapi.NewLimiters(1000, 10), BaseDelay: time.Millisecond, Signer: cossign.Transport})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,7 @@ func TestEmulatorCI(t *testing.T) {
 	}
 	bad := emuCred
 	bad.SecretKey = "wrong"
-	ci2, _ := tcapi.NewCI(bad, tcapi.CIOptions{Endpoint: endpoint})
+	ci2, _ := tcapi.NewCI(bad, tcapi.CIOptions{Endpoint: endpoint, Signer: cossign.Transport})
 	if _, err = ci2.GetLiveAudit(ctx, job.JobId); !tcapi.HasCode(err, "SignatureDoesNotMatch") || ci2.Stats().Attempts != 1 {
 		t.Errorf("wrong key: %v after %d attempts", err, ci2.Stats().Attempts)
 	}

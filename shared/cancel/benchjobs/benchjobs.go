@@ -13,6 +13,7 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/cancel"
 	"github.com/scf-janitor/scf-janitor/shared/emulator"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
+	"github.com/scf-janitor/scf-janitor/shared/tcapi/cossign"
 	"github.com/scf-janitor/scf-janitor/shared/trigger"
 )
 
@@ -66,7 +67,7 @@ func All() []Job {
 				return fmt.Sprintf(`{"JobId":%q,"Bucket":%q,"Region":"ap-beijing"}`, id, bucket)
 			},
 			Bare: func(ctx context.Context, endpoint string, lim *tcapi.Limiters, id string) error {
-				c, err := tcapi.NewCI(cred(), tcapi.CIOptions{Bucket: bucket, Region: "ap-beijing", Endpoint: endpoint, Limiters: lim})
+				c, err := tcapi.NewCI(cred(), tcapi.CIOptions{Bucket: bucket, Region: "ap-beijing", Endpoint: endpoint, Limiters: lim, Signer: cossign.Transport})
 				if err != nil {
 					return err
 				}

@@ -20,6 +20,7 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/cancel"
 	"github.com/scf-janitor/scf-janitor/shared/emulator"
 	"github.com/scf-janitor/scf-janitor/shared/scf"
+	"github.com/scf-janitor/scf-janitor/shared/tcapi/cossign"
 	"github.com/scf-janitor/scf-janitor/shared/trigger"
 	"github.com/scf-janitor/scf-janitor/shared/webhook"
 )
@@ -232,7 +233,7 @@ func Testdata(t *testing.T, f Function, dir string, update bool) {
 			srv := httptest.NewServer(emu)
 			defer srv.Close()
 			f.Seed(emu)
-			h := f.NewHandler(cancel.Options{Now: func() time.Time { return ExampleTime.Add(30 * time.Second) }})
+			h := f.NewHandler(cancel.Options{Now: func() time.Time { return ExampleTime.Add(30 * time.Second) }, COSSigner: cossign.Transport})
 			ctx := scf.NewContext(context.Background(), &scf.FunctionContext{RequestID: "testdata", Env: Env(srv.URL, ExampleSecret)})
 			out, err := h.Handle(ctx, payload)
 			if err != nil {

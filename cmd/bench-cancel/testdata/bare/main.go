@@ -7,7 +7,10 @@
 // function is what the handler adds.
 //
 // Payload: {"Function":"cancel-task"|"cancel-live-audit"|"stop-transcription","Id":"..."};
-// endpoints and credentials come from the invocation's Environment.
+// endpoints and credentials come from the invocation's Environment. Built
+// plain it links what cancel-task and stop-transcription link; built with
+// -tags bareci it also links the COS signer (cos-go-sdk-v5) and answers
+// cancel-live-audit, as that function's baseline.
 package main
 
 import (
@@ -29,6 +32,9 @@ func main() {
 	}
 }
 
+// cancelLiveAudit is set by ci.go when built with -tags bareci.
+var cancelLiveAudit func(ctx context.Context, cred tcapi.Credentials, lim *tcapi.Limiters, id string) (any, error)
+
 func call(ctx context.Context, lim *tcapi.Limiters, payload []byte) (any, error) {
 	var in struct{ Function, Id string }
 	if err := json.Unmarshal(payload, &in); err != nil {
@@ -43,19 +49,15 @@ func call(ctx context.Context, lim *tcapi.Limiters, payload []byte) (any, error)
 			return nil, err
 		}
 		return m.CancelTask(ctx, in.Id)
-	case "cancel-live-audit":
-		c, err := tcapi.NewCI(cred, tcapi.CIOptions{Bucket: "examplebucket-1250000000", Region: "ap-beijing",
-			Endpoint: scf.Getenv(ctx, "JANITOR_CI_ENDPOINT"), Limiters: lim})
-		if err != nil {
-			return nil, err
-		}
-		return c.CancelLiveAudit(ctx, in.Id)
 	case "stop-transcription":
 		t, err := tcapi.NewTRTC(cred, tcapi.Options{Region: "ap-guangzhou", Endpoint: scf.Getenv(ctx, "JANITOR_TRTC_ENDPOINT"), Limiters: lim})
 		if err != nil {
 			return nil, err
 		}
 		return t.DeleteCloudTranscription(ctx, 1400000000, in.Id)
+	}
+	if cancelLiveAudit != nil && in.Function == "cancel-live-audit" {
+		return cancelLiveAudit(ctx, cred, lim, in.Id)
 	}
 	return nil, errors.New("unknown function " + in.Function)
 }
