@@ -120,20 +120,10 @@ func (s *Server) serveAPI3(w http.ResponseWriter, r *http.Request, info *reqInfo
 		fail(errf("RequestLimitExceeded", "Your current request is too frequent: "+info.action+" allows "+formatRate(s.opts.Rate)+" requests per second per SecretId."))
 		return
 	}
-	kind, f, alive := s.decideFault(r.Context())
-	if !alive {
-		panic(http.ErrAbortHandler) // added latency cut short: client gone or server shutting down
-	}
-	if s.applyTransportFault(w, r, kind, f) {
-		info.code = faultName(kind)
+	if done, internal := s.injectFault(w, r, info); done {
 		return
-	}
-	if kind == faultInternal {
-		status := f.InternalErrorStatus
-		if status == 0 {
-			status = http.StatusInternalServerError
-		}
-		fail(&apiError{Code: "InternalError", Message: "An internal error occurred (injected fault).", status: status})
+	} else if internal != 0 {
+		fail(&apiError{Code: "InternalError", Message: "An internal error occurred (injected fault).", status: internal})
 		return
 	}
 	if len(bytes.TrimSpace(body)) == 0 {

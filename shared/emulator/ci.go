@@ -211,20 +211,10 @@ func (s *Server) serveCI(w http.ResponseWriter, r *http.Request, info *reqInfo) 
 		fail(ciErrf(http.StatusTooManyRequests, "RequestLimitExceeded", "Too many requests: "+action+" allows "+formatRate(s.opts.Rate)+" requests per second per SecretId."))
 		return
 	}
-	kind, f, alive := s.decideFault(r.Context())
-	if !alive {
-		panic(http.ErrAbortHandler) // added latency cut short: client gone or server shutting down
-	}
-	if s.applyTransportFault(w, r, kind, f) {
-		info.code = faultName(kind)
+	if done, internal := s.injectFault(w, r, info); done {
 		return
-	}
-	if kind == faultInternal {
-		status := f.InternalErrorStatus
-		if status == 0 {
-			status = http.StatusInternalServerError
-		}
-		fail(ciErrf(status, "InternalError", "An internal error occurred (injected fault)."))
+	} else if internal != 0 {
+		fail(ciErrf(internal, "InternalError", "An internal error occurred (injected fault)."))
 		return
 	}
 	now := s.now()

@@ -152,6 +152,29 @@ const (
 	faultSlow
 )
 
+// injectFault sleeps the configured latency and applies this request's fault,
+// the same way for every protocol. done means the response is finished (a
+// reset or a 502 was sent; a client gone during the latency aborts the
+// handler). Otherwise a non-zero internal asks the caller to answer an
+// InternalError with that HTTP status, in its protocol's format.
+func (s *Server) injectFault(w http.ResponseWriter, r *http.Request, info *reqInfo) (done bool, internal int) {
+	kind, f, alive := s.decideFault(r.Context())
+	if !alive {
+		panic(http.ErrAbortHandler) // added latency cut short: client gone or server shutting down
+	}
+	if s.applyTransportFault(w, r, kind, f) {
+		info.code = faultName(kind)
+		return true, 0
+	}
+	if kind != faultInternal {
+		return false, 0
+	}
+	if f.InternalErrorStatus == 0 {
+		return false, http.StatusInternalServerError
+	}
+	return false, f.InternalErrorStatus
+}
+
 // decideFault sleeps the configured latency (plus jitter) and picks the
 // fault for this request. It returns false when the client went away.
 func (s *Server) decideFault(ctx context.Context) (faultKind, Faults, bool) {
