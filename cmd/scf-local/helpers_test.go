@@ -80,7 +80,7 @@ func (l *lines) field(t *testing.T, prefix string) string {
 	return strings.Fields(strings.TrimPrefix(got[0], prefix))[0]
 }
 
-// lockedBuffer is an io.Writer safe for concurrent writes, readable as lines.
+// pipeWriter serialises concurrent writes to w.
 type pipeWriter struct {
 	mu sync.Mutex
 	w  io.WriteCloser

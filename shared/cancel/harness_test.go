@@ -1,7 +1,6 @@
 package cancel_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -10,12 +9,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/shared/cancel"
 	"github.com/scf-janitor/scf-janitor/shared/emulator"
+	"github.com/scf-janitor/scf-janitor/shared/logging/logtest"
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi/cossign"
 	"github.com/scf-janitor/scf-janitor/shared/trigger"
@@ -40,24 +39,6 @@ var secrets = []string{secretKey, sessionToken, webhookSecret, oldSecret}
 // Tencent signatures against the real clock, as Tencent does).
 var now = time.Date(2026, 11, 22, 4, 0, 0, 0, time.UTC)
 
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // harness is one cancel function wired to an in-process emulator reached
 // over loopback HTTP through the real SDKs.
 type harness struct {
@@ -65,7 +46,7 @@ type harness struct {
 	emu     *emulator.Server
 	url     string
 	h       *cancel.Handler
-	logs    *syncBuffer
+	logs    *logtest.Buffer
 	env     map[string]string
 	timeout time.Duration
 	seen    []string // every response body and error text, checked for secrets
@@ -89,7 +70,7 @@ func newHarness(tb testing.TB, newHandler func(cancel.Options) *cancel.Handler, 
 	ts := httptest.NewServer(emu)
 	tb.Cleanup(ts.Close)
 
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	o := s.opts
 	if o.Now == nil {
 		o.Now = func() time.Time { return now }

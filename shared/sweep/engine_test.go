@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/scf-janitor/scf-janitor/shared/logging/logtest"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
@@ -145,7 +146,7 @@ func TestCancelOutcomes(t *testing.T) {
 		}
 		return nil
 	}
-	var logs logBuffer
+	var logs logtest.Buffer
 	set := testSettings()
 	sw := &Sweeper{Clients: map[string]Client{"ams": f}, Now: fixedClock, Logger: newLogger(&logs)}
 	r := sw.Run(context.Background(), set)
@@ -171,7 +172,7 @@ func TestCancelOutcomes(t *testing.T) {
 	// One line per cancelled or failed task, with what an operator needs.
 	lines := map[string]int{}
 	var final map[string]any
-	for _, rec := range logs.records(t) {
+	for _, rec := range logs.Records(t) {
 		lines[rec["msg"].(string)]++
 		if rec["msg"] == "task cancelled" && rec["task_id"] == ids[4] {
 			want := map[string]any{"service": "ams", "task_id": ids[4], "data_id": "data-" + ids[4], "biz_type": "b", "age": "3h0m0s"}

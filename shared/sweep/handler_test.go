@@ -139,13 +139,13 @@ func TestHandlerRefusals(t *testing.T) {
 func TestHandlerLogLevelPerInvocation(t *testing.T) {
 	e := newEmu(t, emulator.Options{})
 	e.add("ams", emulator.TypeLiveAudio, emulator.StatusRunning, "", 3*time.Hour)
-	var logs logBuffer
+	var logs logtest.Buffer
 	level := new(slog.LevelVar)
 	h := NewHandler(HandlerOptions{Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: level})), Level: level, Now: e.clock})
 	if _, err := h.Handle(invocationCtx(t, e, map[string]string{"JANITOR_LOG_LEVEL": "warn"}), json.RawMessage(`{}`)); err != nil {
 		t.Fatal(err)
 	}
-	for _, rec := range logs.records(t) {
+	for _, rec := range logs.Records(t) {
 		if rec["level"] == "INFO" {
 			t.Errorf("info line logged at level warn: %v", rec)
 		}
@@ -156,12 +156,12 @@ func TestHandlerLogLevelPerInvocation(t *testing.T) {
 
 	// An invalid level does not stop the sweep: a warning, then info lines.
 	e.add("ams", emulator.TypeLiveAudio, emulator.StatusRunning, "", 3*time.Hour)
-	logs.reset()
+	logs.Reset()
 	if _, err := h.Handle(invocationCtx(t, e, map[string]string{"JANITOR_LOG_LEVEL": "loud"}), json.RawMessage(`{}`)); err != nil {
 		t.Fatalf("an invalid JANITOR_LOG_LEVEL failed the invocation: %v", err)
 	}
 	var warned, info bool
-	for _, rec := range logs.records(t) {
+	for _, rec := range logs.Records(t) {
 		msg, _ := rec["error"].(string)
 		warned = warned || rec["level"] == "WARN" && strings.Contains(msg, "JANITOR_LOG_LEVEL") && strings.Contains(msg, "loud")
 		info = info || rec["level"] == "INFO"

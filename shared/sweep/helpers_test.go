@@ -1,19 +1,17 @@
 package sweep
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"slices"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/shared/emulator"
+	"github.com/scf-janitor/scf-janitor/shared/logging/logtest"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
@@ -143,41 +141,7 @@ func sorted(ids ...string) []string {
 	return out
 }
 
-// logBuffer collects JSON log records (safe for concurrent writers).
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) reset() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf.Reset()
-}
-
-func (b *logBuffer) records(tb testing.TB) []map[string]any {
-	tb.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var out []map[string]any
-	dec := json.NewDecoder(bytes.NewReader(b.buf.Bytes()))
-	for dec.More() {
-		var m map[string]any
-		if err := dec.Decode(&m); err != nil {
-			tb.Fatalf("log is not JSON lines: %v", err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
-func newLogger(b *logBuffer) *slog.Logger {
+func newLogger(b *logtest.Buffer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 

@@ -1,37 +1,19 @@
 package canceltest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/shared/emulator"
+	"github.com/scf-janitor/scf-janitor/shared/logging/logtest"
 	"github.com/scf-janitor/scf-janitor/shared/scflocal"
 	"github.com/scf-janitor/scf-janitor/shared/scflocal/scflocaltest"
 	"github.com/scf-janitor/scf-janitor/shared/webhook"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // URLEvent is a Function URL event POSTing body with the given headers.
 func URLEvent(method, body string, headers map[string]string) []byte {
@@ -65,7 +47,7 @@ func E2E(t *testing.T, f Function, pkgDir string) {
 
 	ctx, cancelFn := context.WithTimeout(context.Background(), time.Minute)
 	defer cancelFn()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr logtest.Buffer
 	p, err := scflocal.StartProcess(ctx, bin, scflocal.ProcessOptions{
 		Stdout: &stdout, Stderr: &stderr,
 		Env: []string{"TENCENTCLOUD_REGION=ap-guangzhou", "SCF_FUNCTIONNAME=" + f.Name, "TENCENTCLOUD_RUNENV=SCF"},

@@ -35,6 +35,13 @@ func (b *Buffer) String() string {
 	return b.buf.String()
 }
 
+// Reset discards everything written so far.
+func (b *Buffer) Reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf.Reset()
+}
+
 // Records parses every line written so far as a JSON object, failing the test
 // on a line that is not one.
 func (b *Buffer) Records(tb testing.TB) []map[string]any {
