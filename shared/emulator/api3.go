@@ -48,6 +48,26 @@ var services = map[string]serviceDef{
 		"DescribeCloudTranscription": (*Server).actDescribeCloudTranscription,
 		"DeleteCloudTranscription":   (*Server).actDeleteCloudTranscription,
 	}},
+	// SCF's control plane (scf_control.go) and its Invoke API (scf_invoke.go),
+	// CAM (cam.go) and STS (sts.go) each keep their actions in their own file.
+	"scf": {version: "2018-04-16", actions: mergeActions(scfControlActions, scfInvokeActions)},
+	"cam": {version: "2019-01-16", actions: camActions},
+	"sts": {version: "2018-08-13", actions: stsActions},
+}
+
+// mergeActions joins action tables kept in separate files; a name in two
+// tables is a programming error.
+func mergeActions(tables ...map[string]actionFunc) map[string]actionFunc {
+	out := map[string]actionFunc{}
+	for _, t := range tables {
+		for name, fn := range t {
+			if _, dup := out[name]; dup {
+				panic("emulator: action " + name + " registered twice")
+			}
+			out[name] = fn
+		}
+	}
+	return out
 }
 
 func (s *Server) serveAPI3(w http.ResponseWriter, r *http.Request, info *reqInfo) {
@@ -76,7 +96,7 @@ func (s *Server) serveAPI3(w http.ResponseWriter, r *http.Request, info *reqInfo
 	}
 	svc, ok := services[auth.Service]
 	if !ok {
-		fail(errf("InvalidAction", "Service "+auth.Service+" (from the credential scope) is not served here; the emulator serves ams, vm and trtc."))
+		fail(errf("InvalidAction", "Service "+auth.Service+" (from the credential scope) is not served here; the emulator serves ams, vm, trtc, scf, cam and sts."))
 		return
 	}
 	action := r.Header.Get("X-TC-Action")
