@@ -166,6 +166,9 @@ func (c *CI) CancelLiveAudit(ctx context.Context, jobID string) (CancelLiveAudit
 	if err := c.do(ctx, action, http.MethodPost, "/video/cancel_auditing/"+url.PathEscape(jobID), nil, &a); err != nil {
 		return CancelLiveAuditResponse{}, err
 	}
+	if err := checkJobAnswer(action, jobID, a); err != nil {
+		return CancelLiveAuditResponse{}, err
+	}
 	d := a.JobsDetail
 	return CancelLiveAuditResponse{JobsDetail: JobsDetail{DataId: d.DataId, JobId: d.JobId, CreationTime: d.CreationTime}, RequestId: a.RequestId}, nil
 }
@@ -180,7 +183,26 @@ func (c *CI) GetLiveAudit(ctx context.Context, jobID string) (LiveAuditJob, erro
 	if err := c.do(ctx, action, http.MethodGet, "/video/auditing/"+url.PathEscape(jobID), nil, &a); err != nil {
 		return LiveAuditJob{}, err
 	}
+	if err := checkJobAnswer(action, jobID, a); err != nil {
+		return LiveAuditJob{}, err
+	}
 	return a.job(), nil
+}
+
+// checkJobAnswer refuses a 2xx answer that is not about jobID: the cancel
+// and query answers both carry the job's JobsDetail.JobId (CI docs
+// "取消直播审核" and "查询直播审核任务结果"), so an empty <Response/> or
+// another job's answer is not a confirmation of anything.
+func checkJobAnswer(action, jobID string, a ciJobAnswer) error {
+	got := strings.TrimSpace(a.JobsDetail.JobId)
+	if got == jobID {
+		return nil
+	}
+	msg := "answer has no JobsDetail.JobId"
+	if got != "" {
+		msg = fmt.Sprintf("answer is about job %.80q, not the job asked for", got)
+	}
+	return &Error{Service: "ci", Action: action, Code: CodeInvalidResponse, RequestID: a.RequestId, Message: msg}
 }
 
 // CreateLiveAudit starts a live_video moderation job (POST /video/auditing).

@@ -186,6 +186,14 @@ func (c *Client) attempt(ctx context.Context, action string, params map[string]a
 	if resp == nil {
 		return nil
 	}
+	if cp.invalid != "" {
+		// A 200 answer that is neither a Tencent success nor a Tencent error
+		// (null, {}, {"Response":null}, a Response without RequestId): the
+		// transport gave the SDK a harmless stand-in (the SDK panics on some
+		// of these), and the call fails here.
+		return &Error{Service: c.service, Action: action, Code: CodeInvalidResponse, HTTPStatus: cp.status, RequestID: cp.requestID,
+			Message: cp.invalid + ": " + c.cred.redact(excerpt(cp.body, 160))}
+	}
 	if cp.decoded {
 		// The transport decoded the answer into resp (see capture.answer).
 		if cp.decodeErr != nil {
@@ -295,6 +303,7 @@ type capture struct {
 	status    int
 	body      []byte
 	decoded   bool  // the transport decoded a successful answer into into
+	invalid   string // why a 200 answer is not a Tencent answer at all ("" = it is)
 	decodeErr error // ... and this is how that went
 	requestID string
 }
@@ -319,11 +328,33 @@ type answerHead struct {
 // itself. Anything else (an error, an answer without a Response object, a
 // body that is not JSON) goes to the SDK untouched, so its error handling
 // stays the SDK's.
+//
+// A body that is valid JSON but neither (null, {}, [], {"Response":null},
+// {"Response":"x"}, a Response without RequestId) is not handed to the SDK
+// either: the SDK panics on some of them and takes others for a success.
+// cp.invalid says why, and the SDK gets a stand-in success that the caller
+// then turns into CodeInvalidResponse. Every API 3.0 answer carries a
+// RequestId ("唯一请求 ID，每次请求都会返回", in every action's response
+// parameters), so an answer without one is not Tencent's.
 func (cp *capture) answer(body []byte) (forSDK []byte, ok bool) {
 	var head answerHead
-	if json.Unmarshal(body, &head) != nil || head.Response == nil || head.Response.Error != nil ||
-		(head.Code != nil && *head.Code != 0) {
-		return nil, false
+	err := json.Unmarshal(body, &head)
+	switch {
+	case err != nil && !json.Valid(body):
+		return nil, false // not JSON: the SDK's ParseJsonError (a proxy's page)
+	case err == nil && head.Code != nil && *head.Code != 0:
+		return nil, false // the pre-3.0 error format: the SDK reads it
+	case err == nil && head.Response != nil && head.Response.Error != nil && head.Response.Error.Code != "":
+		return nil, false // a Tencent error: the SDK reads it
+	case err != nil || head.Response == nil:
+		cp.invalid = "answer has no Response object"
+		return standIn, true
+	case head.Response.Error != nil:
+		cp.invalid, cp.requestID = "answer has an Error without a Code", head.Response.RequestId
+		return standIn, true
+	case strings.TrimSpace(head.Response.RequestId) == "":
+		cp.invalid = "answer has no RequestId"
+		return standIn, true
 	}
 	cp.decoded, cp.requestID = true, head.Response.RequestId
 	if cp.into != nil {
@@ -331,9 +362,12 @@ func (cp *capture) answer(body []byte) (forSDK []byte, ok bool) {
 	}
 	var small struct{ Response struct{ RequestId string } }
 	small.Response.RequestId = cp.requestID
-	forSDK, err := json.Marshal(small)
+	forSDK, err = json.Marshal(small)
 	return forSDK, err == nil
 }
+
+// standIn is what the SDK gets instead of an answer that is not Tencent's.
+var standIn = []byte(`{"Response":{"RequestId":""}}`)
 
 type captureTransport struct{ base http.RoundTripper }
 

@@ -234,3 +234,45 @@ func totalString(raw json.RawMessage) (string, error) {
 	}
 	return s, nil
 }
+
+// TaskDetail is the state of one moderation task, from DescribeTaskDetail.
+// Status is FINISH, PENDING, RUNNING, ERROR or CANCELLED.
+type TaskDetail struct {
+	TaskId, DataId, BizType, Name, Status, Type, Suggestion string
+	CreatedAt, UpdatedAt                                    string
+	RequestId                                               string
+}
+
+// Ended reports whether the task's Status says it will not run any more
+// (FINISH, ERROR or CANCELLED). A status it does not know is not ended.
+func (d TaskDetail) Ended() bool {
+	switch d.Status {
+	case "FINISH", "ERROR", "CANCELLED":
+		return true
+	}
+	return false
+}
+
+// DescribeTaskDetail returns the state of one task. The action and its
+// fields are the published ones of both services (tencentcloud-sdk-go
+// tencentcloud/{ams,vm}/v20201229/models.go:
+// DescribeTaskDetailRequest{TaskId, ShowAllSegments} and
+// DescribeTaskDetailResponseParams{TaskId, DataId, BizType, Name, Status,
+// Type, Suggestion, Labels, ..., CreatedAt, UpdatedAt, RequestId}). Every
+// field "may return null"; an answer about another TaskId is refused
+// (CodeInvalidResponse), one without a Status is returned as is.
+func (m *Moderation) DescribeTaskDetail(ctx context.Context, taskID string) (TaskDetail, error) {
+	const action = "DescribeTaskDetail"
+	var out TaskDetail
+	if strings.TrimSpace(taskID) == "" {
+		return out, &Error{Service: m.c.service, Action: action, Code: "MissingParameter", Message: "empty TaskId"}
+	}
+	if err := m.c.Call(ctx, action, struct{ TaskId string }{taskID}, &out); err != nil {
+		return TaskDetail{}, err
+	}
+	if out.TaskId != "" && out.TaskId != taskID {
+		return TaskDetail{}, &Error{Service: m.c.service, Action: action, Code: CodeInvalidResponse, RequestID: out.RequestId,
+			Message: fmt.Sprintf("answer is about task %.80q, not the task asked for", out.TaskId)}
+	}
+	return out, nil
+}

@@ -11,8 +11,13 @@ import (
 // TRTCVersion is the API version of TRTC.
 const TRTCVersion = "2019-07-22"
 
-// TranscriptionRegions are the regions the cloud transcription actions support.
-var TranscriptionRegions = []string{"ap-guangzhou", "ap-hongkong", "ap-singapore"}
+// TranscriptionRegions are the regions the cloud transcription actions may be
+// served in: the union of the Chinese docs (cloud.tencent.com/document/product/647/129057
+// and /129058: ap-beijing, ap-guangzhou, ap-hongkong, ap-shanghai) and the
+// international docs (ap-guangzhou, ap-hongkong, ap-singapore), which differ.
+// Tencent's own answer (UnsupportedRegion) refuses a region an account
+// cannot use.
+var TranscriptionRegions = []string{"ap-beijing", "ap-guangzhou", "ap-hongkong", "ap-shanghai", "ap-singapore"}
 
 // TRTC calls the cloud transcription actions of TRTC (trtc.tencentcloudapi.com;
 // international accounts use Endpoint https://trtc.intl.tencentcloudapi.com).
@@ -102,9 +107,19 @@ func (t *TRTC) DescribeCloudTranscription(ctx context.Context, sdkAppID uint64, 
 	if err := t.checkTask(action, sdkAppID, taskID); err != nil {
 		return out, err
 	}
-	err := t.c.Call(ctx, action, transcriptionTask{SdkAppId: sdkAppID, TaskId: taskID}, &out)
-	return out, err
+	if err := t.c.Call(ctx, action, transcriptionTask{SdkAppId: sdkAppID, TaskId: taskID}, &out); err != nil {
+		return DescribeCloudTranscriptionResponse{}, err
+	}
+	if out.TaskId != "" && out.TaskId != taskID {
+		return DescribeCloudTranscriptionResponse{}, &Error{Service: "trtc", Action: action, Code: CodeInvalidResponse, RequestID: out.RequestId,
+			Message: fmt.Sprintf("answer is about task %.80q, not the task asked for", out.TaskId)}
+	}
+	return out, nil
 }
+
+// Ended reports whether Status says the task has stopped (Exited). Idle and
+// InProgress are running; a status it does not know is not ended.
+func (r DescribeCloudTranscriptionResponse) Ended() bool { return r.Status == "Exited" }
 
 // TranscriptionParam is how the transcription bot joins the room.
 type TranscriptionParam struct {
