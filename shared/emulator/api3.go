@@ -27,8 +27,12 @@ type serviceDef struct {
 	actions        map[string]actionFunc
 }
 
-// TranscriptionRegions are the regions TRTC cloud transcription supports.
-var TranscriptionRegions = []string{"ap-guangzhou", "ap-hongkong", "ap-singapore"}
+// TranscriptionRegions are the regions TRTC cloud transcription is served in:
+// the union of the Chinese docs (ap-beijing, ap-guangzhou, ap-hongkong,
+// ap-shanghai; cloud.tencent.com/document/product/647/129057) and the
+// international ones (ap-guangzhou, ap-hongkong, ap-singapore). Any other
+// region is answered UnsupportedRegion, API 3.0's common error code.
+var TranscriptionRegions = []string{"ap-beijing", "ap-guangzhou", "ap-hongkong", "ap-shanghai", "ap-singapore"}
 
 var services = map[string]serviceDef{
 	"ams": {version: "2020-12-29", actions: map[string]actionFunc{

@@ -269,8 +269,12 @@ func (s *Server) serveCI(w http.ResponseWriter, r *http.Request, info *reqInfo) 
 		switch {
 		case !ok:
 			fail(ciErrf(http.StatusNotFound, "ResourceNotFound", "Job "+jobID+" does not exist."))
-		case ended:
+		case ended && s.opts.SpecificEndedCodes:
 			fail(ciErrf(http.StatusConflict, "FailedOperation.JobEnded", "Job "+jobID+" has already ended with state "+j.State+"."))
+		case ended:
+			// The CI cancel doc lists no special error codes; the status and
+			// code of Tencent's real answer are unknown.
+			fail(ciErrf(http.StatusBadRequest, "FailedOperation", "Job "+jobID+" has already ended with state "+j.State+"."))
 		default:
 			var resp ciCancelResp
 			resp.JobsDetail.DataId, resp.JobsDetail.JobId, resp.JobsDetail.CreationTime = j.DataId, j.JobId, fmtCITime(j.CreationTime)

@@ -88,7 +88,7 @@ func TestCISDK(t *testing.T) {
 	if j := e.srv.LiveJobs(); len(j) != 1 || j[0].State != LiveCancelled {
 		t.Fatalf("jobs after cancel = %+v", j)
 	}
-	if code, name := cosCode(t, second(c.CI.PostVideoAuditingCancelJob(ctx, id))); code != 409 || name != "FailedOperation.JobEnded" {
+	if code, name := cosCode(t, second(c.CI.PostVideoAuditingCancelJob(ctx, id))); code != 400 || name != "FailedOperation" {
 		t.Fatalf("second cancel: %d %s", code, name)
 	}
 	if code, name := cosCode(t, second(c.CI.PostVideoAuditingCancelJob(ctx, "avnope"))); code != 404 || name != "ResourceNotFound" {

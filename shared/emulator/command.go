@@ -45,6 +45,7 @@ func ParseFlags(args []string, out io.Writer) (CommandConfig, error) {
 		maxLimit int
 		pending  time.Duration
 		running  time.Duration
+		specific bool
 	)
 	fs.StringVar(&cfg.Addr, "addr", DefaultAddr, "listen address")
 	fs.BoolVar(&cfg.Demo, "demo", false, "load the demo data set (a few hundred tasks, live jobs, transcriptions)")
@@ -65,6 +66,8 @@ func ParseFlags(args []string, out io.Writer) (CommandConfig, error) {
 	fs.Float64Var(&f.SlowRate, "slow-rate", 0, "fraction of requests answered only after --slow-delay")
 	fs.DurationVar(&f.SlowDelay, "slow-delay", DefaultSlowDelay, "delay of a slow response")
 	fs.Int64Var(&seed, "seed", 1, "seed of fault decisions, generated ids and the demo data")
+	fs.BoolVar(&specific, "specific-ended-codes", false, "answer a cancel of an ended job with FailedOperation.TaskEnded / 409 FailedOperation.JobEnded "+
+		"(scf-janitor's old codes) instead of plain FailedOperation (Tencent's real code is undocumented)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -100,6 +103,7 @@ func ParseFlags(args []string, out io.Writer) (CommandConfig, error) {
 	cfg.Options = Options{
 		Credentials: []Credential{cred}, Rate: rate, Paging: paging, MaxLimit: maxLimit,
 		PendingFor: pending, RunningFor: running, SdkAppIDs: ids, Faults: f, Seed: seed,
+		SpecificEndedCodes: specific,
 	}
 	return cfg, nil
 }

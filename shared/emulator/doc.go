@@ -35,7 +35,8 @@
 //	service not ams/vm/trtc, or unknown action                          -> InvalidAction
 //	X-TC-Version not the service's version                              -> NoSuchVersion
 //	TRTC without X-TC-Region -> MissingParameter; a region other than
-//	ap-guangzhou, ap-hongkong, ap-singapore                             -> UnsupportedRegion
+//	ap-beijing, ap-guangzhou, ap-hongkong, ap-shanghai, ap-singapore
+//	(the union of the Chinese and international docs)                  -> UnsupportedRegion
 //	GET, or POST whose Content-Type is not application/json             -> UnsupportedOperation
 //	token bucket empty                                                  -> RequestLimitExceeded
 //	parameter of the wrong JSON type / not a JSON object                -> InvalidParameter
@@ -57,7 +58,9 @@
 //     without a Suggestion gets a deterministic one from its TaskId (70% Pass,
 //     20% Review, 10% Block) and one matching label.
 //   - CancelTask: PENDING/RUNNING -> CANCELLED and {RequestId}; an ended task
-//     (FINISH, ERROR, CANCELLED) -> FailedOperation.TaskEnded; an unknown
+//     (FINISH, ERROR, CANCELLED) -> plain FailedOperation (Tencent documents
+//     no code for it; Options.SpecificEndedCodes answers scf-janitor's old
+//     FailedOperation.TaskEnded instead); an unknown
 //     TaskId (also a task of the other service) -> ResourceNotFound; no
 //     TaskId -> MissingParameter.
 //   - DescribeTasks: every TaskFilter field (AMS BizType is a string, VM
@@ -92,7 +95,8 @@
 // MissingParameter.TaskId. Tasks are regional: a TaskId of another region or
 // app -> ResourceNotFound. Status: Idle for PendingFor, then InProgress until
 // DeleteCloudTranscription makes it Exited (it stays describable); deleting
-// an Exited task -> FailedOperation.TaskEnded. StartTime is epoch ms.
+// an Exited task -> FailedOperation (FailedOperation.TaskEnded with
+// Options.SpecificEndedCodes). StartTime is epoch ms.
 //
 // # CI live moderation (COS signature, XML)
 //
@@ -111,8 +115,9 @@
 // configured Token, x-cos-security-token must equal it (else 403
 // AccessDenied; whether the header is itself signed is not checked). Other
 // errors: <Error><Code/><Message/><RequestId/><TraceId/></Error> with 404
-// ResourceNotFound (unknown job), 409 FailedOperation.JobEnded (cancelling
-// a Success/Failed/Cancelled job), 400 InvalidArgument (bad body), 429
+// ResourceNotFound (unknown job), 400 FailedOperation (cancelling a
+// Success/Failed/Cancelled job; 409 FailedOperation.JobEnded with
+// Options.SpecificEndedCodes), 400 InvalidArgument (bad body), 429
 // RequestLimitExceeded, 405 MethodNotAllowed. States: Submitted for
 // PendingFor, then Auditing until cancelled (-> Cancelled). CreationTime is
 // formatted 2006-01-02T15:04:05+0800 (China Standard Time), as CI examples

@@ -103,7 +103,7 @@ func TestInspectLiveJobsTranscriptionsStatsFaults(t *testing.T) {
 	if status, body := e.inspect(t, "POST", "/_emulator/transcriptions", `[{"TaskId":"tt1","Region":"ap-hongkong"},{"SdkAppId":1400000000}]`); status != 201 {
 		t.Fatalf("transcriptions: %d %s", status, body)
 	}
-	for _, bad := range []string{`{"Region":"ap-beijing"}`, `{"Status":"Running"}`} {
+	for _, bad := range []string{`{"Region":"ap-chengdu"}`, `{"Status":"Running"}`} {
 		if status, _ := e.inspect(t, "POST", "/_emulator/transcriptions", bad); status != 400 {
 			t.Fatalf("%s accepted", bad)
 		}

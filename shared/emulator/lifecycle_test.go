@@ -42,7 +42,7 @@ func TestLifecycle(t *testing.T) {
 	if d.Suggestion == "" || len(d.Labels) != 1 || d.UpdatedAt != fmtTime(start.Add(70*time.Second)) {
 		t.Fatalf("finished task: %+v", d)
 	}
-	wantCode(t, call(t, c, "ams", "CancelTask", map[string]any{"TaskId": id}, nil), "FailedOperation.TaskEnded")
+	wantCode(t, call(t, c, "ams", "CancelTask", map[string]any{"TaskId": id}, nil), "FailedOperation")
 }
 
 func TestLifecycleCancelFreezes(t *testing.T) {

@@ -311,7 +311,7 @@ func (s *Server) actCancelTask(c *apiCall) (any, *apiError) {
 	}
 	cur := s.current(rec, c.now)
 	if cur.Status != StatusPending && cur.Status != StatusRunning {
-		return nil, errf("FailedOperation.TaskEnded", "Task "+req.TaskId+" has already ended with status "+cur.Status+".")
+		return nil, s.endedError("Task " + req.TaskId + " has already ended with status " + cur.Status + ".")
 	}
 	rec.Task = cur
 	rec.Status, rec.UpdatedAt, rec.phaseStart = StatusCancelled, c.now, c.now

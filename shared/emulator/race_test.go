@@ -36,7 +36,7 @@ func TestConcurrentClients(t *testing.T) {
 				switch code := sdkCode(t, call(t, c, service, "CancelTask", map[string]any{"TaskId": fmt.Sprintf("t%03d", i)}, nil)); code {
 				case "":
 					cancelled.Add(1)
-				case "FailedOperation.TaskEnded":
+				case "FailedOperation":
 					ended.Add(1)
 				default:
 					t.Errorf("cancel t%03d: %s", i, code)

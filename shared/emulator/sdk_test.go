@@ -67,7 +67,7 @@ func TestSDKModerationActions(t *testing.T) {
 			if got, _ := e.srv.Task(tc.service, id); got.Status != StatusCancelled {
 				t.Fatalf("status after cancel = %s", got.Status)
 			}
-			wantCode(t, call(t, c, tc.service, "CancelTask", map[string]any{"TaskId": id}, nil), "FailedOperation.TaskEnded")
+			wantCode(t, call(t, c, tc.service, "CancelTask", map[string]any{"TaskId": id}, nil), "FailedOperation")
 			wantCode(t, call(t, c, tc.service, "CancelTask", map[string]any{"TaskId": "nope"}, nil), "ResourceNotFound")
 			wantCode(t, call(t, c, tc.service, "CancelTask", map[string]any{}, nil), "MissingParameter")
 			wantCode(t, call(t, c, tc.service, "DescribeTaskDetail", map[string]any{"TaskId": "nope"}, nil), "ResourceNotFound")
@@ -208,7 +208,7 @@ func TestSDKTRTC(t *testing.T) {
 	if desc.Status != TranscriptionExited {
 		t.Fatalf("status after delete = %s", desc.Status)
 	}
-	wantCode(t, call(t, c, "trtc", "DeleteCloudTranscription", map[string]any{"SdkAppId": 1400000000, "TaskId": created.TaskId}, nil), "FailedOperation.TaskEnded")
+	wantCode(t, call(t, c, "trtc", "DeleteCloudTranscription", map[string]any{"SdkAppId": 1400000000, "TaskId": created.TaskId}, nil), "FailedOperation")
 
 	for _, tc := range []struct {
 		name, region, action string
@@ -216,7 +216,7 @@ func TestSDKTRTC(t *testing.T) {
 		code                 string
 	}{
 		{"no region", "", "DeleteCloudTranscription", map[string]any{"SdkAppId": 1400000000, "TaskId": "x"}, "MissingParameter"},
-		{"unsupported region", "ap-beijing", "DeleteCloudTranscription", map[string]any{"SdkAppId": 1400000000, "TaskId": "x"}, "UnsupportedRegion"},
+		{"unsupported region", "ap-chengdu", "DeleteCloudTranscription", map[string]any{"SdkAppId": 1400000000, "TaskId": "x"}, "UnsupportedRegion"},
 		{"no SdkAppId", "ap-hongkong", "DeleteCloudTranscription", map[string]any{"TaskId": "x"}, "MissingParameter.SdkAppId"},
 		{"unknown SdkAppId", "ap-hongkong", "DescribeCloudTranscription", map[string]any{"SdkAppId": 1, "TaskId": "x"}, "InvalidParameter.SdkAppId"},
 		{"no TaskId", "ap-hongkong", "DeleteCloudTranscription", map[string]any{"SdkAppId": 1400000000}, "MissingParameter.TaskId"},

@@ -77,6 +77,13 @@ type Options struct {
 	Faults                 Faults
 	Seed                   int64
 	Logger                 *slog.Logger // nil = silent
+	// SpecificEndedCodes makes a cancel of a job that has already ended
+	// answer FailedOperation.TaskEnded (AMS/VM/TRTC) or 409
+	// FailedOperation.JobEnded (CI), codes scf-janitor once assumed. By
+	// default it answers plain FailedOperation (CI: 400), because Tencent
+	// documents no specific code for it (FACTS.md §8): clients must ask for
+	// the job's state instead of trusting the code.
+	SpecificEndedCodes bool
 }
 
 // Server is the emulator; it is an http.Handler and safe for concurrent use.

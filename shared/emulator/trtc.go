@@ -171,6 +171,16 @@ func (s *Server) actDescribeCloudTranscription(c *apiCall) (any, *apiError) {
 	}{t.TaskId, t.Status, uint64(t.StartTime.UnixMilli())}, nil
 }
 
+// endedError is the API 3.0 answer to cancelling something that has ended:
+// plain FailedOperation (Tencent's real code is undocumented), or the
+// specific FailedOperation.TaskEnded with Options.SpecificEndedCodes.
+func (s *Server) endedError(msg string) *apiError {
+	if s.opts.SpecificEndedCodes {
+		return errf("FailedOperation.TaskEnded", msg)
+	}
+	return errf("FailedOperation", msg)
+}
+
 func (s *Server) actDeleteCloudTranscription(c *apiCall) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -180,7 +190,7 @@ func (s *Server) actDeleteCloudTranscription(c *apiCall) (any, *apiError) {
 	}
 	t := s.currentTrans(rec, c.now)
 	if t.Status == TranscriptionExited {
-		return nil, errf("FailedOperation.TaskEnded", "Transcription task "+t.TaskId+" has already exited.")
+		return nil, s.endedError("Transcription task " + t.TaskId + " has already exited.")
 	}
 	rec.Transcription = t
 	rec.Status, rec.phaseStart = TranscriptionExited, c.now
