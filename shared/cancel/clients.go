@@ -6,16 +6,21 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
-// The narrow views of tcapi this package uses; tests substitute fakes.
+// The narrow views of tcapi this package uses; tests substitute fakes. Each
+// has the cancel and the lookup of the job's state that follows a cancel
+// Tencent refused for a reason the code cannot tell (see worthLookingUp).
 type (
 	taskCanceler interface {
 		CancelTask(ctx context.Context, taskID string) (tcapi.CancelTaskResponse, error)
+		DescribeTaskDetail(ctx context.Context, taskID string) (tcapi.TaskDetail, error)
 	}
 	liveAuditCanceler interface {
 		CancelLiveAudit(ctx context.Context, jobID string) (tcapi.CancelLiveAuditResponse, error)
+		GetLiveAudit(ctx context.Context, jobID string) (tcapi.LiveAuditJob, error)
 	}
 	transcriptionStopper interface {
 		DeleteCloudTranscription(ctx context.Context, sdkAppID uint64, taskID string) (tcapi.DeleteCloudTranscriptionResponse, error)
+		DescribeCloudTranscription(ctx context.Context, sdkAppID uint64, taskID string) (tcapi.DescribeCloudTranscriptionResponse, error)
 	}
 	statser interface{ Stats() tcapi.Stats }
 )

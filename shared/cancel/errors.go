@@ -131,6 +131,13 @@ func fromTencent(err error, t target) *Error {
 	case has("InvalidParameter", "InvalidParameterValue", "MissingParameter", "UnknownParameter", "InvalidArgument"):
 		e.Status = http.StatusBadRequest
 		e.Message = fmt.Sprintf("Tencent rejected the request for %s %s: %s", t.what, t.id, tencent)
+	case has("UnsupportedRegion"):
+		// API 3.0's common error "接口不支持所传地域": the region asked for
+		// (the request's, or a default) does not serve this action for this
+		// account. The docs disagree on TRTC's regions, so Tencent decides.
+		e.Status = http.StatusBadRequest
+		e.Message = fmt.Sprintf("Tencent does not serve %s in the region asked for %s %s: %s; send another Region",
+			te.Service+" "+te.Action, t.what, t.id, tencent)
 	case has("AuthFailure", "UnauthorizedOperation", "SignatureDoesNotMatch", "AccessDenied",
 		"InvalidAccessKeyId", "RequestTimeTooSkewed", "ExpiredToken", "InvalidToken"):
 		e.Status = http.StatusBadGateway

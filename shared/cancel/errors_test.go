@@ -38,6 +38,7 @@ func TestFromTencent(t *testing.T) {
 		{"invalid parameter value", te("vm", "InvalidParameterValue.TaskId", false, nil), 400, "InvalidParameterValue.TaskId", nil},
 		{"missing parameter", te("trtc", "MissingParameter.TaskId", false, nil), 400, "MissingParameter.TaskId", nil},
 		{"ci invalid argument", te("ci", "InvalidArgument", false, nil), 400, "InvalidArgument", nil},
+		{"unsupported region", te("trtc", "UnsupportedRegion", false, nil), 400, "UnsupportedRegion", []string{"msg from tencent", "Region"}},
 		{"throttled", te("ams", "RequestLimitExceeded", true, nil), 429, "RequestLimitExceeded", []string{"retry after 1s", "3 attempts"}},
 		{"throttled until deadline", te("ams", "RequestLimitExceeded", true, context.DeadlineExceeded), 429, "RequestLimitExceeded", nil},
 		{"auth failure", te("ams", "AuthFailure.SignatureFailure", false, nil), 502, "AuthFailure.SignatureFailure", []string{"execution role", "not the caller's fault"}},

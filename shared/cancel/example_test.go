@@ -19,13 +19,13 @@ func ExampleParseTaskRequest() {
 
 func ExampleParseTranscriptionRequest() {
 	getenv := func(key string) string {
-		return map[string]string{"JANITOR_TRTC_SDKAPPID": "1400000000", "TENCENTCLOUD_REGION": "ap-beijing"}[key]
+		return map[string]string{"JANITOR_TRTC_SDKAPPID": "1400000000", "TENCENTCLOUD_REGION": "ap-chengdu"}[key]
 	}
 	_, err := cancel.ParseTranscriptionRequest([]byte(`{"TaskId":"abc"}`), getenv)
 	fmt.Println(err)
 	req, err := cancel.ParseTranscriptionRequest([]byte(`{"TaskId":"abc","Region":"ap-singapore"}`), getenv)
 	fmt.Println(req.TaskId, req.SdkAppId, req.Region, err)
 	// Output:
-	// MissingParameter: Region is required: the function's region ap-beijing does not support cloud transcription; send one of ap-guangzhou, ap-hongkong, ap-singapore, or set JANITOR_TRTC_REGION
+	// MissingParameter: Region is required: the function's region (TENCENTCLOUD_REGION) does not serve cloud transcription; send one of ap-beijing, ap-guangzhou, ap-hongkong, ap-shanghai, ap-singapore, or set JANITOR_TRTC_REGION
 	// abc 1400000000 ap-singapore <nil>
 }

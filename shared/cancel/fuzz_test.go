@@ -22,17 +22,45 @@ import (
 // cancelling it succeeds once, then it has ended; anything else is unknown.
 type fakeTencent struct{ ended map[string]bool }
 
+var fakeKnown = map[string]bool{"task-audio-2wPz8kLmQeR4tY7u": true, "av8f2c1e4ad6b911efa3c3525400e1c0d7": true,
+	"-ClAKLnRyYy10cmFuc2NyaXB0aW9uLmFwaS5jbG91ZC50ZW5jZW50LmNvbTo4MDkw": true}
+
 func (f *fakeTencent) answer(service, action, id string) error {
-	known := map[string]bool{"task-audio-2wPz8kLmQeR4tY7u": true, "av8f2c1e4ad6b911efa3c3525400e1c0d7": true,
-		"-ClAKLnRyYy10cmFuc2NyaXB0aW9uLmFwaS5jbG91ZC50ZW5jZW50LmNvbTo4MDkw": true}
 	switch {
-	case !known[id]:
+	case !fakeKnown[id]:
 		return &tcapi.Error{Service: service, Action: action, Code: "ResourceNotFound", Message: "no such job", RequestID: "fake-rid", Attempts: 1}
 	case f.ended[id]:
-		return &tcapi.Error{Service: service, Action: action, Code: "FailedOperation.TaskEnded", Message: "ended", RequestID: "fake-rid", Attempts: 1}
+		return &tcapi.Error{Service: service, Action: action, Code: "FailedOperation", Message: "ended", RequestID: "fake-rid", Attempts: 1}
 	}
 	f.ended[id] = true
 	return nil
+}
+
+// state answers a lookup: unknown ids are not found, a cancelled job has
+// ended, the others are running.
+func (f *fakeTencent) state(service, action, id, running, ended string) (string, error) {
+	if !fakeKnown[id] {
+		return "", &tcapi.Error{Service: service, Action: action, Code: "ResourceNotFound", Message: "no such job", RequestID: "fake-rid", Attempts: 1}
+	}
+	if f.ended[id] {
+		return ended, nil
+	}
+	return running, nil
+}
+
+func (f *fakeTencent) DescribeTaskDetail(_ context.Context, id string) (tcapi.TaskDetail, error) {
+	st, err := f.state("ams", "DescribeTaskDetail", id, "RUNNING", "CANCELLED")
+	return tcapi.TaskDetail{TaskId: id, Status: st, RequestId: "fake-rid"}, err
+}
+
+func (f *fakeTencent) GetLiveAudit(_ context.Context, id string) (tcapi.LiveAuditJob, error) {
+	st, err := f.state("ci", "GetAuditing", id, "Auditing", "Cancelled")
+	return tcapi.LiveAuditJob{JobId: id, State: st, RequestId: "fake-rid"}, err
+}
+
+func (f *fakeTencent) DescribeCloudTranscription(_ context.Context, _ uint64, id string) (tcapi.DescribeCloudTranscriptionResponse, error) {
+	st, err := f.state("trtc", "DescribeCloudTranscription", id, "InProgress", "Exited")
+	return tcapi.DescribeCloudTranscriptionResponse{TaskId: id, Status: st, RequestId: "fake-rid"}, err
 }
 
 func (f *fakeTencent) CancelTask(_ context.Context, id string) (tcapi.CancelTaskResponse, error) {

@@ -134,7 +134,7 @@ var specs = []fnSpec{
 			"missing TaskId":      `{"SdkAppId":1400000000,"Region":"ap-guangzhou"}`,
 			"zero SdkAppId":       `{"TaskId":"t1","SdkAppId":0,"Region":"ap-guangzhou"}`,
 			"negative SdkAppId":   `{"TaskId":"t1","SdkAppId":-5,"Region":"ap-guangzhou"}`,
-			"unsupported region":  `{"TaskId":"t1","SdkAppId":1400000000,"Region":"ap-beijing"}`,
+			"unsupported region":  `{"TaskId":"t1","SdkAppId":1400000000,"Region":"ap-chengdu"}`,
 			"no SdkAppId":         `{"TaskId":"t1","Region":"ap-guangzhou"}`,
 			"SdkAppId wrong type": `{"TaskId":"t1","SdkAppId":[1],"Region":"ap-guangzhou"}`,
 			"unknown field":       `{"TaskId":"t1","SdkAppId":1400000000,"Region":"ap-guangzhou","RoomId":"r"}`,

@@ -95,7 +95,8 @@ func resolve(field, value, env string, getenv func(string) string, valid func(st
 		return "", badRequest(CodeMissingParameter, "%s is required: send it in the request (%s) or set %s on the function", field, want, env)
 	}
 	if !valid(value) {
-		return "", configError("%s=%q is not valid: want %s", env, oneLine(value, 64), want)
+		// Named, never echoed: the variable may hold something pasted there by mistake.
+		return "", configError("%s is not valid (value not shown): set it to %s", env, want)
 	}
 	return value, nil
 }
@@ -105,10 +106,11 @@ func (liveAuditJob) prepare(body []byte, getenv func(string) string) (*prepared,
 	if e != nil {
 		return nil, e
 	}
+	t := target{what: "live audit job", id: req.JobId, where: "bucket " + req.Bucket + " (" + req.Region + ")",
+		fields: "JobId, Bucket and Region", permission: "ci:CancelAuditingJobs and ci:DescribeAuditingJobs on bucket " + req.Bucket}
 	return &prepared{
-		id: req.JobId,
-		target: target{what: "live audit job", id: req.JobId, where: "bucket " + req.Bucket + " (" + req.Region + ")",
-			fields: "JobId, Bucket and Region", permission: "ci:CancelAuditingJobs on bucket " + req.Bucket},
+		id:     req.JobId,
+		target: t,
 		send: func(ctx context.Context, c clients, cred tcapi.Credentials, env sendEnv) (any, string, int64, error) {
 			o := env.opts
 			ci, err := c.ci(cred, tcapi.CIOptions{Bucket: req.Bucket, Region: req.Region, Endpoint: env.base.CIEndpoint,
@@ -119,7 +121,17 @@ func (liveAuditJob) prepare(body []byte, getenv func(string) string) (*prepared,
 			}
 			resp, err := ci.CancelLiveAudit(ctx, req.JobId)
 			if err != nil {
-				return nil, "", attemptsOf(ci, err), err
+				n := attemptsOf(ci, err)
+				if worthLookingUp(ctx, err) {
+					j, lerr := ci.GetLiveAudit(ctx, req.JobId)
+					ended, running := liveAuditState(j.State)
+					if s, ok := lookupState(j.State, ended, running, j.RequestId, lerr); ok {
+						if e := fromState(err, s, t, CodeJobEnded); e != nil {
+							return nil, "", n, e
+						}
+					}
+				}
+				return nil, "", n, err
 			}
 			d := resp.JobsDetail
 			if d.JobId == "" {

@@ -198,10 +198,10 @@ func TestParseTranscriptionRequest(t *testing.T) {
 		{"word SdkAppId", `{"TaskId":"t","SdkAppId":"my-app","Region":"ap-guangzhou"}`, env(), 400, CodeInvalidParameterValue, []string{"my-app"}},
 		{"missing SdkAppId", `{"TaskId":"t","Region":"ap-guangzhou"}`, env(), 400, CodeMissingParameter, []string{"SdkAppId is required", EnvTRTCSdkAppID}},
 		{"bad SdkAppId setting", `{"TaskId":"t","Region":"ap-guangzhou"}`, env(EnvTRTCSdkAppID, "abc"), 500, CodeConfiguration, []string{EnvTRTCSdkAppID}},
-		{"unsupported region", `{"TaskId":"t","SdkAppId":1,"Region":"ap-beijing"}`, env(), 400, CodeInvalidParameterValue, []string{"ap-beijing", "ap-guangzhou, ap-hongkong, ap-singapore"}},
+		{"unsupported region", `{"TaskId":"t","SdkAppId":1,"Region":"ap-chengdu"}`, env(), 400, CodeInvalidParameterValue, []string{"ap-chengdu", "ap-beijing, ap-guangzhou, ap-hongkong, ap-shanghai, ap-singapore"}},
 		{"no region anywhere", `{"TaskId":"t","SdkAppId":1}`, env(), 400, CodeMissingParameter, []string{"Region is required", EnvTRTCRegion}},
-		{"function region unsupported", `{"TaskId":"t","SdkAppId":1}`, env(envRegion, "ap-beijing"), 400, CodeMissingParameter, []string{"ap-beijing", EnvTRTCRegion}},
-		{"bad region setting", `{"TaskId":"t","SdkAppId":1}`, env(EnvTRTCRegion, "ap-beijing"), 500, CodeConfiguration, []string{EnvTRTCRegion}},
+		{"function region unsupported", `{"TaskId":"t","SdkAppId":1}`, env(envRegion, "ap-chengdu"), 400, CodeMissingParameter, []string{envRegion, EnvTRTCRegion}},
+		{"bad region setting", `{"TaskId":"t","SdkAppId":1}`, env(EnvTRTCRegion, "ap-chengdu"), 500, CodeConfiguration, []string{EnvTRTCRegion}},
 		{"unknown field", `{"TaskId":"t","SdkAppId":1,"Region":"ap-guangzhou","RoomId":"r"}`, env(), 400, CodeUnknownParameter, []string{`"RoomId"`}},
 	}
 	for _, tt := range bad {

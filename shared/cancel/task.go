@@ -74,10 +74,11 @@ func (taskJob) prepare(body []byte, _ func(string) string) (*prepared, *Error) {
 	if e != nil {
 		return nil, e
 	}
+	t := target{what: "task", id: req.TaskId, where: req.Service, fields: "TaskId and Service",
+		permission: req.Service + ":CancelTask and " + req.Service + ":DescribeTaskDetail"}
 	return &prepared{
-		id: req.TaskId,
-		target: target{what: "task", id: req.TaskId, where: req.Service, fields: "TaskId and Service",
-			permission: req.Service + ":CancelTask"},
+		id:     req.TaskId,
+		target: t,
 		send: func(ctx context.Context, c clients, cred tcapi.Credentials, env sendEnv) (any, string, int64, error) {
 			endpoint := env.base.AMSEndpoint
 			if req.Service == "vm" {
@@ -89,7 +90,16 @@ func (taskJob) prepare(body []byte, _ func(string) string) (*prepared, *Error) {
 			}
 			resp, err := m.CancelTask(ctx, req.TaskId)
 			if err != nil {
-				return nil, "", attemptsOf(m, err), err
+				n := attemptsOf(m, err)
+				if worthLookingUp(ctx, err) {
+					d, lerr := m.DescribeTaskDetail(ctx, req.TaskId)
+					if s, ok := lookupState(d.Status, d.Ended(), moderationRunning(d.Status), d.RequestId, lerr); ok {
+						if e := fromState(err, s, t, CodeTaskEnded); e != nil {
+							return nil, "", n, e
+						}
+					}
+				}
+				return nil, "", n, err
 			}
 			return TaskResult{TaskId: req.TaskId, Service: req.Service, RequestId: resp.RequestId}, resp.RequestId, attemptsOf(m, nil), nil
 		},

@@ -16,7 +16,7 @@ import (
 type TranscriptionRequest struct {
 	TaskId   string
 	SdkAppId uint64
-	Region   string // ap-guangzhou, ap-hongkong or ap-singapore
+	Region   string // one of tcapi.TranscriptionRegions
 }
 
 // TranscriptionResult is the answer of stop-transcription.
@@ -75,7 +75,9 @@ func parseTranscriptionRequest(body []byte, getenv func(string) string) (Transcr
 		}
 		n, ok := parsePositive(env)
 		if !ok {
-			return TranscriptionRequest{}, configError("%s=%q is not valid: want the positive SDKAppID of a TRTC application, such as 1400000000", EnvTRTCSdkAppID, oneLine(env, 32))
+			// A setting's value is named, never echoed: it may hold
+			// something pasted into the wrong variable.
+			return TranscriptionRequest{}, configError("%s is not valid (value not shown): set it to the positive SDKAppID of a TRTC application, such as 1400000000", EnvTRTCSdkAppID)
 		}
 		app = n
 	}
@@ -98,7 +100,7 @@ func transcriptionRegion(value string, getenv func(string) string) (string, *Err
 	}
 	if v := strings.TrimSpace(getenv(EnvTRTCRegion)); v != "" {
 		if !slices.Contains(tcapi.TranscriptionRegions, v) {
-			return "", configError("%s=%q does not support cloud transcription: set it to one of %s", EnvTRTCRegion, oneLine(v, 40), supported)
+			return "", configError("%s is not a region that serves cloud transcription (value not shown): set it to one of %s", EnvTRTCRegion, supported)
 		}
 		return v, nil
 	}
@@ -109,8 +111,8 @@ func transcriptionRegion(value string, getenv func(string) string) (string, *Err
 	if v == "" {
 		return "", badRequest(CodeMissingParameter, "Region is required: send one of %s, or set %s on the function", supported, EnvTRTCRegion)
 	}
-	return "", badRequest(CodeMissingParameter, "Region is required: the function's region %s does not support cloud transcription; send one of %s, or set %s",
-		oneLine(v, 40), supported, EnvTRTCRegion)
+	return "", badRequest(CodeMissingParameter, "Region is required: the function's region (%s) does not serve cloud transcription; send one of %s, or set %s",
+		envRegion, supported, EnvTRTCRegion)
 }
 
 func (transcriptionJob) prepare(body []byte, getenv func(string) string) (*prepared, *Error) {
@@ -119,24 +121,34 @@ func (transcriptionJob) prepare(body []byte, getenv func(string) string) (*prepa
 		return nil, e
 	}
 	app := strconv.FormatUint(req.SdkAppId, 10)
+	t := target{what: "transcription task", id: req.TaskId, where: "TRTC application " + app + " (" + req.Region + ")",
+		fields: "TaskId, SdkAppId and Region", permission: "trtc:DeleteCloudTranscription and trtc:DescribeCloudTranscription"}
 	return &prepared{
-		id: req.TaskId,
-		target: target{what: "transcription task", id: req.TaskId, where: "TRTC application " + app + " (" + req.Region + ")",
-			fields: "TaskId, SdkAppId and Region", permission: "trtc:DeleteCloudTranscription"},
+		id:     req.TaskId,
+		target: t,
 		send: func(ctx context.Context, c clients, cred tcapi.Credentials, env sendEnv) (any, string, int64, error) {
-			t, err := c.trtc(cred, env.options(req.Region, env.base.TRTCEndpoint))
+			tr, err := c.trtc(cred, env.options(req.Region, env.base.TRTCEndpoint))
 			if err != nil {
 				return nil, "", 0, configError("trtc client: %v", err)
 			}
-			resp, err := t.DeleteCloudTranscription(ctx, req.SdkAppId, req.TaskId)
+			resp, err := tr.DeleteCloudTranscription(ctx, req.SdkAppId, req.TaskId)
 			if err != nil {
-				return nil, "", attemptsOf(t, err), err
+				n := attemptsOf(tr, err)
+				if worthLookingUp(ctx, err) {
+					d, lerr := tr.DescribeCloudTranscription(ctx, req.SdkAppId, req.TaskId)
+					if s, ok := lookupState(d.Status, d.Ended(), transcriptionRunning(d.Status), d.RequestId, lerr); ok {
+						if e := fromState(err, s, t, CodeTaskEnded); e != nil {
+							return nil, "", n, e
+						}
+					}
+				}
+				return nil, "", n, err
 			}
 			id := resp.TaskId
 			if id == "" {
 				id = req.TaskId
 			}
-			return TranscriptionResult{TaskId: id, RequestId: resp.RequestId}, resp.RequestId, attemptsOf(t, nil), nil
+			return TranscriptionResult{TaskId: id, RequestId: resp.RequestId}, resp.RequestId, attemptsOf(tr, nil), nil
 		},
 	}, nil
 }

@@ -1,0 +1,105 @@
+package cancel_test
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/scf-janitor/scf-janitor/shared/cancel"
+	"github.com/scf-janitor/scf-janitor/shared/emulator"
+)
+
+// endedJob adds a job that ended by itself (not cancelled by us) and
+// returns its id, the status the lookup reports and the stats key of the
+// lookup.
+var endedJobs = map[string]func(h *harness) (id, status, lookup string){
+	cancel.FunctionCancelTask: func(h *harness) (string, string, string) {
+		return h.emu.AddTask(emulator.Task{Service: "ams", Status: "FINISH", CreatedAt: now.Add(-time.Hour)}).TaskId, "FINISH", "ams.DescribeTaskDetail"
+	},
+	cancel.FunctionCancelLiveAudit: func(h *harness) (string, string, string) {
+		return h.emu.AddLiveJob(emulator.LiveJob{State: "Failed", CreationTime: now.Add(-time.Hour)}).JobId, "Failed", "ci.GetAuditing"
+	},
+	cancel.FunctionStopTranscription: func(h *harness) (string, string, string) {
+		return h.emu.AddTranscription(emulator.Transcription{SdkAppId: sdkAppID, Region: "ap-guangzhou", Status: "Exited"}).TaskId, "Exited", "trtc.DescribeCloudTranscription"
+	},
+}
+
+// TestCancelOfEndedJob: whatever code Tencent answers a cancel of an ended
+// job with (plain FailedOperation, or the specific codes), the functions ask
+// for its state and answer 409 with our code and the observed status.
+func TestCancelOfEndedJob(t *testing.T) {
+	for _, fn := range specs {
+		for _, specific := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/specific=%v", fn.name, specific), func(t *testing.T) {
+				h := newHarness(t, fn.newHandler, setup{emu: emulator.Options{SpecificEndedCodes: specific}})
+				id, status, lookup := endedJobs[fn.name](h)
+				code := cancel.CodeTaskEnded
+				if fn.name == cancel.FunctionCancelLiveAudit {
+					code = cancel.CodeJobEnded
+				}
+				r := h.http(req{body: fn.body(id), sign: true})
+				r.want(t, http.StatusConflict, code)
+				if !strings.Contains(r.Err.Error.Message, "status "+status) || r.Err.RequestId == scfRequestID {
+					t.Errorf("409 body %s: want the observed status %s and Tencent's RequestId", r.Body, status)
+				}
+				if n := h.emu.Stats().Actions[lookup].Requests; n != 1 {
+					t.Errorf("%s called %d times, want 1", lookup, n)
+				}
+				_, err := h.direct(fn.body(id))
+				directErr(t, err, http.StatusConflict, code)
+			})
+		}
+	}
+}
+
+// TestCancelWhoseAnswerWasLost: the first cancel reaches Tencent and cancels
+// the job, but its answer is lost (a proxy answers 502 instead); the retry is
+// refused with plain FailedOperation, and the lookup shows the job
+// cancelled: 409 saying the earlier attempt most likely cancelled it.
+func TestCancelWhoseAnswerWasLost(t *testing.T) {
+	for _, fn := range specs {
+		t.Run(fn.name, func(t *testing.T) {
+			h := newHarness(t, fn.newHandler, setup{opts: cancel.Options{MaxAttempts: 3}})
+			target, _ := url.Parse(h.url)
+			var lost atomic.Bool
+			rp := httputil.NewSingleHostReverseProxy(target)
+			rp.ModifyResponse = func(resp *http.Response) error {
+				r := resp.Request
+				isCancel := strings.HasPrefix(r.URL.Path, "/video/cancel_auditing/") ||
+					r.Header.Get("X-TC-Action") == "CancelTask" || r.Header.Get("X-TC-Action") == "DeleteCloudTranscription"
+				if isCancel && lost.CompareAndSwap(false, true) {
+					return fmt.Errorf("answer lost") // the proxy answers 502
+				}
+				return nil
+			}
+			rp.ErrorLog = log.New(io.Discard, "", 0)
+			proxy := httptest.NewServer(rp)
+			defer proxy.Close()
+			for _, k := range []string{"JANITOR_AMS_ENDPOINT", "JANITOR_VM_ENDPOINT", "JANITOR_TRTC_ENDPOINT", "JANITOR_CI_ENDPOINT"} {
+				h.env[k] = proxy.URL
+			}
+			id := fn.add(h)
+			r := h.http(req{body: fn.body(id), sign: true})
+			code := cancel.CodeTaskEnded
+			if fn.name == cancel.FunctionCancelLiveAudit {
+				code = cancel.CodeJobEnded
+			}
+			r.want(t, http.StatusConflict, code)
+			if !strings.Contains(r.Err.Error.Message, "earlier attempt most likely cancelled it") ||
+				!strings.Contains(r.Err.Error.Message, "status "+fn.ended) {
+				t.Errorf("409 message %q: want the lost-answer explanation and status %s", r.Err.Error.Message, fn.ended)
+			}
+			if got := fn.state(h, id); got != fn.ended {
+				t.Errorf("state %s, want %s", got, fn.ended)
+			}
+		})
+	}
+}

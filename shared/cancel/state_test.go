@@ -1,0 +1,152 @@
+package cancel
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scf-janitor/scf-janitor/shared/scf"
+	"github.com/scf-janitor/scf-janitor/shared/tcapi"
+	"github.com/scf-janitor/scf-janitor/shared/tcapi/cossign"
+)
+
+// scripted answers one cancel with cancelErr and the lookup with the given
+// status (or lookupErr), for each kind of job.
+type scripted struct {
+	cancelErr error
+	status    string
+	lookupErr error
+	lookups   int
+}
+
+func (s *scripted) CancelTask(context.Context, string) (tcapi.CancelTaskResponse, error) {
+	return tcapi.CancelTaskResponse{}, s.cancelErr
+}
+
+func (s *scripted) DescribeTaskDetail(_ context.Context, id string) (tcapi.TaskDetail, error) {
+	s.lookups++
+	return tcapi.TaskDetail{TaskId: id, Status: s.status, RequestId: "rid-lookup"}, s.lookupErr
+}
+
+func (s *scripted) CancelLiveAudit(context.Context, string) (tcapi.CancelLiveAuditResponse, error) {
+	return tcapi.CancelLiveAuditResponse{}, s.cancelErr
+}
+
+func (s *scripted) GetLiveAudit(_ context.Context, id string) (tcapi.LiveAuditJob, error) {
+	s.lookups++
+	return tcapi.LiveAuditJob{JobId: id, State: s.status, RequestId: "rid-lookup"}, s.lookupErr
+}
+
+func (s *scripted) DeleteCloudTranscription(context.Context, uint64, string) (tcapi.DeleteCloudTranscriptionResponse, error) {
+	return tcapi.DeleteCloudTranscriptionResponse{}, s.cancelErr
+}
+
+func (s *scripted) DescribeCloudTranscription(_ context.Context, _ uint64, id string) (tcapi.DescribeCloudTranscriptionResponse, error) {
+	s.lookups++
+	return tcapi.DescribeCloudTranscriptionResponse{TaskId: id, Status: s.status, RequestId: "rid-lookup"}, s.lookupErr
+}
+
+func scriptedHandler(newHandler func(Options) *Handler, s *scripted) *Handler {
+	h := newHandler(Options{COSSigner: cossign.Transport})
+	h.clients = clients{
+		moderation: func(string, tcapi.Credentials, tcapi.Options) (taskCanceler, error) { return s, nil },
+		ci:         func(tcapi.Credentials, tcapi.CIOptions) (liveAuditCanceler, error) { return s, nil },
+		trtc:       func(tcapi.Credentials, tcapi.Options) (transcriptionStopper, error) { return s, nil },
+	}
+	return h
+}
+
+// TestStateLookup: a cancel Tencent refuses with a code that does not say
+// why is answered from the job's state; a code that does say why is not
+// looked up.
+func TestStateLookup(t *testing.T) {
+	kinds := []struct {
+		newHandler          func(Options) *Handler
+		body                string
+		service             string
+		running, ended, odd string
+		endedCode           string
+	}{
+		{NewCancelTask, `{"TaskId":"task-1","Service":"vm"}`, "vm", "RUNNING", "FINISH", "PAUSED", CodeTaskEnded},
+		{NewCancelLiveAudit, `{"JobId":"av1","Bucket":"examplebucket-1250000000","Region":"ap-beijing"}`, "ci", "Auditing", "Success", "", CodeJobEnded},
+		{NewStopTranscription, `{"TaskId":"tt-1","SdkAppId":1400000000,"Region":"ap-beijing"}`, "trtc", "InProgress", "Exited", "Paused", CodeTaskEnded},
+	}
+	tencentErr := func(service, code string, attempts int) error {
+		return &tcapi.Error{Service: service, Action: "Cancel", Code: code, Message: "said tencent", RequestID: "rid-cancel", Attempts: attempts}
+	}
+	notFound := func(service string) error {
+		return &tcapi.Error{Service: service, Action: "Describe", Code: "ResourceNotFound", Message: "gone", RequestID: "rid-lookup", Attempts: 1}
+	}
+	for _, k := range kinds {
+		cases := []struct {
+			name      string
+			cancelErr error
+			status    string
+			lookupErr error
+			lookups   int
+			want      int
+			code      string
+			words     []string
+		}{
+			{"FailedOperation, ended", tencentErr(k.service, "FailedOperation", 1), k.ended, nil, 1, 409, k.endedCode,
+				[]string{"already ended (status " + k.ended + ")", "FailedOperation: said tencent"}},
+			{"FailedOperation on a retry, ended", tencentErr(k.service, "FailedOperation", 3), k.ended, nil, 1, 409, k.endedCode,
+				[]string{"status " + k.ended, "attempt 3", "earlier attempt most likely cancelled it"}},
+			{"lost answers, ended", tencentErr(k.service, tcapi.CodeBadGateway, 4), k.ended, nil, 1, 409, k.endedCode, []string{"attempt 4"}},
+			{"ResourceInUse, ended", tencentErr(k.service, "ResourceInUse", 1), k.ended, nil, 1, 409, k.endedCode, nil},
+			{"old specific code, ended", tencentErr(k.service, k.endedCode, 1), k.ended, nil, 1, 409, k.endedCode, nil},
+			{"FailedOperation, running", tencentErr(k.service, "FailedOperation", 1), k.running, nil, 1, 502, "FailedOperation", []string{"retry later"}},
+			{"FailedOperation, gone", tencentErr(k.service, "FailedOperation", 1), "", notFound(k.service), 1, 404, "ResourceNotFound", []string{"looking it up found nothing"}},
+			{"FailedOperation, status not judged", tencentErr(k.service, "FailedOperation", 1), k.odd, nil, 1, 502, "FailedOperation", nil},
+			{"FailedOperation, lookup fails", tencentErr(k.service, "FailedOperation", 1), "",
+				tencentErr(k.service, "UnauthorizedOperation", 1), 1, 502, "FailedOperation", []string{"retry later"}},
+			{"old specific code, lookup fails", tencentErr(k.service, k.endedCode, 1), "", tencentErr(k.service, "InternalError", 4), 1, 409, k.endedCode, nil},
+			{"auth failure is not looked up", tencentErr(k.service, "AuthFailure.SignatureFailure", 1), k.ended, nil, 0, 502, "AuthFailure.SignatureFailure", nil},
+			{"throttling is not looked up", tencentErr(k.service, "RequestLimitExceeded", 4), k.ended, nil, 0, 429, "RequestLimitExceeded", nil},
+			{"a bad parameter is not looked up", tencentErr(k.service, "InvalidParameterValue", 1), k.ended, nil, 0, 400, "InvalidParameterValue", nil},
+			{"not found is not looked up", tencentErr(k.service, "ResourceNotFound", 1), k.ended, nil, 0, 404, "ResourceNotFound", nil},
+			{"an answer that is not Tencent's is not looked up", tencentErr(k.service, tcapi.CodeInvalidResponse, 1), k.ended, nil, 0, 502, tcapi.CodeInvalidResponse, nil},
+		}
+		for _, tc := range cases {
+			t.Run(k.service+"/"+tc.name, func(t *testing.T) {
+				s := &scripted{cancelErr: tc.cancelErr, status: tc.status, lookupErr: tc.lookupErr}
+				h := scriptedHandler(k.newHandler, s)
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				ctx = scf.NewContext(ctx, &scf.FunctionContext{RequestID: "scf-rid", Env: map[string]string{
+					"TENCENTCLOUD_SECRETID": "AKIDX", "TENCENTCLOUD_SECRETKEY": "key", "JANITOR_LOG_LEVEL": ""}})
+				_, err := h.Handle(ctx, []byte(k.body))
+				e, ok := err.(*Error)
+				if !ok {
+					t.Fatalf("err = %v (%T), want *Error", err, err)
+				}
+				wantErr(t, e, tc.want, tc.code, tc.words...)
+				if s.lookups != tc.lookups {
+					t.Errorf("%d lookups, want %d", s.lookups, tc.lookups)
+				}
+				if tc.want == http.StatusConflict && e.RequestID != "rid-cancel" {
+					t.Errorf("RequestID %q, want the cancel's", e.RequestID)
+				}
+				if tc.want == http.StatusConflict && !strings.Contains(e.Message, k.ended) && tc.status != "" {
+					t.Errorf("message %q does not give the observed status", e.Message)
+				}
+			})
+		}
+	}
+}
+
+// TestNoLookupWithoutTime: with the deadline gone there is no lookup; the
+// cancel's error stands.
+func TestNoLookupWithoutTime(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := &tcapi.Error{Service: "ams", Code: "FailedOperation", Attempts: 1}
+	if worthLookingUp(ctx, err) {
+		t.Error("a done context is worth a lookup")
+	}
+	if worthLookingUp(context.Background(), &tcapi.Error{Service: "ams", Code: "InternalError", Err: context.DeadlineExceeded, Attempts: 2}) {
+		t.Error("a call that gave up at the deadline is worth a lookup")
+	}
+}
