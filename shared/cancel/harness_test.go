@@ -49,6 +49,7 @@ type harness struct {
 	logs    *logtest.Buffer
 	env     map[string]string
 	timeout time.Duration
+	region  string   // the invocation's TencentcloudRegion
 	seen    []string // every response body and error text, checked for secrets
 }
 
@@ -121,7 +122,7 @@ func (h *harness) invoke(payload []byte) (any, error) {
 	defer cancelFn()
 	dl, _ := ctx.Deadline()
 	ctx = scf.NewContext(ctx, &scf.FunctionContext{
-		RequestID: scfRequestID, FunctionName: h.h.Function(), Namespace: "default", Deadline: dl, Env: h.env,
+		RequestID: scfRequestID, FunctionName: h.h.Function(), Namespace: "default", Deadline: dl, Env: h.env, Region: h.region,
 	})
 	out, err := h.h.Handle(ctx, payload)
 	if err != nil {

@@ -19,23 +19,9 @@ const (
 )
 
 // worthLookingUp reports whether a failed cancel should be followed by a
-// lookup of the job's state: when Tencent's answer is not about our
-// credentials, throttling, the request's parameters or a missing job, and
-// there is still time. A generic FailedOperation (or ResourceInUse, an
-// InternalError or a lost answer after retries) may mean that the job had
-// already ended, which only its state can tell.
+// lookup of the job's state (tcapi.StateUnknown) and there is still time.
 func worthLookingUp(ctx context.Context, err error) bool {
-	var te *tcapi.Error
-	if !errors.As(err, &te) || ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return false
-	}
-	return !tcapi.HasCode(te,
-		"AuthFailure", "UnauthorizedOperation", "SignatureDoesNotMatch", "AccessDenied", "InvalidAccessKeyId",
-		"RequestTimeTooSkewed", "ExpiredToken", "InvalidToken",
-		"RequestLimitExceeded",
-		"InvalidParameter", "InvalidParameterValue", "MissingParameter", "UnknownParameter", "InvalidArgument", "UnsupportedRegion",
-		"ResourceNotFound", "NoSuchKey", "NoSuchJob", "NoSuchBucket",
-		tcapi.CodeDeadlineExceeded, tcapi.CodeCanceled, tcapi.CodeHTTPError, tcapi.CodeInvalidResponse, tcapi.CodeClientError)
+	return ctx.Err() == nil && tcapi.StateUnknown(err)
 }
 
 // state is what a lookup said about a job.

@@ -103,3 +103,40 @@ func TestCancelWhoseAnswerWasLost(t *testing.T) {
 		})
 	}
 }
+
+// TestRegionFromInvocation: with neither the request, JANITOR_TRTC_REGION nor
+// TENCENTCLOUD_REGION naming a region, stop-transcription uses the
+// invocation's TencentcloudRegion.
+func TestRegionFromInvocation(t *testing.T) {
+	h := newHarness(t, cancel.NewStopTranscription, setup{})
+	h.env["TENCENTCLOUD_REGION"] = ""
+	h.region = "ap-hongkong"
+	id := h.emu.AddTranscription(emulator.Transcription{SdkAppId: sdkAppID, Region: "ap-hongkong", Status: "InProgress"}).TaskId
+	out, err := h.direct(fmt.Sprintf(`{"TaskId":%q,"SdkAppId":%d}`, id, sdkAppID))
+	if err != nil {
+		t.Fatalf("direct: %v", err)
+	}
+	if m := asMap(t, out); m["TaskId"] != id {
+		t.Errorf("result %v", m)
+	}
+	h.region = ""
+	_, err = h.direct(fmt.Sprintf(`{"TaskId":%q,"SdkAppId":%d}`, id, sdkAppID))
+	directErr(t, err, http.StatusBadRequest, cancel.CodeMissingParameter)
+}
+
+// TestUnsupportedRegionAnswer: a region our list accepts but Tencent does
+// not serve is refused by Tencent (UnsupportedRegion): 400 with its message.
+func TestUnsupportedRegionAnswer(t *testing.T) {
+	h := newHarness(t, cancel.NewStopTranscription, setup{})
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"Response":{"Error":{"Code":"UnsupportedRegion","Message":"The current region does not support this action."},"RequestId":"rid-region"}}`)
+	}))
+	defer other.Close()
+	h.env["JANITOR_TRTC_ENDPOINT"] = other.URL
+	r := h.http(req{body: `{"TaskId":"t-1","SdkAppId":1400000000,"Region":"ap-shanghai"}`, sign: true})
+	r.want(t, http.StatusBadRequest, "UnsupportedRegion")
+	if !strings.Contains(r.Err.Error.Message, "The current region does not support this action.") || r.Err.RequestId != "rid-region" {
+		t.Errorf("400 body %s: want Tencent's message and RequestId", r.Body)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"maps"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -36,6 +37,23 @@ type Client interface {
 
 type statser interface{ Stats() tcapi.Stats }
 
+// detailer looks up one task's state (*tcapi.Moderation has it). When a
+// Client also has it, a cancel Tencent refuses without saying why
+// (tcapi.StateUnknown) is judged from the task's state: ended -> Skipped
+// "already ended (status X)", gone -> Skipped. Without it, the cancel's
+// error is judged by its code alone.
+type detailer interface {
+	DescribeTaskDetail(ctx context.Context, taskID string) (tcapi.TaskDetail, error)
+}
+
+// CodePanic is the report code of a sweeper goroutine that panicked (a bug,
+// or a library's): the run goes on without it.
+const CodePanic = "Panic"
+
+// minPageSize is the smallest DescribeTasks Limit the sweeper falls back to
+// when Tencent rejects a larger one: the documented default.
+const minPageSize = 10
+
 // Engine defaults.
 const (
 	DefaultMaxPages  = 10000 // pages per listing
@@ -60,7 +78,7 @@ type Sweeper struct {
 // Run sweeps once with set and returns the report. Invalid settings (see
 // Settings.Validate) sweep nothing: the report's Errors says why. It never returns early on a failed call: failures are in
 // the report. ctx's deadline bounds the run (minus set.SafetyMargin).
-func (s *Sweeper) Run(ctx context.Context, set Settings) *Report {
+func (s *Sweeper) Run(ctx context.Context, set Settings) (rep *Report) {
 	started := time.Now()
 	now := time.Now
 	if s.Now != nil {
@@ -81,6 +99,21 @@ func (s *Sweeper) Run(ctx context.Context, set Settings) *Report {
 			Failures: []Failure{}, Tasks: []TaskResult{}, Errors: []ListError{},
 		},
 	}
+	r.pageSize = set.PageSize
+	r.rep.PageSize = set.PageSize
+	defer func() {
+		// A panic in this goroutine (the page consumer) ends the run with a
+		// report that says so, never a crash: the other goroutines stop
+		// when the run's contexts end.
+		if v := recover(); v != nil {
+			r.recordPanic("sweep", v)
+			r.mu.Lock()
+			r.rep.DurationMs = time.Since(started).Milliseconds()
+			rep = &r.rep
+			r.mu.Unlock()
+			r.finalLog(ctx)
+		}
+	}()
 	r.cutoff = r.now.Add(-set.MaxAge).Truncate(time.Second)
 	r.start = r.now.Add(-set.Lookback).Truncate(time.Second)
 	r.rep.Cutoff = r.cutoff.Format(time.RFC3339)
@@ -185,6 +218,7 @@ type run struct {
 	unfinished bool            // work was left undone because of the deadline
 	fresh      int             // new candidates in the current pass
 	broken     map[string]bool // listings stopped by a paging error: not listed again this run
+	pageSize   int             // DescribeTasks Limit: set.PageSize, halved while Tencent rejects it
 }
 
 type evictable struct {
@@ -310,6 +344,11 @@ func (r *run) stoppedNow() bool {
 // pages channel holds one page, so listing runs a page ahead of cancelling.
 func (r *run) produce(ctx context.Context, pages chan<- page) {
 	defer close(pages)
+	defer func() {
+		if v := recover(); v != nil {
+			r.recordPanic("listing", v)
+		}
+	}()
 	maxPages := r.s.MaxPages
 	if maxPages <= 0 {
 		maxPages = DefaultMaxPages
@@ -328,7 +367,7 @@ func (r *run) produce(ctx context.Context, pages chan<- page) {
 		}
 		filter := l.filter
 		req := tcapi.DescribeTasksRequest{
-			Limit: r.set.PageSize, Filter: &filter,
+			Filter:    &filter,
 			StartTime: r.start.Format(time.RFC3339), EndTime: r.cutoff.Format(time.RFC3339),
 		}
 		var loop pageLoop
@@ -342,7 +381,7 @@ func (r *run) produce(ctx context.Context, pages chan<- page) {
 				break
 			}
 			seq := r.fetches.Add(1)
-			resp, err := c.DescribeTaskSummaries(ctx, req)
+			resp, err := r.describe(ctx, c, l, req)
 			if err != nil {
 				if r.stoppedNow() || ctx.Err() != nil {
 					return // out of time (reported as Truncated), or stopped on purpose
@@ -370,6 +409,47 @@ func (r *run) produce(ctx context.Context, pages chan<- page) {
 			req.PageToken = resp.PageToken
 		}
 	}
+}
+
+// describe fetches one page with the run's page size. Tencent documents no
+// maximum Limit (default 10): when it rejects the request as a bad parameter
+// and the page size is above 10, the page size is halved (down to 10) for the
+// rest of the run, and the page asked for again. The report's PageSize is
+// the size that was used in the end.
+func (r *run) describe(ctx context.Context, c lister, l listing, req tcapi.DescribeTasksRequest) (tcapi.DescribeTaskSummariesResponse, error) {
+	for {
+		r.mu.Lock()
+		size := r.pageSize
+		r.mu.Unlock()
+		req.Limit = size
+		resp, err := c.DescribeTaskSummaries(ctx, req)
+		// Only a first page: on a later one, a bad parameter is more likely
+		// the PageToken than the Limit that the first page was served with.
+		if err == nil || size <= minPageSize || req.PageToken != "" || !tcapi.HasCode(err, "InvalidParameter", "InvalidParameterValue", "LimitExceeded") {
+			return resp, err
+		}
+		code, msg := errorCode(err)
+		r.mu.Lock()
+		if r.pageSize == size { // another listing may have halved it already
+			r.pageSize = max(minPageSize, size/2)
+			r.rep.PageSize = r.pageSize
+		}
+		next := r.pageSize
+		r.mu.Unlock()
+		r.log.LogAttrs(r.callCtx, slog.LevelWarn, "page size rejected: halving it",
+			slog.String("service", l.service), slog.String("filter", l.String()), slog.Int("page_size", size),
+			slog.Int("next_page_size", next), slog.String("code", code), slog.String("error", msg))
+	}
+}
+
+// recordPanic turns a recovered panic into a report error (and a log line).
+func (r *run) recordPanic(where string, v any) {
+	msg := fmt.Sprintf("%s: panic: %v", where, v)
+	r.log.LogAttrs(r.callCtx, slog.LevelError, "sweeper goroutine panicked", slog.String("where", where),
+		slog.String("error", msg), slog.String("stack", string(debug.Stack())))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.rep.Errors = append(r.rep.Errors, ListError{Service: strings.Join(r.set.Services, ","), Code: CodePanic, Message: clip(msg, 512)})
 }
 
 // pageLoop spots a listing whose PageToken comes back, in constant memory
@@ -598,16 +678,53 @@ func (r *run) signal() {
 
 func (r *run) work(work <-chan item) {
 	for it := range work {
-		if r.gate.Err() != nil {
-			r.drop(it.key, true)
-			continue
-		}
-		_, err := r.s.Clients[it.service].CancelTask(r.callCtx, it.task.TaskId)
-		r.finish(it, err)
+		r.cancelOne(it)
 	}
 }
 
-func (r *run) finish(it item, err error) {
+// lookedUp is what DescribeTaskDetail said after a cancel Tencent refused
+// without saying why.
+type lookedUp struct {
+	status string
+	ended  bool // FINISH, ERROR or CANCELLED
+	gone   bool // ResourceNotFound
+}
+
+// cancelOne cancels one task. A panic in it (the client, a fake) fails that
+// task with CodePanic and the worker goes on.
+func (r *run) cancelOne(it item) {
+	finished := false
+	defer func() {
+		if v := recover(); v != nil {
+			r.recordPanic("cancel "+it.service+" "+it.task.TaskId, v)
+			if !finished {
+				finished = true
+				r.finish(it, &tcapi.Error{Service: it.service, Action: "CancelTask", Code: CodePanic, Message: clip(fmt.Sprint(v), 200)}, nil)
+			}
+		}
+	}()
+	if r.gate.Err() != nil {
+		finished = true
+		r.drop(it.key, true)
+		return
+	}
+	c := r.s.Clients[it.service]
+	_, err := c.CancelTask(r.callCtx, it.task.TaskId)
+	var st *lookedUp
+	if d, ok := c.(detailer); ok && err != nil && r.callCtx.Err() == nil && tcapi.StateUnknown(err) {
+		det, lerr := d.DescribeTaskDetail(r.callCtx, it.task.TaskId)
+		switch {
+		case lerr == nil && det.Ended():
+			st = &lookedUp{status: det.Status, ended: true}
+		case tcapi.HasCode(lerr, "ResourceNotFound"):
+			st = &lookedUp{gone: true}
+		}
+	}
+	finished = true
+	r.finish(it, err, st)
+}
+
+func (r *run) finish(it item, err error, st *lookedUp) {
 	var te *tcapi.Error
 	if !errors.As(err, &te) {
 		te = nil
@@ -628,6 +745,28 @@ func (r *run) finish(it item, err error) {
 		r.addTask(it.service, it.task, ActionCancelled, "")
 		r.mu.Unlock()
 		r.logTask(slog.LevelInfo, "task cancelled", it.service, it.task, created)
+	case st != nil && st.ended && te != nil && te.Attempts > 1 && st.status == "CANCELLED":
+		// A retry was refused and the task is now CANCELLED: the earlier
+		// attempt whose answer was lost most likely cancelled it.
+		r.rep.Cancelled++
+		r.forgetLater(it.key)
+		r.addTask(it.service, it.task, ActionCancelled, fmt.Sprintf("%s on attempt %d, then status CANCELLED: an earlier attempt whose answer was lost most likely cancelled it", te.Code, te.Attempts))
+		r.mu.Unlock()
+		r.logTask(slog.LevelInfo, "task cancelled", it.service, it.task, created, slog.String("note", "confirmed by DescribeTaskDetail after "+te.Code+" on retry"))
+	case st != nil && st.ended:
+		code, _ := errorCode(err)
+		r.rep.Skipped++
+		r.forgetLater(it.key)
+		r.addTask(it.service, it.task, ActionSkipped, "already ended (status "+clip(st.status, 40)+")")
+		r.mu.Unlock()
+		r.logTask(slog.LevelInfo, "task already ended", it.service, it.task, created, slog.String("code", code), slog.String("status", st.status))
+	case st != nil && st.gone:
+		code, _ := errorCode(err)
+		r.rep.Skipped++
+		r.forgetLater(it.key)
+		r.addTask(it.service, it.task, ActionSkipped, "not found (ResourceNotFound on DescribeTaskDetail after "+code+")")
+		r.mu.Unlock()
+		r.logTask(slog.LevelInfo, "task gone", it.service, it.task, created, slog.String("code", code))
 	case te != nil && te.Attempts > 1 && tcapi.HasCode(err, "FailedOperation.TaskEnded"):
 		// A retry found the task ended: the earlier attempt whose answer was
 		// lost (reset, 502, timeout) most likely cancelled it. Count it as a

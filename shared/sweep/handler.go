@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,7 +52,7 @@ func NewHandler(opts HandlerOptions) *Handler {
 // error naming the setting; everything that happens during the sweep is in
 // the returned *Report.
 func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, error) {
-	getenv := config.Getenv(scf.GetenvFunc(ctx))
+	getenv := config.Getenv(invocationRegion(ctx, scf.GetenvFunc(ctx)))
 	if h.opts.Level != nil {
 		// A bad log level must not stop the sweeping (as in the cancel
 		// functions): log at info and say why.
@@ -114,6 +115,21 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 	}
 	sw := &Sweeper{Clients: clients, Now: h.opts.Now, Logger: h.opts.Logger}
 	return sw.Run(ctx, set), nil
+}
+
+// invocationRegion returns getenv with TENCENTCLOUD_REGION falling back to
+// the invocation's TencentcloudRegion when unset or empty (whether SCF sets
+// the variable in every runtime is not documented; the invocation carries it).
+func invocationRegion(ctx context.Context, getenv func(string) string) func(string) string {
+	return func(key string) string {
+		v := getenv(key)
+		if key == config.EnvRegion && strings.TrimSpace(v) == "" {
+			if fc, ok := scf.FromContext(ctx); ok {
+				return fc.Region
+			}
+		}
+		return v
+	}
 }
 
 // limitersFor returns the process-wide limiters of a rate; burst 1 spaces

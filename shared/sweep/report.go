@@ -40,6 +40,9 @@ type Report struct {
 	FailuresOmitted int // failures not listed in Failures
 	Passes          int // listing passes (a pass is repeated while it finds new candidates)
 	Errors          []ListError
+	// PageSize is the DescribeTasks Limit used: the setting, or less when
+	// Tencent rejected it (halved down to 10).
+	PageSize int
 }
 
 // Failure is a cancel that failed after the client's retries.
@@ -84,6 +87,7 @@ type summary struct {
 	FailuresOmitted int
 	Passes          int
 	Errors          []ListError
+	PageSize        int
 }
 
 func (r *Report) summary() summary {
@@ -92,6 +96,6 @@ func (r *Report) summary() summary {
 		Candidates: r.Candidates, Cancelled: r.Cancelled, Skipped: r.Skipped, Failed: r.Failed,
 		Truncated: r.Truncated, Capped: r.Capped, Throttled: r.Throttled, DurationMs: r.DurationMs,
 		WouldCancel: r.WouldCancel, TasksOmitted: r.TasksOmitted, FailuresOmitted: r.FailuresOmitted,
-		Passes: r.Passes, Errors: r.Errors,
+		Passes: r.Passes, Errors: r.Errors, PageSize: r.PageSize,
 	}
 }

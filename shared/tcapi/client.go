@@ -302,9 +302,9 @@ type capture struct {
 
 	status    int
 	body      []byte
-	decoded   bool  // the transport decoded a successful answer into into
+	decoded   bool   // the transport decoded a successful answer into into
 	invalid   string // why a 200 answer is not a Tencent answer at all ("" = it is)
-	decodeErr error // ... and this is how that went
+	decodeErr error  // ... and this is how that went
 	requestID string
 }
 

@@ -169,3 +169,26 @@ func excerpt(body []byte, max int) string {
 	}
 	return s
 }
+
+// StateUnknown reports whether a failed cancel (CancelTask,
+// DeleteCloudTranscription, CI cancel) leaves the job's state unknown, so
+// that only asking for it (DescribeTaskDetail, DescribeCloudTranscription,
+// the CI query) can tell whether the job has ended: the answer is not about
+// the credentials, throttling, the request's parameters, the region or a
+// missing job, nor a deadline or an answer that is not Tencent's. Tencent
+// documents no code for cancelling a job that has already ended, so a plain
+// FailedOperation, a ResourceInUse, an InternalError or a lost answer may
+// each mean it.
+func StateUnknown(err error) bool {
+	var e *Error
+	if !errors.As(err, &e) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	return !codeHasPrefix(e.Code,
+		"AuthFailure", "UnauthorizedOperation", "SignatureDoesNotMatch", "AccessDenied", "InvalidAccessKeyId",
+		"RequestTimeTooSkewed", "ExpiredToken", "InvalidToken",
+		codeRequestLimitExceeded,
+		"InvalidParameter", "InvalidParameterValue", "MissingParameter", "UnknownParameter", "InvalidArgument", "UnsupportedRegion",
+		"ResourceNotFound", "NoSuchKey", "NoSuchJob", "NoSuchBucket",
+		CodeDeadlineExceeded, CodeCanceled, CodeHTTPError, CodeInvalidResponse, CodeClientError)
+}

@@ -163,3 +163,38 @@ func TestCIAnswersNotAboutTheJob(t *testing.T) {
 		}
 	}
 }
+
+func TestStateUnknown(t *testing.T) {
+	e := func(code string, cause error) error {
+		return &Error{Service: "ams", Action: "CancelTask", Code: code, Err: cause, Attempts: 1}
+	}
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{e("FailedOperation", nil), true},
+		{e("FailedOperation.TaskEnded", nil), true},
+		{e("ResourceInUse", nil), true},
+		{e("InternalError", nil), true},
+		{e(CodeBadGateway, nil), true},
+		{e(CodeNetworkError, nil), true},
+		{e("ResourceNotFound", nil), false},
+		{e("AuthFailure.SignatureExpire", nil), false},
+		{e("UnauthorizedOperation", nil), false},
+		{e("RequestLimitExceeded", nil), false},
+		{e("InvalidParameterValue", nil), false},
+		{e("MissingParameter.TaskId", nil), false},
+		{e("UnsupportedRegion", nil), false},
+		{e("AccessDenied", nil), false},
+		{e(CodeInvalidResponse, nil), false},
+		{e(CodeHTTPError, nil), false},
+		{e(CodeDeadlineExceeded, context.DeadlineExceeded), false},
+		{e("InternalError", context.DeadlineExceeded), false}, // gave up at the deadline
+		{errors.New("not a tcapi error"), false},
+		{nil, false},
+	} {
+		if got := StateUnknown(tt.err); got != tt.want {
+			t.Errorf("StateUnknown(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}
