@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -13,6 +14,12 @@ import (
 // pointer to a struct of json.RawMessage/pointer fields). Unknown fields,
 // wrong types, trailing data and non-objects are the caller's mistake: 400.
 // example is a valid body for messages.
+//
+// Field names must match exactly: encoding/json would also take "taskid",
+// "TASKID" or a name spelled with look-alike letters that fold to the same
+// (the Kelvin sign K for K, the long s ſ for s) as TaskId, and the last of
+// duplicate keys. Here the first is an unknown field (UnknownParameter) and
+// a duplicate key is InvalidParameter.
 func decodeObject(body []byte, dst any, fields []string, example string) *Error {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
@@ -21,6 +28,9 @@ func decodeObject(body []byte, dst any, fields []string, example string) *Error 
 	if trimmed[0] != '{' {
 		return badRequest(CodeInvalidParameter, "the request body must be a JSON object such as %s, not %s", example, jsonKind(trimmed))
 	}
+	if e := checkKeys(trimmed, fields, example); e != nil {
+		return e
+	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -28,6 +38,40 @@ func decodeObject(body []byte, dst any, fields []string, example string) *Error 
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return badRequest(CodeInvalidParameter, "the request body has data after the JSON object: send exactly one object such as %s", example)
+	}
+	return nil
+}
+
+// checkKeys reads the top-level keys of the object in body and refuses a key
+// that is not exactly one of fields, or one that appears twice. Syntax
+// errors are left to the decoder that follows (it reports them better).
+func checkKeys(body []byte, fields []string, example string) *Error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if _, err := dec.Token(); err != nil { // the '{'
+		return nil
+	}
+	seen := make(map[string]bool, len(fields))
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		key, ok := tok.(string)
+		if !ok {
+			return nil
+		}
+		if !slices.Contains(fields, key) {
+			return badRequest(CodeUnknownParameter, "unknown field %q: this function accepts only %s (names are case-sensitive)",
+				oneLine(key, 64), strings.Join(fields, ", "))
+		}
+		if seen[key] {
+			return badRequest(CodeInvalidParameter, "the field %s appears more than once: send it once, as in %s", key, example)
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil
+		}
 	}
 	return nil
 }

@@ -140,16 +140,50 @@ func URL(getenv Getenv, name string) (string, error) {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" ||
 		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || u.User != nil || !numeric(u.Port()) {
-		shown := v
-		switch at := strings.LastIndex(v, "@"); {
-		case err == nil && u.User != nil:
-			shown = u.Redacted() // never echo a password from the URL
-		case err != nil && at >= 0:
-			shown = "[REDACTED]" + v[at:] // unparsable, and what precedes @ may be a password
-		}
-		return "", &Error{Name: name, Value: shown, Want: "an http or https base URL without a path, such as http://127.0.0.1:9100"}
+		return "", &Error{Name: name, Value: DisplayURL(v), Want: "an http or https base URL without a path, such as http://127.0.0.1:9100"}
 	}
 	return strings.TrimRight(v, "/"), nil
+}
+
+// DisplayURL is how a URL setting is shown in an error or a log line: only
+// its scheme, host, port and path. User info (the user name too), the query
+// and the fragment may carry credentials and are left out; a value without a
+// scheme is shown as host[:port][/path] when it looks like a host, and a
+// value that does not is not shown at all.
+func DisplayURL(raw string) string {
+	s := strings.TrimSpace(raw)
+	noScheme := !strings.Contains(s, "://")
+	if noScheme {
+		s = "http://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		// Unparsable, perhaps because of what precedes an @ (a password):
+		// try what follows the last @ of the authority.
+		scheme, rest, _ := strings.Cut(s, "://")
+		auth, path, slash := strings.Cut(rest, "/")
+		if at := strings.LastIndex(auth, "@"); at >= 0 {
+			after := scheme + "://" + auth[at+1:]
+			if slash {
+				after += "/" + path
+			}
+			u, err = url.Parse(after)
+		}
+	}
+	if err != nil || u.Host == "" || u.Opaque != "" || (noScheme && !hostLike(u.Hostname())) {
+		return "(not shown: not a URL)"
+	}
+	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}).String()
+	if noScheme {
+		shown = strings.TrimPrefix(shown, "http://")
+	}
+	return shown
+}
+
+// hostLike reports whether h looks like a host name or address (a dot, a
+// colon of IPv6, or localhost), not a word such as a key pasted by mistake.
+func hostLike(h string) bool {
+	return strings.ContainsAny(h, ".:") || h == "localhost"
 }
 
 // numeric reports whether s is empty or all ASCII digits.

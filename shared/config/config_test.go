@@ -203,8 +203,13 @@ func TestURL(t *testing.T) {
 		{"ftp://host", "", "want an http or https base URL"},
 		{"http://", "", "want an http or https base URL"},
 		{"http://host/?a=b", "", "want an http or https base URL"},
-		{"http://user:pw@host", "", `JANITOR_AMS_ENDPOINT="http://user:xxxxx@host": want an http or https base URL`},
-		{"http://user:p%zz@host", "", `JANITOR_AMS_ENDPOINT="[REDACTED]@host": want an http or https base URL`},
+		// Only scheme, host, port and path are shown (issue 11): no user
+		// name, password, query or fragment.
+		{"http://user:pw@host", "", `JANITOR_AMS_ENDPOINT="http://host": want an http or https base URL`},
+		{"http://user:p%zz@host", "", `JANITOR_AMS_ENDPOINT="http://host": want an http or https base URL`},
+		{"http://admin@host:9100/x", "", `JANITOR_AMS_ENDPOINT="http://host:9100/x": want an http or https base URL`},
+		{"https://host/p?token=abc#frag", "", `JANITOR_AMS_ENDPOINT="https://host/p": want an http or https base URL`},
+		{"AKIDSECRETLOOKINGVALUE", "", `JANITOR_AMS_ENDPOINT="(not shown: not a URL)"`},
 		{"http://127.0.0.1:9100/v3", "", `JANITOR_AMS_ENDPOINT="http://127.0.0.1:9100/v3": want an http or https base URL without a path`},
 		{"http://:9100", "", "want an http or https base URL"},
 		{"http://host:port", "", "want an http or https base URL"},

@@ -609,8 +609,10 @@ func TestEndpointParsing(t *testing.T) {
 		{"http://", "", "", "no host"},
 		{"http://host/prefix", "", "", "a path is not supported"},
 		{"http://host/?a=b", "", "", "query"},
-		{"http://user:pw@host", "", "", `"http://user:xxxxx@host": credentials in the URL`},
-		{"http://user:p%zz@host", "", "", `"[redacted]@host": not a URL`},
+		{"http://user:pw@host", "", "", `"http://host": credentials in the URL`},
+		{"http://admin@host", "", "", `"http://host": credentials in the URL`},
+		{"http://user:p%zz@host", "", "", `"http://host": not a URL`},
+		{"http://host/?sig=abc#x", "", "", `"http://host/": a query or fragment`},
 		{"http://host:abc", "", "", "not a URL"},
 		{"http://[::1", "", "", "not a URL"},
 	}

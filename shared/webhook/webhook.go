@@ -96,11 +96,10 @@ func (v Verifier) Verify(header string, body []byte) error {
 	if header == "" {
 		return ErrMissing
 	}
-	ts, sigs, err := parse(header)
+	ts, tsText, sigs, err := parse(header)
 	if err != nil {
 		return err
 	}
-	tsText := strconv.FormatInt(ts, 10)
 
 	// Compare every candidate against every secret without stopping early,
 	// so the time taken does not depend on which (if any) matched.
@@ -137,44 +136,61 @@ func (v Verifier) Verify(header string, body []byte) error {
 
 // parse splits "t=<unix>,v1=<hex>[,v1=<hex>...]". Other schemes (such as a
 // future v2) are ignored; exactly one t and at least one v1 are required.
-func parse(header string) (ts int64, sigs [][]byte, err error) {
+// t must be plain decimal digits with no sign and no leading zero, as Sign
+// writes it; tsText is t exactly as sent, which is what the MAC covers.
+func parse(header string) (ts int64, tsText string, sigs [][]byte, err error) {
 	if len(header) > maxHeaderLen {
-		return 0, nil, fmt.Errorf("%w: longer than %d bytes", ErrMalformed, maxHeaderLen)
+		return 0, "", nil, fmt.Errorf("%w: longer than %d bytes", ErrMalformed, maxHeaderLen)
 	}
 	haveTS := false
 	for item := range strings.SplitSeq(header, ",") {
 		key, value, ok := strings.Cut(strings.TrimSpace(item), "=")
 		if !ok {
-			return 0, nil, fmt.Errorf("%w: want t=<unix seconds>,v1=<hex HMAC-SHA256>", ErrMalformed)
+			return 0, "", nil, fmt.Errorf("%w: want t=<unix seconds>,v1=<hex HMAC-SHA256>", ErrMalformed)
 		}
 		switch key {
 		case "t":
 			if haveTS {
-				return 0, nil, fmt.Errorf("%w: more than one t=", ErrMalformed)
+				return 0, "", nil, fmt.Errorf("%w: more than one t=", ErrMalformed)
 			}
-			n, perr := strconv.ParseInt(value, 10, 64)
-			if perr != nil || n <= 0 || n > maxUnix {
-				return 0, nil, fmt.Errorf("%w: t must be a Unix time in seconds", ErrMalformed)
+			n, ok := plainUnix(value)
+			if !ok {
+				return 0, "", nil, fmt.Errorf("%w: t must be a Unix time in seconds written as plain digits (no sign, no leading zero)", ErrMalformed)
 			}
-			ts, haveTS = n, true
+			ts, tsText, haveTS = n, value, true
 		case "v1":
 			if len(sigs) == maxSignatures {
-				return 0, nil, fmt.Errorf("%w: more than %d v1 signatures", ErrMalformed, maxSignatures)
+				return 0, "", nil, fmt.Errorf("%w: more than %d v1 signatures", ErrMalformed, maxSignatures)
 			}
 			b, derr := hex.DecodeString(value)
 			if derr != nil || len(b) != sha256.Size {
-				return 0, nil, fmt.Errorf("%w: v1 must be %d hex characters (HMAC-SHA256)", ErrMalformed, 2*sha256.Size)
+				return 0, "", nil, fmt.Errorf("%w: v1 must be %d hex characters (HMAC-SHA256)", ErrMalformed, 2*sha256.Size)
 			}
 			sigs = append(sigs, b)
 		}
 	}
 	if !haveTS {
-		return 0, nil, fmt.Errorf("%w: no t= timestamp", ErrMalformed)
+		return 0, "", nil, fmt.Errorf("%w: no t= timestamp", ErrMalformed)
 	}
 	if len(sigs) == 0 {
-		return 0, nil, fmt.Errorf("%w: no v1= signature", ErrMalformed)
+		return 0, "", nil, fmt.Errorf("%w: no v1= signature", ErrMalformed)
 	}
-	return ts, sigs, nil
+	return ts, tsText, sigs, nil
+}
+
+// plainUnix reads s as a positive Unix time written as strconv.FormatInt
+// writes it: ASCII digits only, the first not 0, at most maxUnix.
+func plainUnix(s string) (int64, bool) {
+	if s == "" || len(s) > 12 || s[0] == '0' {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil && n > 0 && n <= maxUnix
 }
 
 // maxUnix keeps time.Unix(ts, 0) arithmetic far from overflow (year ~5138).

@@ -1,6 +1,9 @@
 package webhook_test
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -34,6 +37,14 @@ func TestVerify(t *testing.T) {
 		return v1
 	}
 	ts := func(at time.Time) string { return fmt.Sprintf("t=%d", at.Unix()) }
+	// asSent signs with t written as tText (the MAC over "<tText>.<body>").
+	asSent := func(tText string) string {
+		m := hmac.New(sha256.New, []byte(secret))
+		m.Write([]byte(tText + "."))
+		m.Write(body)
+		return "t=" + tText + ",v1=" + hex.EncodeToString(m.Sum(nil))
+	}
+	unix := fmt.Sprint(now.Unix())
 
 	tests := []struct {
 		name    string
@@ -76,6 +87,16 @@ func TestVerify(t *testing.T) {
 		{name: "t not a number", secrets: []string{secret}, header: "t=yesterday," + sig(secret, now, body), wantErr: webhook.ErrMalformed},
 		{name: "t negative", secrets: []string{secret}, header: "t=-5," + sig(secret, now, body), wantErr: webhook.ErrMalformed},
 		{name: "t huge", secrets: []string{secret}, header: "t=99999999999999999999," + sig(secret, now, body), wantErr: webhook.ErrMalformed},
+		// t is plain digits as Sign writes them; another spelling of the same
+		// number is refused whether the MAC covers the text sent or the
+		// canonical number.
+		{name: "t with plus sign, MAC over t as sent", secrets: []string{secret}, header: asSent("+" + unix), wantErr: webhook.ErrMalformed},
+		{name: "t with plus sign, MAC over the number", secrets: []string{secret}, header: "t=+" + unix + "," + sig(secret, now, body), wantErr: webhook.ErrMalformed},
+		{name: "t with leading zero, MAC over t as sent", secrets: []string{secret}, header: asSent("0" + unix), wantErr: webhook.ErrMalformed},
+		{name: "t with leading zero, MAC over the number", secrets: []string{secret}, header: "t=0" + unix + "," + sig(secret, now, body), wantErr: webhook.ErrMalformed},
+		{name: "t zero", secrets: []string{secret}, header: asSent("0"), wantErr: webhook.ErrMalformed},
+		{name: "t with underscore", secrets: []string{secret}, header: asSent(unix[:3] + "_" + unix[3:]), wantErr: webhook.ErrMalformed},
+		{name: "t as sent, plain", secrets: []string{secret}, header: asSent(unix)},
 		{name: "t in milliseconds", secrets: []string{secret}, header: fmt.Sprintf("t=%d,", now.UnixMilli()) + sig(secret, now, body), wantErr: webhook.ErrMalformed},
 		{name: "v1 not hex", secrets: []string{secret}, header: ts(now) + ",v1=" + strings.Repeat("zz", 32), wantErr: webhook.ErrMalformed},
 		{name: "v1 too short", secrets: []string{secret}, header: ts(now) + ",v1=abcd", wantErr: webhook.ErrMalformed},
