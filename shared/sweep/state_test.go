@@ -131,8 +131,7 @@ type panicky struct {
 
 func (p panicky) DescribeTaskSummaries(ctx context.Context, req tcapi.DescribeTasksRequest) (tcapi.DescribeTaskSummariesResponse, error) {
 	if p.onList {
-		var m map[string]int
-		m["boom"]++ // a nil map write: a real runtime panic
+		bump(nil, "boom") // a nil map write: a real runtime panic
 	}
 	return p.fakeAPI.DescribeTaskSummaries(ctx, req)
 }
@@ -143,6 +142,8 @@ func (p panicky) CancelTask(ctx context.Context, id string) (tcapi.CancelTaskRes
 	}
 	return p.fakeAPI.CancelTask(ctx, id)
 }
+
+func bump(m map[string]int, key string) { m[key]++ }
 
 // TestPanicsEndAsReportErrors: a panic in the listing goroutine or in a
 // cancel worker is a report error (and a failed task), never a crash, and
