@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -192,6 +195,57 @@ func FuzzEvent(f *testing.F) {
 		for _, h := range fakeHandlers(now) {
 			out, err := h.Handle(fuzzContext("none"), payload)
 			check(t, h.function, out, err)
+		}
+	})
+}
+
+// FuzzUpstreamAnswer sends a valid request to each function and has every
+// Tencent call (cancel and state lookup, API 3.0 and CI) answered with the
+// same arbitrary 200 body: no panic, no 500, and a 200 only when the body
+// is a Tencent success.
+func FuzzUpstreamAnswer(f *testing.F) {
+	for _, s := range []string{`null`, `{}`, `[]`, `{"Response":null}`, `{"Response":{}}`, `{"Response":{"RequestId":"r"}}`,
+		`{"Response":{"Error":{"Code":"FailedOperation","Message":"m"},"RequestId":"r"}}`,
+		`{"Response":{"TaskId":"task-audio-2wPz8kLmQeR4tY7u","Status":"FINISH","RequestId":"r"}}`,
+		`<Response/>`, `<Response><JobsDetail><JobId>av8f2c1e4ad6b911efa3c3525400e1c0d7</JobId><State>Success</State></JobsDetail></Response>`,
+		`<Error><Code>FailedOperation</Code></Error>`, `<html>502</html>`, ``} {
+		f.Add([]byte(s))
+	}
+	var answer atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write(answer.Load().([]byte))
+	}))
+	f.Cleanup(srv.Close)
+	bodies := []string{`{"TaskId":"task-audio-2wPz8kLmQeR4tY7u"}`, `{"JobId":"av8f2c1e4ad6b911efa3c3525400e1c0d7"}`,
+		`{"TaskId":"-ClAKLnRyYy10cmFuc2NyaXB0aW9uLmFwaS5jbG91ZC50ZW5jZW50LmNvbTo4MDkw"}`}
+	opts := Options{MaxAttempts: 2, BaseDelay: time.Millisecond, MaxDelay: time.Millisecond, COSSigner: cossign.Transport,
+		Limiters: tcapi.NewLimiters(1e6, 1000)}
+	handlers := []*Handler{NewCancelTask(opts), NewCancelLiveAudit(opts), NewStopTranscription(opts)}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		answer.Store(b)
+		var head struct {
+			Response *struct{ RequestId string }
+		}
+		success := json.Unmarshal(b, &head) == nil && head.Response != nil && head.Response.RequestId != "" &&
+			!strings.Contains(string(b), `"Error"`)
+		for i, h := range handlers {
+			ctx := fuzzContext("")
+			fc, _ := scf.FromContext(ctx)
+			for _, k := range []string{"JANITOR_AMS_ENDPOINT", "JANITOR_VM_ENDPOINT", "JANITOR_TRTC_ENDPOINT", "JANITOR_CI_ENDPOINT"} {
+				fc.Env[k] = srv.URL
+			}
+			out, err := h.Handle(ctx, []byte(bodies[i]))
+			if err != nil {
+				e, ok := err.(*Error)
+				if !ok || e.Status == http.StatusInternalServerError || e.Code == "" {
+					t.Fatalf("%s on %q: %T %v", h.function, b, err, err)
+				}
+				continue
+			}
+			ciSuccess := strings.Contains(string(b), "av8f2c1e4ad6b911efa3c3525400e1c0d7") // the JobId asked for
+			if (h.function != FunctionCancelLiveAudit && !success) || (h.function == FunctionCancelLiveAudit && !ciSuccess) {
+				t.Fatalf("%s succeeded on %q: %v", h.function, b, out)
+			}
 		}
 	})
 }
