@@ -77,6 +77,11 @@ type Options struct {
 	Faults                 Faults
 	Seed                   int64
 	Logger                 *slog.Logger // nil = silent
+	// FunctionReadyAfter is how long an SCF function stays Creating or
+	// Updating after CreateFunction / UpdateFunctionCode /
+	// UpdateFunctionConfiguration before it is Active (scf_control.go).
+	// 0 selects DefaultFunctionReadyAfter; negative means at once.
+	FunctionReadyAfter time.Duration
 }
 
 // Server is the emulator; it is an http.Handler and safe for concurrent use.
@@ -100,6 +105,8 @@ type Server struct {
 	liveJobs       map[string]*liveJobRec
 	transcriptions map[string]*transRec
 	seq            atomic.Uint64
+
+	control controlPlane // SCF functions/triggers and CAM roles/policies (scf_control.go, cam.go)
 }
 
 // New returns a Server configured by opts.
