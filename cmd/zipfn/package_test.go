@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scf-janitor/scf-janitor/cmd/zipfn/internal/pack"
+	"github.com/scf-janitor/scf-janitor/shared/pack"
 	"github.com/scf-janitor/scf-janitor/shared/deploy"
 )
 
