@@ -244,6 +244,31 @@ func (e *Engine) waitActive(ctx context.Context, name string) error {
 	}
 }
 
+// busyCodes are SCF's refusals of a change while a function is not Active
+// (tencentcloud-sdk-go scf/v20180416/errors.go).
+var busyCodes = []string{"FailedOperation.UpdateFunctionCode", "FailedOperation.UpdateFunctionConfiguration", "FailedOperation.FunctionStatusError"}
+
+// whenActive waits for the function to be Active, calls update, and waits
+// again. A refusal because the function is busy (someone else's change, or a
+// retried call whose first attempt had succeeded) is answered by waiting and
+// calling once more: the update is idempotent.
+func (e *Engine) whenActive(ctx context.Context, name string, update func() error) error {
+	if err := e.waitActive(ctx, name); err != nil {
+		return err
+	}
+	err := update()
+	if tcapi.HasCode(err, busyCodes...) {
+		if err := e.waitActive(ctx, name); err != nil {
+			return err
+		}
+		err = update()
+	}
+	if err != nil {
+		return err
+	}
+	return e.waitActive(ctx, name)
+}
+
 // Apply makes the plan's changes in order and returns the Function URLs
 // known at the end. It stops at the first failure; running Plan and Apply
 // again continues from there.
@@ -502,13 +527,7 @@ func (e *Engine) planFunction(ctx context.Context, p *Plan, f Function) error {
 	if len(cfg) > 0 {
 		p.Changes = append(p.Changes, &Change{Op: "update", Kind: "config", Name: f.Name, Details: cfg,
 			apply: func(ctx context.Context) error {
-				if err := e.waitActive(ctx, f.Name); err != nil {
-					return err
-				}
-				if err := e.SCF.UpdateFunctionConfiguration(ctx, upd); err != nil {
-					return err
-				}
-				return e.waitActive(ctx, f.Name)
+				return e.whenActive(ctx, f.Name, func() error { return e.SCF.UpdateFunctionConfiguration(ctx, upd) })
 			}})
 	}
 
@@ -524,15 +543,9 @@ func (e *Engine) planFunction(ctx context.Context, p *Plan, f Function) error {
 		}
 		p.Changes = append(p.Changes, &Change{Op: "update", Kind: "code", Name: f.Name, Details: details,
 			apply: func(ctx context.Context) error {
-				if err := e.waitActive(ctx, f.Name); err != nil {
-					return err
-				}
-				err := e.SCF.UpdateFunctionCode(ctx, tcapi.UpdateFunctionCodeRequest{FunctionName: f.Name, Handler: f.Handler, Namespace: e.Namespace,
-					ZipFile: base64.StdEncoding.EncodeToString(f.Code), CodeSource: "ZipFile"})
-				if err != nil {
-					return err
-				}
-				return e.waitActive(ctx, f.Name)
+				req := tcapi.UpdateFunctionCodeRequest{FunctionName: f.Name, Handler: f.Handler, Namespace: e.Namespace,
+					ZipFile: base64.StdEncoding.EncodeToString(f.Code), CodeSource: "ZipFile"}
+				return e.whenActive(ctx, f.Name, func() error { return e.SCF.UpdateFunctionCode(ctx, req) })
 			}})
 	}
 

@@ -23,7 +23,7 @@ func desired() Desired {
 		Roles: []Role{{Name: "R", TrustPolicy: trust, Policy: policy}},
 		Functions: []Function{
 			{Name: "web", Handler: "web", Runtime: "Go1", Role: "R", MemoryMB: 128, Timeout: 15 * time.Second,
-				Env: []tcapi.Variable{{Key: "JANITOR_WEBHOOK_SECRET", Value: secret}, {Key: "JANITOR_LOG_LEVEL", Value: "info"}},
+				Env:  []tcapi.Variable{{Key: "JANITOR_WEBHOOK_SECRET", Value: secret}, {Key: "JANITOR_LOG_LEVEL", Value: "info"}},
 				Code: []byte("zip-web-v1"), URL: &URL{AuthType: "NONE", Extranet: true}},
 			{Name: "tick", Handler: "tick", Runtime: "Go1", Role: "R", MemoryMB: 128, Timeout: 270 * time.Second,
 				Code: []byte("zip-tick-v1"), Timers: []Timer{{Name: "every-5-minutes", Cron: "0 */5 * * * * *", Enabled: true}}},
@@ -293,3 +293,24 @@ func TestSameHash(t *testing.T) {
 }
 
 func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
+
+// TestBusyRefusalIsRetriedOnce: a function busy with another change (or a
+// retried call that had already succeeded) refuses the update; the engine
+// waits for Active and sends it once more.
+func TestBusyRefusalIsRetriedOnce(t *testing.T) {
+	f := newFake()
+	f.readyPolls = 1
+	e := engine(f)
+	apply(t, e, desired())
+	d := desired()
+	d.Functions[0].MemoryMB = 512
+	f.failNext["UpdateFunctionConfiguration"] = "FailedOperation.UpdateFunctionConfiguration"
+	f.resetCalls()
+	apply(t, e, d)
+	if got := f.mutating(); !slices.Equal(got, []string{"UpdateFunctionConfiguration web", "UpdateFunctionConfiguration web"}) {
+		t.Fatalf("calls = %v", got)
+	}
+	if f.funcs["web"].cfg.MemorySize != 512 {
+		t.Fatal("not updated")
+	}
+}
