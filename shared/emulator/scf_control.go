@@ -956,13 +956,12 @@ func (s *Server) actCreateTrigger(c *apiCall) (any, *apiError) {
 // in https://1250000000-9i9j1kpa67.ap-guangzhou.tencentscf.com.
 func (s *Server) newURLID() string {
 	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-	h := s.newID("", 20)
-	var b strings.Builder
-	for i := 0; i < 10; i++ {
-		n, _ := strconv.ParseUint(h[2*i:2*i+2], 16, 8)
-		b.WriteByte(alphabet[int(n)%len(alphabet)])
+	sum := sha256.Sum256([]byte(fmt.Sprintf("url/%d/%d", s.opts.Seed, s.seq.Add(1))))
+	b := make([]byte, 10)
+	for i := range b {
+		b[i] = alphabet[int(sum[i])%len(alphabet)]
 	}
-	return b.String()
+	return string(b)
 }
 
 func (s *Server) actDeleteTrigger(c *apiCall) (any, *apiError) {
