@@ -312,3 +312,72 @@ func TestCAMRolesAndPolicies(t *testing.T) {
 		t.Fatal("state left behind")
 	}
 }
+
+func TestUpdateFunctionRefusals(t *testing.T) {
+	e := newEnv(t, Options{FunctionReadyAfter: -1})
+	c := e.sdk(t, "ap-guangzhou", nil)
+	if err := controlCall(t, c, "scf", "CreateFunction", validCreate(t), nil); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		action string
+		params map[string]any
+		code   string
+	}{
+		{"runtime change", "UpdateFunctionConfiguration", map[string]any{"FunctionName": "cancel-task", "Runtime": "Python3.9"}, "InvalidParameterValue.Runtime"},
+		{"bad memory", "UpdateFunctionConfiguration", map[string]any{"FunctionName": "cancel-task", "MemorySize": 200}, "InvalidParameterValue.MemorySize"},
+		{"unknown role", "UpdateFunctionConfiguration", map[string]any{"FunctionName": "cancel-task", "Role": "Nope"}, "ResourceNotFound.Role"},
+		{"empty env value", "UpdateFunctionConfiguration", map[string]any{"FunctionName": "cancel-task",
+			"Environment": map[string]any{"Variables": []map[string]string{{"Key": "A", "Value": ""}}}}, "InvalidParameterValue.Environment"},
+		{"no zip", "UpdateFunctionCode", map[string]any{"FunctionName": "cancel-task"}, "MissingParameter.Code"},
+		{"bad base64", "UpdateFunctionCode", map[string]any{"FunctionName": "cancel-task", "ZipFile": "%%%"}, "InvalidParameterValue.ZipFile"},
+		{"unknown function", "UpdateFunctionCode", map[string]any{"FunctionName": "nope", "ZipFile": testZip(t, "x", "y")}, "ResourceNotFound.Function"},
+		{"version", "GetFunction", map[string]any{"FunctionName": "cancel-task", "Qualifier": "1"}, "ResourceNotFound.FunctionVersion"},
+		{"unknown parameter", "UpdateFunctionCode", map[string]any{"FunctionName": "cancel-task", "Zip": "x"}, "UnknownParameter"},
+		{"trigger type missing", "DeleteTrigger", map[string]any{"FunctionName": "cancel-task", "TriggerName": "x"}, "MissingParameter"},
+		{"unknown trigger", "DeleteTrigger", map[string]any{"FunctionName": "cancel-task", "TriggerName": "x", "Type": "timer"}, "ResourceNotFound.Trigger"},
+		{"timer name", "CreateTrigger", map[string]any{"FunctionName": "cancel-task", "Type": "timer", "TriggerName": "a b", "TriggerDesc": "0 */5 * * * * *"}, "InvalidParameterValue.TriggerName"},
+		{"argument on http", "CreateTrigger", map[string]any{"FunctionName": "cancel-task", "Type": "http", "TriggerName": "u", "CustomArgument": "x",
+			"TriggerDesc": `{"AuthType":"NONE","NetConfig":{"EnableExtranet":true}}`}, "InvalidParameterValue"},
+		{"enable", "CreateTrigger", map[string]any{"FunctionName": "cancel-task", "Type": "timer", "TriggerName": "t", "TriggerDesc": "0 */5 * * * * *", "Enable": "ON"}, "InvalidParameterValue"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wantCode(t, controlCall(t, c, "scf", tt.action, tt.params, nil), tt.code)
+		})
+	}
+	fns := e.srv.Functions()
+	if len(fns) != 1 || fns[0].MemorySize != 128 || len(fns[0].Triggers) != 0 || fns[0].Role != "" {
+		t.Fatalf("a refused call changed the function: %+v", fns)
+	}
+}
+
+func TestListTriggersPaging(t *testing.T) {
+	e := newEnv(t, Options{FunctionReadyAfter: -1})
+	c := e.sdk(t, "ap-guangzhou", nil)
+	if err := controlCall(t, c, "scf", "CreateFunction", validCreate(t), nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		p := map[string]any{"FunctionName": "cancel-task", "Type": "timer", "TriggerName": "t" + string(rune('a'+i)), "TriggerDesc": "0 */5 * * * * *"}
+		if err := controlCall(t, c, "scf", "CreateTrigger", p, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var page struct {
+		TotalCount uint64
+		Triggers   []struct{ TriggerName string }
+	}
+	if err := controlCall(t, c, "scf", "ListTriggers", map[string]any{"FunctionName": "cancel-task", "Offset": 3, "Limit": 2}, &page); err != nil {
+		t.Fatal(err)
+	}
+	if page.TotalCount != 5 || len(page.Triggers) != 2 || page.Triggers[0].TriggerName != "td" {
+		t.Fatalf("page = %+v", page)
+	}
+	filter := map[string]any{"FunctionName": "cancel-task", "Filters": []map[string]any{{"Name": "TriggerName", "Values": []string{"tb"}}}}
+	if err := controlCall(t, c, "scf", "ListTriggers", filter, &page); err != nil || page.TotalCount != 1 {
+		t.Fatalf("filtered = %+v %v", page, err)
+	}
+	wantCode(t, controlCall(t, c, "scf", "ListTriggers", map[string]any{"FunctionName": "cancel-task", "Limit": 101}, nil), "InvalidParameterValue")
+}
