@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scf-janitor/scf-janitor/shared/deploy"
 	"github.com/scf-janitor/scf-janitor/shared/emulator"
 	"github.com/scf-janitor/scf-janitor/shared/provision"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
@@ -48,8 +49,7 @@ func envFor(t *testing.T, over map[string]string) (path string, vars map[string]
 	vars = map[string]string{
 		"TENCENTCLOUD_SECRET_ID": emulator.DefaultSecretID, "TENCENTCLOUD_SECRET_KEY": emulator.DefaultSecretKey,
 	}
-	for _, m := range reEnvRef.FindAllStringSubmatch(string(yml), -1) {
-		name := m[1]
+	for _, name := range deploy.EnvRefs(string(yml)) {
 		switch {
 		case strings.Contains(name, "SDKAPPID"):
 			vars[name] = "1400000000"
@@ -239,11 +239,11 @@ func onlyOnce(t *testing.T) string {
 	}
 	count := map[string]int{}
 	var order []string
-	for _, m := range reEnvRef.FindAllStringSubmatch(string(yml), -1) {
-		if count[m[1]] == 0 {
-			order = append(order, m[1])
+	for _, name := range deploy.EnvRefs(string(yml)) {
+		if count[name] == 0 {
+			order = append(order, name)
 		}
-		count[m[1]]++
+		count[name]++
 	}
 	for _, n := range order {
 		if count[n] == 1 && strings.HasSuffix(n, "_BUCKET") {
@@ -294,7 +294,7 @@ func TestRunErrors(t *testing.T) {
 		{"missing credentials", noCreds, []string{"plan"}, 1, "no credentials: set TENCENTCLOUD_SECRET_ID"},
 		{"unknown region", string(fullEnv), []string{"plan", "--region", "guangzhou"}, 1, `unknown region "guangzhou"`},
 		{"unknown function", string(fullEnv), []string{"plan", "--only", "nope"}, 1, "--only nope: no such function"},
-		{"unset variable", creds, []string{"plan"}, 1, "set it in the shell or in"},
+		{"unset variable", creds, []string{"plan"}, 1, "JANITOR_CANCEL_TASK_SECRET"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

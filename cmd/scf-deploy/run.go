@@ -132,9 +132,11 @@ func deployCommand(ctx context.Context, o options, stdout io.Writer, getenv func
 		return v, ok
 	}
 
-	fns, err := resolveFunctions(cfg, lookup)
+	// ${env:NAME} resolved as the Serverless CLI does (shared/deploy): an
+	// error names every variable the file needs that nobody set.
+	fns, err := cfg.Resolve(lookup)
 	if err != nil {
-		return fmt.Errorf("%s: %w (set it in the shell or in %s)", o.config, err, envFile)
+		return fmt.Errorf("%s: %w (scf-deploy read the shell, then %s)", o.config, err, envFile)
 	}
 	selected, err := selectFunctions(fns, o.only)
 	if err != nil {
@@ -340,42 +342,4 @@ func usedElsewhere(role string, all, selected []deploy.Function) bool {
 		}
 	}
 	return false
-}
-
-// resolver is what shared/deploy's Config gains on the deploy-config branch:
-// serverless.yml's functions with ${env:NAME} resolved, an error naming any
-// variable nobody set.
-type resolver interface {
-	Resolve(lookup func(string) (string, bool)) ([]deploy.Function, error)
-}
-
-var reEnvRef = regexp.MustCompile(`\$\{env[:.]([A-Za-z_][A-Za-z0-9_]*)\}`)
-
-// resolveFunctions uses Config.Resolve when shared/deploy has it; until then
-// it resolves ${env:NAME} (and the older ${env.NAME}) from lookup itself,
-// naming every variable the yml needs that nobody set.
-func resolveFunctions(cfg *deploy.Config, lookup func(string) (string, bool)) ([]deploy.Function, error) {
-	if r, ok := any(cfg).(resolver); ok {
-		return r.Resolve(lookup)
-	}
-	var missing []string
-	out := make([]deploy.Function, len(cfg.Functions))
-	for i, f := range cfg.Functions {
-		f.Env = append([]deploy.KeyValue(nil), f.Env...)
-		for j, kv := range f.Env {
-			f.Env[j].Value = reEnvRef.ReplaceAllStringFunc(kv.Value, func(ref string) string {
-				name := reEnvRef.FindStringSubmatch(ref)[1]
-				v, ok := lookup(name)
-				if !ok {
-					missing = append(missing, fmt.Sprintf("%s (%s of %s)", name, kv.Key, f.Name))
-				}
-				return v
-			})
-		}
-		out[i] = f
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("variables the yml needs but nobody set: %s", strings.Join(missing, ", "))
-	}
-	return out, nil
 }
