@@ -512,7 +512,7 @@ func (e *Engine) planFunction(ctx context.Context, p *Plan, f Function) error {
 		cfg = append(cfg, fmt.Sprintf("timeout %ds -> %ds", fn.Timeout, want))
 		upd.Timeout = want
 	}
-	if fn.Role != f.Role {
+	if !sameRole(fn.Role, f.Role) {
 		cfg = append(cfg, fmt.Sprintf("role %s -> %s", orNone(fn.Role), orNone(f.Role)))
 		role := f.Role
 		upd.Role = &role
@@ -556,6 +556,17 @@ func (e *Engine) planFunction(ctx context.Context, p *Plan, f Function) error {
 	return e.planTriggers(p, f, triggers)
 }
 
+// sameRole compares GetFunction's Role with a role name. Whether SCF answers
+// the bare name or a longer form is not documented; a form ending in
+// "/<name>" (as in qcs::cam::uin/1:roleName/<name>) counts as the name.
+func sameRole(have, want string) bool {
+	return have == want || (want != "" && strings.HasSuffix(have, "/"+want))
+}
+
+// reservedEnvPrefixes are keys SCF keeps for itself (users cannot set them),
+// so an answer that lists them is not a difference to undo.
+var reservedEnvPrefixes = []string{"SCF_", "QCLOUD_", "TENCENTCLOUD_"}
+
 func orNone(s string) string {
 	if s == "" {
 		return "(none)"
@@ -592,7 +603,11 @@ func diffEnv(have []tcapi.Variable, want []tcapi.Variable) []string {
 	}
 	var removed []string
 	for k := range old {
-		if !seen[k] {
+		reserved := false
+		for _, p := range reservedEnvPrefixes {
+			reserved = reserved || strings.HasPrefix(k, p)
+		}
+		if !seen[k] && !reserved {
 			removed = append(removed, k)
 		}
 	}

@@ -314,3 +314,26 @@ func TestBusyRefusalIsRetriedOnce(t *testing.T) {
 		t.Fatal("not updated")
 	}
 }
+
+func TestDiffEnvAndRole(t *testing.T) {
+	have := []tcapi.Variable{{Key: "A", Value: "1"}, {Key: "B", Value: "2"}, {Key: "SCF_NAMESPACE", Value: "default"}}
+	want := []tcapi.Variable{{Key: "A", Value: "1"}, {Key: "B", Value: "3"}, {Key: "C", Value: "abcd"}}
+	got := diffEnv(have, want)
+	if !slices.Equal(got, []string{"env B (changed)", "env C (set, 4 chars)"}) {
+		t.Fatalf("diffEnv = %v", got)
+	}
+	if got := diffEnv(want, want[:1]); !slices.Equal(got, []string{"env B (removed)", "env C (removed)"}) {
+		t.Fatalf("diffEnv removed = %v", got)
+	}
+	tests := []struct {
+		have, want string
+		same       bool
+	}{
+		{"R", "R", true}, {"qcs::cam::uin/1:roleName/R", "R", true}, {"R2", "R", false}, {"", "R", false}, {"R", "", false}, {"", "", true},
+	}
+	for _, tt := range tests {
+		if sameRole(tt.have, tt.want) != tt.same {
+			t.Errorf("sameRole(%q, %q) != %v", tt.have, tt.want, tt.same)
+		}
+	}
+}
