@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -58,7 +60,8 @@ func envFor(t *testing.T, over map[string]string) (path string, vars map[string]
 		case strings.HasSuffix(name, "_BUCKET"):
 			vars[name] = "examplebucket-1250000000"
 		default:
-			vars[name] = fmt.Sprintf("%032x", len(name)*7919+len(vars))
+			sum := sha256.Sum256([]byte(name))
+			vars[name] = hex.EncodeToString(sum[:16])
 		}
 	}
 	for k, v := range over {
@@ -129,9 +132,12 @@ func TestDeployRepositoryToEmulator(t *testing.T) {
 		t.Fatalf("plan (exit %d):\n%s", code, out)
 	}
 	for k, v := range vars {
-		if strings.HasPrefix(k, "JANITOR_") && len(v) == 32 && strings.Contains(out, v) {
+		if strings.HasSuffix(k, "_SECRET") && strings.Contains(out, v) {
 			t.Fatalf("plan printed the value of %s:\n%s", k, out)
 		}
+	}
+	if !strings.Contains(out, "env JANITOR_WEBHOOK_SECRET (set, 32 chars)") {
+		t.Fatalf("plan does not show the secrets as (set, 32 chars):\n%s", out)
 	}
 	if m := mutating(emu.Stats()); len(m) != 0 {
 		t.Fatalf("plan made mutating calls: %v", m)
@@ -155,6 +161,38 @@ func TestDeployRepositoryToEmulator(t *testing.T) {
 	fns := emu.Functions()
 	if len(fns) != 4 {
 		t.Fatalf("functions = %d\n%s", len(fns), out)
+	}
+	// Each function got exactly serverless.yml's resolved settings (its own
+	// webhook secret included), and apply printed none of the values.
+	cfg, err := deploy.Load(repoConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolved, err := cfg.Resolve(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rf := range resolved {
+		want := map[string]string{}
+		for _, kv := range rf.Env {
+			if kv.Value != "" {
+				want[kv.Key] = kv.Value
+			}
+		}
+		var got map[string]string
+		for _, f := range fns {
+			if f.FunctionName == rf.Name {
+				got = f.Environment
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s environment = %v, want %v", rf.Name, got, want)
+		}
+	}
+	for k, v := range vars {
+		if (strings.HasSuffix(k, "_SECRET") || k == "TENCENTCLOUD_SECRET_KEY") && strings.Contains(out, v) {
+			t.Fatalf("apply printed the value of %s", k)
+		}
 	}
 	urls := 0
 	for _, f := range fns {

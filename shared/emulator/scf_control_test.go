@@ -381,3 +381,23 @@ func TestListTriggersPaging(t *testing.T) {
 	}
 	wantCode(t, controlCall(t, c, "scf", "ListTriggers", map[string]any{"FunctionName": "cancel-task", "Limit": 101}, nil), "InvalidParameterValue")
 }
+
+// TestZipLimits checks the documented package limits directly: over HTTP the
+// 10 MB request limit comes first.
+func TestZipLimits(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.CreateHeader(&zip.FileHeader{Name: "big", Method: zip.Store})
+	_, _ = w.Write(make([]byte, 2048))
+	_ = zw.Close()
+	b64 := base64.StdEncoding.EncodeToString(buf.Bytes())
+	if _, err := decodeZip(b64, buf.Len(), "ZipFile"); err != nil {
+		t.Fatalf("at the limit: %v", err)
+	}
+	if _, err := decodeZip(b64, buf.Len()-1, "ZipFile"); err == nil || err.Code != "InvalidParameterValue.ZipFile" || !strings.Contains(err.Message, "limit") {
+		t.Fatalf("over the limit: %v", err)
+	}
+	if maxCreateZipBytes != 50<<20 || maxUpdateZipBytes != 20<<20 {
+		t.Fatal("limits differ from the SDK models' 50 MB / 20 MB")
+	}
+}
