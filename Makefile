@@ -10,7 +10,7 @@ DIST ?= dist
 PKG_ENV := CGO_ENABLED=0 GOOS=linux GOARCH=amd64 GOFLAGS=
 PKG_FLAGS := -trimpath -buildvcs=false -ldflags "-s -w -buildid="
 
-.PHONY: all build test lint fmt-check vet staticcheck unit package clean run $(FUNCTIONS:%=build-%)
+.PHONY: all build test lint fmt-check vet staticcheck unit package deploy clean run $(FUNCTIONS:%=build-%)
 
 all: build
 
@@ -55,6 +55,11 @@ $(DIST)/%.zip: $(DIST)/bundle/%
 
 .PRECIOUS: $(DIST)/bundle/%
 FORCE:
+
+# deploy creates or updates the functions of serverless.yml on Tencent Cloud
+# (roles, code, timers, Function URLs) from .env; see docs/deploy.md.
+deploy:
+	$(GO) run ./cmd/scf-deploy apply
 
 # run starts the local runner (same as `go run ./cmd/scf-local`).
 run:

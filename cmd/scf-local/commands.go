@@ -23,7 +23,7 @@ func addCommon(fs *flag.FlagSet, c *common) {
 	fs.StringVar(&c.emulatorAddr, "emulator-addr", "127.0.0.1:9100", "listen `address` of the embedded Tencent Cloud API emulator")
 	fs.BoolVar(&c.demo, "demo", true, "load the emulator's demo data (stale and young tasks, live jobs, transcriptions)")
 	fs.Int64Var(&c.seed, "seed", 1, "seed of the emulator's demo data and ids")
-	fs.StringVar(&c.secret, "webhook-secret", "", "webhook `secret` given to the functions (default: $JANITOR_WEBHOOK_SECRET, else a random one)")
+	fs.StringVar(&c.secret, "webhook-secret", "", "webhook `secret` given to every function (default: each function's own, from the variable serverless.yml names, such as $JANITOR_CANCEL_TASK_SECRET in the shell or .env, else a random one per function)")
 }
 
 func parseServe(args []string, stderr io.Writer) (serveOptions, error) {

@@ -34,9 +34,9 @@ const (
 // sets them to the embedded emulator.
 var endpointVars = []string{"JANITOR_AMS_ENDPOINT", "JANITOR_VM_ENDPOINT", "JANITOR_TRTC_ENDPOINT", "JANITOR_CI_ENDPOINT"}
 
-// emulatorDefaults fill account-specific settings serverless.yml leaves to
+// emulatorDefaults fill account-specific settings serverless.yml takes from
 // the deploy environment, with values the emulator's demo data uses. They
-// apply only against the emulator, only when the value is empty.
+// apply only against the emulator, only when the variable is unset or empty.
 var emulatorDefaults = map[string]string{
 	"JANITOR_CI_BUCKET":     "examplebucket-1250000000",
 	"JANITOR_CI_REGION":     "ap-guangzhou",
@@ -53,32 +53,26 @@ type runtimeConfig struct {
 	root     string // directory of serverless.yml: functions/<handler> is below it
 	lookup   func(string) (string, bool)
 	creds    credentials
-	emulator string // base URL of the emulator; "" = real Tencent endpoints
-	secret   string // webhook secret given to the functions
+	emulator string                     // base URL of the emulator; "" = real Tencent endpoints
+	fns      map[string]deploy.Function // by name, as resolveFunctions made them
+	secrets  map[string]webhookSecret   // by function name, for those with a webhook secret
 	appID    string
 	uin      string
 }
 
 // functionEnv is a function's configured environment as SCF would hold it:
-// serverless.yml's values with ${env.X} resolved from scf-local's own
-// environment, and (against the emulator) endpoints pointed at it.
+// serverless.yml's values with ${env:NAME} resolved (resolveFunctions), and
+// (against the emulator) endpoints pointed at it.
 func (rc *runtimeConfig) functionEnv(fn deploy.Function) map[string]string {
-	env := make(map[string]string, len(fn.Env)+4)
-	for _, kv := range fn.Env {
-		env[kv.Key] = deploy.ExpandEnv(kv.Value, rc.lookup)
+	resolved := rc.fns[fn.Name]
+	env := make(map[string]string, len(resolved.Env)+len(endpointVars))
+	for _, kv := range resolved.Env {
+		env[kv.Key] = kv.Value
 	}
 	if rc.emulator != "" {
 		for _, k := range endpointVars {
 			env[k] = rc.emulator
 		}
-		for k, v := range emulatorDefaults {
-			if cur, declared := env[k]; declared && cur == "" {
-				env[k] = v
-			}
-		}
-	}
-	if _, declared := env[envWebhookSecret]; declared {
-		env[envWebhookSecret] = rc.secret
 	}
 	return env
 }

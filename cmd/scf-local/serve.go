@@ -62,15 +62,16 @@ func (c cronFlag) Set(v string) error {
 	return nil
 }
 
-// environment sets up credentials, the webhook secret and (unless --cloud)
+// environment sets up credentials, the webhook secrets and (unless --cloud)
 // the embedded emulator. The returned stop function shuts the emulator down.
 type environment struct {
-	rc         *runtimeConfig
-	emu        *emulator.Server // nil when --cloud or reusing another emulator
-	emuURL     string
-	emuReused  bool
-	emuSrv     *http.Server
-	secretFrom string // "generated", "--webhook-secret", "$JANITOR_WEBHOOK_SECRET"
+	rc        *runtimeConfig
+	emu       *emulator.Server // nil when --cloud or reusing another emulator
+	emuURL    string
+	emuReused bool
+	emuSrv    *http.Server
+	emuAddr   string // host:port of the emulator this run started
+	config    string // absolute path of serverless.yml
 }
 
 func setup(ctx context.Context, o common, getenv func(string) (string, bool), stderr io.Writer, reuseEmulator bool) (*environment, error) {
@@ -90,27 +91,11 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 	if err != nil {
 		return nil, err
 	}
-	shell := getenv
-	getenv = func(k string) (string, bool) {
-		if v, ok := shell(k); ok {
-			return v, true
-		}
-		v, ok := dotenv[k]
-		return v, ok
-	}
+	src := envSource{shell: getenv, dotenv: dotenv}
+	getenv = src.lookup
 	env := &environment{rc: &runtimeConfig{cfg: cfg, root: root, lookup: getenv}}
 	rc := env.rc
-
-	// The webhook secret: --webhook-secret, else serverless.yml's value from
-	// the environment, else a random one for this run.
-	switch {
-	case o.secret != "":
-		rc.secret, env.secretFrom = o.secret, "--webhook-secret"
-	case lookupNonEmpty(getenv, envWebhookSecret) != "":
-		rc.secret, env.secretFrom = lookupNonEmpty(getenv, envWebhookSecret), "$"+envWebhookSecret
-	default:
-		rc.secret, env.secretFrom = "local-"+randomHex(16), "generated"
-	}
+	absConfig := filepath.Join(root, filepath.Base(o.config))
 
 	if o.cloud {
 		id, key, token := lookupNonEmpty(getenv, envSecretID), lookupNonEmpty(getenv, envSecretKey), lookupNonEmpty(getenv, envSessionToken)
@@ -125,6 +110,9 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 		}
 		rc.creds = credentials{id: id, key: key, token: token}
 		rc.appID, rc.uin = lookupNonEmpty(getenv, "TENCENTCLOUD_APPID"), lookupNonEmpty(getenv, "TENCENTCLOUD_UIN")
+		if err := rc.resolveFunctions(src, o.secret, stderr); err != nil {
+			return nil, err
+		}
 		return env, nil
 	}
 
@@ -136,6 +124,16 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 		env.emuURL, env.emuReused = "http://"+o.emulatorAddr, true
 		rc.emulator = env.emuURL
 		fmt.Fprintf(stderr, "scf-local: using the emulator already running at %s\n", env.emuURL)
+		if err := rc.resolveFunctions(src, o.secret, stderr); err != nil {
+			return nil, err
+		}
+		// The functions accept what the running server's copies accept, so
+		// an event signed for the server (generate-event) works here too.
+		if st, ok, err := readRunState(o.emulatorAddr, absConfig); err != nil {
+			fmt.Fprintf(stderr, "scf-local: the running server's webhook secrets are unreadable (%v); using this run's\n", err)
+		} else if ok && o.secret == "" {
+			rc.useRunningSecrets(st, env.emuURL)
+		}
 		return env, nil
 	}
 	lis, err := net.Listen("tcp", o.emulatorAddr)
@@ -148,6 +146,11 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 	}
 	env.emuURL = "http://" + lis.Addr().String()
 	rc.emulator = env.emuURL
+	if err := rc.resolveFunctions(src, o.secret, stderr); err != nil {
+		lis.Close()
+		return nil, err
+	}
+	env.emuAddr, env.config = lis.Addr().String(), absConfig
 	env.emuSrv = &http.Server{Handler: env.emu, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = env.emuSrv.Serve(lis) }()
 	return env, nil
@@ -275,6 +278,14 @@ func serve(ctx context.Context, o serveOptions, getenv func(string) (string, boo
 		_ = srv.Serve(lis)
 	}()
 
+	if env.emuAddr != "" {
+		remove, err := writeRunState(env.emuAddr, env.config, rc)
+		if err != nil {
+			fmt.Fprintf(stderr, "scf-local: %v (scf-local invoke will not know this server's secrets)\n", err)
+		} else {
+			defer remove()
+		}
+	}
 	gatewayURL := "http://" + lis.Addr().String()
 	printBanner(stdout, o, env, g, gatewayURL, time.Since(started))
 
@@ -417,61 +428,86 @@ func printBanner(w io.Writer, o serveOptions, env *environment, g *gateway, gate
 	} else if f, ok := rc.cfg.Function("sweep-tasks"); ok && len(f.Timers) > 0 && o.timers {
 		fmt.Fprintln(w, "  (start with --sweep-now to run sweep-tasks at once)")
 	}
-	secretVar := "secret"
-	switch env.secretFrom {
-	case "generated":
-		fmt.Fprintf(w, "webhook secret (generated for this run; --webhook-secret to choose): %s\n", rc.secret)
-	default:
-		fmt.Fprintf(w, "webhook secret: from %s (not printed)\n", env.secretFrom)
-		secretVar = "JANITOR_WEBHOOK_SECRET"
+	var signed []string
+	for _, name := range g.order {
+		if _, ok := rc.secrets[name]; ok {
+			signed = append(signed, name)
+		}
+	}
+	if len(signed) > 0 {
+		fmt.Fprintln(w, "webhook secrets (each function accepts only its own; --webhook-secret sets one for all):")
+		for _, name := range signed {
+			fmt.Fprintf(w, "  %-20s %s\n", name, rc.secrets[name].from)
+		}
 	}
 	if len(g.order) > 0 {
-		route := g.order[0]
-		body := exampleBody(env, route)
-		fmt.Fprintln(w, "try it (signs the body with openssl when run, so it never expires):")
-		fmt.Fprintf(w, "  %s\n", curlCommand(gatewayURL+"/"+route, body, rc.secret, secretVar == "secret"))
+		fmt.Fprintln(w, "try them (each line signs its body with openssl when run, so it never expires):")
+		for _, route := range g.order {
+			fmt.Fprintf(w, "  try %s: %s\n", route, curlCommand(gatewayURL+"/"+route, exampleBody(env, route), rc.secrets[route].signing()))
+		}
 	}
 	fmt.Fprintln(w, "ready: one line per invocation follows; Ctrl-C stops everything")
 }
 
 // exampleBody is a request the route would accept: against the emulator, for
-// a real (young, running) demo task.
+// a real (young, running) demo task, live job or transcription.
 func exampleBody(env *environment, route string) string {
-	if route != "cancel-task" {
-		return `{}`
-	}
-	if env.emu != nil {
-		cutoff := time.Now().Add(-emulator.DemoStaleAge + 10*time.Minute)
-		var cands []emulator.Task
-		for _, t := range env.emu.Tasks("ams") {
-			if t.Status == emulator.StatusRunning && t.CreatedAt.After(cutoff) {
-				cands = append(cands, t)
+	switch route {
+	case "cancel-task":
+		if env.emu != nil {
+			cutoff := time.Now().Add(-emulator.DemoStaleAge + 10*time.Minute)
+			var cands []emulator.Task
+			for _, t := range env.emu.Tasks("ams") {
+				if t.Status == emulator.StatusRunning && t.CreatedAt.After(cutoff) {
+					cands = append(cands, t)
+				}
+			}
+			sort.Slice(cands, func(i, j int) bool { return cands[i].TaskId < cands[j].TaskId })
+			for _, t := range cands {
+				if t.Type == emulator.TypeLiveAudio { // live tasks never finish by themselves
+					return fmt.Sprintf(`{"TaskId":"%s","Service":"ams"}`, t.TaskId)
+				}
+			}
+			if len(cands) > 0 {
+				return fmt.Sprintf(`{"TaskId":"%s","Service":"ams"}`, cands[0].TaskId)
 			}
 		}
-		sort.Slice(cands, func(i, j int) bool { return cands[i].TaskId < cands[j].TaskId })
-		for _, t := range cands {
-			if t.Type == emulator.TypeLiveAudio { // live tasks never finish by themselves
-				return fmt.Sprintf(`{"TaskId":"%s","Service":"ams"}`, t.TaskId)
+		return `{"TaskId":"task-id-to-cancel","Service":"ams"}`
+	case "cancel-live-audit":
+		if env.emu != nil {
+			jobs := env.emu.LiveJobs()
+			sort.Slice(jobs, func(i, j int) bool { return jobs[i].JobId < jobs[j].JobId })
+			for _, j := range jobs {
+				if j.State == emulator.LiveAuditing {
+					return fmt.Sprintf(`{"JobId":"%s"}`, j.JobId) // Bucket and Region: the function's defaults
+				}
 			}
 		}
-		if len(cands) > 0 {
-			return fmt.Sprintf(`{"TaskId":"%s","Service":"ams"}`, cands[0].TaskId)
+		return `{"JobId":"job-id-to-cancel"}`
+	case "stop-transcription":
+		if env.emu != nil {
+			trs := env.emu.Transcriptions()
+			sort.Slice(trs, func(i, j int) bool { return trs[i].TaskId < trs[j].TaskId })
+			for _, t := range trs {
+				if t.Status == "InProgress" {
+					return fmt.Sprintf(`{"TaskId":"%s","SdkAppId":%d,"Region":"%s"}`, t.TaskId, t.SdkAppId, t.Region)
+				}
+			}
 		}
+		return `{"TaskId":"task-id-to-stop"}`
 	}
-	return `{"TaskId":"task-id-to-cancel","Service":"ams"}`
+	return `{}`
 }
 
-// curlCommand is a one-line shell command that signs body at run time.
-// With literal, the secret is in the line; else it reads $JANITOR_WEBHOOK_SECRET.
-func curlCommand(url, body, secret string, literal bool) string {
-	secretExpr := `"$JANITOR_WEBHOOK_SECRET"`
-	prefix := ""
-	if literal {
-		prefix = "secret=" + shellQuote(secret) + "; "
-		secretExpr = `"$secret"`
+// curlCommand is a one-line shell command that signs body with secret at run
+// time (the literal secret the function accepts: the first of its list); with
+// no secret, it sends the body unsigned.
+func curlCommand(url, body, secret string) string {
+	if secret == "" {
+		return "curl -sS -X POST " + url + " -H 'Content-Type: application/json' --data-binary " + shellQuote(body) + "; echo"
 	}
-	return prefix + "body=" + shellQuote(body) + `; ts=$(date +%s); ` +
-		`sig=$(printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac ` + secretExpr + ` | sed 's/^.* //'); ` +
+	return "secret=" + shellQuote(secret) + "; body=" + shellQuote(body) + `; ts=$(date +%s); ` +
+		`sig=$(printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$secret" | sed 's/^.* //'); ` +
 		`curl -sS -X POST ` + url + ` -H 'Content-Type: application/json' -H "X-Janitor-Signature: t=$ts,v1=$sig" --data-binary "$body"; echo`
 }
 

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -23,10 +25,16 @@ func envFrom(m map[string]string) func(string) (string, bool) {
 // startServe runs serve in-process on free ports and waits until it is ready.
 func startServe(t *testing.T, env map[string]string, extra ...string) (out *lines, stop func() int) {
 	t.Helper()
+	return startServeConfig(t, testProject, env, extra...)
+}
+
+// startServeConfig is startServe for another serverless.yml.
+func startServeConfig(t *testing.T, config string, env map[string]string, extra ...string) (out *lines, stop func() int) {
+	t.Helper()
 	pr, pw := io.Pipe()
 	out = newLines(pr)
 	ctx, cancel := context.WithCancel(context.Background())
-	args := append([]string{"--config", testProject, "--addr", "127.0.0.1:0", "--emulator-addr", "127.0.0.1:0"}, extra...)
+	args := append([]string{"--config", config, "--addr", "127.0.0.1:0", "--emulator-addr", "127.0.0.1:0"}, extra...)
 	done := make(chan int, 1)
 	w := &pipeWriter{w: pw}
 	go func() {
@@ -60,10 +68,13 @@ func TestServeGatewayAndTimers(t *testing.T) {
 	out, stop := startServe(t, map[string]string{"SCF_LOCAL_TEST_NAME": "bob"}, "--cron", "tick=* * * * * * *", "--sweep-now=false")
 	gw := out.field(t, "gateway:")
 	emu := out.field(t, "emulator:")
-	secret := out.field(t, "webhook secret (generated for this run; --webhook-secret to choose):")
+	secret := printedSecret(t, out, "echo")
 	if !strings.HasPrefix(secret, "local-") || len(secret) < 20 {
 		t.Fatalf("generated secret %q", secret)
 	}
+	out.wait(t, time.Second, 1, func(s string) bool {
+		return strings.Contains(s, "echo") && strings.Contains(s, "generated for this run: $SCF_LOCAL_TEST_ECHO_SECRET unset")
+	})
 
 	t.Run("Function URL event and environment", func(t *testing.T) {
 		body := `{"TaskId":"x"}`
@@ -78,7 +89,7 @@ func TestServeGatewayAndTimers(t *testing.T) {
 			t.Fatalf("body %s: %v", resp, err)
 		}
 		want := map[string]any{
-			"method": "POST", "path": "/sub/path", "query": "42", "body": body, "signature": true, "sourceIP": "127.0.0.1",
+			"method": "POST", "path": "/sub/path", "query": "42", "body": body, "signature": true, "verified": true, "sourceIP": "127.0.0.1",
 			"secretId": "AKIDLOCALEMULATOR", "hasKey": true, "hasToken": true, "keyInProcEnv": false,
 			"amsEndpoint": emu, "bucket": "examplebucket-1250000000", "greeting": "hello-bob",
 			"region": "ap-singapore", "functionName": "echo", "timeLimitMs": float64(2000),
@@ -167,38 +178,100 @@ func TestServeGatewayAndTimers(t *testing.T) {
 	}
 }
 
-func TestServeTimerEventAndSecretFromEnv(t *testing.T) {
-	out, stop := startServe(t, map[string]string{"JANITOR_WEBHOOK_SECRET": "from-env-secret"}, "--cron", "tick=* * * * * * *")
-	if strings.Contains(out.text(), "from-env-secret") {
-		t.Fatal("a secret from the environment was printed")
-	}
-	out.wait(t, time.Second, 1, func(s string) bool { return strings.HasPrefix(s, "webhook secret: from $JANITOR_WEBHOOK_SECRET") })
-	out.wait(t, time.Second, 1, func(s string) bool { return strings.Contains(s, `"$JANITOR_WEBHOOK_SECRET"`) })
+func TestServeTimerEvent(t *testing.T) {
+	out, stop := startServe(t, nil, "--cron", "tick=* * * * * * *")
 	out.wait(t, 10*time.Second, 1, func(s string) bool { return strings.Contains(s, " timer ") && strings.Contains(s, " ok ") })
 	if code := stop(); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
 }
 
+// printedSecret returns the secret in the banner's curl line for fn.
+func printedSecret(t *testing.T, out *lines, fn string) string {
+	t.Helper()
+	line := printedCurl(t, out, fn)
+	m := regexp.MustCompile(`^secret='([^']*)';`).FindStringSubmatch(line)
+	if m == nil {
+		t.Fatalf("the curl line for %s does not start with secret='...': %q", fn, line)
+	}
+	return m[1]
+}
+
+// printedCurl returns the banner's curl command for fn.
+func printedCurl(t *testing.T, out *lines, fn string) string {
+	t.Helper()
+	prefix := "  try " + fn + ": "
+	line := out.wait(t, time.Second, 1, func(s string) bool { return strings.HasPrefix(s, prefix) })[0]
+	return strings.TrimPrefix(line, prefix)
+}
+
+// TestPrintedCurlCommandWorks runs the banner's curl line, which must sign
+// with the literal secret the function accepts wherever it came from: the
+// first of a rotation list, from the shell or from .env, or generated.
 func TestPrintedCurlCommandWorks(t *testing.T) {
 	for _, tool := range []string{"bash", "openssl", "curl"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is not installed (.ci/run installs it): the README's signing recipe needs it", tool)
 		}
 	}
-	out, _ := startServe(t, nil)
-	cmdLine := out.wait(t, time.Second, 1, func(s string) bool { return strings.HasPrefix(s, "  secret=") })[0]
-	res, err := exec.Command("bash", "-c", cmdLine).CombinedOutput()
+	tests := []struct {
+		name, dotenv string
+		shell        map[string]string
+		extra        []string
+		want         string // the printed secret; "" = generated
+		from         string // what the banner says about it
+	}{
+		{name: "generated", from: "generated for this run: $SCF_LOCAL_TEST_ECHO_SECRET unset"},
+		{name: "shell rotation list", shell: map[string]string{"SCF_LOCAL_TEST_ECHO_SECRET": " new-secret , old-secret"}, want: "new-secret",
+			from: "$SCF_LOCAL_TEST_ECHO_SECRET from the shell"},
+		{name: ".env rotation list", dotenv: "SCF_LOCAL_TEST_ECHO_SECRET=dotenv-new,dotenv-old\n", want: "dotenv-new", from: "$SCF_LOCAL_TEST_ECHO_SECRET from .env"},
+		{name: "shell wins over .env", dotenv: "SCF_LOCAL_TEST_ECHO_SECRET=dotenv-secret\n", shell: map[string]string{"SCF_LOCAL_TEST_ECHO_SECRET": "shell-secret"},
+			want: "shell-secret", from: "$SCF_LOCAL_TEST_ECHO_SECRET from the shell"},
+		{name: "--webhook-secret", dotenv: "SCF_LOCAL_TEST_ECHO_SECRET=dotenv-secret\n", extra: []string{"--webhook-secret", "flag-secret,older"}, want: "flag-secret", from: "--webhook-secret"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			config := projectCopy(t, tc.dotenv)
+			out, _ := startServeConfig(t, config, tc.shell, tc.extra...)
+			secret := printedSecret(t, out, "echo")
+			if tc.want != "" && secret != tc.want {
+				t.Errorf("printed secret %q, want %q", secret, tc.want)
+			}
+			out.wait(t, time.Second, 1, func(s string) bool { return strings.HasPrefix(s, "  echo") && strings.HasSuffix(s, tc.from) })
+			res, err := exec.Command("bash", "-c", printedCurl(t, out, "echo")).CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v: %s", err, res)
+			}
+			var got map[string]any
+			if err := json.Unmarshal(res, &got); err != nil {
+				t.Fatalf("curl printed %s: %v", res, err)
+			}
+			if got["verified"] != true || got["body"] != "{}" {
+				t.Fatalf("echo saw %v: want a body signed with a secret it accepts", got)
+			}
+		})
+	}
+}
+
+// projectCopy copies the test project (serverless.yml and its function
+// sources) to a new directory, with dotenv as its .env when not empty. The
+// copy is inside the module (under testdata), so its functions build.
+func projectCopy(t *testing.T, dotenv string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("testdata", "run-")
 	if err != nil {
-		t.Fatalf("%v: %s", err, res)
+		t.Fatal(err)
 	}
-	var got map[string]any
-	if err := json.Unmarshal(res, &got); err != nil {
-		t.Fatalf("curl printed %s: %v", res, err)
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	if err := os.CopyFS(dir, os.DirFS(filepath.Dir(testProject))); err != nil {
+		t.Fatal(err)
 	}
-	if got["signature"] != true || got["body"] != "{}" {
-		t.Fatalf("echo saw %v", got)
+	if dotenv != "" {
+		if err := os.WriteFile(filepath.Join(dir, ".env"), []byte(dotenv), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
+	return filepath.Join(dir, "serverless.yml")
 }
 
 func TestCloudNeedsCredentials(t *testing.T) {
@@ -221,7 +294,7 @@ func TestCloudModeUsesRealEndpointsAndNoTimers(t *testing.T) {
 		t.Fatalf("%d %s", status, resp)
 	}
 	if got["amsEndpoint"] != "" || got["secretId"] != "AKIDcloud" || got["hasToken"] != false || got["bucket"] != "mybucket-1250000000" {
-		t.Fatalf("cloud mode environment %v: want the yml's endpoint (empty = Tencent's), the shell's credentials and ${env.} values", got)
+		t.Fatalf("cloud mode environment %v: want no endpoint (the code's default: Tencent's), the shell's credentials and ${env:NAME} values", got)
 	}
 	if strings.Contains(out.text(), "cloud-key") {
 		t.Fatal("the secret key was printed")

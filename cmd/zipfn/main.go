@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/scf-janitor/scf-janitor/cmd/zipfn/internal/pack"
+	"github.com/scf-janitor/scf-janitor/shared/pack"
 )
 
 func main() {

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scf-janitor/scf-janitor/cmd/zipfn/internal/pack"
 	"github.com/scf-janitor/scf-janitor/shared/deploy"
+	"github.com/scf-janitor/scf-janitor/shared/pack"
 )
 
 const repoRoot = "../.."

@@ -47,16 +47,28 @@ type File struct {
 }
 
 // Inputs are the multi-scf component inputs this project uses.
+//
+// The component copies every input except src into each function before the
+// function's own keys (Object.assign({}, commonInputs, func) in
+// serverless-components/tencent-multi-scf src/formatter.ts, formatInputs, at
+// commit 02cf5633e30e53c02528b03f1458c2b2d6e86b34), so memorySize, timeout,
+// role and environments set here are every function's defaults.
 type Inputs struct {
-	Src         Src              `yaml:"src"`
-	Region      string           `yaml:"region"`
-	Runtime     string           `yaml:"runtime"`
-	Namespace   string           `yaml:"namespace"`
-	Description string           `yaml:"description"`
-	Functions   yaml.Node        `yaml:"functions"` // a mapping; decoded in order by Functions
-	Triggers    []TriggerInputs  `yaml:"triggers"`
-	Tags        []KeyValue       `yaml:"tags"`
-	functions   []functionInputs // decoded from Functions, in file order
+	Src          Src              `yaml:"src"`
+	Region       string           `yaml:"region"`
+	Runtime      string           `yaml:"runtime"`
+	Namespace    string           `yaml:"namespace"`
+	Description  string           `yaml:"description"`
+	MemorySize   *int             `yaml:"memorySize"`
+	Timeout      *int             `yaml:"timeout"`
+	Role         string           `yaml:"role"`
+	Environments yaml.Node        `yaml:"environments"` // [{key, value}]; see decodeEnvironments
+	Environment  yaml.Node        `yaml:"environment"`  // not read by the component: reported by Validate
+	Functions    yaml.Node        `yaml:"functions"`    // a mapping; decoded in order by Functions
+	Triggers     []TriggerInputs  `yaml:"triggers"`
+	Tags         []KeyValue       `yaml:"tags"`
+	functions    []functionInputs // decoded from Functions, in file order
+	environments envList          // decoded from Environments
 }
 
 // Src is the code directory uploaded for every function (a string or {src, exclude}).
@@ -81,16 +93,44 @@ type KeyValue struct {
 }
 
 type functionInputs struct {
-	key         string
-	line        int
-	Name        string     `yaml:"name"`
-	Handler     string     `yaml:"handler"`
-	Runtime     string     `yaml:"runtime"`
-	Description string     `yaml:"description"`
-	Role        string     `yaml:"role"`
-	MemorySize  int        `yaml:"memorySize"`
-	Timeout     int        `yaml:"timeout"`
-	Environment []KeyValue `yaml:"environment"`
+	key          string
+	line         int
+	Name         string    `yaml:"name"`
+	Handler      string    `yaml:"handler"`
+	Runtime      string    `yaml:"runtime"`
+	Description  string    `yaml:"description"`
+	Role         string    `yaml:"role"`
+	MemorySize   *int      `yaml:"memorySize"`
+	Timeout      *int      `yaml:"timeout"`
+	Environments yaml.Node `yaml:"environments"`
+	Environment  yaml.Node `yaml:"environment"` // not read by the component: reported by Validate
+	environments envList
+}
+
+// envList is a decoded environments list; set says the key was present
+// (an explicit empty list still replaces the top-level one).
+type envList struct {
+	set  bool
+	list []KeyValue
+}
+
+// decodeEnvironments decodes an environments node ({key, value} entries).
+func decodeEnvironments(n *yaml.Node, at string) (envList, error) {
+	if n.Kind == 0 {
+		return envList{}, nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		return envList{}, fmt.Errorf("%s.environments (line %d): want a list of {key, value} entries, such as\n  environments:\n    - key: JANITOR_LOG_LEVEL\n      value: info", at, n.Line)
+	}
+	out := envList{set: true, list: []KeyValue{}}
+	for i, item := range n.Content {
+		var kv KeyValue
+		if err := decodeStrict(item, &kv); err != nil {
+			return envList{}, fmt.Errorf("%s.environments[%d] (line %d): %w", at, i, item.Line, err)
+		}
+		out.list = append(out.list, kv)
+	}
+	return out, nil
 }
 
 // TriggerInputs is one entry of inputs.triggers.
@@ -162,7 +202,8 @@ func (f Function) EnvMap() map[string]string {
 // Config is a parsed serverless.yml.
 type Config struct {
 	File      File
-	Functions []Function // in file order
+	Functions []Function // in file order, ${env:NAME} references unresolved
+	root      *yaml.Node // the document, for Resolve and the checks on every value
 }
 
 // Function returns the function whose Name or Key is name.
@@ -201,6 +242,18 @@ func Load(path string) (*Config, error) {
 // each function with the component's defaults. It checks structure only;
 // Validate checks values against SCF's limits.
 func Parse(data []byte) (*Config, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, err
+	}
+	if root.Kind == 0 {
+		return nil, errors.New("the file is empty; start from the project's serverless.yml")
+	}
+	return build(data, &root)
+}
+
+// build decodes the document (data, whose node tree is root) into a Config.
+func build(data []byte, root *yaml.Node) (*Config, error) {
 	var f File
 	if err := decodeStrict(data, &f); err != nil {
 		return nil, err
@@ -208,28 +261,49 @@ func Parse(data []byte) (*Config, error) {
 	if err := f.Inputs.decodeFunctions(); err != nil {
 		return nil, err
 	}
-	c := &Config{File: f}
+	c := &Config{File: f, root: root}
+	in := f.Inputs
 	index := map[string]int{}
-	for _, fi := range f.Inputs.functions {
-		fn := Function{
-			Key: fi.key, Name: fi.Name, Handler: fi.Handler, Runtime: fi.Runtime, Role: fi.Role,
-			MemoryMB: fi.MemorySize, Timeout: time.Duration(fi.Timeout) * time.Second, Env: fi.Environment,
-		}
+	for _, fi := range in.functions {
+		// Object.assign({}, commonInputs, func): a key the function sets
+		// wins, whatever its value; the others come from inputs.
+		fn := Function{Key: fi.key, Name: fi.Name, Handler: fi.Handler, Runtime: fi.Runtime, Role: fi.Role}
 		if fn.Name == "" {
 			fn.Name = fi.key
 		}
 		if fn.Runtime == "" {
-			fn.Runtime = f.Inputs.Runtime
+			fn.Runtime = in.Runtime
 		}
 		if fn.Runtime == "" {
 			fn.Runtime = DefaultRuntime
 		}
-		if fn.MemoryMB == 0 {
+		if fn.Role == "" {
+			fn.Role = in.Role
+		}
+		switch {
+		case fi.MemorySize != nil:
+			fn.MemoryMB = *fi.MemorySize
+		case in.MemorySize != nil:
+			fn.MemoryMB = *in.MemorySize
+		default:
 			fn.MemoryMB = DefaultMemoryMB
 		}
-		if fi.Timeout == 0 {
+		switch {
+		case fi.Timeout != nil:
+			fn.Timeout = time.Duration(*fi.Timeout) * time.Second
+		case in.Timeout != nil:
+			fn.Timeout = time.Duration(*in.Timeout) * time.Second
+		default:
 			fn.Timeout = DefaultTimeout
 		}
+		// formatFaasInputs: `const { environments = [] } = inputs` on the
+		// merged inputs, so a function's own list replaces the top-level one
+		// (no merge), and environment.variables is rebuilt from it.
+		envs := in.environments
+		if fi.environments.set {
+			envs = fi.environments
+		}
+		fn.Env = variables(envs.list)
 		index[fi.key] = len(c.Functions)
 		c.Functions = append(c.Functions, fn)
 	}
@@ -292,12 +366,40 @@ func (in *Inputs) decodeFunctions() error {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		fi := functionInputs{key: k.Value, line: k.Line}
+		at := "inputs.functions." + k.Value
 		if err := decodeStrict(v, &fi); err != nil {
-			return fmt.Errorf("inputs.functions.%s: %w", k.Value, err)
+			return fmt.Errorf("%s: %w", at, err)
 		}
+		envs, err := decodeEnvironments(&fi.Environments, at)
+		if err != nil {
+			return err
+		}
+		fi.environments = envs
 		in.functions = append(in.functions, fi)
 	}
+	envs, err := decodeEnvironments(&in.Environments, "inputs")
+	if err != nil {
+		return err
+	}
+	in.environments = envs
 	return nil
+}
+
+// variables turns an environments list into environment.variables as the
+// component does (newEnvs[key] = value): a repeated key keeps its first
+// position and its last value.
+func variables(list []KeyValue) []KeyValue {
+	out := make([]KeyValue, 0, len(list))
+	at := map[string]int{}
+	for _, kv := range list {
+		if i, ok := at[kv.Key]; ok {
+			out[i].Value = kv.Value
+			continue
+		}
+		at[kv.Key] = len(out)
+		out = append(out, kv)
+	}
+	return out
 }
 
 // decodeStrict decodes YAML bytes or a node, rejecting unknown fields.
@@ -319,6 +421,60 @@ func decodeStrict(src any, v any) error {
 		return err
 	}
 	return nil
+}
+
+// line returns the line of the key at path in the file (0 when unknown).
+func (c *Config) line(path ...string) int {
+	n := c.root
+	if n == nil {
+		return 0
+	}
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, k := range path {
+		if n.Kind != yaml.MappingNode {
+			return 0
+		}
+		found := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == k {
+				line, n, found = n.Content[i].Line, n.Content[i+1], true
+				break
+			}
+		}
+		if !found {
+			return 0
+		}
+	}
+	return line
+}
+
+// checkEnvironments checks one environments list as SCF will take it
+// (Variable Key and Value must not be empty; reserved prefixes).
+func checkEnvironments(at string, list []KeyValue) []error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	seen := map[string]bool{}
+	for _, kv := range list {
+		if !envKeyRE.MatchString(kv.Key) {
+			add("%s: environment key %q must be letters, digits and _, starting with a letter", at, kv.Key)
+		}
+		for _, p := range ReservedEnvPrefixes {
+			if strings.HasPrefix(strings.ToUpper(kv.Key), p) {
+				add("%s: environment key %q uses the prefix %s, which SCF reserves; use a JANITOR_ name", at, kv.Key, p)
+			}
+		}
+		if seen[kv.Key] {
+			add("%s: environment key %q is declared twice (the last value would win)", at, kv.Key)
+		}
+		seen[kv.Key] = true
+		if kv.Value == "" {
+			add("%s: %s has an empty value, which SCF refuses; leave the setting out; the code's default applies", at, kv.Key)
+		}
+	}
+	return errs
 }
 
 var (
@@ -355,8 +511,21 @@ func (c *Config) Validate() []error {
 	if len(c.Functions) == 0 {
 		add("inputs.functions: no functions declared")
 	}
+	if f.Inputs.Environment.Kind != 0 {
+		add("inputs.environment (line %d): the multi-scf component does not read environment: (it rebuilds it from environments, so these settings would be dropped); use environments: with the same {key, value} entries", f.Inputs.Environment.Line)
+	}
+	if f.Inputs.environments.set {
+		errs = append(errs, checkEnvironments("inputs.environments", f.Inputs.environments.list)...)
+	}
+	if c.root != nil {
+		walkStrings(c.root, "", func(n *yaml.Node, path string) {
+			if strings.Contains(n.Value, "${env.") {
+				add("%s (line %d): the CLI leaves ${env.NAME} as literal text; write ${env:NAME}", path, n.Line)
+			}
+		})
+	}
 	names := map[string]string{}
-	for _, fn := range c.Functions {
+	for i, fn := range c.Functions {
 		at := "inputs.functions." + fn.Key
 		if !functionNameRE.MatchString(fn.Name) {
 			add("%s: function name %q must be 2-60 letters, digits, - or _, start with a letter and end with a letter or digit", at, fn.Name)
@@ -382,22 +551,18 @@ func (c *Config) Validate() []error {
 		if fn.Role == "" {
 			add("%s: role is required (the execution role whose temporary credentials the function uses)", at)
 		}
-		seen := map[string]bool{}
+		if i < len(f.Inputs.functions) {
+			fi := f.Inputs.functions[i]
+			if fi.Environment.Kind != 0 {
+				add("%s.environment (line %d): the multi-scf component does not read environment: (it rebuilds it from environments, so these settings would be dropped); use environments: with the same {key, value} entries", at, c.line("inputs", "functions", fn.Key, "environment"))
+			}
+			if fi.environments.set {
+				errs = append(errs, checkEnvironments(at+".environments", fi.environments.list)...)
+			}
+		}
 		size := 0
 		for _, kv := range fn.Env {
 			size += len(kv.Key) + len(kv.Value)
-			if !envKeyRE.MatchString(kv.Key) {
-				add("%s: environment key %q must be letters, digits and _, starting with a letter", at, kv.Key)
-			}
-			for _, p := range ReservedEnvPrefixes {
-				if strings.HasPrefix(strings.ToUpper(kv.Key), p) {
-					add("%s: environment key %q uses the prefix %s, which SCF reserves; use a JANITOR_ name", at, kv.Key, p)
-				}
-			}
-			if seen[kv.Key] {
-				add("%s: environment key %q is declared twice", at, kv.Key)
-			}
-			seen[kv.Key] = true
 		}
 		if size > MaxEnvBytes {
 			add("%s: environment is %d bytes, over SCF's %d-byte limit", at, size, MaxEnvBytes)
@@ -420,25 +585,4 @@ func (c *Config) Validate() []error {
 		}
 	}
 	return errs
-}
-
-var envRefRE = regexp.MustCompile(`\$\{env\.([A-Za-z_][A-Za-z0-9_]*)\}`)
-
-// ExpandEnv replaces each ${env.NAME} in value with lookup(NAME) (the empty
-// string when absent), as the Serverless Framework does with the shell
-// environment and .env when deploying.
-func ExpandEnv(value string, lookup func(string) (string, bool)) string {
-	return envRefRE.ReplaceAllStringFunc(value, func(ref string) string {
-		v, _ := lookup(envRefRE.FindStringSubmatch(ref)[1])
-		return v
-	})
-}
-
-// EnvRefs returns the NAMEs of the ${env.NAME} references in value.
-func EnvRefs(value string) []string {
-	var out []string
-	for _, m := range envRefRE.FindAllStringSubmatch(value, -1) {
-		out = append(out, m[1])
-	}
-	return out
 }

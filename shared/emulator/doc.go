@@ -123,6 +123,22 @@
 // formatted 2006-01-02T15:04:05+0800 (China Standard Time), as CI examples
 // show. Stats keys: ci.CreateAuditing, ci.GetAuditing, ci.CancelAuditing.
 //
+// # SCF control plane and CAM (scf_control.go, cam.go)
+//
+// SCF 2018-04-16 GetFunction, GetFunctionAddress, CreateFunction,
+// UpdateFunctionCode, UpdateFunctionConfiguration, DeleteFunction,
+// ListTriggers, CreateTrigger, DeleteTrigger (timer and http triggers), and
+// CAM 2019-01-16 roles and custom policies, with the validation the SDK
+// models document; the files' doc comments list every error code, where it
+// comes from, and the assumptions. A function is Creating/Updating for
+// Options.FunctionReadyAfter (emulator clock) and refuses updates, trigger
+// changes and deletion until Active. An http trigger (Function URL) gets an
+// SCF-chosen name and https://<EmulatorAppID>-<id>.<region>.tencentscf.com in
+// its TriggerDesc. Inspection: GET /_emulator/functions, /_emulator/roles,
+// /_emulator/policies; POST /_emulator/fail-next {"Action":"scf.CreateTrigger",
+// "Code":"InternalError","Times":1} makes the next call(s) of that action
+// fail before doing anything (Server.FailNext).
+//
 // # Rate limits, faults, stats
 //
 // Every action ("ams.CancelTask", "trtc.DeleteCloudTranscription",

@@ -217,6 +217,8 @@ func (s *Server) serveInspect(w http.ResponseWriter, r *http.Request) {
 	case path == "/_emulator/demo" && r.Method == http.MethodPost:
 		s.LoadDemo()
 		writeJSON(w, http.StatusOK, map[string]int{"tasks": len(s.Tasks("")), "liveJobs": len(s.LiveJobs()), "transcriptions": len(s.Transcriptions())})
+	case isControlInspectPath(path):
+		s.serveControlInspect(w, r, path, body)
 	default:
 		inspectError(w, http.StatusNotFound, "no inspection endpoint %s %s; see the emulator package documentation", r.Method, r.URL.Path)
 	}

@@ -84,6 +84,11 @@ type Options struct {
 	// documents no specific code for it (FACTS.md §8): clients must ask for
 	// the job's state instead of trusting the code.
 	SpecificEndedCodes bool
+	// FunctionReadyAfter is how long an SCF function stays Creating or
+	// Updating after CreateFunction / UpdateFunctionCode /
+	// UpdateFunctionConfiguration before it is Active (scf_control.go).
+	// 0 selects DefaultFunctionReadyAfter; negative means at once.
+	FunctionReadyAfter time.Duration
 }
 
 // Server is the emulator; it is an http.Handler and safe for concurrent use.
@@ -107,6 +112,8 @@ type Server struct {
 	liveJobs       map[string]*liveJobRec
 	transcriptions map[string]*transRec
 	seq            atomic.Uint64
+
+	control controlPlane // SCF functions/triggers and CAM roles/policies (scf_control.go, cam.go)
 }
 
 // New returns a Server configured by opts.

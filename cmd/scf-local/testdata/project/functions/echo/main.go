@@ -10,10 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 	"github.com/scf-janitor/scf-janitor/shared/trigger"
+	"github.com/scf-janitor/scf-janitor/shared/webhook"
 )
 
 func digest(s string) string {
@@ -46,7 +48,15 @@ func handle(ctx context.Context, payload json.RawMessage) (any, error) {
 		return map[string]string{"plain": "json"}, nil
 	}
 	fc, _ := scf.FromContext(ctx)
+	var secrets []string
+	for _, s := range strings.Split(scf.Getenv(ctx, "JANITOR_WEBHOOK_SECRET"), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			secrets = append(secrets, s)
+		}
+	}
 	out := map[string]any{
+		// verified: the signature matches the body with one of this function's secrets
+		"verified":     webhook.Verifier{Secrets: secrets}.Verify(h.Header.Get(webhook.Header), h.Body) == nil,
 		"method":       h.Method,
 		"path":         h.Path,
 		"query":        h.Query.Get("q"),

@@ -1,0 +1,345 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/scf-janitor/scf-janitor/shared/deploy"
+	"github.com/scf-janitor/scf-janitor/shared/provision"
+	"github.com/scf-janitor/scf-janitor/shared/tcapi"
+)
+
+// runOptions are the seams tests use; zero values select the real ones.
+type runOptions struct {
+	Build        func(ctx context.Context, root, handler string) ([]byte, error)
+	PollInterval time.Duration
+}
+
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+type options struct {
+	command, config, envFile, region, endpoint string
+	only                                       stringList
+	yes                                        bool
+	timeout                                    time.Duration
+}
+
+const usage = `usage: scf-deploy [plan|apply|delete] [flags]
+
+  plan     print what apply would change (the default)
+  apply    create or update the roles, functions, timers and Function URLs of serverless.yml
+  delete   remove what scf-deploy created (needs --yes)
+
+Credentials: TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY (and TENCENTCLOUD_SESSION_TOKEN),
+else TENCENT_SECRET_ID, TENCENT_SECRET_KEY (and TENCENT_TOKEN), from the shell or the .env file.
+
+flags:
+`
+
+func parseArgs(args []string, stderr io.Writer) (options, error) {
+	o := options{command: "plan"}
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		o.command, args = args[0], args[1:]
+	}
+	fs := flag.NewFlagSet("scf-deploy", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&o.config, "config", "serverless.yml", "the serverless.yml to deploy (its directory is the project root)")
+	fs.StringVar(&o.envFile, "env-file", "", "the .env file (default: .env next to --config; the shell wins over it)")
+	fs.StringVar(&o.region, "region", "", "region (default: the yml's inputs.region)")
+	fs.Var(&o.only, "only", "deploy only this `FUNCTION` (repeatable)")
+	fs.StringVar(&o.endpoint, "endpoint", "", "send every API call to this base `URL`, such as http://127.0.0.1:9100 (the emulator)")
+	fs.BoolVar(&o.yes, "yes", false, "delete: really delete")
+	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "give up after this long")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q (flags go after the command: scf-deploy apply --only cancel-task)", fs.Arg(0))
+	}
+	switch o.command {
+	case "plan", "apply", "delete":
+	default:
+		return o, fmt.Errorf("unknown command %q: want plan, apply or delete", o.command)
+	}
+	return o, nil
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) (string, bool), ro runOptions) int {
+	o, err := parseArgs(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "scf-deploy:", err)
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	if err := deployCommand(ctx, o, stdout, getenv, ro); err != nil {
+		fmt.Fprintln(stderr, "scf-deploy:", err)
+		return 1
+	}
+	return 0
+}
+
+// reRegion is the shape of a region id; which regions exist is Tencent's to say.
+var reRegion = regexp.MustCompile(`^[a-z]{2,3}-[a-z]+(-[a-z0-9]+)?$`)
+
+func deployCommand(ctx context.Context, o options, stdout io.Writer, getenv func(string) (string, bool), ro runOptions) error {
+	cfg, err := deploy.Load(o.config)
+	if err != nil {
+		return err
+	}
+	if errs := cfg.Validate(); len(errs) > 0 {
+		return fmt.Errorf("%s is not valid:\n  %w", o.config, errors.Join(errs...))
+	}
+	root := filepath.Dir(o.config)
+
+	envFile, explicit := o.envFile, o.envFile != ""
+	if !explicit {
+		envFile = filepath.Join(root, ".env")
+	}
+	if explicit {
+		if _, err := os.Stat(envFile); err != nil {
+			return fmt.Errorf("--env-file: %w", err)
+		}
+	}
+	dotenv, err := readDotEnv(envFile)
+	if err != nil {
+		return err
+	}
+	lookup := func(k string) (string, bool) {
+		if v, ok := getenv(k); ok {
+			return v, true
+		}
+		v, ok := dotenv[k]
+		return v, ok
+	}
+
+	// ${env:NAME} resolved as the Serverless CLI does (shared/deploy): an
+	// error names every variable the file needs that nobody set.
+	fns, err := cfg.Resolve(lookup)
+	if err != nil {
+		return fmt.Errorf("%s: %w (scf-deploy read the shell, then %s)", o.config, err, envFile)
+	}
+	selected, err := selectFunctions(fns, o.only)
+	if err != nil {
+		return err
+	}
+
+	region := o.region
+	if region == "" {
+		region = cfg.File.Inputs.Region
+	}
+	if !reRegion.MatchString(region) {
+		return fmt.Errorf("unknown region %q: want a Tencent Cloud region such as ap-guangzhou (--region, or inputs.region in %s)", region, o.config)
+	}
+	cred, err := credentials(lookup, envFile)
+	if err != nil {
+		return err
+	}
+
+	// Roles: the ones the selected functions use. delete removes a role only
+	// when every function of the yml that uses it is being deleted.
+	roles, err := loadRoles(root, fns, selected, o.command == "delete")
+	if err != nil {
+		return err
+	}
+	desired := provision.Desired{Roles: roles}
+	build := ro.Build
+	if build == nil {
+		build = buildPackage
+	}
+	for _, f := range selected {
+		df := provision.Function{Name: f.Name, Handler: f.Handler, Runtime: f.Runtime, Role: f.Role, MemoryMB: int64(f.MemoryMB), Timeout: f.Timeout}
+		for _, kv := range f.Env {
+			if kv.Value == "" {
+				continue // SCF refuses empty values; the code's default applies
+			}
+			df.Env = append(df.Env, tcapi.Variable{Key: kv.Key, Value: kv.Value})
+		}
+		for _, t := range f.Timers {
+			df.Timers = append(df.Timers, provision.Timer{Name: t.Name, Cron: t.Cron, Argument: t.Argument, Enabled: t.Enabled})
+		}
+		if f.URL != nil {
+			df.URL = &provision.URL{AuthType: f.URL.AuthType, Extranet: f.URL.Extranet, Intranet: f.URL.Intranet}
+		}
+		if o.command != "delete" {
+			if df.Code, err = build(ctx, root, f.Handler); err != nil {
+				return err
+			}
+		}
+		desired.Functions = append(desired.Functions, df)
+	}
+
+	topts := tcapi.Options{Region: region, Endpoint: o.endpoint}
+	scf, err := tcapi.NewSCFControl(cred, topts)
+	if err != nil {
+		return err
+	}
+	topts.Region = "" // CAM is global
+	cam, err := tcapi.NewCAM(cred, topts)
+	if err != nil {
+		return err
+	}
+	eng := &provision.Engine{SCF: scf, CAM: cam, Namespace: cfg.File.Inputs.Namespace, PollInterval: ro.PollInterval,
+		Progress: func(c *provision.Change) { fmt.Fprintf(stdout, "%s ...\n", c) }}
+	if eng.Namespace == "default" {
+		eng.Namespace = ""
+	}
+
+	fmt.Fprintf(stdout, "scf-deploy %s: %d function(s) in %s\n", o.command, len(selected), region)
+	var p *provision.Plan
+	if o.command == "delete" {
+		p, err = eng.PlanDelete(ctx, desired)
+	} else {
+		p, err = eng.Plan(ctx, desired)
+	}
+	if err != nil {
+		return regionHint(err, region)
+	}
+	p.Write(stdout)
+	switch {
+	case o.command == "plan":
+		printURLs(stdout, p.URLs)
+		if !p.Empty() {
+			fmt.Fprintln(stdout, "run `scf-deploy apply` to make these changes")
+		}
+		return nil
+	case o.command == "delete" && !o.yes:
+		if !p.Empty() {
+			fmt.Fprintln(stdout, "nothing deleted: run `scf-deploy delete --yes` to delete the above")
+		}
+		return nil
+	case p.Empty():
+		printURLs(stdout, p.URLs)
+		return nil
+	}
+	urls, err := eng.Apply(ctx, p)
+	if err != nil {
+		return fmt.Errorf("%w\nstopped part-way: run the same command again to continue (it only does what is still missing)", regionHint(err, region))
+	}
+	fmt.Fprintf(stdout, "done: %d change(s) applied\n", len(p.Changes))
+	if o.command != "delete" {
+		printURLs(stdout, urls)
+	}
+	return nil
+}
+
+func regionHint(err error, region string) error {
+	if tcapi.HasCode(err, "UnsupportedRegion", "InvalidParameterValue.Region", "AuthFailure.InvalidRegion") {
+		return fmt.Errorf("%w (is %q a region where SCF is offered?)", err, region)
+	}
+	return err
+}
+
+func printURLs(w io.Writer, urls map[string]string) {
+	names := make([]string, 0, len(urls))
+	for k := range urls {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if urls[n] != "" {
+			fmt.Fprintf(w, "url %s %s\n", n, urls[n])
+		}
+	}
+}
+
+// credentials: the SDK's names first, then the Serverless CLI's.
+func credentials(lookup func(string) (string, bool), envFile string) (tcapi.Credentials, error) {
+	get := func(k string) string { v, _ := lookup(k); return strings.TrimSpace(v) }
+	c := tcapi.Credentials{SecretID: get("TENCENTCLOUD_SECRET_ID"), SecretKey: get("TENCENTCLOUD_SECRET_KEY"), Token: get("TENCENTCLOUD_SESSION_TOKEN")}
+	if c.SecretID == "" && c.SecretKey == "" {
+		c = tcapi.Credentials{SecretID: get("TENCENT_SECRET_ID"), SecretKey: get("TENCENT_SECRET_KEY"), Token: get("TENCENT_TOKEN")}
+	}
+	if c.SecretID == "" || c.SecretKey == "" {
+		return c, fmt.Errorf("no credentials: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (or the Serverless CLI's TENCENT_SECRET_ID and TENCENT_SECRET_KEY) "+
+			"in the shell or in %s; against the emulator or scf-local use %s / %s", envFile, "AKIDLOCALEMULATOR", "local-emulator-secret-key")
+	}
+	return c, nil
+}
+
+func selectFunctions(fns []deploy.Function, only []string) ([]deploy.Function, error) {
+	if len(only) == 0 {
+		return fns, nil
+	}
+	var out []deploy.Function
+	var names []string
+	for _, f := range fns {
+		names = append(names, f.Name)
+	}
+	for _, want := range only {
+		found := false
+		for _, f := range fns {
+			if f.Name == want || f.Key == want {
+				out = append(out, f)
+				found = true
+				break
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("--only %s: no such function (have %s)", want, strings.Join(names, ", "))
+		}
+	}
+	return out, nil
+}
+
+// loadRoles reads deploy/cam/trust-scf.json and deploy/cam/<Role>.json for
+// the selected functions' roles.
+func loadRoles(root string, all, selected []deploy.Function, deleting bool) ([]provision.Role, error) {
+	trustPath := filepath.Join(root, "deploy", "cam", "trust-scf.json")
+	var roles []provision.Role
+	seen := map[string]bool{}
+	for _, f := range selected {
+		if f.Role == "" || seen[f.Role] {
+			continue
+		}
+		seen[f.Role] = true
+		if deleting && usedElsewhere(f.Role, all, selected) {
+			continue
+		}
+		trust, err := os.ReadFile(trustPath)
+		if err != nil {
+			return nil, fmt.Errorf("role %s: its trust policy: %w", f.Role, err)
+		}
+		policy, err := os.ReadFile(filepath.Join(root, "deploy", "cam", f.Role+".json"))
+		if err != nil {
+			return nil, fmt.Errorf("role %s of function %s: its policy: %w (write the permissions it needs there)", f.Role, f.Name, err)
+		}
+		roles = append(roles, provision.Role{Name: f.Role, TrustPolicy: string(trust), Policy: string(policy)})
+	}
+	return roles, nil
+}
+
+func usedElsewhere(role string, all, selected []deploy.Function) bool {
+	for _, f := range all {
+		if f.Role != role {
+			continue
+		}
+		in := false
+		for _, s := range selected {
+			in = in || s.Name == f.Name
+		}
+		if !in {
+			return true
+		}
+	}
+	return false
+}

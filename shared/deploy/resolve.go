@@ -1,0 +1,272 @@
+package deploy
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Variables, as the Serverless CLI for Tencent resolves them before the
+// component sees the inputs: Serverlesstencent/serverless-cloud-framework
+// src/libs/utils/basic.js, resolveVariables (commit a7c19d42). It walks every
+// string value of the file (not keys, numbers or booleans) and, for each
+// `${...}` found by the first pattern, substitutes those the second pattern
+// accepts (`${env:NAME}`) with process.env.NAME. process.env holds the shell's
+// variables, then those of .env that the shell does not set (dotenv never
+// overrides). Anything else, such as `${env.NAME}`, stays literal text.
+//   - A value that is exactly one `${env:NAME}` becomes the variable's value
+//     (undefined when unset); an embedded one is replaced with JavaScript's
+//     String.prototype.replace, so an unset variable becomes the text
+//     "undefined" and `$&`, `$$`, "$`" and `$'` in the value are patterns.
+//   - Each pass replaces, in each string, only the last of its references (every
+//     replace starts again from the original string), and the whole walk
+//     repeats while a pass found any `${env:...}`: so every reference, and a
+//     reference inside a variable's value, ends up resolved.
+//
+// Our deploy refuses an unset or empty variable instead of deploying
+// "undefined" or nothing (SCF refuses empty values anyway).
+var (
+	cliVariableRE = regexp.MustCompile(`\$\{(\w*:?[\w.-]+)\}`)
+	cliEnvRE      = regexp.MustCompile(`^\$\{env:(\w*[\w.-_]+)\}$`) // as in JS, .-_ is the range '.'..'_' (so no '-')
+)
+
+// maxResolvePasses stops a variable whose value refers to itself (the CLI
+// recurses until its stack overflows).
+const maxResolvePasses = 32
+
+// EnvRefs returns the NAMEs of the ${env:NAME} references in value, in order.
+func EnvRefs(value string) []string {
+	var out []string
+	for _, m := range cliVariableRE.FindAllString(value, -1) {
+		if sub := cliEnvRE.FindStringSubmatch(m); sub != nil {
+			out = append(out, sub[1])
+		}
+	}
+	return out
+}
+
+// UnsetVariablesError lists the ${env:NAME} references whose variable is
+// unset or empty, with where the file uses each (never a value).
+type UnsetVariablesError struct {
+	Vars []UnsetVariable // sorted by name
+}
+
+// UnsetVariable is one variable the file needs and nobody set.
+type UnsetVariable struct {
+	Name  string
+	Where []string // such as inputs.functions.cancel-task.environments[JANITOR_WEBHOOK_SECRET]
+}
+
+func (e *UnsetVariablesError) Error() string {
+	var b strings.Builder
+	b.WriteString("serverless.yml uses variables that are unset or empty (set each in the shell or in .env next to serverless.yml; .env.example lists them): ")
+	for i, v := range e.Vars {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s (used by %s)", v.Name, strings.Join(v.Where, ", "))
+	}
+	return b.String()
+}
+
+// Names returns the unset variables' names.
+func (e *UnsetVariablesError) Names() []string {
+	out := make([]string, len(e.Vars))
+	for i, v := range e.Vars {
+		out[i] = v.Name
+	}
+	return out
+}
+
+// Resolve returns the functions exactly as SCF will receive them from `scf
+// deploy`: ${env:NAME} replaced from lookup (the caller passes
+// shell-first-then-.env), after the component's Object.assign({}, common,
+// function) and environments -> environment.variables steps. Every unset or
+// empty variable the file references is reported in one error
+// (*UnsetVariablesError), naming the variables and where they are used
+// (never a value).
+func (c *Config) Resolve(lookup func(name string) (string, bool)) ([]Function, error) {
+	if c.root == nil {
+		return nil, errors.New("resolve: the config was not made by Parse or Load")
+	}
+	root := copyNode(c.root)
+	unset := map[string][]string{}
+	var errs []error
+	walkStrings(root, "", func(n *yaml.Node, path string) {
+		v, missing, err := resolveValue(n.Value, lookup)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", path, err))
+			return
+		}
+		for _, name := range missing {
+			unset[name] = appendNew(unset[name], path)
+		}
+		if v != n.Value {
+			n.Value, n.Style, n.Tag = v, yaml.DoubleQuotedStyle, "!!str"
+		}
+	})
+	if len(unset) > 0 {
+		e := &UnsetVariablesError{}
+		for name, where := range unset {
+			e.Vars = append(e.Vars, UnsetVariable{Name: name, Where: where})
+		}
+		sort.Slice(e.Vars, func(i, j int) bool { return e.Vars[i].Name < e.Vars[j].Name })
+		errs = append(errs, e)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	data, err := yaml.Marshal(root)
+	if err != nil {
+		return nil, fmt.Errorf("resolve: %w", err)
+	}
+	rc, err := build(data, root)
+	if err != nil {
+		return nil, fmt.Errorf("after resolving ${env:NAME} variables: %w", err)
+	}
+	for _, fn := range rc.Functions {
+		size := 0
+		for _, kv := range fn.Env {
+			size += len(kv.Key) + len(kv.Value)
+		}
+		if size > MaxEnvBytes {
+			errs = append(errs, fmt.Errorf("inputs.functions.%s: environment is %d bytes once variables are resolved, over SCF's %d-byte limit", fn.Key, size, MaxEnvBytes))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return rc.Functions, nil
+}
+
+// resolveValue resolves one string as resolveVariables does, returning the
+// names of unset or empty variables it refers to (then the value is not
+// meaningful).
+func resolveValue(value string, lookup func(string) (string, bool)) (string, []string, error) {
+	for pass := 0; pass < maxResolvePasses; pass++ {
+		next, found := value, false
+		var missing []string
+		for _, m := range cliVariableRE.FindAllString(value, -1) {
+			sub := cliEnvRE.FindStringSubmatch(m)
+			if sub == nil {
+				continue
+			}
+			found = true
+			v, ok := lookup(sub[1])
+			if !ok || v == "" {
+				missing = appendNew(missing, sub[1])
+				continue
+			}
+			if m == value {
+				next = v
+			} else {
+				next = jsReplaceFirst(value, m, v)
+			}
+		}
+		if !found || len(missing) > 0 {
+			return next, missing, nil
+		}
+		value = next
+	}
+	return "", nil, fmt.Errorf("${env:...} references still remain after %d rounds of substitution (a variable's value refers to itself?)", maxResolvePasses)
+}
+
+// jsReplaceFirst is JavaScript's s.replace(pattern, repl) for a string
+// pattern: the first occurrence only, with repl's $$, $&, $` and $' expanded
+// (other $ sequences stay as written).
+func jsReplaceFirst(s, pattern, repl string) string {
+	i := strings.Index(s, pattern)
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.WriteString(s[:i])
+	for j := 0; j < len(repl); j++ {
+		if repl[j] != '$' || j+1 == len(repl) {
+			b.WriteByte(repl[j])
+			continue
+		}
+		switch repl[j+1] {
+		case '$':
+			b.WriteByte('$')
+		case '&':
+			b.WriteString(pattern)
+		case '`':
+			b.WriteString(s[:i])
+		case '\'':
+			b.WriteString(s[i+len(pattern):])
+		default:
+			b.WriteByte('$')
+			continue
+		}
+		j++
+	}
+	b.WriteString(s[i+len(pattern):])
+	return b.String()
+}
+
+// walkStrings calls f for every string scalar value below n (mapping keys
+// excluded), with its path such as inputs.functions.x.environments[KEY].
+func walkStrings(n *yaml.Node, path string, f func(n *yaml.Node, path string)) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, c := range n.Content {
+			walkStrings(c, path, f)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := n.Content[i].Value
+			if path != "" {
+				p = path + "." + p
+			}
+			walkStrings(n.Content[i+1], p, f)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			walkStrings(c, path+"["+entryName(c, i)+"]", f)
+		}
+	case yaml.ScalarNode:
+		if n.Tag == "!!str" || n.ShortTag() == "!!str" {
+			f(n, path)
+		}
+	}
+}
+
+// entryName names a list entry by its key (environments, tags) or its index.
+func entryName(n *yaml.Node, i int) string {
+	if n.Kind == yaml.MappingNode {
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			if k, v := n.Content[j], n.Content[j+1]; k.Value == "key" && v.Kind == yaml.ScalarNode && v.Value != "" && !strings.Contains(v.Value, "${") {
+				return v.Value
+			}
+		}
+	}
+	return strconv.Itoa(i)
+}
+
+func copyNode(n *yaml.Node) *yaml.Node {
+	if n == nil {
+		return nil
+	}
+	c := *n
+	c.Content = make([]*yaml.Node, len(n.Content))
+	for i, k := range n.Content {
+		c.Content[i] = copyNode(k)
+	}
+	c.Alias = copyNode(n.Alias)
+	return &c
+}
+
+func appendNew(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
