@@ -52,7 +52,10 @@ type File struct {
 // function's own keys (Object.assign({}, commonInputs, func) in
 // serverless-components/tencent-multi-scf src/formatter.ts, formatInputs, at
 // commit 02cf5633e30e53c02528b03f1458c2b2d6e86b34), so memorySize, timeout,
-// role and environments set here are every function's defaults.
+// role and environments set here are every function's defaults. The list key
+// has been `environments` since commit 5ddfb037 (2021-06-25, "fix: common
+// faas config"); before it the component read `environment`, which it now
+// overwrites.
 type Inputs struct {
 	Src          Src              `yaml:"src"`
 	Region       string           `yaml:"region"`
