@@ -480,6 +480,10 @@ func checkEnvironments(at string, list []KeyValue) []error {
 	return errs
 }
 
+// v1VariableRE matches the variables the CLI refuses before deploying
+// (validateAgainstV1Variables in serverless-cloud-framework src/libs/utils/basic.js).
+var v1VariableRE = regexp.MustCompile(`\$\{(self|opt|sls|cf|s3|ssm|file):[\w.-_]+\}`)
+
 var (
 	functionNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
 	handlerRE      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
@@ -515,7 +519,7 @@ func (c *Config) Validate() []error {
 		add("inputs.functions: no functions declared")
 	}
 	if f.Inputs.Environment.Kind != 0 {
-		add("inputs.environment (line %d): the multi-scf component does not read environment: (it rebuilds it from environments, so these settings would be dropped); use environments: with the same {key, value} entries", f.Inputs.Environment.Line)
+		add("inputs.environment (line %d): the multi-scf component does not read environment: (it rebuilds it from environments, so these settings would be dropped); use environments: with the same {key, value} entries", c.line("inputs", "environment"))
 	}
 	if f.Inputs.environments.set {
 		errs = append(errs, checkEnvironments("inputs.environments", f.Inputs.environments.list)...)
@@ -524,6 +528,9 @@ func (c *Config) Validate() []error {
 		walkStrings(c.root, "", func(n *yaml.Node, path string) {
 			if strings.Contains(n.Value, "${env.") {
 				add("%s (line %d): the CLI leaves ${env.NAME} as literal text; write ${env:NAME}", path, n.Line)
+			}
+			if m := v1VariableRE.FindString(n.Value); m != "" {
+				add("%s (line %d): the CLI refuses %s (a Serverless Framework v1 variable); only ${env:NAME} is resolved", path, n.Line, m)
 			}
 		})
 	}
@@ -556,6 +563,10 @@ func (c *Config) Validate() []error {
 		}
 		if i < len(f.Inputs.functions) {
 			fi := f.Inputs.functions[i]
+			if fi.Name == "" {
+				// formatScfName in the component's src/formatter.ts.
+				add("%s: name is required: without it multi-scf deploys the function as %s-%s-%s-%s, a name this project's tools do not derive", at, f.Name, f.Stage, f.App, fn.Key)
+			}
 			if fi.Environment.Kind != 0 {
 				add("%s.environment (line %d): the multi-scf component does not read environment: (it rebuilds it from environments, so these settings would be dropped); use environments: with the same {key, value} entries", at, c.line("inputs", "functions", fn.Key, "environment"))
 			}
