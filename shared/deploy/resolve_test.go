@@ -242,3 +242,18 @@ func TestParseEnvironmentsShape(t *testing.T) {
 		})
 	}
 }
+
+func TestResolveChecksTheSizeOfResolvedValues(t *testing.T) {
+	c, err := Parse([]byte(resolveYML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"SHARED": strings.Repeat("s", 4100), "OWN_SECRET": "x", "A": "1", "B": "2", "BUCKET": "b"}
+	_, err = c.Resolve(lookupOf(env))
+	if err == nil || !strings.Contains(err.Error(), "inputs.functions.inherits: environment is 4135 bytes once variables are resolved, over SCF's 4096-byte limit") {
+		t.Fatalf("Resolve = %v", err)
+	}
+	if strings.Contains(err.Error(), "sss") {
+		t.Error("the error shows the value")
+	}
+}
