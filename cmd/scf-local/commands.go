@@ -9,7 +9,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
+
+	"github.com/scf-janitor/scf-janitor/shared/deploy"
 )
 
 var (
@@ -163,14 +166,19 @@ func isTimerEvent(payload []byte) bool {
 }
 
 // generateEventCmd is `scf-local generate-event`.
-func generateEventCmd(args []string, stdout, stderr io.Writer) error {
+func generateEventCmd(ctx context.Context, args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("scf-local generate-event", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	body := fs.String("body", "", "the request body (url, apigw), the timer's Message (timer) or the event itself (console)")
-	secret := fs.String("secret", "", "sign the HTTP event's body with this webhook `secret` (X-Janitor-Signature, valid for 5 minutes)")
+	secret := fs.String("secret", "", "sign the HTTP event's body with this webhook `secret` (X-Janitor-Signature, valid for 5 minutes; "+
+		"default: the secret --function accepts: the running scf-local's, else its variable's from the shell or .env)")
+	function := fs.String("function", "", "the `function` the HTTP event is for: its webhook secret signs the body unless --secret is given "+
+		"(default: the function --path names, such as /cancel-task)")
+	config := fs.String("config", "serverless.yml", "the serverless.yml `file` that declares --function")
+	emulatorAddr := fs.String("emulator-addr", "127.0.0.1:9100", "the emulator `address` of the running scf-local whose secrets to use")
 	path := fs.String("path", "/", "the request path (url, apigw)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: scf-local generate-event apigw|url|timer|console [--body JSON] [--secret S] [--path P]\n\n"+
+		fmt.Fprint(stderr, "usage: scf-local generate-event apigw|url|timer|console [--body JSON] [--function F | --secret S] [--path P]\n\n"+
 			"Prints a sample event, such as SCF delivers, for scf-local invoke --event -.\n\n")
 		fs.PrintDefaults()
 	}
@@ -189,12 +197,74 @@ func generateEventCmd(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
+	if *secret == "" && (kind == "url" || kind == "apigw") {
+		s, err := defaultEventSecret(ctx, *config, *function, *path, *emulatorAddr, getenv)
+		if err != nil {
+			return err
+		}
+		*secret = s
+	}
 	ev, err := generateEvent(kind, []byte(*body), *secret, *path, time.Now())
 	if err != nil {
 		return err
 	}
 	_, err = stdout.Write(ev)
 	return err
+}
+
+// defaultEventSecret is the secret an HTTP event for function (or the
+// function path names) is signed with when --secret is not given: the one
+// the running scf-local's copy of it accepts, else the one serverless.yml
+// gives it from the shell or .env (the first of a rotation list). It is ""
+// (unsigned) when no function is named or the function has no secret.
+func defaultEventSecret(ctx context.Context, config, function, path, emulatorAddr string, getenv func(string) (string, bool)) (string, error) {
+	fromPath := function == ""
+	if fromPath {
+		function, _, _ = strings.Cut(strings.TrimPrefix(path, "/"), "/")
+		if _, err := os.Stat(config); function == "" || err != nil {
+			return "", nil // no function named, or no project here: an unsigned event
+		}
+	}
+	cfg, err := deploy.Load(config)
+	if err != nil {
+		return "", err
+	}
+	fn, ok := cfg.Function(function)
+	if !ok && fromPath {
+		return "", nil // the path does not name a function
+	}
+	if !ok {
+		return "", fmt.Errorf("--function %s: no such function in %s (have %s)", function, config, strings.Join(cfg.Names(), ", "))
+	}
+	if _, ok := fn.EnvMap()[envWebhookSecret]; !ok {
+		return "", nil // it checks no signature
+	}
+	root, err := absDir(config)
+	if err != nil {
+		return "", err
+	}
+	if emulatorRunning(ctx, emulatorAddr) {
+		st, ok, err := readRunState(emulatorAddr, filepath.Join(root, filepath.Base(config)))
+		if err != nil {
+			return "", err
+		}
+		if s := st.Secrets[fn.Name]; ok && s != "" {
+			return webhookSecret{value: s}.signing(), nil
+		}
+	}
+	dotenv, _, err := deploy.ReadDotEnv(filepath.Join(root, ".env"))
+	if err != nil {
+		return "", err
+	}
+	rc := &runtimeConfig{cfg: cfg}
+	if err := rc.resolveFunctions(envSource{shell: getenv, dotenv: dotenv}, "", io.Discard); err != nil {
+		return "", err
+	}
+	s := rc.secrets[fn.Name]
+	if strings.HasPrefix(s.from, "generated") {
+		return "", fmt.Errorf("%s's webhook secret is %s and no scf-local serving %s answers at %s: pass --secret, set the variable in .env, or start scf-local first", fn.Name, strings.TrimPrefix(s.from, "generated for this run: "), config, emulatorAddr)
+	}
+	return s.signing(), nil
 }
 
 func absDir(file string) (string, error) {

@@ -5,42 +5,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
-func TestReadDotEnv(t *testing.T) {
-	dir := t.TempDir()
-	p := filepath.Join(dir, ".env")
-	content := "# deploy settings\n\nA=1\nexport B = two words \nC=\"quoted # not a comment\"\nD='single'\nE=x # trailing comment\nF=\n"
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	got, err := readDotEnv(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]string{"A": "1", "B": "two words", "C": "quoted # not a comment", "D": "single", "E": "x", "F": ""}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s = %q, want %q", k, got[k], v)
-		}
-	}
-	if len(got) != len(want) {
-		t.Errorf("got %v", got)
-	}
-	if m, err := readDotEnv(filepath.Join(dir, "missing")); err != nil || m != nil {
-		t.Errorf("missing file: %v, %v", m, err)
-	}
-	if err := os.WriteFile(p, []byte("A=1\nnot a pair\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := readDotEnv(p); err == nil || !strings.Contains(err.Error(), ".env:2: want KEY=VALUE") {
-		t.Errorf("bad line: %v", err)
-	}
-}
-
-// TestSetupReadsDotEnv: ${env.X} values and --cloud credentials come from
+// TestSetupReadsDotEnv: ${env:X} values and --cloud credentials come from
 // .env next to serverless.yml, and the shell wins over it.
 func TestSetupReadsDotEnv(t *testing.T) {
 	dir := t.TempDir()

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -48,8 +49,14 @@ func TestEndToEnd(t *testing.T) {
 	start := time.Now()
 	cmd := exec.CommandContext(ctx, bin, "--addr", "127.0.0.1:0", "--emulator-addr", "127.0.0.1:0", "--sweep-now",
 		"--cron", "sweep-tasks=*/3 * * * * * *")
-	cmd.Dir = root                                            // serverless.yml is found as a user finds it: in the working directory
-	cmd.Env = append(os.Environ(), "JANITOR_WEBHOOK_SECRET=") // a secret in the developer's shell must not leak in
+	cmd.Dir = root // serverless.yml is found as a user finds it: in the working directory
+	// Settings in the developer's shell must not leak in: empty ones count as unset, so
+	// each function gets a generated secret and the emulator's account settings.
+	cmd.Env = os.Environ()
+	for _, v := range []string{"JANITOR_CANCEL_TASK_SECRET", "JANITOR_CANCEL_LIVE_AUDIT_SECRET", "JANITOR_STOP_TRANSCRIPTION_SECRET",
+		"JANITOR_CI_BUCKET", "JANITOR_CI_REGION", "JANITOR_TRTC_SDKAPPID"} {
+		cmd.Env = append(cmd.Env, v+"=")
+	}
 	pr, pw, _ := os.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
 	if err := cmd.Start(); err != nil {
@@ -78,20 +85,46 @@ func TestEndToEnd(t *testing.T) {
 	ready := time.Now() // the first sweep (--sweep-now) starts about now
 	gw := out.field(t, "gateway:")
 	emu := out.field(t, "emulator:")
-	secret := out.field(t, "webhook secret (generated for this run; --webhook-secret to choose):")
+	secrets := map[string]string{}
 	for _, route := range []string{"cancel-task", "cancel-live-audit", "stop-transcription"} {
 		out.wait(t, time.Second, 1, func(s string) bool { return strings.Contains(s, "POST "+gw+"/"+route+" ") })
+		secrets[route] = printedSecret(t, out, route)
+	}
+	if secrets["cancel-task"] == secrets["cancel-live-audit"] || secrets["cancel-task"] == secrets["stop-transcription"] {
+		t.Fatalf("generated secrets are shared between functions: %v", secrets)
 	}
 	kids := children(t, cmd.Process.Pid)
 	if len(kids) != 4 {
 		t.Fatalf("want 4 function processes under scf-local, got %v", kids)
 	}
 
-	signed := func(body string) http.Header {
+	signed := func(route, body string) http.Header {
 		h := http.Header{}
 		h.Set("Content-Type", "application/json")
-		h.Set(webhook.Header, webhook.Sign(secret, time.Now(), []byte(body)))
+		h.Set(webhook.Header, webhook.Sign(secrets[route], time.Now(), []byte(body)))
 		return h
+	}
+	// The banner's curl line for each webhook function works as printed (on a demo job).
+	curlTask := ""
+	for _, route := range []string{"cancel-task", "cancel-live-audit", "stop-transcription"} {
+		line := printedCurl(t, out, route)
+		if route == "cancel-task" {
+			if m := regexp.MustCompile(`"TaskId":"([^"]+)"`).FindStringSubmatch(line); m != nil {
+				curlTask = m[1]
+			}
+		}
+		withStatus := strings.Replace(line, "curl -sS ", `curl -sS -w '\nstatus=%{http_code}' `, 1)
+		res, err := exec.CommandContext(ctx, "bash", "-c", withStatus).CombinedOutput()
+		if err != nil || !strings.Contains(string(res), "status=200") {
+			t.Errorf("the printed curl line for %s: %v\n%s", route, err, res)
+		}
+	}
+	// A request signed for one function is refused by another.
+	{
+		body := `{"TaskId":"any","Service":"ams"}`
+		if status, _, resp := post(t, gw+"/cancel-task", signed("stop-transcription", body), body); status != http.StatusUnauthorized {
+			t.Errorf("cancel-task accepted a body signed with stop-transcription's secret: %d %s", status, resp)
+		}
 	}
 	var task emulator.Task
 	emuPost(t, emu+"/_emulator/tasks", emulator.Task{Service: "ams", Type: "LIVE_AUDIO", Status: "RUNNING", BizType: "e2e", CreatedAt: time.Now(), Stuck: true}, &task)
@@ -112,7 +145,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 	t.Run("cancel-task", func(t *testing.T) {
 		body := fmt.Sprintf(`{"TaskId":%q,"Service":"ams"}`, task.TaskId)
-		status, _, resp := post(t, gw+"/cancel-task", signed(body), body)
+		status, _, resp := post(t, gw+"/cancel-task", signed("cancel-task", body), body)
 		if status != 200 || !strings.Contains(resp, task.TaskId) || !strings.Contains(resp, "RequestId") {
 			t.Fatalf("%d %s", status, resp)
 		}
@@ -122,7 +155,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 	t.Run("cancel-live-audit", func(t *testing.T) {
 		body := fmt.Sprintf(`{"JobId":%q}`, job.JobId) // Bucket and Region from the function's defaults
-		status, _, resp := post(t, gw+"/cancel-live-audit", signed(body), body)
+		status, _, resp := post(t, gw+"/cancel-live-audit", signed("cancel-live-audit", body), body)
 		if status != 200 || !strings.Contains(resp, job.JobId) || !strings.Contains(resp, "e2e-room") {
 			t.Fatalf("%d %s: want the JobsDetail with its DataId", status, resp)
 		}
@@ -136,7 +169,7 @@ func TestEndToEnd(t *testing.T) {
 	})
 	t.Run("stop-transcription", func(t *testing.T) {
 		body := fmt.Sprintf(`{"TaskId":%q,"SdkAppId":%d,"Region":"ap-guangzhou"}`, tr.TaskId, emulator.DefaultSdkAppID)
-		status, _, resp := post(t, gw+"/stop-transcription", signed(body), body)
+		status, _, resp := post(t, gw+"/stop-transcription", signed("stop-transcription", body), body)
 		if status != 200 || !strings.Contains(resp, tr.TaskId) {
 			t.Fatalf("%d %s", status, resp)
 		}
@@ -177,7 +210,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("stale ams task %s (%s, %s old) is still %s after the sweep", x.TaskId, x.Type, age, x.Status)
 		case mustCancel && x.Status == "CANCELLED" && x.UpdatedAt.After(start):
 			staleCancelled++
-		case mustKeep && x.Status == "CANCELLED" && x.UpdatedAt.After(start) && x.TaskId != task.TaskId:
+		case mustKeep && x.Status == "CANCELLED" && x.UpdatedAt.After(start) && x.TaskId != task.TaskId && x.TaskId != curlTask:
 			t.Errorf("ams task %s (%s old, outside the sweep window) was cancelled", x.TaskId, age)
 		}
 		if mustCancel {

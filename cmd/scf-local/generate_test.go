@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -60,7 +61,7 @@ func TestGenerateEvent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, stderr bytes.Buffer
-			if err := generateEventCmd(tt.args, &out, &stderr); err != nil {
+			if err := generateEventCmd(context.Background(), tt.args, envFrom(nil), &out, &stderr); err != nil {
 				t.Fatalf("generate-event %q: %v (stderr %s)", tt.args, err, stderr.String())
 			}
 			ev, err := trigger.Decode(out.Bytes())
@@ -74,7 +75,7 @@ func TestGenerateEvent(t *testing.T) {
 	t.Run("errors", func(t *testing.T) {
 		for _, args := range [][]string{{"sqs"}, {"console", "--body", "{not json"}} {
 			var out, stderr bytes.Buffer
-			err := generateEventCmd(args, &out, &stderr)
+			err := generateEventCmd(context.Background(), args, envFrom(nil), &out, &stderr)
 			if err == nil || errors.Is(err, errUsage) || out.Len() > 0 {
 				t.Errorf("generate-event %q: err %v, output %q; want a message saying what is wrong and no event", args, err, out.String())
 			}

@@ -50,7 +50,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			err = invokeOnce(ctx, o, getenv, stdin, stdout, stderr)
 		}
 	case "generate-event":
-		err = generateEventCmd(args, stdout, stderr)
+		err = generateEventCmd(ctx, args, getenv, stdout, stderr)
 	}
 	switch {
 	case err == nil:
@@ -70,7 +70,7 @@ const usage = `scf-local runs the scf-janitor functions locally, as serverless.y
 usage:
   scf-local [flags]                                   serve: Function URL gateway, timers, emulator
   scf-local invoke FUNCTION --event FILE|- [flags]    one invocation; the result on stdout
-  scf-local generate-event apigw|url|timer|console [--body JSON] [--secret S] [--path P]
+  scf-local generate-event apigw|url|timer|console [--body JSON] [--function F | --secret S] [--path P]
 
 Run "scf-local COMMAND -h" for a command's flags.
 `

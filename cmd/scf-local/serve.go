@@ -86,10 +86,14 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 	if err != nil {
 		return nil, err
 	}
-	// Like the Serverless CLI, read .env next to serverless.yml; the shell wins.
-	dotenv, err := readDotEnv(filepath.Join(root, ".env"))
+	// Like the Serverless CLI, read .env next to serverless.yml (as dotenv
+	// does); the shell wins.
+	dotenv, warnings, err := deploy.ReadDotEnv(filepath.Join(root, ".env"))
 	if err != nil {
 		return nil, err
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(stderr, "scf-local:", w)
 	}
 	src := envSource{shell: getenv, dotenv: dotenv}
 	getenv = src.lookup
@@ -164,38 +168,6 @@ func (e *environment) close() {
 			_ = e.emuSrv.Close()
 		}
 	}
-}
-
-// readDotEnv reads KEY=VALUE lines (blank lines, # comments, an optional
-// "export " and quotes around the value allowed). A missing file is empty.
-func readDotEnv(path string) (map[string]string, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	for i, line := range strings.Split(string(b), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
-		k = strings.TrimSpace(k)
-		if !ok || k == "" {
-			return nil, fmt.Errorf("%s:%d: want KEY=VALUE", path, i+1)
-		}
-		v = strings.TrimSpace(v)
-		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
-			v = v[1 : len(v)-1]
-		} else if j := strings.Index(v, " #"); j >= 0 {
-			v = strings.TrimSpace(v[:j])
-		}
-		out[k] = v
-	}
-	return out, nil
 }
 
 func lookupNonEmpty(getenv func(string) (string, bool), k string) string {

@@ -347,3 +347,73 @@ func TestUsageErrors(t *testing.T) {
 		t.Errorf("unknown function: exit %d, stderr %q", code, stderr.String())
 	}
 }
+
+// TestInvokeAndGenerateEventUseTheRunningSecrets: with scf-local serving,
+// generate-event --function signs with the secret the running function
+// accepts (generated here), and invoke gives its function that same secret,
+// so the event verifies.
+func TestInvokeAndGenerateEventUseTheRunningSecrets(t *testing.T) {
+	config := projectCopy(t, "")
+	out, _ := startServeConfig(t, config, nil)
+	emuAddr := strings.TrimPrefix(out.field(t, "emulator:"), "http://")
+	served := printedSecret(t, out, "echo")
+
+	var event, stderr strings.Builder
+	code := run(context.Background(), []string{"generate-event", "url", "--function", "echo", "--config", config, "--emulator-addr", emuAddr, "--body", `{"n":1}`},
+		nil, &event, &stderr, envFrom(nil))
+	if code != 0 {
+		t.Fatalf("generate-event: exit %d: %s", code, stderr.String())
+	}
+	var ev struct {
+		Body    string
+		Headers map[string]string
+	}
+	if err := json.Unmarshal([]byte(event.String()), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if err := (webhook.Verifier{Secrets: []string{served}}).Verify(ev.Headers["x-janitor-signature"], []byte(ev.Body)); err != nil {
+		t.Fatalf("generate-event did not sign with the served secret: %v", err)
+	}
+
+	var stdout strings.Builder
+	stderr.Reset()
+	code = run(context.Background(), []string{"invoke", "echo", "--event", "-", "--config", config, "--emulator-addr", emuAddr},
+		strings.NewReader(event.String()), &stdout, &stderr, envFrom(nil))
+	if code != 0 {
+		t.Fatalf("invoke: exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), `\"verified\":true`) {
+		t.Fatalf("invoke result %s: want the event verified with the running server's secret", stdout.String())
+	}
+}
+
+func TestGenerateEventDefaultSecret(t *testing.T) {
+	config := projectCopy(t, "")
+	free := "127.0.0.1:1" // no scf-local there
+	t.Run("from the shell, first of the list", func(t *testing.T) {
+		var out, stderr strings.Builder
+		code := run(context.Background(), []string{"generate-event", "url", "--path", "/echo", "--config", config, "--emulator-addr", free},
+			nil, &out, &stderr, envFrom(map[string]string{"SCF_LOCAL_TEST_ECHO_SECRET": "first, second"}))
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+		var ev struct {
+			Body    string
+			Headers map[string]string
+		}
+		if err := json.Unmarshal([]byte(out.String()), &ev); err != nil {
+			t.Fatal(err)
+		}
+		if err := (webhook.Verifier{Secrets: []string{"first"}}).Verify(ev.Headers["x-janitor-signature"], []byte(ev.Body)); err != nil {
+			t.Fatalf("not signed with the first secret: %v (%s)", err, out.String())
+		}
+	})
+	t.Run("unset and nothing running", func(t *testing.T) {
+		var stderr strings.Builder
+		code := run(context.Background(), []string{"generate-event", "url", "--function", "echo", "--config", config, "--emulator-addr", free},
+			nil, io.Discard, &stderr, envFrom(nil))
+		if code != 1 || !strings.Contains(stderr.String(), "$SCF_LOCAL_TEST_ECHO_SECRET unset") || !strings.Contains(stderr.String(), "pass --secret") {
+			t.Fatalf("exit %d, stderr %q: want a refusal naming the variable and the fix", code, stderr.String())
+		}
+	})
+}

@@ -52,7 +52,10 @@ type File struct {
 // function's own keys (Object.assign({}, commonInputs, func) in
 // serverless-components/tencent-multi-scf src/formatter.ts, formatInputs, at
 // commit 02cf5633e30e53c02528b03f1458c2b2d6e86b34), so memorySize, timeout,
-// role and environments set here are every function's defaults.
+// role and environments set here are every function's defaults. The list key
+// has been `environments` since commit 5ddfb037 (2021-06-25, "fix: common
+// faas config"); before it the component read `environment`, which it now
+// overwrites.
 type Inputs struct {
 	Src          Src              `yaml:"src"`
 	Region       string           `yaml:"region"`
@@ -477,6 +480,10 @@ func checkEnvironments(at string, list []KeyValue) []error {
 	return errs
 }
 
+// v1VariableRE matches the variables the CLI refuses before deploying
+// (validateAgainstV1Variables in serverless-cloud-framework src/libs/utils/basic.js).
+var v1VariableRE = regexp.MustCompile(`\$\{(self|opt|sls|cf|s3|ssm|file):[\w.-_]+\}`)
+
 var (
 	functionNameRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
 	handlerRE      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
@@ -512,7 +519,7 @@ func (c *Config) Validate() []error {
 		add("inputs.functions: no functions declared")
 	}
 	if f.Inputs.Environment.Kind != 0 {
-		add("inputs.environment (line %d): the multi-scf component does not read environment: (it rebuilds it from environments, so these settings would be dropped); use environments: with the same {key, value} entries", f.Inputs.Environment.Line)
+		add("inputs.environment (line %d): the multi-scf component does not read environment: (it rebuilds it from environments, so these settings would be dropped); use environments: with the same {key, value} entries", c.line("inputs", "environment"))
 	}
 	if f.Inputs.environments.set {
 		errs = append(errs, checkEnvironments("inputs.environments", f.Inputs.environments.list)...)
@@ -521,6 +528,9 @@ func (c *Config) Validate() []error {
 		walkStrings(c.root, "", func(n *yaml.Node, path string) {
 			if strings.Contains(n.Value, "${env.") {
 				add("%s (line %d): the CLI leaves ${env.NAME} as literal text; write ${env:NAME}", path, n.Line)
+			}
+			if m := v1VariableRE.FindString(n.Value); m != "" {
+				add("%s (line %d): the CLI refuses %s (a Serverless Framework v1 variable); only ${env:NAME} is resolved", path, n.Line, m)
 			}
 		})
 	}
@@ -553,6 +563,10 @@ func (c *Config) Validate() []error {
 		}
 		if i < len(f.Inputs.functions) {
 			fi := f.Inputs.functions[i]
+			if fi.Name == "" {
+				// formatScfName in the component's src/formatter.ts.
+				add("%s: name is required: without it multi-scf deploys the function as %s-%s-%s-%s, a name this project's tools do not derive", at, f.Name, f.Stage, f.App, fn.Key)
+			}
 			if fi.Environment.Kind != 0 {
 				add("%s.environment (line %d): the multi-scf component does not read environment: (it rebuilds it from environments, so these settings would be dropped); use environments: with the same {key, value} entries", at, c.line("inputs", "functions", fn.Key, "environment"))
 			}

@@ -18,6 +18,7 @@ inputs:
   runtime: Go1
   functions:
     hello:
+      name: hello
       handler: hello
       role: HelloRole
       memorySize: 64
@@ -121,6 +122,7 @@ func TestValidateErrors(t *testing.T) {
 		{"role", "      role: HelloRole\n", "", "role is required"},
 		{"handler", "      handler: hello\n", "", "handler is required"},
 		{"function name", "name: tick-fn", "name: 9tick", `function name "9tick"`},
+		{"no function name", "      name: tick-fn\n", "", "inputs.functions.tick: name is required: without it multi-scf deploys the function as demo-dev-demo-tick"},
 		{"unreachable URL", "enableExtranet: true", "enableExtranet: false", "the URL is unreachable"},
 		{"auth type", "        netConfig:", "        authType: KEY\n        netConfig:", `authType "KEY"`},
 		{"timer name", "name: t1", "name: 1t", `timer name "1t"`},

@@ -35,8 +35,10 @@ inputs:
       value: info
   functions:
     inherits:
+      name: inherits
       handler: inherits
     own:
+      name: own
       handler: own
       memorySize: 64
       timeout: 5
@@ -189,10 +191,11 @@ func TestValidateNamesTheFix(t *testing.T) {
 		name, from, to, want string
 	}{
 		{"environment under a function", "      environments:\n        - key: JANITOR_WEBHOOK", "      environment:\n        - key: JANITOR_WEBHOOK",
-			"inputs.functions.own.environment (line 25): the multi-scf component does not read environment:"},
+			"inputs.functions.own.environment (line 27): the multi-scf component does not read environment:"},
 		{"environment under inputs", "  environments:\n    - key: JANITOR_SHARED", "  environment:\n    - key: JANITOR_SHARED", "use environments:"},
-		{"dot reference", "${env:OWN_SECRET}", "${env.OWN_SECRET}", "inputs.functions.own.environments[JANITOR_WEBHOOK_SECRET].value (line 27): the CLI leaves ${env.NAME} as literal text; write ${env:NAME}"},
+		{"dot reference", "${env:OWN_SECRET}", "${env.OWN_SECRET}", "inputs.functions.own.environments[JANITOR_WEBHOOK_SECRET].value (line 29): the CLI leaves ${env.NAME} as literal text; write ${env:NAME}"},
 		{"dot reference in a trigger", "${env:BUCKET}", "${env.BUCKET}", "inputs.triggers[0].parameters.argument"},
+		{"v1 variable", "${env:BUCKET}", "${self:custom.bucket}", "inputs.triggers[0].parameters.argument (line 42): the CLI refuses ${self:custom.bucket}"},
 		{"empty value", "value: debug", `value: ""`, "JANITOR_LOG_LEVEL has an empty value, which SCF refuses; leave the setting out; the code's default applies"},
 		{"null value", "value: debug", `value:`, "JANITOR_LOG_LEVEL has an empty value"},
 		{"empty top-level value", "value: info", `value: ""`, "inputs.environments: JANITOR_LOG_LEVEL has an empty value"},
@@ -237,5 +240,20 @@ func TestParseEnvironmentsShape(t *testing.T) {
 				t.Fatalf("Parse = %v, want an error about inputs.functions.own.environments", err)
 			}
 		})
+	}
+}
+
+func TestResolveChecksTheSizeOfResolvedValues(t *testing.T) {
+	c, err := Parse([]byte(resolveYML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"SHARED": strings.Repeat("s", 4100), "OWN_SECRET": "x", "A": "1", "B": "2", "BUCKET": "b"}
+	_, err = c.Resolve(lookupOf(env))
+	if err == nil || !strings.Contains(err.Error(), "inputs.functions.inherits: environment is 4135 bytes once variables are resolved, over SCF's 4096-byte limit") {
+		t.Fatalf("Resolve = %v", err)
+	}
+	if strings.Contains(err.Error(), "sss") {
+		t.Error("the error shows the value")
 	}
 }
