@@ -91,7 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	if err := deployCommand(ctx, o, stdout, getenv, ro); err != nil {
+	if err := deployCommand(ctx, o, stdout, stderr, getenv, ro); err != nil {
 		fmt.Fprintln(stderr, "scf-deploy:", err)
 		return 1
 	}
@@ -101,7 +101,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 // reRegion is the shape of a region id; which regions exist is Tencent's to say.
 var reRegion = regexp.MustCompile(`^[a-z]{2,3}-[a-z]+(-[a-z0-9]+)?$`)
 
-func deployCommand(ctx context.Context, o options, stdout io.Writer, getenv func(string) (string, bool), ro runOptions) error {
+func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, getenv func(string) (string, bool), ro runOptions) error {
 	cfg, err := deploy.Load(o.config)
 	if err != nil {
 		return err
@@ -120,17 +120,15 @@ func deployCommand(ctx context.Context, o options, stdout io.Writer, getenv func
 			return fmt.Errorf("--env-file: %w", err)
 		}
 	}
-	dotenv, err := readDotEnv(envFile)
+	// The same .env reading as scf-local and the Serverless CLI (dotenv 8).
+	dotenv, warnings, err := deploy.ReadDotEnv(envFile)
 	if err != nil {
 		return err
 	}
-	lookup := func(k string) (string, bool) {
-		if v, ok := getenv(k); ok {
-			return v, true
-		}
-		v, ok := dotenv[k]
-		return v, ok
+	for _, w := range warnings {
+		fmt.Fprintln(stderr, "scf-deploy: warning:", w)
 	}
+	lookup := deploy.LookupShellThenDotEnv(getenv, dotenv)
 
 	// ${env:NAME} resolved as the Serverless CLI does (shared/deploy): an
 	// error names every variable the file needs that nobody set.
