@@ -14,6 +14,7 @@ import (
 // call is one authenticated API 3.0 request handed to an action handler.
 type apiCall struct {
 	service, action, region, secretID string
+	account                           string // the credential's account ("" = default)
 	body                              []byte
 	now                               time.Time
 }
@@ -89,7 +90,7 @@ func (s *Server) serveAPI3(w http.ResponseWriter, r *http.Request, info *reqInfo
 	auth, cred, aerr := verifyTC3(tc3Request{
 		Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery,
 		Host: r.Host, Header: r.Header, Body: body,
-	}, s.creds, s.opts.AuthNow())
+	}, s.acct.credentials(), s.opts.AuthNow())
 	if aerr != nil {
 		fail(aerr)
 		return
@@ -149,7 +150,7 @@ func (s *Server) serveAPI3(w http.ResponseWriter, r *http.Request, info *reqInfo
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
-	res, herr := fn(s, &apiCall{service: auth.Service, action: action, region: region, secretID: cred.SecretID, body: body, now: s.now()})
+	res, herr := fn(s, &apiCall{service: auth.Service, action: action, region: region, secretID: cred.SecretID, account: s.acct.accountOf(cred.SecretID), body: body, now: s.now()})
 	if herr != nil {
 		fail(herr)
 		return

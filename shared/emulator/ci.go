@@ -198,7 +198,7 @@ func (s *Server) serveCI(w http.ResponseWriter, r *http.Request, info *reqInfo) 
 		fail(ciErrf(http.StatusRequestEntityTooLarge, "EntityTooLarge", "The request body exceeds 10 MB."))
 		return
 	}
-	cred, cerr := verifyCOS(r, s.creds, s.opts.AuthNow())
+	cred, cerr := verifyCOS(r, s.acct.credentials(), s.opts.AuthNow())
 	if cerr != nil {
 		fail(cerr)
 		return

@@ -132,7 +132,11 @@ func (s *Server) serveInspect(w http.ResponseWriter, r *http.Request) {
 	case path == "/_emulator/tasks" && r.Method == http.MethodGet:
 		q := r.URL.Query()
 		out := []Task{}
-		for _, t := range s.Tasks(q.Get("service")) {
+		tasks := s.Tasks(q.Get("service"))
+		if acct := q.Get("account"); acct != "" {
+			tasks = s.AccountTasks(acct, q.Get("service"))
+		}
+		for _, t := range tasks {
 			if st := q.Get("status"); st == "" || st == t.Status {
 				out = append(out, t)
 			}

@@ -40,7 +40,8 @@ const (
 
 // Credential is one accepted key pair. Token "" accepts any session token or
 // none; a non-empty Token must be presented exactly (X-TC-Token for API 3.0,
-// x-cos-security-token for CI).
+// x-cos-security-token for CI). These keys belong to the default account;
+// AddCredential and AssumeRole add keys of other accounts (accounts.go).
 type Credential struct{ SecretID, SecretKey, Token string }
 
 // Faults are injected failures, all off by default. Rates are probabilities
@@ -77,13 +78,16 @@ type Options struct {
 	Faults                 Faults
 	Seed                   int64
 	Logger                 *slog.Logger // nil = silent
+	// Roles can be assumed with STS AssumeRole (sts.go); their temporary
+	// credentials act in the role's account.
+	Roles []Role
 }
 
 // Server is the emulator; it is an http.Handler and safe for concurrent use.
 type Server struct {
 	opts   Options
 	now    func() time.Time
-	creds  map[string]Credential
+	creds  map[string]Credential // fixed at New; see credentials() for the temporary ones
 	apps   map[uint64]bool
 	logger *slog.Logger
 
@@ -93,6 +97,9 @@ type Server struct {
 
 	limits *limiter
 	stats  *statsRecorder
+
+	acct accounts // roles, temporary credentials, per-account stats (accounts.go)
+	sink notificationSink
 
 	mu             sync.Mutex
 	tasks          map[string]*taskRec   // key service+"/"+TaskId
@@ -149,6 +156,7 @@ func New(opts Options) *Server {
 	for _, c := range opts.Credentials {
 		s.creds[c.SecretID] = c
 	}
+	s.acct.init(s.creds, opts.Roles)
 	for _, id := range opts.SdkAppIDs {
 		s.apps[id] = true
 	}
@@ -204,6 +212,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	switch {
+	case isNotificationsPath(r.URL.Path):
+		info.action = "notifications"
+		s.serveNotifications(rec, r)
 	case strings.HasPrefix(r.URL.Path, "/_emulator/"):
 		info.action = "emulator"
 		s.serveInspect(rec, r)
