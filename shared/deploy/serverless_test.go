@@ -27,7 +27,7 @@ var wantActions = map[string][]string{
 	"cancel-task":        {"ams:CancelTask", "vm:CancelTask"},
 	"cancel-live-audit":  {"ci:CancelAuditingJobs"},
 	"stop-transcription": {"trtc:DeleteCloudTranscription"},
-	"sweep-tasks":        {"ams:CancelTask", "ams:DescribeTasks", "vm:CancelTask", "vm:DescribeTasks"},
+	"sweep-tasks":        {"ams:CancelTask", "ams:DescribeTasks", "name/sts:AssumeRole", "scf:InvokeFunction", "vm:CancelTask", "vm:DescribeTasks"},
 }
 
 func loadProject(t *testing.T) *Config {

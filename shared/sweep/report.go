@@ -40,11 +40,18 @@ type Report struct {
 	FailuresOmitted int // failures not listed in Failures
 	Passes          int // listing passes (a pass is repeated while it finds new candidates)
 	Errors          []ListError
+
+	// Accounts has one entry per account swept (or, with fan-out, dispatched);
+	// set by the handler (accounts.go). NotifyError says why a notification
+	// was not delivered ("" = delivered or none due).
+	Accounts    []AccountReport `json:",omitempty"`
+	NotifyError string          `json:",omitempty"`
 }
 
 // Failure is a cancel that failed after the client's retries.
 type Failure struct {
 	Service, TaskId, Code, Message string
+	Account                        string `json:",omitempty"` // in a sweep of several accounts
 }
 
 // TaskResult is what happened to one candidate.
@@ -52,6 +59,7 @@ type TaskResult struct {
 	Service, TaskId, DataId, BizType, Type, Status, CreatedAt string
 	Action                                                    string
 	Reason                                                    string `json:",omitempty"` // why it was skipped (or a cancel confirmed by TaskEnded on retry)
+	Account                                                   string `json:",omitempty"` // in a sweep of several accounts
 }
 
 // ListError is a listing that stopped early: a DescribeTasks failure after
@@ -61,6 +69,7 @@ type ListError struct {
 	Filter  string // the listing, e.g. "TaskStatus=RUNNING Type=LIVE_AUDIO"
 	Code    string
 	Message string
+	Account string `json:",omitempty"` // in a sweep of several accounts
 }
 
 // summary is the report without its per-task lists, for the final log line
@@ -84,6 +93,8 @@ type summary struct {
 	FailuresOmitted int
 	Passes          int
 	Errors          []ListError
+	Accounts        []AccountReport `json:",omitempty"`
+	NotifyError     string          `json:",omitempty"`
 }
 
 func (r *Report) summary() summary {
@@ -92,6 +103,6 @@ func (r *Report) summary() summary {
 		Candidates: r.Candidates, Cancelled: r.Cancelled, Skipped: r.Skipped, Failed: r.Failed,
 		Truncated: r.Truncated, Capped: r.Capped, Throttled: r.Throttled, DurationMs: r.DurationMs,
 		WouldCancel: r.WouldCancel, TasksOmitted: r.TasksOmitted, FailuresOmitted: r.FailuresOmitted,
-		Passes: r.Passes, Errors: r.Errors,
+		Passes: r.Passes, Errors: r.Errors, Accounts: r.Accounts, NotifyError: r.NotifyError,
 	}
 }
