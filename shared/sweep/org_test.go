@@ -1,0 +1,421 @@
+package sweep
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/scf-janitor/scf-janitor/shared/emulator"
+	"github.com/scf-janitor/scf-janitor/shared/logging/logtest"
+	"github.com/scf-janitor/scf-janitor/shared/notify"
+	"github.com/scf-janitor/scf-janitor/shared/tcapi"
+	"github.com/scf-janitor/scf-janitor/shared/webhook"
+)
+
+// robot is a chat robot or webhook receiver on a real HTTP server.
+type robot struct {
+	mu     sync.Mutex
+	bodies [][]byte
+	heads  []http.Header
+	status int // answer this (0 = 200)
+	ts     *httptest.Server
+}
+
+func newRobot(t *testing.T, status int) *robot {
+	r := &robot{status: status}
+	r.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		b, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		r.bodies = append(r.bodies, b)
+		r.heads = append(r.heads, req.Header.Clone())
+		r.mu.Unlock()
+		if r.status != 0 {
+			w.WriteHeader(r.status)
+			return
+		}
+		_, _ = io.WriteString(w, `{"errcode":0,"errmsg":"ok"}`)
+	}))
+	t.Cleanup(r.ts.Close)
+	return r
+}
+
+func (r *robot) received() [][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.bodies)
+}
+
+func addStale(e *emu, n int) {
+	for i := range n {
+		e.add("ams", "LIVE_AUDIO", "RUNNING", "", 3*time.Hour+time.Duration(i)*time.Second)
+	}
+}
+
+func TestHandlerNotifiesWeComWithinItsLimit(t *testing.T) {
+	e := newEmu(t, emulator.Options{})
+	addStale(e, 60)
+	rb := newRobot(t, 0)
+	url := rb.ts.URL + "/cgi-bin/webhook/send?key=robot-key-123"
+	logger, logs := logtest.New("sweep-tasks")
+	h := NewHandler(HandlerOptions{Logger: logger, Now: e.clock})
+	out, err := h.Handle(invocationCtx(t, e, map[string]string{"JANITOR_NOTIFY_URL": url, "JANITOR_NOTIFY_FORMAT": "wecom"}), timerEvent(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := out.(*Report)
+	checkInvariant(t, r)
+	if r.Cancelled != 60 || r.NotifyError != "" {
+		t.Fatalf("cancelled %d, NotifyError %q", r.Cancelled, r.NotifyError)
+	}
+	got := rb.received()
+	if len(got) != 1 {
+		t.Fatalf("%d notifications, want 1", len(got))
+	}
+	var msg struct {
+		Msgtype  string
+		Markdown struct{ Content string }
+	}
+	if err := json.Unmarshal(got[0], &msg); err != nil || msg.Msgtype != "markdown" {
+		t.Fatalf("body %s: %v", got[0], err)
+	}
+	c := msg.Markdown.Content
+	if len(c) > notify.MaxWeComBytes {
+		t.Fatalf("content is %d bytes, over %d", len(c), notify.MaxWeComBytes)
+	}
+	lines := strings.Split(c, "\n")
+	if !strings.HasPrefix(lines[0], "**sweep-tasks** account self: cancelled") || !strings.Contains(lines[1], "cancelled 60,") {
+		t.Errorf("head %q", lines[:2])
+	}
+	listed := 0
+	for _, l := range lines[2 : len(lines)-1] {
+		if strings.HasPrefix(l, "- cancelled ams at-") {
+			listed++
+			if !strings.HasSuffix(l, ")") {
+				t.Errorf("cut line %q", l)
+			}
+		}
+	}
+	if want := fmt.Sprintf("... and %d more (see the function's log)", 60-listed); lines[len(lines)-1] != want {
+		t.Errorf("last line %q, want %q", lines[len(lines)-1], want)
+	}
+	logtest.AssertNoSecrets(t, logs.String(), "robot-key-123")
+}
+
+func TestHandlerNotifiesSignedJSONToTheEmulatorSink(t *testing.T) {
+	e := newEmu(t, emulator.Options{})
+	addStale(e, 3)
+	h := NewHandler(HandlerOptions{Now: e.clock})
+	out, err := h.Handle(invocationCtx(t, e, map[string]string{
+		"JANITOR_NOTIFY_URL": e.ts.URL + "/_emulator/notifications", "JANITOR_NOTIFY_SECRET": "notify-secret",
+	}), timerEvent(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := out.(*Report)
+	ns := e.srv.Notifications()
+	if len(ns) != 1 {
+		t.Fatalf("%d notifications, want 1", len(ns))
+	}
+	n := ns[0]
+	if err := (webhook.Verifier{Secrets: []string{"notify-secret"}}).Verify(n.Signature, n.Body); err != nil {
+		t.Fatalf("signature: %v", err)
+	}
+	var body struct {
+		Function, RequestId   string
+		Events                []string
+		Cancelled, Candidates int
+		Accounts              []AccountReport
+		Tasks                 []TaskResult
+		Failures              []Failure
+	}
+	if err := json.Unmarshal(n.Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if body.Function != "sweep-tasks" || body.RequestId != "req-1" || !slices.Equal(body.Events, []string{"cancelled"}) ||
+		body.Cancelled != 3 || len(body.Tasks) != 3 || len(body.Accounts) != 1 || body.Failures == nil {
+		t.Errorf("body %s", n.Body)
+	}
+	if slices.ContainsFunc(body.Tasks, func(t TaskResult) bool { return t.Action != ActionCancelled }) || r.Cancelled != 3 {
+		t.Errorf("tasks %+v", body.Tasks)
+	}
+}
+
+func TestHandlerNotifyOn(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		stale    int
+		env      map[string]string
+		override string
+		want     int
+	}{
+		{"nothing happened: default events", 0, nil, "", 0},
+		{"nothing happened: always", 0, map[string]string{"JANITOR_NOTIFY_ON": "always"}, "", 1},
+		{"cancelled but only failures wanted", 2, map[string]string{"JANITOR_NOTIFY_ON": "failed"}, "", 0},
+		{"override wins", 2, map[string]string{"JANITOR_NOTIFY_ON": "failed"}, `{"notifyOn":["cancelled"]}`, 1},
+		{"dry run by default: silent", 2, nil, `{"dryRun":true}`, 0},
+		{"dry run wanted", 2, nil, `{"dryRun":true,"notifyOn":"dry-run"}`, 1},
+		{"capped is stopped", 3, nil, `{"maxCancels":1,"notifyOn":["stopped"]}`, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEmu(t, emulator.Options{})
+			addStale(e, tc.stale)
+			rb := newRobot(t, 0)
+			env := map[string]string{"JANITOR_NOTIFY_URL": rb.ts.URL + "/hook"}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			h := NewHandler(HandlerOptions{Now: e.clock})
+			out, err := h.Handle(invocationCtx(t, e, env), timerEvent(tc.override))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkInvariant(t, out.(*Report))
+			if got := len(rb.received()); got != tc.want {
+				t.Errorf("%d notifications, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestHandlerNotifyFailureChangesNothing(t *testing.T) {
+	e := newEmu(t, emulator.Options{})
+	addStale(e, 4)
+	rb := newRobot(t, http.StatusInternalServerError)
+	logger, logs := logtest.New("sweep-tasks")
+	h := NewHandler(HandlerOptions{Logger: logger, Now: e.clock})
+	out, err := h.Handle(invocationCtx(t, e, map[string]string{"JANITOR_NOTIFY_URL": rb.ts.URL + "/cgi-bin/webhook/send?key=robot-key-456"}), timerEvent(""))
+	if err != nil {
+		t.Fatalf("a failed notification failed the invocation: %v", err)
+	}
+	r := out.(*Report)
+	checkInvariant(t, r)
+	if r.Cancelled != 4 {
+		t.Errorf("cancelled %d, want 4", r.Cancelled)
+	}
+	if n := len(rb.received()); n != 2 {
+		t.Errorf("%d attempts, want 2 (one retry on a 5xx)", n)
+	}
+	if !strings.Contains(r.NotifyError, "HTTP 500") || !strings.Contains(r.NotifyError, "key=[redacted]") {
+		t.Errorf("NotifyError %q", r.NotifyError)
+	}
+	b, _ := json.Marshal(r)
+	logtest.AssertNoSecrets(t, logs.String()+string(b), "robot-key-456")
+	if !strings.Contains(logs.String(), "notification not delivered") {
+		t.Error("the failure is not logged")
+	}
+}
+
+func TestHandlerRefusesBadNotifySettings(t *testing.T) {
+	e := newEmu(t, emulator.Options{})
+	h := NewHandler(HandlerOptions{Now: e.clock})
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"JANITOR_NOTIFY_URL": "ftp://x/y?key=k1"}, "JANITOR_NOTIFY_URL"},
+		{map[string]string{"JANITOR_NOTIFY_FORMAT": "teams"}, "JANITOR_NOTIFY_FORMAT"},
+		{map[string]string{"JANITOR_NOTIFY_ON": "sometimes"}, "JANITOR_NOTIFY_ON"},
+		{map[string]string{"JANITOR_SWEEP_ROLES": "JanitorRole"}, "JANITOR_SWEEP_ROLES"},
+		{map[string]string{"JANITOR_SWEEP_SELF": "false"}, "no account to sweep"},
+		{map[string]string{"JANITOR_SWEEP_FANOUT": "sync"}, "JANITOR_SWEEP_FANOUT"},
+		{map[string]string{"JANITOR_STS_ENDPOINT": "sts.local"}, "JANITOR_STS_ENDPOINT"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			_, err := h.Handle(invocationCtx(t, e, tc.env), timerEvent(""))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want it to name %s", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "k1") {
+				t.Errorf("error shows the URL's key: %v", err)
+			}
+		})
+	}
+}
+
+const (
+	uinA  = "100000000002"
+	uinB  = "100000000003"
+	roleA = "qcs::cam::uin/" + uinA + ":roleName/JanitorSweepTargetRole"
+	roleB = "qcs::cam::uin/" + uinB + ":roleName/JanitorSweepTargetRole"
+)
+
+func addAccountStale(e *emu, account string, n int) {
+	for i := range n {
+		e.srv.AddTask(emulator.Task{Account: account, Service: "ams", Type: "LIVE_AUDIO", Status: "RUNNING",
+			CreatedAt: epoch.Add(-3*time.Hour - time.Duration(i)*time.Second), Stuck: true})
+	}
+}
+
+func TestHandlerSweepsAccountsThroughSTS(t *testing.T) {
+	// roleB trusts another account only: AssumeRole is refused for it.
+	e := newEmu(t, emulator.Options{Roles: []emulator.Role{{Arn: roleA, Trusted: []string{""}}, {Arn: roleB, Trusted: []string{"100000000099"}}}})
+	addStale(e, 2)
+	addAccountStale(e, uinA, 3)
+	addAccountStale(e, uinB, 4)
+	logger, logs := logtest.New("sweep-tasks")
+	h := NewHandler(HandlerOptions{Logger: logger, Now: e.clock})
+	out, err := h.Handle(invocationCtx(t, e, map[string]string{
+		"JANITOR_SWEEP_ROLES": roleA + "," + roleB, "JANITOR_STS_ENDPOINT": e.ts.URL, "TENCENTCLOUD_UIN": "100000000001",
+	}), timerEvent(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := out.(*Report)
+	checkInvariant(t, r)
+	if r.Cancelled != 5 || len(r.Accounts) != 3 {
+		t.Fatalf("cancelled %d in %d accounts, want 5 in 3: %+v", r.Cancelled, len(r.Accounts), r.Accounts)
+	}
+	self, a, b := r.Accounts[0], r.Accounts[1], r.Accounts[2]
+	if self.Account != "100000000001" || self.Cancelled != 2 || a.Account != uinA || a.Role != roleA || a.Cancelled != 3 {
+		t.Errorf("accounts %+v", r.Accounts)
+	}
+	if b.Account != uinB || len(b.Errors) != 1 || b.Errors[0].Code != "UnauthorizedOperation" || b.Cancelled != 0 {
+		t.Errorf("refused account %+v", b)
+	}
+	if len(r.Errors) != 1 || r.Errors[0].Account != uinB {
+		t.Errorf("report errors %+v", r.Errors)
+	}
+	for _, tk := range r.Tasks {
+		if tk.Account != "100000000001" && tk.Account != uinA {
+			t.Errorf("task %+v has no account", tk)
+		}
+	}
+	for acct, want := range map[string]string{"": "CANCELLED", uinA: "CANCELLED", uinB: "RUNNING"} {
+		for _, tk := range e.srv.AccountTasks(acct, "ams") {
+			if tk.Status != want {
+				t.Errorf("account %q task %s is %s, want %s", acct, tk.TaskId, tk.Status, want)
+			}
+		}
+	}
+	logtest.AssertNoSecrets(t, logs.String(), emulator.DefaultSecretKey, testToken)
+}
+
+// The stand-in for SCF's Invoke API answers like SCF and then runs the
+// invocation, as SCF does with an asynchronous one: it calls the same
+// handler with the event as a direct invocation.
+type invokeStandIn struct {
+	t       *testing.T
+	h       *Handler
+	env     func() context.Context
+	mu      sync.Mutex
+	events  []string
+	reports []*Report
+	wg      sync.WaitGroup
+	n       atomic.Int32
+}
+
+func (s *invokeStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var req tcapi.InvokeRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || r.Header.Get("X-TC-Action") != "Invoke" {
+		w.WriteHeader(http.StatusBadRequest)
+		return
+	}
+	if req.FunctionName != "sweep-tasks" || req.InvocationType != "Event" {
+		s.t.Errorf("invoke %+v", req)
+	}
+	id := fmt.Sprintf("child-%d", s.n.Add(1))
+	s.mu.Lock()
+	s.events = append(s.events, req.ClientContext)
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		out, err := s.h.Handle(s.env(), json.RawMessage(req.ClientContext))
+		if err != nil {
+			s.t.Errorf("child %s: %v", id, err)
+			return
+		}
+		s.mu.Lock()
+		s.reports = append(s.reports, out.(*Report))
+		s.mu.Unlock()
+	}()
+	fmt.Fprintf(w, `{"Response":{"Result":{"FunctionRequestId":%q,"InvokeResult":0},"RequestId":"r-%s"}}`, id, id)
+}
+
+func TestHandlerFansOutOneInvocationPerAccount(t *testing.T) {
+	e := newEmu(t, emulator.Options{Roles: []emulator.Role{{Arn: roleA}, {Arn: roleB}}})
+	addStale(e, 1)
+	addAccountStale(e, uinA, 2)
+	addAccountStale(e, uinB, 3)
+	sink := e.ts.URL + "/_emulator/notifications"
+	env := map[string]string{"JANITOR_SWEEP_ROLES": roleA + "," + roleB, "JANITOR_STS_ENDPOINT": e.ts.URL,
+		"JANITOR_SWEEP_FANOUT": "async", "JANITOR_NOTIFY_URL": sink, "TENCENTCLOUD_UIN": "100000000001"}
+	h := NewHandler(HandlerOptions{Now: e.clock})
+	stand := &invokeStandIn{t: t, h: h}
+	ts := httptest.NewServer(stand)
+	defer ts.Close()
+	env["JANITOR_SCF_ENDPOINT"] = ts.URL
+	stand.env = func() context.Context { return invocationCtx(t, e, env) }
+
+	out, err := h.Handle(invocationCtx(t, e, env), timerEvent(`{"maxAge":"1h"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stand.wg.Wait()
+	r := out.(*Report)
+	checkInvariant(t, r)
+	if r.Cancelled != 0 || r.Candidates != 0 || len(r.Accounts) != 3 || len(r.Errors) != 0 {
+		t.Fatalf("parent report %+v", r)
+	}
+	for i, a := range r.Accounts {
+		if !a.Dispatched || !strings.HasPrefix(a.InvokeRequestId, "child-") {
+			t.Errorf("account %d not dispatched: %+v", i, a)
+		}
+	}
+	// Each child got the parent's overrides and exactly one account.
+	slices.Sort(stand.events)
+	want := []string{
+		`{"fanout":"none","maxAge":"1h","roles":["` + roleA + `"],"self":false}`,
+		`{"fanout":"none","maxAge":"1h","roles":["` + roleB + `"],"self":false}`,
+		`{"fanout":"none","maxAge":"1h","roles":[],"self":true}`,
+	}
+	if !slices.Equal(stand.events, want) {
+		t.Errorf("child events\n%s\nwant\n%s", strings.Join(stand.events, "\n"), strings.Join(want, "\n"))
+	}
+	total := 0
+	for _, cr := range stand.reports {
+		checkInvariant(t, cr)
+		if len(cr.Accounts) != 1 {
+			t.Errorf("a child swept %d accounts", len(cr.Accounts))
+		}
+		total += cr.Cancelled
+	}
+	if len(stand.reports) != 3 || total != 6 {
+		t.Errorf("%d children cancelled %d, want 3 children and 6", len(stand.reports), total)
+	}
+	// Each child notified on its own; the parent (nothing cancelled, nothing
+	// failed) did not.
+	if n := len(e.srv.Notifications()); n != 3 {
+		t.Errorf("%d notifications, want 3 (one per child)", n)
+	}
+}
+
+func TestFanoutReportsAFailedDispatch(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"Response":{"Error":{"Code":"ResourceNotFound.Function","Message":"no such function"},"RequestId":"r1"}}`)
+	}))
+	defer srv.Close()
+	inv, err := tcapi.NewSCFInvoker(tcapi.Credentials{SecretID: "id", SecretKey: "key"}, tcapi.Options{Endpoint: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &Fanout{Invoker: inv, Function: "sweep-tasks"}
+	r := f.Run(context.Background(), DefaultSettings(), []Account{{ID: "self"}, {ID: uinA, Role: roleA}}, nil)
+	checkInvariant(t, r)
+	if len(r.Errors) != 2 || r.Errors[0].Code != "ResourceNotFound.Function" || r.Accounts[1].Dispatched {
+		t.Errorf("report %+v", r)
+	}
+	if got := matchedEvents(DefaultSettings(), r); !slices.Equal(got, []string{NotifyOnStopped}) {
+		t.Errorf("events %v, want stopped", got)
+	}
+}
+
