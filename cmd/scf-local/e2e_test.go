@@ -189,6 +189,23 @@ func TestEndToEnd(t *testing.T) {
 	}
 	t.Logf("sweeper cancelled %d stale ams tasks; lines: %q", staleCancelled, sweeps[0])
 
+	// The sweeper notified the emulator's sink (scf-local's default JANITOR_NOTIFY_URL).
+	var notes []emulator.Notification
+	emuGet(t, emu+"/_emulator/notifications", &notes)
+	notified := false
+	for _, n := range notes {
+		var body struct {
+			Function  string
+			Cancelled int
+		}
+		if json.Unmarshal(n.Body, &body) == nil && body.Function == "sweep-tasks" && body.Cancelled > 0 {
+			notified = true
+		}
+	}
+	if !notified {
+		t.Errorf("no sweep notification with cancels at /_emulator/notifications: %d received", len(notes))
+	}
+
 	// Ctrl-C: a clean exit and no function process left.
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)

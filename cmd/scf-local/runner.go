@@ -32,7 +32,13 @@ const (
 
 // endpointVars point a function's Tencent clients somewhere else; scf-local
 // sets them to the embedded emulator.
-var endpointVars = []string{"JANITOR_AMS_ENDPOINT", "JANITOR_VM_ENDPOINT", "JANITOR_TRTC_ENDPOINT", "JANITOR_CI_ENDPOINT"}
+var endpointVars = []string{"JANITOR_AMS_ENDPOINT", "JANITOR_VM_ENDPOINT", "JANITOR_TRTC_ENDPOINT", "JANITOR_CI_ENDPOINT",
+	"JANITOR_STS_ENDPOINT", "JANITOR_SCF_ENDPOINT"}
+
+// envNotifyURL is the sweeper's notification target: against the emulator, an
+// empty one points at the emulator's sink (GET /_emulator/notifications shows
+// what arrived).
+const envNotifyURL = "JANITOR_NOTIFY_URL"
 
 // emulatorDefaults fill account-specific settings serverless.yml leaves to
 // the deploy environment, with values the emulator's demo data uses. They
@@ -75,6 +81,9 @@ func (rc *runtimeConfig) functionEnv(fn deploy.Function) map[string]string {
 			if cur, declared := env[k]; declared && cur == "" {
 				env[k] = v
 			}
+		}
+		if cur, declared := env[envNotifyURL]; declared && cur == "" {
+			env[envNotifyURL] = rc.emulator + "/_emulator/notifications"
 		}
 	}
 	if _, declared := env[envWebhookSecret]; declared {
