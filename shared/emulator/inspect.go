@@ -204,6 +204,10 @@ func (s *Server) serveInspect(w http.ResponseWriter, r *http.Request) {
 		}
 		respondOneOrMany(w, out, many)
 	case path == "/_emulator/stats" && r.Method == http.MethodGet:
+		if q := r.URL.Query(); q.Has("account") { // ?account=<uin>; empty = the default account
+			writeJSON(w, http.StatusOK, s.AccountStats(q.Get("account")))
+			return
+		}
 		writeJSON(w, http.StatusOK, s.Stats())
 	case path == "/_emulator/stats/reset" && r.Method == http.MethodPost:
 		s.ResetStats()

@@ -97,6 +97,21 @@ func (m *MultiSweep) Run(ctx context.Context, set Settings) *Report {
 	return rep
 }
 
+// maxReport is how many Tasks (and Failures) entries a Run keeps.
+func (s *Sweeper) maxReport() int {
+	if s.MaxReport > 0 {
+		return s.MaxReport
+	}
+	return MaxReportTasks
+}
+
+// minSharedPage is the smallest DescribeTasks page an account's share of
+// the page size goes down to.
+const minSharedPage = 20
+
+// share is one account's part of a total over n accounts (at least 1).
+func share(total, n int) int { return max(1, (total+n-1)/n) }
+
 func (m *MultiSweep) one(ctx context.Context, a Account, set Settings, log *slog.Logger) *Report {
 	clients, err := m.Clients(ctx, a, set.Services)
 	if err != nil {
@@ -107,7 +122,14 @@ func (m *MultiSweep) one(ctx context.Context, a Account, set Settings, log *slog
 			Errors: []ListError{{Service: "sts", Filter: "AssumeRole " + a.Role, Code: code, Message: msg}},
 		}
 	}
-	sw := &Sweeper{Clients: clients, Now: m.Now, Logger: log, MaxPages: m.MaxPages, MaxPasses: m.MaxPasses}
+	// The invocation's memory and connections stay those of one sweep: the
+	// accounts share the cancels in flight and the report's task list
+	// (their quotas, rate limiters and caps are their own).
+	n := len(m.Accounts)
+	set.Concurrency = share(set.Concurrency, n)
+	set.PageSize = min(set.PageSize, max(minSharedPage, share(set.PageSize, n)))
+	sw := &Sweeper{Clients: clients, Now: m.Now, Logger: log, MaxPages: m.MaxPages, MaxPasses: m.MaxPasses,
+		MaxReport: share(MaxReportTasks, n)}
 	return sw.Run(ctx, set)
 }
 
