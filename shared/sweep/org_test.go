@@ -418,4 +418,3 @@ func TestFanoutReportsAFailedDispatch(t *testing.T) {
 		t.Errorf("events %v, want stopped", got)
 	}
 }
-
