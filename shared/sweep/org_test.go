@@ -418,3 +418,40 @@ func TestFanoutReportsAFailedDispatch(t *testing.T) {
 		t.Errorf("events %v, want stopped", got)
 	}
 }
+
+// Several accounts through MultiSweep: totals add up, the report's lists stay
+// within MaxReportTasks, the accounts share the cancels in flight, and one
+// account's failure leaves the others alone.
+func TestMultiSweepMergesAndShares(t *testing.T) {
+	fakes := map[string]*fakeAPI{}
+	accts := []Account{{ID: "self"}, {ID: uinA, Role: roleA}, {ID: uinB, Role: roleB}, {ID: "broken", Role: "qcs::cam::uin/1:roleName/x"}}
+	for _, a := range accts[:3] {
+		f := newFake("ams")
+		f.add(400, "RUNNING", "LIVE_AUDIO", "", 3*time.Hour)
+		f.cancelDelay = time.Millisecond
+		fakes[a.ID] = f
+	}
+	m := &MultiSweep{Accounts: accts, Now: func() time.Time { return epoch },
+		Clients: func(_ context.Context, a Account, _ []string) (map[string]Client, error) {
+			if f, ok := fakes[a.ID]; ok {
+				return map[string]Client{"ams": f}, nil
+			}
+			return nil, &tcapi.Error{Service: "sts", Action: "AssumeRole", Code: "ResourceNotFound.RoleNotFound", Message: "no role"}
+		}}
+	set := testSettings()
+	set.Concurrency = 8
+	r := m.Run(context.Background(), set)
+	checkInvariant(t, r)
+	// Each account keeps its share of the list (a quarter: four accounts).
+	if r.Cancelled != 1200 || len(r.Tasks) != 3*MaxReportTasks/4 || r.TasksOmitted != 1200-3*MaxReportTasks/4 {
+		t.Errorf("cancelled %d, Tasks %d, omitted %d", r.Cancelled, len(r.Tasks), r.TasksOmitted)
+	}
+	if len(r.Accounts) != 4 || r.Accounts[3].Errors[0].Code != "ResourceNotFound.RoleNotFound" || len(r.Errors) != 1 {
+		t.Errorf("accounts %+v, errors %+v", r.Accounts, r.Errors)
+	}
+	for id, f := range fakes {
+		if f.maxInflight > share(8, len(accts)) {
+			t.Errorf("account %s had %d cancels in flight, more than its share %d", id, f.maxInflight, share(8, len(accts)))
+		}
+	}
+}
