@@ -3,6 +3,7 @@ package emulator
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -176,5 +177,31 @@ func TestNotificationSink(t *testing.T) {
 	}
 	if n := len(e.srv.Notifications()); n != 0 {
 		t.Errorf("%d left after DELETE", n)
+	}
+}
+
+func TestTasksListsTheDefaultAccountOnly(t *testing.T) {
+	e := newEnv(t, Options{})
+	mine := e.srv.AddTask(Task{})
+	e.srv.AddTask(Task{Account: targetUin})
+	e.srv.AddTask(Task{Account: targetUin, Service: "vm"})
+	if got := e.srv.Tasks(""); len(got) != 1 || got[0].TaskId != mine.TaskId {
+		t.Errorf("Tasks(\"\") = %+v, want the default account's task only", got)
+	}
+	if got := e.srv.AccountTasks(targetUin, ""); len(got) != 2 {
+		t.Errorf("AccountTasks = %d tasks, want 2", len(got))
+	}
+}
+
+func TestRolesFlag(t *testing.T) {
+	cfg, err := ParseFlags([]string{"--roles", targetRole + ", qcs::cam::uin/3:roleName/B"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Options.Roles) != 2 || cfg.Options.Roles[0].Arn != targetRole {
+		t.Errorf("roles %+v", cfg.Options.Roles)
+	}
+	if _, err := ParseFlags([]string{"--roles", "JanitorRole"}, io.Discard); err == nil || !strings.Contains(err.Error(), "--roles") {
+		t.Errorf("bad role accepted: %v", err)
 	}
 }

@@ -65,6 +65,8 @@ func ParseFlags(args []string, out io.Writer) (CommandConfig, error) {
 	fs.Float64Var(&f.SlowRate, "slow-rate", 0, "fraction of requests answered only after --slow-delay")
 	fs.DurationVar(&f.SlowDelay, "slow-delay", DefaultSlowDelay, "delay of a slow response")
 	fs.Int64Var(&seed, "seed", 1, "seed of fault decisions, generated ids and the demo data")
+	var roleList string
+	fs.StringVar(&roleList, "roles", "", "comma-separated role `ARNs` (qcs::cam::uin/<uin>:roleName/<name>) any account may assume with STS AssumeRole")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -97,9 +99,19 @@ func ParseFlags(args []string, out io.Writer) (CommandConfig, error) {
 		}
 		ids = append(ids, id)
 	}
+	var roles []Role
+	for _, arn := range strings.Split(roleList, ",") {
+		if arn = strings.TrimSpace(arn); arn == "" {
+			continue
+		}
+		if roleAccount(arn) == "" {
+			return cfg, fmt.Errorf("--roles: %q is not a role ARN such as qcs::cam::uin/100000000002:roleName/JanitorSweepTargetRole", arn)
+		}
+		roles = append(roles, Role{Arn: arn})
+	}
 	cfg.Options = Options{
 		Credentials: []Credential{cred}, Rate: rate, Paging: paging, MaxLimit: maxLimit,
-		PendingFor: pending, RunningFor: running, SdkAppIDs: ids, Faults: f, Seed: seed,
+		PendingFor: pending, RunningFor: running, SdkAppIDs: ids, Faults: f, Seed: seed, Roles: roles,
 	}
 	return cfg, nil
 }

@@ -178,7 +178,7 @@ func (s *Server) Tasks(service string) []Task {
 	s.mu.Lock()
 	out := make([]Task, 0, len(s.tasks))
 	for svc, list := range s.order {
-		if service == "" || svc == service {
+		if svc == service || service == "" && !strings.Contains(svc, "|") { // the default account's (AccountTasks: the others')
 			for _, rec := range list {
 				out = append(out, s.current(rec, now))
 			}
