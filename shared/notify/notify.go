@@ -176,9 +176,11 @@ func (m Message) Body(format string) ([]byte, error) {
 		v.Msgtype, v.Markdown.Content = "markdown", m.Text(MaxWeComBytes)
 		return json.Marshal(v)
 	case FormatSlack:
+		// Slack's mrkdwn makes *text* bold; the lines are written with
+		// WeCom's (and CommonMark's) **text**.
 		return json.Marshal(struct {
 			Text string `json:"text"`
-		}{m.Text(MaxSlackBytes)})
+		}{strings.ReplaceAll(m.Text(MaxSlackBytes), "**", "*")})
 	case FormatJSON:
 		return json.Marshal(m.Data)
 	}

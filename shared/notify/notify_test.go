@@ -131,7 +131,7 @@ func TestSendFormatsAndSignature(t *testing.T) {
 	srv := httptest.NewServer(sk)
 	defer srv.Close()
 	now := time.Unix(1_800_000_000, 0)
-	m := Message{Head: []string{"head"}, Items: []string{"item"}, Data: map[string]any{"Cancelled": 3}}
+	m := Message{Head: []string{"**head**"}, Items: []string{"item"}, Data: map[string]any{"Cancelled": 3}}
 	for _, format := range Formats {
 		t.Run(format, func(t *testing.T) {
 			before := sk.received()
@@ -150,11 +150,11 @@ func TestSendFormatsAndSignature(t *testing.T) {
 			switch format {
 			case FormatWeCom:
 				md, _ := v["markdown"].(map[string]any)
-				if v["msgtype"] != "markdown" || md["content"] != "head\nitem" {
+				if v["msgtype"] != "markdown" || md["content"] != "**head**\nitem" {
 					t.Errorf("wecom body %s", body)
 				}
 			case FormatSlack:
-				if v["text"] != "head\nitem" {
+				if v["text"] != "*head*\nitem" {
 					t.Errorf("slack body %s", body)
 				}
 			case FormatJSON:
