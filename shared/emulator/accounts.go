@@ -24,11 +24,13 @@ type Role struct {
 	Trusted []string
 }
 
-var reRoleArn = regexp.MustCompile(`^qcs::cam::uin/([0-9]{1,20}):(roleName/[\w+=,.@-]{1,128}|role/[0-9]{1,32})$`)
+// reRoleArn has no counted repetition ({1,128} compiles into that many
+// copies, tens of KB of heap); roleAccount checks the lengths.
+var reRoleArn = regexp.MustCompile(`^qcs::cam::uin/([0-9]+):(roleName/[\w+=,.@-]+|role/[0-9]+)$`)
 
 // roleAccount returns the uin of a role ARN, or "" when it is not one.
 func roleAccount(arn string) string {
-	if m := reRoleArn.FindStringSubmatch(arn); m != nil {
+	if m := reRoleArn.FindStringSubmatch(arn); m != nil && len(m[1]) <= 20 && len(m[2]) <= len("roleName/")+128 {
 		return m[1]
 	}
 	return ""

@@ -25,7 +25,9 @@ const (
 	MaxRoleDuration     = 43200 * time.Second
 )
 
-var reSessionName = regexp.MustCompile(`^[\w+=,.@-]{2,128}$`)
+var reSessionName = regexp.MustCompile(`^[\w+=,.@-]+$`) // and 2 to 128 long (checked apart: see reRoleArn)
+
+func validSessionName(s string) bool { return len(s) >= 2 && len(s) <= 128 && reSessionName.MatchString(s) }
 
 type assumeRoleReq struct {
 	RoleArn, RoleSessionName string
@@ -56,7 +58,7 @@ func (s *Server) actAssumeRole(c *apiCall) (any, *apiError) {
 		return nil, errf("MissingParameter", "The request is missing the required parameter RoleArn.")
 	case req.RoleSessionName == "":
 		return nil, errf("MissingParameter", "The request is missing the required parameter RoleSessionName.")
-	case !reSessionName.MatchString(req.RoleSessionName):
+	case !validSessionName(req.RoleSessionName):
 		return nil, errf("InvalidParameter.ParamError", "RoleSessionName must be 2 to 128 characters of letters, digits and =,.@_-.")
 	}
 	d := DefaultRoleDuration

@@ -33,7 +33,10 @@ var (
 	// documents it (tencentcloud-sdk-go tencentcloud/sts/v20180813/models.go,
 	// AssumeRoleRequestParams.RoleArn): qcs::cam::uin/12345678:roleName/testRoleName
 	// or qcs::cam::uin/12345678:role/4611686018427397919.
-	reRoleArn = regexp.MustCompile(`^qcs::cam::uin/([0-9]{1,20}):(roleName/[\w+=,.@-]{1,128}|role/[0-9]{1,32})$`)
+	// (No counted repetition such as {1,128}: it compiles into that many
+	// copies and costs the process about 60 KB of heap; lengths are checked
+	// in RoleAccount.)
+	reRoleArn = regexp.MustCompile(`^qcs::cam::uin/([0-9]+):(roleName/[\w+=,.@-]+|role/[0-9]+)$`)
 )
 
 // defaultNotifyOn is JANITOR_NOTIFY_ON's default.
@@ -51,7 +54,7 @@ func (s Settings) notifyEventsOn() []string {
 // qcs::cam::uin/100000000002:roleName/JanitorSweepTarget.
 func RoleAccount(arn string) (string, error) {
 	m := reRoleArn.FindStringSubmatch(arn)
-	if m == nil {
+	if m == nil || len(m[1]) > 20 || len(m[2]) > len("roleName/")+128 {
 		return "", fmt.Errorf("role %q: want a role ARN such as qcs::cam::uin/100000000002:roleName/JanitorSweepTargetRole", arn)
 	}
 	return m[1], nil
