@@ -122,7 +122,7 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 	switch {
 	case set.Fanout == FanoutAsync:
 		inv, err := tcapi.NewSCFInvoker(cred, tcapi.Options{Region: base.Region, Endpoint: org.scfEndpoint,
-			Limiters: h.limitersFor("", set.Rate), Transport: h.opts.Transport})
+			Limiters: h.limitersFor(org.selfID, set.Rate), Transport: h.opts.Transport})
 		if err != nil {
 			return nil, fmt.Errorf("sweep-tasks: %w", err)
 		}
@@ -131,7 +131,7 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 	case len(accts) == 1 && accts[0].Role == "":
 		// Only the function's own account: the single-account sweep as it
 		// always was, plus its Accounts entry.
-		clients, err := h.clients(cred, base, set, "")
+		clients, err := h.clients(cred, base, set, org.selfID)
 		if err != nil {
 			return nil, fmt.Errorf("sweep-tasks: %w", err)
 		}
@@ -142,7 +142,7 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 		m := &MultiSweep{Accounts: accts, Now: h.opts.Now, Logger: log,
 			Clients: func(ctx context.Context, a Account, _ []string) (map[string]Client, error) {
 				if a.Role == "" {
-					return h.clients(cred, base, set, "")
+					return h.clients(cred, base, set, org.selfID)
 				}
 				acred, err := h.assumeRole(ctx, cred, base.Region, org, set, a)
 				if err != nil {
@@ -201,7 +201,7 @@ const roleDuration = 900
 // function's own credentials.
 func (h *Handler) assumeRole(ctx context.Context, cred tcapi.Credentials, region string, org orgEnv, set Settings, a Account) (tcapi.Credentials, error) {
 	sts, err := tcapi.NewSTS(cred, tcapi.Options{Region: region, Endpoint: org.stsEndpoint,
-		Limiters: h.limitersFor("", set.Rate), Transport: h.opts.Transport})
+		Limiters: h.limitersFor(org.selfID, set.Rate), Transport: h.opts.Transport})
 	if err != nil {
 		return tcapi.Credentials{}, err
 	}
@@ -252,8 +252,8 @@ func loadOrgEnv(ctx context.Context, getenv config.Getenv) (orgEnv, error) {
 	return o, errors.Join(errs...)
 }
 
-// limitersFor returns the process-wide limiters of an account ("" = the
-// function's own) at a rate; burst 1 spaces requests evenly, so no one-second
+// limitersFor returns the process-wide limiters of an account (its uin; a
+// role in the function's own account shares its limiters) at a rate; burst 1 spaces requests evenly, so no one-second
 // window of sending holds more than rate+1 of them (arrival at the server can
 // bunch a few more).
 func (h *Handler) limitersFor(account string, rate float64) *tcapi.Limiters {
