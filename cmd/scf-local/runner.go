@@ -36,7 +36,7 @@ var endpointVars = []string{"JANITOR_AMS_ENDPOINT", "JANITOR_VM_ENDPOINT", "JANI
 	"JANITOR_STS_ENDPOINT", "JANITOR_SCF_ENDPOINT"}
 
 // envNotifyURL is the sweeper's notification target: against the emulator, an
-// empty one points at the emulator's sink (GET /_emulator/notifications shows
+// unset or empty one points at the emulator's sink (GET /_emulator/notifications shows
 // what arrived).
 const envNotifyURL = "JANITOR_NOTIFY_URL"
 
@@ -82,7 +82,7 @@ func (rc *runtimeConfig) functionEnv(fn deploy.Function) map[string]string {
 				env[k] = v
 			}
 		}
-		if cur, declared := env[envNotifyURL]; declared && cur == "" {
+		if env[envNotifyURL] == "" { // unset or empty (only sweep-tasks reads it)
 			env[envNotifyURL] = rc.emulator + "/_emulator/notifications"
 		}
 	}
