@@ -6,7 +6,10 @@
 //   - speed-up over a naive sequential list-then-cancel loop at 50 ms latency;
 //   - peak heap of the sweeper at 1k and 100k stale tasks, one sweep each
 //     (see heap.go for how it is measured and how growth is told apart from
-//     sampling).
+//     sampling);
+//   - many accounts (accounts.go): aggregate cancels/s of 5 accounts, each
+//     limited per action, swept through the handler (STS AssumeRole,
+//     per-account limiters), and peak heap of 5 accounts vs 1.
 //
 // The emulator runs in a child process (this binary, "serve-emulator"), and
 // each heap measurement in another ("heap-run"), so the heap figures are the
@@ -16,6 +19,7 @@
 //	go run ./cmd/bench-sweep             # everything (a few minutes)
 //	go run ./cmd/bench-sweep -quick      # smaller sizes
 //	go run ./cmd/bench-sweep -heap-only  # only the peak-heap figures
+//	go run ./cmd/bench-sweep -accounts-only  # only the many-accounts figures
 package main
 
 import (
