@@ -124,7 +124,7 @@ func invokeOnce(ctx context.Context, o invokeOptions, getenv func(string) (strin
 		return err
 	}
 	defer os.RemoveAll(binDir)
-	r := &runner{rc: env.rc, binDir: binDir}
+	r := &runner{rc: env.rc, binDir: binDir, note: func(format string, a ...any) { fmt.Fprintf(stderr, format, a...) }}
 	if o.logs {
 		r.logs = stderr
 	}

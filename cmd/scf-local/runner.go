@@ -125,6 +125,14 @@ type runner struct {
 	mu       sync.Mutex
 	running  map[string]*function
 	stopping atomic.Bool // set by stop: no more restarts
+	// note prints scf-local's own messages (restarts); nil: discarded.
+	note func(format string, a ...any)
+}
+
+func (r *runner) notef(format string, a ...any) {
+	if r.note != nil {
+		r.note(format, a...)
+	}
 }
 
 // start builds and starts the named functions (all when names is empty), in parallel.
@@ -203,7 +211,16 @@ func (r *runner) startOne(ctx context.Context, fn deploy.Function, bin string) (
 	for k, v := range env {
 		procEnv[k] = v
 	}
-	opts := scflocal.ProcessOptions{Env: envList(procEnv)}
+	opts := scflocal.ProcessOptions{Env: envList(procEnv), AutoRestart: true, OnRestart: func(ev scflocal.RestartEvent) {
+		if r.stopping.Load() {
+			return
+		}
+		if ev.Err != nil {
+			r.notef("scf-local: %s: a new instance failed to start (%s); the next invocation tries again:\n%s\n", fn.Name, ev.Reason, indentLines(ev.Err.Error()))
+			return
+		}
+		r.notef("scf-local: %s: new instance (pid %d, started in %s): %s\n", fn.Name, ev.Pid, ev.Took.Round(time.Millisecond), ev.Reason)
+	}}
 	if r.logs != nil {
 		w := &prefixWriter{w: r.logs, prefix: "[" + fn.Name + "] "}
 		opts.Stdout, opts.Stderr = w, w
@@ -269,23 +286,12 @@ func (r *runner) invoke(ctx context.Context, f *function, payload []byte, extraE
 	res, err := f.proc.Invoke(ctx, inv)
 	out := invocation{requestID: inv.RequestID, payload: res.Payload, latency: time.Since(start)}
 	if err != nil {
-		if errors.Is(err, scflocal.ErrStopped) && ctx.Err() == nil && !r.stopping.Load() {
-			// The process died (os.Exit, a crash): like SCF, start a new
-			// instance for the next invocation.
-			if rerr := f.proc.Restart(context.WithoutCancel(ctx)); rerr != nil {
-				err = errors.Join(err, fmt.Errorf("restart %s: %w", f.fn.Name, rerr))
-			}
-		}
+		// The process died or its connection broke: the Process replaces
+		// it once (AutoRestart), however many invocations saw it.
 		return out, err
 	}
 	if res.Error != nil {
 		out.fnErr = &invokeError{Message: res.Error.Message, Type: res.Error.Type}
-		if res.Error.ShouldExit && ctx.Err() == nil && !r.stopping.Load() {
-			// SCF replaces an instance that panicked or overran its timeout.
-			if rerr := f.proc.Restart(ctx); rerr != nil {
-				return out, fmt.Errorf("restart %s after %s: %w", f.fn.Name, res.Error.Type, rerr)
-			}
-		}
 	}
 	return out, nil
 }

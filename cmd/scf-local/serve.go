@@ -252,6 +252,7 @@ func serve(ctx context.Context, o serveOptions, getenv func(string) (string, boo
 		r.logs = stderr
 	}
 	log := newInvocationLog(stdout)
+	r.note = log.printf
 	log.printf("scf-local: building %d functions from %s ...\n", len(rc.cfg.Functions), o.config)
 	started := time.Now()
 	if err := r.start(ctx, nil); err != nil {
