@@ -62,6 +62,7 @@ func Build(ctx context.Context, pkgDir, out string, tags ...string) error {
 	cmd := exec.CommandContext(ctx, gobin, append(args, ".")...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	setBuildProcAttr(cmd)
 	var output bytes.Buffer
 	cmd.Stdout = &output
 	cmd.Stderr = &output
