@@ -198,9 +198,14 @@ func (r *runner) build(ctx context.Context, fn deploy.Function) (string, error) 
 		return "", err
 	}
 	bin := filepath.Join(codeRoot, fn.Handler)
-	if err := scflocal.Build(ctx, pkg, bin); err != nil {
+	r.notef("scf-local:   building %s (functions/%s) ...\n", fn.Name, fn.Handler)
+	begin := time.Now()
+	// BuildLocal reuses what `go run ./cmd/scf-local` compiled (same
+	// compiler flags); `make package` keeps the reproducible ones for SCF.
+	if err := scflocal.BuildLocal(ctx, pkg, bin); err != nil {
 		return "", fmt.Errorf("%s: %w", fn.Name, err)
 	}
+	r.notef("scf-local:   built %s in %s\n", fn.Name, time.Since(begin).Round(100*time.Millisecond))
 	return bin, nil
 }
 
