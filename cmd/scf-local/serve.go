@@ -39,10 +39,11 @@ type common struct {
 // serveOptions are serve's flags.
 type serveOptions struct {
 	common
-	addr     string
-	sweepNow bool
-	timers   bool
-	crons    cronFlag
+	addr       string
+	sweepNow   bool
+	timers     bool    // resolved from timersFlag and cloud
+	timersFlag optBool // --timers as given
+	crons      cronFlag
 }
 
 // cronFlag collects --cron FUNCTION=EXPR overrides.
@@ -401,8 +402,10 @@ func printBanner(w io.Writer, o serveOptions, env *environment, g *gateway, gate
 			switch {
 			case !tm.Enabled:
 				state = "disabled in serverless.yml"
-			case !o.timers:
+			case !o.timers && !o.timersFlag.set:
 				state = "off (--cloud: pass --timers to run it against your account)"
+			case !o.timers:
+				state = "off (--timers=false)"
 			}
 			timerLines = append(timerLines, fmt.Sprintf("  %s  %s  %q  %s", fn.Name, tm.Name, expr, state))
 		}

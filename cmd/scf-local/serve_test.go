@@ -257,7 +257,7 @@ func TestInvoke(t *testing.T) {
 func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"invoke"},
-		{"invoke", "tick"},
+		{"invoke", "tick", "echo"},
 		{"generate-event"},
 		{"--no-such-flag"},
 		{"extra-arg"},
