@@ -64,7 +64,7 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 	}
 	ev, err := trigger.Decode(payload)
 	if err != nil {
-		return nil, fmt.Errorf("sweep-tasks: %w", err)
+		return nil, coded(codeInvalidParameter, fmt.Errorf("sweep-tasks: %w", err))
 	}
 	var overrides []byte
 	switch ev.Kind {
@@ -74,16 +74,27 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 		overrides = ev.Direct
 	default:
 		h.opts.Logger.WarnContext(ctx, "refused an HTTP event: sweep-tasks runs from its timer or a direct invocation")
-		return trigger.JSON(http.StatusForbidden, map[string]string{
-			"error": "sweep-tasks does not accept HTTP requests: it runs from its timer or a direct (authenticated) invocation",
-		}), nil
+		// The Tencent-shaped error body the cancel functions answer with.
+		var body struct {
+			Error struct {
+				Code    string
+				Message string
+			}
+			RequestId string
+		}
+		body.Error.Code = codeUnsupportedTrigger
+		body.Error.Message = "sweep-tasks does not accept HTTP requests: it runs from its timer or a direct (authenticated) invocation"
+		if fc, ok := scf.FromContext(ctx); ok {
+			body.RequestId = fc.RequestID
+		}
+		return trigger.JSON(http.StatusForbidden, body), nil
 	}
 	set, err := LoadSettings(getenv)
 	if err != nil {
-		return nil, fmt.Errorf("sweep-tasks settings: %w", err)
+		return nil, coded(codeConfiguration, fmt.Errorf("sweep-tasks settings: %w", err))
 	}
 	if set, err = set.Override(overrides); err != nil {
-		return nil, fmt.Errorf("sweep-tasks per-run overrides: %w", err)
+		return nil, coded(codeInvalidParameterValue, fmt.Errorf("sweep-tasks per-run overrides: %w", err))
 	}
 	base, err := config.LoadBase(func(key string) string {
 		if key == config.EnvLogLevel {
@@ -91,11 +102,11 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 		}
 		return getenv(key)
 	})
-	if err == nil {
-		err = base.RequireCredentials()
-	}
 	if err != nil {
-		return nil, fmt.Errorf("sweep-tasks: %w", err)
+		return nil, coded(codeConfiguration, fmt.Errorf("sweep-tasks: %w", err))
+	}
+	if err := base.RequireCredentials(); err != nil {
+		return nil, coded(codeMissingCredentials, fmt.Errorf("sweep-tasks: %w", err))
 	}
 	cred := tcapi.Credentials{SecretID: base.SecretID, SecretKey: base.SecretKey, Token: base.SessionToken}
 	clients := make(map[string]Client, len(set.Services))
@@ -108,7 +119,7 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 			Region: base.Region, Endpoint: endpoint, Limiters: h.limitersFor(set.Rate), Transport: h.opts.Transport,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("sweep-tasks: %w", err)
+			return nil, coded(codeConfiguration, fmt.Errorf("sweep-tasks: %w", err))
 		}
 		clients[svc] = m
 	}
@@ -129,3 +140,27 @@ func (h *Handler) limitersFor(rate float64) *tcapi.Limiters {
 	}
 	return l
 }
+
+// Error codes of sweep-tasks' refusals, the same as the cancel functions'
+// (docs/functions.md): a direct invocation's error reports its code as the
+// errorType (scf.ErrorCoder), an HTTP event gets it in a Tencent-shaped body.
+const (
+	codeInvalidParameter      = "InvalidParameter"
+	codeInvalidParameterValue = "InvalidParameterValue"
+	codeUnsupportedTrigger    = "UnsupportedOperation.Trigger"
+	codeConfiguration         = "InternalError.Configuration"
+	codeMissingCredentials    = "InternalError.MissingCredentials"
+)
+
+// codedError is an error with a code for scf.ErrorCoder; its text is the
+// wrapped error's.
+type codedError struct {
+	code string
+	err  error
+}
+
+func coded(code string, err error) error { return &codedError{code: code, err: err} }
+
+func (e *codedError) Error() string     { return e.err.Error() }
+func (e *codedError) Unwrap() error     { return e.err }
+func (e *codedError) ErrorCode() string { return e.code }
