@@ -77,6 +77,9 @@ type Options struct {
 	Faults                 Faults
 	Seed                   int64
 	Logger                 *slog.Logger // nil = silent
+	// Invoker runs the functions of the SCF Invoke and InvokeFunction
+	// actions (nil: every function is unknown); see also SetInvoker.
+	Invoker Invoker
 }
 
 // Server is the emulator; it is an http.Handler and safe for concurrent use.
@@ -100,6 +103,8 @@ type Server struct {
 	liveJobs       map[string]*liveJobRec
 	transcriptions map[string]*transRec
 	seq            atomic.Uint64
+
+	invokerState // the SCF Invoke API's functions (scf_invoke.go)
 }
 
 // New returns a Server configured by opts.
@@ -146,6 +151,7 @@ func New(opts Options) *Server {
 		liveJobs:       make(map[string]*liveJobRec),
 		transcriptions: make(map[string]*transRec),
 	}
+	s.invoker = opts.Invoker
 	for _, c := range opts.Credentials {
 		s.creds[c.SecretID] = c
 	}
