@@ -39,8 +39,8 @@ var endpointVars = []string{"JANITOR_AMS_ENDPOINT", "JANITOR_VM_ENDPOINT", "JANI
 // the deploy environment, with values the emulator's demo data uses. They
 // apply only against the emulator, only when the value is empty.
 var emulatorDefaults = map[string]string{
-	"JANITOR_CI_BUCKET":     "examplebucket-1250000000",
-	"JANITOR_CI_REGION":     "ap-guangzhou",
+	"JANITOR_CI_BUCKET":     emulator.DefaultBucket,
+	"JANITOR_CI_REGION":     emulator.DefaultBucketRegion,
 	"JANITOR_TRTC_SDKAPPID": fmt.Sprint(emulator.DefaultSdkAppID),
 }
 

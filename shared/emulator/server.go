@@ -77,6 +77,10 @@ type Options struct {
 	Faults                 Faults
 	Seed                   int64
 	Logger                 *slog.Logger // nil = silent
+	// Buckets are the COS buckets CI requests may address by host
+	// (<Name>.ci.<Region>.myqcloud.com); default {DefaultBucket,
+	// DefaultBucketRegion}. Another bucket gets NoSuchBucket.
+	Buckets []Bucket
 	// Invoker runs the functions of the SCF Invoke and InvokeFunction
 	// actions (nil: every function is unknown); see also SetInvoker.
 	Invoker Invoker
