@@ -39,10 +39,11 @@ type common struct {
 // serveOptions are serve's flags.
 type serveOptions struct {
 	common
-	addr     string
-	sweepNow bool
-	timers   bool
-	crons    cronFlag
+	addr       string
+	sweepNow   bool
+	timers     bool    // resolved from timersFlag and cloud
+	timersFlag optBool // --timers as given
+	crons      cronFlag
 }
 
 // cronFlag collects --cron FUNCTION=EXPR overrides.
@@ -252,6 +253,7 @@ func serve(ctx context.Context, o serveOptions, getenv func(string) (string, boo
 		r.logs = stderr
 	}
 	log := newInvocationLog(stdout)
+	r.note = log.printf
 	log.printf("scf-local: building %d functions from %s ...\n", len(rc.cfg.Functions), o.config)
 	started := time.Now()
 	if err := r.start(ctx, nil); err != nil {
@@ -259,6 +261,22 @@ func serve(ctx context.Context, o serveOptions, getenv func(string) (string, boo
 		return err
 	}
 	defer r.stop()
+	if env.emu != nil {
+		// The emulator's SCF Invoke API runs these functions.
+		r.apiLog = func(fn, trigger string, inv invocation, err error) {
+			switch {
+			case err != nil:
+				first, _, _ := strings.Cut(err.Error(), "\n")
+				log.line(fn, trigger, "fail", inv.latency, inv.requestID, first)
+			case inv.fnErr != nil:
+				log.line(fn, trigger, "error", inv.latency, inv.requestID, inv.fnErr.Type+": "+inv.fnErr.Message)
+			default:
+				log.line(fn, trigger, "ok", inv.latency, inv.requestID, summary(inv.payload))
+			}
+		}
+		env.emu.SetInvoker(r)
+		defer env.emu.SetInvoker(nil)
+	}
 
 	g := &gateway{r: r, log: log, routes: map[string]*function{}}
 	for _, fn := range rc.cfg.Functions {
@@ -316,8 +334,14 @@ func serve(ctx context.Context, o serveOptions, getenv func(string) (string, boo
 		_ = srv.Close()
 	}
 	<-srvDone
-	r.stop() // ends in-flight timer invocations too
+	if env.emu != nil {
+		env.emu.SetInvoker(nil)
+	}
+	r.stop() // ends in-flight timer and Invoke API invocations too
 	timers.Wait()
+	if env.emu != nil {
+		env.emu.WaitInvocations()
+	}
 	env.close()
 	log.printf("scf-local: stopped\n")
 	return nil
@@ -383,6 +407,8 @@ func printBanner(w io.Writer, o serveOptions, env *environment, g *gateway, gate
 			demo = fmt.Sprintf("demo data: %d tasks, %d live jobs, %d transcriptions", len(env.emu.Tasks("")), len(env.emu.LiveJobs()), len(env.emu.Transcriptions()))
 		}
 		fmt.Fprintf(w, "emulator:  %s  (%s; inspect: curl %s/_emulator/tasks)\n", env.emuURL, demo, env.emuURL)
+		fmt.Fprintf(w, "invoke API: SCF Invoke/InvokeFunction (2018-04-16) at %s runs these functions (SDK endpoint %s, scheme HTTP)\n",
+			env.emuURL, strings.TrimPrefix(env.emuURL, "http://"))
 	}
 	fmt.Fprintf(w, "gateway:   %s\n", gatewayURL)
 	for _, name := range g.order {
@@ -400,8 +426,10 @@ func printBanner(w io.Writer, o serveOptions, env *environment, g *gateway, gate
 			switch {
 			case !tm.Enabled:
 				state = "disabled in serverless.yml"
-			case !o.timers:
+			case !o.timers && !o.timersFlag.set:
 				state = "off (--cloud: pass --timers to run it against your account)"
+			case !o.timers:
+				state = "off (--timers=false)"
 			}
 			timerLines = append(timerLines, fmt.Sprintf("  %s  %s  %q  %s", fn.Name, tm.Name, expr, state))
 		}

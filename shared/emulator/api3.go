@@ -150,7 +150,14 @@ func (s *Server) serveAPI3(w http.ResponseWriter, r *http.Request, info *reqInfo
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
-	res, herr := fn(s, &apiCall{service: auth.Service, action: action, region: region, secretID: cred.SecretID, account: s.acct.accountOf(cred.SecretID), body: body, now: s.now()})
+	call := &apiCall{service: auth.Service, action: action, region: region, secretID: cred.SecretID, account: s.acct.accountOf(cred.SecretID), body: body, now: s.now()}
+	var res any
+	var herr *apiError
+	if cfn, ok := contextActions[info.action]; ok {
+		res, herr = cfn(s, r.Context(), call)
+	} else {
+		res, herr = fn(s, call)
+	}
 	if herr != nil {
 		fail(herr)
 		return

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"io"
 	"net/http"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -27,10 +28,58 @@ var cst = time.FixedZone("CST", 8*3600)
 func fmtCITime(t time.Time) string { return t.In(cst).Format(ciTimeLayout) }
 
 // LiveJob is a CI live-stream (live_video) moderation job. State is as of the
-// moment it is read.
+// moment it is read. Bucket and Region are those of the ci host the job was
+// created on (<Bucket>.ci.<Region>.myqcloud.com); jobs are per bucket.
 type LiveJob struct {
 	JobId, DataId, Url, BizType, State string
 	CreationTime                       time.Time
+	Bucket, Region                     string
+}
+
+// Bucket is a COS bucket the CI emulator knows ("examplebucket-1250000000"
+// in "ap-guangzhou"); a request for another gets NoSuchBucket.
+type Bucket struct{ Name, Region string }
+
+// The bucket known when Options.Buckets is empty, and that of live jobs
+// added without one: the bucket of the demo data.
+const (
+	DefaultBucket       = "examplebucket-1250000000"
+	DefaultBucketRegion = "ap-guangzhou"
+)
+
+// reCIHost matches a bucket's CI host, <name-appid>.ci.<region>.myqcloud.com.
+var reCIHost = regexp.MustCompile(`^([a-z0-9-]+-[0-9]+)\.ci\.([a-z0-9-]+)\.myqcloud\.com(:[0-9]+)?$`)
+
+// ciBucket is the bucket a CI request addresses, from its Host: ok is false
+// for an unknown bucket (NoSuchBucket); name is "" when the host names no
+// bucket (an IP address or localhost: a client pointed at the emulator
+// without a bucket host), and then the request is not scoped to one.
+func (s *Server) ciBucket(host string) (b Bucket, ok bool) {
+	m := reCIHost.FindStringSubmatch(strings.ToLower(host))
+	if m == nil {
+		return Bucket{}, true
+	}
+	b = Bucket{Name: m[1], Region: m[2]}
+	for _, k := range s.buckets() {
+		if k == b {
+			return b, true
+		}
+	}
+	return b, false
+}
+
+func bucketNote(b Bucket) string {
+	if b.Name == "" {
+		return ""
+	}
+	return " in bucket " + b.Name + " (" + b.Region + ")"
+}
+
+func (s *Server) buckets() []Bucket {
+	if len(s.opts.Buckets) == 0 {
+		return []Bucket{{Name: DefaultBucket, Region: DefaultBucketRegion}}
+	}
+	return s.opts.Buckets
 }
 
 type liveJobRec struct {
@@ -55,6 +104,10 @@ func (s *Server) AddLiveJob(j LiveJob) LiveJob {
 	}
 	if j.CreationTime.IsZero() {
 		j.CreationTime = now
+	}
+	if j.Bucket == "" {
+		b := s.buckets()[0]
+		j.Bucket, j.Region = b.Name, b.Region
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -203,6 +256,14 @@ func (s *Server) serveCI(w http.ResponseWriter, r *http.Request, info *reqInfo) 
 		fail(cerr)
 		return
 	}
+	bucket, known := s.ciBucket(r.Host)
+	if !known {
+		fail(ciErrf(http.StatusNotFound, "NoSuchBucket", "The specified bucket "+bucket.Name+" does not exist in "+bucket.Region+"."))
+		return
+	}
+	// inBucket: the job belongs to the addressed bucket (any, for a
+	// request whose host names none).
+	inBucket := func(j LiveJob) bool { return bucket.Name == "" || j.Bucket == bucket.Name && j.Region == bucket.Region }
 	if (action != "ci.CreateAuditing") && (jobID == "" || strings.Contains(jobID, "/")) {
 		fail(ciErrf(http.StatusBadRequest, "InvalidArgument", "The job id in the path is empty or malformed."))
 		return
@@ -233,19 +294,21 @@ func (s *Server) serveCI(w http.ResponseWriter, r *http.Request, info *reqInfo) 
 			fail(ciErrf(http.StatusBadRequest, "InvalidArgument", "Input.Url (the stream address) is required for live_video."))
 			return
 		}
-		j := s.AddLiveJob(LiveJob{DataId: req.Input.DataId, Url: req.Input.Url, BizType: req.Conf.BizType, State: LiveSubmitted, CreationTime: now})
+		j := s.AddLiveJob(LiveJob{DataId: req.Input.DataId, Url: req.Input.Url, BizType: req.Conf.BizType, State: LiveSubmitted, CreationTime: now,
+			Bucket: bucket.Name, Region: bucket.Region})
 		writeXML(w, http.StatusOK, ciCreateResp{JobsDetail: ciJobSummary{DataId: j.DataId, JobId: j.JobId, State: j.State,
 			CreationTime: fmtCITime(j.CreationTime), Url: j.Url}, RequestId: info.requestID}, info.requestID)
 	case "ci.GetAuditing":
 		s.mu.Lock()
 		rec, ok := s.liveJobs[jobID]
+		ok = ok && inBucket(rec.LiveJob)
 		var j LiveJob
 		if ok {
 			j = s.currentLive(rec, now)
 		}
 		s.mu.Unlock()
 		if !ok {
-			fail(ciErrf(http.StatusNotFound, "ResourceNotFound", "Job "+jobID+" does not exist."))
+			fail(ciErrf(http.StatusNotFound, "ResourceNotFound", "Job "+jobID+" does not exist"+bucketNote(bucket)+"."))
 			return
 		}
 		writeXML(w, http.StatusOK, ciGetResp{JobsDetail: ciJobDetail{Code: "Success", DataId: j.DataId, JobId: j.JobId,
@@ -254,6 +317,7 @@ func (s *Server) serveCI(w http.ResponseWriter, r *http.Request, info *reqInfo) 
 	case "ci.CancelAuditing":
 		s.mu.Lock()
 		rec, ok := s.liveJobs[jobID]
+		ok = ok && inBucket(rec.LiveJob)
 		var j LiveJob
 		ended := false
 		if ok {
@@ -268,7 +332,7 @@ func (s *Server) serveCI(w http.ResponseWriter, r *http.Request, info *reqInfo) 
 		s.mu.Unlock()
 		switch {
 		case !ok:
-			fail(ciErrf(http.StatusNotFound, "ResourceNotFound", "Job "+jobID+" does not exist."))
+			fail(ciErrf(http.StatusNotFound, "ResourceNotFound", "Job "+jobID+" does not exist"+bucketNote(bucket)+"."))
 		case ended:
 			fail(ciErrf(http.StatusConflict, "FailedOperation.JobEnded", "Job "+jobID+" has already ended with state "+j.State+"."))
 		default:

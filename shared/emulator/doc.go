@@ -141,6 +141,22 @@
 // requests meets the same faults; concurrent requests take them in arrival
 // order.
 //
+// # SCF Invoke API (scf 2018-04-16)
+//
+// Invoke {FunctionName, InvocationType RequestResponse|Event, Qualifier,
+// ClientContext, LogType None|Tail, Namespace} and InvokeFunction
+// {FunctionName, Qualifier ($DEFAULT), Event, LogType, Namespace} run a
+// function through the Options.Invoker / SetInvoker (cmd/scf-local's runner)
+// and answer Result {FunctionRequestId, Duration, BillDuration, MemUsage,
+// RetMsg, ErrMsg, Log (last 4 KB, Tail), InvokeResult} as in
+// tencentcloud-sdk-go scf/v20180416/models.go. Event (asynchronous) answers
+// FunctionRequestId only and runs the function after answering. Errors:
+// unknown function or namespace -> ResourceNotFound.Function; a Qualifier
+// other than $LATEST/$DEFAULT -> ResourceNotFound.Qualifier; an event that is
+// not JSON -> InvalidParameter.Payload; over 6 MB (synchronous) or 128 KB
+// (asynchronous) -> InvalidParameterValue.LimitExceeded; a function process
+// that failed mid-call -> FailedOperation.InvokeFunction.
+//
 // Stats (Server.Stats, GET /_emulator/stats) count, per action, Requests
 // (admitted, throttled included), Throttled, and MaxPerSecond: the largest
 // number of requests that arrived within any sliding one-second window

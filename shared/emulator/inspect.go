@@ -129,8 +129,18 @@ func (s *Server) serveInspect(w http.ResponseWriter, r *http.Request) {
 		body = b
 	}
 	switch {
+	case path == "/_emulator" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, map[string]any{"endpoints": inspectEndpoints})
 	case path == "/_emulator/tasks" && r.Method == http.MethodGet:
 		q := r.URL.Query()
+		if sv := q.Get("service"); sv != "" && sv != "ams" && sv != "vm" {
+			inspectError(w, http.StatusBadRequest, "service %q: want ams or vm (or no service for both)", sv)
+			return
+		}
+		if st := q.Get("status"); st != "" && !contains(taskStatuses, st) {
+			inspectError(w, http.StatusBadRequest, "status %q: want one of %s", st, strings.Join(taskStatuses, ", "))
+			return
+		}
 		out := []Task{}
 		tasks := s.Tasks(q.Get("service"))
 		if acct := q.Get("account"); acct != "" {
@@ -226,8 +236,22 @@ func (s *Server) serveInspect(w http.ResponseWriter, r *http.Request) {
 		s.LoadDemo()
 		writeJSON(w, http.StatusOK, map[string]int{"tasks": len(s.Tasks("")), "liveJobs": len(s.LiveJobs()), "transcriptions": len(s.Transcriptions())})
 	default:
-		inspectError(w, http.StatusNotFound, "no inspection endpoint %s %s; see the emulator package documentation", r.Method, r.URL.Path)
+		inspectError(w, http.StatusNotFound, "no inspection endpoint %s %s; GET /_emulator/ lists them", r.Method, r.URL.Path)
 	}
+}
+
+// inspectEndpoints is what GET /_emulator/ answers (the package
+// documentation describes each).
+var inspectEndpoints = []string{
+	"GET  /_emulator/                      this list",
+	"GET  /_emulator/tasks[?service=ams|vm][&status=PENDING|RUNNING|FINISH|ERROR|CANCELLED]",
+	"POST /_emulator/tasks                 one Task or an array",
+	"GET  /_emulator/live-jobs             CI live jobs, with their Bucket and Region",
+	"POST /_emulator/live-jobs             one LiveJob or an array",
+	"GET  /_emulator/transcriptions        POST /_emulator/transcriptions",
+	"GET  /_emulator/stats                 POST /_emulator/stats/reset",
+	"GET  /_emulator/faults                PUT  /_emulator/faults",
+	"POST /_emulator/demo                  load the demo data",
 }
 
 func respondOneOrMany[T any](w http.ResponseWriter, out []T, many bool) {

@@ -81,6 +81,13 @@ type Options struct {
 	// Roles can be assumed with STS AssumeRole (sts.go); their temporary
 	// credentials act in the role's account.
 	Roles []Role
+	// Buckets are the COS buckets CI requests may address by host
+	// (<Name>.ci.<Region>.myqcloud.com); default {DefaultBucket,
+	// DefaultBucketRegion}. Another bucket gets NoSuchBucket.
+	Buckets []Bucket
+	// Invoker runs the functions of the SCF Invoke and InvokeFunction
+	// actions (nil: every function is unknown); see also SetInvoker.
+	Invoker Invoker
 }
 
 // Server is the emulator; it is an http.Handler and safe for concurrent use.
@@ -107,6 +114,8 @@ type Server struct {
 	liveJobs       map[string]*liveJobRec
 	transcriptions map[string]*transRec
 	seq            atomic.Uint64
+
+	invokerState // the SCF Invoke API's functions (scf_invoke.go)
 }
 
 // New returns a Server configured by opts.
@@ -153,6 +162,7 @@ func New(opts Options) *Server {
 		liveJobs:       make(map[string]*liveJobRec),
 		transcriptions: make(map[string]*transRec),
 	}
+	s.invoker = opts.Invoker
 	for _, c := range opts.Credentials {
 		s.creds[c.SecretID] = c
 	}

@@ -27,7 +27,9 @@ const (
 
 var reSessionName = regexp.MustCompile(`^[\w+=,.@-]+$`) // and 2 to 128 long (checked apart: see reRoleArn)
 
-func validSessionName(s string) bool { return len(s) >= 2 && len(s) <= 128 && reSessionName.MatchString(s) }
+func validSessionName(s string) bool {
+	return len(s) >= 2 && len(s) <= 128 && reSessionName.MatchString(s)
+}
 
 type assumeRoleReq struct {
 	RoleArn, RoleSessionName string

@@ -67,7 +67,7 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 	}
 	ev, err := trigger.Decode(payload)
 	if err != nil {
-		return nil, fmt.Errorf("sweep-tasks: %w", err)
+		return nil, coded(codeInvalidParameter, fmt.Errorf("sweep-tasks: %w", err))
 	}
 	var overrides []byte
 	switch ev.Kind {
@@ -77,16 +77,27 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 		overrides = ev.Direct
 	default:
 		h.opts.Logger.WarnContext(ctx, "refused an HTTP event: sweep-tasks runs from its timer or a direct invocation")
-		return trigger.JSON(http.StatusForbidden, map[string]string{
-			"error": "sweep-tasks does not accept HTTP requests: it runs from its timer or a direct (authenticated) invocation",
-		}), nil
+		// The Tencent-shaped error body the cancel functions answer with.
+		var body struct {
+			Error struct {
+				Code    string
+				Message string
+			}
+			RequestId string
+		}
+		body.Error.Code = codeUnsupportedTrigger
+		body.Error.Message = "sweep-tasks does not accept HTTP requests: it runs from its timer or a direct (authenticated) invocation"
+		if fc, ok := scf.FromContext(ctx); ok {
+			body.RequestId = fc.RequestID
+		}
+		return trigger.JSON(http.StatusForbidden, body), nil
 	}
 	set, err := LoadSettings(getenv)
 	if err != nil {
-		return nil, fmt.Errorf("sweep-tasks settings: %w", err)
+		return nil, coded(codeConfiguration, fmt.Errorf("sweep-tasks settings: %w", err))
 	}
 	if set, err = set.Override(overrides); err != nil {
-		return nil, fmt.Errorf("sweep-tasks per-run overrides: %w", err)
+		return nil, coded(codeInvalidParameterValue, fmt.Errorf("sweep-tasks per-run overrides: %w", err))
 	}
 	base, err := config.LoadBase(func(key string) string {
 		if key == config.EnvLogLevel {
@@ -94,16 +105,16 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 		}
 		return getenv(key)
 	})
-	if err == nil {
-		err = base.RequireCredentials()
-	}
 	if err != nil {
-		return nil, fmt.Errorf("sweep-tasks: %w", err)
+		return nil, coded(codeConfiguration, fmt.Errorf("sweep-tasks: %w", err))
+	}
+	if err := base.RequireCredentials(); err != nil {
+		return nil, coded(codeMissingCredentials, fmt.Errorf("sweep-tasks: %w", err))
 	}
 	cred := tcapi.Credentials{SecretID: base.SecretID, SecretKey: base.SecretKey, Token: base.SessionToken}
 	org, err := loadOrgEnv(ctx, getenv)
 	if err != nil {
-		return nil, fmt.Errorf("sweep-tasks: %w", err)
+		return nil, coded(codeConfiguration, fmt.Errorf("sweep-tasks: %w", err))
 	}
 	log := h.opts.Logger
 	sweepCtx := ctx
@@ -124,7 +135,7 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 		inv, err := tcapi.NewSCFInvoker(cred, tcapi.Options{Region: base.Region, Endpoint: org.scfEndpoint,
 			Limiters: h.limitersFor(org.selfID, set.Rate), Transport: h.opts.Transport})
 		if err != nil {
-			return nil, fmt.Errorf("sweep-tasks: %w", err)
+			return nil, coded(codeConfiguration, fmt.Errorf("sweep-tasks: %w", err))
 		}
 		f := &Fanout{Invoker: inv, Function: org.function, Namespace: org.namespace, Logger: log}
 		rep = f.Run(sweepCtx, set, accts, overrides)
@@ -133,7 +144,7 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 		// always was, plus its Accounts entry.
 		clients, err := h.clients(cred, base, set, org.selfID)
 		if err != nil {
-			return nil, fmt.Errorf("sweep-tasks: %w", err)
+			return nil, coded(codeConfiguration, fmt.Errorf("sweep-tasks: %w", err))
 		}
 		sw := &Sweeper{Clients: clients, Now: h.opts.Now, Logger: log}
 		rep = sw.Run(sweepCtx, set)
@@ -272,3 +283,27 @@ type limiterKey struct {
 	account string
 	rate    float64
 }
+
+// Error codes of sweep-tasks' refusals, the same as the cancel functions'
+// (docs/functions.md): a direct invocation's error reports its code as the
+// errorType (scf.ErrorCoder), an HTTP event gets it in a Tencent-shaped body.
+const (
+	codeInvalidParameter      = "InvalidParameter"
+	codeInvalidParameterValue = "InvalidParameterValue"
+	codeUnsupportedTrigger    = "UnsupportedOperation.Trigger"
+	codeConfiguration         = "InternalError.Configuration"
+	codeMissingCredentials    = "InternalError.MissingCredentials"
+)
+
+// codedError is an error with a code for scf.ErrorCoder; its text is the
+// wrapped error's.
+type codedError struct {
+	code string
+	err  error
+}
+
+func coded(code string, err error) error { return &codedError{code: code, err: err} }
+
+func (e *codedError) Error() string     { return e.err.Error() }
+func (e *codedError) Unwrap() error     { return e.err }
+func (e *codedError) ErrorCode() string { return e.code }
