@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/shared/emulator"
+	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 	"github.com/scf-janitor/scf-janitor/shared/webhook"
 )
 
@@ -204,6 +205,48 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if !notified {
 		t.Errorf("no sweep notification with cancels at /_emulator/notifications: %d received", len(notes))
+	}
+
+	// Fan-out through the emulator's SCF Invoke API: a direct invocation with
+	// "fanout":"async" dispatches its account to a child invocation of
+	// sweep-tasks (InvocationType Event), which sweeps it and notifies.
+	inv, err := tcapi.NewSCFInvoker(tcapi.Credentials{SecretID: emulator.DefaultSecretID, SecretKey: emulator.DefaultSecretKey},
+		tcapi.Options{Endpoint: emu, Region: "ap-guangzhou"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := inv.Invoke(ctx, tcapi.InvokeRequest{FunctionName: "sweep-tasks", InvocationType: tcapi.InvokeSync,
+		ClientContext: `{"fanout":"async","dryRun":true,"notifyOn":"always"}`})
+	if err != nil {
+		t.Fatalf("invoke sweep-tasks with fan-out: %v", err)
+	}
+	var parent struct {
+		Accounts []struct {
+			Dispatched      bool
+			InvokeRequestId string
+		}
+	}
+	if err := json.Unmarshal([]byte(res.Result.RetMsg), &parent); err != nil || len(parent.Accounts) != 1 || !parent.Accounts[0].Dispatched {
+		t.Fatalf("fan-out parent answered %s (%v)", res.Result.RetMsg, err)
+	}
+	child := parent.Accounts[0].InvokeRequestId
+	deadline := time.Now().Add(time.Minute)
+	for found := false; !found; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no notification from the child invocation %s within a minute", child)
+		}
+		time.Sleep(100 * time.Millisecond)
+		emuGet(t, emu+"/_emulator/notifications", &notes)
+		for _, n := range notes {
+			var body struct {
+				RequestId string
+				DryRun    bool
+				Accounts  []struct{ Dispatched bool }
+			}
+			if json.Unmarshal(n.Body, &body) == nil && body.RequestId == child && body.DryRun && len(body.Accounts) == 1 && !body.Accounts[0].Dispatched {
+				found = true
+			}
+		}
 	}
 
 	// Ctrl-C: a clean exit and no function process left.

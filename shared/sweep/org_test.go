@@ -10,13 +10,13 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/shared/emulator"
 	"github.com/scf-janitor/scf-janitor/shared/logging/logtest"
 	"github.com/scf-janitor/scf-janitor/shared/notify"
+	"github.com/scf-janitor/scf-janitor/shared/scf"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 	"github.com/scf-janitor/scf-janitor/shared/webhook"
 )
@@ -299,46 +299,38 @@ func TestHandlerSweepsAccountsThroughSTS(t *testing.T) {
 	logtest.AssertNoSecrets(t, logs.String(), emulator.DefaultSecretKey, testToken)
 }
 
-// The stand-in for SCF's Invoke API answers like SCF and then runs the
-// invocation, as SCF does with an asynchronous one: it calls the same
-// handler with the event as a direct invocation.
-type invokeStandIn struct {
+// functionInvoker runs sweep-tasks for the emulator's SCF Invoke API, as
+// scf-local's runner does: the invocation's event is a direct invocation of
+// the same handler, with the invocation's environment.
+type functionInvoker struct {
 	t       *testing.T
 	h       *Handler
-	env     func() context.Context
+	env     func(requestID string) context.Context
 	mu      sync.Mutex
 	events  []string
 	reports []*Report
-	wg      sync.WaitGroup
-	n       atomic.Int32
 }
 
-func (s *invokeStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var req tcapi.InvokeRequest
-	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || r.Header.Get("X-TC-Action") != "Invoke" {
-		w.WriteHeader(http.StatusBadRequest)
-		return
+func (f *functionInvoker) HasFunction(namespace, name string) bool {
+	return namespace == "default" && name == "sweep-tasks"
+}
+
+func (f *functionInvoker) Invoke(_ context.Context, req emulator.InvokeRequest) (emulator.InvokeResult, error) {
+	if !req.Async {
+		f.t.Errorf("invocation %s is synchronous", req.RequestID)
 	}
-	if req.FunctionName != "sweep-tasks" || req.InvocationType != "Event" {
-		s.t.Errorf("invoke %+v", req)
+	f.mu.Lock()
+	f.events = append(f.events, string(req.Event))
+	f.mu.Unlock()
+	out, err := f.h.Handle(f.env(req.RequestID), json.RawMessage(req.Event))
+	if err != nil {
+		return emulator.InvokeResult{ErrType: "Error", ErrMsg: err.Error()}, nil
 	}
-	id := fmt.Sprintf("child-%d", s.n.Add(1))
-	s.mu.Lock()
-	s.events = append(s.events, req.ClientContext)
-	s.mu.Unlock()
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		out, err := s.h.Handle(s.env(), json.RawMessage(req.ClientContext))
-		if err != nil {
-			s.t.Errorf("child %s: %v", id, err)
-			return
-		}
-		s.mu.Lock()
-		s.reports = append(s.reports, out.(*Report))
-		s.mu.Unlock()
-	}()
-	fmt.Fprintf(w, `{"Response":{"Result":{"FunctionRequestId":%q,"InvokeResult":0},"RequestId":"r-%s"}}`, id, id)
+	f.mu.Lock()
+	f.reports = append(f.reports, out.(*Report))
+	f.mu.Unlock()
+	b, _ := json.Marshal(out)
+	return emulator.InvokeResult{Payload: b}, nil
 }
 
 func TestHandlerFansOutOneInvocationPerAccount(t *testing.T) {
@@ -346,56 +338,75 @@ func TestHandlerFansOutOneInvocationPerAccount(t *testing.T) {
 	addStale(e, 1)
 	addAccountStale(e, uinA, 2)
 	addAccountStale(e, uinB, 3)
-	sink := e.ts.URL + "/_emulator/notifications"
 	env := map[string]string{"JANITOR_SWEEP_ROLES": roleA + "," + roleB, "JANITOR_STS_ENDPOINT": e.ts.URL,
-		"JANITOR_SWEEP_FANOUT": "async", "JANITOR_NOTIFY_URL": sink, "TENCENTCLOUD_UIN": "100000000001"}
+		"JANITOR_SWEEP_FANOUT": "async", "JANITOR_NOTIFY_URL": e.ts.URL + "/_emulator/notifications",
+		"TENCENTCLOUD_UIN": "100000000001", "JANITOR_SCF_ENDPOINT": e.ts.URL}
 	h := NewHandler(HandlerOptions{Now: e.clock})
-	stand := &invokeStandIn{t: t, h: h}
-	ts := httptest.NewServer(stand)
-	defer ts.Close()
-	env["JANITOR_SCF_ENDPOINT"] = ts.URL
-	stand.env = func() context.Context { return invocationCtx(t, e, env) }
+	fi := &functionInvoker{t: t, h: h, env: func(requestID string) context.Context {
+		ctx := invocationCtx(t, e, env)
+		fc, _ := scf.FromContext(ctx)
+		fc.RequestID = requestID
+		return ctx
+	}}
+	e.srv.SetInvoker(fi)
 
 	out, err := h.Handle(invocationCtx(t, e, env), timerEvent(`{"maxAge":"1h"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	stand.wg.Wait()
+	e.srv.WaitInvocations()
 	r := out.(*Report)
 	checkInvariant(t, r)
 	if r.Cancelled != 0 || r.Candidates != 0 || len(r.Accounts) != 3 || len(r.Errors) != 0 {
 		t.Fatalf("parent report %+v", r)
 	}
+	var ids []string
 	for i, a := range r.Accounts {
-		if !a.Dispatched || !strings.HasPrefix(a.InvokeRequestId, "child-") {
+		if !a.Dispatched || a.InvokeRequestId == "" {
 			t.Errorf("account %d not dispatched: %+v", i, a)
 		}
+		ids = append(ids, a.InvokeRequestId)
 	}
 	// Each child got the parent's overrides and exactly one account.
-	slices.Sort(stand.events)
+	slices.Sort(fi.events)
 	want := []string{
 		`{"fanout":"none","maxAge":"1h","roles":["` + roleA + `"],"self":false}`,
 		`{"fanout":"none","maxAge":"1h","roles":["` + roleB + `"],"self":false}`,
 		`{"fanout":"none","maxAge":"1h","roles":[],"self":true}`,
 	}
-	if !slices.Equal(stand.events, want) {
-		t.Errorf("child events\n%s\nwant\n%s", strings.Join(stand.events, "\n"), strings.Join(want, "\n"))
+	if !slices.Equal(fi.events, want) {
+		t.Errorf("child events\n%s\nwant\n%s", strings.Join(fi.events, "\n"), strings.Join(want, "\n"))
 	}
 	total := 0
-	for _, cr := range stand.reports {
+	for _, cr := range fi.reports {
 		checkInvariant(t, cr)
 		if len(cr.Accounts) != 1 {
 			t.Errorf("a child swept %d accounts", len(cr.Accounts))
 		}
 		total += cr.Cancelled
 	}
-	if len(stand.reports) != 3 || total != 6 {
-		t.Errorf("%d children cancelled %d, want 3 children and 6", len(stand.reports), total)
+	if len(fi.reports) != 3 || total != 6 {
+		t.Errorf("%d children cancelled %d, want 3 children and 6", len(fi.reports), total)
 	}
-	// Each child notified on its own; the parent (nothing cancelled, nothing
-	// failed) did not.
-	if n := len(e.srv.Notifications()); n != 3 {
-		t.Errorf("%d notifications, want 3 (one per child)", n)
+	for acct, n := range map[string]int{"": 1, uinA: 2, uinB: 3} {
+		for _, tk := range e.srv.AccountTasks(acct, "ams") {
+			if tk.Status != emulator.StatusCancelled {
+				t.Errorf("account %q task %s is %s (of %d)", acct, tk.TaskId, tk.Status, n)
+			}
+		}
+	}
+	// Each child notified on its own, under its own request id; the parent
+	// (nothing cancelled, nothing failed) did not.
+	var notified []string
+	for _, n := range e.srv.Notifications() {
+		var body struct{ RequestId string }
+		_ = json.Unmarshal(n.Body, &body)
+		notified = append(notified, body.RequestId)
+	}
+	slices.Sort(notified)
+	slices.Sort(ids)
+	if !slices.Equal(notified, ids) {
+		t.Errorf("notifications from %v, want one from each child %v", notified, ids)
 	}
 }
 
