@@ -117,7 +117,7 @@ func TestSCFInvokeRetries(t *testing.T) {
 func TestSCFInvokeSendsTheEvent(t *testing.T) {
 	var got map[string]any
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("X-TC-Action") != "Invoke" || r.Header.Get("X-TC-Version") != tcapi.SCFVersion {
+		if r.Header.Get("X-TC-Action") != "Invoke" || r.Header.Get("X-TC-Version") != "2018-04-16" {
 			t.Errorf("headers %v", r.Header)
 		}
 		_ = json.NewDecoder(r.Body).Decode(&got)
