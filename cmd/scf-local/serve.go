@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -143,12 +144,21 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 	if err != nil {
 		return nil, fmt.Errorf("emulator: %w (another scf-local running? pass --emulator-addr 127.0.0.1:0 for any free port)", err)
 	}
-	env.emu = emulator.New(emulator.Options{Seed: o.seed})
+	env.emuURL = "http://" + lis.Addr().String()
+	rc.emulator = env.emuURL
+	// The CI buckets that exist: the demo data's and those the functions
+	// are configured with; a request for another gets NoSuchBucket.
+	buckets := []emulator.Bucket{{Name: emulator.DefaultBucket, Region: emulator.DefaultBucketRegion}}
+	for _, fn := range cfg.Functions {
+		fe := rc.functionEnv(fn)
+		if b := (emulator.Bucket{Name: fe["JANITOR_CI_BUCKET"], Region: fe["JANITOR_CI_REGION"]}); b.Name != "" && b.Region != "" && !slices.Contains(buckets, b) {
+			buckets = append(buckets, b)
+		}
+	}
+	env.emu = emulator.New(emulator.Options{Seed: o.seed, Buckets: buckets})
 	if o.demo {
 		env.emu.LoadDemo()
 	}
-	env.emuURL = "http://" + lis.Addr().String()
-	rc.emulator = env.emuURL
 	env.emuSrv = &http.Server{Handler: env.emu, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = env.emuSrv.Serve(lis) }()
 	return env, nil

@@ -77,9 +77,9 @@ type Options struct {
 	Faults                 Faults
 	Seed                   int64
 	Logger                 *slog.Logger // nil = silent
-	// Buckets are the COS buckets CI requests may address by host
-	// (<Name>.ci.<Region>.myqcloud.com); default {DefaultBucket,
-	// DefaultBucketRegion}. Another bucket gets NoSuchBucket.
+	// Buckets, when set, are the only COS buckets CI requests may address
+	// by host (<Name>.ci.<Region>.myqcloud.com): another gets NoSuchBucket.
+	// Empty: any bucket exists.
 	Buckets []Bucket
 	// Invoker runs the functions of the SCF Invoke and InvokeFunction
 	// actions (nil: every function is unknown); see also SetInvoker.
