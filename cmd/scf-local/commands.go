@@ -67,6 +67,7 @@ func addCommon(fs *flag.FlagSet, c *common) {
 	fs.BoolVar(&c.demo, "demo", true, "load the emulator's demo data (stale and young tasks, live jobs, transcriptions)")
 	fs.Int64Var(&c.seed, "seed", 1, "seed of the emulator's demo data and ids")
 	fs.StringVar(&c.secret, "webhook-secret", "", "webhook `secret` given to the functions (default: $JANITOR_WEBHOOK_SECRET, else a random one)")
+	fs.StringVar(&c.envVars, "env-vars", "", "JSON `file` of environment overrides, as sam local's: {\"Parameters\":{...all functions},\"<function>\":{...}}; only variables serverless.yml declares")
 }
 
 func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, error) {

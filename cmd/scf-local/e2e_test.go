@@ -135,6 +135,13 @@ func TestEndToEnd(t *testing.T) {
 			}
 		}
 	})
+	t.Run("cancel-live-audit in a bucket that does not exist", func(t *testing.T) {
+		body := fmt.Sprintf(`{"JobId":%q,"Bucket":"nosuch-1250000000","Region":"ap-guangzhou"}`, job.JobId)
+		status, _, resp := post(t, gw+"/cancel-live-audit", signed(body), body)
+		if status != http.StatusNotFound || !strings.Contains(resp, `"NoSuchBucket"`) {
+			t.Fatalf("%d %s: want the emulator's NoSuchBucket", status, resp)
+		}
+	})
 	t.Run("stop-transcription", func(t *testing.T) {
 		body := fmt.Sprintf(`{"TaskId":%q,"SdkAppId":%d,"Region":"ap-guangzhou"}`, tr.TaskId, emulator.DefaultSdkAppID)
 		status, _, resp := post(t, gw+"/stop-transcription", signed(body), body)

@@ -60,8 +60,9 @@ type runtimeConfig struct {
 	root     string // directory of serverless.yml: functions/<handler> is below it
 	lookup   func(string) (string, bool)
 	creds    credentials
-	emulator string // base URL of the emulator; "" = real Tencent endpoints
-	secret   string // webhook secret given to the functions
+	emulator string   // base URL of the emulator; "" = real Tencent endpoints
+	secret   string   // webhook secret given to the functions
+	envVars  *envVars // --env-vars overrides (nil: none)
 	appID    string
 	uin      string
 }
@@ -90,6 +91,14 @@ func (rc *runtimeConfig) functionEnv(fn deploy.Function) map[string]string {
 	if _, declared := env[envWebhookSecret]; declared {
 		env[envWebhookSecret] = rc.secret
 	}
+	return env
+}
+
+// effectiveEnv is fn's configured environment with the --env-vars
+// overrides.
+func (rc *runtimeConfig) effectiveEnv(fn deploy.Function) map[string]string {
+	env := rc.functionEnv(fn)
+	rc.envVars.apply(fn, env)
 	return env
 }
 
@@ -223,7 +232,7 @@ func (r *runner) build(ctx context.Context, fn deploy.Function) (string, error) 
 
 func (r *runner) startOne(ctx context.Context, fn deploy.Function, bin string) (*function, error) {
 	codeRoot := filepath.Dir(bin)
-	env := r.rc.functionEnv(fn)
+	env := r.rc.effectiveEnv(fn)
 	procEnv := r.rc.builtinEnv(fn, codeRoot)
 	for k, v := range env {
 		procEnv[k] = v

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -34,6 +35,7 @@ type common struct {
 	seed         int64
 	secret       string
 	logs         bool
+	envVars      string // --env-vars file
 }
 
 // serveOptions are serve's flags.
@@ -101,6 +103,14 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 	}
 	env := &environment{rc: &runtimeConfig{cfg: cfg, root: root, lookup: getenv}}
 	rc := env.rc
+	if o.envVars != "" {
+		if rc.envVars, err = loadEnvVars(o.envVars, cfg); err != nil {
+			return nil, err
+		}
+		if unused := rc.envVars.unused(rc.functionEnv); len(unused) > 0 {
+			fmt.Fprintf(stderr, "scf-local: --env-vars %s: not declared in serverless.yml, so not set (as with sam local): %s\n", o.envVars, strings.Join(unused, ", "))
+		}
+	}
 
 	// The webhook secret: --webhook-secret, else serverless.yml's value from
 	// the environment, else a random one for this run.
@@ -143,12 +153,21 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 	if err != nil {
 		return nil, fmt.Errorf("emulator: %w (another scf-local running? pass --emulator-addr 127.0.0.1:0 for any free port)", err)
 	}
-	env.emu = emulator.New(emulator.Options{Seed: o.seed})
+	env.emuURL = "http://" + lis.Addr().String()
+	rc.emulator = env.emuURL
+	// The CI buckets that exist: the demo data's and those the functions
+	// are configured with; a request for another gets NoSuchBucket.
+	buckets := []emulator.Bucket{{Name: emulator.DefaultBucket, Region: emulator.DefaultBucketRegion}}
+	for _, fn := range cfg.Functions {
+		fe := rc.effectiveEnv(fn)
+		if b := (emulator.Bucket{Name: fe["JANITOR_CI_BUCKET"], Region: fe["JANITOR_CI_REGION"]}); b.Name != "" && b.Region != "" && !slices.Contains(buckets, b) {
+			buckets = append(buckets, b)
+		}
+	}
+	env.emu = emulator.New(emulator.Options{Seed: o.seed, Buckets: buckets})
 	if o.demo {
 		env.emu.LoadDemo()
 	}
-	env.emuURL = "http://" + lis.Addr().String()
-	rc.emulator = env.emuURL
 	env.emuSrv = &http.Server{Handler: env.emu, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = env.emuSrv.Serve(lis) }()
 	return env, nil

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -29,19 +30,18 @@ func fmtCITime(t time.Time) string { return t.In(cst).Format(ciTimeLayout) }
 
 // LiveJob is a CI live-stream (live_video) moderation job. State is as of the
 // moment it is read. Bucket and Region are those of the ci host the job was
-// created on (<Bucket>.ci.<Region>.myqcloud.com); jobs are per bucket.
+// created on (<Bucket>.ci.<Region>.myqcloud.com); jobs are per bucket ("":
+// a job added without one, reachable from any bucket).
 type LiveJob struct {
 	JobId, DataId, Url, BizType, State string
 	CreationTime                       time.Time
 	Bucket, Region                     string
 }
 
-// Bucket is a COS bucket the CI emulator knows ("examplebucket-1250000000"
-// in "ap-guangzhou"); a request for another gets NoSuchBucket.
+// Bucket is a COS bucket the CI emulator knows (Options.Buckets).
 type Bucket struct{ Name, Region string }
 
-// The bucket known when Options.Buckets is empty, and that of live jobs
-// added without one: the bucket of the demo data.
+// The bucket of the demo data's live jobs.
 const (
 	DefaultBucket       = "examplebucket-1250000000"
 	DefaultBucketRegion = "ap-guangzhou"
@@ -50,22 +50,21 @@ const (
 // reCIHost matches a bucket's CI host, <name-appid>.ci.<region>.myqcloud.com.
 var reCIHost = regexp.MustCompile(`^([a-z0-9-]+-[0-9]+)\.ci\.([a-z0-9-]+)\.myqcloud\.com(:[0-9]+)?$`)
 
-// ciBucket is the bucket a CI request addresses, from its Host: ok is false
-// for an unknown bucket (NoSuchBucket); name is "" when the host names no
-// bucket (an IP address or localhost: a client pointed at the emulator
-// without a bucket host), and then the request is not scoped to one.
+// ciBucket is the bucket a CI request addresses, from its Host. name is ""
+// when the host names no bucket (an IP address or localhost: a client
+// pointed at the emulator without a bucket host); the request is then not
+// scoped to one. ok is false for a bucket outside Options.Buckets (when set):
+// NoSuchBucket.
 func (s *Server) ciBucket(host string) (b Bucket, ok bool) {
 	m := reCIHost.FindStringSubmatch(strings.ToLower(host))
 	if m == nil {
 		return Bucket{}, true
 	}
 	b = Bucket{Name: m[1], Region: m[2]}
-	for _, k := range s.buckets() {
-		if k == b {
-			return b, true
-		}
+	if len(s.opts.Buckets) == 0 {
+		return b, true
 	}
-	return b, false
+	return b, slices.Contains(s.opts.Buckets, b)
 }
 
 func bucketNote(b Bucket) string {
@@ -75,11 +74,11 @@ func bucketNote(b Bucket) string {
 	return " in bucket " + b.Name + " (" + b.Region + ")"
 }
 
-func (s *Server) buckets() []Bucket {
-	if len(s.opts.Buckets) == 0 {
-		return []Bucket{{Name: DefaultBucket, Region: DefaultBucketRegion}}
-	}
-	return s.opts.Buckets
+// inBucket reports whether job j can be addressed through bucket b: a job
+// belongs to the bucket it was created in; one added without a bucket
+// (AddLiveJob, the inspection API) and a request naming none match any.
+func inBucket(j LiveJob, b Bucket) bool {
+	return b.Name == "" || j.Bucket == "" || j.Bucket == b.Name && j.Region == b.Region
 }
 
 type liveJobRec struct {
@@ -104,10 +103,6 @@ func (s *Server) AddLiveJob(j LiveJob) LiveJob {
 	}
 	if j.CreationTime.IsZero() {
 		j.CreationTime = now
-	}
-	if j.Bucket == "" {
-		b := s.buckets()[0]
-		j.Bucket, j.Region = b.Name, b.Region
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -261,9 +256,7 @@ func (s *Server) serveCI(w http.ResponseWriter, r *http.Request, info *reqInfo) 
 		fail(ciErrf(http.StatusNotFound, "NoSuchBucket", "The specified bucket "+bucket.Name+" does not exist in "+bucket.Region+"."))
 		return
 	}
-	// inBucket: the job belongs to the addressed bucket (any, for a
-	// request whose host names none).
-	inBucket := func(j LiveJob) bool { return bucket.Name == "" || j.Bucket == bucket.Name && j.Region == bucket.Region }
+
 	if (action != "ci.CreateAuditing") && (jobID == "" || strings.Contains(jobID, "/")) {
 		fail(ciErrf(http.StatusBadRequest, "InvalidArgument", "The job id in the path is empty or malformed."))
 		return
@@ -301,7 +294,7 @@ func (s *Server) serveCI(w http.ResponseWriter, r *http.Request, info *reqInfo) 
 	case "ci.GetAuditing":
 		s.mu.Lock()
 		rec, ok := s.liveJobs[jobID]
-		ok = ok && inBucket(rec.LiveJob)
+		ok = ok && inBucket(rec.LiveJob, bucket)
 		var j LiveJob
 		if ok {
 			j = s.currentLive(rec, now)
@@ -317,7 +310,7 @@ func (s *Server) serveCI(w http.ResponseWriter, r *http.Request, info *reqInfo) 
 	case "ci.CancelAuditing":
 		s.mu.Lock()
 		rec, ok := s.liveJobs[jobID]
-		ok = ok && inBucket(rec.LiveJob)
+		ok = ok && inBucket(rec.LiveJob, bucket)
 		var j LiveJob
 		ended := false
 		if ok {

@@ -77,10 +77,30 @@ func TestCIBuckets(t *testing.T) {
 	if status != 200 || json.Unmarshal(body, &jobs) != nil || len(jobs) != 1 || jobs[0].Bucket != "one-1250000000" || jobs[0].Region != "ap-guangzhou" {
 		t.Fatalf("live jobs %d %s: want the job with its bucket and region", status, body)
 	}
-	// Added without a bucket: the first known one.
+	// Added without a bucket: reachable from any bucket.
 	status, body = e.inspect(t, http.MethodPost, "/_emulator/live-jobs", `{"Url":"rtmp://a/b"}`)
-	if status != http.StatusCreated || !strings.Contains(string(body), `"Bucket": "one-1250000000"`) {
+	var added LiveJob
+	if status != http.StatusCreated || json.Unmarshal(body, &added) != nil || added.Bucket != "" {
 		t.Fatalf("%d %s", status, body)
+	}
+	if _, _, err := two.CI.GetVideoAuditingJob(ctx, added.JobId); err != nil {
+		t.Errorf("a job added without a bucket, from bucket two: %v", err)
+	}
+	// Demo jobs are in the default bucket.
+	e.srv.LoadDemo()
+	for _, j := range e.srv.LiveJobs() {
+		if j.JobId != id && j.JobId != added.JobId && (j.Bucket != DefaultBucket || j.Region != DefaultBucketRegion) {
+			t.Errorf("demo job %s in %s/%s, want %s/%s", j.JobId, j.Bucket, j.Region, DefaultBucket, DefaultBucketRegion)
+		}
+	}
+}
+
+func TestCIAnyBucketByDefault(t *testing.T) {
+	e := newEnv(t, Options{})
+	ctx := context.Background()
+	if _, _, err := e.bucketClient(t, "whatever-1250000000", "ap-beijing").CI.PutVideoAuditingJob(ctx,
+		&cos.PutVideoAuditingJobOptions{Type: "live_video", InputUrl: "rtmp://x/y"}); err != nil {
+		t.Fatalf("without Options.Buckets every bucket exists: %v", err)
 	}
 }
 

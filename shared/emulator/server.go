@@ -81,9 +81,9 @@ type Options struct {
 	// Roles can be assumed with STS AssumeRole (sts.go); their temporary
 	// credentials act in the role's account.
 	Roles []Role
-	// Buckets are the COS buckets CI requests may address by host
-	// (<Name>.ci.<Region>.myqcloud.com); default {DefaultBucket,
-	// DefaultBucketRegion}. Another bucket gets NoSuchBucket.
+	// Buckets, when set, are the only COS buckets CI requests may address
+	// by host (<Name>.ci.<Region>.myqcloud.com): another gets NoSuchBucket.
+	// Empty: any bucket exists.
 	Buckets []Bucket
 	// Invoker runs the functions of the SCF Invoke and InvokeFunction
 	// actions (nil: every function is unknown); see also SetInvoker.
