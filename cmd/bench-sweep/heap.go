@@ -153,12 +153,12 @@ func mean(v []uint64) uint64 {
 }
 
 // heapChild runs one measured sweep of n tasks in a fresh process.
-func heapChild(ctx context.Context, url string, n, window int) (heapResult, error) {
+func heapChild(ctx context.Context, url string, n, window int, extra ...string) (heapResult, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return heapResult{}, err
 	}
-	cmd := exec.CommandContext(ctx, exe, "heap-run", "-url="+url, fmt.Sprint("-tasks=", n), fmt.Sprint("-window=", window))
+	cmd := exec.CommandContext(ctx, exe, append([]string{"heap-run", "-url=" + url, fmt.Sprint("-tasks=", n), fmt.Sprint("-window=", window)}, extra...)...)
 	// Stop-the-world collections: a forced GC then marks a frozen heap, so
 	// its marked bytes are exactly what is reachable at that instant, not
 	// that plus whatever goroutines allocate while a concurrent mark runs.
@@ -209,6 +209,7 @@ func heapRun(args []string) error {
 	url := fs.String("url", "", "emulator URL")
 	n := fs.Int("tasks", 1000, "stale tasks the emulator holds")
 	window := fs.Int("window", 1000, "cancels per window")
+	accounts := fs.Int("accounts", 1, "accounts to sweep (see serve-emulator -accounts): -tasks is then per account")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -280,7 +281,30 @@ func heapRun(args []string) error {
 	gc0 := gc[1].Value.Uint64()
 	measuring.Store(true)
 	start := time.Now()
-	r := (&sweep.Sweeper{Clients: clients}).Run(ctx, set)
+	var r *sweep.Report
+	total := *n
+	if *accounts > 1 {
+		// Every account at once, each through AssumeRole with its own
+		// limiters, as the handler sweeps them (MultiSweep).
+		total = *n * *accounts
+		accts := []sweep.Account{{ID: "self"}}
+		for i := 1; i < *accounts; i++ {
+			uin, arn := roleOf(i)
+			accts = append(accts, sweep.Account{ID: uin, Role: arn})
+		}
+		mc := multiClients(*url, 1e6)
+		m := &sweep.MultiSweep{Accounts: accts, Clients: func(ctx context.Context, a sweep.Account, svcs []string) (map[string]sweep.Client, error) {
+			cs, err := mc(ctx, a, svcs)
+			if err != nil {
+				return nil, err
+			}
+			cs["ams"] = countingClient{Moderation: cs["ams"].(*tcapi.Moderation), done: &done}
+			return cs, nil
+		}}
+		r = m.Run(ctx, set)
+	} else {
+		r = (&sweep.Sweeper{Clients: clients}).Run(ctx, set)
+	}
 	res.Elapsed = time.Since(start)
 	measuring.Store(false)
 	close(stop)
@@ -288,14 +312,14 @@ func heapRun(args []string) error {
 	metrics.Read(gc)
 	res.GCs = gc[1].Value.Uint64() - gc0
 	res.Cancelled = r.Cancelled
-	if r.Cancelled != *n {
-		return fmt.Errorf("heap run cancelled %d of %d (errors %v)", r.Cancelled, *n, r.Errors)
+	if r.Cancelled != total {
+		return fmt.Errorf("heap run cancelled %d of %d (errors %v)", r.Cancelled, total, r.Errors)
 	}
 
 	nw := 0
 	for _, s := range forcedBuf[:nforced] {
 		// Samples after the last cancel (the final, empty listing pass) count in the last window.
-		i := min(int(s.done), *n-1) / max(*window, 1)
+		i := min(int(s.done), total-1) / max(*window, 1)
 		i = min(i, len(windowBuf)-1)
 		windowBuf[i] = max(windowBuf[i], s.heap)
 		nw = max(nw, i+1)

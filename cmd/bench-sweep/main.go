@@ -6,7 +6,10 @@
 //   - speed-up over a naive sequential list-then-cancel loop at 50 ms latency;
 //   - peak heap of the sweeper at 1k and 100k stale tasks, one sweep each
 //     (see heap.go for how it is measured and how growth is told apart from
-//     sampling).
+//     sampling);
+//   - many accounts (accounts.go): aggregate cancels/s of 5 accounts, each
+//     limited per action, swept through the handler (STS AssumeRole,
+//     per-account limiters), and peak heap of 5 accounts vs 1.
 //
 // The emulator runs in a child process (this binary, "serve-emulator"), and
 // each heap measurement in another ("heap-run"), so the heap figures are the
@@ -16,6 +19,7 @@
 //	go run ./cmd/bench-sweep             # everything (a few minutes)
 //	go run ./cmd/bench-sweep -quick      # smaller sizes
 //	go run ./cmd/bench-sweep -heap-only  # only the peak-heap figures
+//	go run ./cmd/bench-sweep -accounts-only  # only the many-accounts figures
 package main
 
 import (
@@ -69,6 +73,9 @@ type config struct {
 	heapLarge       int
 	heapSmallRuns   int
 	prodCompare     bool
+	accounts        int
+	accountTasks    int
+	accountHeap     int
 }
 
 func bench(args []string) error {
@@ -76,6 +83,10 @@ func bench(args []string) error {
 	var c config
 	quick := fs.Bool("quick", false, "smaller sizes (a few seconds)")
 	heapOnly := fs.Bool("heap-only", false, "only the peak-heap figures")
+	accountsOnly := fs.Bool("accounts-only", false, "only the many-accounts figures")
+	fs.IntVar(&c.accounts, "accounts", 5, "accounts in the many-accounts figures")
+	fs.IntVar(&c.accountTasks, "account-tasks", 300, "stale tasks per account, many-accounts throughput (at 15/s: 20 s)")
+	fs.IntVar(&c.accountHeap, "account-heap-tasks", 20000, "stale tasks per account, many-accounts heap")
 	fs.Float64Var(&c.rate, "rate", 200, "sweeper requests/second per action (scaled up from 15 to keep the run short)")
 	fs.Float64Var(&c.emuRate, "emulator-rate", 250, "emulator limit, requests/second per action")
 	fs.DurationVar(&c.latency, "latency", 50*time.Millisecond, "emulator latency per request")
@@ -91,11 +102,15 @@ func bench(args []string) error {
 	}
 	if *quick {
 		c.throughputTasks, c.naiveTasks, c.heapLarge, c.heapSmallRuns, c.prodCompare = 600, 100, 20000, 20, false
+		c.accountTasks, c.accountHeap = 75, 5000
 	}
 	ctx := context.Background()
 	fmt.Printf("bench-sweep: %s, GOMAXPROCS %d\n\n", runtime.Version(), runtime.GOMAXPROCS(0))
 	if *heapOnly {
 		return heapSection(ctx, c)
+	}
+	if *accountsOnly {
+		return accountsSection(ctx, c)
 	}
 
 	// 1. Throughput under the rate limit, with latency.
@@ -130,7 +145,12 @@ func bench(args []string) error {
 	fmt.Println()
 
 	// 3. Peak heap, 1k vs 100k stale tasks.
-	return heapSection(ctx, c)
+	if err := heapSection(ctx, c); err != nil {
+		return err
+	}
+	fmt.Println()
+	// 4. Many accounts.
+	return accountsSection(ctx, c)
 }
 
 func ratio(a, b uint64) float64 { return float64(a) / float64(max(b, 1)) }
@@ -304,12 +324,16 @@ type emuProcess struct {
 }
 
 func startEmulator(ctx context.Context, stale, young int, rate float64, latency time.Duration) (*emuProcess, error) {
+	return startEmulatorArgs(ctx, fmt.Sprint("-stale=", stale), fmt.Sprint("-young=", young), fmt.Sprint("-rate=", rate), "-latency="+latency.String())
+}
+
+// startEmulatorArgs starts the emulator child with serve-emulator's flags.
+func startEmulatorArgs(ctx context.Context, args ...string) (*emuProcess, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, exe, "serve-emulator",
-		fmt.Sprint("-stale=", stale), fmt.Sprint("-young=", young), fmt.Sprint("-rate=", rate), "-latency="+latency.String())
+	cmd := exec.CommandContext(ctx, exe, append([]string{"serve-emulator"}, args...)...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -387,6 +411,7 @@ func serveEmulator(args []string) error {
 	young := fs.Int("young", 0, "young RUNNING tasks (10m old)")
 	rate := fs.Float64("rate", 20, "requests/second per action (negative: unlimited)")
 	latency := fs.Duration("latency", 0, "latency per request")
+	accounts := fs.Int("accounts", 1, "accounts: the default one plus accounts-1 reached through AssumeRole, each with -stale tasks")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -396,6 +421,7 @@ func serveEmulator(args []string) error {
 		srv.AddTask(emulator.Task{Service: "ams", Type: emulator.TypeLiveAudio, Status: emulator.StatusRunning, Stuck: true,
 			DataId: fmt.Sprintf("data-%06d", i), CreatedAt: now.Add(-3*time.Hour - time.Duration(i)*time.Millisecond)})
 	}
+	addAccounts(srv, *accounts, *stale, now)
 	for i := range *young {
 		srv.AddTask(emulator.Task{Service: "ams", Type: emulator.TypeLiveAudio, Status: emulator.StatusRunning, Stuck: true,
 			CreatedAt: now.Add(-10*time.Minute - time.Duration(i)*time.Millisecond)})

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,8 +19,49 @@ import (
 
 var (
 	errUsage          = errors.New("usage")
+	errHelp           = errors.New("help shown")
 	errFunctionFailed = errors.New("the function returned an error")
 )
+
+// parseArgs parses args with fs: -h prints the help on stdout (errHelp,
+// exit status 0), a bad flag the error and the help on stderr (errUsage, 2).
+func parseArgs(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
+	var buf bytes.Buffer
+	fs.SetOutput(&buf)
+	err := fs.Parse(args)
+	fs.SetOutput(stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		_, _ = stdout.Write(buf.Bytes())
+		return errHelp
+	case err != nil:
+		_, _ = stderr.Write(buf.Bytes())
+		return errUsage
+	}
+	return nil
+}
+
+// optBool is a boolean flag whose default depends on other flags: it
+// remembers whether it was set.
+type optBool struct{ set, v bool }
+
+func (b *optBool) String() string {
+	if b == nil || !b.set {
+		return "" // no "(default ...)" in the help: the usage text says it
+	}
+	return strconv.FormatBool(b.v)
+}
+
+func (b *optBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return errors.New("want true or false")
+	}
+	b.set, b.v = true, v
+	return nil
+}
+
+func (b *optBool) IsBoolFlag() bool { return true }
 
 func addCommon(fs *flag.FlagSet, c *common) {
 	fs.StringVar(&c.config, "config", "serverless.yml", "the serverless.yml `file` to run (functions/<handler> is built next to it)")
@@ -27,23 +70,24 @@ func addCommon(fs *flag.FlagSet, c *common) {
 	fs.BoolVar(&c.demo, "demo", true, "load the emulator's demo data (stale and young tasks, live jobs, transcriptions)")
 	fs.Int64Var(&c.seed, "seed", 1, "seed of the emulator's demo data and ids")
 	fs.StringVar(&c.secret, "webhook-secret", "", "webhook `secret` given to every function (default: each function's own, from the variable serverless.yml names, such as $JANITOR_CANCEL_TASK_SECRET in the shell or .env, else a random one per function)")
+	fs.StringVar(&c.envVars, "env-vars", "", "JSON `file` of environment overrides, as sam local's: {\"Parameters\":{...all functions},\"<function>\":{...}}; only variables serverless.yml declares")
 }
 
-func parseServe(args []string, stderr io.Writer) (serveOptions, error) {
+func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, error) {
 	o := serveOptions{crons: cronFlag{}}
 	fs := serveFlags(&o, stderr)
-	if err := fs.Parse(args); err != nil {
-		return o, errUsage
+	if err := parseArgs(fs, args, stdout, stderr); err != nil {
+		return o, err
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "scf-local: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
+		fmt.Fprintf(stderr, "scf-local: unexpected argument %q (serve takes flags only; run scf-local -h for help)\n", fs.Arg(0))
 		return o, errUsage
 	}
-	timersSet := false
-	fs.Visit(func(f *flag.Flag) { timersSet = timersSet || f.Name == "timers" })
-	if o.cloud && !timersSet {
-		o.timers = false // never sweep a real account unless asked to
+	// Timers run by default, except with --cloud: never sweep a real
+	// account unless asked to.
+	o.timers = !o.cloud
+	if o.timersFlag.set {
+		o.timers = o.timersFlag.v
 	}
 	return o, nil
 }
@@ -55,11 +99,11 @@ func serveFlags(o *serveOptions, stderr io.Writer) *flag.FlagSet {
 	addCommon(fs, &o.common)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:9000", "listen `address` of the Function URL gateway (POST /<function>)")
 	fs.BoolVar(&o.sweepNow, "sweep-now", false, "run sweep-tasks once at start (a timer event), besides its schedule")
-	fs.BoolVar(&o.timers, "timers", true, "fire timer triggers on their cron schedules (default off with --cloud)")
+	fs.Var(&o.timersFlag, "timers", "fire timer triggers on their cron schedules (default true, but false with --cloud)")
 	fs.Var(o.crons, "cron", "override a function's timer schedule: `FUNCTION=EXPR`, such as 'sweep-tasks=*/30 * * * * * *' (repeatable)")
 	fs.BoolVar(&o.logs, "logs", false, "show the functions' own log output on stderr, each line prefixed with [function]")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: scf-local [flags]\n\nRuns every function in serverless.yml behind a Function URL gateway, with its timers, against the emulator.\n\n")
+		fmt.Fprint(fs.Output(), "usage: scf-local [serve] [flags]\n\nRuns every function in serverless.yml behind a Function URL gateway, with its timers, against the emulator.\n\n")
 		fs.PrintDefaults()
 	}
 	return fs
@@ -71,32 +115,35 @@ type invokeOptions struct {
 	event    string
 }
 
-func parseInvoke(args []string, stderr io.Writer) (invokeOptions, error) {
+func parseInvoke(args []string, stdout, stderr io.Writer) (invokeOptions, error) {
 	var o invokeOptions
 	fs := flag.NewFlagSet("scf-local invoke", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	addCommon(fs, &o.common)
-	fs.StringVar(&o.event, "event", "", "the event: a JSON `file`, or - for stdin (generate-event makes one)")
+	fs.StringVar(&o.event, "event", "", "the event: a JSON `file`, or - for stdin (generate-event makes one); without it the event is {}")
 	fs.BoolVar(&o.logs, "logs", true, "show the function's log output on stderr")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: scf-local invoke FUNCTION --event FILE|- [flags]\n\n"+
+		fmt.Fprint(fs.Output(), "usage: scf-local invoke FUNCTION [--event FILE|-] [flags]\n\n"+
 			"Builds and starts FUNCTION, invokes it once with the event and prints its result on stdout\n"+
 			"(a function error as {\"errorMessage\",\"errorType\"}, exit status 1). It uses the emulator\n"+
 			"already listening on --emulator-addr (a running scf-local's), else starts one.\n\n")
 		fs.PrintDefaults()
 	}
 	// Flags may come before or after the function name.
-	if err := fs.Parse(args); err != nil {
-		return o, errUsage
+	if err := parseArgs(fs, args, stdout, stderr); err != nil {
+		return o, err
 	}
 	if fs.NArg() > 0 {
 		o.function = fs.Arg(0)
-		if err := fs.Parse(fs.Args()[1:]); err != nil {
-			return o, errUsage
+		if err := parseArgs(fs, fs.Args()[1:], stdout, stderr); err != nil {
+			return o, err
 		}
 	}
-	if o.function == "" || o.event == "" || fs.NArg() > 0 {
-		fs.Usage()
+	switch {
+	case o.function == "":
+		fmt.Fprintln(stderr, "scf-local invoke: which function? Name it: scf-local invoke FUNCTION [--event FILE|-] (the names are serverless.yml's function names)")
+		return o, errUsage
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "scf-local invoke: unexpected argument %q after the function %s (one function per invoke; flags may follow it)\n", fs.Arg(0), o.function)
 		return o, errUsage
 	}
 	return o, nil
@@ -106,9 +153,12 @@ func parseInvoke(args []string, stderr io.Writer) (invokeOptions, error) {
 func invokeOnce(ctx context.Context, o invokeOptions, getenv func(string) (string, bool), stdin io.Reader, stdout, stderr io.Writer) error {
 	var payload []byte
 	var err error
-	if o.event == "-" {
+	switch o.event {
+	case "":
+		payload = []byte("{}") // as sam local invoke without --event
+	case "-":
 		payload, err = io.ReadAll(stdin)
-	} else {
+	default:
 		payload, err = os.ReadFile(o.event)
 	}
 	if err != nil {
@@ -127,7 +177,7 @@ func invokeOnce(ctx context.Context, o invokeOptions, getenv func(string) (strin
 		return err
 	}
 	defer os.RemoveAll(binDir)
-	r := &runner{rc: env.rc, binDir: binDir}
+	r := &runner{rc: env.rc, binDir: binDir, note: func(format string, a ...any) { fmt.Fprintf(stderr, format, a...) }}
 	if o.logs {
 		r.logs = stderr
 	}
@@ -178,20 +228,20 @@ func generateEventCmd(ctx context.Context, args []string, getenv func(string) (s
 	emulatorAddr := fs.String("emulator-addr", "127.0.0.1:9100", "the emulator `address` of the running scf-local whose secrets to use")
 	path := fs.String("path", "/", "the request path (url, apigw)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "usage: scf-local generate-event apigw|url|timer|console [--body JSON] [--function F | --secret S] [--path P]\n\n"+
+		fmt.Fprint(fs.Output(), "usage: scf-local generate-event apigw|url|timer|console [--body JSON] [--function F | --secret S] [--path P]\n\n"+
 			"Prints a sample event, such as SCF delivers, for scf-local invoke --event -.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return errUsage
+	if err := parseArgs(fs, args, stdout, stderr); err != nil {
+		return err
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
 		return errUsage
 	}
 	kind := fs.Arg(0)
-	if err := fs.Parse(fs.Args()[1:]); err != nil {
-		return errUsage
+	if err := parseArgs(fs, fs.Args()[1:], stdout, stderr); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()

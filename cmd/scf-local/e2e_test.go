@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/shared/emulator"
+	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 	"github.com/scf-janitor/scf-janitor/shared/webhook"
 )
 
@@ -167,6 +168,13 @@ func TestEndToEnd(t *testing.T) {
 			}
 		}
 	})
+	t.Run("cancel-live-audit in a bucket that does not exist", func(t *testing.T) {
+		body := fmt.Sprintf(`{"JobId":%q,"Bucket":"nosuch-1250000000","Region":"ap-guangzhou"}`, job.JobId)
+		status, _, resp := post(t, gw+"/cancel-live-audit", signed("cancel-live-audit", body), body)
+		if status != http.StatusNotFound || !strings.Contains(resp, `"NoSuchBucket"`) {
+			t.Fatalf("%d %s: want the emulator's NoSuchBucket", status, resp)
+		}
+	})
 	t.Run("stop-transcription", func(t *testing.T) {
 		body := fmt.Sprintf(`{"TaskId":%q,"SdkAppId":%d,"Region":"ap-guangzhou"}`, tr.TaskId, emulator.DefaultSdkAppID)
 		status, _, resp := post(t, gw+"/stop-transcription", signed("stop-transcription", body), body)
@@ -221,6 +229,65 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("the sweeper cancelled no stale demo task (of %d stale ams tasks)", stale)
 	}
 	t.Logf("sweeper cancelled %d stale ams tasks; lines: %q", staleCancelled, sweeps[0])
+
+	// The sweeper notified the emulator's sink (scf-local's default JANITOR_NOTIFY_URL).
+	var notes []emulator.Notification
+	emuGet(t, emu+"/_emulator/notifications", &notes)
+	notified := false
+	for _, n := range notes {
+		var body struct {
+			Function  string
+			Cancelled int
+		}
+		if json.Unmarshal(n.Body, &body) == nil && body.Function == "sweep-tasks" && body.Cancelled > 0 {
+			notified = true
+		}
+	}
+	if !notified {
+		t.Errorf("no sweep notification with cancels at /_emulator/notifications: %d received", len(notes))
+	}
+
+	// Fan-out through the emulator's SCF Invoke API: a direct invocation with
+	// "fanout":"async" dispatches its account to a child invocation of
+	// sweep-tasks (InvocationType Event), which sweeps it and notifies.
+	inv, err := tcapi.NewSCFInvoker(tcapi.Credentials{SecretID: emulator.DefaultSecretID, SecretKey: emulator.DefaultSecretKey},
+		tcapi.Options{Endpoint: emu, Region: "ap-guangzhou"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := inv.Invoke(ctx, tcapi.InvokeRequest{FunctionName: "sweep-tasks", InvocationType: tcapi.InvokeSync,
+		ClientContext: `{"fanout":"async","dryRun":true,"notifyOn":"always"}`})
+	if err != nil {
+		t.Fatalf("invoke sweep-tasks with fan-out: %v", err)
+	}
+	var parent struct {
+		Accounts []struct {
+			Dispatched      bool
+			InvokeRequestId string
+		}
+	}
+	if err := json.Unmarshal([]byte(res.Result.RetMsg), &parent); err != nil || len(parent.Accounts) != 1 || !parent.Accounts[0].Dispatched {
+		t.Fatalf("fan-out parent answered %s (%v)", res.Result.RetMsg, err)
+	}
+	child := parent.Accounts[0].InvokeRequestId
+	deadline := time.Now().Add(time.Minute)
+	for found := false; !found; {
+		if time.Now().After(deadline) {
+			t.Fatalf("no notification from the child invocation %s within a minute", child)
+		}
+		time.Sleep(100 * time.Millisecond)
+		emuGet(t, emu+"/_emulator/notifications", &notes)
+		for _, n := range notes {
+			var body struct {
+				RequestId string
+				DryRun    bool
+				Accounts  []struct{ Dispatched bool }
+			}
+			if json.Unmarshal(n.Body, &body) == nil && body.RequestId == child && body.DryRun && len(body.Accounts) == 1 && !body.Accounts[0].Dispatched {
+				found = true
+			}
+		}
+	}
 
 	// Ctrl-C: a clean exit and no function process left.
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {

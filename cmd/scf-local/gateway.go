@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/scf-janitor/scf-janitor/shared/scflocal"
 )
 
 // maxRequestBytes is SCF's limit on a synchronous invocation's request.
@@ -35,7 +37,13 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, maxRequestBytes))
 	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, "RequestTooLarge", fmt.Sprintf("request body over %d bytes (SCF's synchronous invocation limit)", maxRequestBytes))
+		var tooLarge *http.MaxBytesError
+		if !errors.As(err, &tooLarge) {
+			writeError(w, http.StatusBadRequest, "InvalidParameter", "the request body could not be read: "+err.Error(), "")
+			return
+		}
+		id := writeError(w, http.StatusRequestEntityTooLarge, "RequestTooLarge", fmt.Sprintf("request body over %d bytes (SCF's synchronous invocation limit)", maxRequestBytes), "")
+		g.log.line(f.fn.Name, "http", "413", 0, id, "request body over 6 MB")
 		return
 	}
 	ip, _, _ := net.SplitHostPort(req.RemoteAddr)
@@ -54,7 +62,7 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		if g.r.logs == nil {
 			g.log.printf("%s\n", indentLines(err.Error()))
 		}
-		writeError(w, status, "InvokeFailed", fmt.Sprintf("the function process failed during request %s; scf-local's output says why", inv.requestID))
+		writeError(w, status, "InvokeFailed", fmt.Sprintf("the function process failed during request %s; scf-local's output says why", inv.requestID), inv.requestID)
 		return
 	}
 	if inv.fnErr != nil {
@@ -63,7 +71,7 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			status = http.StatusGatewayTimeout
 		}
 		g.log.line(f.fn.Name, "http", fmt.Sprint(status), inv.latency, inv.requestID, inv.fnErr.Type+": "+inv.fnErr.Message)
-		writeError(w, status, "FunctionError", fmt.Sprintf("%s: %s (request %s)", inv.fnErr.Type, inv.fnErr.Message, inv.requestID))
+		writeError(w, status, "FunctionError", fmt.Sprintf("%s: %s (request %s)", inv.fnErr.Type, inv.fnErr.Message, inv.requestID), inv.requestID)
 		return
 	}
 	status := writeIntegrated(w, inv.payload, inv.requestID)
@@ -91,7 +99,7 @@ func writeIntegrated(w http.ResponseWriter, payload []byte, requestID string) in
 	if resp.IsBase64Encoded {
 		b, err := base64.StdEncoding.DecodeString(resp.Body)
 		if err != nil {
-			writeError(w, http.StatusBadGateway, "BadIntegratedResponse", "isBase64Encoded is true but body is not base64")
+			writeError(w, http.StatusBadGateway, "BadIntegratedResponse", "isBase64Encoded is true but body is not base64", requestID)
 			return http.StatusBadGateway
 		}
 		body = b
@@ -101,7 +109,7 @@ func writeIntegrated(w http.ResponseWriter, payload []byte, requestID string) in
 	}
 	status := *resp.StatusCode
 	if status < 100 || status > 999 {
-		writeError(w, http.StatusBadGateway, "BadIntegratedResponse", fmt.Sprintf("statusCode %d is not an HTTP status", status))
+		writeError(w, http.StatusBadGateway, "BadIntegratedResponse", fmt.Sprintf("statusCode %d is not an HTTP status", status), requestID)
 		return http.StatusBadGateway
 	}
 	w.WriteHeader(status)
@@ -120,17 +128,36 @@ func (g *gateway) notFound(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	writeError(w, http.StatusNotFound, "ResourceNotFound.Function",
-		fmt.Sprintf("no function URL at %s; routes: %s (functions without an http trigger: use `scf-local invoke`)", req.URL.Path, strings.Join(routes, ", ")))
+		fmt.Sprintf("no function URL at %s; routes: %s (functions without an http trigger: use `scf-local invoke`)", req.URL.Path, strings.Join(routes, ", ")), "")
 }
 
 func indentLines(s string) string {
 	return "    " + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n    ")
 }
 
-func writeError(w http.ResponseWriter, status int, code, msg string) {
+// writeError answers with the Tencent-shaped error body
+// {"Error":{"Code","Message"},"RequestId"}, without HTML escapes, and the
+// request id in X-Scf-Request-Id; "" makes a new id (for a request that
+// never reached a function). It returns the id.
+func writeError(w http.ResponseWriter, status int, code, msg, requestID string) string {
+	if requestID == "" {
+		requestID = scflocal.NewRequestID()
+	}
+	var body struct {
+		Error struct {
+			Code    string
+			Message string
+		}
+		RequestId string
+	}
+	body.Error.Code, body.Error.Message, body.RequestId = code, msg, requestID
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Scf-Request-Id", requestID)
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{"Error": map[string]string{"Code": code, "Message": msg}})
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(body)
+	return requestID
 }
 
 // invocationLog prints one line per invocation.

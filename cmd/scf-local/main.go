@@ -15,12 +15,15 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, unwatch := exitWithParent(ctx, os.Stderr, watchInterval)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.LookupEnv)
+	unwatch()
 	stop()
 	os.Exit(code)
 }
@@ -29,31 +32,34 @@ func main() {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) (string, bool)) int {
 	cmd := "serve"
 	if len(args) > 0 {
-		switch args[0] {
-		case "invoke", "generate-event", "serve":
-			cmd, args = args[0], args[1:]
-		case "help", "-h", "-help", "--help":
-			fmt.Fprint(stdout, usage)
+		switch a := args[0]; {
+		case a == "invoke" || a == "generate-event" || a == "serve":
+			cmd, args = a, args[1:]
+		case a == "help" || a == "-h" || a == "-help" || a == "--help":
+			printUsage(stdout)
 			return 0
+		case !strings.HasPrefix(a, "-"):
+			fmt.Fprintf(stderr, "scf-local: unknown command %q: the commands are serve (the default), invoke and generate-event; run scf-local -h for help\n", a)
+			return 2
 		}
 	}
 	var err error
 	switch cmd {
 	case "serve":
 		var o serveOptions
-		if o, err = parseServe(args, stderr); err == nil {
+		if o, err = parseServe(args, stdout, stderr); err == nil {
 			err = serve(ctx, o, getenv, stdout, stderr)
 		}
 	case "invoke":
 		var o invokeOptions
-		if o, err = parseInvoke(args, stderr); err == nil {
+		if o, err = parseInvoke(args, stdout, stderr); err == nil {
 			err = invokeOnce(ctx, o, getenv, stdin, stdout, stderr)
 		}
 	case "generate-event":
 		err = generateEventCmd(ctx, args, getenv, stdout, stderr)
 	}
 	switch {
-	case err == nil:
+	case err == nil, err == errHelp:
 		return 0
 	case err == errUsage:
 		return 2
@@ -68,9 +74,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 const usage = `scf-local runs the scf-janitor functions locally, as serverless.yml deploys them.
 
 usage:
-  scf-local [flags]                                   serve: Function URL gateway, timers, emulator
-  scf-local invoke FUNCTION --event FILE|- [flags]    one invocation; the result on stdout
+  scf-local [serve] [flags]                           Function URL gateway, timers, emulator (and its SCF Invoke API)
+  scf-local invoke FUNCTION [--event FILE|-] [flags]  one invocation (event {} by default); the result on stdout
   scf-local generate-event apigw|url|timer|console [--body JSON] [--function F | --secret S] [--path P]
 
-Run "scf-local COMMAND -h" for a command's flags.
+Run "scf-local COMMAND -h" for a command's flags. The flags of serve, the default command:
+
 `
+
+// printUsage prints the overview and serve's flags.
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, usage)
+	serveFlags(&serveOptions{crons: cronFlag{}}, w).PrintDefaults()
+}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -32,14 +33,20 @@ const (
 
 // endpointVars point a function's Tencent clients somewhere else; scf-local
 // sets them to the embedded emulator.
-var endpointVars = []string{"JANITOR_AMS_ENDPOINT", "JANITOR_VM_ENDPOINT", "JANITOR_TRTC_ENDPOINT", "JANITOR_CI_ENDPOINT"}
+var endpointVars = []string{"JANITOR_AMS_ENDPOINT", "JANITOR_VM_ENDPOINT", "JANITOR_TRTC_ENDPOINT", "JANITOR_CI_ENDPOINT",
+	"JANITOR_STS_ENDPOINT", "JANITOR_SCF_ENDPOINT"}
+
+// envNotifyURL is the sweeper's notification target: against the emulator, an
+// unset or empty one points at the emulator's sink (GET /_emulator/notifications shows
+// what arrived).
+const envNotifyURL = "JANITOR_NOTIFY_URL"
 
 // emulatorDefaults fill account-specific settings serverless.yml takes from
 // the deploy environment, with values the emulator's demo data uses. They
 // apply only against the emulator, only when the variable is unset or empty.
 var emulatorDefaults = map[string]string{
-	"JANITOR_CI_BUCKET":     "examplebucket-1250000000",
-	"JANITOR_CI_REGION":     "ap-guangzhou",
+	"JANITOR_CI_BUCKET":     emulator.DefaultBucket,
+	"JANITOR_CI_REGION":     emulator.DefaultBucketRegion,
 	"JANITOR_TRTC_SDKAPPID": fmt.Sprint(emulator.DefaultSdkAppID),
 }
 
@@ -56,6 +63,7 @@ type runtimeConfig struct {
 	emulator string                     // base URL of the emulator; "" = real Tencent endpoints
 	fns      map[string]deploy.Function // by name, as resolveFunctions made them
 	secrets  map[string]webhookSecret   // by function name, for those with a webhook secret
+	envVars  *envVars                   // --env-vars overrides (nil: none)
 	appID    string
 	uin      string
 }
@@ -73,7 +81,18 @@ func (rc *runtimeConfig) functionEnv(fn deploy.Function) map[string]string {
 		for _, k := range endpointVars {
 			env[k] = rc.emulator
 		}
+		if env[envNotifyURL] == "" { // unset or empty (only sweep-tasks reads it)
+			env[envNotifyURL] = rc.emulator + "/_emulator/notifications"
+		}
 	}
+	return env
+}
+
+// effectiveEnv is fn's configured environment with the --env-vars
+// overrides.
+func (rc *runtimeConfig) effectiveEnv(fn deploy.Function) map[string]string {
+	env := rc.functionEnv(fn)
+	rc.envVars.apply(fn, env)
 	return env
 }
 
@@ -119,6 +138,16 @@ type runner struct {
 	mu       sync.Mutex
 	running  map[string]*function
 	stopping atomic.Bool // set by stop: no more restarts
+	// note prints scf-local's own messages (restarts, REPORT lines); nil: discarded.
+	note func(format string, a ...any)
+	// apiLog reports an invocation through the emulator's Invoke API (nil: none).
+	apiLog func(fn, trigger string, inv invocation, err error)
+}
+
+func (r *runner) notef(format string, a ...any) {
+	if r.note != nil {
+		r.note(format, a...)
+	}
 }
 
 // start builds and starts the named functions (all when names is empty), in parallel.
@@ -184,20 +213,34 @@ func (r *runner) build(ctx context.Context, fn deploy.Function) (string, error) 
 		return "", err
 	}
 	bin := filepath.Join(codeRoot, fn.Handler)
-	if err := scflocal.Build(ctx, pkg, bin); err != nil {
+	r.notef("scf-local:   building %s (functions/%s) ...\n", fn.Name, fn.Handler)
+	begin := time.Now()
+	// BuildLocal reuses what `go run ./cmd/scf-local` compiled (same
+	// compiler flags); `make package` keeps the reproducible ones for SCF.
+	if err := scflocal.BuildLocal(ctx, pkg, bin); err != nil {
 		return "", fmt.Errorf("%s: %w", fn.Name, err)
 	}
+	r.notef("scf-local:   built %s in %s\n", fn.Name, time.Since(begin).Round(100*time.Millisecond))
 	return bin, nil
 }
 
 func (r *runner) startOne(ctx context.Context, fn deploy.Function, bin string) (*function, error) {
 	codeRoot := filepath.Dir(bin)
-	env := r.rc.functionEnv(fn)
+	env := r.rc.effectiveEnv(fn)
 	procEnv := r.rc.builtinEnv(fn, codeRoot)
 	for k, v := range env {
 		procEnv[k] = v
 	}
-	opts := scflocal.ProcessOptions{Env: envList(procEnv)}
+	opts := scflocal.ProcessOptions{Env: envList(procEnv), AutoRestart: true, OnRestart: func(ev scflocal.RestartEvent) {
+		if r.stopping.Load() {
+			return
+		}
+		if ev.Err != nil {
+			r.notef("scf-local: %s: a new instance failed to start (%s); the next invocation tries again:\n%s\n", fn.Name, ev.Reason, indentLines(ev.Err.Error()))
+			return
+		}
+		r.notef("scf-local: %s: new instance (pid %d, started in %s): %s\n", fn.Name, ev.Pid, ev.Took.Round(time.Millisecond), ev.Reason)
+	}}
 	if r.logs != nil {
 		w := &prefixWriter{w: r.logs, prefix: "[" + fn.Name + "] "}
 		opts.Stdout, opts.Stderr = w, w
@@ -231,6 +274,8 @@ type invocation struct {
 	payload   []byte
 	fnErr     *invokeError // the function's error (returned or panicked)
 	latency   time.Duration
+	peakRSS   int64  // bytes; 0 when unknown
+	log       string // the function's output (callOptions.wantLog)
 }
 
 type invokeError struct {
@@ -238,10 +283,20 @@ type invokeError struct {
 	Type    string `json:"errorType"`
 }
 
+// callOptions are invoke's optional settings.
+type callOptions struct {
+	requestID string // "" = a new one
+	wantLog   bool   // capture the function's output into invocation.log
+}
+
 // invoke runs one invocation of f with its configured timeout, environment
 // and role credentials, as SCF does. extraEnv adds per-trigger variables
 // (TRIGGER_SRC for timers). The error is a transport failure (the process died).
 func (r *runner) invoke(ctx context.Context, f *function, payload []byte, extraEnv map[string]string) (invocation, error) {
+	return r.invokeWith(ctx, f, payload, extraEnv, callOptions{})
+}
+
+func (r *runner) invokeWith(ctx context.Context, f *function, payload []byte, extraEnv map[string]string, opt callOptions) (invocation, error) {
 	env := make(map[string]string, len(f.env)+len(extraEnv)+3)
 	for k, v := range f.env {
 		env[k] = v
@@ -254,34 +309,82 @@ func (r *runner) invoke(ctx context.Context, f *function, payload []byte, extraE
 		env[envSessionToken] = r.rc.creds.token
 	}
 	env["TENCENTCLOUD_REGION"] = r.rc.region()
+	id := opt.requestID
+	if id == "" {
+		id = scflocal.NewRequestID()
+	}
 	inv := scflocal.Invocation{
-		Payload: payload, RequestID: scflocal.NewRequestID(), Timeout: f.fn.Timeout, Env: env,
+		Payload: payload, RequestID: id, Timeout: f.fn.Timeout, Env: env,
 		FunctionName: f.fn.Name, Namespace: r.rc.cfg.File.Inputs.Namespace, Region: r.rc.region(),
-		MemoryMB: int32(f.fn.MemoryMB), AppID: r.rc.appID, Uin: r.rc.uin,
+		MemoryMB: int32(f.fn.MemoryMB), AppID: r.rc.appID, Uin: r.rc.uin, WantLog: opt.wantLog,
 	}
 	start := time.Now()
 	res, err := f.proc.Invoke(ctx, inv)
-	out := invocation{requestID: inv.RequestID, payload: res.Payload, latency: time.Since(start)}
+	out := invocation{requestID: inv.RequestID, payload: res.Payload, latency: time.Since(start), peakRSS: res.PeakRSS, log: res.Log}
 	if err != nil {
-		if errors.Is(err, scflocal.ErrStopped) && ctx.Err() == nil && !r.stopping.Load() {
-			// The process died (os.Exit, a crash): like SCF, start a new
-			// instance for the next invocation.
-			if rerr := f.proc.Restart(context.WithoutCancel(ctx)); rerr != nil {
-				err = errors.Join(err, fmt.Errorf("restart %s: %w", f.fn.Name, rerr))
-			}
-		}
+		// The process died or its connection broke: the Process replaces
+		// it once (AutoRestart), however many invocations saw it.
 		return out, err
 	}
 	if res.Error != nil {
 		out.fnErr = &invokeError{Message: res.Error.Message, Type: res.Error.Type}
-		if res.Error.ShouldExit && ctx.Err() == nil && !r.stopping.Load() {
-			// SCF replaces an instance that panicked or overran its timeout.
-			if rerr := f.proc.Restart(ctx); rerr != nil {
-				return out, fmt.Errorf("restart %s after %s: %w", f.fn.Name, res.Error.Type, rerr)
-			}
-		}
 	}
+	r.notef("%s\n", reportLine(out, f.fn.MemoryMB))
 	return out, nil
+}
+
+// reportLine is the platform's closing line of an invocation, with SCF's
+// measures (the Invoke API's Result fields): the duration, the billed
+// duration (the duration rounded up to the millisecond: tencentcloud.com doc
+// 583/12285), the configured memory and the memory used, here the function
+// process's peak resident set size (VmHWM).
+func reportLine(inv invocation, memoryMB int) string {
+	ms := float64(inv.latency.Microseconds()) / 1000
+	used := "unknown"
+	if inv.peakRSS > 0 {
+		used = fmt.Sprintf("%.2f MB", float64(inv.peakRSS)/(1<<20))
+	}
+	return fmt.Sprintf("REPORT RequestId: %s Duration: %.2f ms Billed Duration: %d ms Memory Size: %d MB Max Memory Used: %s",
+		inv.requestID, ms, int64(math.Ceil(ms)), memoryMB, used)
+}
+
+// namespace is the functions' SCF namespace.
+func (r *runner) namespace() string {
+	if ns := r.rc.cfg.File.Inputs.Namespace; ns != "" {
+		return ns
+	}
+	return "default"
+}
+
+// HasFunction implements emulator.Invoker: the SCF Invoke API of the
+// embedded emulator runs the functions scf-local runs.
+func (r *runner) HasFunction(namespace, name string) bool {
+	if namespace != r.namespace() {
+		return false
+	}
+	_, ok := r.get(name)
+	return ok
+}
+
+// Invoke implements emulator.Invoker.
+func (r *runner) Invoke(ctx context.Context, req emulator.InvokeRequest) (emulator.InvokeResult, error) {
+	f, ok := r.get(req.Function)
+	if !ok {
+		return emulator.InvokeResult{}, fmt.Errorf("no function %s", req.Function)
+	}
+	inv, err := r.invokeWith(ctx, f, req.Event, nil, callOptions{requestID: req.RequestID, wantLog: req.WantLog})
+	trigger := "api"
+	if req.Async {
+		trigger = "api-ev"
+	}
+	if r.apiLog != nil {
+		r.apiLog(f.fn.Name, trigger, inv, err)
+	}
+	res := emulator.InvokeResult{Payload: inv.payload, Duration: inv.latency, MemUsage: inv.peakRSS, Log: inv.log}
+	if inv.fnErr != nil {
+		res.ErrType, res.ErrMsg = inv.fnErr.Type, inv.fnErr.Message
+	}
+	return res, err
 }
 
 // stop stops every function process.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -34,15 +35,17 @@ type common struct {
 	seed         int64
 	secret       string
 	logs         bool
+	envVars      string // --env-vars file
 }
 
 // serveOptions are serve's flags.
 type serveOptions struct {
 	common
-	addr     string
-	sweepNow bool
-	timers   bool
-	crons    cronFlag
+	addr       string
+	sweepNow   bool
+	timers     bool    // resolved from timersFlag and cloud
+	timersFlag optBool // --timers as given
+	crons      cronFlag
 }
 
 // cronFlag collects --cron FUNCTION=EXPR overrides.
@@ -100,6 +103,25 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 	env := &environment{rc: &runtimeConfig{cfg: cfg, root: root, lookup: getenv}}
 	rc := env.rc
 	absConfig := filepath.Join(root, filepath.Base(o.config))
+	if o.envVars != "" {
+		if rc.envVars, err = loadEnvVars(o.envVars, cfg); err != nil {
+			return nil, err
+		}
+	}
+	// resolve gives each function its settings and webhook secret; then the
+	// --env-vars overrides serverless.yml does not declare are reported.
+	resolve := func() error {
+		if err := rc.resolveFunctions(src, o.secret, stderr); err != nil {
+			return err
+		}
+		if rc.envVars == nil {
+			return nil
+		}
+		if unused := rc.envVars.unused(rc.functionEnv); len(unused) > 0 {
+			fmt.Fprintf(stderr, "scf-local: --env-vars %s: not declared in serverless.yml, so not set (as with sam local): %s\n", o.envVars, strings.Join(unused, ", "))
+		}
+		return nil
+	}
 
 	if o.cloud {
 		id, key, token := lookupNonEmpty(getenv, envSecretID), lookupNonEmpty(getenv, envSecretKey), lookupNonEmpty(getenv, envSessionToken)
@@ -114,7 +136,7 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 		}
 		rc.creds = credentials{id: id, key: key, token: token}
 		rc.appID, rc.uin = lookupNonEmpty(getenv, "TENCENTCLOUD_APPID"), lookupNonEmpty(getenv, "TENCENTCLOUD_UIN")
-		if err := rc.resolveFunctions(src, o.secret, stderr); err != nil {
+		if err := resolve(); err != nil {
 			return nil, err
 		}
 		return env, nil
@@ -128,7 +150,7 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 		env.emuURL, env.emuReused = "http://"+o.emulatorAddr, true
 		rc.emulator = env.emuURL
 		fmt.Fprintf(stderr, "scf-local: using the emulator already running at %s\n", env.emuURL)
-		if err := rc.resolveFunctions(src, o.secret, stderr); err != nil {
+		if err := resolve(); err != nil {
 			return nil, err
 		}
 		// The functions accept what the running server's copies accept, so
@@ -144,17 +166,26 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 	if err != nil {
 		return nil, fmt.Errorf("emulator: %w (another scf-local running? pass --emulator-addr 127.0.0.1:0 for any free port)", err)
 	}
-	env.emu = emulator.New(emulator.Options{Seed: o.seed})
-	if o.demo {
-		env.emu.LoadDemo()
-	}
 	env.emuURL = "http://" + lis.Addr().String()
 	rc.emulator = env.emuURL
-	if err := rc.resolveFunctions(src, o.secret, stderr); err != nil {
+	if err := resolve(); err != nil {
 		lis.Close()
 		return nil, err
 	}
 	env.emuAddr, env.config = lis.Addr().String(), absConfig
+	// The CI buckets that exist: the demo data's and those the functions
+	// are configured with; a request for another gets NoSuchBucket.
+	buckets := []emulator.Bucket{{Name: emulator.DefaultBucket, Region: emulator.DefaultBucketRegion}}
+	for _, fn := range cfg.Functions {
+		fe := rc.effectiveEnv(fn)
+		if b := (emulator.Bucket{Name: fe["JANITOR_CI_BUCKET"], Region: fe["JANITOR_CI_REGION"]}); b.Name != "" && b.Region != "" && !slices.Contains(buckets, b) {
+			buckets = append(buckets, b)
+		}
+	}
+	env.emu = emulator.New(emulator.Options{Seed: o.seed, Buckets: buckets})
+	if o.demo {
+		env.emu.LoadDemo()
+	}
 	env.emuSrv = &http.Server{Handler: env.emu, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = env.emuSrv.Serve(lis) }()
 	return env, nil
@@ -227,6 +258,7 @@ func serve(ctx context.Context, o serveOptions, getenv func(string) (string, boo
 		r.logs = stderr
 	}
 	log := newInvocationLog(stdout)
+	r.note = log.printf
 	log.printf("scf-local: building %d functions from %s ...\n", len(rc.cfg.Functions), o.config)
 	started := time.Now()
 	if err := r.start(ctx, nil); err != nil {
@@ -234,6 +266,22 @@ func serve(ctx context.Context, o serveOptions, getenv func(string) (string, boo
 		return err
 	}
 	defer r.stop()
+	if env.emu != nil {
+		// The emulator's SCF Invoke API runs these functions.
+		r.apiLog = func(fn, trigger string, inv invocation, err error) {
+			switch {
+			case err != nil:
+				first, _, _ := strings.Cut(err.Error(), "\n")
+				log.line(fn, trigger, "fail", inv.latency, inv.requestID, first)
+			case inv.fnErr != nil:
+				log.line(fn, trigger, "error", inv.latency, inv.requestID, inv.fnErr.Type+": "+inv.fnErr.Message)
+			default:
+				log.line(fn, trigger, "ok", inv.latency, inv.requestID, summary(inv.payload))
+			}
+		}
+		env.emu.SetInvoker(r)
+		defer env.emu.SetInvoker(nil)
+	}
 
 	g := &gateway{r: r, log: log, routes: map[string]*function{}}
 	for _, fn := range rc.cfg.Functions {
@@ -299,8 +347,14 @@ func serve(ctx context.Context, o serveOptions, getenv func(string) (string, boo
 		_ = srv.Close()
 	}
 	<-srvDone
-	r.stop() // ends in-flight timer invocations too
+	if env.emu != nil {
+		env.emu.SetInvoker(nil)
+	}
+	r.stop() // ends in-flight timer and Invoke API invocations too
 	timers.Wait()
+	if env.emu != nil {
+		env.emu.WaitInvocations()
+	}
 	env.close()
 	log.printf("scf-local: stopped\n")
 	return nil
@@ -366,6 +420,8 @@ func printBanner(w io.Writer, o serveOptions, env *environment, g *gateway, gate
 			demo = fmt.Sprintf("demo data: %d tasks, %d live jobs, %d transcriptions", len(env.emu.Tasks("")), len(env.emu.LiveJobs()), len(env.emu.Transcriptions()))
 		}
 		fmt.Fprintf(w, "emulator:  %s  (%s; inspect: curl %s/_emulator/tasks)\n", env.emuURL, demo, env.emuURL)
+		fmt.Fprintf(w, "invoke API: SCF Invoke/InvokeFunction (2018-04-16) at %s runs these functions (SDK endpoint %s, scheme HTTP)\n",
+			env.emuURL, strings.TrimPrefix(env.emuURL, "http://"))
 	}
 	fmt.Fprintf(w, "gateway:   %s\n", gatewayURL)
 	for _, name := range g.order {
@@ -383,8 +439,10 @@ func printBanner(w io.Writer, o serveOptions, env *environment, g *gateway, gate
 			switch {
 			case !tm.Enabled:
 				state = "disabled in serverless.yml"
-			case !o.timers:
+			case !o.timers && !o.timersFlag.set:
 				state = "off (--cloud: pass --timers to run it against your account)"
+			case !o.timers:
+				state = "off (--timers=false)"
 			}
 			timerLines = append(timerLines, fmt.Sprintf("  %s  %s  %q  %s", fn.Name, tm.Name, expr, state))
 		}

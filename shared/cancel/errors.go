@@ -43,6 +43,10 @@ func (e *Error) Error() string {
 	return s
 }
 
+// ErrorCode returns Code: a direct invocation's error then reports it as its
+// errorType (scf.ErrorCoder).
+func (e *Error) ErrorCode() string { return e.Code }
+
 // Codes this package produces itself. Upstream errors keep Tencent's code.
 const (
 	CodeMissingParameter      = "MissingParameter"

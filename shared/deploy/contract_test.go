@@ -75,6 +75,9 @@ var wantDeployed = map[string]struct {
 		"JANITOR_SWEEP_CONCURRENCY":   "8",
 		"JANITOR_SWEEP_PAGE_SIZE":     "100",
 		"JANITOR_SWEEP_SAFETY_MARGIN": "5s",
+		"JANITOR_NOTIFY_ON":           "cancelled,failed,stopped",
+		"JANITOR_SWEEP_SELF":          "true",
+		"JANITOR_SWEEP_FANOUT":        "none",
 		"JANITOR_LOG_LEVEL":           "info",
 	}},
 }

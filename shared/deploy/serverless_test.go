@@ -29,7 +29,7 @@ var wantActions = map[string][]string{
 	"cancel-task":        {"ams:CancelTask", "ams:DescribeTaskDetail", "vm:CancelTask", "vm:DescribeTaskDetail"},
 	"cancel-live-audit":  {"ci:CancelAuditingJobs", "ci:DescribeAuditingJobs"},
 	"stop-transcription": {"trtc:DeleteCloudTranscription", "trtc:DescribeCloudTranscription"},
-	"sweep-tasks":        {"ams:CancelTask", "ams:DescribeTaskDetail", "ams:DescribeTasks", "vm:CancelTask", "vm:DescribeTaskDetail", "vm:DescribeTasks"},
+	"sweep-tasks":        {"ams:CancelTask", "ams:DescribeTaskDetail", "ams:DescribeTasks", "name/sts:AssumeRole", "scf:InvokeFunction", "vm:CancelTask", "vm:DescribeTaskDetail", "vm:DescribeTasks"},
 }
 
 func loadProject(t *testing.T) *Config {
@@ -234,6 +234,12 @@ var optionalSettings = map[string]string{
 	"JANITOR_SWEEP_TYPES":            "every type",
 	"JANITOR_SWEEP_BIZTYPES":         "every BizType",
 	"JANITOR_SWEEP_EXCLUDE_BIZTYPES": "none excluded",
+	"JANITOR_NOTIFY_URL":             "no notifications",
+	"JANITOR_NOTIFY_FORMAT":          "from each URL's host, else json",
+	"JANITOR_NOTIFY_SECRET":          "json notifications unsigned",
+	"JANITOR_SWEEP_ROLES":            "no other accounts",
+	"JANITOR_STS_ENDPOINT":           "https://sts.tencentcloudapi.com",
+	"JANITOR_SCF_ENDPOINT":           "https://scf.tencentcloudapi.com",
 }
 
 // TestJanitorVariablesAreDeclared scans the Go sources for "JANITOR_..." string

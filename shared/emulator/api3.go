@@ -14,6 +14,7 @@ import (
 // call is one authenticated API 3.0 request handed to an action handler.
 type apiCall struct {
 	service, action, region, secretID string
+	account                           string // the credential's account ("" = default)
 	body                              []byte
 	now                               time.Time
 }
@@ -93,7 +94,7 @@ func (s *Server) serveAPI3(w http.ResponseWriter, r *http.Request, info *reqInfo
 	auth, cred, aerr := verifyTC3(tc3Request{
 		Method: r.Method, Path: r.URL.EscapedPath(), RawQuery: r.URL.RawQuery,
 		Host: r.Host, Header: r.Header, Body: body,
-	}, s.creds, s.opts.AuthNow())
+	}, s.acct.credentials(), s.opts.AuthNow())
 	if aerr != nil {
 		fail(aerr)
 		return
@@ -153,7 +154,14 @@ func (s *Server) serveAPI3(w http.ResponseWriter, r *http.Request, info *reqInfo
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
-	res, herr := fn(s, &apiCall{service: auth.Service, action: action, region: region, secretID: cred.SecretID, body: body, now: s.now()})
+	call := &apiCall{service: auth.Service, action: action, region: region, secretID: cred.SecretID, account: s.acct.accountOf(cred.SecretID), body: body, now: s.now()}
+	var res any
+	var herr *apiError
+	if cfn, ok := contextActions[info.action]; ok {
+		res, herr = cfn(s, r.Context(), call)
+	} else {
+		res, herr = fn(s, call)
+	}
 	if herr != nil {
 		fail(herr)
 		return

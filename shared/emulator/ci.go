@@ -5,6 +5,8 @@ import (
 	"encoding/xml"
 	"io"
 	"net/http"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -27,10 +29,56 @@ var cst = time.FixedZone("CST", 8*3600)
 func fmtCITime(t time.Time) string { return t.In(cst).Format(ciTimeLayout) }
 
 // LiveJob is a CI live-stream (live_video) moderation job. State is as of the
-// moment it is read.
+// moment it is read. Bucket and Region are those of the ci host the job was
+// created on (<Bucket>.ci.<Region>.myqcloud.com); jobs are per bucket ("":
+// a job added without one, reachable from any bucket).
 type LiveJob struct {
 	JobId, DataId, Url, BizType, State string
 	CreationTime                       time.Time
+	Bucket, Region                     string
+}
+
+// Bucket is a COS bucket the CI emulator knows (Options.Buckets).
+type Bucket struct{ Name, Region string }
+
+// The bucket of the demo data's live jobs.
+const (
+	DefaultBucket       = "examplebucket-1250000000"
+	DefaultBucketRegion = "ap-guangzhou"
+)
+
+// reCIHost matches a bucket's CI host, <name-appid>.ci.<region>.myqcloud.com.
+var reCIHost = regexp.MustCompile(`^([a-z0-9-]+-[0-9]+)\.ci\.([a-z0-9-]+)\.myqcloud\.com(:[0-9]+)?$`)
+
+// ciBucket is the bucket a CI request addresses, from its Host. name is ""
+// when the host names no bucket (an IP address or localhost: a client
+// pointed at the emulator without a bucket host); the request is then not
+// scoped to one. ok is false for a bucket outside Options.Buckets (when set):
+// NoSuchBucket.
+func (s *Server) ciBucket(host string) (b Bucket, ok bool) {
+	m := reCIHost.FindStringSubmatch(strings.ToLower(host))
+	if m == nil {
+		return Bucket{}, true
+	}
+	b = Bucket{Name: m[1], Region: m[2]}
+	if len(s.opts.Buckets) == 0 {
+		return b, true
+	}
+	return b, slices.Contains(s.opts.Buckets, b)
+}
+
+func bucketNote(b Bucket) string {
+	if b.Name == "" {
+		return ""
+	}
+	return " in bucket " + b.Name + " (" + b.Region + ")"
+}
+
+// inBucket reports whether job j can be addressed through bucket b: a job
+// belongs to the bucket it was created in; one added without a bucket
+// (AddLiveJob, the inspection API) and a request naming none match any.
+func inBucket(j LiveJob, b Bucket) bool {
+	return b.Name == "" || j.Bucket == "" || j.Bucket == b.Name && j.Region == b.Region
 }
 
 type liveJobRec struct {
@@ -198,11 +246,17 @@ func (s *Server) serveCI(w http.ResponseWriter, r *http.Request, info *reqInfo) 
 		fail(ciErrf(http.StatusRequestEntityTooLarge, "EntityTooLarge", "The request body exceeds 10 MB."))
 		return
 	}
-	cred, cerr := verifyCOS(r, s.creds, s.opts.AuthNow())
+	cred, cerr := verifyCOS(r, s.acct.credentials(), s.opts.AuthNow())
 	if cerr != nil {
 		fail(cerr)
 		return
 	}
+	bucket, known := s.ciBucket(r.Host)
+	if !known {
+		fail(ciErrf(http.StatusNotFound, "NoSuchBucket", "The specified bucket "+bucket.Name+" does not exist in "+bucket.Region+"."))
+		return
+	}
+
 	if (action != "ci.CreateAuditing") && (jobID == "" || strings.Contains(jobID, "/")) {
 		fail(ciErrf(http.StatusBadRequest, "InvalidArgument", "The job id in the path is empty or malformed."))
 		return
@@ -233,19 +287,21 @@ func (s *Server) serveCI(w http.ResponseWriter, r *http.Request, info *reqInfo) 
 			fail(ciErrf(http.StatusBadRequest, "InvalidArgument", "Input.Url (the stream address) is required for live_video."))
 			return
 		}
-		j := s.AddLiveJob(LiveJob{DataId: req.Input.DataId, Url: req.Input.Url, BizType: req.Conf.BizType, State: LiveSubmitted, CreationTime: now})
+		j := s.AddLiveJob(LiveJob{DataId: req.Input.DataId, Url: req.Input.Url, BizType: req.Conf.BizType, State: LiveSubmitted, CreationTime: now,
+			Bucket: bucket.Name, Region: bucket.Region})
 		writeXML(w, http.StatusOK, ciCreateResp{JobsDetail: ciJobSummary{DataId: j.DataId, JobId: j.JobId, State: j.State,
 			CreationTime: fmtCITime(j.CreationTime), Url: j.Url}, RequestId: info.requestID}, info.requestID)
 	case "ci.GetAuditing":
 		s.mu.Lock()
 		rec, ok := s.liveJobs[jobID]
+		ok = ok && inBucket(rec.LiveJob, bucket)
 		var j LiveJob
 		if ok {
 			j = s.currentLive(rec, now)
 		}
 		s.mu.Unlock()
 		if !ok {
-			fail(ciErrf(http.StatusNotFound, "ResourceNotFound", "Job "+jobID+" does not exist."))
+			fail(ciErrf(http.StatusNotFound, "ResourceNotFound", "Job "+jobID+" does not exist"+bucketNote(bucket)+"."))
 			return
 		}
 		writeXML(w, http.StatusOK, ciGetResp{JobsDetail: ciJobDetail{Code: "Success", DataId: j.DataId, JobId: j.JobId,
@@ -254,6 +310,7 @@ func (s *Server) serveCI(w http.ResponseWriter, r *http.Request, info *reqInfo) 
 	case "ci.CancelAuditing":
 		s.mu.Lock()
 		rec, ok := s.liveJobs[jobID]
+		ok = ok && inBucket(rec.LiveJob, bucket)
 		var j LiveJob
 		ended := false
 		if ok {
@@ -268,7 +325,7 @@ func (s *Server) serveCI(w http.ResponseWriter, r *http.Request, info *reqInfo) 
 		s.mu.Unlock()
 		switch {
 		case !ok:
-			fail(ciErrf(http.StatusNotFound, "ResourceNotFound", "Job "+jobID+" does not exist."))
+			fail(ciErrf(http.StatusNotFound, "ResourceNotFound", "Job "+jobID+" does not exist"+bucketNote(bucket)+"."))
 		case ended && s.opts.SpecificEndedCodes:
 			fail(ciErrf(http.StatusConflict, "FailedOperation.JobEnded", "Job "+jobID+" has already ended with state "+j.State+"."))
 		case ended:

@@ -68,6 +68,8 @@ func ParseFlags(args []string, out io.Writer) (CommandConfig, error) {
 	fs.Int64Var(&seed, "seed", 1, "seed of fault decisions, generated ids and the demo data")
 	fs.BoolVar(&specific, "specific-ended-codes", false, "answer a cancel of an ended job with FailedOperation.TaskEnded / 409 FailedOperation.JobEnded "+
 		"(scf-janitor's old codes) instead of plain FailedOperation (Tencent's real code is undocumented)")
+	var roleList string
+	fs.StringVar(&roleList, "roles", "", "comma-separated role `ARNs` (qcs::cam::uin/<uin>:roleName/<name>) any account may assume with STS AssumeRole")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -100,9 +102,19 @@ func ParseFlags(args []string, out io.Writer) (CommandConfig, error) {
 		}
 		ids = append(ids, id)
 	}
+	var roles []Role
+	for _, arn := range strings.Split(roleList, ",") {
+		if arn = strings.TrimSpace(arn); arn == "" {
+			continue
+		}
+		if roleAccount(arn) == "" {
+			return cfg, fmt.Errorf("--roles: %q is not a role ARN such as qcs::cam::uin/100000000002:roleName/JanitorSweepTargetRole", arn)
+		}
+		roles = append(roles, Role{Arn: arn})
+	}
 	cfg.Options = Options{
 		Credentials: []Credential{cred}, Rate: rate, Paging: paging, MaxLimit: maxLimit,
-		PendingFor: pending, RunningFor: running, SdkAppIDs: ids, Faults: f, Seed: seed,
+		PendingFor: pending, RunningFor: running, SdkAppIDs: ids, Faults: f, Seed: seed, Roles: roles,
 		SpecificEndedCodes: specific,
 	}
 	return cfg, nil

@@ -120,7 +120,8 @@ func (s *Server) LoadDemo() {
 	for i, ls := range liveStates {
 		s.AddLiveJob(LiveJob{JobId: hexID("av", 32), DataId: fmt.Sprintf("demo-room-%02d", i),
 			Url: fmt.Sprintf("rtmp://live.example.com/app/room-%02d", i), BizType: "live_default",
-			State: ls.state, CreationTime: now.Add(-age(ls.min, ls.max)).Truncate(time.Second)})
+			State: ls.state, CreationTime: now.Add(-age(ls.min, ls.max)).Truncate(time.Second),
+			Bucket: DefaultBucket, Region: DefaultBucketRegion})
 	}
 
 	trans := []struct {

@@ -162,6 +162,22 @@
 // requests meets the same faults; concurrent requests take them in arrival
 // order.
 //
+// # SCF Invoke API (scf 2018-04-16)
+//
+// Invoke {FunctionName, InvocationType RequestResponse|Event, Qualifier,
+// ClientContext, LogType None|Tail, Namespace} and InvokeFunction
+// {FunctionName, Qualifier ($DEFAULT), Event, LogType, Namespace} run a
+// function through the Options.Invoker / SetInvoker (cmd/scf-local's runner)
+// and answer Result {FunctionRequestId, Duration, BillDuration, MemUsage,
+// RetMsg, ErrMsg, Log (last 4 KB, Tail), InvokeResult} as in
+// tencentcloud-sdk-go scf/v20180416/models.go. Event (asynchronous) answers
+// FunctionRequestId only and runs the function after answering. Errors:
+// unknown function or namespace -> ResourceNotFound.Function; a Qualifier
+// other than $LATEST/$DEFAULT -> ResourceNotFound.Qualifier; an event that is
+// not JSON -> InvalidParameter.Payload; over 6 MB (synchronous) or 128 KB
+// (asynchronous) -> InvalidParameterValue.LimitExceeded; a function process
+// that failed mid-call -> FailedOperation.InvokeFunction.
+//
 // Stats (Server.Stats, GET /_emulator/stats) count, per action, Requests
 // (admitted, throttled included), Throttled, and MaxPerSecond: the largest
 // number of requests that arrived within any sliding one-second window
@@ -179,6 +195,26 @@
 //	GET  /_emulator/stats             POST /_emulator/stats/reset (204)
 //	GET  /_emulator/faults            PUT  /_emulator/faults {"Latency":"50ms","Jitter":"10ms","InternalErrorRate":0.1,...}
 //	POST /_emulator/demo              LoadDemo
+//	GET  /_emulator/tasks?account=<uin>, GET /_emulator/stats?account=<uin>   one account's tasks / counters
+//	POST /_emulator/notifications     a notification sink (any body; the query string is not kept)
+//	GET  /_emulator/notifications     what it received (Notification JSON)   DELETE clears it
+//
+// # Accounts and STS (accounts.go, sts.go)
+//
+// Options.Credentials belong to the default account. AddCredential adds keys
+// of another account (a uin), and STS AssumeRole (2018-08-13; fields, limits
+// and codes from tencentcloud-sdk-go tencentcloud/sts/v20180813) hands out
+// temporary keys (TmpSecretId, TmpSecretKey, Token) in a role's account, for
+// the roles of Options.Roles / AddRole whose Trusted list names the caller's
+// account (empty = any): unknown role -> ResourceNotFound.RoleNotFound, not
+// trusted -> UnauthorizedOperation, RoleSessionName not 2-128 of [\w+=,.@_-]
+// or RoleArn not qcs::cam::uin/<uin>:roleName/<name> -> InvalidParameter.ParamError,
+// DurationSeconds over 43200 -> InvalidParameter.OverTimeError. An account
+// sees and cancels only its own AMS/VM tasks (Task.Account; "" = default) and
+// has its own token bucket per action shared by all its keys (the default
+// account's keys keep one bucket per SecretId). Not emulated: expiry of
+// temporary keys (Tencent's error for an expired token is not documented),
+// policies (a role may call anything).
 //
 // Secrets (SecretKey, Token, Authorization) never appear in responses or in
 // the request log.

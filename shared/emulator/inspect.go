@@ -129,10 +129,24 @@ func (s *Server) serveInspect(w http.ResponseWriter, r *http.Request) {
 		body = b
 	}
 	switch {
+	case path == "/_emulator" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, map[string]any{"endpoints": inspectEndpoints})
 	case path == "/_emulator/tasks" && r.Method == http.MethodGet:
 		q := r.URL.Query()
+		if sv := q.Get("service"); sv != "" && sv != "ams" && sv != "vm" {
+			inspectError(w, http.StatusBadRequest, "service %q: want ams or vm (or no service for both)", sv)
+			return
+		}
+		if st := q.Get("status"); st != "" && !contains(taskStatuses, st) {
+			inspectError(w, http.StatusBadRequest, "status %q: want one of %s", st, strings.Join(taskStatuses, ", "))
+			return
+		}
 		out := []Task{}
-		for _, t := range s.Tasks(q.Get("service")) {
+		tasks := s.Tasks(q.Get("service"))
+		if acct := q.Get("account"); acct != "" {
+			tasks = s.AccountTasks(acct, q.Get("service"))
+		}
+		for _, t := range tasks {
 			if st := q.Get("status"); st == "" || st == t.Status {
 				out = append(out, t)
 			}
@@ -200,6 +214,10 @@ func (s *Server) serveInspect(w http.ResponseWriter, r *http.Request) {
 		}
 		respondOneOrMany(w, out, many)
 	case path == "/_emulator/stats" && r.Method == http.MethodGet:
+		if q := r.URL.Query(); q.Has("account") { // ?account=<uin>; empty = the default account
+			writeJSON(w, http.StatusOK, s.AccountStats(q.Get("account")))
+			return
+		}
 		writeJSON(w, http.StatusOK, s.Stats())
 	case path == "/_emulator/stats/reset" && r.Method == http.MethodPost:
 		s.ResetStats()
@@ -220,8 +238,22 @@ func (s *Server) serveInspect(w http.ResponseWriter, r *http.Request) {
 	case isControlInspectPath(path):
 		s.serveControlInspect(w, r, path, body)
 	default:
-		inspectError(w, http.StatusNotFound, "no inspection endpoint %s %s; see the emulator package documentation", r.Method, r.URL.Path)
+		inspectError(w, http.StatusNotFound, "no inspection endpoint %s %s; GET /_emulator/ lists them", r.Method, r.URL.Path)
 	}
+}
+
+// inspectEndpoints is what GET /_emulator/ answers (the package
+// documentation describes each).
+var inspectEndpoints = []string{
+	"GET  /_emulator/                      this list",
+	"GET  /_emulator/tasks[?service=ams|vm][&status=PENDING|RUNNING|FINISH|ERROR|CANCELLED]",
+	"POST /_emulator/tasks                 one Task or an array",
+	"GET  /_emulator/live-jobs             CI live jobs, with their Bucket and Region",
+	"POST /_emulator/live-jobs             one LiveJob or an array",
+	"GET  /_emulator/transcriptions        POST /_emulator/transcriptions",
+	"GET  /_emulator/stats                 POST /_emulator/stats/reset",
+	"GET  /_emulator/faults                PUT  /_emulator/faults",
+	"POST /_emulator/demo                  load the demo data",
 }
 
 func respondOneOrMany[T any](w http.ResponseWriter, out []T, many bool) {

@@ -112,14 +112,22 @@ func (s *Server) ResetStats() {
 	s.stats.mu.Lock()
 	s.stats.actions = make(map[string]*actionRec)
 	s.stats.mu.Unlock()
+	s.acct.resetStats()
 }
 
 // admit records the request in the stats and applies the rate limit; it
-// reports whether the request may proceed.
+// reports whether the request may proceed. The limit is per SecretId for the
+// default account's keys and per account for keys of a named account (so
+// temporary credentials from AssumeRole share their account's quota).
 func (s *Server) admit(action, secretID string) bool {
 	now := s.now()
-	ok := s.limits.allow(action, secretID, now)
+	key, account := secretID, s.acct.accountOf(secretID)
+	if account != "" {
+		key = "uin/" + account
+	}
+	ok := s.limits.allow(action, key, now)
 	s.stats.record(action, now, !ok)
+	s.acct.stats(account).record(action, now, !ok)
 	return ok
 }
 

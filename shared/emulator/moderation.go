@@ -51,6 +51,9 @@ type Task struct {
 	Stuck bool
 	// Url is the input URL reported in InputInfo.
 	Url string
+	// Account is the uin owning the task ("" = the default account); only
+	// credentials of that account see it (accounts.go).
+	Account string `json:",omitempty"`
 }
 
 type taskRec struct {
@@ -135,8 +138,9 @@ func (s *Server) AddTask(t Task) Task {
 		t.TaskId = s.uniqueTaskID(t.Service)
 	}
 	rec := &taskRec{Task: t, phaseStart: now}
-	key := taskKey(t.Service, t.TaskId)
-	list := s.order[t.Service]
+	sc := scope(t.Account, t.Service)
+	key := taskKey(sc, t.TaskId)
+	list := s.order[sc]
 	if old, ok := s.tasks[key]; ok {
 		for i, r := range list {
 			if r == old {
@@ -149,7 +153,7 @@ func (s *Server) AddTask(t Task) Task {
 	list = append(list, nil)
 	copy(list[i+1:], list[i:])
 	list[i] = rec
-	s.order[t.Service] = list
+	s.order[sc] = list
 	s.tasks[key] = rec
 	return s.current(rec, now)
 }
@@ -174,7 +178,7 @@ func (s *Server) Tasks(service string) []Task {
 	s.mu.Lock()
 	out := make([]Task, 0, len(s.tasks))
 	for svc, list := range s.order {
-		if service == "" || svc == service {
+		if svc == service || service == "" && !strings.Contains(svc, "|") { // the default account's (AccountTasks: the others')
 			for _, rec := range list {
 				out = append(out, s.current(rec, now))
 			}
@@ -305,7 +309,7 @@ func (s *Server) actCancelTask(c *apiCall) (any, *apiError) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec, ok := s.tasks[taskKey(c.service, req.TaskId)]
+	rec, ok := s.tasks[taskKey(c.scope(), req.TaskId)]
 	if !ok {
 		return nil, errf("ResourceNotFound", "Task "+req.TaskId+" does not exist.")
 	}
@@ -467,7 +471,7 @@ func (s *Server) actDescribeTasks(c *apiCall) (any, *apiError) {
 	defer s.mu.Unlock()
 	// Matching tasks, newest first: the service's list is kept in that order.
 	var matches []*taskRec
-	for _, rec := range s.order[c.service] {
+	for _, rec := range s.order[c.scope()] {
 		if q.match(s.current(rec, c.now)) {
 			matches = append(matches, rec)
 		}
@@ -583,7 +587,7 @@ func (s *Server) actDescribeTaskDetail(c *apiCall) (any, *apiError) {
 		return nil, errf("MissingParameter", "The request is missing the required parameter TaskId.")
 	}
 	s.mu.Lock()
-	rec, ok := s.tasks[taskKey(c.service, req.TaskId)]
+	rec, ok := s.tasks[taskKey(c.scope(), req.TaskId)]
 	var t Task
 	if ok {
 		t = s.current(rec, c.now)
@@ -666,7 +670,7 @@ func (s *Server) actCreateModerationTask(c *apiCall) (any, *apiError) {
 			res.Code, res.Message = "InvalidParameter", "Input.BucketInfo is required when Input.Type is COS."
 		}
 		if res.Code == "" {
-			t := s.AddTask(Task{Service: c.service, DataId: in.DataId, Name: in.Name, BizType: req.BizType,
+			t := s.AddTask(Task{Account: c.account, Service: c.service, DataId: in.DataId, Name: in.Name, BizType: req.BizType,
 				Type: req.Type, Status: StatusPending, CreatedAt: c.now, Url: in.Input.Url})
 			res.TaskId, res.Code = t.TaskId, "OK"
 		}

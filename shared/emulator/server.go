@@ -40,7 +40,8 @@ const (
 
 // Credential is one accepted key pair. Token "" accepts any session token or
 // none; a non-empty Token must be presented exactly (X-TC-Token for API 3.0,
-// x-cos-security-token for CI).
+// x-cos-security-token for CI). These keys belong to the default account;
+// AddCredential and AssumeRole add keys of other accounts (accounts.go).
 type Credential struct{ SecretID, SecretKey, Token string }
 
 // Faults are injected failures, all off by default. Rates are probabilities
@@ -89,13 +90,23 @@ type Options struct {
 	// UpdateFunctionConfiguration before it is Active (scf_control.go).
 	// 0 selects DefaultFunctionReadyAfter; negative means at once.
 	FunctionReadyAfter time.Duration
+	// Roles can be assumed with STS AssumeRole (sts.go); their temporary
+	// credentials act in the role's account.
+	Roles []Role
+	// Buckets, when set, are the only COS buckets CI requests may address
+	// by host (<Name>.ci.<Region>.myqcloud.com): another gets NoSuchBucket.
+	// Empty: any bucket exists.
+	Buckets []Bucket
+	// Invoker runs the functions of the SCF Invoke and InvokeFunction
+	// actions (nil: every function is unknown); see also SetInvoker.
+	Invoker Invoker
 }
 
 // Server is the emulator; it is an http.Handler and safe for concurrent use.
 type Server struct {
 	opts   Options
 	now    func() time.Time
-	creds  map[string]Credential
+	creds  map[string]Credential // fixed at New; see credentials() for the temporary ones
 	apps   map[uint64]bool
 	logger *slog.Logger
 
@@ -106,6 +117,9 @@ type Server struct {
 	limits *limiter
 	stats  *statsRecorder
 
+	acct accounts // roles, temporary credentials, per-account stats (accounts.go)
+	sink notificationSink
+
 	mu             sync.Mutex
 	tasks          map[string]*taskRec   // key service+"/"+TaskId
 	order          map[string][]*taskRec // per service, newest first (taskBefore order)
@@ -113,7 +127,8 @@ type Server struct {
 	transcriptions map[string]*transRec
 	seq            atomic.Uint64
 
-	control controlPlane // SCF functions/triggers and CAM roles/policies (scf_control.go, cam.go)
+	control      controlPlane // SCF functions/triggers and CAM roles/policies (scf_control.go, cam.go)
+	invokerState              // the SCF Invoke API's functions (scf_invoke.go)
 }
 
 // New returns a Server configured by opts.
@@ -160,9 +175,11 @@ func New(opts Options) *Server {
 		liveJobs:       make(map[string]*liveJobRec),
 		transcriptions: make(map[string]*transRec),
 	}
+	s.invoker = opts.Invoker
 	for _, c := range opts.Credentials {
 		s.creds[c.SecretID] = c
 	}
+	s.acct.init(s.creds, opts.Roles)
 	for _, id := range opts.SdkAppIDs {
 		s.apps[id] = true
 	}
@@ -218,6 +235,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	switch {
+	case isNotificationsPath(r.URL.Path):
+		info.action = "notifications"
+		s.serveNotifications(rec, r)
 	case strings.HasPrefix(r.URL.Path, "/_emulator/"):
 		info.action = "emulator"
 		s.serveInspect(rec, r)

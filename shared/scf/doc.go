@@ -24,8 +24,9 @@
 // The Environment is never written into the process environment (os.Setenv
 // would leak one invocation's values into the next and race).
 //
-// A handler error becomes InvokeResponse.Error with Type set to the error's
-// type name (return an *InvokeError to choose Type yourself). A panic becomes
+// A handler error becomes InvokeResponse.Error with Type set to its code when
+// it is or wraps an ErrorCoder, else to the type name of the error (under
+// any fmt.Errorf %w wrapping); return an *InvokeError to choose Type yourself. A panic becomes
 // an InvokeError with ShouldExit true and the stack trace; the process keeps
 // serving. Invocations run one at a time, as on one SCF instance.
 package scf

@@ -192,11 +192,22 @@ type cancelError struct{ id string }
 
 func (e *cancelError) Error() string { return "cancel " + e.id + ": not found" }
 
+type codedError struct{ code string }
+
+func (e *codedError) Error() string     { return "failed with " + e.code }
+func (e *codedError) ErrorCode() string { return e.code }
+
 func TestHandlerErrors(t *testing.T) {
 	c := serve(t, func(ctx context.Context, in struct{ Kind string }) (string, error) {
 		switch in.Kind {
 		case "typed":
 			return "", &cancelError{id: "t-1"}
+		case "typed-wrapped":
+			return "", fmt.Errorf("handler: %w", &cancelError{id: "t-2"})
+		case "coded-wrapped":
+			return "", fmt.Errorf("handler: %w", &codedError{code: "ResourceNotFound.Task"})
+		case "plain-wrapped":
+			return "", fmt.Errorf("handler: %w", errors.New("plain"))
 		case "wrapped":
 			return "", &scf.InvokeError{Type: "ResourceNotFound", Message: "no such task"}
 		case "deadline":
@@ -210,6 +221,9 @@ func TestHandlerErrors(t *testing.T) {
 		want    scf.InvokeError
 	}{
 		{`{"Kind":"typed"}`, scf.InvokeError{Type: "cancelError", Message: "cancel t-1: not found"}},
+		{`{"Kind":"typed-wrapped"}`, scf.InvokeError{Type: "cancelError", Message: "handler: cancel t-2: not found"}},
+		{`{"Kind":"coded-wrapped"}`, scf.InvokeError{Type: "ResourceNotFound.Task", Message: "handler: failed with ResourceNotFound.Task"}},
+		{`{"Kind":"plain-wrapped"}`, scf.InvokeError{Type: "errorString", Message: "handler: plain"}},
 		{`{"Kind":"wrapped"}`, scf.InvokeError{Type: "ResourceNotFound", Message: "no such task"}},
 		{`{"Kind":"deadline"}`, scf.InvokeError{Type: "deadlineExceededError", Message: "context deadline exceeded"}},
 		{`not json`, scf.InvokeError{Type: "SyntaxError", Message: "invalid character 'o' in literal null (expecting 'u')"}},

@@ -217,7 +217,50 @@ func errorResponse(err error) *InvokeError {
 	if errors.As(err, &ie) && ie != nil {
 		return ie
 	}
-	return &InvokeError{Message: err.Error(), Type: typeName(err)}
+	return &InvokeError{Message: err.Error(), Type: errorType(err)}
+}
+
+// ErrorCoder is an error that carries a code, such as a Tencent Cloud API
+// error code ("ResourceNotFound", "InvalidParameterValue"). A handler error
+// that is or wraps one is reported with the code as its Type (errorType),
+// which is what the caller of a direct invocation can act on.
+type ErrorCoder interface {
+	error
+	ErrorCode() string
+}
+
+// errorType is the Type of a handler error: the code of the first
+// ErrorCoder in its chain, else the type name of the first error in the
+// chain that is not one of fmt's or errors' wrappers ("wrapError" says
+// nothing).
+func errorType(err error) string {
+	var coder ErrorCoder
+	if errors.As(err, &coder) {
+		if code := coder.ErrorCode(); code != "" {
+			return code
+		}
+	}
+	for e := err; e != nil; {
+		name := typeName(e)
+		switch name {
+		case "wrapError", "wrapErrors", "joinError":
+		default:
+			return name
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() error }:
+			e = u.Unwrap()
+		case interface{ Unwrap() []error }:
+			if errs := u.Unwrap(); len(errs) > 0 {
+				e = errs[0]
+			} else {
+				e = nil
+			}
+		default:
+			e = nil
+		}
+	}
+	return typeName(err)
 }
 
 func typeName(v any) string {

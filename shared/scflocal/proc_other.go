@@ -20,3 +20,5 @@ func signalGroup(cmd *exec.Cmd, sig os.Signal) error {
 	}
 	return cmd.Process.Signal(sig)
 }
+
+func setBuildProcAttr(*exec.Cmd) {}

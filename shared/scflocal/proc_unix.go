@@ -27,3 +27,11 @@ func signalGroup(cmd *exec.Cmd, sig syscall.Signal) error {
 	}
 	return syscall.Kill(-cmd.Process.Pid, sig)
 }
+
+// setBuildProcAttr makes the kernel end a go build if this process dies.
+func setBuildProcAttr(cmd *exec.Cmd) {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	setParentDeathSignal(cmd.SysProcAttr)
+}

@@ -54,6 +54,27 @@ type ProcessOptions struct {
 	// StopTimeout is the grace period between SIGTERM and SIGKILL in Stop
 	// (default DefaultStopTimeout).
 	StopTimeout time.Duration
+
+	// AutoRestart replaces the instance, as SCF replaces a failed one, when
+	// it dies, breaks its connection, overruns a deadline or asks to exit
+	// (Error.ShouldExit, after a panic). The replacement starts once, however
+	// many invocations saw the failure; an instance that is still alive
+	// finishes the invocations it already has before it is stopped; and
+	// Invoke calls that arrive meanwhile wait for the new instance, within
+	// their ctx and deadline, instead of failing. Without it the caller
+	// decides, with Restart.
+	AutoRestart bool
+	// OnRestart, when set, is called after each automatic replacement, from
+	// the goroutine that started it.
+	OnRestart func(RestartEvent)
+}
+
+// RestartEvent describes one automatic replacement (ProcessOptions.AutoRestart).
+type RestartEvent struct {
+	Reason string        // why the old instance was replaced
+	Pid    int           // the new instance's pid (0 when Err is set)
+	Took   time.Duration // start-up time of the new instance
+	Err    error         // the new instance failed to start; the next Invoke tries again
 }
 
 // Invocation is one call of Function.Invoke.
@@ -78,6 +99,9 @@ type Invocation struct {
 	Deadline time.Time
 	// AppID and Uin are sent as TencentcloudAppID and TencentcloudUin.
 	AppID, Uin string
+	// WantLog fills Result.Log, after making sure the output the function
+	// wrote before replying has been read.
+	WantLog bool
 }
 
 // Result is what the function replied. Error is non-nil when the handler
@@ -88,6 +112,14 @@ type Invocation struct {
 type Result struct {
 	Payload []byte
 	Error   *scf.InvokeError
+	// PeakRSS is the function process's peak resident set size in bytes
+	// after the call (Linux VmHWM; 0 when unknown), what SCF reports as the
+	// memory used.
+	PeakRSS int64
+	// Log (with Invocation.WantLog) is what the function process wrote to
+	// stdout and stderr while the call was under way (invocations queued on
+	// the same instance may add their lines), at most the last 64 KiB.
+	Log string
 }
 
 // Process is a running function binary. Its methods are safe for concurrent
@@ -97,8 +129,13 @@ type Process struct {
 	opts ProcessOptions
 	out  *tailBuffer
 
-	mu  sync.Mutex
-	cur *instance // nil after Stop
+	mu         sync.Mutex
+	cur        *instance              // nil after Stop, and while a replacement starts
+	stopped    bool                   // Stop was called (and no Restart since)
+	replacing  chan struct{}          // non-nil while a replacement starts; closed when it is done
+	replaceErr error                  // why the last replacement failed (nil when it worked)
+	retiring   map[*instance]struct{} // replaced instances finishing their invocations
+	starts     int                    // instances started successfully
 }
 
 // instance is one OS process of a Process (Restart replaces it).
@@ -106,8 +143,23 @@ type instance struct {
 	cmd     *exec.Cmd
 	addr    string
 	client  *rpc.Client
-	exited  chan struct{} // closed once cmd.Wait returns
+	exited  chan struct{} // closed once cmd.Wait returns and its output is copied
 	waitErr error         // valid after exited is closed
+
+	stdout, stderr *outPipe
+
+	// guarded by Process.mu
+	inflight int  // Invoke calls using it
+	retired  bool // replaced: stop it once inflight is 0
+}
+
+func (in *instance) hasExited() bool {
+	select {
+	case <-in.exited:
+		return true
+	default:
+		return false
+	}
 }
 
 // StartProcess starts bin as SCF does: with $_LAMBDA_SERVER_PORT set to a free
@@ -122,12 +174,13 @@ func StartProcess(ctx context.Context, bin string, opts ProcessOptions) (*Proces
 	if opts.StopTimeout <= 0 {
 		opts.StopTimeout = DefaultStopTimeout
 	}
-	p := &Process{bin: bin, opts: opts, out: newTailBuffer(64 << 10)}
+	p := &Process{bin: bin, opts: opts, out: newTailBuffer(64 << 10), retiring: map[*instance]struct{}{}}
 	in, err := p.start(ctx)
 	if err != nil {
 		return nil, err
 	}
 	p.cur = in
+	p.starts = 1
 	return p, nil
 }
 
@@ -157,16 +210,39 @@ func (p *Process) startOnce(ctx context.Context) (in *instance, retry bool, err 
 	cmd := exec.Command(p.bin)
 	cmd.Env = append(p.baseEnv(), p.opts.Env...)
 	cmd.Env = append(cmd.Env, scf.EnvServerPort+"="+strconv.Itoa(port), scf.EnvServerHost+"=127.0.0.1")
-	cmd.Stdout = writerOr(p.opts.Stdout, p.out)
-	cmd.Stderr = writerOr(p.opts.Stderr, p.out)
+	stdout, err := newOutPipe(writerOr(p.opts.Stdout, p.out))
+	if err != nil {
+		return nil, false, fmt.Errorf("start %s: %w", p.bin, err)
+	}
+	stderr, err := newOutPipe(writerOr(p.opts.Stderr, p.out))
+	if err != nil {
+		stdout.closeWriter()
+		return nil, false, fmt.Errorf("start %s: %w", p.bin, err)
+	}
+	cmd.Stdout, cmd.Stderr = stdout.w, stderr.w
 	setProcAttr(cmd)
 	mark := p.out.Len()
 	if err := cmd.Start(); err != nil {
+		stdout.closeWriter()
+		stderr.closeWriter()
 		return nil, false, fmt.Errorf("start %s: %w", p.bin, err)
 	}
-	in = &instance{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), exited: make(chan struct{})}
+	in = &instance{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), exited: make(chan struct{}), stdout: stdout, stderr: stderr}
 	go func() {
 		in.waitErr = cmd.Wait()
+		// The output the process wrote before it exited, for its error
+		// message (a child it left behind may keep the pipes open: don't
+		// wait for that).
+		stdout.closeWriter()
+		stderr.closeWriter()
+		t := time.NewTimer(2 * time.Second)
+		defer t.Stop()
+		for _, o := range []*outPipe{stdout, stderr} {
+			select {
+			case <-o.done:
+			case <-t.C:
+			}
+		}
 		close(in.exited)
 	}()
 
@@ -283,37 +359,209 @@ func (p *Process) Ping() error {
 // replied. The error is non-nil only for transport failures: the process is
 // not running or died, the connection broke, or ctx ended first (the reply is
 // then discarded). See Result for an invocation that overruns its deadline.
+// With AutoRestart, an invocation that arrives while the instance is being
+// replaced waits for the new one; if its deadline passes first, the Result
+// is a TimeoutError (ShouldExit false) and the function never saw it.
 func (p *Process) Invoke(ctx context.Context, inv Invocation) (Result, error) {
-	in, err := p.instance()
-	if err != nil {
-		return Result{}, err
-	}
 	req, err := inv.request(time.Now())
 	if err != nil {
 		return Result{}, err
 	}
+	deadline := time.Unix(req.Deadline.Seconds, req.Deadline.Nanos)
+	in, err := p.acquire(ctx, deadline)
+	if errors.Is(err, errWaitedPastDeadline) {
+		return Result{Error: &scf.InvokeError{
+			Type:    "TimeoutError",
+			Message: fmt.Sprintf("invocation %s: its deadline passed while the function instance was being replaced", req.RequestId),
+		}}, nil
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("invoke %s: %w", req.RequestId, err)
+	}
+	defer p.release(in)
+	mark := p.out.Len()
 	var resp scf.InvokeResponse
 	call := in.client.Go(scf.ServiceName+".Invoke", req, &resp, make(chan *rpc.Call, 1))
-	deadline := time.Unix(req.Deadline.Seconds, req.Deadline.Nanos)
 	overrun := time.NewTimer(max(time.Until(deadline), 0) + TimeoutGrace)
 	defer overrun.Stop()
 	select {
 	case <-call.Done:
 		if call.Error != nil {
-			return Result{}, p.transportErr(in, "invoke "+req.RequestId, call.Error)
+			err := p.transportErr(in, "invoke "+req.RequestId, call.Error)
+			p.replace(in, "the connection to the function failed: "+firstLine(err.Error()))
+			return Result{Log: p.out.Since(mark)}, err
 		}
-		return Result{Payload: resp.Payload, Error: resp.Error}, nil
+		res := Result{Payload: resp.Payload, Error: resp.Error, PeakRSS: peakRSS(in.cmd.Process.Pid)}
+		if inv.WantLog {
+			in.stdout.sync(time.Second)
+			in.stderr.sync(time.Second)
+			res.Log = p.out.Since(mark)
+		}
+		if resp.Error != nil && resp.Error.ShouldExit {
+			p.replace(in, "the function asked to exit after "+resp.Error.Type)
+		}
+		return res, nil
 	case <-ctx.Done():
 		return Result{}, fmt.Errorf("invoke %s: %w", req.RequestId, ctx.Err())
 	case <-overrun.C:
+		rss := peakRSS(in.cmd.Process.Pid)
 		in.kill(p.opts.StopTimeout)
-		return Result{Error: &scf.InvokeError{
+		p.replace(in, "invocation "+req.RequestId+" overran its deadline")
+		return Result{PeakRSS: rss, Log: p.out.Since(mark), Error: &scf.InvokeError{
 			Type: "TimeoutError",
-			Message: fmt.Sprintf("invocation %s did not reply within %s of its deadline; the function process was stopped (call Restart)",
+			Message: fmt.Sprintf("invocation %s did not reply within %s of its deadline; the function process was stopped",
 				req.RequestId, TimeoutGrace),
 			ShouldExit: true,
 		}}, nil
 	}
+}
+
+// errWaitedPastDeadline: an invocation's deadline passed while it waited for
+// a replacement instance.
+var errWaitedPastDeadline = errors.New("deadline passed while waiting for a new instance")
+
+// acquire returns the instance to invoke, counted as in flight until
+// release. With AutoRestart it starts a replacement for an instance found
+// dead (once) and waits for a replacement under way, until ctx ends or
+// deadline passes.
+func (p *Process) acquire(ctx context.Context, deadline time.Time) (*instance, error) {
+	var timeout <-chan time.Time
+	for {
+		p.mu.Lock()
+		if p.stopped {
+			p.mu.Unlock()
+			return nil, ErrStopped
+		}
+		if in := p.cur; in != nil {
+			if !p.opts.AutoRestart || !in.hasExited() {
+				in.inflight++
+				p.mu.Unlock()
+				return in, nil
+			}
+			p.replaceLocked(in, "the process exited: "+exitStatus(in))
+		}
+		ch := p.replacing
+		if ch == nil {
+			if !p.opts.AutoRestart {
+				p.mu.Unlock()
+				return nil, ErrStopped
+			}
+			// The last replacement failed to start: try again.
+			p.startReplacementLocked("the previous start failed")
+			ch = p.replacing
+		}
+		p.mu.Unlock()
+		if timeout == nil {
+			t := time.NewTimer(max(time.Until(deadline), 0))
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-timeout:
+			return nil, errWaitedPastDeadline
+		}
+		p.mu.Lock()
+		failed := p.cur == nil && !p.stopped && p.replaceErr != nil
+		err := p.replaceErr
+		p.mu.Unlock()
+		if failed {
+			return nil, fmt.Errorf("%w: a new instance failed to start: %w", ErrStopped, err)
+		}
+	}
+}
+
+// release ends an Invoke's use of in; the last one out of a replaced
+// instance stops it.
+func (p *Process) release(in *instance) {
+	p.mu.Lock()
+	in.inflight--
+	done := in.retired && in.inflight == 0
+	if done {
+		delete(p.retiring, in)
+	}
+	p.mu.Unlock()
+	if done {
+		in.kill(p.opts.StopTimeout)
+	}
+}
+
+// replace starts a replacement for in when AutoRestart is on and in is still
+// the current instance; a replacement already under way (or done) for in
+// makes it a no-op, so a failure many invocations see restarts once.
+func (p *Process) replace(in *instance, reason string) {
+	if !p.opts.AutoRestart {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.replaceLocked(in, reason)
+}
+
+func (p *Process) replaceLocked(in *instance, reason string) {
+	if p.stopped || p.cur != in {
+		return
+	}
+	p.cur = nil
+	in.retired = true
+	if in.inflight == 0 {
+		go in.kill(p.opts.StopTimeout)
+	} else {
+		p.retiring[in] = struct{}{}
+	}
+	p.startReplacementLocked(reason)
+}
+
+// startReplacementLocked starts a new instance in the background; p.mu is held.
+func (p *Process) startReplacementLocked(reason string) {
+	ch := make(chan struct{})
+	p.replacing = ch
+	go func() {
+		begin := time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), p.opts.StartTimeout)
+		in, err := p.start(ctx)
+		cancel()
+		ev := RestartEvent{Reason: reason, Took: time.Since(begin), Err: err}
+		p.mu.Lock()
+		p.replaceErr = err
+		if err == nil {
+			if p.stopped {
+				in.kill(p.opts.StopTimeout) // Stop waits for ch, so nothing outlives it
+			} else {
+				p.cur = in
+				p.starts++
+				ev.Pid = in.cmd.Process.Pid
+			}
+		}
+		p.replacing = nil
+		close(ch)
+		p.mu.Unlock()
+		if p.opts.OnRestart != nil {
+			p.opts.OnRestart(ev)
+		}
+	}()
+}
+
+// Starts returns how many processes were started successfully: 1 plus the
+// replacements (automatic and by Restart).
+func (p *Process) Starts() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.starts
+}
+
+func exitStatus(in *instance) string {
+	if in.waitErr == nil {
+		return "exit status 0"
+	}
+	return in.waitErr.Error()
+}
+
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
 }
 
 // transportErr describes a failed rpc call, with the process's exit status
@@ -387,43 +635,80 @@ func NewRequestID() string {
 }
 
 // Stop ends the process: SIGTERM to its process group, then SIGKILL if it has
-// not exited within StopTimeout. It waits for the exit and is safe to call
-// more than once. It returns an error only when SIGKILL was needed.
+// not exited within StopTimeout. It waits for the exit (and for a replacement
+// under way, which it stops too) and is safe to call more than once. It
+// returns an error only when SIGKILL was needed.
 func (p *Process) Stop() error {
 	p.mu.Lock()
+	p.stopped = true
 	in := p.cur
 	p.cur = nil
+	ch := p.replacing
+	retiring := make([]*instance, 0, len(p.retiring))
+	for r := range p.retiring {
+		retiring = append(retiring, r)
+	}
+	clear(p.retiring)
 	p.mu.Unlock()
-	if in == nil {
-		return nil
+	var wg sync.WaitGroup
+	for _, r := range retiring {
+		wg.Go(func() { r.kill(p.opts.StopTimeout) })
 	}
-	if killed := in.kill(p.opts.StopTimeout); killed {
-		return fmt.Errorf("stop %s: no exit within %s of SIGTERM; killed", p.bin, p.opts.StopTimeout)
+	if ch != nil {
+		<-ch
 	}
-	return nil
+	var err error
+	if in != nil {
+		if killed := in.kill(p.opts.StopTimeout); killed {
+			err = fmt.Errorf("stop %s: no exit within %s of SIGTERM; killed", p.bin, p.opts.StopTimeout)
+		}
+	}
+	wg.Wait()
+	return err
 }
 
-// Restart replaces the process with a fresh one (new port, same binary and
-// options), for example after a Result whose Error.ShouldExit is set.
+// Restart replaces the process with a fresh one now (new port, same binary
+// and options), for example after a Result whose Error.ShouldExit is set:
+// the old one is stopped at once. If a replacement is already under way, it
+// waits for that one instead of starting another. After Stop it starts the
+// process again.
 func (p *Process) Restart(ctx context.Context) error {
 	p.mu.Lock()
+	if ch := p.replacing; ch != nil {
+		p.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.replaceErr
+	}
 	old := p.cur
 	p.cur = nil
+	p.stopped = false
+	ch := make(chan struct{})
+	p.replacing = ch
 	p.mu.Unlock()
 	if old != nil {
 		old.kill(p.opts.StopTimeout)
 	}
 	in, err := p.start(ctx)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.replaceErr = err
+	p.replacing = nil
+	close(ch)
 	if err != nil {
 		return err
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.cur != nil { // a concurrent Restart won; keep one
-		go in.kill(p.opts.StopTimeout)
-		return nil
+	if p.stopped { // Stop came meanwhile
+		in.kill(p.opts.StopTimeout)
+		return ErrStopped
 	}
 	p.cur = in
+	p.starts++
 	return nil
 }
 

@@ -287,9 +287,13 @@ func TestBuildFailureShowsCompilerOutput(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() { undefinedThing() }\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err := scflocal.Build(context.Background(), dir, filepath.Join(dir, "out"))
-	if err == nil || !strings.Contains(err.Error(), "undefined: undefinedThing") {
-		t.Errorf("err = %v, want the compiler's message", err)
+	for name, build := range map[string]func(context.Context, string, string, ...string) error{
+		"Build": scflocal.Build, "BuildLocal": scflocal.BuildLocal,
+	} {
+		err := build(context.Background(), dir, filepath.Join(dir, "out"))
+		if err == nil || !strings.Contains(err.Error(), "undefined: undefinedThing") {
+			t.Errorf("%s: err = %v, want the compiler's message", name, err)
+		}
 	}
 }
 

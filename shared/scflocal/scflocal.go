@@ -41,6 +41,20 @@ import (
 // go command's output is included in the error when the build fails. Build
 // tags, if any, are passed to go build -tags.
 func Build(ctx context.Context, pkgDir, out string, tags ...string) error {
+	return build(ctx, pkgDir, out, true, tags)
+}
+
+// BuildLocal compiles like Build, but for running here only: with the go
+// command's default compiler settings (no -trimpath, the environment's
+// CGO_ENABLED), which are those of `go run` and `go test`, so that it reuses
+// the packages they already compiled into the build cache instead of
+// compiling the standard library and every dependency again. Packaging for
+// SCF keeps Build's (and the Makefile's) reproducible flags.
+func BuildLocal(ctx context.Context, pkgDir, out string, tags ...string) error {
+	return build(ctx, pkgDir, out, false, tags)
+}
+
+func build(ctx context.Context, pkgDir, out string, reproducible bool, tags []string) error {
 	dir, err := filepath.Abs(pkgDir)
 	if err != nil {
 		return fmt.Errorf("build %s: %w", pkgDir, err)
@@ -55,13 +69,20 @@ func Build(ctx context.Context, pkgDir, out string, tags ...string) error {
 			gobin = p
 		}
 	}
-	args := []string{"build", "-trimpath", "-ldflags", "-s -w", "-o", outAbs}
+	args := []string{"build", "-o", outAbs}
+	if reproducible {
+		args = append(args, "-trimpath", "-ldflags", "-s -w")
+	}
 	if len(tags) > 0 {
 		args = append(args, "-tags", strings.Join(tags, ","))
 	}
 	cmd := exec.CommandContext(ctx, gobin, append(args, ".")...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd.Env = os.Environ()
+	if reproducible {
+		cmd.Env = append(cmd.Env, "CGO_ENABLED=0")
+	}
+	setBuildProcAttr(cmd)
 	var output bytes.Buffer
 	cmd.Stdout = &output
 	cmd.Stderr = &output

@@ -12,6 +12,13 @@
 // that happens is in the returned Report, whose counts always satisfy
 // Candidates = Cancelled + Skipped + Failed + WouldCancel.
 //
+// Around that single-account engine: MultiSweep sweeps several accounts at
+// once (the function's own and those of JANITOR_SWEEP_ROLES, reached with STS
+// AssumeRole), each with its own limiters, and merges their reports (Accounts);
+// Fanout instead hands each account to its own asynchronous invocation (SCF
+// Invoke); and a run that matches JANITOR_NOTIFY_ON posts a summary through
+// package notify, within a time budget kept out of the sweep's deadline.
+//
 // Handler wires it to the SCF runtime (functions/sweep-tasks). docs/sweep.md
 // documents the settings, behaviour and report format.
 package sweep

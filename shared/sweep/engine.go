@@ -71,6 +71,7 @@ type Sweeper struct {
 	Logger    *slog.Logger      // default: discard
 	MaxPages  int               // per listing; default DefaultMaxPages
 	MaxPasses int               // default DefaultMaxPasses
+	MaxReport int               // entries kept in Report.Tasks and Report.Failures; default MaxReportTasks
 
 	observe func(seen int) // tests: size of the dedupe set after each page
 }
@@ -787,7 +788,7 @@ func (r *run) finish(it item, err error, st *lookedUp) {
 		code, msg := errorCode(err)
 		r.rep.Failed++
 		r.seen[it.key] = stateKept
-		if len(r.rep.Failures) < MaxReportTasks {
+		if len(r.rep.Failures) < r.s.maxReport() {
 			r.rep.Failures = append(r.rep.Failures, Failure{Service: it.service, TaskId: it.task.TaskId, Code: code, Message: msg})
 		} else {
 			r.rep.FailuresOmitted++
@@ -810,7 +811,7 @@ func (r *run) forgetLater(key string) {
 
 // addTask appends to the report's task list (capped). Called with r.mu held.
 func (r *run) addTask(service string, t tcapi.TaskSummary, action, reason string) {
-	if len(r.rep.Tasks) >= MaxReportTasks {
+	if len(r.rep.Tasks) >= r.s.maxReport() {
 		r.rep.TasksOmitted++
 		return
 	}

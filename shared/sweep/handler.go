@@ -1,8 +1,10 @@
 package sweep
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -34,7 +36,7 @@ type Handler struct {
 	opts HandlerOptions
 
 	mu       sync.Mutex
-	limiters map[float64]*tcapi.Limiters // by rate
+	limiters map[limiterKey]*tcapi.Limiters // by account and rate
 }
 
 // NewHandler returns the sweep-tasks handler.
@@ -42,7 +44,7 @@ func NewHandler(opts HandlerOptions) *Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{opts: opts, limiters: map[float64]*tcapi.Limiters{}}
+	return &Handler{opts: opts, limiters: map[limiterKey]*tcapi.Limiters{}}
 }
 
 // Handle runs one sweep. The event is a timer event (its Message, when not
@@ -65,7 +67,7 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 	}
 	ev, err := trigger.Decode(payload)
 	if err != nil {
-		return nil, fmt.Errorf("sweep-tasks: %w", err)
+		return nil, coded(codeInvalidParameter, fmt.Errorf("sweep-tasks: %w", err))
 	}
 	var overrides []byte
 	switch ev.Kind {
@@ -75,16 +77,27 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 		overrides = ev.Direct
 	default:
 		h.opts.Logger.WarnContext(ctx, "refused an HTTP event: sweep-tasks runs from its timer or a direct invocation")
-		return trigger.JSON(http.StatusForbidden, map[string]string{
-			"error": "sweep-tasks does not accept HTTP requests: it runs from its timer or a direct (authenticated) invocation",
-		}), nil
+		// The Tencent-shaped error body the cancel functions answer with.
+		var body struct {
+			Error struct {
+				Code    string
+				Message string
+			}
+			RequestId string
+		}
+		body.Error.Code = codeUnsupportedTrigger
+		body.Error.Message = "sweep-tasks does not accept HTTP requests: it runs from its timer or a direct (authenticated) invocation"
+		if fc, ok := scf.FromContext(ctx); ok {
+			body.RequestId = fc.RequestID
+		}
+		return trigger.JSON(http.StatusForbidden, body), nil
 	}
 	set, err := LoadSettings(getenv)
 	if err != nil {
-		return nil, fmt.Errorf("sweep-tasks settings: %w", err)
+		return nil, coded(codeConfiguration, fmt.Errorf("sweep-tasks settings: %w", err))
 	}
 	if set, err = set.Override(overrides); err != nil {
-		return nil, fmt.Errorf("sweep-tasks per-run overrides: %w", err)
+		return nil, coded(codeInvalidParameterValue, fmt.Errorf("sweep-tasks per-run overrides: %w", err))
 	}
 	base, err := config.LoadBase(func(key string) string {
 		if key == config.EnvLogLevel {
@@ -92,13 +105,82 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 		}
 		return getenv(key)
 	})
-	if err == nil {
-		err = base.RequireCredentials()
-	}
 	if err != nil {
-		return nil, fmt.Errorf("sweep-tasks: %w", err)
+		return nil, coded(codeConfiguration, fmt.Errorf("sweep-tasks: %w", err))
+	}
+	if err := base.RequireCredentials(); err != nil {
+		return nil, coded(codeMissingCredentials, fmt.Errorf("sweep-tasks: %w", err))
 	}
 	cred := tcapi.Credentials{SecretID: base.SecretID, SecretKey: base.SecretKey, Token: base.SessionToken}
+	org, err := loadOrgEnv(ctx, getenv)
+	if err != nil {
+		return nil, coded(codeConfiguration, fmt.Errorf("sweep-tasks: %w", err))
+	}
+	log := h.opts.Logger
+	sweepCtx := ctx
+	send := notifier(set, org.notifySecret, h.opts.Transport, log)
+	if send != nil {
+		// The notification has its own budget, kept out of the sweep's time.
+		send.Budget = notifyBudget(ctx)
+		if dl, ok := ctx.Deadline(); ok {
+			var cancel context.CancelFunc
+			sweepCtx, cancel = context.WithDeadline(ctx, dl.Add(-send.Budget))
+			defer cancel()
+		}
+	}
+	accts := accountsOf(set, org.selfID)
+	var rep *Report
+	switch {
+	case set.Fanout == FanoutAsync:
+		inv, err := tcapi.NewSCFInvoker(cred, tcapi.Options{Region: base.Region, Endpoint: org.scfEndpoint,
+			Limiters: h.limitersFor(org.selfID, set.Rate), Transport: h.opts.Transport})
+		if err != nil {
+			return nil, coded(codeConfiguration, fmt.Errorf("sweep-tasks: %w", err))
+		}
+		f := &Fanout{Invoker: inv, Function: org.function, Namespace: org.namespace, Logger: log}
+		rep = f.Run(sweepCtx, set, accts, overrides)
+	case len(accts) == 1 && accts[0].Role == "":
+		// Only the function's own account: the single-account sweep as it
+		// always was, plus its Accounts entry.
+		clients, err := h.clients(cred, base, set, org.selfID)
+		if err != nil {
+			return nil, coded(codeConfiguration, fmt.Errorf("sweep-tasks: %w", err))
+		}
+		sw := &Sweeper{Clients: clients, Now: h.opts.Now, Logger: log}
+		rep = sw.Run(sweepCtx, set)
+		rep.Accounts = []AccountReport{accountReport(accts[0], rep)}
+	default:
+		m := &MultiSweep{Accounts: accts, Now: h.opts.Now, Logger: log,
+			Clients: func(ctx context.Context, a Account, _ []string) (map[string]Client, error) {
+				if a.Role == "" {
+					return h.clients(cred, base, set, org.selfID)
+				}
+				acred, err := h.assumeRole(ctx, cred, base.Region, org, set, a)
+				if err != nil {
+					return nil, err
+				}
+				return h.clients(acred, base, set, a.ID)
+			}}
+		rep = m.Run(sweepCtx, set)
+	}
+	if send != nil {
+		if events := matchedEvents(set, rep); len(events) > 0 {
+			var requestID string
+			if fc, ok := scf.FromContext(ctx); ok {
+				requestID = fc.RequestID
+			}
+			if err := send.Send(ctx, message(org.function, requestID, events, rep)); err != nil {
+				rep.NotifyError = err.Error()
+				log.WarnContext(ctx, "notification not delivered", slog.String("error", rep.NotifyError))
+			}
+		}
+	}
+	return rep, nil
+}
+
+// clients returns the moderation clients of one account's services, with
+// that account's process-wide limiters (Tencent's quota is per account).
+func (h *Handler) clients(cred tcapi.Credentials, base config.Base, set Settings, account string) (map[string]Client, error) {
 	clients := make(map[string]Client, len(set.Services))
 	for _, svc := range set.Services {
 		endpoint := base.AMSEndpoint
@@ -106,15 +188,14 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 			endpoint = base.VMEndpoint
 		}
 		m, err := tcapi.NewModeration(svc, cred, tcapi.Options{
-			Region: base.Region, Endpoint: endpoint, Limiters: h.limitersFor(set.Rate), Transport: h.opts.Transport,
+			Region: base.Region, Endpoint: endpoint, Limiters: h.limitersFor(account, set.Rate), Transport: h.opts.Transport,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("sweep-tasks: %w", err)
+			return nil, err
 		}
 		clients[svc] = m
 	}
-	sw := &Sweeper{Clients: clients, Now: h.opts.Now, Logger: h.opts.Logger}
-	return sw.Run(ctx, set), nil
+	return clients, nil
 }
 
 // invocationRegion returns getenv with TENCENTCLOUD_REGION falling back to
@@ -132,16 +213,112 @@ func invocationRegion(ctx context.Context, getenv func(string) string) func(stri
 	}
 }
 
-// limitersFor returns the process-wide limiters of a rate; burst 1 spaces
-// requests evenly, so no one-second window of sending holds more than rate+1
-// of them (arrival at the server can bunch a few more).
-func (h *Handler) limitersFor(rate float64) *tcapi.Limiters {
+// roleSessionName names the sweeper's sessions in the target accounts' CAM
+// logs.
+const roleSessionName = "scf-janitor-sweep-tasks"
+
+// roleDuration is the DurationSeconds asked of AssumeRole: the longest SCF
+// invocation (900 s), so the keys outlive the run and no longer. Tencent's
+// minimum is not documented (models.go gives the default, 7200, and the
+// maximum, 43200): if it refuses 900, the error names the account.
+const roleDuration = 900
+
+// assumeRole returns temporary credentials in a's account, assumed with the
+// function's own credentials.
+func (h *Handler) assumeRole(ctx context.Context, cred tcapi.Credentials, region string, org orgEnv, set Settings, a Account) (tcapi.Credentials, error) {
+	sts, err := tcapi.NewSTS(cred, tcapi.Options{Region: region, Endpoint: org.stsEndpoint,
+		Limiters: h.limitersFor(org.selfID, set.Rate), Transport: h.opts.Transport})
+	if err != nil {
+		return tcapi.Credentials{}, err
+	}
+	out, err := sts.AssumeRole(ctx, tcapi.AssumeRoleRequest{RoleArn: a.Role, RoleSessionName: roleSessionName, DurationSeconds: roleDuration})
+	if err != nil {
+		return tcapi.Credentials{}, err
+	}
+	return out.Credentials, nil
+}
+
+// orgEnv is what the notification, account and fan-out code reads from the
+// environment besides Settings.
+type orgEnv struct {
+	notifySecret             string // JANITOR_NOTIFY_SECRET: never overridable, never logged
+	stsEndpoint, scfEndpoint string // JANITOR_STS_ENDPOINT, JANITOR_SCF_ENDPOINT
+	selfID                   string // TENCENTCLOUD_UIN, else "self"
+	function, namespace      string // SCF_FUNCTIONNAME (default sweep-tasks), SCF_NAMESPACE
+}
+
+// loadOrgEnv reads them; the invocation's own fields (uin, function name,
+// namespace) win over the environment.
+func loadOrgEnv(ctx context.Context, getenv config.Getenv) (orgEnv, error) {
+	o := orgEnv{
+		notifySecret: strings.TrimSpace(getenv("JANITOR_NOTIFY_SECRET")),
+		selfID:       strings.TrimSpace(getenv("TENCENTCLOUD_UIN")),
+		function:     strings.TrimSpace(getenv("SCF_FUNCTIONNAME")),
+		namespace:    strings.TrimSpace(getenv("SCF_NAMESPACE")),
+	}
+	if fc, ok := scf.FromContext(ctx); ok {
+		o.selfID = cmp.Or(fc.Uin, o.selfID)
+		o.function = cmp.Or(fc.FunctionName, o.function)
+		o.namespace = cmp.Or(fc.Namespace, o.namespace)
+	}
+	if o.selfID == "" {
+		o.selfID = "self"
+	}
+	if o.function == "" {
+		o.function = "sweep-tasks"
+	}
+	var errs []error
+	var err error
+	if o.stsEndpoint, err = config.URL(getenv, "JANITOR_STS_ENDPOINT"); err != nil {
+		errs = append(errs, err)
+	}
+	if o.scfEndpoint, err = config.URL(getenv, "JANITOR_SCF_ENDPOINT"); err != nil {
+		errs = append(errs, err)
+	}
+	return o, errors.Join(errs...)
+}
+
+// limitersFor returns the process-wide limiters of an account (its uin; a
+// role in the function's own account shares its limiters) at a rate; burst 1 spaces requests evenly, so no one-second
+// window of sending holds more than rate+1 of them (arrival at the server can
+// bunch a few more).
+func (h *Handler) limitersFor(account string, rate float64) *tcapi.Limiters {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	l, ok := h.limiters[rate]
+	k := limiterKey{account, rate}
+	l, ok := h.limiters[k]
 	if !ok {
 		l = tcapi.NewLimiters(rate, 1)
-		h.limiters[rate] = l
+		h.limiters[k] = l
 	}
 	return l
 }
+
+type limiterKey struct {
+	account string
+	rate    float64
+}
+
+// Error codes of sweep-tasks' refusals, the same as the cancel functions'
+// (docs/functions.md): a direct invocation's error reports its code as the
+// errorType (scf.ErrorCoder), an HTTP event gets it in a Tencent-shaped body.
+const (
+	codeInvalidParameter      = "InvalidParameter"
+	codeInvalidParameterValue = "InvalidParameterValue"
+	codeUnsupportedTrigger    = "UnsupportedOperation.Trigger"
+	codeConfiguration         = "InternalError.Configuration"
+	codeMissingCredentials    = "InternalError.MissingCredentials"
+)
+
+// codedError is an error with a code for scf.ErrorCoder; its text is the
+// wrapped error's.
+type codedError struct {
+	code string
+	err  error
+}
+
+func coded(code string, err error) error { return &codedError{code: code, err: err} }
+
+func (e *codedError) Error() string     { return e.err.Error() }
+func (e *codedError) Unwrap() error     { return e.err }
+func (e *codedError) ErrorCode() string { return e.code }

@@ -106,14 +106,15 @@ func TestHandlerRefusals(t *testing.T) {
 		env     map[string]string
 		payload json.RawMessage
 		want    string // error substring; "" = a 403 response
+		code    string // the error's code (scf.ErrorCoder), the errorType a direct caller sees
 	}{
-		{"http event", nil, urlEvent, ""},
-		{"unknown override key", nil, timerEvent(`{"maxage":"5m"}`), `did you mean "maxAge"`},
-		{"message not JSON", nil, timerEvent(`every five minutes`), "must be a JSON object"},
-		{"console hello-world event", nil, json.RawMessage(`{"key1":"test value 1"}`), `unknown setting "key1"`},
-		{"bad env setting", map[string]string{"JANITOR_SWEEP_MAX_AGE": "soon"}, json.RawMessage(`{}`), `JANITOR_SWEEP_MAX_AGE="soon"`},
-		{"no credentials", map[string]string{"TENCENTCLOUD_SECRETID": " ", "TENCENTCLOUD_SECRETKEY": " "}, json.RawMessage(`{}`), "TENCENTCLOUD_SECRETID"},
-		{"not an object", nil, json.RawMessage(`[1]`), "JSON object"},
+		{"http event", nil, urlEvent, "", "UnsupportedOperation.Trigger"},
+		{"unknown override key", nil, timerEvent(`{"maxage":"5m"}`), `did you mean "maxAge"`, "InvalidParameterValue"},
+		{"message not JSON", nil, timerEvent(`every five minutes`), "must be a JSON object", "InvalidParameterValue"},
+		{"console hello-world event", nil, json.RawMessage(`{"key1":"test value 1"}`), `unknown setting "key1"`, "InvalidParameterValue"},
+		{"bad env setting", map[string]string{"JANITOR_SWEEP_MAX_AGE": "soon"}, json.RawMessage(`{}`), `JANITOR_SWEEP_MAX_AGE="soon"`, "InternalError.Configuration"},
+		{"no credentials", map[string]string{"TENCENTCLOUD_SECRETID": " ", "TENCENTCLOUD_SECRETKEY": " "}, json.RawMessage(`{}`), "TENCENTCLOUD_SECRETID", "InternalError.MissingCredentials"},
+		{"not an object", nil, json.RawMessage(`[1]`), "JSON object", "InvalidParameter"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -123,8 +124,17 @@ func TestHandlerRefusals(t *testing.T) {
 				if err != nil || !ok || resp.StatusCode != 403 {
 					t.Fatalf("got %#v, %v; want a 403 response", out, err)
 				}
+				var body struct {
+					Error     struct{ Code, Message string }
+					RequestId string
+				}
+				if json.Unmarshal([]byte(resp.Body), &body) != nil || body.Error.Code != tc.code || body.Error.Message == "" || body.RequestId == "" {
+					t.Errorf("body %s: want the Tencent-shaped error {Error{Code %s, Message}, RequestId}", resp.Body, tc.code)
+				}
 			} else if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want one containing %q", err, tc.want)
+			} else if coder, ok := err.(scf.ErrorCoder); !ok || coder.ErrorCode() != tc.code {
+				t.Errorf("error %T %v: want the code %s (scf.ErrorCoder)", err, err, tc.code)
 			}
 			if err != nil {
 				logtest.AssertNoSecrets(t, err.Error(), emulator.DefaultSecretKey, testToken)

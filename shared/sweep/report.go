@@ -43,11 +43,18 @@ type Report struct {
 	// PageSize is the DescribeTasks Limit used: the setting, or less when
 	// Tencent rejected it (halved down to 10).
 	PageSize int
+
+	// Accounts has one entry per account swept (or, with fan-out, dispatched);
+	// set by the handler (accounts.go). NotifyError says why a notification
+	// was not delivered ("" = delivered or none due).
+	Accounts    []AccountReport `json:",omitempty"`
+	NotifyError string          `json:",omitempty"`
 }
 
 // Failure is a cancel that failed after the client's retries.
 type Failure struct {
 	Service, TaskId, Code, Message string
+	Account                        string `json:",omitempty"` // in a sweep of several accounts
 }
 
 // TaskResult is what happened to one candidate.
@@ -55,6 +62,7 @@ type TaskResult struct {
 	Service, TaskId, DataId, BizType, Type, Status, CreatedAt string
 	Action                                                    string
 	Reason                                                    string `json:",omitempty"` // why it was skipped (or a cancel confirmed by TaskEnded on retry)
+	Account                                                   string `json:",omitempty"` // in a sweep of several accounts
 }
 
 // ListError is a listing that stopped early: a DescribeTasks failure after
@@ -64,6 +72,7 @@ type ListError struct {
 	Filter  string // the listing, e.g. "TaskStatus=RUNNING Type=LIVE_AUDIO"
 	Code    string
 	Message string
+	Account string `json:",omitempty"` // in a sweep of several accounts
 }
 
 // summary is the report without its per-task lists, for the final log line
@@ -88,6 +97,8 @@ type summary struct {
 	Passes          int
 	Errors          []ListError
 	PageSize        int
+	Accounts        []AccountReport `json:",omitempty"`
+	NotifyError     string          `json:",omitempty"`
 }
 
 func (r *Report) summary() summary {
@@ -96,6 +107,6 @@ func (r *Report) summary() summary {
 		Candidates: r.Candidates, Cancelled: r.Cancelled, Skipped: r.Skipped, Failed: r.Failed,
 		Truncated: r.Truncated, Capped: r.Capped, Throttled: r.Throttled, DurationMs: r.DurationMs,
 		WouldCancel: r.WouldCancel, TasksOmitted: r.TasksOmitted, FailuresOmitted: r.FailuresOmitted,
-		Passes: r.Passes, Errors: r.Errors, PageSize: r.PageSize,
+		Passes: r.Passes, Errors: r.Errors, PageSize: r.PageSize, Accounts: r.Accounts, NotifyError: r.NotifyError,
 	}
 }

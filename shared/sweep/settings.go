@@ -30,6 +30,14 @@ type Settings struct {
 	Concurrency     int     // cancels in flight
 	PageSize        int     // DescribeTasks Limit
 	SafetyMargin    time.Duration
+
+	// Notifications, accounts and fan-out (settings_org.go).
+	NotifyURLs   []string // JANITOR_NOTIFY_URL
+	NotifyFormat string   // "" = from each URL's host
+	NotifyOn     []string // empty = cancelled, failed, stopped
+	Roles        []string // role ARNs of other accounts to sweep
+	SkipSelf     bool     // JANITOR_SWEEP_SELF=false: do not sweep the function's own account
+	Fanout       string   // "" or FanoutNone, or FanoutAsync
 }
 
 // Limits and accepted values of the settings.
@@ -80,7 +88,7 @@ type setting struct {
 	fromJSON func(raw json.RawMessage, s *Settings) error
 }
 
-var settings = []setting{
+var settings = append([]setting{
 	{"JANITOR_SWEEP_MAX_AGE", "maxAge",
 		func(g config.Getenv, s *Settings) (err error) {
 			s.MaxAge, err = config.Duration(g, "JANITOR_SWEEP_MAX_AGE", s.MaxAge, MinMaxAge)
@@ -194,7 +202,7 @@ var settings = []setting{
 			s.SafetyMargin, err = jsonDuration(raw, 0)
 			return err
 		}},
-}
+}, orgSettings...)
 
 // LoadSettings reads the JANITOR_SWEEP_* variables over DefaultSettings. An
 // invalid value is an error naming the variable and the accepted form.
@@ -230,6 +238,7 @@ func (s Settings) Override(raw []byte) (Settings, error) {
 	// Copy the slices so an override never writes into the caller's arrays.
 	s.Services, s.Statuses, s.Types = slices.Clone(s.Services), slices.Clone(s.Statuses), slices.Clone(s.Types)
 	s.BizTypes, s.ExcludeBizTypes = slices.Clone(s.BizTypes), slices.Clone(s.ExcludeBizTypes)
+	s.NotifyURLs, s.NotifyOn, s.Roles = slices.Clone(s.NotifyURLs), slices.Clone(s.NotifyOn), slices.Clone(s.Roles)
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -305,6 +314,7 @@ func (s Settings) Validate() error {
 	if s.SafetyMargin < 0 {
 		add("safetyMargin (JANITOR_SWEEP_SAFETY_MARGIN) %s: want 0 or more", s.SafetyMargin)
 	}
+	errs = append(errs, s.validateOrg()...)
 	return errors.Join(errs...)
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -18,7 +19,9 @@ import (
 // CIOptions configure a CI client. Bucket ("name-appid") and Region build the
 // default endpoint https://<Bucket>.ci.<Region>.myqcloud.com; both are
 // required unless Endpoint overrides it (e.g. http://127.0.0.1:9100 for the
-// emulator).
+// emulator). With a loopback Endpoint (an emulator) and a Bucket and Region,
+// requests still carry the bucket's host name as Host (signed), so the
+// emulator knows the bucket as Tencent does.
 type CIOptions struct {
 	Bucket, Region, Endpoint string
 	Limiters                 *Limiters // nil -> private limiters at 20/s
@@ -45,6 +48,7 @@ type COSSigner func(secretID, secretKey, sessionToken string, base http.RoundTri
 // AuthorizationTransport (the official COS signer; a session token travels in
 // x-cos-security-token) through shared/tcapi/cossign.
 type CI struct {
+	vhost  string // Host sent to a loopback endpoint: the bucket's CI host
 	base   *url.URL
 	http   *http.Client
 	cred   Credentials
@@ -90,7 +94,12 @@ func NewCI(cred Credentials, opts CIOptions) (*CI, error) {
 		base = sharedTransport()
 	}
 	signer := opts.Signer(cred.SecretID, cred.SecretKey, cred.Token, base)
+	vhost := ""
+	if opts.Endpoint != "" && opts.Bucket != "" && opts.Region != "" && isLoopback(host) {
+		vhost = opts.Bucket + ".ci." + opts.Region + ".myqcloud.com"
+	}
 	return &CI{
+		vhost:  vhost,
 		base:   &url.URL{Scheme: strings.ToLower(scheme), Host: host},
 		http:   &http.Client{Transport: signer, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 		cred:   cred,
@@ -257,6 +266,9 @@ func (c *CI) attempt(ctx context.Context, action, method, path string, body []by
 		e.Code, e.Message, e.Err = CodeClientError, err.Error(), err
 		return e
 	}
+	if c.vhost != "" {
+		req.Host = c.vhost
+	}
 	// Like cos-go-sdk-v5, put Content-Length in the header so it is signed,
 	// for the methods where net/http sends it (always for POST, even empty).
 	if method != http.MethodGet && method != http.MethodHead {
@@ -315,4 +327,18 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// isLoopback reports whether host (host or host:port) is localhost or a
+// loopback address.
+func isLoopback(host string) bool {
+	h := host
+	if hh, _, err := net.SplitHostPort(host); err == nil {
+		h = hh
+	}
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }

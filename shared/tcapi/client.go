@@ -143,6 +143,12 @@ func (c *Client) Stats() Stats { return c.policy.stats.snapshot() }
 // (RequestLimitExceeded), never after a network error or an InternalError
 // that may have followed a successful create.
 func (c *Client) Call(ctx context.Context, action string, req, resp any) error {
+	return c.call(ctx, action, req, resp, !strings.HasPrefix(action, "Create"))
+}
+
+// call is Call with the retry rule given: a call that is not idempotent is
+// retried only when the server refused it unprocessed.
+func (c *Client) call(ctx context.Context, action string, req, resp any, idempotent bool) error {
 	params := map[string]any{}
 	if req != nil {
 		raw, err := json.Marshal(req)
@@ -162,7 +168,7 @@ func (c *Client) Call(ctx context.Context, action string, req, resp any) error {
 			return &Error{Service: c.service, Action: action, Code: CodeClientError, Message: "encode request: " + err.Error(), Err: err}
 		}
 	}
-	return c.policy.do(ctx, action, !strings.HasPrefix(action, "Create"), func(actx context.Context) *Error {
+	return c.policy.do(ctx, action, idempotent, func(actx context.Context) *Error {
 		return c.attempt(actx, action, params, resp)
 	})
 }

@@ -361,10 +361,15 @@ func TestRetriesStopAtDeadline(t *testing.T) {
 		// The first wait (1m) would pass the deadline (1s): return the error
 		// at once, long before the deadline.
 		{"wait longer than budget", time.Minute, time.Second, 1, 1, 900 * time.Millisecond},
-		// Waits fit: retry until the deadline, then stop (the bound has
-		// slack for loaded CI machines; it still excludes sleeping on past
-		// the deadline).
-		{"waits fit", 40 * time.Millisecond, 300 * time.Millisecond, 2, 9, 550 * time.Millisecond},
+		// Waits fit: retry while the next wait ends before the deadline,
+		// then stop without starting one that would pass it. The durations
+		// are long next to a loaded machine's scheduling delays, and the
+		// checks are relative to when the server saw each request (see
+		// below), so they hold however slow the machine: a second request
+		// comes after a full wait when the first answer came within 900 ms,
+		// and the call gives up before the deadline, as soon as the next
+		// wait would pass it, when the second answer came within 900 ms.
+		{"waits fit", time.Second, 1900 * time.Millisecond, 1, 2, 1900*time.Millisecond - time.Nanosecond},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -394,8 +399,19 @@ func TestRetriesStopAtDeadline(t *testing.T) {
 				!strings.Contains(e.Error(), "InternalError: always failing") || e.RequestID != "rid-x" {
 				t.Errorf("err = %#v, want the last server error (InternalError, RequestId rid-x) reported", err)
 			}
-			if elapsed > tt.maxElapsed {
+			if tt.maxElapsed > 0 && elapsed > tt.maxElapsed {
 				t.Errorf("returned after %v, want at most %v (no sleeping past the %v deadline)", elapsed, tt.maxElapsed, tt.budget)
+			}
+			reqs := srv.requests()
+			for i := 1; i < len(reqs); i++ {
+				if gap := reqs[i].At.Sub(reqs[i-1].At); gap < tt.delay*99/100 { // the jitter is pinned at 0.999
+					t.Errorf("request %d came %v after the previous one, want at least the %v wait", i+1, gap, tt.delay)
+				}
+			}
+			if len(reqs) > 0 {
+				if last := reqs[len(reqs)-1].At; !start.Add(elapsed).Before(last.Add(tt.delay)) {
+					t.Errorf("returned %v after the last request, want before another %v wait could end (no wait past the deadline)", start.Add(elapsed).Sub(last), tt.delay)
+				}
 			}
 			if n := srv.count(); n < tt.minRequests || n > tt.maxRequests || e == nil || (e.Attempts != n && e.Attempts != n+1) {
 				t.Errorf("server saw %d requests (error says %v), want %d-%d", n, e, tt.minRequests, tt.maxRequests)
@@ -415,19 +431,50 @@ func TestDeadlineDuringSlowRequest(t *testing.T) {
 	})
 	defer close(release)
 	m := newTestModeration(t, "ams", fastOptions(srv.URL))
-	ctx, cancel := context.WithTimeout(context.Background(), 80*time.Millisecond)
-	defer cancel()
+	// The deadline passes once the request is in flight (the server holds
+	// it): no timing to miss on a slow machine.
+	ctx := newManualDeadline(time.Now().Add(time.Hour))
+	go func() {
+		for srv.count() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		ctx.expire()
+	}()
 	start := time.Now()
 	_, err := m.CancelTask(ctx, "task-1")
 	elapsed := time.Since(start)
 	if !errors.Is(err, context.DeadlineExceeded) || !HasCode(err, CodeDeadlineExceeded) {
 		t.Fatalf("err = %v, want Code DeadlineExceeded and errors.Is(err, context.DeadlineExceeded)", err)
 	}
-	if elapsed > time.Second {
-		t.Errorf("returned after %v, want about 80ms", elapsed)
+	if elapsed > time.Minute {
+		t.Errorf("returned after %v: want it to return when the deadline passes, not when the server answers (never, here)", elapsed)
 	}
 	if n := srv.count(); n != 1 {
 		t.Errorf("server saw %d requests, want 1 (no retry once the caller's deadline passed)", n)
+	}
+}
+
+// manualDeadline is a context whose deadline passes when expire is called.
+type manualDeadline struct {
+	context.Context
+	at   time.Time
+	done chan struct{}
+	once sync.Once
+}
+
+func newManualDeadline(at time.Time) *manualDeadline {
+	return &manualDeadline{Context: context.Background(), at: at, done: make(chan struct{})}
+}
+
+func (c *manualDeadline) expire()                     { c.once.Do(func() { close(c.done) }) }
+func (c *manualDeadline) Deadline() (time.Time, bool) { return c.at, true }
+func (c *manualDeadline) Done() <-chan struct{}       { return c.done }
+func (c *manualDeadline) Err() error {
+	select {
+	case <-c.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
 	}
 }
 

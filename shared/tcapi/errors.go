@@ -62,6 +62,10 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
+// ErrorCode returns Tencent's Code (scf.ErrorCoder: a function's direct
+// invocation that fails with it reports the code as its errorType).
+func (e *Error) ErrorCode() string { return e.Code }
+
 // HasCode reports whether err is (or wraps) an *Error whose Code equals one of
 // the prefixes or starts with prefix + ".": HasCode(err, "AuthFailure") matches
 // "AuthFailure.SignatureExpire".

@@ -1,6 +1,7 @@
 package trigger
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 )
@@ -18,7 +19,7 @@ type Response struct {
 // JSON, with Content-Type: application/json. If v cannot be encoded the
 // response is a 500 with a generic JSON error body.
 func JSON(status int, v any) Response {
-	b, err := json.Marshal(v)
+	b, err := marshalText(v)
 	if err != nil {
 		status = http.StatusInternalServerError
 		b = []byte(`{"error":"internal error: response could not be encoded"}`)
@@ -28,4 +29,17 @@ func JSON(status int, v any) Response {
 		Headers:    map[string]string{"Content-Type": "application/json"},
 		Body:       string(b),
 	}
+}
+
+// marshalText is json.Marshal without HTML escaping: an error message that
+// quotes "<jobId>" reads as such, not as "\u003cjobId\u003e" (the bodies are
+// JSON API answers, never embedded in HTML).
+func marshalText(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

@@ -346,6 +346,11 @@ func TestJSON(t *testing.T) {
 		t.Errorf("JSON response = %s\nwant %s", b, want)
 	}
 
+	lt := trigger.JSON(http.StatusBadRequest, map[string]string{"Message": "want POST /video/cancel_auditing/<jobId> & no body"})
+	if want := `{"Message":"want POST /video/cancel_auditing/<jobId> & no body"}`; lt.Body != want {
+		t.Errorf("body %s, want %s (no \\u003c escapes)", lt.Body, want)
+	}
+
 	bad := trigger.JSON(http.StatusOK, func() {})
 	if bad.StatusCode != http.StatusInternalServerError || !json.Valid([]byte(bad.Body)) || bad.Headers["Content-Type"] != "application/json" {
 		t.Errorf("unencodable value gave %+v", bad)

@@ -1,5 +1,6 @@
 // Package scflocaltest builds function binaries for tests: each main package
-// is built once per test binary with scflocal.Build and removed by Cleanup.
+// is built once per test binary with scflocal.BuildLocal (reusing what go test
+// compiled) and removed by Cleanup.
 // Only tests import it.
 package scflocaltest
 
@@ -47,7 +48,7 @@ func Binary(tb testing.TB, pkgDir string) string {
 	bin := filepath.Join(dir, filepath.Base(abs))
 	ctx, cancel := context.WithTimeout(context.Background(), BuildTimeout)
 	defer cancel()
-	if err := scflocal.Build(ctx, pkgDir, bin); err != nil {
+	if err := scflocal.BuildLocal(ctx, pkgDir, bin); err != nil {
 		os.RemoveAll(dir)
 		tb.Fatalf("build %s: %v", pkgDir, err)
 	}

@@ -6,9 +6,12 @@
 //	{"action":"exit"}         write "testfn: dying" to stderr and exit 3 mid-invocation
 //	{"action":"spawn"}        start a long-lived child process and reply with its pid
 //	{"action":"ignore-term"}  ignore SIGTERM from now on
+//	{"action":"sleep","ms":N} sleep N milliseconds, then echo
+//	{"action":"panic"}        panic (the reply asks for a new instance: ShouldExit)
+//	{"action":"log"}          print "testfn: log <request id>" to stdout, then echo
 //
 // With TESTFN_FAIL_AT_START set it exits 2 before serving; with
-// TESTFN_NO_SERVE set it never serves.
+// TESTFN_NO_SERVE set it never serves; TESTFN_START_DELAY_MS delays serving.
 package main
 
 import (
@@ -18,6 +21,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -28,6 +32,9 @@ func main() {
 	if os.Getenv("TESTFN_FAIL_AT_START") != "" {
 		fmt.Fprintln(os.Stderr, "testfn: refusing to start")
 		os.Exit(2)
+	}
+	if ms, err := strconv.Atoi(os.Getenv("TESTFN_START_DELAY_MS")); err == nil {
+		time.Sleep(time.Duration(ms) * time.Millisecond)
 	}
 	if os.Getenv("TESTFN_NO_SERVE") != "" {
 		time.Sleep(time.Hour)
@@ -47,7 +54,10 @@ type reply struct {
 }
 
 func handle(ctx context.Context, payload json.RawMessage) (any, error) {
-	var in struct{ Action string }
+	var in struct {
+		Action string
+		Ms     int
+	}
 	if err := json.Unmarshal(payload, &in); err != nil {
 		return nil, err
 	}
@@ -70,6 +80,12 @@ func handle(ctx context.Context, payload json.RawMessage) (any, error) {
 		r.ChildPID = cmd.Process.Pid
 	case "ignore-term":
 		signal.Ignore(syscall.SIGTERM)
+	case "sleep":
+		time.Sleep(time.Duration(in.Ms) * time.Millisecond)
+	case "panic":
+		panic("testfn: asked to panic")
+	case "log":
+		fmt.Printf("testfn: log %s\n", r.Context.RequestID)
 	}
 	return r, nil
 }

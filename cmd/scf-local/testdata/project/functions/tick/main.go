@@ -17,6 +17,7 @@ func handle(ctx context.Context, payload json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	fmt.Printf("tick: a %s event\n", ev.Kind) // for the Invoke API's LogType Tail
 	if ev.Kind != trigger.KindTimer {
 		return map[string]any{"kind": ev.Kind, "direct": ev.Direct}, nil
 	}

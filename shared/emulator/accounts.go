@@ -1,0 +1,161 @@
+package emulator
+
+import (
+	"maps"
+	"regexp"
+	"sync"
+	"sync/atomic"
+)
+
+// Accounts. Every credential belongs to an account (a uin; "" is the default
+// account, which Options.Credentials belong to). An account has its own
+// AMS/VM tasks (Task.Account) and its own request quota per action, as
+// Tencent's limits are per account; the default account's keys keep the
+// per-SecretId buckets they always had. STS AssumeRole (sts.go) hands out
+// temporary credentials in a role's account.
+
+// Role is a CAM role that AssumeRole can assume.
+type Role struct {
+	// Arn is the role's resource description, qcs::cam::uin/<uin>:roleName/<name>;
+	// its uin is the account the temporary credentials act in.
+	Arn string
+	// Trusted are the accounts ("" = the default account) whose credentials
+	// may assume the role: its trust policy. Empty = any account.
+	Trusted []string
+}
+
+// reRoleArn has no counted repetition ({1,128} compiles into that many
+// copies, tens of KB of heap); roleAccount checks the lengths.
+var reRoleArn = regexp.MustCompile(`^qcs::cam::uin/([0-9]+):(roleName/[\w+=,.@-]+|role/[0-9]+)$`)
+
+// roleAccount returns the uin of a role ARN, or "" when it is not one.
+func roleAccount(arn string) string {
+	if m := reRoleArn.FindStringSubmatch(arn); m != nil && len(m[1]) <= 20 && len(m[2]) <= len("roleName/")+128 {
+		return m[1]
+	}
+	return ""
+}
+
+type accounts struct {
+	// Both copy-on-write: read on every request.
+	creds atomic.Pointer[map[string]Credential]
+	owner atomic.Pointer[map[string]string] // SecretId -> account, for keys not of the default account
+
+	mu    sync.Mutex
+	roles map[string]Role
+	st    map[string]*statsRecorder
+}
+
+func (a *accounts) init(creds map[string]Credential, roles []Role) {
+	c, o := maps.Clone(creds), map[string]string{}
+	a.creds.Store(&c)
+	a.owner.Store(&o)
+	a.roles = map[string]Role{}
+	a.st = map[string]*statsRecorder{}
+	for _, r := range roles {
+		a.roles[r.Arn] = r
+	}
+}
+
+// credentials returns every accepted credential by SecretId (do not modify).
+func (a *accounts) credentials() map[string]Credential { return *a.creds.Load() }
+
+// accountOf returns the account of a SecretId ("" = the default account).
+func (a *accounts) accountOf(secretID string) string { return (*a.owner.Load())[secretID] }
+
+func (a *accounts) addCredential(account string, c Credential) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	next, owner := maps.Clone(*a.creds.Load()), maps.Clone(*a.owner.Load())
+	next[c.SecretID] = c
+	if account == "" {
+		delete(owner, c.SecretID)
+	} else {
+		owner[c.SecretID] = account
+	}
+	a.creds.Store(&next)
+	a.owner.Store(&owner)
+}
+
+func (a *accounts) role(arn string) (Role, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	r, ok := a.roles[arn]
+	return r, ok
+}
+
+func (a *accounts) stats(account string) *statsRecorder {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	r, ok := a.st[account]
+	if !ok {
+		r = newStatsRecorder()
+		a.st[account] = r
+	}
+	return r
+}
+
+func (a *accounts) resetStats() {
+	a.mu.Lock()
+	a.st = map[string]*statsRecorder{}
+	a.mu.Unlock()
+}
+
+// AddRole makes a role assumable (replacing one with the same Arn). An Arn
+// that is not a role ARN is ignored and reported false.
+func (s *Server) AddRole(r Role) bool {
+	if roleAccount(r.Arn) == "" {
+		return false
+	}
+	s.acct.mu.Lock()
+	s.acct.roles[r.Arn] = r
+	s.acct.mu.Unlock()
+	return true
+}
+
+// AddCredential accepts another key pair, of account ("" = the default
+// account), from now on.
+func (s *Server) AddCredential(account string, c Credential) { s.acct.addCredential(account, c) }
+
+// AccountStats returns the counters of one account's requests ("" = the
+// default account).
+func (s *Server) AccountStats(account string) Stats {
+	r := s.acct.stats(account)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := Stats{Actions: make(map[string]ActionStats, len(r.actions))}
+	for k, v := range r.actions {
+		out.Actions[k] = v.ActionStats
+	}
+	return out
+}
+
+// AccountTasks returns the tasks of one account ("" = the default account)
+// and service ("" = all) as of now, newest first.
+func (s *Server) AccountTasks(account, service string) []Task {
+	now := s.now()
+	s.mu.Lock()
+	var out []Task
+	for _, svc := range []string{"ams", "vm"} {
+		if service == "" || svc == service {
+			for _, rec := range s.order[scope(account, svc)] {
+				out = append(out, s.current(rec, now))
+			}
+		}
+	}
+	s.mu.Unlock()
+	sortTasks(out)
+	return out
+}
+
+// scope is the key of an account's tasks of a service in Server.order (and,
+// with the TaskId, in Server.tasks): the service alone for the default
+// account, so existing state is unchanged.
+func scope(account, service string) string {
+	if account == "" {
+		return service
+	}
+	return account + "|" + service
+}
+
+func (c *apiCall) scope() string { return scope(c.account, c.service) }

@@ -1,0 +1,81 @@
+package emulator
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// A local notification sink: scf-local points the sweeper's JANITOR_NOTIFY_URL
+// at POST /_emulator/notifications, and GET /_emulator/notifications shows what
+// arrived (DELETE clears it). It accepts any body; the query string (where a
+// WeCom robot's key would be) is not kept.
+
+// MaxNotifications is how many received notifications the sink keeps (the
+// oldest are dropped).
+const MaxNotifications = 1000
+
+// Notification is one request the sink received.
+type Notification struct {
+	ReceivedAt  time.Time
+	Path        string
+	ContentType string
+	// Signature is the X-Janitor-Signature header, when the sender signed.
+	Signature string `json:",omitempty"`
+	// Body is the JSON body as sent (or, when it is not JSON, a JSON string of it).
+	Body json.RawMessage
+}
+
+type notificationSink struct {
+	mu   sync.Mutex
+	list []Notification
+}
+
+// Notifications returns what the sink received, oldest first.
+func (s *Server) Notifications() []Notification {
+	s.sink.mu.Lock()
+	defer s.sink.mu.Unlock()
+	return append([]Notification{}, s.sink.list...)
+}
+
+func (s *Server) serveNotifications(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		writeJSON(w, http.StatusOK, s.Notifications())
+	case http.MethodDelete:
+		s.sink.mu.Lock()
+		s.sink.list = nil
+		s.sink.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	case http.MethodPost:
+		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+		if err != nil {
+			inspectError(w, http.StatusRequestEntityTooLarge, "notification larger than 1 MiB")
+			return
+		}
+		body := json.RawMessage(b)
+		if !json.Valid(b) {
+			body, _ = json.Marshal(string(b))
+		}
+		n := Notification{ReceivedAt: time.Now().UTC(), Path: r.URL.Path, ContentType: r.Header.Get("Content-Type"),
+			Signature: r.Header.Get("X-Janitor-Signature"), Body: body}
+		s.sink.mu.Lock()
+		s.sink.list = append(s.sink.list, n)
+		if len(s.sink.list) > MaxNotifications {
+			s.sink.list = s.sink.list[len(s.sink.list)-MaxNotifications:]
+		}
+		s.sink.mu.Unlock()
+		// Answer like a WeCom robot, so every format's sender sees success.
+		writeJSON(w, http.StatusOK, map[string]any{"errcode": 0, "errmsg": "ok"})
+	default:
+		w.Header().Set("Allow", "GET, POST, DELETE")
+		inspectError(w, http.StatusMethodNotAllowed, "use GET to list, POST to send, DELETE to clear")
+	}
+}
+
+func isNotificationsPath(p string) bool {
+	return p == "/_emulator/notifications" || strings.HasPrefix(p, "/_emulator/notifications/")
+}

@@ -1,0 +1,15 @@
+// Package notify posts a short account of what a run did to chat robots and
+// webhooks: WeCom (企业微信) group robots, Slack incoming webhooks, or any
+// endpoint that takes signed JSON.
+//
+// A Sender posts one Message to every configured URL, each in its own format
+// (FormatFor picks it from the host when none is configured). Notifications
+// never decide a run's outcome: Send has its own time budget (Budget, at most
+// the caller's deadline), retries once on a network error or a 5xx answer, and
+// returns an error whose text names each URL with its secret parts redacted
+// (Redact), for the caller to log and report.
+//
+// The json format is signed with the X-Janitor-Signature scheme of package
+// webhook (webhook.Sign) when a secret is set, so a receiver verifies it with
+// webhook.Verifier exactly as the cancel functions verify their callers.
+package notify
