@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/shared/deploy"
@@ -167,6 +168,9 @@ func invokeOnce(ctx context.Context, o invokeOptions, getenv func(string) (strin
 	if !json.Valid(payload) {
 		return fmt.Errorf("the event in %s is not valid JSON (generate one with: scf-local generate-event url --body '{...}')", o.event)
 	}
+	// The function's log lines and scf-local's own notes (REPORT, restarts)
+	// are written from different goroutines.
+	stderr = &lockedWriter{w: stderr}
 	env, err := setup(ctx, o.common, getenv, stderr, true)
 	if err != nil {
 		return err
@@ -323,4 +327,16 @@ func absDir(file string) (string, error) {
 		return "", err
 	}
 	return filepath.Dir(abs), nil
+}
+
+// lockedWriter serialises writes to w from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }
