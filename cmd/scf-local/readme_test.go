@@ -1,7 +1,7 @@
 package main
 
 import (
-	"flag"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -64,7 +64,7 @@ func TestReadmeSigningRecipe(t *testing.T) {
 }
 
 // TestReadmeMatchesTheCommands checks README.md states the two commands and
-// documents every scf-local flag.
+// docs/local-development.md documents every scf-local flag and command.
 func TestReadmeMatchesTheCommands(t *testing.T) {
 	doc := readme(t)
 	intro := doc[:strings.Index(doc, "## ")]
@@ -80,16 +80,36 @@ func TestReadmeMatchesTheCommands(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^make test$`).Match(ci) {
 		t.Error(".ci/run does not run `make test`, the README's test command")
 	}
-	names := map[string]bool{}
-	serveFlags(&serveOptions{crons: cronFlag{}}, io.Discard).VisitAll(func(f *flag.Flag) { names[f.Name] = true })
-	for n := range names {
-		if !strings.Contains(doc, "`--"+n) {
-			t.Errorf("README.md does not document scf-local's --%s flag", n)
+	b, err := os.ReadFile("../../docs/local-development.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := string(b)
+	// Every flag each command's -h lists, documented as `--name` (alone or
+	// inside a longer code span such as a usage line).
+	for _, args := range [][]string{{"serve", "-h"}, {"invoke", "-h"}, {"generate-event", "-h"}} {
+		var stdout, stderr strings.Builder
+		if code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr, envFrom(nil)); code != 0 {
+			t.Fatalf("scf-local %s: exit status %d\n%s", strings.Join(args, " "), code, stderr.String())
+		}
+		names := regexp.MustCompile(`(?m)^  -([a-z][a-z-]*)`).FindAllStringSubmatch(stdout.String(), -1)
+		if len(names) == 0 {
+			t.Fatalf("scf-local %s lists no flags:\n%s", strings.Join(args, " "), stdout.String())
+		}
+		for _, n := range names {
+			if !documentsFlag(local, n[1]) {
+				t.Errorf("docs/local-development.md does not document scf-local %s's --%s flag", args[0], n[1])
+			}
 		}
 	}
 	for _, sub := range []string{"invoke", "generate-event"} {
-		if !strings.Contains(doc, "scf-local "+sub) && !strings.Contains(doc, "`"+sub+" ") {
-			t.Errorf("README.md does not document scf-local %s", sub)
+		if !strings.Contains(local, "scf-local "+sub) {
+			t.Errorf("docs/local-development.md does not document scf-local %s", sub)
 		}
 	}
+}
+
+// documentsFlag reports whether doc shows --name in a code span.
+func documentsFlag(doc, name string) bool {
+	return regexp.MustCompile("`[^`\n]*--" + regexp.QuoteMeta(name) + "([^a-z-][^`\n]*)?`").MatchString(doc)
 }

@@ -28,7 +28,7 @@ const (
 // MaxBodySize is the largest HTTP request body accepted (413 above it).
 const MaxBodySize = 64 << 10
 
-// Settings read per invocation (see docs/architecture.md).
+// Settings read per invocation (see docs/functions.md).
 const (
 	EnvWebhookSecret = "JANITOR_WEBHOOK_SECRET" // comma-separated; several for rotation
 	EnvWebhookAuth   = "JANITOR_WEBHOOK_AUTH"   // "signature" (default) or "none"

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// The environment variables of the common contract (see README.md).
+// The environment variables of the common contract (see docs/deploy.md).
 const (
 	EnvSecretID     = "TENCENTCLOUD_SECRETID"
 	EnvSecretKey    = "TENCENTCLOUD_SECRETKEY"

@@ -1,0 +1,5 @@
+// Package docs holds scf-janitor's reference documentation (the Markdown
+// files next to this one); it has no code. Its test checks that every
+// relative link in README.md and docs/*.md points at an existing file and,
+// when it names one, an existing heading.
+package docs
