@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scf-janitor/scf-janitor/shared/emulator"
 	"github.com/scf-janitor/scf-janitor/shared/webhook"
 )
 
@@ -112,4 +114,75 @@ func TestReadmeMatchesTheCommands(t *testing.T) {
 // documentsFlag reports whether doc shows --name in a code span.
 func documentsFlag(doc, name string) bool {
 	return regexp.MustCompile("`[^`\n]*--" + regexp.QuoteMeta(name) + "([^a-z-][^`\n]*)?`").MatchString(doc)
+}
+
+// TestReadmeEmulatorCommands runs the curl commands of README.md's tour
+// against an emulator with the demo data, as scf-local serves it, and checks
+// each answers 200 with JSON.
+func TestReadmeEmulatorCommands(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Fatal("curl is not installed (.ci/run installs it)")
+	}
+	emu := emulator.New(emulator.Options{})
+	emu.LoadDemo()
+	srv := httptest.NewServer(emu)
+	defer srv.Close()
+	lines := regexp.MustCompile(`(?m)^curl -s .*http://127\.0\.0\.1:9100/_emulator/\S*`).FindAllString(readme(t), -1)
+	if len(lines) < 3 {
+		t.Fatalf("README.md shows %d curl commands for the emulator, want the tour's 3 (tasks, stats, notifications)", len(lines))
+	}
+	for _, line := range lines {
+		t.Run(line, func(t *testing.T) {
+			script := strings.ReplaceAll(line, "http://127.0.0.1:9100", srv.URL) + ` -w '\n%{http_code}'`
+			out, err := exec.Command("bash", "-ec", script).CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			body, code := "", strings.TrimSpace(string(out))
+			if i := strings.LastIndex(code, "\n"); i >= 0 {
+				body, code = code[:i], code[i+1:]
+			}
+			if code != "200" || !json.Valid([]byte(body)) {
+				t.Fatalf("status %s, body %q: want 200 and JSON", code, body)
+			}
+		})
+	}
+}
+
+// readmeCommands are the commands README.md's shell blocks may show, each
+// with the test that runs it; a command not listed here fails
+// TestReadmeCommandsAreTested, so every new one comes with its test.
+var readmeCommands = []struct{ prefix, test string }{
+	{"go run ./cmd/scf-local", "TestEndToEnd (cmd/scf-local/e2e_test.go) runs it as a user does"},
+	{"make test", "TestReadmeMatchesTheCommands: .ci/run runs it"},
+	{"curl -s 'http://127.0.0.1:9100/_emulator/", "TestReadmeEmulatorCommands"},
+	{"curl -s http://127.0.0.1:9100/_emulator/", "TestReadmeEmulatorCommands"},
+	{"cp .env.example .env", "TestContractWithTheComponent (shared/deploy) reads .env.example"},
+	{"go run ./cmd/scf-deploy", "TestDeployRepositoryToEmulator (cmd/scf-deploy) runs plan and apply"},
+}
+
+// TestReadmeCommandsAreTested checks that every command in README.md's sh
+// blocks (the signing recipe apart: TestReadmeSigningRecipe runs it) is one
+// a test runs.
+func TestReadmeCommandsAreTested(t *testing.T) {
+	doc := regexp.MustCompile("(?s)<!-- signing-recipe:start -->.*?<!-- signing-recipe:end -->").ReplaceAllString(readme(t), "")
+	blocks := regexp.MustCompile("(?s)```sh\n(.*?)```").FindAllStringSubmatch(doc, -1)
+	if len(blocks) == 0 {
+		t.Fatal("README.md has no sh blocks")
+	}
+	for _, b := range blocks {
+		for _, line := range strings.Split(b[1], "\n") {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			known := false
+			for _, c := range readmeCommands {
+				known = known || strings.HasPrefix(line, c.prefix)
+			}
+			if !known {
+				t.Errorf("README.md shows %q, which no test runs: add a test and list it in readmeCommands", line)
+			}
+		}
+	}
 }
