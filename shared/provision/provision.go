@@ -102,9 +102,9 @@ type Function struct {
 	// literal already written in serverless.yml, never a secret or a value
 	// from .env. Every other value is shown only by its length.
 	Public map[string]bool
-	Code                         []byte           // the zip
-	Timers                       []Timer
-	URL                          *URL // nil: no Function URL
+	Code   []byte // the zip
+	Timers []Timer
+	URL    *URL // nil: no Function URL
 }
 
 // Timer is a timer trigger.
