@@ -99,6 +99,7 @@ func serveFlags(o *serveOptions, stderr io.Writer) *flag.FlagSet {
 	fs.Var(&o.timersFlag, "timers", "fire timer triggers on their cron schedules (default true, but false with --cloud)")
 	fs.Var(o.crons, "cron", "override a function's timer schedule: `FUNCTION=EXPR`, such as 'sweep-tasks=*/30 * * * * * *' (repeatable)")
 	fs.BoolVar(&o.logs, "logs", false, "show the functions' own log output on stderr, each line prefixed with [function]")
+	fs.BoolVar(&o.watch, "watch", false, "rebuild and restart a function when a Go file it depends on changes (a failing build keeps the old code serving)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "usage: scf-local [serve] [flags]\n\nRuns every function in serverless.yml behind a Function URL gateway, with its timers, against the emulator.\n\n")
 		fs.PrintDefaults()
