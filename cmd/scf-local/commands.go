@@ -220,8 +220,11 @@ func generateEventCmd(args []string, stdout, stderr io.Writer) error {
 	body := fs.String("body", "", "the request body (url, apigw), the timer's Message (timer) or the event itself (console)")
 	secret := fs.String("secret", "", "sign the HTTP event's body with this webhook `secret` (X-Janitor-Signature, valid for 5 minutes)")
 	path := fs.String("path", "/", "the request path (url, apigw)")
+	function := fs.String("function", "", "fill --body with a request `FUNCTION` accepts (ids of running jobs from the emulator at --emulator-addr when one answers)")
+	config := fs.String("config", "serverless.yml", "the serverless.yml `file` that names the functions (for --function)")
+	emulatorAddr := fs.String("emulator-addr", "127.0.0.1:9100", "`address` of a running scf-local's emulator (for --function)")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: scf-local generate-event apigw|url|timer|console [--body JSON] [--secret S] [--path P]\n\n"+
+		fmt.Fprint(fs.Output(), "usage: scf-local generate-event apigw|url|timer|console [--body JSON | --function F] [--secret S] [--path P]\n\n"+
 			"Prints a sample event, such as SCF delivers, for scf-local invoke --event -.\n\n")
 		fs.PrintDefaults()
 	}
@@ -239,6 +242,19 @@ func generateEventCmd(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		fs.Usage()
 		return errUsage
+	}
+	if *function != "" {
+		if *body != "" {
+			fmt.Fprintln(stderr, "scf-local generate-event: --body or --function, not both")
+			return errUsage
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		b, err := bodyForFunction(ctx, *function, kind, *config, *emulatorAddr, stderr)
+		cancel()
+		if err != nil {
+			return err
+		}
+		*body = string(b)
 	}
 	ev, err := generateEvent(kind, []byte(*body), *secret, *path, time.Now())
 	if err != nil {
