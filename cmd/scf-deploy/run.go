@@ -165,7 +165,8 @@ func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, get
 		build = buildPackage
 	}
 	for _, f := range selected {
-		df := provision.Function{Name: f.Name, Handler: f.Handler, Runtime: f.Runtime, Role: f.Role, MemoryMB: int64(f.MemoryMB), Timeout: f.Timeout}
+		df := provision.Function{Name: f.Name, Handler: f.Handler, Runtime: f.Runtime, Role: f.Role, MemoryMB: int64(f.MemoryMB), Timeout: f.Timeout,
+			Public: publicSettings(cfg, f.Name)}
 		for _, kv := range f.Env {
 			if kv.Value == "" {
 				continue // SCF refuses empty values; the code's default applies
@@ -340,4 +341,26 @@ func usedElsewhere(role string, all, selected []deploy.Function) bool {
 		}
 	}
 	return false
+}
+
+// secretName matches setting names whose values are never printed, even
+// when written literally in serverless.yml.
+var secretName = regexp.MustCompile(`(?i)SECRET|TOKEN|PASSWORD|KEY|URL`)
+
+// publicSettings are the settings of function name whose values the plan may
+// print: literals written in serverless.yml (already public in the
+// repository) whose names do not suggest a secret. Values from the shell or
+// .env (${env:NAME}) are shown only by their length.
+func publicSettings(cfg *deploy.Config, name string) map[string]bool {
+	fn, ok := cfg.Function(name)
+	if !ok {
+		return nil
+	}
+	public := map[string]bool{}
+	for _, kv := range fn.Env {
+		if !strings.Contains(kv.Value, "${") && !secretName.MatchString(kv.Key) {
+			public[kv.Key] = true
+		}
+	}
+	return public
 }

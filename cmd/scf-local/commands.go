@@ -103,6 +103,7 @@ func serveFlags(o *serveOptions, stderr io.Writer) *flag.FlagSet {
 	fs.Var(&o.timersFlag, "timers", "fire timer triggers on their cron schedules (default true, but false with --cloud)")
 	fs.Var(o.crons, "cron", "override a function's timer schedule: `FUNCTION=EXPR`, such as 'sweep-tasks=*/30 * * * * * *' (repeatable)")
 	fs.BoolVar(&o.logs, "logs", false, "show the functions' own log output on stderr, each line prefixed with [function]")
+	fs.BoolVar(&o.watch, "watch", false, "rebuild and restart a function when a Go file it depends on changes (a failing build keeps the old code serving)")
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), "usage: scf-local [serve] [flags]\n\nRuns every function in serverless.yml behind a Function URL gateway, with its timers, against the emulator.\n\n")
 		fs.PrintDefaults()
@@ -226,13 +227,14 @@ func generateEventCmd(ctx context.Context, args []string, getenv func(string) (s
 	body := fs.String("body", "", "the request body (url, apigw), the timer's Message (timer) or the event itself (console)")
 	secret := fs.String("secret", "", "sign the HTTP event's body with this webhook `secret` (X-Janitor-Signature, valid for 5 minutes; "+
 		"default: the secret --function accepts: the running scf-local's, else its variable's from the shell or .env)")
-	function := fs.String("function", "", "the `function` the HTTP event is for: its webhook secret signs the body unless --secret is given "+
+	function := fs.String("function", "", "the `function` the event is for: without --body, the body is a request it accepts (ids of running jobs "+
+		"from the emulator at --emulator-addr when one answers); its webhook secret signs an HTTP event unless --secret is given "+
 		"(default: the function --path names, such as /cancel-task)")
 	config := fs.String("config", "serverless.yml", "the serverless.yml `file` that declares --function")
 	emulatorAddr := fs.String("emulator-addr", "127.0.0.1:9100", "the emulator `address` of the running scf-local whose secrets to use")
 	path := fs.String("path", "/", "the request path (url, apigw)")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: scf-local generate-event apigw|url|timer|console [--body JSON] [--function F | --secret S] [--path P]\n\n"+
+		fmt.Fprint(fs.Output(), "usage: scf-local generate-event apigw|url|timer|console [--function F] [--body JSON] [--secret S] [--path P]\n\n"+
 			"Prints a sample event, such as SCF delivers, for scf-local invoke --event -.\n\n")
 		fs.PrintDefaults()
 	}
@@ -257,6 +259,17 @@ func generateEventCmd(ctx context.Context, args []string, getenv func(string) (s
 			return err
 		}
 		*secret = s
+	}
+	if *function != "" && *body == "" {
+		// A request the function accepts, with ids of running jobs when an
+		// emulator answers.
+		bctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		b, err := bodyForFunction(bctx, *function, kind, *config, *emulatorAddr, stderr)
+		cancel()
+		if err != nil {
+			return err
+		}
+		*body = string(b)
 	}
 	ev, err := generateEvent(kind, []byte(*body), *secret, *path, time.Now())
 	if err != nil {

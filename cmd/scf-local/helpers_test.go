@@ -159,3 +159,15 @@ func post(t *testing.T, url string, header http.Header, body string) (int, http.
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, resp.Header, string(b)
 }
+
+// waitUntil polls cond until it holds (2 minutes at most).
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 2 minutes")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

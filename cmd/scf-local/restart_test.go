@@ -103,14 +103,3 @@ func TestKill9UnderLoad(t *testing.T) {
 	}
 	t.Logf("200s %d, 502s %d", ok.Load(), bad502.Load())
 }
-
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 2 minutes")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}

@@ -42,6 +42,7 @@ type common struct {
 type serveOptions struct {
 	common
 	addr       string
+	watch      bool // --watch: rebuild and reload a function when its Go files change
 	sweepNow   bool
 	timers     bool    // resolved from timersFlag and cloud
 	timersFlag optBool // --timers as given
@@ -306,6 +307,16 @@ func serve(ctx context.Context, o serveOptions, getenv func(string) (string, boo
 			defer remove()
 		}
 	}
+	var watching []*watched
+	if o.watch {
+		fns := make([]*function, 0, len(rc.cfg.Functions))
+		for _, fn := range rc.cfg.Functions {
+			f, _ := r.get(fn.Name)
+			fns = append(fns, f)
+		}
+		watching = r.watchSources(ctx, fns)
+	}
+
 	gatewayURL := "http://" + lis.Addr().String()
 	printBanner(stdout, o, env, g, gatewayURL, time.Since(started))
 
@@ -338,9 +349,20 @@ func serve(ctx context.Context, o serveOptions, getenv func(string) (string, boo
 		}
 	}
 
+	watchDone := make(chan struct{})
+	if o.watch {
+		go func() {
+			defer close(watchDone)
+			r.watch(timerCtx, watching, watchPoll)
+		}()
+	} else {
+		close(watchDone)
+	}
+
 	<-ctx.Done()
 	log.printf("scf-local: stopping ...\n")
 	stopTimers()
+	<-watchDone
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if srv.Shutdown(shutdownCtx) != nil {

@@ -98,9 +98,13 @@ type Function struct {
 	MemoryMB                     int64
 	Timeout                      time.Duration
 	Env                          []tcapi.Variable // no empty keys or values
-	Code                         []byte           // the zip
-	Timers                       []Timer
-	URL                          *URL // nil: no Function URL
+	// Public names the Env keys whose values may be printed in a plan: a
+	// literal already written in serverless.yml, never a secret or a value
+	// from .env. Every other value is shown only by its length.
+	Public map[string]bool
+	Code   []byte // the zip
+	Timers []Timer
+	URL    *URL // nil: no Function URL
 }
 
 // Timer is a timer trigger.
@@ -152,7 +156,8 @@ func (p *Plan) Count(op, kind string) int {
 }
 
 // Write prints the plan; secret values never appear (environment values
-// are shown as "(set, N chars)" or "(changed)").
+// are shown as "(set, N chars)" or "(changed)" unless Function.Public says
+// they are literals of serverless.yml).
 func (p *Plan) Write(w io.Writer) {
 	for _, n := range p.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
@@ -457,9 +462,18 @@ func (e *Engine) Plan(ctx context.Context, d Desired) (*Plan, error) {
 func envDetails(f Function) []string {
 	var out []string
 	for _, v := range f.Env {
-		out = append(out, fmt.Sprintf("env %s (set, %d chars)", v.Key, len(v.Value)))
+		out = append(out, "env "+envSet(v, f.Public))
 	}
 	return out
+}
+
+// envSet describes a variable being set: its value when public, else only
+// its length.
+func envSet(v tcapi.Variable, public map[string]bool) string {
+	if public[v.Key] {
+		return fmt.Sprintf("%s = %q", v.Key, v.Value)
+	}
+	return fmt.Sprintf("%s (set, %d chars)", v.Key, len(v.Value))
 }
 
 func (e *Engine) planFunction(ctx context.Context, p *Plan, f Function) error {
@@ -517,7 +531,7 @@ func (e *Engine) planFunction(ctx context.Context, p *Plan, f Function) error {
 		role := f.Role
 		upd.Role = &role
 	}
-	if env := diffEnv(fn.Environment.Variables, f.Env); len(env) > 0 {
+	if env := diffEnv(fn.Environment.Variables, f.Env, f.Public); len(env) > 0 {
 		cfg = append(cfg, env...)
 		upd.Environment = &tcapi.Environment{Variables: f.Env}
 		if upd.Environment.Variables == nil {
@@ -583,8 +597,8 @@ func hasTag(tags []tcapi.Tag, k, v string) bool {
 	return false
 }
 
-// diffEnv describes the differences without showing any value.
-func diffEnv(have []tcapi.Variable, want []tcapi.Variable) []string {
+// diffEnv describes the differences, showing only public values.
+func diffEnv(have []tcapi.Variable, want []tcapi.Variable, public map[string]bool) []string {
 	old := map[string]string{}
 	for _, v := range have {
 		old[v.Key] = v.Value
@@ -596,7 +610,9 @@ func diffEnv(have []tcapi.Variable, want []tcapi.Variable) []string {
 		cur, ok := old[v.Key]
 		switch {
 		case !ok:
-			out = append(out, fmt.Sprintf("env %s (set, %d chars)", v.Key, len(v.Value)))
+			out = append(out, "env "+envSet(v, public))
+		case cur != v.Value && public[v.Key]:
+			out = append(out, fmt.Sprintf("env %s: %q -> %q", v.Key, cur, v.Value))
 		case cur != v.Value:
 			out = append(out, fmt.Sprintf("env %s (changed)", v.Key))
 		}

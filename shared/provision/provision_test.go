@@ -318,11 +318,14 @@ func TestBusyRefusalIsRetriedOnce(t *testing.T) {
 func TestDiffEnvAndRole(t *testing.T) {
 	have := []tcapi.Variable{{Key: "A", Value: "1"}, {Key: "B", Value: "2"}, {Key: "SCF_NAMESPACE", Value: "default"}}
 	want := []tcapi.Variable{{Key: "A", Value: "1"}, {Key: "B", Value: "3"}, {Key: "C", Value: "abcd"}}
-	got := diffEnv(have, want)
+	got := diffEnv(have, want, nil)
 	if !slices.Equal(got, []string{"env B (changed)", "env C (set, 4 chars)"}) {
 		t.Fatalf("diffEnv = %v", got)
 	}
-	if got := diffEnv(want, want[:1]); !slices.Equal(got, []string{"env B (removed)", "env C (removed)"}) {
+	if got := diffEnv(have, want, map[string]bool{"B": true, "C": true}); !slices.Equal(got, []string{`env B: "2" -> "3"`, `env C = "abcd"`}) {
+		t.Fatalf("diffEnv with public B and C = %v", got)
+	}
+	if got := diffEnv(want, want[:1], nil); !slices.Equal(got, []string{"env B (removed)", "env C (removed)"}) {
 		t.Fatalf("diffEnv removed = %v", got)
 	}
 	tests := []struct {

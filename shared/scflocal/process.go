@@ -187,11 +187,22 @@ func StartProcess(ctx context.Context, bin string, opts ProcessOptions) (*Proces
 // start launches a new instance, retrying when another process took the
 // chosen port between choosing and binding it.
 func (p *Process) start(ctx context.Context) (*instance, error) {
+	return p.startFrom(ctx, p.binary())
+}
+
+// binary is the executable new instances run (Reload changes it).
+func (p *Process) binary() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.bin
+}
+
+func (p *Process) startFrom(ctx context.Context, bin string) (*instance, error) {
 	var err error
 	for range 3 {
 		var in *instance
 		var retry bool
-		in, retry, err = p.startOnce(ctx)
+		in, retry, err = p.startOnce(ctx, bin)
 		if err == nil {
 			return in, nil
 		}
@@ -202,22 +213,22 @@ func (p *Process) start(ctx context.Context) (*instance, error) {
 	return nil, err
 }
 
-func (p *Process) startOnce(ctx context.Context) (in *instance, retry bool, err error) {
+func (p *Process) startOnce(ctx context.Context, bin string) (in *instance, retry bool, err error) {
 	port, err := freePort()
 	if err != nil {
-		return nil, false, fmt.Errorf("start %s: %w", p.bin, err)
+		return nil, false, fmt.Errorf("start %s: %w", bin, err)
 	}
-	cmd := exec.Command(p.bin)
+	cmd := exec.Command(bin)
 	cmd.Env = append(p.baseEnv(), p.opts.Env...)
 	cmd.Env = append(cmd.Env, scf.EnvServerPort+"="+strconv.Itoa(port), scf.EnvServerHost+"=127.0.0.1")
 	stdout, err := newOutPipe(writerOr(p.opts.Stdout, p.out))
 	if err != nil {
-		return nil, false, fmt.Errorf("start %s: %w", p.bin, err)
+		return nil, false, fmt.Errorf("start %s: %w", bin, err)
 	}
 	stderr, err := newOutPipe(writerOr(p.opts.Stderr, p.out))
 	if err != nil {
 		stdout.closeWriter()
-		return nil, false, fmt.Errorf("start %s: %w", p.bin, err)
+		return nil, false, fmt.Errorf("start %s: %w", bin, err)
 	}
 	cmd.Stdout, cmd.Stderr = stdout.w, stderr.w
 	setProcAttr(cmd)
@@ -225,7 +236,7 @@ func (p *Process) startOnce(ctx context.Context) (in *instance, retry bool, err 
 	if err := cmd.Start(); err != nil {
 		stdout.closeWriter()
 		stderr.closeWriter()
-		return nil, false, fmt.Errorf("start %s: %w", p.bin, err)
+		return nil, false, fmt.Errorf("start %s: %w", bin, err)
 	}
 	in = &instance{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), exited: make(chan struct{}), stdout: stdout, stderr: stderr}
 	go func() {
@@ -254,7 +265,7 @@ func (p *Process) startOnce(ctx context.Context) (in *instance, retry bool, err 
 		case <-in.exited:
 			out := p.out.Since(mark)
 			return nil, strings.Contains(out, "address already in use"),
-				fmt.Errorf("start %s: process exited before answering Ping (%v)%s", p.bin, in.waitErr, indent(out))
+				fmt.Errorf("start %s: process exited before answering Ping (%v)%s", bin, in.waitErr, indent(out))
 		default:
 		}
 		if client, err := dialAndPing(ctx, in.addr); err == nil {
@@ -264,7 +275,7 @@ func (p *Process) startOnce(ctx context.Context) (in *instance, retry bool, err 
 		select {
 		case <-ctx.Done():
 			in.kill(p.opts.StopTimeout)
-			return nil, false, fmt.Errorf("start %s: no answer to Ping on %s: %w%s", p.bin, in.addr, ctx.Err(), indent(p.out.Since(mark)))
+			return nil, false, fmt.Errorf("start %s: no answer to Ping on %s: %w%s", bin, in.addr, ctx.Err(), indent(p.out.Since(mark)))
 		case <-in.exited:
 		case <-time.After(delay):
 		}
@@ -527,7 +538,7 @@ func (p *Process) startReplacementLocked(reason string) {
 		p.mu.Lock()
 		p.replaceErr = err
 		if err == nil {
-			if p.stopped {
+			if p.stopped || p.cur != nil { // stopped, or Reload installed one meanwhile
 				in.kill(p.opts.StopTimeout) // Stop waits for ch, so nothing outlives it
 			} else {
 				p.cur = in
@@ -660,7 +671,7 @@ func (p *Process) Stop() error {
 	var err error
 	if in != nil {
 		if killed := in.kill(p.opts.StopTimeout); killed {
-			err = fmt.Errorf("stop %s: no exit within %s of SIGTERM; killed", p.bin, p.opts.StopTimeout)
+			err = fmt.Errorf("stop %s: no exit within %s of SIGTERM; killed", p.binary(), p.opts.StopTimeout)
 		}
 	}
 	wg.Wait()
@@ -707,8 +718,48 @@ func (p *Process) Restart(ctx context.Context) error {
 		in.kill(p.opts.StopTimeout)
 		return ErrStopped
 	}
+	if p.cur != nil { // Reload installed one meanwhile: keep that
+		go in.kill(p.opts.StopTimeout)
+		return nil
+	}
 	p.cur = in
 	p.starts++
+	return nil
+}
+
+// Reload switches to a new executable bin (a rebuilt function) with the
+// same options: it starts bin, and once that answers Ping, new invocations
+// go to it while those in flight finish on the old process, which is then
+// stopped. Later restarts run bin. If bin fails to start, the old process
+// keeps serving and the error says why.
+func (p *Process) Reload(ctx context.Context, bin string) error {
+	p.mu.Lock()
+	stopped := p.stopped
+	p.mu.Unlock()
+	if stopped {
+		return ErrStopped
+	}
+	in, err := p.startFrom(ctx, bin)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped {
+		go in.kill(p.opts.StopTimeout)
+		return ErrStopped
+	}
+	old := p.cur
+	p.cur, p.bin = in, bin
+	p.starts++
+	if old != nil {
+		old.retired = true
+		if old.inflight == 0 {
+			go old.kill(p.opts.StopTimeout)
+		} else {
+			p.retiring[old] = struct{}{}
+		}
+	}
 	return nil
 }
 

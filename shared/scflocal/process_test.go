@@ -48,6 +48,7 @@ type reply struct {
 	ProcessEnv  []string             `json:"processEnv"`
 	ChildPID    int                  `json:"childPid"`
 	PayloadSeen string               `json:"payloadSeen"`
+	Executable  string               `json:"executable"`
 }
 
 func invoke(t *testing.T, p *scflocal.Process, inv scflocal.Invocation) (scflocal.Result, error) {

@@ -3,7 +3,11 @@
 package scflocal_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -190,5 +194,49 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within 60s")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestReload switches to a rebuilt binary: in-flight invocations finish on
+// the old process, new ones reach the new binary, and a binary that cannot
+// start leaves the old one serving.
+func TestReload(t *testing.T) {
+	p := start(t, scflocal.ProcessOptions{AutoRestart: true})
+	old := p.Pid()
+	next := filepath.Join(t.TempDir(), "testfn-v2")
+	b, err := os.ReadFile(testfn(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(next, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	slow := make(chan error, 1)
+	go func() {
+		res, err := invoke(t, p, scflocal.Invocation{Payload: []byte(`{"action":"sleep","ms":500}`), Timeout: 20 * time.Second})
+		if err == nil && res.Error != nil {
+			err = errors.New(res.Error.Message)
+		}
+		slow <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // let the slow call start (it only makes the drain visible; nothing depends on its timing)
+	if err := p.Reload(context.Background(), next); err != nil {
+		t.Fatalf("Reload: %v", err)
+	}
+	if err := <-slow; err != nil {
+		t.Errorf("the invocation in flight during the reload: %v, want it finished by the old process", err)
+	}
+	r := invokeOK(t, p, scflocal.Invocation{Payload: []byte(`{"action":"echo"}`)})
+	if r.Executable != next || p.Pid() == old {
+		t.Errorf("after Reload the function runs %s (pid %d, was %d), want %s", r.Executable, p.Pid(), old, next)
+	}
+	waitFor(t, func() bool { return !processAlive(old) })
+
+	cur := p.Pid()
+	if err := p.Reload(context.Background(), filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Error("Reload of a missing binary succeeded")
+	}
+	if r := invokeOK(t, p, scflocal.Invocation{Payload: []byte(`{"action":"echo"}`)}); r.Executable != next || p.Pid() != cur {
+		t.Errorf("after a failed Reload: %s pid %d, want the previous %s pid %d", r.Executable, p.Pid(), next, cur)
 	}
 }

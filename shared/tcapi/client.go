@@ -18,6 +18,8 @@ import (
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 	sdkjson "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/json"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
+
+	"github.com/scf-janitor/scf-janitor/shared/config"
 )
 
 // Options configure a client. The zero value is usable: the public endpoint,
@@ -99,7 +101,7 @@ func parseEndpoint(endpoint, def, what string) (scheme, host string, err error) 
 		return "HTTPS", def, nil
 	}
 	u, err := url.Parse(endpoint)
-	shown := displayURL(endpoint)
+	shown := config.DisplayURL(endpoint) // scheme, host, port and path only
 	bad := func(why string) error {
 		return fmt.Errorf("tcapi: %s endpoint %q: %s; want a base URL such as http://127.0.0.1:9100 or https://%s", what, shown, why, def)
 	}
@@ -273,45 +275,6 @@ func httpStatusError(e *Error, status int, body []byte) {
 		e.Code = CodeHTTPError
 		e.Message = text + " with a body that is not a Tencent Cloud API answer (is the endpoint right?): " + excerpt(body, 160)
 	}
-}
-
-// displayURL is how an endpoint is shown in an error: only its scheme, host,
-// port and path (user info, user name included, the query and the fragment
-// may carry credentials); a value that is not such a URL is not shown.
-func displayURL(raw string) string {
-	s := strings.TrimSpace(raw)
-	noScheme := !strings.Contains(s, "://")
-	if noScheme {
-		s = "http://" + s
-	}
-	u, err := url.Parse(s)
-	if err != nil {
-		// Unparsable, perhaps because of what precedes an @ (a password):
-		// try what follows the last @ of the authority.
-		scheme, rest, _ := strings.Cut(s, "://")
-		auth, path, slash := strings.Cut(rest, "/")
-		if at := strings.LastIndex(auth, "@"); at >= 0 {
-			after := scheme + "://" + auth[at+1:]
-			if slash {
-				after += "/" + path
-			}
-			u, err = url.Parse(after)
-		}
-	}
-	if err != nil || u.Host == "" || u.Opaque != "" || (noScheme && !hostLike(u.Hostname())) {
-		return "(not shown: not a URL)"
-	}
-	shown := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}).String()
-	if noScheme {
-		shown = strings.TrimPrefix(shown, "http://")
-	}
-	return shown
-}
-
-// hostLike reports whether h looks like a host name or address (a dot, a
-// colon of IPv6, or localhost), not a word such as a key pasted by mistake.
-func hostLike(h string) bool {
-	return strings.ContainsAny(h, ".:") || h == "localhost"
 }
 
 func describeNetErr(err error) string {

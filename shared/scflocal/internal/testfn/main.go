@@ -51,6 +51,7 @@ type reply struct {
 	ProcessEnv  []string             `json:"processEnv"`
 	ChildPID    int                  `json:"childPid,omitempty"`
 	PayloadSeen string               `json:"payloadSeen"`
+	Executable  string               `json:"executable"`
 }
 
 func handle(ctx context.Context, payload json.RawMessage) (any, error) {
@@ -62,6 +63,7 @@ func handle(ctx context.Context, payload json.RawMessage) (any, error) {
 		return nil, err
 	}
 	r := reply{ProcessEnv: os.Environ(), PayloadSeen: string(payload)}
+	r.Executable, _ = os.Executable()
 	r.Context, _ = scf.FromContext(ctx)
 	if dl, ok := ctx.Deadline(); ok {
 		r.DeadlineIn = time.Until(dl)
