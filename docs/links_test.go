@@ -122,3 +122,49 @@ func TestSlug(t *testing.T) {
 		})
 	}
 }
+
+// TestSettingsDocumented checks that every JANITOR_ setting the functions'
+// code reads (a "JANITOR_..." string literal outside tests) is documented in
+// docs/.
+func TestSettingsDocumented(t *testing.T) {
+	var docs strings.Builder
+	files, err := filepath.Glob("*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs.Write(b)
+	}
+	literal := regexp.MustCompile(`"(JANITOR_[A-Z0-9_]+)"`)
+	found := map[string]string{}
+	for _, root := range []string{"../shared", "../functions"} {
+		err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+				return err
+			}
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for _, m := range literal.FindAllStringSubmatch(string(b), -1) {
+				found[m[1]] = path
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(found) < 10 {
+		t.Fatalf("found only %d JANITOR_ settings in the code: the scan is broken", len(found))
+	}
+	for name, path := range found {
+		if !strings.Contains(docs.String(), name) {
+			t.Errorf("%s (read in %s) is not documented in docs/*.md", name, path)
+		}
+	}
+}
