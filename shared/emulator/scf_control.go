@@ -625,9 +625,10 @@ func kvList(in []scfKV) []kvOut {
 }
 
 func (s *Server) actGetFunction(c *apiCall) (any, *apiError) {
+	// Not functionRef embedded: the decoder would name a mistyped field
+	// "functionRef.FunctionName" in the error.
 	var req struct {
-		functionRef
-		ShowCode *string
+		FunctionName, Namespace, Qualifier, ShowCode *string
 	}
 	f, unlock, aerr := s.lockFunction(c, &req)
 	if aerr != nil {

@@ -7,11 +7,14 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 )
 
 func testZip(t testing.TB, name, content string) string {
@@ -307,6 +310,26 @@ func TestUpdateFunctionRefusals(t *testing.T) {
 	fns := e.srv.Functions()
 	if len(fns) != 1 || fns[0].MemorySize != 128 || len(fns[0].Triggers) != 0 || fns[0].Role != "" {
 		t.Fatalf("a refused call changed the function: %+v", fns)
+	}
+}
+
+// TestFunctionParameterTypes: a mistyped FunctionName or Namespace is named
+// as the caller wrote it, whatever the action.
+func TestFunctionParameterTypes(t *testing.T) {
+	e := newEnv(t, Options{})
+	c := e.sdk(t, "ap-guangzhou", nil)
+	for _, action := range []string{"GetFunction", "GetFunctionAddress", "UpdateFunctionCode", "UpdateFunctionConfiguration",
+		"DeleteFunction", "ListTriggers", "CreateTrigger", "DeleteTrigger"} {
+		for _, field := range []string{"FunctionName", "Namespace"} {
+			t.Run(action+"/"+field, func(t *testing.T) {
+				err := call(t, c, "scf", action, map[string]any{"FunctionName": "f", field: 7}, nil)
+				var se *tcerr.TencentCloudSDKError
+				want := "Parameter " + field + " has the wrong type: got JSON number, want a string."
+				if !errors.As(err, &se) || se.Code != "InvalidParameter" || se.Message != want {
+					t.Fatalf("error %v, want InvalidParameter %q", err, want)
+				}
+			})
+		}
 	}
 }
 
