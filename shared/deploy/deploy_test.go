@@ -123,10 +123,7 @@ func TestValidateErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := errors.Join(mustParse(t, edit(t, goodYML, tc.from, tc.to)).Validate()...)
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("Validate = %v, want an error containing %q", err, tc.wantErr)
-			}
+			wantInvalid(t, edit(t, goodYML, tc.from, tc.to), tc.wantErr)
 		})
 	}
 }
@@ -157,4 +154,13 @@ func edit(t *testing.T, base, from, to string) string {
 		t.Fatalf("replacement %q not found", from)
 	}
 	return yml
+}
+
+// wantInvalid checks that Validate finds, in yml, an error containing want.
+func wantInvalid(t *testing.T, yml, want string) {
+	t.Helper()
+	err := errors.Join(mustParse(t, yml).Validate()...)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Validate = %v\nwant an error containing %q", err, want)
+	}
 }

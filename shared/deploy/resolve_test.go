@@ -202,10 +202,7 @@ func TestValidateNamesTheFix(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := errors.Join(mustParse(t, edit(t, resolveYML, tc.from, tc.to)).Validate()...)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("Validate = %v\nwant an error containing %q", err, tc.want)
-			}
+			wantInvalid(t, edit(t, resolveYML, tc.from, tc.to), tc.want)
 		})
 	}
 }
