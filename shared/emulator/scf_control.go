@@ -281,16 +281,16 @@ func (s *Server) findFunction(c *apiCall, name, namespace string) (*scfFunction,
 // failure of c's action if one is queued, and finds the function. Unless it
 // fails, the lock stays held until the caller calls unlock.
 func (s *Server) lockFunction(c *apiCall, req any) (f *scfFunction, unlock func(), aerr *apiError) {
-	if aerr := decodeParams(c.body, req, true); aerr != nil {
-		return nil, nil, aerr
+	if err := decodeParams(c.body, req, true); err != nil {
+		return nil, nil, err
 	}
 	// The body decoded strictly into req: it is one JSON object whose
 	// FunctionName and Namespace, when present, are strings or null.
 	var id struct{ FunctionName, Namespace string }
 	_ = json.Unmarshal(c.body, &id)
-	if aerr := s.lockControl(c); aerr != nil {
+	if err := s.lockControl(c); err != nil {
 		s.control.mu.Unlock()
-		return nil, nil, aerr
+		return nil, nil, err
 	}
 	if f, aerr = s.findFunction(c, id.FunctionName, id.Namespace); aerr != nil {
 		s.control.mu.Unlock()
