@@ -45,10 +45,7 @@ inputs:
 `
 
 func TestParseResolvesDefaults(t *testing.T) {
-	c, err := Parse([]byte(goodYML))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustParse(t, goodYML)
 	if errs := c.Validate(); len(errs) != 0 {
 		t.Fatalf("Validate: %v", errors.Join(errs...))
 	}
@@ -94,11 +91,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			yml := strings.Replace(goodYML, tc.from, tc.to, 1)
-			if yml == goodYML {
-				t.Fatalf("replacement %q not found", tc.from)
-			}
-			_, err := Parse([]byte(yml))
+			_, err := Parse([]byte(edit(t, goodYML, tc.from, tc.to)))
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("Parse error = %v, want it to contain %q", err, tc.wantErr)
 			}
@@ -130,18 +123,7 @@ func TestValidateErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			yml := strings.Replace(goodYML, tc.from, tc.to, 1)
-			if yml == goodYML {
-				t.Fatalf("replacement %q not found", tc.from)
-			}
-			c, err := Parse([]byte(yml))
-			if err != nil {
-				t.Fatalf("Parse: %v", err)
-			}
-			err = errors.Join(c.Validate()...)
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("Validate = %v, want an error containing %q", err, tc.wantErr)
-			}
+			wantInvalid(t, edit(t, goodYML, tc.from, tc.to), tc.wantErr)
 		})
 	}
 }
@@ -151,5 +133,34 @@ func TestValidMemoryMB(t *testing.T) {
 		if got := ValidMemoryMB(mb); got != want {
 			t.Errorf("ValidMemoryMB(%d) = %v, want %v", mb, got, want)
 		}
+	}
+}
+
+// mustParse parses yml, which must be valid YAML of the expected shape.
+func mustParse(t *testing.T, yml string) *Config {
+	t.Helper()
+	c, err := Parse([]byte(yml))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return c
+}
+
+// edit returns base with its first from replaced by to; from must be there.
+func edit(t *testing.T, base, from, to string) string {
+	t.Helper()
+	yml := strings.Replace(base, from, to, 1)
+	if yml == base {
+		t.Fatalf("replacement %q not found", from)
+	}
+	return yml
+}
+
+// wantInvalid checks that Validate finds, in yml, an error containing want.
+func wantInvalid(t *testing.T, yml, want string) {
+	t.Helper()
+	err := errors.Join(mustParse(t, yml).Validate()...)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Validate = %v\nwant an error containing %q", err, want)
 	}
 }

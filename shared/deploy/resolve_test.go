@@ -62,10 +62,7 @@ inputs:
 `
 
 func TestResolve(t *testing.T) {
-	c, err := Parse([]byte(resolveYML))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustParse(t, resolveYML)
 	env := map[string]string{"SHARED": "s", "OWN_SECRET": "whsec-1,whsec-0", "A": "1", "B": "2", "BUCKET": "b-125"}
 	fns, err := c.Resolve(lookupOf(env))
 	if err != nil {
@@ -100,12 +97,9 @@ func TestResolve(t *testing.T) {
 }
 
 func TestResolveReportsEveryUnsetVariable(t *testing.T) {
-	c, err := Parse([]byte(resolveYML))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustParse(t, resolveYML)
 	secret := "whsec-must-not-appear"
-	_, err = c.Resolve(lookupOf(map[string]string{"OWN_SECRET": secret, "A": "1", "B": ""}))
+	_, err := c.Resolve(lookupOf(map[string]string{"OWN_SECRET": secret, "A": "1", "B": ""}))
 	var unset *UnsetVariablesError
 	if !errors.As(err, &unset) {
 		t.Fatalf("Resolve error %v, want *UnsetVariablesError", err)
@@ -202,27 +196,13 @@ func TestValidateNamesTheFix(t *testing.T) {
 		{"reserved prefix", "key: JANITOR_MIXED", "key: SCF_MIXED", "prefix SCF_, which SCF reserves; use a JANITOR_ name"},
 		{"reserved top-level prefix", "key: JANITOR_SHARED", "key: TENCENTCLOUD_SHARED", "inputs.environments: environment key \"TENCENTCLOUD_SHARED\" uses the prefix TENCENTCLOUD_"},
 	}
-	c, err := Parse([]byte(resolveYML))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustParse(t, resolveYML)
 	if errs := c.Validate(); len(errs) != 1 || !strings.Contains(errs[0].Error(), `"JANITOR_LOG_LEVEL" is declared twice`) {
 		t.Fatalf("the base file: %v, want only the repeated key", errs)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			yml := strings.Replace(resolveYML, tc.from, tc.to, 1)
-			if yml == resolveYML {
-				t.Fatalf("replacement %q not found", tc.from)
-			}
-			c, err := Parse([]byte(yml))
-			if err != nil {
-				t.Fatalf("Parse: %v", err)
-			}
-			err = errors.Join(c.Validate()...)
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("Validate = %v\nwant an error containing %q", err, tc.want)
-			}
+			wantInvalid(t, edit(t, resolveYML, tc.from, tc.to), tc.want)
 		})
 	}
 }
@@ -244,12 +224,9 @@ func TestParseEnvironmentsShape(t *testing.T) {
 }
 
 func TestResolveChecksTheSizeOfResolvedValues(t *testing.T) {
-	c, err := Parse([]byte(resolveYML))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustParse(t, resolveYML)
 	env := map[string]string{"SHARED": strings.Repeat("s", 4100), "OWN_SECRET": "x", "A": "1", "B": "2", "BUCKET": "b"}
-	_, err = c.Resolve(lookupOf(env))
+	_, err := c.Resolve(lookupOf(env))
 	if err == nil || !strings.Contains(err.Error(), "inputs.functions.inherits: environment is 4135 bytes once variables are resolved, over SCF's 4096-byte limit") {
 		t.Fatalf("Resolve = %v", err)
 	}

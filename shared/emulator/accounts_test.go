@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
-	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 )
 
 const (
@@ -21,21 +20,9 @@ const (
 // assumeRole calls STS AssumeRole through the official SDK.
 func assumeRole(t *testing.T, c *common.Client, params map[string]any) (assumeRoleResp, error) {
 	t.Helper()
-	req := tchttp.NewCommonRequest("sts", "2018-08-13", "AssumeRole")
-	b, _ := json.Marshal(params)
-	if err := req.SetActionParameters(b); err != nil {
-		t.Fatal(err)
-	}
-	resp := tchttp.NewCommonResponse()
 	var out assumeRoleResp
-	if err := c.Send(req, resp); err != nil {
-		return out, err
-	}
-	var w struct{ Response assumeRoleResp }
-	if err := json.Unmarshal(resp.GetBody(), &w); err != nil {
-		t.Fatal(err)
-	}
-	return w.Response, nil
+	err := call(t, c, "sts", "AssumeRole", params, &out)
+	return out, err
 }
 
 func TestAssumeRoleActsInTheRolesAccount(t *testing.T) {

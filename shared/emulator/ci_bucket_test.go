@@ -108,8 +108,19 @@ func TestInspectIndexAndBadQueries(t *testing.T) {
 	e := newEnv(t, Options{})
 	status, body := e.inspect(t, http.MethodGet, "/_emulator/", "")
 	var idx struct{ Endpoints []string }
-	if status != 200 || json.Unmarshal(body, &idx) != nil || len(idx.Endpoints) < 8 || !strings.Contains(strings.Join(idx.Endpoints, "\n"), "/_emulator/live-jobs") {
+	if status != 200 || json.Unmarshal(body, &idx) != nil || strings.Contains(string(body), `\u0026`) {
 		t.Fatalf("GET /_emulator/: %d %s", status, body)
+	}
+	// Every inspection path the emulator serves is listed.
+	listed := strings.Join(idx.Endpoints, "\n")
+	for _, p := range []string{"/_emulator/tasks", "/_emulator/live-jobs", "/_emulator/transcriptions", "/_emulator/stats", "/_emulator/faults",
+		"/_emulator/demo", "/_emulator/functions", "/_emulator/roles", "/_emulator/policies", "/_emulator/fail-next", "/_emulator/notifications"} {
+		if !strings.Contains(listed, p) {
+			t.Errorf("GET /_emulator/ does not list %s:\n%s", p, listed)
+		}
+		if status, body := e.inspect(t, http.MethodGet, p, ""); status == http.StatusNotFound {
+			t.Errorf("GET %s: 404 %s, yet it is listed (a POST-only path answers 405)", p, body)
+		}
 	}
 	for _, q := range []string{"?service=foo", "?status=DONE", "?service=ams&status=running"} {
 		status, body := e.inspect(t, http.MethodGet, "/_emulator/tasks"+q, "")

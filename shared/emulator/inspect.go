@@ -91,6 +91,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // show & < > as they are (query strings, messages)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
 }
@@ -237,9 +238,19 @@ func (s *Server) serveInspect(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]int{"tasks": len(s.Tasks("")), "liveJobs": len(s.LiveJobs()), "transcriptions": len(s.Transcriptions())})
 	case isControlInspectPath(path):
 		s.serveControlInspect(w, r, path, body)
+	case inspectMethods[path] != "":
+		w.Header().Set("Allow", inspectMethods[path])
+		inspectError(w, http.StatusMethodNotAllowed, "%s takes %s, not %s; GET /_emulator/ lists the endpoints", path, inspectMethods[path], r.Method)
 	default:
 		inspectError(w, http.StatusNotFound, "no inspection endpoint %s %s; GET /_emulator/ lists them", r.Method, r.URL.Path)
 	}
+}
+
+// inspectMethods are the methods each inspection path takes, for the 405
+// answer to another.
+var inspectMethods = map[string]string{
+	"/_emulator/tasks": "GET, POST", "/_emulator/live-jobs": "GET, POST", "/_emulator/transcriptions": "GET, POST",
+	"/_emulator/stats": "GET", "/_emulator/stats/reset": "POST", "/_emulator/faults": "GET, PUT", "/_emulator/demo": "POST",
 }
 
 // inspectEndpoints is what GET /_emulator/ answers (the package
@@ -251,9 +262,13 @@ var inspectEndpoints = []string{
 	"GET  /_emulator/live-jobs             CI live jobs, with their Bucket and Region",
 	"POST /_emulator/live-jobs             one LiveJob or an array",
 	"GET  /_emulator/transcriptions        POST /_emulator/transcriptions",
-	"GET  /_emulator/stats                 POST /_emulator/stats/reset",
+	"GET  /_emulator/stats[?account=UIN]   POST /_emulator/stats/reset",
 	"GET  /_emulator/faults                PUT  /_emulator/faults",
 	"POST /_emulator/demo                  load the demo data",
+	"GET  /_emulator/functions             SCF functions with their triggers (scf-deploy's target)",
+	"GET  /_emulator/roles                 GET  /_emulator/policies (CAM)",
+	"POST /_emulator/fail-next             queue one control-plane failure {\"Action\":\"scf.CreateTrigger\",\"Code\":\"InternalError\"}",
+	"GET  /_emulator/notifications         POST (a receiver: any path below it), DELETE to clear",
 }
 
 func respondOneOrMany[T any](w http.ResponseWriter, out []T, many bool) {

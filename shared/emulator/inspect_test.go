@@ -148,8 +148,8 @@ func TestInspectLiveJobsTranscriptionsStatsFaults(t *testing.T) {
 	if status, _ := e.inspect(t, "GET", "/_emulator/nothing", ""); status != 404 {
 		t.Fatalf("unknown endpoint: %d", status)
 	}
-	if status, _ := e.inspect(t, "DELETE", "/_emulator/tasks", ""); status != 404 {
-		t.Fatalf("DELETE tasks: %d", status)
+	if status, _ := e.inspect(t, "DELETE", "/_emulator/tasks", ""); status != http.StatusMethodNotAllowed {
+		t.Fatalf("DELETE tasks: %d, want 405 (the path exists, the method does not)", status)
 	}
 }
 

@@ -275,6 +275,39 @@ func (s *Server) findFunction(c *apiCall, name, namespace string) (*scfFunction,
 	return f, nil
 }
 
+// lockFunction is the start every SCF action on one function shares: it
+// decodes c's parameters into req (a struct with FunctionName and Namespace
+// *string fields), takes the control-plane lock, refuses with the injected
+// failure of c's action if one is queued, and finds the function. Unless it
+// fails, the lock stays held until the caller calls unlock.
+func (s *Server) lockFunction(c *apiCall, req any) (f *scfFunction, unlock func(), aerr *apiError) {
+	if err := decodeParams(c.body, req, true); err != nil {
+		return nil, nil, err
+	}
+	// The body decoded strictly into req: it is one JSON object whose
+	// FunctionName and Namespace, when present, are strings or null.
+	var id struct{ FunctionName, Namespace string }
+	_ = json.Unmarshal(c.body, &id)
+	if err := s.lockControl(c); err != nil {
+		s.control.mu.Unlock()
+		return nil, nil, err
+	}
+	if f, aerr = s.findFunction(c, id.FunctionName, id.Namespace); aerr != nil {
+		s.control.mu.Unlock()
+		return nil, nil, aerr
+	}
+	return f, s.control.mu.Unlock, nil
+}
+
+// requireActive refuses with code while f is Creating or Updating; todo is
+// what the caller wanted to do ("delete it").
+func (f *scfFunction) requireActive(now time.Time, code, todo string) *apiError {
+	if st := f.statusAt(now); st != FunctionActive {
+		return errf(code, "Function "+f.FunctionName+" is "+st+"; "+todo+" when it is Active.")
+	}
+	return nil
+}
+
 type scfEnvironment struct {
 	Variables []*struct {
 		Key   *string
@@ -345,6 +378,22 @@ func decodeZip(b64 string, limit int, what string) ([]byte, *apiError) {
 		return nil, errf("InvalidParameterValue.ZipFile", what+" is not a standard zip file.")
 	}
 	return raw, nil
+}
+
+func checkDescription(d string) *apiError {
+	if len(d) > 1000 {
+		return errf("InvalidParameterValue.Description", "Description is longer than 1000 characters.")
+	}
+	return nil
+}
+
+// checkRole refuses a role that is not a CAM role of the account ("": none).
+// Call with the control-plane lock held.
+func (s *Server) checkRole(role string) *apiError {
+	if role != "" && s.control.roles[role] == nil {
+		return errf("ResourceNotFound.Role", "Role "+role+" does not exist in CAM.")
+	}
+	return nil
 }
 
 func checkTags(tags []*struct{ Key, Value *string }) ([]scfKV, *apiError) {
@@ -442,16 +491,16 @@ func (s *Server) actCreateFunction(c *apiCall) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	if len(str(req.Description)) > 1000 {
-		return nil, errf("InvalidParameterValue.Description", "Description is longer than 1000 characters.")
+	if aerr := checkDescription(str(req.Description)); aerr != nil {
+		return nil, aerr
 	}
 	tags, aerr := checkTags(req.Tags)
 	if aerr != nil {
 		return nil, aerr
 	}
 	role := str(req.Role)
-	if role != "" && s.control.roles[role] == nil {
-		return nil, errf("ResourceNotFound.Role", "Role "+role+" does not exist in CAM.")
+	if aerr := s.checkRole(role); aerr != nil {
+		return nil, aerr
 	}
 	if s.control.functions[prefix+name] != nil {
 		return nil, errf("ResourceInUse.Function", "Function "+name+" already exists.")
@@ -530,6 +579,23 @@ func (t *scfTrigger) info() TriggerInfo {
 	return out
 }
 
+// sdkTrigger is a trigger as GetFunction's Triggers and CreateTrigger's
+// TriggerInfo answer it (the SDK's Trigger: Enable is an int64 there, a
+// uint64 in ListTriggers' TriggerInfo).
+type sdkTrigger struct {
+	ModTime, Type, TriggerDesc, TriggerName, AddTime string
+	Enable                                           int64
+	CustomArgument, AvailableStatus, Qualifier       string
+	Description                                      string
+}
+
+func (t *scfTrigger) sdk() sdkTrigger {
+	i := t.info()
+	return sdkTrigger{ModTime: i.ModTime, Type: i.Type, TriggerDesc: i.TriggerDesc, TriggerName: i.TriggerName,
+		AddTime: i.AddTime, Enable: int64(i.Enable), CustomArgument: i.CustomArgument, AvailableStatus: i.AvailableStatus,
+		Qualifier: i.Qualifier, Description: i.Description}
+}
+
 func (f *scfFunction) info(now time.Time) FunctionInfo {
 	out := FunctionInfo{Region: f.Region, Namespace: f.Namespace, FunctionName: f.FunctionName, FunctionId: f.FunctionId,
 		Status: f.statusAt(now), Handler: f.Handler, Runtime: f.Runtime, Description: f.Description, Role: f.Role,
@@ -559,37 +625,22 @@ func kvList(in []scfKV) []kvOut {
 }
 
 func (s *Server) actGetFunction(c *apiCall) (any, *apiError) {
+	// Not functionRef embedded: the decoder would name a mistyped field
+	// "functionRef.FunctionName" in the error.
 	var req struct {
-		functionRef
-		ShowCode *string
+		FunctionName, Namespace, Qualifier, ShowCode *string
 	}
-	if err := decodeParams(c.body, &req, true); err != nil {
-		return nil, err
-	}
-	if err := s.lockControl(c); err != nil {
-		s.control.mu.Unlock()
-		return nil, err
-	}
-	defer s.control.mu.Unlock()
-	f, aerr := s.findFunction(c, str(req.FunctionName), str(req.Namespace))
+	f, unlock, aerr := s.lockFunction(c, &req)
 	if aerr != nil {
 		return nil, aerr
 	}
+	defer unlock()
 	if err := checkQualifier(req.Qualifier); err != nil {
 		return nil, err
 	}
-	type trigger struct {
-		ModTime, Type, TriggerDesc, TriggerName, AddTime string
-		Enable                                           int64
-		CustomArgument, AvailableStatus, Qualifier       string
-		Description                                      string
-	}
-	var triggers []trigger
+	var triggers []sdkTrigger
 	for _, t := range f.triggers {
-		i := t.info()
-		triggers = append(triggers, trigger{ModTime: i.ModTime, Type: i.Type, TriggerDesc: i.TriggerDesc, TriggerName: i.TriggerName,
-			AddTime: i.AddTime, Enable: int64(i.Enable), CustomArgument: i.CustomArgument, AvailableStatus: i.AvailableStatus,
-			Qualifier: i.Qualifier, Description: i.Description})
+		triggers = append(triggers, t.sdk())
 	}
 	status := f.statusAt(c.now)
 	return struct {
@@ -598,7 +649,7 @@ func (s *Server) actGetFunction(c *apiCall) (any, *apiError) {
 		Environment                                                              struct{ Variables []kvOut }
 		Tags                                                                     []kvOut
 		Status, StatusDesc, ModTime, AddTime, FunctionVersion, Qualifier, Type   string
-		Triggers                                                                 []trigger
+		Triggers                                                                 []sdkTrigger
 		StatusReasons                                                            []struct{}
 	}{
 		FunctionName: f.FunctionName, FunctionId: f.FunctionId, Namespace: f.Namespace, Runtime: f.Runtime, Handler: f.Handler,
@@ -611,18 +662,11 @@ func (s *Server) actGetFunction(c *apiCall) (any, *apiError) {
 
 func (s *Server) actGetFunctionAddress(c *apiCall) (any, *apiError) {
 	var req functionRef
-	if err := decodeParams(c.body, &req, true); err != nil {
-		return nil, err
-	}
-	if err := s.lockControl(c); err != nil {
-		s.control.mu.Unlock()
-		return nil, err
-	}
-	defer s.control.mu.Unlock()
-	f, aerr := s.findFunction(c, str(req.FunctionName), str(req.Namespace))
+	f, unlock, aerr := s.lockFunction(c, &req)
 	if aerr != nil {
 		return nil, aerr
 	}
+	defer unlock()
 	if err := checkQualifier(req.Qualifier); err != nil {
 		return nil, err
 	}
@@ -638,20 +682,13 @@ func (s *Server) actUpdateFunctionCode(c *apiCall) (any, *apiError) {
 	var req struct {
 		FunctionName, Handler, ZipFile, Namespace, CodeSource, Publish, InstallDependency *string
 	}
-	if err := decodeParams(c.body, &req, true); err != nil {
-		return nil, err
-	}
-	if err := s.lockControl(c); err != nil {
-		s.control.mu.Unlock()
-		return nil, err
-	}
-	defer s.control.mu.Unlock()
-	f, aerr := s.findFunction(c, str(req.FunctionName), str(req.Namespace))
+	f, unlock, aerr := s.lockFunction(c, &req)
 	if aerr != nil {
 		return nil, aerr
 	}
-	if st := f.statusAt(c.now); st != FunctionActive {
-		return nil, errf("FailedOperation.UpdateFunctionCode", "Function "+f.FunctionName+" is "+st+"; update its code when it is Active.")
+	defer unlock()
+	if aerr := f.requireActive(c.now, "FailedOperation.UpdateFunctionCode", "update its code"); aerr != nil {
+		return nil, aerr
 	}
 	if cs := str(req.CodeSource); cs != "" && cs != "ZipFile" {
 		return nil, errf("InvalidParameterValue.CodeSource", "The emulator accepts code as ZipFile only.")
@@ -688,20 +725,13 @@ func (s *Server) actUpdateFunctionConfiguration(c *apiCall) (any, *apiError) {
 		Namespace, Role, Publish  *string
 		InstallDependency         *string
 	}
-	if err := decodeParams(c.body, &req, true); err != nil {
-		return nil, err
-	}
-	if err := s.lockControl(c); err != nil {
-		s.control.mu.Unlock()
-		return nil, err
-	}
-	defer s.control.mu.Unlock()
-	f, aerr := s.findFunction(c, str(req.FunctionName), str(req.Namespace))
+	f, unlock, aerr := s.lockFunction(c, &req)
 	if aerr != nil {
 		return nil, aerr
 	}
-	if st := f.statusAt(c.now); st != FunctionActive {
-		return nil, errf("FailedOperation.UpdateFunctionConfiguration", "Function "+f.FunctionName+" is "+st+"; update its configuration when it is Active.")
+	defer unlock()
+	if aerr := f.requireActive(c.now, "FailedOperation.UpdateFunctionConfiguration", "update its configuration"); aerr != nil {
+		return nil, aerr
 	}
 	// Runtime: 创建时指定，目前不支持修改。
 	if req.Runtime != nil && *req.Runtime != f.Runtime {
@@ -724,11 +754,11 @@ func (s *Server) actUpdateFunctionConfiguration(c *apiCall) (any, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	if req.Description != nil && len(*req.Description) > 1000 {
-		return nil, errf("InvalidParameterValue.Description", "Description is longer than 1000 characters.")
+	if aerr := checkDescription(str(req.Description)); aerr != nil {
+		return nil, aerr
 	}
-	if req.Role != nil && *req.Role != "" && s.control.roles[*req.Role] == nil {
-		return nil, errf("ResourceNotFound.Role", "Role "+*req.Role+" does not exist in CAM.")
+	if aerr := s.checkRole(str(req.Role)); aerr != nil {
+		return nil, aerr
 	}
 	if req.MemorySize != nil {
 		f.MemorySize = *req.MemorySize
@@ -751,23 +781,16 @@ func (s *Server) actUpdateFunctionConfiguration(c *apiCall) (any, *apiError) {
 
 func (s *Server) actDeleteFunction(c *apiCall) (any, *apiError) {
 	var req functionRef
-	if err := decodeParams(c.body, &req, true); err != nil {
-		return nil, err
-	}
-	if err := s.lockControl(c); err != nil {
-		s.control.mu.Unlock()
-		return nil, err
-	}
-	defer s.control.mu.Unlock()
-	f, aerr := s.findFunction(c, str(req.FunctionName), str(req.Namespace))
+	f, unlock, aerr := s.lockFunction(c, &req)
 	if aerr != nil {
 		return nil, aerr
 	}
+	defer unlock()
 	if err := checkQualifier(req.Qualifier); err != nil {
 		return nil, err
 	}
-	if st := f.statusAt(c.now); st != FunctionActive {
-		return nil, errf("FailedOperation.DeleteFunction", "Function "+f.FunctionName+" is "+st+"; delete it when it is Active.")
+	if aerr := f.requireActive(c.now, "FailedOperation.DeleteFunction", "delete it"); aerr != nil {
+		return nil, aerr
 	}
 	delete(s.control.functions, f.Region+"/default/"+f.FunctionName)
 	return struct{}{}, nil
@@ -783,18 +806,11 @@ func (s *Server) actListTriggers(c *apiCall) (any, *apiError) {
 			Values []string
 		}
 	}
-	if err := decodeParams(c.body, &req, true); err != nil {
-		return nil, err
-	}
-	if err := s.lockControl(c); err != nil {
-		s.control.mu.Unlock()
-		return nil, err
-	}
-	defer s.control.mu.Unlock()
-	f, aerr := s.findFunction(c, str(req.FunctionName), str(req.Namespace))
+	f, unlock, aerr := s.lockFunction(c, &req)
 	if aerr != nil {
 		return nil, aerr
 	}
+	defer unlock()
 	offset, limit := uint64(0), uint64(20)
 	if req.Offset != nil {
 		offset = *req.Offset
@@ -844,20 +860,13 @@ func (s *Server) actCreateTrigger(c *apiCall) (any, *apiError) {
 	var req struct {
 		FunctionName, TriggerName, Type, TriggerDesc, Namespace, Qualifier, Enable, CustomArgument, Description *string
 	}
-	if err := decodeParams(c.body, &req, true); err != nil {
-		return nil, err
-	}
-	if err := s.lockControl(c); err != nil {
-		s.control.mu.Unlock()
-		return nil, err
-	}
-	defer s.control.mu.Unlock()
-	f, aerr := s.findFunction(c, str(req.FunctionName), str(req.Namespace))
+	f, unlock, aerr := s.lockFunction(c, &req)
 	if aerr != nil {
 		return nil, aerr
 	}
-	if st := f.statusAt(c.now); st != FunctionActive {
-		return nil, errf("FailedOperation.FunctionStatusError", "Function "+f.FunctionName+" is "+st+"; add triggers when it is Active.")
+	defer unlock()
+	if aerr := f.requireActive(c.now, "FailedOperation.FunctionStatusError", "add triggers"); aerr != nil {
+		return nil, aerr
 	}
 	qualifier := str(req.Qualifier)
 	switch qualifier {
@@ -875,8 +884,8 @@ func (s *Server) actCreateTrigger(c *apiCall) (any, *apiError) {
 	default:
 		return nil, errf("InvalidParameterValue", "Enable must be OPEN or CLOSE, got "+strconv.Quote(str(req.Enable))+".")
 	}
-	if len(str(req.Description)) > 1000 {
-		return nil, errf("InvalidParameterValue.Description", "Description is longer than 1000 characters.")
+	if aerr := checkDescription(str(req.Description)); aerr != nil {
+		return nil, aerr
 	}
 	t := &scfTrigger{Type: str(req.Type), TriggerName: str(req.TriggerName), Qualifier: qualifier, Enable: enable,
 		Description: str(req.Description), AddTime: c.now, ModTime: c.now}
@@ -936,20 +945,7 @@ func (s *Server) actCreateTrigger(c *apiCall) (any, *apiError) {
 		return nil, errf("UnsupportedOperation.Trigger", "The emulator serves timer and http triggers only, not "+strconv.Quote(t.Type)+".")
 	}
 	f.triggers = append(f.triggers, t)
-	i := t.info()
-	return struct {
-		TriggerInfo struct {
-			ModTime, Type, TriggerDesc, TriggerName, AddTime string
-			Enable                                           int64
-			CustomArgument, AvailableStatus, Qualifier       string
-			Description                                      string
-		}
-	}{TriggerInfo: struct {
-		ModTime, Type, TriggerDesc, TriggerName, AddTime string
-		Enable                                           int64
-		CustomArgument, AvailableStatus, Qualifier       string
-		Description                                      string
-	}{i.ModTime, i.Type, i.TriggerDesc, i.TriggerName, i.AddTime, int64(i.Enable), i.CustomArgument, i.AvailableStatus, i.Qualifier, i.Description}}, nil
+	return struct{ TriggerInfo sdkTrigger }{t.sdk()}, nil
 }
 
 // newURLID returns a Function URL id: 10 lowercase letters and digits, as
@@ -968,23 +964,16 @@ func (s *Server) actDeleteTrigger(c *apiCall) (any, *apiError) {
 	var req struct {
 		FunctionName, TriggerName, Type, Namespace, TriggerDesc, Qualifier *string
 	}
-	if err := decodeParams(c.body, &req, true); err != nil {
-		return nil, err
-	}
-	if err := s.lockControl(c); err != nil {
-		s.control.mu.Unlock()
-		return nil, err
-	}
-	defer s.control.mu.Unlock()
-	f, aerr := s.findFunction(c, str(req.FunctionName), str(req.Namespace))
+	f, unlock, aerr := s.lockFunction(c, &req)
 	if aerr != nil {
 		return nil, aerr
 	}
+	defer unlock()
 	if str(req.TriggerName) == "" || str(req.Type) == "" {
 		return nil, errf("MissingParameter", "TriggerName and Type are required.")
 	}
-	if st := f.statusAt(c.now); st != FunctionActive {
-		return nil, errf("FailedOperation.FunctionStatusError", "Function "+f.FunctionName+" is "+st+"; remove triggers when it is Active.")
+	if aerr := f.requireActive(c.now, "FailedOperation.FunctionStatusError", "remove triggers"); aerr != nil {
+		return nil, aerr
 	}
 	for i, t := range f.triggers {
 		if t.TriggerName == str(req.TriggerName) && t.Type == str(req.Type) {

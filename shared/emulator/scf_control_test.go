@@ -7,43 +7,15 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
-	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
+	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 )
-
-// controlCall sends an SCF or CAM action through the official SDK.
-func controlCall(t testing.TB, client *common.Client, service, action string, params any, out any) error {
-	t.Helper()
-	version := map[string]string{"scf": "2018-04-16", "cam": "2019-01-16"}[service]
-	req := tchttp.NewCommonRequest(service, version, action)
-	b, err := json.Marshal(params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := req.SetActionParameters(b); err != nil {
-		t.Fatal(err)
-	}
-	resp := tchttp.NewCommonResponse()
-	if err := client.Send(req, resp); err != nil {
-		return err
-	}
-	if out != nil {
-		var w struct{ Response json.RawMessage }
-		if err := json.Unmarshal(resp.GetBody(), &w); err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(w.Response, out); err != nil {
-			t.Fatalf("decode %s: %v", w.Response, err)
-		}
-	}
-	return nil
-}
 
 func testZip(t testing.TB, name, content string) string {
 	t.Helper()
@@ -109,30 +81,24 @@ func TestCreateFunctionValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			m := validCreate(t)
 			tt.change(m)
-			wantCode(t, controlCall(t, c, "scf", "CreateFunction", m, nil), tt.code)
+			wantCode(t, call(t, c, "scf", "CreateFunction", m, nil), tt.code)
 		})
 	}
 	if len(e.srv.Functions()) != 0 {
 		t.Fatalf("refused creates left functions: %+v", e.srv.Functions())
 	}
 	t.Run("no region", func(t *testing.T) {
-		wantCode(t, controlCall(t, e.sdk(t, "", nil), "scf", "CreateFunction", validCreate(t), nil), "MissingParameter")
+		wantCode(t, call(t, e.sdk(t, "", nil), "scf", "CreateFunction", validCreate(t), nil), "MissingParameter")
 	})
 }
 
 func TestFunctionLifecycle(t *testing.T) {
 	e := newEnv(t, Options{FunctionReadyAfter: 2 * time.Second})
 	c := e.sdk(t, "ap-guangzhou", nil)
-	mustControl := func(action string, params, out any) {
-		t.Helper()
-		if err := controlCall(t, c, "scf", action, params, out); err != nil {
-			t.Fatalf("%s: %v", action, err)
-		}
-	}
 	ref := map[string]any{"FunctionName": "cancel-task"}
-	wantCode(t, controlCall(t, c, "scf", "GetFunction", ref, nil), "ResourceNotFound.Function")
-	mustControl("CreateFunction", validCreate(t), nil)
-	wantCode(t, controlCall(t, c, "scf", "CreateFunction", validCreate(t), nil), "ResourceInUse.Function")
+	wantCode(t, call(t, c, "scf", "GetFunction", ref, nil), "ResourceNotFound.Function")
+	mustCall(t, c, "scf", "CreateFunction", validCreate(t), nil)
+	wantCode(t, call(t, c, "scf", "CreateFunction", validCreate(t), nil), "ResourceInUse.Function")
 
 	var got struct {
 		Status, Handler, Runtime string
@@ -140,36 +106,36 @@ func TestFunctionLifecycle(t *testing.T) {
 		Environment              struct{ Variables []struct{ Key, Value string } }
 		Tags                     []struct{ Key, Value string }
 	}
-	mustControl("GetFunction", ref, &got)
+	mustCall(t, c, "scf", "GetFunction", ref, &got)
 	if got.Status != FunctionCreating || got.Handler != "cancel-task" || got.Runtime != "Go1" || got.MemorySize != 128 || got.Timeout != 15 ||
 		len(got.Environment.Variables) != 1 || len(got.Tags) != 1 || got.Tags[0].Value != "scf-deploy" {
 		t.Fatalf("GetFunction = %+v", got)
 	}
 	// Refusals while Creating.
 	upd := map[string]any{"FunctionName": "cancel-task", "MemorySize": 256}
-	wantCode(t, controlCall(t, c, "scf", "UpdateFunctionConfiguration", upd, nil), "FailedOperation.UpdateFunctionConfiguration")
+	wantCode(t, call(t, c, "scf", "UpdateFunctionConfiguration", upd, nil), "FailedOperation.UpdateFunctionConfiguration")
 	code := map[string]any{"FunctionName": "cancel-task", "ZipFile": testZip(t, "cancel-task", "v2")}
-	wantCode(t, controlCall(t, c, "scf", "UpdateFunctionCode", code, nil), "FailedOperation.UpdateFunctionCode")
+	wantCode(t, call(t, c, "scf", "UpdateFunctionCode", code, nil), "FailedOperation.UpdateFunctionCode")
 	timer := map[string]any{"FunctionName": "cancel-task", "Type": "timer", "TriggerName": "every-5-minutes", "TriggerDesc": "0 */5 * * * * *", "Enable": "OPEN", "CustomArgument": "{}"}
-	wantCode(t, controlCall(t, c, "scf", "CreateTrigger", timer, nil), "FailedOperation.FunctionStatusError")
-	wantCode(t, controlCall(t, c, "scf", "DeleteFunction", ref, nil), "FailedOperation.DeleteFunction")
+	wantCode(t, call(t, c, "scf", "CreateTrigger", timer, nil), "FailedOperation.FunctionStatusError")
+	wantCode(t, call(t, c, "scf", "DeleteFunction", ref, nil), "FailedOperation.DeleteFunction")
 
 	e.clock.Advance(2 * time.Second)
-	mustControl("GetFunction", ref, &got)
+	mustCall(t, c, "scf", "GetFunction", ref, &got)
 	if got.Status != FunctionActive {
 		t.Fatalf("status after the delay = %s", got.Status)
 	}
-	mustControl("UpdateFunctionConfiguration", upd, nil)
-	mustControl("GetFunction", ref, &got)
+	mustCall(t, c, "scf", "UpdateFunctionConfiguration", upd, nil)
+	mustCall(t, c, "scf", "GetFunction", ref, &got)
 	if got.Status != FunctionUpdating || got.MemorySize != 256 {
 		t.Fatalf("after update: %+v", got)
 	}
 	e.clock.Advance(2 * time.Second)
 
-	mustControl("UpdateFunctionCode", code, nil)
+	mustCall(t, c, "scf", "UpdateFunctionCode", code, nil)
 	e.clock.Advance(2 * time.Second)
 	var addr struct{ CodeSha256 string }
-	mustControl("GetFunctionAddress", ref, &addr)
+	mustCall(t, c, "scf", "GetFunctionAddress", ref, &addr)
 	raw, _ := base64.StdEncoding.DecodeString(code["ZipFile"].(string))
 	sum := sha256.Sum256(raw)
 	if addr.CodeSha256 != hex.EncodeToString(sum[:]) {
@@ -177,26 +143,26 @@ func TestFunctionLifecycle(t *testing.T) {
 	}
 
 	// Triggers.
-	mustControl("CreateTrigger", timer, nil)
-	wantCode(t, controlCall(t, c, "scf", "CreateTrigger", timer, nil), "ResourceInUse.Trigger")
+	mustCall(t, c, "scf", "CreateTrigger", timer, nil)
+	wantCode(t, call(t, c, "scf", "CreateTrigger", timer, nil), "ResourceInUse.Trigger")
 	bad := map[string]any{"FunctionName": "cancel-task", "Type": "timer", "TriggerName": "bad", "TriggerDesc": "*/5 * * * *  * * *"}
-	wantCode(t, controlCall(t, c, "scf", "CreateTrigger", bad, nil), "InvalidParameterValue.TriggerCronConfig")
+	wantCode(t, call(t, c, "scf", "CreateTrigger", bad, nil), "InvalidParameterValue.TriggerCronConfig")
 	url := map[string]any{"FunctionName": "cancel-task", "Type": "http", "TriggerName": "url", "Enable": "OPEN",
 		"TriggerDesc": `{"AuthType":"NONE","NetConfig":{"EnableIntranet":false,"EnableExtranet":true}}`}
 	var created struct {
 		TriggerInfo struct{ TriggerName, TriggerDesc string }
 	}
-	mustControl("CreateTrigger", url, &created)
+	mustCall(t, c, "scf", "CreateTrigger", url, &created)
 	if !strings.Contains(created.TriggerInfo.TriggerDesc, "https://"+EmulatorAppID+"-"+created.TriggerInfo.TriggerName+".ap-guangzhou.tencentscf.com") {
 		t.Fatalf("http trigger = %+v", created.TriggerInfo)
 	}
-	wantCode(t, controlCall(t, c, "scf", "CreateTrigger", url, nil), "ResourceInUse.Trigger")
+	wantCode(t, call(t, c, "scf", "CreateTrigger", url, nil), "ResourceInUse.Trigger")
 	for _, desc := range []string{`{"AuthType":"KEY","NetConfig":{"EnableExtranet":true}}`, `{"AuthType":"NONE"}`, `not json`, `{"AuthType":"NONE","NetConfig":{},"X":1}`} {
 		u := map[string]any{"FunctionName": "cancel-task", "Type": "http", "TriggerName": "u", "TriggerDesc": desc}
-		wantCode(t, controlCall(t, c, "scf", "CreateTrigger", u, nil), "InvalidParameterValue.TriggerDesc")
+		wantCode(t, call(t, c, "scf", "CreateTrigger", u, nil), "InvalidParameterValue.TriggerDesc")
 	}
 	cos := map[string]any{"FunctionName": "cancel-task", "Type": "cos", "TriggerName": "b", "TriggerDesc": "{}"}
-	wantCode(t, controlCall(t, c, "scf", "CreateTrigger", cos, nil), "UnsupportedOperation.Trigger")
+	wantCode(t, call(t, c, "scf", "CreateTrigger", cos, nil), "UnsupportedOperation.Trigger")
 
 	var list struct {
 		TotalCount uint64
@@ -205,12 +171,12 @@ func TestFunctionLifecycle(t *testing.T) {
 			Enable                                         uint64
 		}
 	}
-	mustControl("ListTriggers", ref, &list)
+	mustCall(t, c, "scf", "ListTriggers", ref, &list)
 	if list.TotalCount != 2 || list.Triggers[0].TriggerDesc != `{"cron":"0 */5 * * * * *"}` || list.Triggers[0].Enable != 1 || list.Triggers[0].CustomArgument != "{}" {
 		t.Fatalf("ListTriggers = %+v", list)
 	}
-	mustControl("DeleteTrigger", map[string]any{"FunctionName": "cancel-task", "Type": "timer", "TriggerName": "every-5-minutes"}, nil)
-	wantCode(t, controlCall(t, c, "scf", "DeleteTrigger", map[string]any{"FunctionName": "cancel-task", "Type": "timer", "TriggerName": "every-5-minutes"}, nil), "ResourceNotFound.Trigger")
+	mustCall(t, c, "scf", "DeleteTrigger", map[string]any{"FunctionName": "cancel-task", "Type": "timer", "TriggerName": "every-5-minutes"}, nil)
+	wantCode(t, call(t, c, "scf", "DeleteTrigger", map[string]any{"FunctionName": "cancel-task", "Type": "timer", "TriggerName": "every-5-minutes"}, nil), "ResourceNotFound.Trigger")
 
 	// Inspection shows the state.
 	resp, err := http.Get(e.ts.URL + "/_emulator/functions")
@@ -226,7 +192,7 @@ func TestFunctionLifecycle(t *testing.T) {
 		t.Fatalf("/_emulator/functions = %+v", fns)
 	}
 
-	mustControl("DeleteFunction", ref, nil)
+	mustCall(t, c, "scf", "DeleteFunction", ref, nil)
 	if len(e.srv.Functions()) != 0 {
 		t.Fatal("function not deleted")
 	}
@@ -239,11 +205,11 @@ func TestFailNext(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("fail-next: %v %v", resp, err)
 	}
-	wantCode(t, controlCall(t, c, "scf", "CreateFunction", validCreate(t), nil), "InternalError")
+	wantCode(t, call(t, c, "scf", "CreateFunction", validCreate(t), nil), "InternalError")
 	if len(e.srv.Functions()) != 0 {
 		t.Fatal("a refused create made a function")
 	}
-	if err := controlCall(t, c, "scf", "CreateFunction", validCreate(t), nil); err != nil {
+	if err := call(t, c, "scf", "CreateFunction", validCreate(t), nil); err != nil {
 		t.Fatalf("second create: %v", err)
 	}
 }
@@ -251,31 +217,25 @@ func TestFailNext(t *testing.T) {
 func TestCAMRolesAndPolicies(t *testing.T) {
 	e := newEnv(t, Options{})
 	c := e.sdk(t, "", nil)
-	must := func(action string, params, out any) {
-		t.Helper()
-		if err := controlCall(t, c, "cam", action, params, out); err != nil {
-			t.Fatalf("%s: %v", action, err)
-		}
-	}
 	trust := `{"version":"2.0","statement":[{"effect":"allow","action":"name/sts:AssumeRole","principal":{"service":["scf.qcloud.com"]}}]}`
 	doc := `{"version":"2.0","statement":[{"effect":"allow","action":["ams:CancelTask"],"resource":["*"]}]}`
-	wantCode(t, controlCall(t, c, "cam", "GetRole", map[string]any{"RoleName": "R"}, nil), "InvalidParameter.RoleNotExist")
-	wantCode(t, controlCall(t, c, "cam", "CreateRole", map[string]any{"RoleName": "bad name", "PolicyDocument": trust}, nil), "InvalidParameter.RoleNameError")
-	wantCode(t, controlCall(t, c, "cam", "CreateRole", map[string]any{"RoleName": "R", "PolicyDocument": doc}, nil), "InvalidParameter.PrincipalError")
-	must("CreateRole", map[string]any{"RoleName": "R", "PolicyDocument": trust, "Description": "d"}, nil)
-	wantCode(t, controlCall(t, c, "cam", "CreateRole", map[string]any{"RoleName": "R", "PolicyDocument": trust}, nil), "InvalidParameter.RoleNameInUse")
+	wantCode(t, call(t, c, "cam", "GetRole", map[string]any{"RoleName": "R"}, nil), "InvalidParameter.RoleNotExist")
+	wantCode(t, call(t, c, "cam", "CreateRole", map[string]any{"RoleName": "bad name", "PolicyDocument": trust}, nil), "InvalidParameter.RoleNameError")
+	wantCode(t, call(t, c, "cam", "CreateRole", map[string]any{"RoleName": "R", "PolicyDocument": doc}, nil), "InvalidParameter.PrincipalError")
+	mustCall(t, c, "cam", "CreateRole", map[string]any{"RoleName": "R", "PolicyDocument": trust, "Description": "d"}, nil)
+	wantCode(t, call(t, c, "cam", "CreateRole", map[string]any{"RoleName": "R", "PolicyDocument": trust}, nil), "InvalidParameter.RoleNameInUse")
 	var role struct {
 		RoleInfo struct{ RoleName, PolicyDocument, Description string }
 	}
-	must("GetRole", map[string]any{"RoleName": "R"}, &role)
+	mustCall(t, c, "cam", "GetRole", map[string]any{"RoleName": "R"}, &role)
 	if role.RoleInfo.PolicyDocument != trust || role.RoleInfo.Description != "d" {
 		t.Fatalf("GetRole = %+v", role)
 	}
 
-	wantCode(t, controlCall(t, c, "cam", "CreatePolicy", map[string]any{"PolicyName": "P", "PolicyDocument": `{"version":"1.0"}`}, nil), "InvalidParameter.PolicyDocumentError")
+	wantCode(t, call(t, c, "cam", "CreatePolicy", map[string]any{"PolicyName": "P", "PolicyDocument": `{"version":"1.0"}`}, nil), "InvalidParameter.PolicyDocumentError")
 	var created struct{ PolicyId uint64 }
-	must("CreatePolicy", map[string]any{"PolicyName": "P", "PolicyDocument": doc, "Description": "d"}, &created)
-	wantCode(t, controlCall(t, c, "cam", "CreatePolicy", map[string]any{"PolicyName": "P", "PolicyDocument": doc}, nil), "FailedOperation.PolicyNameInUse")
+	mustCall(t, c, "cam", "CreatePolicy", map[string]any{"PolicyName": "P", "PolicyDocument": doc, "Description": "d"}, &created)
+	wantCode(t, call(t, c, "cam", "CreatePolicy", map[string]any{"PolicyName": "P", "PolicyDocument": doc}, nil), "FailedOperation.PolicyNameInUse")
 	var list struct {
 		TotalNum uint64
 		List     []struct {
@@ -283,31 +243,31 @@ func TestCAMRolesAndPolicies(t *testing.T) {
 			PolicyName string
 		}
 	}
-	must("ListPolicies", map[string]any{"Keyword": "P", "Scope": "Local"}, &list)
+	mustCall(t, c, "cam", "ListPolicies", map[string]any{"Keyword": "P", "Scope": "Local"}, &list)
 	if list.TotalNum != 1 || list.List[0].PolicyId != created.PolicyId {
 		t.Fatalf("ListPolicies = %+v", list)
 	}
-	must("AttachRolePolicy", map[string]any{"PolicyId": created.PolicyId, "AttachRoleName": "R"}, nil)
-	must("AttachRolePolicy", map[string]any{"PolicyId": created.PolicyId, "AttachRoleName": "R"}, nil)
+	mustCall(t, c, "cam", "AttachRolePolicy", map[string]any{"PolicyId": created.PolicyId, "AttachRoleName": "R"}, nil)
+	mustCall(t, c, "cam", "AttachRolePolicy", map[string]any{"PolicyId": created.PolicyId, "AttachRoleName": "R"}, nil)
 	var att struct {
 		TotalNum uint64
 		List     []struct{ PolicyName string }
 	}
-	must("ListAttachedRolePolicies", map[string]any{"RoleName": "R", "Page": 1, "Rp": 20}, &att)
+	mustCall(t, c, "cam", "ListAttachedRolePolicies", map[string]any{"RoleName": "R", "Page": 1, "Rp": 20}, &att)
 	if att.TotalNum != 1 || att.List[0].PolicyName != "P" {
 		t.Fatalf("ListAttachedRolePolicies = %+v", att)
 	}
 	doc2 := strings.Replace(doc, "ams:CancelTask", "vm:CancelTask", 1)
-	must("CreatePolicyVersion", map[string]any{"PolicyId": created.PolicyId, "PolicyDocument": doc2, "SetAsDefault": true}, nil)
+	mustCall(t, c, "cam", "CreatePolicyVersion", map[string]any{"PolicyId": created.PolicyId, "PolicyDocument": doc2, "SetAsDefault": true}, nil)
 	var pol struct{ PolicyDocument string }
-	must("GetPolicy", map[string]any{"PolicyId": created.PolicyId}, &pol)
+	mustCall(t, c, "cam", "GetPolicy", map[string]any{"PolicyId": created.PolicyId}, &pol)
 	if pol.PolicyDocument != doc2 {
 		t.Fatalf("GetPolicy = %+v", pol)
 	}
-	must("DetachRolePolicy", map[string]any{"PolicyId": created.PolicyId, "DetachRoleName": "R"}, nil)
-	must("DeleteRole", map[string]any{"RoleName": "R"}, nil)
-	must("DeletePolicy", map[string]any{"PolicyId": []uint64{created.PolicyId}}, nil)
-	wantCode(t, controlCall(t, c, "cam", "GetPolicy", map[string]any{"PolicyId": created.PolicyId}, nil), "ResourceNotFound.PolicyIdNotFound")
+	mustCall(t, c, "cam", "DetachRolePolicy", map[string]any{"PolicyId": created.PolicyId, "DetachRoleName": "R"}, nil)
+	mustCall(t, c, "cam", "DeleteRole", map[string]any{"RoleName": "R"}, nil)
+	mustCall(t, c, "cam", "DeletePolicy", map[string]any{"PolicyId": []uint64{created.PolicyId}}, nil)
+	wantCode(t, call(t, c, "cam", "GetPolicy", map[string]any{"PolicyId": created.PolicyId}, nil), "ResourceNotFound.PolicyIdNotFound")
 	if len(e.srv.Roles()) != 0 || len(e.srv.Policies()) != 0 {
 		t.Fatal("state left behind")
 	}
@@ -316,7 +276,7 @@ func TestCAMRolesAndPolicies(t *testing.T) {
 func TestUpdateFunctionRefusals(t *testing.T) {
 	e := newEnv(t, Options{FunctionReadyAfter: -1})
 	c := e.sdk(t, "ap-guangzhou", nil)
-	if err := controlCall(t, c, "scf", "CreateFunction", validCreate(t), nil); err != nil {
+	if err := call(t, c, "scf", "CreateFunction", validCreate(t), nil); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
@@ -344,7 +304,7 @@ func TestUpdateFunctionRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			wantCode(t, controlCall(t, c, "scf", tt.action, tt.params, nil), tt.code)
+			wantCode(t, call(t, c, "scf", tt.action, tt.params, nil), tt.code)
 		})
 	}
 	fns := e.srv.Functions()
@@ -353,15 +313,35 @@ func TestUpdateFunctionRefusals(t *testing.T) {
 	}
 }
 
+// TestFunctionParameterTypes: a mistyped FunctionName or Namespace is named
+// as the caller wrote it, whatever the action.
+func TestFunctionParameterTypes(t *testing.T) {
+	e := newEnv(t, Options{})
+	c := e.sdk(t, "ap-guangzhou", nil)
+	for _, action := range []string{"GetFunction", "GetFunctionAddress", "UpdateFunctionCode", "UpdateFunctionConfiguration",
+		"DeleteFunction", "ListTriggers", "CreateTrigger", "DeleteTrigger"} {
+		for _, field := range []string{"FunctionName", "Namespace"} {
+			t.Run(action+"/"+field, func(t *testing.T) {
+				err := call(t, c, "scf", action, map[string]any{"FunctionName": "f", field: 7}, nil)
+				var se *tcerr.TencentCloudSDKError
+				want := "Parameter " + field + " has the wrong type: got JSON number, want a string."
+				if !errors.As(err, &se) || se.Code != "InvalidParameter" || se.Message != want {
+					t.Fatalf("error %v, want InvalidParameter %q", err, want)
+				}
+			})
+		}
+	}
+}
+
 func TestListTriggersPaging(t *testing.T) {
 	e := newEnv(t, Options{FunctionReadyAfter: -1})
 	c := e.sdk(t, "ap-guangzhou", nil)
-	if err := controlCall(t, c, "scf", "CreateFunction", validCreate(t), nil); err != nil {
+	if err := call(t, c, "scf", "CreateFunction", validCreate(t), nil); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 5; i++ {
 		p := map[string]any{"FunctionName": "cancel-task", "Type": "timer", "TriggerName": "t" + string(rune('a'+i)), "TriggerDesc": "0 */5 * * * * *"}
-		if err := controlCall(t, c, "scf", "CreateTrigger", p, nil); err != nil {
+		if err := call(t, c, "scf", "CreateTrigger", p, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -369,17 +349,17 @@ func TestListTriggersPaging(t *testing.T) {
 		TotalCount uint64
 		Triggers   []struct{ TriggerName string }
 	}
-	if err := controlCall(t, c, "scf", "ListTriggers", map[string]any{"FunctionName": "cancel-task", "Offset": 3, "Limit": 2}, &page); err != nil {
+	if err := call(t, c, "scf", "ListTriggers", map[string]any{"FunctionName": "cancel-task", "Offset": 3, "Limit": 2}, &page); err != nil {
 		t.Fatal(err)
 	}
 	if page.TotalCount != 5 || len(page.Triggers) != 2 || page.Triggers[0].TriggerName != "td" {
 		t.Fatalf("page = %+v", page)
 	}
 	filter := map[string]any{"FunctionName": "cancel-task", "Filters": []map[string]any{{"Name": "TriggerName", "Values": []string{"tb"}}}}
-	if err := controlCall(t, c, "scf", "ListTriggers", filter, &page); err != nil || page.TotalCount != 1 {
+	if err := call(t, c, "scf", "ListTriggers", filter, &page); err != nil || page.TotalCount != 1 {
 		t.Fatalf("filtered = %+v %v", page, err)
 	}
-	wantCode(t, controlCall(t, c, "scf", "ListTriggers", map[string]any{"FunctionName": "cancel-task", "Limit": 101}, nil), "InvalidParameterValue")
+	wantCode(t, call(t, c, "scf", "ListTriggers", map[string]any{"FunctionName": "cancel-task", "Limit": 101}, nil), "InvalidParameterValue")
 }
 
 // TestZipLimits checks the documented package limits directly: over HTTP the

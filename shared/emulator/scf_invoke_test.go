@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
-	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 )
 
 // fakeInvoker is the functions of TestSDKInvoke: "echo" answers its event,
@@ -59,21 +57,9 @@ type sdkResult struct {
 
 func scfCall(t *testing.T, c *common.Client, action string, params map[string]any) (sdkResult, error) {
 	t.Helper()
-	req := tchttp.NewCommonRequest("scf", "2018-04-16", action)
-	b, _ := json.Marshal(params)
-	if err := req.SetActionParameters(b); err != nil {
-		t.Fatal(err)
-	}
-	resp := tchttp.NewCommonResponse()
 	var out sdkResult
-	if err := c.Send(req, resp); err != nil {
-		return out, err
-	}
-	var wrapper struct{ Response sdkResult }
-	if err := json.Unmarshal(resp.GetBody(), &wrapper); err != nil {
-		t.Fatalf("response %s: %v", resp.GetBody(), err)
-	}
-	return wrapper.Response, nil
+	err := call(t, c, "scf", action, params, &out)
+	return out, err
 }
 
 // TestSDKInvoke drives Invoke and InvokeFunction with the official SDK's

@@ -106,16 +106,12 @@ type ListAttachedRolePoliciesResponse struct {
 
 // GetRole returns the role named name.
 func (c *CAM) GetRole(ctx context.Context, name string) (GetRoleResponse, error) {
-	var out GetRoleResponse
-	err := c.c.Call(ctx, "GetRole", struct{ RoleName string }{name}, &out)
-	return out, err
+	return callAnswer[GetRoleResponse](ctx, c.c, "GetRole", struct{ RoleName string }{name})
 }
 
 // CreateRole creates a role with its trust policy.
 func (c *CAM) CreateRole(ctx context.Context, req CreateRoleRequest) (CreateRoleResponse, error) {
-	var out CreateRoleResponse
-	err := c.c.Call(ctx, "CreateRole", req, &out)
-	return out, err
+	return callAnswer[CreateRoleResponse](ctx, c.c, "CreateRole", req)
 }
 
 // DeleteRole deletes the role named name.
@@ -130,23 +126,17 @@ func (c *CAM) UpdateAssumeRolePolicy(ctx context.Context, roleName, document str
 
 // CreatePolicy creates a custom policy.
 func (c *CAM) CreatePolicy(ctx context.Context, req CreatePolicyRequest) (CreatePolicyResponse, error) {
-	var out CreatePolicyResponse
-	err := c.c.Call(ctx, "CreatePolicy", req, &out)
-	return out, err
+	return callAnswer[CreatePolicyResponse](ctx, c.c, "CreatePolicy", req)
 }
 
 // GetPolicy returns a policy and its current document.
 func (c *CAM) GetPolicy(ctx context.Context, id uint64) (GetPolicyResponse, error) {
-	var out GetPolicyResponse
-	err := c.c.Call(ctx, "GetPolicy", struct{ PolicyId uint64 }{id}, &out)
-	return out, err
+	return callAnswer[GetPolicyResponse](ctx, c.c, "GetPolicy", struct{ PolicyId uint64 }{id})
 }
 
 // ListPolicies lists one page of policies.
 func (c *CAM) ListPolicies(ctx context.Context, req ListPoliciesRequest) (ListPoliciesResponse, error) {
-	var out ListPoliciesResponse
-	err := c.c.Call(ctx, "ListPolicies", req, &out)
-	return out, err
+	return callAnswer[ListPoliciesResponse](ctx, c.c, "ListPolicies", req)
 }
 
 // CreatePolicyVersion adds a version of a policy and makes it the default.
@@ -183,10 +173,8 @@ func (c *CAM) DetachRolePolicy(ctx context.Context, id uint64, roleName string) 
 // ListAttachedRolePolicies lists one page (page from 1, at most 200 a page)
 // of the policies attached to the role named roleName.
 func (c *CAM) ListAttachedRolePolicies(ctx context.Context, roleName string, page, rp uint64) (ListAttachedRolePoliciesResponse, error) {
-	var out ListAttachedRolePoliciesResponse
-	err := c.c.Call(ctx, "ListAttachedRolePolicies", struct {
+	return callAnswer[ListAttachedRolePoliciesResponse](ctx, c.c, "ListAttachedRolePolicies", struct {
 		Page, Rp uint64
 		RoleName string
-	}{page, rp, roleName}, &out)
-	return out, err
+	}{page, rp, roleName})
 }

@@ -148,6 +148,14 @@ func (c *Client) Call(ctx context.Context, action string, req, resp any) error {
 	return c.call(ctx, action, req, resp, !strings.HasPrefix(action, "Create"))
 }
 
+// callAnswer is Call for an action that answers something: it returns the
+// "Response" object decoded into a Resp.
+func callAnswer[Resp any](ctx context.Context, c *Client, action string, req any) (Resp, error) {
+	var out Resp
+	err := c.Call(ctx, action, req, &out)
+	return out, err
+}
+
 // call is Call with the retry rule given: a call that is not idempotent is
 // retried only when the server refused it unprocessed.
 func (c *Client) call(ctx context.Context, action string, req, resp any, idempotent bool) error {

@@ -28,6 +28,18 @@ var upstreamSeeds = []string{
 	`{"code":4100,"message":"m","codeDesc":"AuthFailure"}`, `{"code":"x"}`, `<html>502</html>`, "\xff\xfe", ``,
 }
 
+// answerServer answers every request with HTTP 200, contentType and the
+// body last stored in body.
+func answerServer(f *testing.F, contentType string) (srv *httptest.Server, body *atomic.Value) {
+	body = new(atomic.Value)
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		_, _ = w.Write(body.Load().([]byte))
+	}))
+	f.Cleanup(srv.Close)
+	return srv, body
+}
+
 // FuzzAPI3Answer serves arbitrary bodies with HTTP 200 to every API 3.0 call:
 // none may panic, and a call succeeds only on a Tencent success (a Response
 // object with a RequestId and no Error), which it returns with that
@@ -36,12 +48,7 @@ func FuzzAPI3Answer(f *testing.F) {
 	for _, s := range upstreamSeeds {
 		f.Add([]byte(s))
 	}
-	var body atomic.Value
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(body.Load().([]byte))
-	}))
-	f.Cleanup(srv.Close)
+	srv, body := answerServer(f, "application/json")
 	opts := Options{Endpoint: srv.URL, Region: "ap-guangzhou", Limiters: NewLimiters(1e6, 1000), MaxAttempts: 1, Timeout: 5 * time.Second}
 	m, err := NewModeration("ams", testCred, opts)
 	if err != nil {
@@ -102,12 +109,7 @@ func FuzzCIAnswer(f *testing.F) {
 		`<Response><JobsDetail><DataId>d</DataID></JobsDetail></Response>`, `null`, `{}`, ``, `<html/>`} {
 		f.Add([]byte(s))
 	}
-	var body atomic.Value
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/xml")
-		_, _ = w.Write(body.Load().([]byte))
-	}))
-	f.Cleanup(srv.Close)
+	srv, body := answerServer(f, "application/xml")
 	c, err := NewCI(testCred, CIOptions{Endpoint: srv.URL, Limiters: NewLimiters(1e6, 1000), MaxAttempts: 1, Signer: cossign.Transport})
 	if err != nil {
 		f.Fatal(err)

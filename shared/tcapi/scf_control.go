@@ -183,16 +183,12 @@ type DeleteTriggerRequest struct {
 
 // GetFunction returns a function's configuration and status.
 func (s *SCFControl) GetFunction(ctx context.Context, req FunctionRef) (GetFunctionResponse, error) {
-	var out GetFunctionResponse
-	err := s.c.Call(ctx, "GetFunction", req, &out)
-	return out, err
+	return callAnswer[GetFunctionResponse](ctx, s.c, "GetFunction", req)
 }
 
 // GetFunctionAddress returns the code package's address and SHA-256.
 func (s *SCFControl) GetFunctionAddress(ctx context.Context, req FunctionRef) (GetFunctionAddressResponse, error) {
-	var out GetFunctionAddressResponse
-	err := s.c.Call(ctx, "GetFunctionAddress", req, &out)
-	return out, err
+	return callAnswer[GetFunctionAddressResponse](ctx, s.c, "GetFunctionAddress", req)
 }
 
 // CreateFunction creates a function. Like every Create* call it is retried
@@ -218,16 +214,12 @@ func (s *SCFControl) DeleteFunction(ctx context.Context, req FunctionRef) error 
 
 // ListTriggers lists one page of a function's triggers.
 func (s *SCFControl) ListTriggers(ctx context.Context, req ListTriggersRequest) (ListTriggersResponse, error) {
-	var out ListTriggersResponse
-	err := s.c.Call(ctx, "ListTriggers", req, &out)
-	return out, err
+	return callAnswer[ListTriggersResponse](ctx, s.c, "ListTriggers", req)
 }
 
 // CreateTrigger creates a trigger.
 func (s *SCFControl) CreateTrigger(ctx context.Context, req CreateTriggerRequest) (CreateTriggerResponse, error) {
-	var out CreateTriggerResponse
-	err := s.c.Call(ctx, "CreateTrigger", req, &out)
-	return out, err
+	return callAnswer[CreateTriggerResponse](ctx, s.c, "CreateTrigger", req)
 }
 
 // DeleteTrigger deletes a trigger.

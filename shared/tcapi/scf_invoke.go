@@ -6,11 +6,6 @@ import (
 	"strings"
 )
 
-// scfInvokeVersion is the API version of SCF (scf.tencentcloudapi.com).
-// (Unexported: the SCF control-plane client of another branch exports
-// SCFVersion with the same value.)
-const scfInvokeVersion = "2018-04-16"
-
 // Invocation types of SCF Invoke.
 const (
 	InvokeSync  = "RequestResponse"
@@ -28,7 +23,7 @@ type SCFInvoker struct {
 
 // NewSCFInvoker returns an SCF client; opts.Region is the functions' region.
 func NewSCFInvoker(cred Credentials, opts Options) (*SCFInvoker, error) {
-	c, err := NewClient("scf", scfInvokeVersion, cred, opts)
+	c, err := NewClient("scf", SCFVersion, cred, opts)
 	if err != nil {
 		return nil, err
 	}
