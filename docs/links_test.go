@@ -168,3 +168,42 @@ func TestSettingsDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestCLSQueriesMatchTheLogs checks that every SCF_Message term of
+// operations.md's CLS queries is text the code logs: a phrase or word of a
+// string literal in shared/ (outside tests), a prefix for a term ending in *.
+func TestCLSQueriesMatchTheLogs(t *testing.T) {
+	b, err := os.ReadFile("operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	terms := regexp.MustCompile(`SCF_Message:("[^"]+"|[A-Za-z_.]+\*?)`).FindAllStringSubmatch(string(b), -1)
+	if len(terms) < 5 {
+		t.Fatalf("operations.md has %d SCF_Message terms: the pattern is broken", len(terms))
+	}
+	var code strings.Builder
+	err = filepath.WalkDir("../shared", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") ||
+			strings.Contains(path, string(filepath.Separator)+"emulator"+string(filepath.Separator)) {
+			return err // the emulator's texts are Tencent's, not our logs
+		}
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		for _, lit := range regexp.MustCompile(`"(?:[^"\\\n]|\\.)*"`).FindAllString(string(src), -1) {
+			code.WriteString(lit)
+			code.WriteByte('\n')
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range terms {
+		term := strings.Trim(m[1], `"*`)
+		if !strings.Contains(code.String(), term) {
+			t.Errorf("operations.md searches SCF_Message for %s, which no string literal in shared/ contains", m[1])
+		}
+	}
+}
