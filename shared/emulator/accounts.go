@@ -41,9 +41,10 @@ type accounts struct {
 	creds atomic.Pointer[map[string]Credential]
 	owner atomic.Pointer[map[string]string] // SecretId -> account, for keys not of the default account
 
-	mu    sync.Mutex
-	roles map[string]Role
-	st    map[string]*statsRecorder
+	mu       sync.Mutex
+	roles    map[string]Role
+	st       map[string]*statsRecorder
+	sessions map[string]string // SecretId -> role name, for temporary keys of a role session
 }
 
 func (a *accounts) init(creds map[string]Credential, roles []Role) {
@@ -52,6 +53,7 @@ func (a *accounts) init(creds map[string]Credential, roles []Role) {
 	a.owner.Store(&o)
 	a.roles = map[string]Role{}
 	a.st = map[string]*statsRecorder{}
+	a.sessions = map[string]string{}
 	for _, r := range roles {
 		a.roles[r.Arn] = r
 	}
@@ -75,6 +77,22 @@ func (a *accounts) addCredential(account string, c Credential) {
 	}
 	a.creds.Store(&next)
 	a.owner.Store(&owner)
+}
+
+// addSessionCredential adds temporary keys of a session of role (its name)
+// in account.
+func (a *accounts) addSessionCredential(account, role string, c Credential) {
+	a.addCredential(account, c)
+	a.mu.Lock()
+	a.sessions[c.SecretID] = role
+	a.mu.Unlock()
+}
+
+// sessionRole returns the role name whose session a SecretId belongs to, or "".
+func (a *accounts) sessionRole(secretID string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.sessions[secretID]
 }
 
 func (a *accounts) role(arn string) (Role, bool) {

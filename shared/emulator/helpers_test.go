@@ -70,7 +70,7 @@ func (e *env) sdk(t testing.TB, region string, cred *common.Credential) *common.
 	return common.NewCommonClient(cred, region, prof)
 }
 
-var versions = map[string]string{"ams": "2020-12-29", "vm": "2020-12-29", "trtc": "2019-07-22"}
+var versions = map[string]string{"ams": "2020-12-29", "vm": "2020-12-29", "trtc": "2019-07-22", "cam": "2019-01-16", "sts": "2018-08-13"}
 
 // call sends action through client and decodes the "Response" object into
 // out (when non-nil).

@@ -450,7 +450,7 @@ func (s *Server) actCreateFunction(c *apiCall) (any, *apiError) {
 		return nil, aerr
 	}
 	role := str(req.Role)
-	if role != "" && s.control.roles[role] == nil {
+	if role != "" && s.control.roles[scope(c.account, role)] == nil {
 		return nil, errf("ResourceNotFound.Role", "Role "+role+" does not exist in CAM.")
 	}
 	if s.control.functions[prefix+name] != nil {
@@ -727,7 +727,7 @@ func (s *Server) actUpdateFunctionConfiguration(c *apiCall) (any, *apiError) {
 	if req.Description != nil && len(*req.Description) > 1000 {
 		return nil, errf("InvalidParameterValue.Description", "Description is longer than 1000 characters.")
 	}
-	if req.Role != nil && *req.Role != "" && s.control.roles[*req.Role] == nil {
+	if req.Role != nil && *req.Role != "" && s.control.roles[scope(c.account, *req.Role)] == nil {
 		return nil, errf("ResourceNotFound.Role", "Role "+*req.Role+" does not exist in CAM.")
 	}
 	if req.MemorySize != nil {

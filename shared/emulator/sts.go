@@ -6,12 +6,14 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
-// stsActions are the STS (2018-08-13) actions: AssumeRole.
+// stsActions are the STS (2018-08-13) actions: AssumeRole, GetCallerIdentity.
 var stsActions = map[string]actionFunc{
-	"AssumeRole": (*Server).actAssumeRole,
+	"AssumeRole":        (*Server).actAssumeRole,
+	"GetCallerIdentity": (*Server).actGetCallerIdentity,
 }
 
 // AssumeRole limits and codes, from tencentcloud-sdk-go
@@ -48,8 +50,11 @@ type assumeRoleResp struct {
 }
 
 // actAssumeRole gives the caller temporary credentials in the role's account
-// when the role exists and trusts the caller's account. The emulator does not
-// expire them (Tencent's error for an expired token is not documented).
+// when the role exists and trusts the caller: a role of Options.Roles /
+// AddRole whose Trusted list names the caller's account (empty = any), or a
+// role created through CAM whose trust policy names the caller (trust.go).
+// The emulator does not expire them (Tencent's error for an expired token is
+// not documented).
 func (s *Server) actAssumeRole(c *apiCall) (any, *apiError) {
 	var req assumeRoleReq
 	if err := decodeParams(c.body, &req, true); err != nil {
@@ -74,15 +79,26 @@ func (s *Server) actAssumeRole(c *apiCall) (any, *apiError) {
 	if account == "" {
 		return nil, errf("InvalidParameter.ParamError", "RoleArn "+strconv.Quote(req.RoleArn)+" is not a role ARN such as qcs::cam::uin/100000000001:roleName/MyRole.")
 	}
-	role, ok := s.acct.role(req.RoleArn)
-	if !ok {
-		return nil, errf("ResourceNotFound.RoleNotFound", "Role "+req.RoleArn+" does not exist.")
+	account = s.accountOfUin(account)
+	roleName := ""
+	if i := strings.Index(req.RoleArn, ":roleName/"); i >= 0 {
+		roleName = req.RoleArn[i+len(":roleName/"):]
 	}
-	if len(role.Trusted) > 0 && !slices.Contains(role.Trusted, c.account) {
-		return nil, errf("UnauthorizedOperation", "The role's trust policy does not allow the caller's account to assume "+req.RoleArn+".")
+	if role, ok := s.acct.role(req.RoleArn); ok {
+		if len(role.Trusted) > 0 && !slices.Contains(role.Trusted, c.account) {
+			return nil, errf("UnauthorizedOperation", "The role's trust policy does not allow the caller's account to assume "+req.RoleArn+".")
+		}
+	} else {
+		var doc string
+		if account, roleName, doc, ok = s.camRoleByArn(req.RoleArn); !ok {
+			return nil, errf("ResourceNotFound.RoleNotFound", "Role "+req.RoleArn+" does not exist.")
+		}
+		if !trusts(doc, s.callerPrincipal(c)) {
+			return nil, errf("UnauthorizedOperation", "The trust policy of "+req.RoleArn+" does not name the caller ("+s.callerArn(c)+").")
+		}
 	}
 	cred := Credential{SecretID: "AKIDtmp" + randHex(16), SecretKey: randHex(20), Token: randHex(32)}
-	s.acct.addCredential(account, cred)
+	s.acct.addSessionCredential(account, roleName, cred)
 	exp := c.now.Add(d)
 	return assumeRoleResp{
 		Credentials: stsCredentials{Token: cred.Token, TmpSecretId: cred.SecretID, TmpSecretKey: cred.SecretKey},
@@ -95,4 +111,34 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// actGetCallerIdentity answers who the caller's keys are, with the fields of
+// tencentcloud-sdk-go sts/v20180813 GetCallerIdentityResponseParams:
+// AccountId is the account's uin; for a role session UserId is
+// roleId:roleSessionName as documented there (the emulator has no session
+// name, so the role's name stands in). The Arn forms and the Type values are
+// not documented: the emulator answers qcs::cam::uin/<uin>:uin/<uin> and
+// "RootAccount" for an account's keys, qcs::cam::uin/<uin>:roleName/<name>
+// and "AssumedRole" for a role session (assumptions; only AccountId is used).
+func (s *Server) actGetCallerIdentity(c *apiCall) (any, *apiError) {
+	if err := decodeParams(c.body, &struct{}{}, true); err != nil {
+		return nil, err
+	}
+	uin := s.accountUin(c.account)
+	out := struct{ Arn, AccountId, UserId, PrincipalId, Type string }{
+		Arn: s.callerArn(c), AccountId: uin, UserId: uin, PrincipalId: uin, Type: "RootAccount"}
+	if role := s.acct.sessionRole(c.secretID); role != "" {
+		out.UserId, out.Type = role+":"+role, "AssumedRole"
+	}
+	return out, nil
+}
+
+// callerArn names the caller in messages and GetCallerIdentity.
+func (s *Server) callerArn(c *apiCall) string {
+	uin := s.accountUin(c.account)
+	if role := s.acct.sessionRole(c.secretID); role != "" {
+		return "qcs::cam::uin/" + uin + ":roleName/" + role
+	}
+	return "qcs::cam::uin/" + uin + ":uin/" + uin
 }
