@@ -87,6 +87,8 @@ type Role struct {
 	Name        string
 	TrustPolicy string // JSON
 	Policy      string // JSON
+	// PolicyNotes describe what was derived into Policy (shown in the plan).
+	PolicyNotes []string
 }
 
 // PolicyName is the name of the role's custom policy.
@@ -359,7 +361,7 @@ func (e *Engine) planRole(ctx context.Context, p *Plan, r Role) error {
 	var policyID uint64
 	switch {
 	case pol == nil:
-		p.Changes = append(p.Changes, &Change{Op: "create", Kind: "policy", Name: r.PolicyName(), Details: []string{"permissions of deploy/cam/" + r.Name + ".json"},
+		p.Changes = append(p.Changes, &Change{Op: "create", Kind: "policy", Name: r.PolicyName(), Details: append([]string{"permissions of deploy/cam/" + r.Name + ".json"}, r.PolicyNotes...),
 			apply: func(ctx context.Context) error {
 				out, err := e.CAM.CreatePolicy(ctx, tcapi.CreatePolicyRequest{PolicyName: r.PolicyName(), PolicyDocument: r.Policy, Description: ManagedDescription})
 				policyID = out.PolicyId
@@ -375,7 +377,7 @@ func (e *Engine) planRole(ctx context.Context, p *Plan, r Role) error {
 		}
 		if !sameJSON(got.PolicyDocument, r.Policy) {
 			id := pol.PolicyId
-			p.Changes = append(p.Changes, &Change{Op: "update", Kind: "policy", Name: r.PolicyName(), Details: []string{"permissions (changed)"},
+			p.Changes = append(p.Changes, &Change{Op: "update", Kind: "policy", Name: r.PolicyName(), Details: append([]string{"permissions (changed)"}, r.PolicyNotes...),
 				apply: func(ctx context.Context) error { return e.CAM.CreatePolicyVersion(ctx, id, r.Policy) }})
 		}
 	}
