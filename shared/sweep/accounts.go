@@ -2,8 +2,11 @@ package sweep
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -80,7 +83,17 @@ func (m *MultiSweep) Run(ctx context.Context, set Settings) *Report {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			reps[i] = m.one(ctx, a, set, log.With(slog.String("account", a.ID)))
+			alog := log.With(slog.String("account", a.ID))
+			defer func() {
+				// A panic (a bug, or a library's) fails this account only;
+				// its Sweeper, if it got that far, has ended its goroutines.
+				if v := recover(); v != nil {
+					msg := clip(fmt.Sprintf("account %s: panic: %v", a.ID, v), 512)
+					alog.ErrorContext(ctx, "sweeper goroutine panicked", slog.String("error", msg), slog.String("stack", string(debug.Stack())))
+					reps[i] = accountError(set, ListError{Service: strings.Join(set.Services, ","), Code: CodePanic, Message: msg})
+				}
+			}()
+			reps[i] = m.one(ctx, a, set, alog)
 		}()
 	}
 	wg.Wait()
@@ -117,10 +130,7 @@ func (m *MultiSweep) one(ctx context.Context, a Account, set Settings, log *slog
 	if err != nil {
 		code, msg := errorCode(err)
 		log.ErrorContext(ctx, "account not swept", slog.String("role", a.Role), slog.String("code", code), slog.String("error", msg))
-		return &Report{
-			DryRun: set.DryRun, Services: slices.Clone(set.Services), Failures: []Failure{}, Tasks: []TaskResult{},
-			Errors: []ListError{{Service: "sts", Filter: "AssumeRole " + a.Role, Code: code, Message: msg}},
-		}
+		return accountError(set, ListError{Service: "sts", Filter: "AssumeRole " + a.Role, Code: code, Message: msg})
 	}
 	// The invocation's memory and connections stay those of one sweep: the
 	// accounts share the cancels in flight and the report's task list
@@ -131,6 +141,14 @@ func (m *MultiSweep) one(ctx context.Context, a Account, set Settings, log *slog
 	sw := &Sweeper{Clients: clients, Now: m.Now, Logger: log, MaxPages: m.MaxPages, MaxPasses: m.MaxPasses,
 		MaxReport: share(MaxReportTasks, n)}
 	return sw.Run(ctx, set)
+}
+
+// accountError is the report of an account that could not be swept.
+func accountError(set Settings, e ListError) *Report {
+	return &Report{
+		DryRun: set.DryRun, Services: slices.Clone(set.Services), Failures: []Failure{}, Tasks: []TaskResult{},
+		Errors: []ListError{e},
+	}
 }
 
 // accountReport is one account's counters.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -63,6 +64,15 @@ func (f *Fanout) Run(ctx context.Context, set Settings, accts []Account, overrid
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			defer func() {
+				// A panic (a bug, or the invoker's) fails this account's dispatch only.
+				if v := recover(); v != nil {
+					msg := clip(fmt.Sprintf("dispatch %s: panic: %v", a.ID, v), 512)
+					log.ErrorContext(ctx, "sweeper goroutine panicked", slog.String("account", a.ID), slog.String("error", msg), slog.String("stack", string(debug.Stack())))
+					ar.Errors = append(ar.Errors, ListError{Service: "scf", Filter: "Invoke " + f.Function, Code: CodePanic, Message: msg, Account: a.ID})
+					rep.Accounts[i] = ar
+				}
+			}()
 			event, err := childEvent(base, a)
 			var out tcapi.InvokeResponse
 			if err == nil {
