@@ -6,10 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -276,12 +277,7 @@ func regionHint(err error, region string) error {
 }
 
 func printURLs(w io.Writer, urls map[string]string) {
-	names := make([]string, 0, len(urls))
-	for k := range urls {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(urls)) {
 		if urls[n] != "" {
 			fmt.Fprintf(w, "url %s %s\n", n, urls[n])
 		}

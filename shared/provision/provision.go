@@ -32,6 +32,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -288,6 +290,15 @@ func (e *Engine) Apply(ctx context.Context, p *Plan) (map[string]string, error) 
 
 func isNotFound(err error, codes ...string) bool {
 	return err != nil && tcapi.HasCode(err, codes...)
+}
+
+// gone treats a not-found answer to a delete as done (a retried call whose
+// first attempt had succeeded, or someone else's delete).
+func gone(err error, codes ...string) error {
+	if isNotFound(err, codes...) {
+		return nil
+	}
+	return err
 }
 
 // sameJSON reports whether two JSON documents are equal as values.
@@ -677,12 +688,7 @@ func FindURL(desc string) string {
 				found = append(found, x)
 			}
 		case map[string]any:
-			keys := make([]string, 0, len(x))
-			for k := range x {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
+			for _, k := range slices.Sorted(maps.Keys(x)) {
 				walk(x[k])
 			}
 		case []any:
@@ -841,10 +847,7 @@ func (e *Engine) removeTrigger(ctx context.Context, fn string, t tcapi.TriggerIn
 		return err
 	}
 	err := e.SCF.DeleteTrigger(ctx, tcapi.DeleteTriggerRequest{FunctionName: fn, Namespace: e.Namespace, TriggerName: t.TriggerName, Type: t.Type, Qualifier: t.Qualifier})
-	if isNotFound(err, "ResourceNotFound.Trigger") {
-		return nil // already gone (a retried call that had succeeded)
-	}
-	return err
+	return gone(err, "ResourceNotFound.Trigger")
 }
 
 func (e *Engine) createTimer(ctx context.Context, fn string, w Timer) error {
@@ -882,16 +885,9 @@ func (e *Engine) PlanDelete(ctx context.Context, d Desired) (*Plan, error) {
 		p.Changes = append(p.Changes, &Change{Op: "delete", Kind: "function", Name: name, Details: []string{"with its triggers"},
 			apply: func(ctx context.Context) error {
 				if err := e.waitActive(ctx, name); err != nil {
-					if isNotFound(err, "ResourceNotFound.Function") {
-						return nil
-					}
-					return err
+					return gone(err, "ResourceNotFound.Function")
 				}
-				err := e.SCF.DeleteFunction(ctx, e.ref(name))
-				if isNotFound(err, "ResourceNotFound.Function") {
-					return nil
-				}
-				return err
+				return gone(e.SCF.DeleteFunction(ctx, e.ref(name)), "ResourceNotFound.Function")
 			}})
 	}
 	for _, r := range d.Roles {
@@ -929,22 +925,14 @@ func (e *Engine) PlanDelete(ctx context.Context, d Desired) (*Plan, error) {
 			name := r.Name
 			p.Changes = append(p.Changes, &Change{Op: "delete", Kind: "role", Name: name,
 				apply: func(ctx context.Context) error {
-					err := e.CAM.DeleteRole(ctx, name)
-					if isNotFound(err, "InvalidParameter.RoleNotExist") {
-						return nil
-					}
-					return err
+					return gone(e.CAM.DeleteRole(ctx, name), "InvalidParameter.RoleNotExist")
 				}})
 		}
 		if pol != nil {
 			id, name := pol.PolicyId, pol.PolicyName
 			p.Changes = append(p.Changes, &Change{Op: "delete", Kind: "policy", Name: name,
 				apply: func(ctx context.Context) error {
-					err := e.CAM.DeletePolicy(ctx, id)
-					if isNotFound(err, "ResourceNotFound.PolicyIdNotFound") {
-						return nil
-					}
-					return err
+					return gone(e.CAM.DeletePolicy(ctx, id), "ResourceNotFound.PolicyIdNotFound")
 				}})
 		}
 	}
