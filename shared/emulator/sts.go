@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"regexp"
@@ -80,9 +81,9 @@ func (s *Server) actAssumeRole(c *apiCall) (any, *apiError) {
 		return nil, errf("InvalidParameter.ParamError", "RoleArn "+strconv.Quote(req.RoleArn)+" is not a role ARN such as qcs::cam::uin/100000000001:roleName/MyRole.")
 	}
 	account = s.accountOfUin(account)
-	roleName := ""
+	rs := roleSession{name: req.RoleSessionName, principal: s.accountUin(c.account)}
 	if i := strings.Index(req.RoleArn, ":roleName/"); i >= 0 {
-		roleName = req.RoleArn[i+len(":roleName/"):]
+		rs.role = req.RoleArn[i+len(":roleName/"):]
 	}
 	if role, ok := s.acct.role(req.RoleArn); ok {
 		if len(role.Trusted) > 0 && !slices.Contains(role.Trusted, c.account) {
@@ -90,7 +91,7 @@ func (s *Server) actAssumeRole(c *apiCall) (any, *apiError) {
 		}
 	} else {
 		var doc string
-		if account, roleName, doc, ok = s.camRoleByArn(req.RoleArn); !ok {
+		if account, rs.role, rs.roleID, doc, ok = s.camRoleByArn(req.RoleArn); !ok {
 			return nil, errf("ResourceNotFound.RoleNotFound", "Role "+req.RoleArn+" does not exist.")
 		}
 		if !trusts(doc, s.callerPrincipal(c)) {
@@ -98,7 +99,7 @@ func (s *Server) actAssumeRole(c *apiCall) (any, *apiError) {
 		}
 	}
 	cred := Credential{SecretID: "AKIDtmp" + randHex(16), SecretKey: randHex(20), Token: randHex(32)}
-	s.acct.addSessionCredential(account, roleName, cred)
+	s.acct.addSessionCredential(account, rs, cred)
 	exp := c.now.Add(d)
 	return assumeRoleResp{
 		Credentials: stsCredentials{Token: cred.Token, TmpSecretId: cred.SecretID, TmpSecretKey: cred.SecretKey},
@@ -115,12 +116,13 @@ func randHex(n int) string {
 
 // actGetCallerIdentity answers who the caller's keys are, with the fields of
 // tencentcloud-sdk-go sts/v20180813 GetCallerIdentityResponseParams:
-// AccountId is the account's uin; for a role session UserId is
-// roleId:roleSessionName as documented there (the emulator has no session
-// name, so the role's name stands in). The Arn forms and the Type values are
-// not documented: the emulator answers qcs::cam::uin/<uin>:uin/<uin> and
+// AccountId is the account's uin; for a role session, as documented there,
+// UserId is roleId:roleSessionName and PrincipalId the uin of the account
+// that asked for the keys. The Arn forms and the Type values are not
+// documented: the emulator answers qcs::cam::uin/<uin>:uin/<uin> and
 // "RootAccount" for an account's keys, qcs::cam::uin/<uin>:roleName/<name>
-// and "AssumedRole" for a role session (assumptions; only AccountId is used).
+// and "AssumedRole" for a role session (assumptions; scf-deploy uses only
+// AccountId).
 func (s *Server) actGetCallerIdentity(c *apiCall) (any, *apiError) {
 	if err := decodeParams(c.body, &struct{}{}, true); err != nil {
 		return nil, err
@@ -128,8 +130,8 @@ func (s *Server) actGetCallerIdentity(c *apiCall) (any, *apiError) {
 	uin := s.accountUin(c.account)
 	out := struct{ Arn, AccountId, UserId, PrincipalId, Type string }{
 		Arn: s.callerArn(c), AccountId: uin, UserId: uin, PrincipalId: uin, Type: "RootAccount"}
-	if role := s.acct.sessionRole(c.secretID); role != "" {
-		out.UserId, out.Type = role+":"+role, "AssumedRole"
+	if rs := s.acct.session(c.secretID); rs.role != "" {
+		out.UserId, out.PrincipalId, out.Type = cmp.Or(rs.roleID, rs.role)+":"+rs.name, rs.principal, "AssumedRole"
 	}
 	return out, nil
 }
@@ -137,8 +139,8 @@ func (s *Server) actGetCallerIdentity(c *apiCall) (any, *apiError) {
 // callerArn names the caller in messages and GetCallerIdentity.
 func (s *Server) callerArn(c *apiCall) string {
 	uin := s.accountUin(c.account)
-	if role := s.acct.sessionRole(c.secretID); role != "" {
-		return "qcs::cam::uin/" + uin + ":roleName/" + role
+	if rs := s.acct.session(c.secretID); rs.role != "" {
+		return "qcs::cam::uin/" + uin + ":roleName/" + rs.role
 	}
 	return "qcs::cam::uin/" + uin + ":uin/" + uin
 }

@@ -139,10 +139,10 @@ func (st trustStatement) names(p trustPrincipal) bool {
 // camRoleByArn finds a role of the CAM control plane by its ARN
 // (qcs::cam::uin/<uin>:roleName/<name> or qcs::cam::uin/<uin>:role/<id>) and
 // returns its account and trust policy.
-func (s *Server) camRoleByArn(arn string) (account, name, doc string, ok bool) {
+func (s *Server) camRoleByArn(arn string) (account, name, id, doc string, ok bool) {
 	uin := roleAccount(arn)
 	if uin == "" {
-		return "", "", "", false
+		return "", "", "", "", false
 	}
 	account = s.accountOfUin(uin)
 	ref := arn[strings.Index(arn, ":roleName/")+1:]
@@ -156,16 +156,16 @@ func (s *Server) camRoleByArn(arn string) (account, name, doc string, ok bool) {
 			continue
 		}
 		if ref == "roleName/"+r.RoleName || ref == "role/"+r.RoleId {
-			return account, r.RoleName, r.PolicyDocument, true
+			return account, r.RoleName, r.RoleId, r.PolicyDocument, true
 		}
 	}
-	return "", "", "", false
+	return "", "", "", "", false
 }
 
 // callerPrincipal describes the caller of c for a trust policy.
 func (s *Server) callerPrincipal(c *apiCall) trustPrincipal {
 	p := trustPrincipal{uin: s.accountUin(c.account)}
-	p.role = s.acct.sessionRole(c.secretID)
+	p.role = s.acct.session(c.secretID).role
 	return p
 }
 
@@ -178,7 +178,7 @@ var ErrNotTrusted = errors.New("the role's trust policy does not name the servic
 // The keys act in the role's account and are that role's session (a trust
 // policy naming qcs::cam::uin/<uin>:roleName/<name> accepts them).
 func (s *Server) ServiceRoleCredential(service, roleArn string) (Credential, error) {
-	account, name, doc, ok := s.camRoleByArn(roleArn)
+	account, name, id, doc, ok := s.camRoleByArn(roleArn)
 	if !ok {
 		return Credential{}, errors.New("role " + roleArn + " does not exist in CAM")
 	}
@@ -186,6 +186,6 @@ func (s *Server) ServiceRoleCredential(service, roleArn string) (Credential, err
 		return Credential{}, ErrNotTrusted
 	}
 	cred := Credential{SecretID: "AKIDtmp" + randHex(16), SecretKey: randHex(20), Token: randHex(32)}
-	s.acct.addSessionCredential(account, name, cred)
+	s.acct.addSessionCredential(account, roleSession{role: name, roleID: id, name: service, principal: s.accountUin(account)}, cred)
 	return cred, nil
 }

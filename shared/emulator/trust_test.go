@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
@@ -78,10 +79,10 @@ func TestAssumeCAMCreatedRole(t *testing.T) {
 			}
 			// The keys act in the target account.
 			tmp := e.sdk(t, "", common.NewTokenCredential(out.Credentials.TmpSecretId, out.Credentials.TmpSecretKey, out.Credentials.Token))
-			var id struct{ AccountId, Type string }
+			var id struct{ AccountId, PrincipalId, UserId, Type string }
 			mustCall(t, tmp, "sts", "GetCallerIdentity", map[string]any{}, &id)
-			if id.AccountId != targetUin || id.Type != "AssumedRole" {
-				t.Errorf("identity %+v, want account %s, AssumedRole", id, targetUin)
+			if id.AccountId != targetUin || id.Type != "AssumedRole" || id.PrincipalId != DefaultAccountUin || !strings.HasSuffix(id.UserId, ":scf-janitor") {
+				t.Errorf("identity %+v, want account %s, AssumedRole, principal %s, user <roleId>:scf-janitor", id, targetUin, DefaultAccountUin)
 			}
 		})
 	}
