@@ -4,7 +4,7 @@
 // its timer and its Function URL.
 //
 //	go run ./cmd/scf-deploy [plan|apply|delete] [--config serverless.yml] [--env-file .env]
-//	    [--region REGION] [--only FUNCTION]... [--endpoint URL] [--yes]
+//	    [--region REGION] [--only FUNCTION]... [--endpoint URL] [--sweeper-uin UIN] [--yes]
 //
 // plan (the default) prints what would change; apply makes it so; delete
 // --yes removes what scf-deploy created. See docs/deploy.md.

@@ -6,10 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 
 type options struct {
 	command, config, envFile, region, endpoint string
+	sweeperUin                                 string
 	only                                       stringList
 	yes                                        bool
 	timeout                                    time.Duration
@@ -64,6 +66,7 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.region, "region", "", "region (default: the yml's inputs.region)")
 	fs.Var(&o.only, "only", "deploy only this `FUNCTION` (repeatable)")
 	fs.StringVar(&o.endpoint, "endpoint", "", "send every API call to this base `URL`, such as http://127.0.0.1:9100 (the emulator)")
+	fs.StringVar(&o.sweeperUin, "sweeper-uin", "", "the `UIN` of the account deployed to (default: asked with STS GetCallerIdentity, when the sweeper's policy needs it)")
 	fs.BoolVar(&o.yes, "yes", false, "delete: really delete")
 	fs.DurationVar(&o.timeout, "timeout", 15*time.Minute, "give up after this long")
 	if err := fs.Parse(args); err != nil {
@@ -77,7 +80,7 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	default:
 		return o, fmt.Errorf("unknown command %q: want plan, apply or delete", o.command)
 	}
-	return o, nil
+	return o, checkUin(o.sweeperUin)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) (string, bool), ro runOptions) int {
@@ -197,6 +200,29 @@ func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, get
 	if err != nil {
 		return err
 	}
+	// The sweeper's policy follows its environment (roles, fan-out); the
+	// target accounts' roles are printed, not created.
+	var targets *targetSetup
+	if o.command != "delete" {
+		namespace := cfg.File.Inputs.Namespace
+		targets, err = sweeperPolicies(ctx, root, region, namespace, selected, desired.Roles, func(ctx context.Context) (string, error) {
+			if o.sweeperUin != "" {
+				return o.sweeperUin, nil
+			}
+			sts, err := tcapi.NewSTS(cred, tcapi.Options{Region: region, Endpoint: o.endpoint})
+			if err != nil {
+				return "", err
+			}
+			id, err := sts.GetCallerIdentity(ctx)
+			if err != nil {
+				return "", fmt.Errorf("the sweeper's policy needs this account's uin: %w (or give it with --sweeper-uin)", err)
+			}
+			return id.AccountId, nil
+		})
+		if err != nil {
+			return err
+		}
+	}
 	eng := &provision.Engine{SCF: scf, CAM: cam, Namespace: cfg.File.Inputs.Namespace, PollInterval: ro.PollInterval,
 		Progress: func(c *provision.Change) { fmt.Fprintf(stdout, "%s ...\n", c) }}
 	if eng.Namespace == "default" {
@@ -217,6 +243,7 @@ func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, get
 	switch {
 	case o.command == "plan":
 		printURLs(stdout, p.URLs)
+		targets.write(stdout)
 		if !p.Empty() {
 			fmt.Fprintln(stdout, "run `scf-deploy apply` to make these changes")
 		}
@@ -228,6 +255,7 @@ func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, get
 		return nil
 	case p.Empty():
 		printURLs(stdout, p.URLs)
+		targets.write(stdout)
 		return nil
 	}
 	urls, err := eng.Apply(ctx, p)
@@ -237,6 +265,7 @@ func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, get
 	fmt.Fprintf(stdout, "done: %d change(s) applied\n", len(p.Changes))
 	if o.command != "delete" {
 		printURLs(stdout, urls)
+		targets.write(stdout)
 	}
 	return nil
 }
@@ -249,12 +278,7 @@ func regionHint(err error, region string) error {
 }
 
 func printURLs(w io.Writer, urls map[string]string) {
-	names := make([]string, 0, len(urls))
-	for k := range urls {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(urls)) {
 		if urls[n] != "" {
 			fmt.Fprintf(w, "url %s %s\n", n, urls[n])
 		}

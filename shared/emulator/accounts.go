@@ -41,9 +41,16 @@ type accounts struct {
 	creds atomic.Pointer[map[string]Credential]
 	owner atomic.Pointer[map[string]string] // SecretId -> account, for keys not of the default account
 
-	mu    sync.Mutex
-	roles map[string]Role
-	st    map[string]*statsRecorder
+	mu       sync.Mutex
+	roles    map[string]Role
+	st       map[string]*statsRecorder
+	sessions map[string]roleSession // SecretId -> the role session its temporary keys belong to
+}
+
+// roleSession is who temporary keys are: a session of a role.
+type roleSession struct {
+	role, roleID, name string // the role's name and id (when known), the RoleSessionName
+	principal          string // uin of the account that asked for the keys
 }
 
 func (a *accounts) init(creds map[string]Credential, roles []Role) {
@@ -52,6 +59,7 @@ func (a *accounts) init(creds map[string]Credential, roles []Role) {
 	a.owner.Store(&o)
 	a.roles = map[string]Role{}
 	a.st = map[string]*statsRecorder{}
+	a.sessions = map[string]roleSession{}
 	for _, r := range roles {
 		a.roles[r.Arn] = r
 	}
@@ -75,6 +83,21 @@ func (a *accounts) addCredential(account string, c Credential) {
 	}
 	a.creds.Store(&next)
 	a.owner.Store(&owner)
+}
+
+// addSessionCredential adds temporary keys of a role session in account.
+func (a *accounts) addSessionCredential(account string, rs roleSession, c Credential) {
+	a.addCredential(account, c)
+	a.mu.Lock()
+	a.sessions[c.SecretID] = rs
+	a.mu.Unlock()
+}
+
+// session returns the role session a SecretId belongs to (zero: none).
+func (a *accounts) session(secretID string) roleSession {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.sessions[secretID]
 }
 
 func (a *accounts) role(arn string) (Role, bool) {

@@ -55,6 +55,7 @@ var camActions = map[string]actionFunc{
 var reCAMName = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,128}$`)
 
 type camRole struct {
+	account                                       string // "" = the default account (accounts.go)
 	RoleId, RoleName, PolicyDocument, Description string
 	AddTime, UpdateTime                           time.Time
 	attached                                      []uint64 // policy ids, in attach order
@@ -62,14 +63,17 @@ type camRole struct {
 }
 
 type camPolicy struct {
+	account                                 string
 	PolicyId                                uint64
 	PolicyName, Description, PolicyDocument string
 	AddTime, UpdateTime                     time.Time
 	versions                                int
 }
 
-// RoleInfo is a CAM role as GET /_emulator/roles reports it.
+// RoleInfo is a CAM role as GET /_emulator/roles reports it; Account is
+// the uin of the account it belongs to.
 type RoleInfo struct {
+	Account                                                            string
 	RoleId, RoleName, PolicyDocument, Description, AddTime, UpdateTime string
 	AttachedPolicies                                                   []string
 }
@@ -126,12 +130,16 @@ func checkPolicyDocument(doc string, trust bool) *apiError {
 	return nil
 }
 
-// roleRef finds a role by RoleId or RoleName (exactly one of them).
-func (s *Server) roleRef(id, name *string) (*camRole, *apiError) {
+// roleRef finds a role of the account by RoleId or RoleName (exactly one
+// of them). Every account has its own roles and policies.
+func (s *Server) roleRef(account string, id, name *string) (*camRole, *apiError) {
 	if (str(id) == "") == (str(name) == "") {
 		return nil, errf("InvalidParameter", "Give exactly one of RoleId and RoleName.")
 	}
 	for _, r := range s.control.roles {
+		if r.account != account {
+			continue
+		}
 		if (str(id) != "" && r.RoleId == *id) || (str(name) != "" && r.RoleName == *name) {
 			return r, nil
 		}
@@ -139,11 +147,14 @@ func (s *Server) roleRef(id, name *string) (*camRole, *apiError) {
 	return nil, errf("InvalidParameter.RoleNotExist", "Role "+str(id)+str(name)+" does not exist.")
 }
 
-func (s *Server) policyRef(id *uint64, name *string) (*camPolicy, *apiError) {
+func (s *Server) policyRef(account string, id *uint64, name *string) (*camPolicy, *apiError) {
 	if (id == nil || *id == 0) == (str(name) == "") {
 		return nil, errf("InvalidParameter", "Give exactly one of PolicyId and PolicyName.")
 	}
 	for _, p := range s.control.policies {
+		if p.account != account {
+			continue
+		}
 		if (id != nil && p.PolicyId == *id) || (str(name) != "" && p.PolicyName == *name) {
 			return p, nil
 		}
@@ -178,7 +189,7 @@ func (s *Server) camLocked(c *apiCall, req any, fn func() (any, *apiError)) (any
 func (s *Server) actGetRole(c *apiCall) (any, *apiError) {
 	var req struct{ RoleId, RoleName *string }
 	return s.camLocked(c, &req, func() (any, *apiError) {
-		r, err := s.roleRef(req.RoleId, req.RoleName)
+		r, err := s.roleRef(c.account, req.RoleId, req.RoleName)
 		if err != nil {
 			return nil, err
 		}
@@ -200,13 +211,13 @@ func (s *Server) actCreateRole(c *apiCall) (any, *apiError) {
 		if err := checkPolicyDocument(str(req.PolicyDocument), true); err != nil {
 			return nil, err
 		}
-		if s.control.roles[name] != nil {
+		if s.control.roles[scope(c.account, name)] != nil {
 			return nil, errf("InvalidParameter.RoleNameInUse", "A role named "+name+" already exists.")
 		}
-		r := &camRole{RoleId: strconv.FormatUint(4611686018427387904+s.control.id(), 10), RoleName: name,
+		r := &camRole{account: c.account, RoleId: strconv.FormatUint(4611686018427387904+s.control.id(), 10), RoleName: name,
 			PolicyDocument: str(req.PolicyDocument), Description: str(req.Description), AddTime: c.now, UpdateTime: c.now,
 			attachedAt: map[uint64]time.Time{}}
-		s.control.roles[name] = r
+		s.control.roles[scope(c.account, name)] = r
 		return struct{ RoleId string }{r.RoleId}, nil
 	})
 }
@@ -214,11 +225,11 @@ func (s *Server) actCreateRole(c *apiCall) (any, *apiError) {
 func (s *Server) actDeleteRole(c *apiCall) (any, *apiError) {
 	var req struct{ RoleId, RoleName *string }
 	return s.camLocked(c, &req, func() (any, *apiError) {
-		r, err := s.roleRef(req.RoleId, req.RoleName)
+		r, err := s.roleRef(c.account, req.RoleId, req.RoleName)
 		if err != nil {
 			return nil, err
 		}
-		delete(s.control.roles, r.RoleName)
+		delete(s.control.roles, scope(r.account, r.RoleName))
 		return struct{}{}, nil
 	})
 }
@@ -226,7 +237,7 @@ func (s *Server) actDeleteRole(c *apiCall) (any, *apiError) {
 func (s *Server) actUpdateAssumeRolePolicy(c *apiCall) (any, *apiError) {
 	var req struct{ PolicyDocument, RoleId, RoleName *string }
 	return s.camLocked(c, &req, func() (any, *apiError) {
-		r, err := s.roleRef(req.RoleId, req.RoleName)
+		r, err := s.roleRef(c.account, req.RoleId, req.RoleName)
 		if err != nil {
 			return nil, err
 		}
@@ -252,11 +263,11 @@ func (s *Server) actCreatePolicy(c *apiCall) (any, *apiError) {
 			return nil, err
 		}
 		for _, p := range s.control.policies {
-			if p.PolicyName == name {
+			if p.account == c.account && p.PolicyName == name {
 				return nil, errf("FailedOperation.PolicyNameInUse", "A policy named "+name+" already exists.")
 			}
 		}
-		p := &camPolicy{PolicyId: 100000000 + s.control.id(), PolicyName: name, Description: str(req.Description),
+		p := &camPolicy{account: c.account, PolicyId: 100000000 + s.control.id(), PolicyName: name, Description: str(req.Description),
 			PolicyDocument: str(req.PolicyDocument), AddTime: c.now, UpdateTime: c.now, versions: 1}
 		s.control.policies[p.PolicyId] = p
 		return struct{ PolicyId uint64 }{p.PolicyId}, nil
@@ -269,7 +280,7 @@ func (s *Server) actGetPolicy(c *apiCall) (any, *apiError) {
 		if req.PolicyId == nil {
 			return nil, errf("MissingParameter", "The request is missing the required parameter PolicyId.")
 		}
-		p, err := s.policyRef(req.PolicyId, nil)
+		p, err := s.policyRef(c.account, req.PolicyId, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -320,6 +331,9 @@ func (s *Server) actListPolicies(c *apiCall) (any, *apiError) {
 		}
 		all := []strategyInfo{}
 		for _, p := range s.control.policies {
+			if p.account != c.account {
+				continue
+			}
 			if kw := str(req.Keyword); kw != "" && !strings.Contains(p.PolicyName, kw) {
 				continue
 			}
@@ -354,7 +368,7 @@ func (s *Server) actCreatePolicyVersion(c *apiCall) (any, *apiError) {
 		if req.PolicyId == nil {
 			return nil, errf("MissingParameter", "The request is missing the required parameter PolicyId.")
 		}
-		p, err := s.policyRef(req.PolicyId, nil)
+		p, err := s.policyRef(c.account, req.PolicyId, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -376,7 +390,7 @@ func (s *Server) actDeletePolicy(c *apiCall) (any, *apiError) {
 			return nil, errf("MissingParameter", "The request is missing the required parameter PolicyId.")
 		}
 		for _, id := range req.PolicyId {
-			if s.control.policies[id] == nil {
+			if p := s.control.policies[id]; p == nil || p.account != c.account {
 				return nil, errf("ResourceNotFound.PolicyIdNotFound", fmt.Sprintf("Policy %d does not exist.", id))
 			}
 		}
@@ -408,11 +422,11 @@ func (s *Server) actAttachRolePolicy(c *apiCall) (any, *apiError) {
 		PolicyName                   *string
 	}
 	return s.camLocked(c, &req, func() (any, *apiError) {
-		p, err := s.policyRef(req.PolicyId, req.PolicyName)
+		p, err := s.policyRef(c.account, req.PolicyId, req.PolicyName)
 		if err != nil {
 			return nil, err
 		}
-		r, err := s.roleRef(req.AttachRoleId, req.AttachRoleName)
+		r, err := s.roleRef(c.account, req.AttachRoleId, req.AttachRoleName)
 		if err != nil {
 			return nil, err
 		}
@@ -431,11 +445,11 @@ func (s *Server) actDetachRolePolicy(c *apiCall) (any, *apiError) {
 		PolicyName                   *string
 	}
 	return s.camLocked(c, &req, func() (any, *apiError) {
-		p, err := s.policyRef(req.PolicyId, req.PolicyName)
+		p, err := s.policyRef(c.account, req.PolicyId, req.PolicyName)
 		if err != nil {
 			return nil, err
 		}
-		r, err := s.roleRef(req.DetachRoleId, req.DetachRoleName)
+		r, err := s.roleRef(c.account, req.DetachRoleId, req.DetachRoleName)
 		if err != nil {
 			return nil, err
 		}
@@ -452,7 +466,7 @@ func (s *Server) actListAttachedRolePolicies(c *apiCall) (any, *apiError) {
 		RoleId, RoleName, PolicyType, Keyword *string
 	}
 	return s.camLocked(c, &req, func() (any, *apiError) {
-		r, err := s.roleRef(req.RoleId, req.RoleName)
+		r, err := s.roleRef(c.account, req.RoleId, req.RoleName)
 		if err != nil {
 			return nil, err
 		}
@@ -499,7 +513,7 @@ func (s *Server) Roles() []RoleInfo {
 	defer s.control.mu.Unlock()
 	out := []RoleInfo{}
 	for _, r := range s.control.roles {
-		ri := RoleInfo{RoleId: r.RoleId, RoleName: r.RoleName, PolicyDocument: r.PolicyDocument, Description: r.Description,
+		ri := RoleInfo{Account: s.accountUin(r.account), RoleId: r.RoleId, RoleName: r.RoleName, PolicyDocument: r.PolicyDocument, Description: r.Description,
 			AddTime: scfTime(r.AddTime), UpdateTime: scfTime(r.UpdateTime), AttachedPolicies: []string{}}
 		for _, id := range r.attached {
 			if p := s.control.policies[id]; p != nil {

@@ -216,6 +216,17 @@
 // temporary keys (Tencent's error for an expired token is not documented),
 // policies (a role may call anything).
 //
+// CAM roles and policies belong to the caller's account (each account has
+// its own names). AssumeRole also assumes a role created through CAM when
+// its trust policy names the caller: qcs::cam::uin/<uin>:root (any key of
+// that account) or qcs::cam::uin/<uin>:roleName/<name> (only that role's
+// sessions); a matching deny wins and any other form allows nobody
+// (trust.go). Server.ServiceRoleCredential gives a service's keys for a role
+// trusting it (what SCF gives a function of its execution role).
+// GetCallerIdentity answers AccountId (Options.AccountUin, default
+// DefaultAccountUin, for the default account). A role ARN naming the default
+// account's uin acts in the default account.
+//
 // Secrets (SecretKey, Token, Authorization) never appear in responses or in
 // the request log.
 package emulator

@@ -389,8 +389,8 @@ func checkDescription(d string) *apiError {
 
 // checkRole refuses a role that is not a CAM role of the account ("": none).
 // Call with the control-plane lock held.
-func (s *Server) checkRole(role string) *apiError {
-	if role != "" && s.control.roles[role] == nil {
+func (s *Server) checkRole(account, role string) *apiError {
+	if role != "" && s.control.roles[scope(account, role)] == nil {
 		return errf("ResourceNotFound.Role", "Role "+role+" does not exist in CAM.")
 	}
 	return nil
@@ -499,7 +499,7 @@ func (s *Server) actCreateFunction(c *apiCall) (any, *apiError) {
 		return nil, aerr
 	}
 	role := str(req.Role)
-	if aerr := s.checkRole(role); aerr != nil {
+	if aerr := s.checkRole(c.account, role); aerr != nil {
 		return nil, aerr
 	}
 	if s.control.functions[prefix+name] != nil {
@@ -757,7 +757,7 @@ func (s *Server) actUpdateFunctionConfiguration(c *apiCall) (any, *apiError) {
 	if aerr := checkDescription(str(req.Description)); aerr != nil {
 		return nil, aerr
 	}
-	if aerr := s.checkRole(str(req.Role)); aerr != nil {
+	if aerr := s.checkRole(c.account, str(req.Role)); aerr != nil {
 		return nil, aerr
 	}
 	if req.MemorySize != nil {

@@ -91,8 +91,13 @@ type Options struct {
 	// 0 selects DefaultFunctionReadyAfter; negative means at once.
 	FunctionReadyAfter time.Duration
 	// Roles can be assumed with STS AssumeRole (sts.go); their temporary
-	// credentials act in the role's account.
+	// credentials act in the role's account. Roles created through CAM
+	// (cam.go) can be assumed too, as their trust policy allows (trust.go).
 	Roles []Role
+	// AccountUin is the uin of the default account (Credentials), as
+	// GetCallerIdentity answers it and trust policies and role ARNs name it;
+	// default DefaultAccountUin.
+	AccountUin string
 	// Buckets, when set, are the only COS buckets CI requests may address
 	// by host (<Name>.ci.<Region>.myqcloud.com): another gets NoSuchBucket.
 	// Empty: any bucket exists.

@@ -1,17 +1,20 @@
 package emulator
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
-// stsActions are the STS (2018-08-13) actions: AssumeRole.
+// stsActions are the STS (2018-08-13) actions: AssumeRole, GetCallerIdentity.
 var stsActions = map[string]actionFunc{
-	"AssumeRole": (*Server).actAssumeRole,
+	"AssumeRole":        (*Server).actAssumeRole,
+	"GetCallerIdentity": (*Server).actGetCallerIdentity,
 }
 
 // AssumeRole limits and codes, from tencentcloud-sdk-go
@@ -48,8 +51,11 @@ type assumeRoleResp struct {
 }
 
 // actAssumeRole gives the caller temporary credentials in the role's account
-// when the role exists and trusts the caller's account. The emulator does not
-// expire them (Tencent's error for an expired token is not documented).
+// when the role exists and trusts the caller: a role of Options.Roles /
+// AddRole whose Trusted list names the caller's account (empty = any), or a
+// role created through CAM whose trust policy names the caller (trust.go).
+// The emulator does not expire them (Tencent's error for an expired token is
+// not documented).
 func (s *Server) actAssumeRole(c *apiCall) (any, *apiError) {
 	var req assumeRoleReq
 	if err := decodeParams(c.body, &req, true); err != nil {
@@ -74,15 +80,26 @@ func (s *Server) actAssumeRole(c *apiCall) (any, *apiError) {
 	if account == "" {
 		return nil, errf("InvalidParameter.ParamError", "RoleArn "+strconv.Quote(req.RoleArn)+" is not a role ARN such as qcs::cam::uin/100000000001:roleName/MyRole.")
 	}
-	role, ok := s.acct.role(req.RoleArn)
-	if !ok {
-		return nil, errf("ResourceNotFound.RoleNotFound", "Role "+req.RoleArn+" does not exist.")
+	account = s.accountOfUin(account)
+	rs := roleSession{name: req.RoleSessionName, principal: s.accountUin(c.account)}
+	if i := strings.Index(req.RoleArn, ":roleName/"); i >= 0 {
+		rs.role = req.RoleArn[i+len(":roleName/"):]
 	}
-	if len(role.Trusted) > 0 && !slices.Contains(role.Trusted, c.account) {
-		return nil, errf("UnauthorizedOperation", "The role's trust policy does not allow the caller's account to assume "+req.RoleArn+".")
+	if role, ok := s.acct.role(req.RoleArn); ok {
+		if len(role.Trusted) > 0 && !slices.Contains(role.Trusted, c.account) {
+			return nil, errf("UnauthorizedOperation", "The role's trust policy does not allow the caller's account to assume "+req.RoleArn+".")
+		}
+	} else {
+		var doc string
+		if account, rs.role, rs.roleID, doc, ok = s.camRoleByArn(req.RoleArn); !ok {
+			return nil, errf("ResourceNotFound.RoleNotFound", "Role "+req.RoleArn+" does not exist.")
+		}
+		if !trusts(doc, s.callerPrincipal(c)) {
+			return nil, errf("UnauthorizedOperation", "The trust policy of "+req.RoleArn+" does not name the caller ("+s.callerArn(c)+").")
+		}
 	}
 	cred := Credential{SecretID: "AKIDtmp" + randHex(16), SecretKey: randHex(20), Token: randHex(32)}
-	s.acct.addCredential(account, cred)
+	s.acct.addSessionCredential(account, rs, cred)
 	exp := c.now.Add(d)
 	return assumeRoleResp{
 		Credentials: stsCredentials{Token: cred.Token, TmpSecretId: cred.SecretID, TmpSecretKey: cred.SecretKey},
@@ -95,4 +112,35 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// actGetCallerIdentity answers who the caller's keys are, with the fields of
+// tencentcloud-sdk-go sts/v20180813 GetCallerIdentityResponseParams:
+// AccountId is the account's uin; for a role session, as documented there,
+// UserId is roleId:roleSessionName and PrincipalId the uin of the account
+// that asked for the keys. The Arn forms and the Type values are not
+// documented: the emulator answers qcs::cam::uin/<uin>:uin/<uin> and
+// "RootAccount" for an account's keys, qcs::cam::uin/<uin>:roleName/<name>
+// and "AssumedRole" for a role session (assumptions; scf-deploy uses only
+// AccountId).
+func (s *Server) actGetCallerIdentity(c *apiCall) (any, *apiError) {
+	if err := decodeParams(c.body, &struct{}{}, true); err != nil {
+		return nil, err
+	}
+	uin := s.accountUin(c.account)
+	out := struct{ Arn, AccountId, UserId, PrincipalId, Type string }{
+		Arn: s.callerArn(c), AccountId: uin, UserId: uin, PrincipalId: uin, Type: "RootAccount"}
+	if rs := s.acct.session(c.secretID); rs.role != "" {
+		out.UserId, out.PrincipalId, out.Type = cmp.Or(rs.roleID, rs.role)+":"+rs.name, rs.principal, "AssumedRole"
+	}
+	return out, nil
+}
+
+// callerArn names the caller in messages and GetCallerIdentity.
+func (s *Server) callerArn(c *apiCall) string {
+	uin := s.accountUin(c.account)
+	if rs := s.acct.session(c.secretID); rs.role != "" {
+		return "qcs::cam::uin/" + uin + ":roleName/" + rs.role
+	}
+	return "qcs::cam::uin/" + uin + ":uin/" + uin
 }

@@ -32,6 +32,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -87,6 +89,8 @@ type Role struct {
 	Name        string
 	TrustPolicy string // JSON
 	Policy      string // JSON
+	// PolicyNotes describe what was derived into Policy (shown in the plan).
+	PolicyNotes []string
 }
 
 // PolicyName is the name of the role's custom policy.
@@ -293,6 +297,15 @@ func isNotFound(err error, codes ...string) bool {
 	return err != nil && tcapi.HasCode(err, codes...)
 }
 
+// gone treats a not-found answer to a delete as done (a retried call whose
+// first attempt had succeeded, or someone else's delete).
+func gone(err error, codes ...string) error {
+	if isNotFound(err, codes...) {
+		return nil
+	}
+	return err
+}
+
 // sameJSON reports whether two JSON documents are equal as values.
 func sameJSON(a, b string) bool {
 	var x, y any
@@ -364,7 +377,7 @@ func (e *Engine) planRole(ctx context.Context, p *Plan, r Role) error {
 	var policyID uint64
 	switch {
 	case pol == nil:
-		p.Changes = append(p.Changes, &Change{Op: "create", Kind: "policy", Name: r.PolicyName(), Details: []string{"permissions of deploy/cam/" + r.Name + ".json"},
+		p.Changes = append(p.Changes, &Change{Op: "create", Kind: "policy", Name: r.PolicyName(), Details: append([]string{"permissions of deploy/cam/" + r.Name + ".json"}, r.PolicyNotes...),
 			apply: func(ctx context.Context) error {
 				out, err := e.CAM.CreatePolicy(ctx, tcapi.CreatePolicyRequest{PolicyName: r.PolicyName(), PolicyDocument: r.Policy, Description: ManagedDescription})
 				policyID = out.PolicyId
@@ -380,7 +393,7 @@ func (e *Engine) planRole(ctx context.Context, p *Plan, r Role) error {
 		}
 		if !sameJSON(got.PolicyDocument, r.Policy) {
 			id := pol.PolicyId
-			p.Changes = append(p.Changes, &Change{Op: "update", Kind: "policy", Name: r.PolicyName(), Details: []string{"permissions (changed)"},
+			p.Changes = append(p.Changes, &Change{Op: "update", Kind: "policy", Name: r.PolicyName(), Details: append([]string{"permissions (changed)"}, r.PolicyNotes...),
 				apply: func(ctx context.Context) error { return e.CAM.CreatePolicyVersion(ctx, id, r.Policy) }})
 		}
 	}
@@ -691,12 +704,7 @@ func FindURL(desc string) string {
 				found = append(found, x)
 			}
 		case map[string]any:
-			keys := make([]string, 0, len(x))
-			for k := range x {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
+			for _, k := range slices.Sorted(maps.Keys(x)) {
 				walk(x[k])
 			}
 		case []any:
@@ -855,10 +863,7 @@ func (e *Engine) removeTrigger(ctx context.Context, fn string, t tcapi.TriggerIn
 		return err
 	}
 	err := e.SCF.DeleteTrigger(ctx, tcapi.DeleteTriggerRequest{FunctionName: fn, Namespace: e.Namespace, TriggerName: t.TriggerName, Type: t.Type, Qualifier: t.Qualifier})
-	if isNotFound(err, "ResourceNotFound.Trigger") {
-		return nil // already gone (a retried call that had succeeded)
-	}
-	return err
+	return gone(err, "ResourceNotFound.Trigger")
 }
 
 func (e *Engine) createTimer(ctx context.Context, fn string, w Timer) error {
@@ -896,16 +901,9 @@ func (e *Engine) PlanDelete(ctx context.Context, d Desired) (*Plan, error) {
 		p.Changes = append(p.Changes, &Change{Op: "delete", Kind: "function", Name: name, Details: []string{"with its triggers"},
 			apply: func(ctx context.Context) error {
 				if err := e.waitActive(ctx, name); err != nil {
-					if isNotFound(err, "ResourceNotFound.Function") {
-						return nil
-					}
-					return err
+					return gone(err, "ResourceNotFound.Function")
 				}
-				err := e.SCF.DeleteFunction(ctx, e.ref(name))
-				if isNotFound(err, "ResourceNotFound.Function") {
-					return nil
-				}
-				return err
+				return gone(e.SCF.DeleteFunction(ctx, e.ref(name)), "ResourceNotFound.Function")
 			}})
 	}
 	for _, r := range d.Roles {
@@ -943,22 +941,14 @@ func (e *Engine) PlanDelete(ctx context.Context, d Desired) (*Plan, error) {
 			name := r.Name
 			p.Changes = append(p.Changes, &Change{Op: "delete", Kind: "role", Name: name,
 				apply: func(ctx context.Context) error {
-					err := e.CAM.DeleteRole(ctx, name)
-					if isNotFound(err, "InvalidParameter.RoleNotExist") {
-						return nil
-					}
-					return err
+					return gone(e.CAM.DeleteRole(ctx, name), "InvalidParameter.RoleNotExist")
 				}})
 		}
 		if pol != nil {
 			id, name := pol.PolicyId, pol.PolicyName
 			p.Changes = append(p.Changes, &Change{Op: "delete", Kind: "policy", Name: name,
 				apply: func(ctx context.Context) error {
-					err := e.CAM.DeletePolicy(ctx, id)
-					if isNotFound(err, "ResourceNotFound.PolicyIdNotFound") {
-						return nil
-					}
-					return err
+					return gone(e.CAM.DeletePolicy(ctx, id), "ResourceNotFound.PolicyIdNotFound")
 				}})
 		}
 	}

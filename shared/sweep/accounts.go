@@ -2,8 +2,11 @@ package sweep
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -72,18 +75,17 @@ func (m *MultiSweep) Run(ctx context.Context, set Settings) *Report {
 		par = DefaultMaxParallelAccounts
 	}
 	reps := make([]*Report, len(m.Accounts))
-	sem := make(chan struct{}, par)
-	var wg sync.WaitGroup
-	for i, a := range m.Accounts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			reps[i] = m.one(ctx, a, set, log.With(slog.String("account", a.ID)))
-		}()
-	}
-	wg.Wait()
+	inParallel(len(m.Accounts), par, func(i int) {
+		a := m.Accounts[i]
+		reps[i] = m.one(ctx, a, set, log.With(slog.String("account", a.ID)))
+	}, func(i int, v any, stack []byte) {
+		// A panic (a bug, or a library's) fails this account only; its
+		// Sweeper, if it got that far, has ended its goroutines.
+		a := m.Accounts[i]
+		msg := clip(fmt.Sprintf("account %s: panic: %v", a.ID, v), 512)
+		log.ErrorContext(ctx, "sweeper goroutine panicked", slog.String("account", a.ID), slog.String("error", msg), slog.String("stack", string(stack)))
+		reps[i] = accountError(set, ListError{Service: strings.Join(set.Services, ","), Code: CodePanic, Message: msg})
+	})
 	rep := mergeReports(set, m.Accounts, reps)
 	rep.DurationMs = time.Since(started).Milliseconds()
 	level := slog.LevelInfo
@@ -95,6 +97,27 @@ func (m *MultiSweep) Run(ctx context.Context, set Settings) *Report {
 	}
 	log.LogAttrs(ctx, level, "sweep of all accounts finished", slog.Any("report", rep.summary()))
 	return rep
+}
+
+// inParallel calls fn(i) for every i below n, each in its own goroutine, at
+// most par at a time, and returns once all have returned. A call that panics
+// ends with onPanic(i, the value, its stack), in its goroutine.
+func inParallel(n, par int, fn func(i int), onPanic func(i int, v any, stack []byte)) {
+	sem := make(chan struct{}, par)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			defer func() {
+				if v := recover(); v != nil {
+					onPanic(i, v, debug.Stack())
+				}
+			}()
+			fn(i)
+		})
+	}
+	wg.Wait()
 }
 
 // maxReport is how many Tasks (and Failures) entries a Run keeps.
@@ -117,10 +140,7 @@ func (m *MultiSweep) one(ctx context.Context, a Account, set Settings, log *slog
 	if err != nil {
 		code, msg := errorCode(err)
 		log.ErrorContext(ctx, "account not swept", slog.String("role", a.Role), slog.String("code", code), slog.String("error", msg))
-		return &Report{
-			DryRun: set.DryRun, Services: slices.Clone(set.Services), Failures: []Failure{}, Tasks: []TaskResult{},
-			Errors: []ListError{{Service: "sts", Filter: "AssumeRole " + a.Role, Code: code, Message: msg}},
-		}
+		return accountError(set, ListError{Service: "sts", Filter: "AssumeRole " + a.Role, Code: code, Message: msg})
 	}
 	// The invocation's memory and connections stay those of one sweep: the
 	// accounts share the cancels in flight and the report's task list
@@ -131,6 +151,14 @@ func (m *MultiSweep) one(ctx context.Context, a Account, set Settings, log *slog
 	sw := &Sweeper{Clients: clients, Now: m.Now, Logger: log, MaxPages: m.MaxPages, MaxPasses: m.MaxPasses,
 		MaxReport: share(MaxReportTasks, n)}
 	return sw.Run(ctx, set)
+}
+
+// accountError is the report of an account that could not be swept.
+func accountError(set Settings, e ListError) *Report {
+	return &Report{
+		DryRun: set.DryRun, Services: slices.Clone(set.Services), Failures: []Failure{}, Tasks: []TaskResult{},
+		Errors: []ListError{e},
+	}
 }
 
 // accountReport is one account's counters.
@@ -169,22 +197,8 @@ func mergeReports(set Settings, accts []Account, reps []*Report) *Report {
 		}
 		out.TasksOmitted += r.TasksOmitted
 		out.FailuresOmitted += r.FailuresOmitted
-		for _, t := range r.Tasks {
-			if len(out.Tasks) >= MaxReportTasks {
-				out.TasksOmitted++
-				continue
-			}
-			t.Account = a.ID
-			out.Tasks = append(out.Tasks, t)
-		}
-		for _, f := range r.Failures {
-			if len(out.Failures) >= MaxReportTasks {
-				out.FailuresOmitted++
-				continue
-			}
-			f.Account = a.ID
-			out.Failures = append(out.Failures, f)
-		}
+		out.Tasks = appendCapped(out.Tasks, r.Tasks, &out.TasksOmitted, func(t *TaskResult) { t.Account = a.ID })
+		out.Failures = appendCapped(out.Failures, r.Failures, &out.FailuresOmitted, func(f *Failure) { f.Account = a.ID })
 		for _, e := range r.Errors {
 			e.Account = a.ID
 			out.Errors = append(out.Errors, e)
@@ -192,6 +206,20 @@ func mergeReports(set Settings, accts []Account, reps []*Report) *Report {
 		out.Accounts = append(out.Accounts, accountReport(a, r))
 	}
 	return out
+}
+
+// appendCapped appends src's entries to dst, each marked, while dst holds
+// fewer than MaxReportTasks, and counts the others in omitted.
+func appendCapped[T any](dst, src []T, omitted *int, mark func(*T)) []T {
+	for _, v := range src {
+		if len(dst) >= MaxReportTasks {
+			*omitted++
+			continue
+		}
+		mark(&v)
+		dst = append(dst, v)
+	}
+	return dst
 }
 
 // accountsOf lists the accounts a run sweeps: its own (unless SkipSelf),

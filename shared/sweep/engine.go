@@ -103,9 +103,9 @@ func (s *Sweeper) Run(ctx context.Context, set Settings) (rep *Report) {
 	r.pageSize = set.PageSize
 	r.rep.PageSize = set.PageSize
 	defer func() {
-		// A panic in this goroutine (the page consumer) ends the run with a
-		// report that says so, never a crash: the other goroutines stop
-		// when the run's contexts end.
+		// A panic in this goroutine outside a pass (a pass recovers its own
+		// and waits for its goroutines) ends the run with a report that
+		// says so, never a crash.
 		if v := recover(); v != nil {
 			r.recordPanic("sweep", v)
 			r.mu.Lock()
@@ -207,6 +207,9 @@ type run struct {
 	callCtx context.Context
 
 	fetches atomic.Uint64 // DescribeTasks calls started (page sequence numbers)
+	// aborted is set when the page consumer panicked: the workers finish the
+	// cancels in flight and start none of the queued ones.
+	aborted atomic.Bool
 
 	mu         sync.Mutex
 	rep        Report
@@ -301,6 +304,25 @@ func (r *run) pass() int {
 	work := make(chan item, r.set.Concurrency)
 
 	var wg sync.WaitGroup
+	closeWork := sync.OnceFunc(func() { close(work) })
+	defer func() {
+		// A panic in the page consumer (this goroutine) ends the run with a
+		// report error, and never leaves a goroutine of the run behind: the
+		// listing stops, the workers drop what is queued, and every one of
+		// them has returned before the run does.
+		v := recover()
+		if v == nil {
+			return
+		}
+		r.recordPanic("sweep", v)
+		r.aborted.Store(true)
+		stopListing()
+		closeWork()
+		wg.Wait()
+		r.mu.Lock()
+		r.stopped = true
+		r.mu.Unlock()
+	}()
 	wg.Go(func() { r.produce(listCtx, pages) })
 	for range r.set.Concurrency {
 		wg.Go(func() { r.work(work) })
@@ -324,7 +346,7 @@ func (r *run) pass() int {
 			r.s.observe(n)
 		}
 	}
-	close(work)
+	closeWork()
 	wg.Wait()
 
 	r.mu.Lock()
@@ -704,7 +726,7 @@ func (r *run) cancelOne(it item) {
 			}
 		}
 	}()
-	if r.gate.Err() != nil {
+	if r.gate.Err() != nil || r.aborted.Load() {
 		finished = true
 		r.drop(it.key, true)
 		return

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
@@ -49,38 +48,36 @@ func (f *Fanout) Run(ctx context.Context, set Settings, accts []Account, overrid
 	if par <= 0 {
 		par = 8
 	}
-	sem := make(chan struct{}, par)
-	var wg sync.WaitGroup
-	for i, a := range accts {
-		ar := AccountReport{Account: a.ID, Role: a.Role, Errors: []ListError{}}
+	invoke := "Invoke " + f.Function
+	inParallel(len(accts), par, func(i int) {
+		a := accts[i]
+		rep.Accounts[i] = AccountReport{Account: a.ID, Role: a.Role, Errors: []ListError{}}
+		ar := &rep.Accounts[i] // this goroutine's alone
 		if err != nil {
-			ar.Errors = append(ar.Errors, ListError{Service: "scf", Filter: "Invoke " + f.Function, Code: "InvalidOverrides", Message: err.Error(), Account: a.ID})
-			rep.Accounts[i] = ar
-			continue
+			ar.Errors = append(ar.Errors, ListError{Service: "scf", Filter: invoke, Code: "InvalidOverrides", Message: err.Error(), Account: a.ID})
+			return
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			event, err := childEvent(base, a)
-			var out tcapi.InvokeResponse
-			if err == nil {
-				out, err = f.Invoker.Invoke(ctx, tcapi.InvokeRequest{FunctionName: f.Function, InvocationType: tcapi.InvokeAsync,
-					ClientContext: string(event), Namespace: f.Namespace, Qualifier: f.Qualifier})
-			}
-			if err != nil {
-				code, msg := errorCode(err)
-				ar.Errors = append(ar.Errors, ListError{Service: "scf", Filter: "Invoke " + f.Function, Code: code, Message: msg, Account: a.ID})
-				log.ErrorContext(ctx, "account not dispatched", slog.String("account", a.ID), slog.String("code", code), slog.String("error", msg))
-			} else {
-				ar.Dispatched, ar.InvokeRequestId = true, out.Result.FunctionRequestId
-				log.InfoContext(ctx, "account dispatched", slog.String("account", a.ID), slog.String("invoke_request_id", ar.InvokeRequestId))
-			}
-			rep.Accounts[i] = ar
-		}()
-	}
-	wg.Wait()
+		event, err := childEvent(base, a)
+		var out tcapi.InvokeResponse
+		if err == nil {
+			out, err = f.Invoker.Invoke(ctx, tcapi.InvokeRequest{FunctionName: f.Function, InvocationType: tcapi.InvokeAsync,
+				ClientContext: string(event), Namespace: f.Namespace, Qualifier: f.Qualifier})
+		}
+		if err != nil {
+			code, msg := errorCode(err)
+			ar.Errors = append(ar.Errors, ListError{Service: "scf", Filter: invoke, Code: code, Message: msg, Account: a.ID})
+			log.ErrorContext(ctx, "account not dispatched", slog.String("account", a.ID), slog.String("code", code), slog.String("error", msg))
+		} else {
+			ar.Dispatched, ar.InvokeRequestId = true, out.Result.FunctionRequestId
+			log.InfoContext(ctx, "account dispatched", slog.String("account", a.ID), slog.String("invoke_request_id", ar.InvokeRequestId))
+		}
+	}, func(i int, v any, stack []byte) {
+		// A panic (a bug, or the invoker's) fails this account's dispatch only.
+		a := accts[i]
+		msg := clip(fmt.Sprintf("dispatch %s: panic: %v", a.ID, v), 512)
+		log.ErrorContext(ctx, "sweeper goroutine panicked", slog.String("account", a.ID), slog.String("error", msg), slog.String("stack", string(stack)))
+		rep.Accounts[i].Errors = append(rep.Accounts[i].Errors, ListError{Service: "scf", Filter: invoke, Code: CodePanic, Message: msg, Account: a.ID})
+	})
 	for _, a := range rep.Accounts {
 		rep.Errors = append(rep.Errors, a.Errors...)
 	}

@@ -98,3 +98,28 @@ func (s *STS) AssumeRole(ctx context.Context, req AssumeRoleRequest) (AssumeRole
 	out.RequestId = w.RequestId
 	return out, nil
 }
+
+// CallerIdentity is GetCallerIdentity's answer (tencentcloud-sdk-go
+// tencentcloud/sts/v20180813/models.go, GetCallerIdentityResponseParams):
+// AccountId is the root account's uin of the caller, whatever kind of
+// identity it is (root, sub-user, role); Arn, UserId, PrincipalId and Type
+// describe the identity itself.
+type CallerIdentity struct {
+	Arn, AccountId, UserId, PrincipalId, Type string
+	RequestId                                 string
+}
+
+// GetCallerIdentity returns who the credentials are. The SDK's client.go
+// documents it for root and sub-account keys and for AssumeRole /
+// GetFederationToken temporary credentials; it has no parameters.
+func (s *STS) GetCallerIdentity(ctx context.Context) (CallerIdentity, error) {
+	var out CallerIdentity
+	if err := s.c.Call(ctx, "GetCallerIdentity", struct{}{}, &out); err != nil {
+		return out, err
+	}
+	if out.AccountId == "" {
+		return out, &Error{Service: "sts", Action: "GetCallerIdentity", Code: CodeInvalidResponse, RequestID: out.RequestId,
+			Message: "answer has no AccountId"}
+	}
+	return out, nil
+}

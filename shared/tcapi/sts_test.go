@@ -143,3 +143,28 @@ func TestSCFInvokeSendsTheEvent(t *testing.T) {
 		t.Error("an event over 128 KB was sent")
 	}
 }
+
+func TestSTSGetCallerIdentity(t *testing.T) {
+	_, endpoint := startEmulator(t, emulator.Options{AccountUin: "100000000042"})
+	sts, err := tcapi.NewSTS(emuCred, emuOptions(endpoint))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := sts.GetCallerIdentity(context.Background())
+	if err != nil || id.AccountId != "100000000042" || id.RequestId == "" {
+		t.Fatalf("GetCallerIdentity = %+v, %v; want AccountId 100000000042", id, err)
+	}
+
+	// An answer without AccountId is not a usable answer.
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"Response":{"Arn":"x","RequestId":"r-1"}}`)
+	}))
+	t.Cleanup(ts.Close)
+	bad, err := tcapi.NewSTS(emuCred, emuOptions(ts.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bad.GetCallerIdentity(context.Background()); !tcapi.HasCode(err, tcapi.CodeInvalidResponse) {
+		t.Fatalf("answer without AccountId: %v, want %s", err, tcapi.CodeInvalidResponse)
+	}
+}

@@ -1,0 +1,191 @@
+package emulator
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+)
+
+// Roles created through the emulator's CAM control plane (cam.go CreateRole)
+// can be assumed with STS AssumeRole when their trust policy (the role's
+// PolicyDocument) allows the caller. The principal forms are the documented
+// ones:
+//
+//   - {"qcs":["qcs::cam::uin/<uin>:root"]}: any identity of that account
+//     (its root keys, sub-users' keys, its roles' temporary keys). Tencent's
+//     GetRole / DescribeRoleList examples show this form
+//     (intl.cloud.tencent.com/document/product/598/13888,
+//     cloud.tencent.com/document/api/598/13887); CAM doc 598/58344 says the
+//     entity account then grants its own identities the right to assume it,
+//     which the emulator does not model (no permission policies).
+//   - {"qcs":["qcs::cam::uin/<uin>:roleName/<name>"]}: only temporary keys
+//     obtained by assuming that role of that account (the role session),
+//     the form deploy/cam/trust-sweeper.json uses. Tencent documents roles
+//     as resources in this six-segment form (AssumeRole's RoleArn); that CAM
+//     accepts it as a trust principal is an assumption.
+//   - {"service":["scf.qcloud.com"]}: a Tencent service (CreateRole's
+//     documented example, cloud.tencent.com/document/api/598/36225). No key
+//     of a user is a service, so such a statement never lets a caller's
+//     keys in; ServiceRoleCredential stands for the service assuming it.
+//
+// A principal value may be a string or a list of strings. The action must be
+// "name/sts:AssumeRole" (the documented spelling) or a list holding it. A
+// matching "deny" statement wins over any "allow". Anything else (another
+// principal form, a malformed document) allows nobody: fail closed.
+
+// DefaultAccountUin is the uin of the default account (Options.Credentials)
+// when Options.AccountUin is empty: the same as scf-local's TENCENTCLOUD_UIN.
+const DefaultAccountUin = "100000000001"
+
+// accountUin returns the uin of an account ("" = the default account).
+func (s *Server) accountUin(account string) string {
+	if account != "" {
+		return account
+	}
+	if s.opts.AccountUin != "" {
+		return s.opts.AccountUin
+	}
+	return DefaultAccountUin
+}
+
+// accountOfUin maps a uin to an account: the default account's uin is "".
+func (s *Server) accountOfUin(uin string) string {
+	if uin == s.accountUin("") {
+		return ""
+	}
+	return uin
+}
+
+// trustPrincipal is who asks to assume a role.
+type trustPrincipal struct {
+	uin     string // the caller's account uin ("" for a service)
+	role    string // the caller's role name when its keys are a role session
+	service string // a Tencent service such as scf.qcloud.com
+}
+
+type trustStatement struct {
+	Effect    string                     `json:"effect"`
+	Action    json.RawMessage            `json:"action"`
+	Principal map[string]json.RawMessage `json:"principal"`
+}
+
+// stringOrList reads a JSON string or list of strings.
+func stringOrList(raw json.RawMessage) ([]string, bool) {
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		return []string{one}, true
+	}
+	var many []string
+	if json.Unmarshal(raw, &many) == nil {
+		return many, true
+	}
+	return nil, false
+}
+
+// trusts reports whether the trust policy doc lets p assume the role.
+func trusts(doc string, p trustPrincipal) bool {
+	var d struct {
+		Statement []trustStatement `json:"statement"`
+	}
+	if json.Unmarshal([]byte(doc), &d) != nil {
+		return false
+	}
+	allowed := false
+	for _, st := range d.Statement {
+		actions, ok := stringOrList(st.Action)
+		if !ok || !containsString(actions, "name/sts:AssumeRole") || !st.names(p) {
+			continue
+		}
+		switch st.Effect {
+		case "deny":
+			return false
+		case "allow":
+			allowed = true
+		}
+	}
+	return allowed
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// names reports whether the statement's principal names p.
+func (st trustStatement) names(p trustPrincipal) bool {
+	for kind, raw := range st.Principal {
+		values, ok := stringOrList(raw)
+		if !ok {
+			continue
+		}
+		for _, v := range values {
+			switch {
+			case kind == "service" && p.service != "" && v == p.service:
+				return true
+			case kind == "qcs" && p.uin != "" && v == "qcs::cam::uin/"+p.uin+":root":
+				return true
+			case kind == "qcs" && p.uin != "" && p.role != "" && v == "qcs::cam::uin/"+p.uin+":roleName/"+p.role:
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// camRoleByArn finds a role of the CAM control plane by its ARN
+// (qcs::cam::uin/<uin>:roleName/<name> or qcs::cam::uin/<uin>:role/<id>) and
+// returns its account and trust policy.
+func (s *Server) camRoleByArn(arn string) (account, name, id, doc string, ok bool) {
+	uin := roleAccount(arn)
+	if uin == "" {
+		return "", "", "", "", false
+	}
+	account = s.accountOfUin(uin)
+	ref := arn[strings.Index(arn, ":roleName/")+1:]
+	if !strings.Contains(arn, ":roleName/") {
+		ref = arn[strings.Index(arn, ":role/")+1:]
+	}
+	s.control.mu.Lock()
+	defer s.control.mu.Unlock()
+	for _, r := range s.control.roles {
+		if r.account != account {
+			continue
+		}
+		if ref == "roleName/"+r.RoleName || ref == "role/"+r.RoleId {
+			return account, r.RoleName, r.RoleId, r.PolicyDocument, true
+		}
+	}
+	return "", "", "", "", false
+}
+
+// callerPrincipal describes the caller of c for a trust policy.
+func (s *Server) callerPrincipal(c *apiCall) trustPrincipal {
+	p := trustPrincipal{uin: s.accountUin(c.account)}
+	p.role = s.acct.session(c.secretID).role
+	return p
+}
+
+// ErrNotTrusted is ServiceRoleCredential's refusal.
+var ErrNotTrusted = errors.New("the role's trust policy does not name the service")
+
+// ServiceRoleCredential gives a Tencent service's temporary keys for a role
+// created through CAM whose trust policy names service (such as
+// scf.qcloud.com): what SCF hands a function whose execution role it is.
+// The keys act in the role's account and are that role's session (a trust
+// policy naming qcs::cam::uin/<uin>:roleName/<name> accepts them).
+func (s *Server) ServiceRoleCredential(service, roleArn string) (Credential, error) {
+	account, name, id, doc, ok := s.camRoleByArn(roleArn)
+	if !ok {
+		return Credential{}, errors.New("role " + roleArn + " does not exist in CAM")
+	}
+	if !trusts(doc, trustPrincipal{service: service}) {
+		return Credential{}, ErrNotTrusted
+	}
+	cred := Credential{SecretID: "AKIDtmp" + randHex(16), SecretKey: randHex(20), Token: randHex(32)}
+	s.acct.addSessionCredential(account, roleSession{role: name, roleID: id, name: service, principal: s.accountUin(account)}, cred)
+	return cred, nil
+}

@@ -1,0 +1,136 @@
+package provision
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// The sweeper's policy is derived from what is deployed: its base
+// permissions (deploy/cam/<role>.json) plus
+//
+//   - name/sts:AssumeRole on exactly the role ARNs of JANITOR_SWEEP_ROLES,
+//     and no such statement without roles;
+//   - scf:InvokeFunction on the sweeper itself
+//     (qcs::scf:<region>:uin/<uin>:namespace/<ns>/function/<name>) only
+//     with JANITOR_SWEEP_FANOUT=async.
+//
+// The action spellings are those of CAM's documentation: "name/sts:AssumeRole"
+// for assuming a role (intl.cloud.tencent.com/document/product/598/19422,
+// whose resource is the role's qcs::cam::uin/<uin>:roleName/<name>) and
+// "scf:InvokeFunction" on a function's six-segment resource (SCF's CAM
+// documentation). Statements of the base document with either action are
+// replaced, so the derived policy never grants more than the yml asks for.
+
+// Actions the derivation owns.
+const (
+	ActionAssumeRole     = "name/sts:AssumeRole"
+	ActionInvokeFunction = "scf:InvokeFunction"
+)
+
+// reTargetRole is the role ARN JANITOR_SWEEP_ROLES takes:
+// qcs::cam::uin/<digits>:roleName/<name>, the name 1-128 of CAM's
+// characters (letters, digits, +=,.@-_; CreateRole's RoleName rule).
+var reTargetRole = regexp.MustCompile(`^qcs::cam::uin/([0-9]+):roleName/([A-Za-z0-9+=,.@_-]+)$`)
+
+// TargetRole is a role of another account the sweeper assumes.
+type TargetRole struct {
+	Arn, Uin, Name string
+}
+
+// ParseTargetRoles reads JANITOR_SWEEP_ROLES (comma-separated role ARNs).
+// Every malformed entry is reported, with the form wanted.
+func ParseTargetRoles(list string) ([]TargetRole, error) {
+	var out []TargetRole
+	var bad []string
+	seen := map[string]bool{}
+	for _, v := range strings.Split(list, ",") {
+		v = strings.TrimSpace(v)
+		if v == "" || seen[v] {
+			continue
+		}
+		seen[v] = true
+		m := reTargetRole.FindStringSubmatch(v)
+		if m == nil || len(m[1]) > 20 || len(m[2]) > 128 {
+			bad = append(bad, fmt.Sprintf("%q", v))
+			continue
+		}
+		out = append(out, TargetRole{Arn: v, Uin: m[1], Name: m[2]})
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("JANITOR_SWEEP_ROLES: %s: want role ARNs such as qcs::cam::uin/100000000002:roleName/JanitorSweepTargetRole "+
+			"(the account's uin in digits, then roleName/ and the role's name), comma-separated", strings.Join(bad, ", "))
+	}
+	return out, nil
+}
+
+// FunctionResource is a function's CAM resource description.
+func FunctionResource(region, uin, namespace, name string) string {
+	if namespace == "" {
+		namespace = "default"
+	}
+	return fmt.Sprintf("qcs::scf:%s:uin/%s:namespace/%s/function/%s", region, uin, namespace, name)
+}
+
+type policyDoc struct {
+	Version   string           `json:"version"`
+	Statement []map[string]any `json:"statement"`
+}
+
+// SweeperPolicy returns base with the derived statements: AssumeRole on
+// roles (none: no statement) and InvokeFunction on invoke (a function
+// resource; "": no statement).
+func SweeperPolicy(base string, roles []TargetRole, invoke string) (string, error) {
+	var d policyDoc
+	if err := json.Unmarshal([]byte(base), &d); err != nil {
+		return "", fmt.Errorf("the sweeper's policy document: %w", err)
+	}
+	kept := d.Statement[:0]
+	for _, st := range d.Statement {
+		if !grants(st, ActionAssumeRole) && !grants(st, ActionInvokeFunction) {
+			kept = append(kept, st)
+		}
+	}
+	d.Statement = kept
+	if len(roles) > 0 {
+		arns := make([]string, len(roles))
+		for i, r := range roles {
+			arns[i] = r.Arn
+		}
+		d.Statement = append(d.Statement, map[string]any{"effect": "allow", "action": []string{ActionAssumeRole}, "resource": arns})
+	}
+	if invoke != "" {
+		d.Statement = append(d.Statement, map[string]any{"effect": "allow", "action": []string{ActionInvokeFunction}, "resource": []string{invoke}})
+	}
+	if len(d.Statement) == 0 {
+		return "", fmt.Errorf("the sweeper's policy document grants nothing else: keep its ams/vm statement")
+	}
+	b, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// grants reports whether a statement names action (as a string or in a list).
+func grants(st map[string]any, action string) bool {
+	switch a := st["action"].(type) {
+	case string:
+		return a == action
+	case []any:
+		for _, v := range a {
+			if v == action {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// TargetTrustPolicy fills a target role's trust policy template
+// (deploy/cam/trust-sweeper.json) with the sweeper's account uin and role
+// name (${SWEEPER_UIN}, ${SWEEPER_ROLE}).
+func TargetTrustPolicy(template, sweeperUin, sweeperRole string) string {
+	return strings.NewReplacer("${SWEEPER_UIN}", sweeperUin, "${SWEEPER_ROLE}", sweeperRole).Replace(template)
+}

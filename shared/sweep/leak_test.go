@@ -1,0 +1,130 @@
+package sweep
+
+import (
+	"context"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scf-janitor/scf-janitor/shared/tcapi"
+)
+
+// runGoroutines returns the stacks of the goroutines running code of a sweep
+// run (goleak-style: by what they run, not by how many there are, so other
+// tests' goroutines do not matter).
+func runGoroutines() []string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	var out []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "sweep.(*run).") {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// TestConsumerPanicLeavesNoGoroutine: when the page consumer panics, the run
+// returns a report with the panic, and by then the producer and every cancel
+// worker have returned; no call is left in flight.
+func TestConsumerPanicLeavesNoGoroutine(t *testing.T) {
+	tests := []struct {
+		name    string
+		panicAt int // page after which the consumer panics
+		delay   time.Duration
+	}{
+		{"first page, slow cancels", 1, 20 * time.Millisecond},
+		{"third page, fast cancels", 3, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake("ams")
+			f.add(200, "RUNNING", "LIVE_AUDIO", "", 3*time.Hour)
+			f.cancelDelay = tt.delay
+			set := testSettings()
+			set.Statuses = []string{"RUNNING"}
+			set.PageSize = 20
+			pages := 0
+			sw := &Sweeper{Clients: map[string]Client{"ams": f}, Now: fixedClock, observe: func(int) {
+				if pages++; pages == tt.panicAt {
+					panic("injected")
+				}
+			}}
+			r := sw.Run(context.Background(), set)
+
+			if left := runGoroutines(); len(left) > 0 {
+				t.Fatalf("%d goroutine(s) of the run still running after Run returned:\n%s", len(left), strings.Join(left, "\n\n"))
+			}
+			f.mu.Lock()
+			inflight := f.inflight
+			f.mu.Unlock()
+			if inflight != 0 {
+				t.Errorf("%d cancel(s) still in flight after Run returned", inflight)
+			}
+			checkInvariant(t, r)
+			var panics []string
+			for _, e := range r.Errors {
+				if e.Code == CodePanic {
+					panics = append(panics, e.Message)
+				}
+			}
+			if len(panics) != 1 || !strings.HasPrefix(panics[0], "sweep: panic: injected") {
+				t.Errorf("panic errors %q, want one \"sweep: panic: injected\"", panics)
+			}
+			if r.Passes != 1 || r.Cancelled == 0 || r.Cancelled >= 200 {
+				t.Errorf("passes %d, cancelled %d: want the run to stop in its first pass after some cancels", r.Passes, r.Cancelled)
+			}
+		})
+	}
+}
+
+// panicInvoker panics on every Invoke.
+type panicInvoker struct{}
+
+func (panicInvoker) Invoke(context.Context, tcapi.InvokeRequest) (tcapi.InvokeResponse, error) {
+	panic("invoker bug")
+}
+
+// TestAccountPanicFailsThatAccountOnly: a panic while setting up one
+// account (its clients, its AssumeRole) or dispatching it is that account's
+// report error; the others are swept, and nothing crashes.
+func TestAccountPanicFailsThatAccountOnly(t *testing.T) {
+	f := newFake("ams")
+	f.add(5, "RUNNING", "LIVE_AUDIO", "", 3*time.Hour)
+	set := testSettings()
+	m := &MultiSweep{
+		Accounts: []Account{{ID: "self"}, {ID: "100000000002", Role: "qcs::cam::uin/100000000002:roleName/R"}},
+		Now:      fixedClock,
+		Clients: func(_ context.Context, a Account, _ []string) (map[string]Client, error) {
+			if a.Role != "" {
+				panic("clients bug")
+			}
+			return map[string]Client{"ams": f}, nil
+		},
+	}
+	r := m.Run(context.Background(), set)
+	checkInvariant(t, r)
+	if r.Cancelled != 5 || len(r.Accounts) != 2 || r.Accounts[0].Cancelled != 5 {
+		t.Fatalf("cancelled %d, accounts %+v", r.Cancelled, r.Accounts)
+	}
+	if e := r.Accounts[1].Errors; len(e) != 1 || e[0].Code != CodePanic || !strings.Contains(e[0].Message, "panic: clients bug") {
+		t.Errorf("panicking account's errors %+v", e)
+	}
+	if left := runGoroutines(); len(left) > 0 {
+		t.Fatalf("goroutines of the run left:\n%s", strings.Join(left, "\n\n"))
+	}
+
+	fo := &Fanout{Invoker: panicInvoker{}, Function: "sweep-tasks"}
+	rep := fo.Run(context.Background(), set, m.Accounts, nil)
+	if len(rep.Errors) != 2 || rep.Errors[0].Code != CodePanic || rep.Accounts[1].Dispatched {
+		t.Errorf("fan-out with a panicking invoker: %+v", rep.Errors)
+	}
+}
