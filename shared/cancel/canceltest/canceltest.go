@@ -152,7 +152,7 @@ func Events(f Function) map[string][]byte {
 		Body: f.Request,
 		Headers: map[string]string{
 			"accept": "*/*", "content-length": fmt.Sprint(len(f.Request)), "content-type": "application/json",
-			"host": "1250000000-abcd1234-gz.scf.tencentcs.com", "user-agent": "curl/8.5.0",
+			"host": "1250000000-abcd1234.ap-guangzhou.tencentscf.com", "user-agent": "curl/8.5.0",
 			"x-janitor-signature": sig, "x-scf-remote-addr": "203.0.113.10",
 		},
 		HTTPMethod: "POST", Path: "/", QueryString: map[string]string{},
