@@ -293,3 +293,42 @@ func TestPanickingLoggerDoesNotCrash(t *testing.T) {
 		})
 	}
 }
+
+// panicStats is a client whose Stats panics on the given call (1-based).
+type panicStats struct {
+	*fakeAPI
+	on    int
+	calls *int
+}
+
+func (p panicStats) Stats() tcapi.Stats {
+	if *p.calls++; *p.calls == p.on {
+		panic("stats bug")
+	}
+	return tcapi.Stats{}
+}
+
+// TestStatsPanicIsReported: Run reads the clients' Stats before and after
+// its passes, outside any pass: a panic there too ends as a report error.
+func TestStatsPanicIsReported(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		on        int
+		cancelled int
+	}{{"before the passes", 1, 0}, {"after the passes", 2, 5}} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake("ams")
+			f.add(5, "RUNNING", "LIVE_AUDIO", "", 3*time.Hour)
+			calls := 0
+			sw := &Sweeper{Clients: map[string]Client{"ams": panicStats{fakeAPI: f, on: tt.on, calls: &calls}}, Now: fixedClock}
+			r := runBounded(t, sw, context.Background(), testSettings())
+			checkInvariant(t, r)
+			if r.Cancelled != tt.cancelled || len(r.Errors) != 1 || r.Errors[0].Code != CodePanic || !strings.Contains(r.Errors[0].Message, "sweep: panic: stats bug") {
+				t.Errorf("cancelled %d, errors %+v", r.Cancelled, r.Errors)
+			}
+			if left := runGoroutines(); len(left) > 0 {
+				t.Fatalf("goroutines of the run left:\n%s", strings.Join(left, "\n\n"))
+			}
+		})
+	}
+}
