@@ -106,6 +106,33 @@ func Redact(rawURL string) string {
 	return strings.ReplaceAll(out, "REDACTED", "[redacted]")
 }
 
+// scrub returns text (a panic's value) with rawURL, and each of its parts
+// that Redact hides, replaced, clipped to 300 bytes.
+func scrub(text, rawURL string) string {
+	text = strings.ReplaceAll(text, rawURL, Redact(rawURL))
+	if u, err := url.Parse(rawURL); err == nil {
+		var secrets []string
+		if u.User != nil {
+			secrets = append(secrets, u.User.String())
+		}
+		for _, vs := range u.Query() {
+			secrets = append(secrets, vs...)
+		}
+		if segs := strings.Split(strings.TrimPrefix(u.Path, "/"), "/"); len(segs) > 2 {
+			secrets = append(secrets, segs[2:]...)
+		}
+		for _, sec := range secrets {
+			if len(sec) >= 4 { // shorter is no secret, and would mangle the text
+				text = strings.ReplaceAll(text, sec, "[redacted]")
+			}
+		}
+	}
+	if len(text) > 300 {
+		text = text[:300] + "..."
+	}
+	return text
+}
+
 // Message is what one notification says, in every format.
 type Message struct {
 	// Head is the summary lines, always sent whole (keep them short).
@@ -220,6 +247,14 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 	for i, u := range s.URLs {
 		go func() {
 			defer func() { done <- struct{}{} }()
+			defer func() {
+				// A panic (the transport's, a Data that cannot be encoded)
+				// fails this URL: in this goroutine it would crash the
+				// process. The value is shown with the URL redacted.
+				if v := recover(); v != nil {
+					errs[i] = fmt.Errorf("notify %s: panic: %s", Redact(u), scrub(fmt.Sprint(v), u))
+				}
+			}()
 			errs[i] = s.sendOne(ctx, u, m)
 		}()
 	}

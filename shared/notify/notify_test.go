@@ -278,3 +278,43 @@ func TestValidateURL(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// panicMarshaler is Data whose encoding panics.
+type panicMarshaler struct{}
+
+func (panicMarshaler) MarshalJSON() ([]byte, error) { panic("marshal bug") }
+
+// TestSendPanicIsThatURLsError: a panic while sending to one URL (the
+// transport's, or a Data that cannot be encoded) fails that URL with an
+// error that hides its secrets; the process does not crash (Send's
+// goroutines would take it down) and the other URLs are still sent to.
+func TestSendPanicIsThatURLsError(t *testing.T) {
+	sk := &sink{}
+	srv := httptest.NewServer(sk)
+	defer srv.Close()
+	bad := "https://hooks.example.com/services/T000/B000/slack-secret-99?key=robot-key-77"
+	client := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.URL.Host == "hooks.example.com" {
+			panic(fmt.Sprintf("transport bug posting to %s (key robot-key-77, path slack-secret-99)", r.URL))
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+	s := &Sender{URLs: []string{bad, srv.URL + "/hook"}, Format: FormatJSON, Client: client, RetryDelay: time.Millisecond}
+	err := s.Send(context.Background(), Message{Data: 1})
+	if err == nil || !strings.Contains(err.Error(), "notify https://hooks.example.com/services/T000/[redacted]/[redacted]?key=[redacted]: panic: transport bug posting to") {
+		t.Fatalf("error %v", err)
+	}
+	for _, secret := range []string{"robot-key-77", "slack-secret-99"} {
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("error shows %s: %v", secret, err)
+		}
+	}
+	if sk.received() != 1 {
+		t.Errorf("%d deliveries to the working URL, want 1", sk.received())
+	}
+
+	err = (&Sender{URLs: []string{srv.URL + "/hook"}, Format: FormatJSON}).Send(context.Background(), Message{Data: panicMarshaler{}})
+	if err == nil || !strings.Contains(err.Error(), "panic: marshal bug") {
+		t.Errorf("unencodable data: %v", err)
+	}
+}

@@ -83,8 +83,8 @@ func (m *MultiSweep) Run(ctx context.Context, set Settings) *Report {
 		// Sweeper, if it got that far, has ended its goroutines.
 		a := m.Accounts[i]
 		msg := clip(fmt.Sprintf("account %s: panic: %v", a.ID, v), 512)
-		log.ErrorContext(ctx, "sweeper goroutine panicked", slog.String("account", a.ID), slog.String("error", msg), slog.String("stack", string(stack)))
 		reps[i] = accountError(set, ListError{Service: strings.Join(set.Services, ","), Code: CodePanic, Message: msg})
+		log.ErrorContext(ctx, "sweeper goroutine panicked", slog.String("account", a.ID), slog.String("error", msg), slog.String("stack", string(stack)))
 	})
 	rep := mergeReports(set, m.Accounts, reps)
 	rep.DurationMs = time.Since(started).Milliseconds()
@@ -95,13 +95,16 @@ func (m *MultiSweep) Run(ctx context.Context, set Settings) *Report {
 	case rep.Failed > 0:
 		level = slog.LevelWarn
 	}
-	log.LogAttrs(ctx, level, "sweep of all accounts finished", slog.Any("report", rep.summary()))
+	// The report is complete: a logger that panics must not lose it.
+	quietly(func() { log.LogAttrs(ctx, level, "sweep of all accounts finished", slog.Any("report", rep.summary())) })
 	return rep
 }
 
 // inParallel calls fn(i) for every i below n, each in its own goroutine, at
 // most par at a time, and returns once all have returned. A call that panics
-// ends with onPanic(i, the value, its stack), in its goroutine.
+// ends with onPanic(i, the value, its stack), in its goroutine; onPanic
+// records the failure before it logs, and a panic of its own (a broken
+// logger) is dropped, since in a goroutine it would crash the process.
 func inParallel(n, par int, fn func(i int), onPanic func(i int, v any, stack []byte)) {
 	sem := make(chan struct{}, par)
 	var wg sync.WaitGroup
@@ -111,7 +114,7 @@ func inParallel(n, par int, fn func(i int), onPanic func(i int, v any, stack []b
 			defer func() { <-sem }()
 			defer func() {
 				if v := recover(); v != nil {
-					onPanic(i, v, debug.Stack())
+					quietly(func() { onPanic(i, v, debug.Stack()) })
 				}
 			}()
 			fn(i)

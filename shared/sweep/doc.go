@@ -10,7 +10,10 @@
 // a pool of cancel workers, duplicates cancelled once, repeated passes for
 // servers whose pages shift, a cancel cap and a deadline margin. Everything
 // that happens is in the returned Report, whose counts always satisfy
-// Candidates = Cancelled + Skipped + Failed + WouldCancel.
+// Candidates = Cancelled + Skipped + Failed + WouldCancel. A panic in any of
+// its goroutines (a bug, a library's, a logger's) is an Errors entry with
+// code Panic, never a crash or a hang: every section holding the run's lock
+// releases it on a panic (lock_test.go injects one in each).
 //
 // Around that single-account engine: MultiSweep sweeps several accounts at
 // once (the function's own and those of JANITOR_SWEEP_ROLES, reached with STS

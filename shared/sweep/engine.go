@@ -74,6 +74,10 @@ type Sweeper struct {
 	MaxReport int               // entries kept in Report.Tasks and Report.Failures; default MaxReportTasks
 
 	observe func(seen int) // tests: size of the dedupe set after each page
+	// inLock (tests only) is called first in each section of a run that
+	// holds its lock, with the section's name: a test makes it panic to
+	// check that the lock is released and the panic reported.
+	inLock func(section string)
 }
 
 // Run sweeps once with set and returns the report. Invalid settings (see
@@ -105,14 +109,13 @@ func (s *Sweeper) Run(ctx context.Context, set Settings) (rep *Report) {
 	defer func() {
 		// A panic in this goroutine outside a pass (a pass recovers its own
 		// and waits for its goroutines) ends the run with a report that
-		// says so, never a crash.
+		// says so, never a crash. No goroutine of the run is left by then.
 		if v := recover(); v != nil {
 			r.recordPanic("sweep", v)
-			r.mu.Lock()
+			r.settleLost()
 			r.rep.DurationMs = time.Since(started).Milliseconds()
 			rep = &r.rep
-			r.mu.Unlock()
-			r.finalLog(ctx)
+			quietly(func() { r.finalLog(ctx) })
 		}
 	}()
 	r.cutoff = r.now.Add(-set.MaxAge).Truncate(time.Second)
@@ -164,6 +167,7 @@ func (s *Sweeper) Run(ctx context.Context, set Settings) (rep *Report) {
 			break
 		}
 	}
+	r.settleLost()
 	after := s.stats()
 	r.rep.Throttled = after.Throttled - before.Throttled
 	r.rep.DurationMs = time.Since(started).Milliseconds()
@@ -211,6 +215,9 @@ type run struct {
 	// cancels in flight and start none of the queued ones.
 	aborted atomic.Bool
 
+	// mu guards what follows. Every section that holds it is a small method
+	// that defers the unlock, so a panic in one (a bug) releases it and the
+	// recover handlers, which take it to record the panic, cannot deadlock.
 	mu         sync.Mutex
 	rep        Report
 	seen       map[string]uint8 // service + "\x00" + TaskId
@@ -223,6 +230,15 @@ type run struct {
 	fresh      int             // new candidates in the current pass
 	broken     map[string]bool // listings stopped by a paging error: not listed again this run
 	pageSize   int             // DescribeTasks Limit: set.PageSize, halved while Tencent rejects it
+	panicked   bool            // a panic was recovered: settleLost has work to do
+}
+
+// section is called first in every section that holds r.mu, after its
+// deferred unlock (a nil check unless a test set Sweeper.inLock).
+func (r *run) section(name string) {
+	if h := r.s.inLock; h != nil {
+		h(name)
+	}
 }
 
 type evictable struct {
@@ -294,9 +310,7 @@ func (r *run) listings() []listing {
 // pass lists every combination once while workers cancel what it finds, and
 // returns how many new candidates it found.
 func (r *run) pass() int {
-	r.mu.Lock()
-	r.fresh = 0
-	r.mu.Unlock()
+	r.resetFresh()
 
 	listCtx, stopListing := context.WithCancel(r.callCtx)
 	defer stopListing()
@@ -319,9 +333,7 @@ func (r *run) pass() int {
 		stopListing()
 		closeWork()
 		wg.Wait()
-		r.mu.Lock()
-		r.stopped = true
-		r.mu.Unlock()
+		r.stop()
 	}()
 	wg.Go(func() { r.produce(listCtx, pages) })
 	for range r.set.Concurrency {
@@ -340,23 +352,46 @@ func (r *run) pass() int {
 			}
 		}
 		if r.s.observe != nil {
-			r.mu.Lock()
-			n := len(r.seen)
-			r.mu.Unlock()
-			r.s.observe(n)
+			r.s.observe(r.seenCount())
 		}
 	}
 	closeWork()
 	wg.Wait()
+	return r.freshCount()
+}
 
+func (r *run) resetFresh() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.section("resetFresh")
+	r.fresh = 0
+}
+
+func (r *run) freshCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.section("freshCount")
 	return r.fresh
+}
+
+func (r *run) seenCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.section("seenCount")
+	return len(r.seen)
+}
+
+// stop ends the run after this pass (a recover handler's: no test hook).
+func (r *run) stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stopped = true
 }
 
 func (r *run) stoppedNow() bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.section("stoppedNow")
 	if r.gate.Err() != nil {
 		r.stopped, r.unfinished, r.rep.Truncated = true, true, true
 	}
@@ -377,10 +412,7 @@ func (r *run) produce(ctx context.Context, pages chan<- page) {
 		maxPages = DefaultMaxPages
 	}
 	for _, l := range r.listings() {
-		r.mu.Lock()
-		skip := r.broken[l.service+" "+l.String()]
-		r.mu.Unlock()
-		if skip {
+		if r.isBroken(l) {
 			continue
 		}
 		c := r.s.Clients[l.service]
@@ -413,9 +445,7 @@ func (r *run) produce(ctx context.Context, pages chan<- page) {
 				r.listError(l, code, "DescribeTasks: "+msg)
 				break
 			}
-			r.mu.Lock()
-			r.rep.Pages++
-			r.mu.Unlock()
+			r.pageReceived()
 			select {
 			case pages <- page{seq: seq, service: l.service, tasks: resp.Data}:
 			case <-ctx.Done():
@@ -441,9 +471,7 @@ func (r *run) produce(ctx context.Context, pages chan<- page) {
 // the size that was used in the end.
 func (r *run) describe(ctx context.Context, c lister, l listing, req tcapi.DescribeTasksRequest) (tcapi.DescribeTaskSummariesResponse, error) {
 	for {
-		r.mu.Lock()
-		size := r.pageSize
-		r.mu.Unlock()
+		size := r.currentPageSize()
 		req.Limit = size
 		resp, err := c.DescribeTaskSummaries(ctx, req)
 		// Only a first page: on a later one, a bad parameter is more likely
@@ -452,27 +480,73 @@ func (r *run) describe(ctx context.Context, c lister, l listing, req tcapi.Descr
 			return resp, err
 		}
 		code, msg := errorCode(err)
-		r.mu.Lock()
-		if r.pageSize == size { // another listing may have halved it already
-			r.pageSize = max(minPageSize, size/2)
-			r.rep.PageSize = r.pageSize
-		}
-		next := r.pageSize
-		r.mu.Unlock()
+		next := r.halvePageSize(size)
 		r.log.LogAttrs(r.callCtx, slog.LevelWarn, "page size rejected: halving it",
 			slog.String("service", l.service), slog.String("filter", l.String()), slog.Int("page_size", size),
 			slog.Int("next_page_size", next), slog.String("code", code), slog.String("error", msg))
 	}
 }
 
-// recordPanic turns a recovered panic into a report error (and a log line).
-func (r *run) recordPanic(where string, v any) {
-	msg := fmt.Sprintf("%s: panic: %v", where, v)
-	r.log.LogAttrs(r.callCtx, slog.LevelError, "sweeper goroutine panicked", slog.String("where", where),
-		slog.String("error", msg), slog.String("stack", string(debug.Stack())))
+func (r *run) isBroken(l listing) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.rep.Errors = append(r.rep.Errors, ListError{Service: strings.Join(r.set.Services, ","), Code: CodePanic, Message: clip(msg, 512)})
+	r.section("isBroken")
+	return r.broken[l.service+" "+l.String()]
+}
+
+func (r *run) pageReceived() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.section("pageReceived")
+	r.rep.Pages++
+}
+
+func (r *run) currentPageSize() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.section("currentPageSize")
+	return r.pageSize
+}
+
+// halvePageSize halves the page size after size was rejected (unless
+// another listing did already) and returns the one to use next.
+func (r *run) halvePageSize(size int) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.section("halvePageSize")
+	if r.pageSize == size {
+		r.pageSize = max(minPageSize, size/2)
+		r.rep.PageSize = r.pageSize
+	}
+	return r.pageSize
+}
+
+// recordPanic turns a recovered panic into a report error (and a log line).
+// It runs in recover handlers, so nothing in it may panic: the error is
+// recorded first, and a logger that panics too is ignored.
+func (r *run) recordPanic(where string, v any) {
+	msg := fmt.Sprintf("%s: panic: %v", where, v) // fmt recovers a panicking String or Error method
+	r.addPanic(ListError{Service: strings.Join(r.set.Services, ","), Code: CodePanic, Message: clip(msg, 512)})
+	stack := debug.Stack()
+	quietly(func() {
+		r.log.LogAttrs(r.callCtx, slog.LevelError, "sweeper goroutine panicked", slog.String("where", where),
+			slog.String("error", msg), slog.String("stack", string(stack)))
+	})
+}
+
+// addPanic records a panic's report error (a recover handler's: no test hook).
+func (r *run) addPanic(e ListError) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.panicked = true
+	r.rep.Errors = append(r.rep.Errors, e)
+}
+
+// quietly runs f, a log call in a recover handler, and drops a panic of its
+// own: a broken logger must not turn a recovered panic into a crash.
+func quietly(f func()) {
+	defer func() { _ = recover() }()
+	f()
 }
 
 // pageLoop spots a listing whose PageToken comes back, in constant memory
@@ -508,6 +582,7 @@ func (l *pageLoop) repeated(h uint64) bool {
 func (r *run) markBroken(l listing) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.section("markBroken")
 	r.broken[l.service+" "+l.String()] = true
 }
 
@@ -516,6 +591,7 @@ func (r *run) listError(l listing, code, msg string) {
 		slog.String("service", l.service), slog.String("filter", l.String()), slog.String("code", code), slog.String("error", msg))
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.section("listError")
 	r.rep.Errors = append(r.rep.Errors, ListError{Service: l.service, Filter: l.String(), Code: code, Message: msg})
 }
 
@@ -525,6 +601,7 @@ func (r *run) listError(l listing, code, msg string) {
 func (r *run) evict(seq uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.section("evict")
 	n := 0
 	for n < len(r.recent)-keepRecent && r.recent[n].fetch < seq {
 		if r.seen[r.recent[n].key] == stateCancelled {
@@ -588,49 +665,30 @@ func (r *run) judge(t tcapi.TaskSummary) (verdict, string, time.Time) {
 
 // consider handles one listed task; false means stop (cap or deadline).
 func (r *run) consider(service string, t tcapi.TaskSummary, work chan<- item) bool {
-	r.mu.Lock()
-	r.rep.Scanned++
-	r.mu.Unlock()
+	r.scanned()
 	v, reason, created := r.judge(t)
 	if v == notStale {
 		return true
 	}
 	key := service + "\x00" + t.TaskId
-	r.mu.Lock()
-	if _, dup := r.seen[key]; dup {
-		r.mu.Unlock()
-		return true
-	}
 	if v == cannotJudge {
-		r.seen[key] = stateKept
-		r.rep.Candidates++
-		r.rep.Skipped++
-		r.fresh++
-		r.addTask(service, t, ActionSkipped, reason)
-		r.mu.Unlock()
-		r.log.LogAttrs(r.callCtx, slog.LevelWarn, "task skipped: cannot judge it",
-			slog.String("service", service), slog.String("task_id", t.TaskId), slog.String("data_id", t.DataId),
-			slog.String("biz_type", t.BizType), slog.String("reason", reason))
+		if r.skipUnjudged(service, t, key, reason) {
+			r.log.LogAttrs(r.callCtx, slog.LevelWarn, "task skipped: cannot judge it",
+				slog.String("service", service), slog.String("task_id", t.TaskId), slog.String("data_id", t.DataId),
+				slog.String("biz_type", t.BizType), slog.String("reason", reason))
+		}
 		return true
 	}
-	r.mu.Unlock()
-
+	if r.known(key) {
+		return true
+	}
 	if !r.reserve() {
 		return false
 	}
-	r.mu.Lock()
-	r.rep.Candidates++
-	r.fresh++
-	if r.set.DryRun {
-		r.seen[key] = stateKept
-		r.rep.WouldCancel++
-		r.addTask(service, t, ActionWouldCancel, "")
-		r.mu.Unlock()
+	if r.queue(service, t, key) {
 		r.logTask(slog.LevelInfo, "task would be cancelled (dry run)", service, t, created)
 		return true
 	}
-	r.seen[key] = stateQueued
-	r.mu.Unlock()
 	select {
 	case work <- item{service: service, task: t, key: key}:
 		return true
@@ -640,41 +698,115 @@ func (r *run) consider(service string, t tcapi.TaskSummary, work chan<- item) bo
 	}
 }
 
+// The sections below that settle a candidate append its report entries
+// first and change the counters last (integer updates, which cannot
+// panic): a panic in one leaves the counts as they were.
+
+func (r *run) scanned() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.section("scanned")
+	r.rep.Scanned++
+}
+
+// known reports whether key was a candidate already this run.
+func (r *run) known(key string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.section("known")
+	_, dup := r.seen[key]
+	return dup
+}
+
+// skipUnjudged settles a task that cannot be judged as skipped, unless it
+// was a candidate already (false).
+func (r *run) skipUnjudged(service string, t tcapi.TaskSummary, key, reason string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.section("skipUnjudged")
+	if _, dup := r.seen[key]; dup {
+		return false
+	}
+	r.addTask(service, t, ActionSkipped, reason)
+	r.seen[key] = stateKept
+	r.rep.Candidates++
+	r.rep.Skipped++
+	r.fresh++
+	return true
+}
+
+// queue counts a candidate that holds a slot: in a dry run it is settled as
+// would-cancel (true), otherwise it is queued for a worker.
+func (r *run) queue(service string, t tcapi.TaskSummary, key string) (dry bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.section("queue")
+	if r.set.DryRun {
+		r.addTask(service, t, ActionWouldCancel, "")
+		r.seen[key] = stateKept
+		r.rep.Candidates++
+		r.rep.WouldCancel++
+		r.fresh++
+		return true
+	}
+	r.seen[key] = stateQueued
+	r.rep.Candidates++
+	r.fresh++
+	return false
+}
+
 // reserve takes one of the MaxCancels slots for a cancel (in flight or
 // done). It waits while in-flight cancels may still give a slot back (a cancel
 // answered "not found" does not count), and reports false when the cap is
 // reached (Capped) or time is up (Truncated).
 func (r *run) reserve() bool {
 	for {
-		r.mu.Lock()
-		used := r.rep.Cancelled + r.inflight
-		if r.set.DryRun {
-			used = r.rep.WouldCancel
-		}
-		if used < r.set.MaxCancels {
-			if !r.set.DryRun {
-				r.inflight++
-			}
-			r.mu.Unlock()
+		got, capped := r.takeSlot()
+		if got {
 			return true
 		}
-		if r.inflight == 0 {
-			r.rep.Capped, r.stopped = true, true
-			r.mu.Unlock()
+		if capped {
 			r.log.LogAttrs(r.callCtx, slog.LevelWarn, "cancel cap reached: stopping",
 				slog.Int("max_cancels", r.set.MaxCancels))
 			return false
 		}
-		r.mu.Unlock()
 		select {
 		case <-r.notify:
 		case <-r.gate.Done():
-			r.mu.Lock()
-			r.stopped, r.unfinished, r.rep.Truncated = true, true, true
-			r.mu.Unlock()
+			r.outOfTime()
 			return false
 		}
 	}
+}
+
+// takeSlot takes a slot if one is free (got); capped means none will be
+// (the run stops).
+func (r *run) takeSlot() (got, capped bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.section("takeSlot")
+	used := r.rep.Cancelled + r.inflight
+	if r.set.DryRun {
+		used = r.rep.WouldCancel
+	}
+	if used < r.set.MaxCancels {
+		if !r.set.DryRun {
+			r.inflight++
+		}
+		return true, false
+	}
+	if r.inflight == 0 {
+		r.rep.Capped, r.stopped = true, true
+		return false, true
+	}
+	return false, false
+}
+
+func (r *run) outOfTime() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.section("outOfTime")
+	r.stopped, r.unfinished, r.rep.Truncated = true, true, true
 }
 
 // drop undoes a queued candidate that was never sent (out of time): it is
@@ -682,6 +814,7 @@ func (r *run) reserve() bool {
 func (r *run) drop(key string, reserved bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.section("drop")
 	delete(r.seen, key)
 	r.rep.Candidates--
 	r.fresh--
@@ -713,21 +846,30 @@ type lookedUp struct {
 	gone   bool // ResourceNotFound
 }
 
-// cancelOne cancels one task. A panic in it (the client, a fake) fails that
-// task with CodePanic and the worker goes on.
+// Where a cancel was when it panicked.
+const (
+	stageCalling  = iota // calling Tencent: the task fails with CodePanic
+	stageSettling        // recording its outcome: the outcome is lost (settleLost)
+	stageSettled         // logging: nothing to undo
+)
+
+// cancelOne cancels one task. A panic in it (the client, a fake, a bug)
+// fails that task with CodePanic and the worker goes on.
 func (r *run) cancelOne(it item) {
-	finished := false
+	stage := stageCalling
 	defer func() {
 		if v := recover(); v != nil {
 			r.recordPanic("cancel "+it.service+" "+it.task.TaskId, v)
-			if !finished {
-				finished = true
-				r.finish(it, &tcapi.Error{Service: it.service, Action: "CancelTask", Code: CodePanic, Message: clip(fmt.Sprint(v), 200)}, nil)
+			if stage == stageCalling && r.settlePanicked(it, v) {
+				return
+			}
+			if stage != stageSettled {
+				r.abandon()
 			}
 		}
 	}()
 	if r.gate.Err() != nil || r.aborted.Load() {
-		finished = true
+		stage = stageSettling
 		r.drop(it.key, true)
 		return
 	}
@@ -743,11 +885,76 @@ func (r *run) cancelOne(it item) {
 			st = &lookedUp{gone: true}
 		}
 	}
-	finished = true
-	r.finish(it, err, st)
+	stage = stageSettling
+	o := r.settle(it, err, st)
+	stage = stageSettled
+	r.logOutcome(it, o)
 }
 
-func (r *run) finish(it item, err error, st *lookedUp) {
+// settlePanicked settles a task whose cancel call panicked as failed with
+// CodePanic, and reports whether it did (a recover handler's: a second
+// panic is recorded, not raised).
+func (r *run) settlePanicked(it item, v any) (settled bool) {
+	defer func() {
+		if w := recover(); w != nil {
+			r.recordPanic("settle "+it.service+" "+it.task.TaskId, w)
+		}
+	}()
+	o := r.settle(it, &tcapi.Error{Service: it.service, Action: "CancelTask", Code: CodePanic, Message: clip(fmt.Sprint(v), 200)}, nil)
+	settled = true
+	r.logOutcome(it, o)
+	return settled
+}
+
+// abandon gives back the slot of a cancel whose outcome a panic lost; the
+// task stays queued in seen and settleLost counts it at the end of the run
+// (a recover handler's: no test hook).
+func (r *run) abandon() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.inflight--
+	r.signal()
+}
+
+// settleLost counts as failed, with CodePanic, every candidate that a panic
+// left queued (whether it was cancelled is unknown), so that the counts add
+// up. It runs once no goroutine of the run is left, and only after a panic.
+func (r *run) settleLost() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.panicked {
+		return
+	}
+	var lost []string
+	for key, st := range r.seen {
+		if st == stateQueued {
+			lost = append(lost, key)
+		}
+	}
+	slices.Sort(lost)
+	for _, key := range lost {
+		service, id, _ := strings.Cut(key, "\x00")
+		r.appendTask(TaskResult{Service: service, TaskId: id, Action: ActionFailed, Reason: "outcome lost to a panic (see Errors)"})
+		r.appendFailure(Failure{Service: service, TaskId: id, Code: CodePanic,
+			Message: "the sweeper panicked while handling this task: whether it was cancelled is unknown"})
+		r.seen[key] = stateKept
+		r.rep.Failed++
+	}
+}
+
+// outcome is how a cancel was settled, for its log line.
+type outcome struct {
+	dropped bool // never sent: neither counted nor logged
+	level   slog.Level
+	msg     string
+	code    string
+	err     string
+	status  string
+	note    string
+}
+
+// settle records the outcome of a cancel (err and st, the looked-up state).
+func (r *run) settle(it item, err error, st *lookedUp) outcome {
 	var te *tcapi.Error
 	if !errors.As(err, &te) {
 		te = nil
@@ -755,73 +962,93 @@ func (r *run) finish(it item, err error, st *lookedUp) {
 	if te != nil && te.Attempts == 0 &&
 		(te.Code == tcapi.CodeDeadlineExceeded || te.Code == tcapi.CodeCanceled) {
 		r.drop(it.key, true) // never sent: the limiter wait would have passed the deadline
-		return
+		return outcome{dropped: true}
 	}
-	created, _ := time.Parse(time.RFC3339Nano, strings.TrimSpace(it.task.CreatedAt))
-	r.mu.Lock()
-	r.inflight--
-	defer r.signal()
+	o := outcome{level: slog.LevelInfo}
+	action, reason := ActionSkipped, ""
 	switch {
 	case err == nil:
-		r.rep.Cancelled++
-		r.forgetLater(it.key)
-		r.addTask(it.service, it.task, ActionCancelled, "")
-		r.mu.Unlock()
-		r.logTask(slog.LevelInfo, "task cancelled", it.service, it.task, created)
+		action, o.msg = ActionCancelled, "task cancelled"
 	case st != nil && st.ended && te != nil && te.Attempts > 1 && st.status == "CANCELLED":
 		// A retry was refused and the task is now CANCELLED: the earlier
 		// attempt whose answer was lost most likely cancelled it.
-		r.rep.Cancelled++
-		r.forgetLater(it.key)
-		r.addTask(it.service, it.task, ActionCancelled, fmt.Sprintf("%s on attempt %d, then status CANCELLED: an earlier attempt whose answer was lost most likely cancelled it", te.Code, te.Attempts))
-		r.mu.Unlock()
-		r.logTask(slog.LevelInfo, "task cancelled", it.service, it.task, created, slog.String("note", "confirmed by DescribeTaskDetail after "+te.Code+" on retry"))
+		action, o.msg = ActionCancelled, "task cancelled"
+		reason = fmt.Sprintf("%s on attempt %d, then status CANCELLED: an earlier attempt whose answer was lost most likely cancelled it", te.Code, te.Attempts)
+		o.note = "confirmed by DescribeTaskDetail after " + te.Code + " on retry"
 	case st != nil && st.ended:
-		code, _ := errorCode(err)
-		r.rep.Skipped++
-		r.forgetLater(it.key)
-		r.addTask(it.service, it.task, ActionSkipped, "already ended (status "+clip(st.status, 40)+")")
-		r.mu.Unlock()
-		r.logTask(slog.LevelInfo, "task already ended", it.service, it.task, created, slog.String("code", code), slog.String("status", st.status))
+		o.code, _ = errorCode(err)
+		o.msg, o.status = "task already ended", st.status
+		reason = "already ended (status " + clip(st.status, 40) + ")"
 	case st != nil && st.gone:
-		code, _ := errorCode(err)
-		r.rep.Skipped++
-		r.forgetLater(it.key)
-		r.addTask(it.service, it.task, ActionSkipped, "not found (ResourceNotFound on DescribeTaskDetail after "+code+")")
-		r.mu.Unlock()
-		r.logTask(slog.LevelInfo, "task gone", it.service, it.task, created, slog.String("code", code))
+		o.code, _ = errorCode(err)
+		o.msg = "task gone"
+		reason = "not found (ResourceNotFound on DescribeTaskDetail after " + o.code + ")"
 	case te != nil && te.Attempts > 1 && tcapi.HasCode(err, "FailedOperation.TaskEnded"):
 		// A retry found the task ended: the earlier attempt whose answer was
 		// lost (reset, 502, timeout) most likely cancelled it. Count it as a
 		// cancel (it also counts toward maxCancels) and say why.
-		r.rep.Cancelled++
-		r.forgetLater(it.key)
-		r.addTask(it.service, it.task, ActionCancelled, "TaskEnded on retry: an earlier attempt whose answer was lost most likely cancelled it")
-		r.mu.Unlock()
-		r.logTask(slog.LevelInfo, "task cancelled", it.service, it.task, created, slog.String("note", "confirmed by TaskEnded on retry"))
+		action, o.msg = ActionCancelled, "task cancelled"
+		reason = "TaskEnded on retry: an earlier attempt whose answer was lost most likely cancelled it"
+		o.note = "confirmed by TaskEnded on retry"
 	case tcapi.HasCode(err, "ResourceNotFound", "FailedOperation.TaskEnded"):
-		code, _ := errorCode(err)
-		r.rep.Skipped++
-		r.forgetLater(it.key)
-		r.addTask(it.service, it.task, ActionSkipped, code+": already ended or gone")
-		r.mu.Unlock()
-		r.logTask(slog.LevelInfo, "task already ended", it.service, it.task, created, slog.String("code", code))
+		o.code, _ = errorCode(err)
+		o.msg = "task already ended"
+		reason = o.code + ": already ended or gone"
 	default:
-		code, msg := errorCode(err)
-		r.rep.Failed++
+		action = ActionFailed
+		o.code, o.err = errorCode(err)
+		o.level, o.msg = slog.LevelWarn, "task cancel failed"
+	}
+	r.record(it, action, reason, o.code, o.err, errors.Is(err, context.DeadlineExceeded))
+	return o
+}
+
+// record settles a sent cancel: action is cancelled, skipped or failed
+// (with code and msg); timedOut marks a failure that the deadline caused.
+func (r *run) record(it item, action, reason, code, msg string, timedOut bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.section("record")
+	r.addTask(it.service, it.task, action, reason)
+	switch action {
+	case ActionFailed:
+		r.appendFailure(Failure{Service: it.service, TaskId: it.task.TaskId, Code: code, Message: msg})
 		r.seen[it.key] = stateKept
-		if len(r.rep.Failures) < r.s.maxReport() {
-			r.rep.Failures = append(r.rep.Failures, Failure{Service: it.service, TaskId: it.task.TaskId, Code: code, Message: msg})
-		} else {
-			r.rep.FailuresOmitted++
-		}
-		r.addTask(it.service, it.task, ActionFailed, "")
-		if errors.Is(err, context.DeadlineExceeded) && r.gate.Err() != nil {
+		r.rep.Failed++
+		if timedOut && r.gate.Err() != nil {
 			r.rep.Truncated, r.unfinished = true, true
 		}
-		r.mu.Unlock()
-		r.logTask(slog.LevelWarn, "task cancel failed", it.service, it.task, created, slog.String("code", code), slog.String("error", msg))
+	case ActionCancelled:
+		r.forgetLater(it.key)
+		r.rep.Cancelled++
+	default:
+		r.forgetLater(it.key)
+		r.rep.Skipped++
 	}
+	r.inflight--
+	r.signal()
+}
+
+func (r *run) logOutcome(it item, o outcome) {
+	if o.dropped {
+		return
+	}
+	created, _ := time.Parse(time.RFC3339Nano, strings.TrimSpace(it.task.CreatedAt))
+	var extra [4]slog.Attr
+	n := 0
+	if o.code != "" {
+		extra[n], n = slog.String("code", o.code), n+1
+	}
+	if o.err != "" {
+		extra[n], n = slog.String("error", o.err), n+1
+	}
+	if o.status != "" {
+		extra[n], n = slog.String("status", o.status), n+1
+	}
+	if o.note != "" {
+		extra[n], n = slog.String("note", o.note), n+1
+	}
+	r.logTask(o.level, o.msg, it.service, it.task, created, extra[:n]...)
 }
 
 // forgetLater marks key cancelled; evict drops it once no page can list it.
@@ -833,14 +1060,29 @@ func (r *run) forgetLater(key string) {
 
 // addTask appends to the report's task list (capped). Called with r.mu held.
 func (r *run) addTask(service string, t tcapi.TaskSummary, action, reason string) {
+	r.section("addTask")
+	r.appendTask(TaskResult{
+		Service: service, TaskId: t.TaskId, DataId: t.DataId, BizType: t.BizType, Type: t.Type,
+		Status: t.Status, CreatedAt: t.CreatedAt, Action: action, Reason: reason,
+	})
+}
+
+// appendTask and appendFailure add a report entry, or count it as omitted
+// once the list is full. Called with r.mu held.
+func (r *run) appendTask(tr TaskResult) {
 	if len(r.rep.Tasks) >= r.s.maxReport() {
 		r.rep.TasksOmitted++
 		return
 	}
-	r.rep.Tasks = append(r.rep.Tasks, TaskResult{
-		Service: service, TaskId: t.TaskId, DataId: t.DataId, BizType: t.BizType, Type: t.Type,
-		Status: t.Status, CreatedAt: t.CreatedAt, Action: action, Reason: reason,
-	})
+	r.rep.Tasks = append(r.rep.Tasks, tr)
+}
+
+func (r *run) appendFailure(f Failure) {
+	if len(r.rep.Failures) >= r.s.maxReport() {
+		r.rep.FailuresOmitted++
+		return
+	}
+	r.rep.Failures = append(r.rep.Failures, f)
 }
 
 func (r *run) logTask(level slog.Level, msg, service string, t tcapi.TaskSummary, created time.Time, extra ...slog.Attr) {

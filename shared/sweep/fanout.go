@@ -75,8 +75,8 @@ func (f *Fanout) Run(ctx context.Context, set Settings, accts []Account, overrid
 		// A panic (a bug, or the invoker's) fails this account's dispatch only.
 		a := accts[i]
 		msg := clip(fmt.Sprintf("dispatch %s: panic: %v", a.ID, v), 512)
-		log.ErrorContext(ctx, "sweeper goroutine panicked", slog.String("account", a.ID), slog.String("error", msg), slog.String("stack", string(stack)))
 		rep.Accounts[i].Errors = append(rep.Accounts[i].Errors, ListError{Service: "scf", Filter: invoke, Code: CodePanic, Message: msg, Account: a.ID})
+		log.ErrorContext(ctx, "sweeper goroutine panicked", slog.String("account", a.ID), slog.String("error", msg), slog.String("stack", string(stack)))
 	})
 	for _, a := range rep.Accounts {
 		rep.Errors = append(rep.Errors, a.Errors...)
@@ -86,7 +86,8 @@ func (f *Fanout) Run(ctx context.Context, set Settings, accts []Account, overrid
 	if len(rep.Errors) > 0 {
 		level = slog.LevelError
 	}
-	log.LogAttrs(ctx, level, "sweep dispatched", slog.Any("report", rep.summary()))
+	// The report is complete: a logger that panics must not lose it.
+	quietly(func() { log.LogAttrs(ctx, level, "sweep dispatched", slog.Any("report", rep.summary())) })
 	return rep
 }
 

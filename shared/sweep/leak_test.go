@@ -2,11 +2,16 @@ package sweep
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/scf-janitor/scf-janitor/shared/emulator"
+	"github.com/scf-janitor/scf-janitor/shared/logging/logtest"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
@@ -126,5 +131,80 @@ func TestAccountPanicFailsThatAccountOnly(t *testing.T) {
 	rep := fo.Run(context.Background(), set, m.Accounts, nil)
 	if len(rep.Errors) != 2 || rep.Errors[0].Code != CodePanic || rep.Accounts[1].Dispatched {
 		t.Errorf("fan-out with a panicking invoker: %+v", rep.Errors)
+	}
+}
+
+// TestPanickingLoggerAroundAccounts: with a logger that panics, a panicking
+// account (MultiSweep) or dispatch (Fanout) is still that account's report
+// error: the recover handlers record before they log, and their own log
+// line's panic cannot crash the process from the account's goroutine.
+func TestPanickingLoggerAroundAccounts(t *testing.T) {
+	f := newFake("ams")
+	f.add(5, "RUNNING", "LIVE_AUDIO", "", 3*time.Hour)
+	set := testSettings()
+	accts := []Account{{ID: "self"}, {ID: "100000000002", Role: "qcs::cam::uin/100000000002:roleName/R"}}
+	m := &MultiSweep{Accounts: accts, Now: fixedClock, Logger: panicLogger(),
+		Clients: func(_ context.Context, a Account, _ []string) (map[string]Client, error) {
+			if a.Role != "" {
+				panic("clients bug")
+			}
+			return map[string]Client{"ams": f}, nil
+		},
+	}
+	r := m.Run(context.Background(), set)
+	checkInvariant(t, r)
+	if len(r.Accounts) != 2 || r.Accounts[0].Cancelled != 5 {
+		t.Fatalf("accounts %+v", r.Accounts)
+	}
+	if e := r.Accounts[1].Errors; len(e) != 1 || e[0].Code != CodePanic || !strings.Contains(e[0].Message, "panic: clients bug") {
+		t.Errorf("panicking account's errors %+v", e)
+	}
+	if left := runGoroutines(); len(left) > 0 {
+		t.Fatalf("goroutines of the run left:\n%s", strings.Join(left, "\n\n"))
+	}
+
+	fo := &Fanout{Invoker: panicInvoker{}, Function: "sweep-tasks", Logger: panicLogger()}
+	rep := fo.Run(context.Background(), set, accts, nil)
+	if len(rep.Errors) != 2 || rep.Errors[0].Code != CodePanic || rep.Errors[1].Code != CodePanic {
+		t.Errorf("fan-out with a panicking invoker and logger: %+v", rep.Errors)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestHandlerNotifyPanicKeepsTheReport: a panic while posting the
+// notification (here the transport's) is the report's NotifyError, with the
+// robot's key hidden; the sweep's report stands and the process lives on.
+func TestHandlerNotifyPanicKeepsTheReport(t *testing.T) {
+	e := newEmu(t, emulator.Options{})
+	addStale(e, 4)
+	rb := newRobot(t, 0)
+	robotURL, _ := url.Parse(rb.ts.URL)
+	transport := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.URL.Host == robotURL.Host {
+			panic("transport bug posting to " + r.URL.String())
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	})
+	logger, logs := logtest.New("sweep-tasks")
+	h := NewHandler(HandlerOptions{Logger: logger, Now: e.clock, Transport: transport})
+	out, err := h.Handle(invocationCtx(t, e, map[string]string{"JANITOR_NOTIFY_URL": rb.ts.URL + "/cgi-bin/webhook/send?key=robot-key-789"}), timerEvent(""))
+	if err != nil {
+		t.Fatalf("a panicking notification failed the invocation: %v", err)
+	}
+	r := out.(*Report)
+	checkInvariant(t, r)
+	if r.Cancelled != 4 {
+		t.Errorf("cancelled %d, want 4", r.Cancelled)
+	}
+	if !strings.Contains(r.NotifyError, "panic: transport bug") || !strings.Contains(r.NotifyError, "key=[redacted]") {
+		t.Errorf("NotifyError %q", r.NotifyError)
+	}
+	b, _ := json.Marshal(r)
+	logtest.AssertNoSecrets(t, logs.String()+string(b), "robot-key-789")
+	if len(rb.received()) != 0 {
+		t.Error("the robot received a notification through a transport that panics")
 	}
 }
