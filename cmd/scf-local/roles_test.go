@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -252,5 +253,42 @@ func TestSweepOtherAccountThroughRole(t *testing.T) {
 				t.Errorf("account %q task %s created %s: %s, want %s", acct, x.TaskId, x.CreatedAt.Format(time.RFC3339), x.Status, wantStatus)
 			}
 		}
+	}
+}
+
+// TestInvokeReusedEmulatorRoleKeys: `scf-local invoke` against an emulator
+// that is already running (here a bare one) creates the function's role in
+// its CAM when missing and hands the invocation that role's keys, through
+// POST /_emulator/role-credentials.
+func TestInvokeReusedEmulatorRoleKeys(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a function")
+	}
+	srv := emulator.New(emulator.Options{})
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	event := filepath.Join(t.TempDir(), "event.json")
+	if err := os.WriteFile(event, []byte(`{"body":"whoami","headers":{},"httpMethod":"POST","path":"/echo","queryString":{}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr strings.Builder
+	code := run(context.Background(), []string{"invoke", "echo", "--config", testProject, "--emulator-addr", strings.TrimPrefix(ts.URL, "http://"), "--event", event},
+		strings.NewReader(""), &stdout, &stderr, envFrom(nil))
+	if code != 0 || !strings.Contains(stderr.String(), "using the emulator already running") {
+		t.Fatalf("exit %d stdout %s stderr %s", code, stdout.String(), stderr.String())
+	}
+	var who map[string]string
+	if err := json.Unmarshal([]byte(stdout.String()), &who); err != nil {
+		t.Fatalf("stdout %s: %v", stdout.String(), err)
+	}
+	if who["type"] != "AssumedRole" || who["arn"] != "qcs::cam::uin/"+emulator.DefaultAccountUin+":roleName/EchoRole" {
+		t.Errorf("caller identity %v: want a session of EchoRole", who)
+	}
+	found := false
+	for _, r := range srv.Roles() {
+		found = found || r.RoleName == "EchoRole" && len(r.AttachedPolicies) == 1
+	}
+	if !found {
+		t.Errorf("EchoRole was not created with its policy in the running emulator's CAM: %+v", srv.Roles())
 	}
 }
