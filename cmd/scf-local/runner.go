@@ -59,7 +59,8 @@ type runtimeConfig struct {
 	cfg      *deploy.Config
 	root     string // directory of serverless.yml: functions/<handler> is below it
 	lookup   func(string) (string, bool)
-	creds    credentials
+	creds    credentials                // --cloud: the shell's keys, for every function
+	roles    *roleCredentials           // against the emulator: each function's execution role's keys
 	emulator string                     // base URL of the emulator; "" = real Tencent endpoints
 	fns      map[string]deploy.Function // by name, as resolveFunctions made them
 	secrets  map[string]webhookSecret   // by function name, for those with a webhook secret
@@ -94,6 +95,16 @@ func (rc *runtimeConfig) effectiveEnv(fn deploy.Function) map[string]string {
 	env := rc.functionEnv(fn)
 	rc.envVars.apply(fn, env)
 	return env
+}
+
+// credentialsFor returns the credentials an invocation of fn gets: its
+// execution role's temporary keys against the emulator, the shell's with
+// --cloud.
+func (rc *runtimeConfig) credentialsFor(ctx context.Context, fn deploy.Function) (credentials, error) {
+	if rc.roles == nil {
+		return rc.creds, nil
+	}
+	return rc.roles.forRole(ctx, fn.Role)
 }
 
 // builtinEnv is what SCF sets on every instance of fn.
@@ -304,15 +315,19 @@ func (r *runner) invokeWith(ctx context.Context, f *function, payload []byte, ex
 	for k, v := range extraEnv {
 		env[k] = v
 	}
-	env[envSecretID], env[envSecretKey] = r.rc.creds.id, r.rc.creds.key
-	if r.rc.creds.token != "" {
-		env[envSessionToken] = r.rc.creds.token
-	}
-	env["TENCENTCLOUD_REGION"] = r.rc.region()
 	id := opt.requestID
 	if id == "" {
 		id = scflocal.NewRequestID()
 	}
+	creds, err := r.rc.credentialsFor(ctx, f.fn)
+	if err != nil {
+		return invocation{requestID: id}, fmt.Errorf("%s: %w", f.fn.Name, err)
+	}
+	env[envSecretID], env[envSecretKey] = creds.id, creds.key
+	if creds.token != "" {
+		env[envSessionToken] = creds.token
+	}
+	env["TENCENTCLOUD_REGION"] = r.rc.region()
 	inv := scflocal.Invocation{
 		Payload: payload, RequestID: id, Timeout: f.fn.Timeout, Env: env,
 		FunctionName: f.fn.Name, Namespace: r.rc.cfg.File.Inputs.Namespace, Region: r.rc.region(),

@@ -143,10 +143,16 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 		return env, nil
 	}
 
-	// Against the emulator: its credential pair, plus a session token like the
-	// temporary credentials SCF gives a role (the emulator accepts any token).
-	rc.creds = credentials{id: emulator.DefaultSecretID, key: emulator.DefaultSecretKey, token: "local-token-" + randomHex(8)}
+	// Against the emulator: each function gets its execution role's
+	// temporary keys (roles.go), in the local account.
 	rc.appID, rc.uin = localAppID, localUin
+	roles, notes, err := executionRoles(root, cfg.Functions)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range notes {
+		fmt.Fprintln(stderr, "scf-local:", n)
+	}
 	if reuseEmulator && emulatorRunning(ctx, o.emulatorAddr) {
 		env.emuURL, env.emuReused = "http://"+o.emulatorAddr, true
 		rc.emulator = env.emuURL
@@ -154,6 +160,10 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 		if err := resolve(); err != nil {
 			return nil, err
 		}
+		if err := ensureRoles(ctx, env.emuURL, roles); err != nil {
+			return nil, err
+		}
+		rc.roles = &roleCredentials{uin: rc.uin, issue: emulatorRoleIssuer(env.emuURL), now: time.Now}
 		// The functions accept what the running server's copies accept, so
 		// an event signed for the server (generate-event) works here too.
 		if st, ok, err := readRunState(o.emulatorAddr, absConfig); err != nil {
@@ -189,6 +199,11 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 	}
 	env.emuSrv = &http.Server{Handler: env.emu, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = env.emuSrv.Serve(lis) }()
+	if err := ensureRoles(ctx, env.emuURL, roles); err != nil {
+		env.close()
+		return nil, err
+	}
+	rc.roles = &roleCredentials{uin: rc.uin, issue: serviceRoleIssuer(env.emu), now: time.Now}
 	return env, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scf-janitor/scf-janitor/shared/emulator"
 	"github.com/scf-janitor/scf-janitor/shared/webhook"
 )
 
@@ -90,7 +91,7 @@ func TestServeGatewayAndTimers(t *testing.T) {
 		}
 		want := map[string]any{
 			"method": "POST", "path": "/sub/path", "query": "42", "body": body, "signature": true, "verified": true, "sourceIP": "127.0.0.1",
-			"secretId": "AKIDLOCALEMULATOR", "hasKey": true, "hasToken": true, "keyInProcEnv": false,
+			"hasKey": true, "hasToken": true, "keyInProcEnv": false,
 			"amsEndpoint": emu, "bucket": "examplebucket-1250000000", "greeting": "hello-bob",
 			"region": "ap-singapore", "functionName": "echo", "timeLimitMs": float64(2000),
 		}
@@ -102,8 +103,48 @@ func TestServeGatewayAndTimers(t *testing.T) {
 		if got["secretDigest"] == "" {
 			t.Error("the function did not get the webhook secret")
 		}
+		// Its execution role's temporary keys, not the account's own.
+		if id, _ := got["secretId"].(string); !strings.HasPrefix(id, "AKID") || id == emulator.DefaultSecretID {
+			t.Errorf("secretId %q: want temporary keys of the execution role, not the emulator's root key", id)
+		}
 		if got["requestId"] != hdr.Get("X-Scf-Request-Id") {
 			t.Errorf("request id %v, header %q", got["requestId"], hdr.Get("X-Scf-Request-Id"))
+		}
+	})
+
+	t.Run("the execution role's keys", func(t *testing.T) {
+		// scf-local created each function's role in the emulator's CAM as
+		// scf-deploy would: trusted by SCF, with deploy/cam/<Role>.json.
+		var roles []emulator.RoleInfo
+		emuGet(t, emu+"/_emulator/roles", &roles)
+		byName := map[string]emulator.RoleInfo{}
+		for _, r := range roles {
+			byName[r.RoleName] = r
+		}
+		if r := byName["EchoRole"]; !strings.Contains(r.PolicyDocument, "scf.qcloud.com") || len(r.AttachedPolicies) != 1 || r.AttachedPolicies[0] != "EchoRolePolicy" {
+			t.Errorf("EchoRole %+v: want trusted by scf.qcloud.com with EchoRolePolicy attached", r)
+		}
+		if r, ok := byName["TickRole"]; !ok || len(r.AttachedPolicies) != 0 {
+			t.Errorf("TickRole (no deploy/cam/TickRole.json) %+v: want the role without a policy", r)
+		}
+		// STS says the keys are a session of EchoRole in the local account;
+		// the same keys serve later invocations (no new keys per call).
+		var first string
+		for i := range 2 {
+			status, _, resp := post(t, gw+"/echo", nil, "whoami")
+			var who map[string]string
+			if status != 200 || json.Unmarshal([]byte(resp), &who) != nil {
+				t.Fatalf("whoami: %d %s", status, resp)
+			}
+			if who["accountId"] != emulator.DefaultAccountUin || who["type"] != "AssumedRole" ||
+				who["arn"] != "qcs::cam::uin/"+emulator.DefaultAccountUin+":roleName/EchoRole" || !strings.HasSuffix(who["userId"], ":scf.qcloud.com") {
+				t.Errorf("caller identity %v: want a session of EchoRole in account %s", who, emulator.DefaultAccountUin)
+			}
+			if i == 0 {
+				first = who["secretId"]
+			} else if who["secretId"] != first {
+				t.Errorf("second invocation got new keys %s (first %s) long before they expire", who["secretId"], first)
+			}
 		}
 	})
 

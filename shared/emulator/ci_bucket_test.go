@@ -114,7 +114,8 @@ func TestInspectIndexAndBadQueries(t *testing.T) {
 	// Every inspection path the emulator serves is listed.
 	listed := strings.Join(idx.Endpoints, "\n")
 	for _, p := range []string{"/_emulator/tasks", "/_emulator/live-jobs", "/_emulator/transcriptions", "/_emulator/stats", "/_emulator/faults",
-		"/_emulator/demo", "/_emulator/functions", "/_emulator/roles", "/_emulator/policies", "/_emulator/fail-next", "/_emulator/notifications"} {
+		"/_emulator/demo", "/_emulator/functions", "/_emulator/roles", "/_emulator/policies", "/_emulator/fail-next", "/_emulator/notifications",
+		"/_emulator/accounts", "/_emulator/role-credentials"} {
 		if !strings.Contains(listed, p) {
 			t.Errorf("GET /_emulator/ does not list %s:\n%s", p, listed)
 		}

@@ -198,6 +198,10 @@
 //	GET  /_emulator/tasks?account=<uin>, GET /_emulator/stats?account=<uin>   one account's tasks / counters
 //	POST /_emulator/notifications     a notification sink (any body; the query string is not kept)
 //	GET  /_emulator/notifications     what it received (Notification JSON)   DELETE clears it
+//	POST /_emulator/accounts          {"Uin","SecretId","SecretKey"}: accept keys of another account (AddCredential), 201
+//	POST /_emulator/role-credentials  {"Service":"scf.qcloud.com","RoleArn"}: the service's temporary keys for a
+//	                                  role trusting it (ServiceRoleCredential), {"TmpSecretId","TmpSecretKey","Token"};
+//	                                  404 unknown role, 403 not trusted (scf-local's execution-role keys)
 //
 // # Accounts and STS (accounts.go, sts.go)
 //
@@ -228,5 +232,6 @@
 // account's uin acts in the default account.
 //
 // Secrets (SecretKey, Token, Authorization) never appear in responses or in
-// the request log.
+// the request log, except the temporary keys that AssumeRole and
+// /_emulator/role-credentials exist to hand out.
 package emulator

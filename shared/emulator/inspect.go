@@ -238,6 +238,8 @@ func (s *Server) serveInspect(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]int{"tasks": len(s.Tasks("")), "liveJobs": len(s.LiveJobs()), "transcriptions": len(s.Transcriptions())})
 	case isControlInspectPath(path):
 		s.serveControlInspect(w, r, path, body)
+	case isRoleInspectPath(path):
+		s.serveRoleInspect(w, r, path, body)
 	case inspectMethods[path] != "":
 		w.Header().Set("Allow", inspectMethods[path])
 		inspectError(w, http.StatusMethodNotAllowed, "%s takes %s, not %s; GET /_emulator/ lists the endpoints", path, inspectMethods[path], r.Method)
@@ -269,6 +271,8 @@ var inspectEndpoints = []string{
 	"GET  /_emulator/roles                 GET  /_emulator/policies (CAM)",
 	"POST /_emulator/fail-next             queue one control-plane failure {\"Action\":\"scf.CreateTrigger\",\"Code\":\"InternalError\"}",
 	"GET  /_emulator/notifications         POST (a receiver: any path below it), DELETE to clear",
+	"POST /_emulator/accounts              accept another account's keys {\"Uin\":\"100000000002\",\"SecretId\":\"...\",\"SecretKey\":\"...\"}",
+	"POST /_emulator/role-credentials      a service's keys for a role {\"Service\":\"scf.qcloud.com\",\"RoleArn\":\"...\"} (what SCF gives a function)",
 }
 
 func respondOneOrMany[T any](w http.ResponseWriter, out []T, many bool) {

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -130,5 +131,61 @@ func TestCAMPerAccount(t *testing.T) {
 	}
 	if accts["100000000007"] != 1 || accts[targetUin] != 1 {
 		t.Errorf("roles by account %v", accts)
+	}
+}
+
+// TestRoleInspectEndpoints: POST /_emulator/accounts accepts another
+// account's keys, and POST /_emulator/role-credentials gives a service's
+// keys for a role exactly when its trust policy names the service; bad
+// requests are 4xx saying what is wanted.
+func TestRoleInspectEndpoints(t *testing.T) {
+	e := newEnv(t, Options{})
+	self := e.sdk(t, "", nil)
+	mustCall(t, self, "cam", "CreateRole", map[string]any{"RoleName": "FnRole", "PolicyDocument": trustDoc(`{"service":["scf.qcloud.com"]}`)}, nil)
+	mustCall(t, self, "cam", "CreateRole", map[string]any{"RoleName": "AcctOnly", "PolicyDocument": trustDoc(`{"qcs":["qcs::cam::uin/` + DefaultAccountUin + `:root"]}`)}, nil)
+	arn := func(name string) string { return "qcs::cam::uin/" + DefaultAccountUin + ":roleName/" + name }
+
+	tests := []struct {
+		name, method, path, body string
+		status                   int
+		want                     string // in the body
+	}{
+		{"account", "POST", "/_emulator/accounts", `{"Uin":"` + targetUin + `","SecretId":"AKIDother","SecretKey":"other-key"}`, 201, `"SecretId": "AKIDother"`},
+		{"account without key", "POST", "/_emulator/accounts", `{"Uin":"` + targetUin + `","SecretId":"AKIDx"}`, 400, "SecretKey"},
+		{"account uin not digits", "POST", "/_emulator/accounts", `{"Uin":"abc","SecretId":"AKIDx","SecretKey":"k"}`, 400, "Uin (digits)"},
+		{"account unknown field", "POST", "/_emulator/accounts", `{"Account":"1"}`, 400, "want"},
+		{"credentials", "POST", "/_emulator/role-credentials", `{"Service":"scf.qcloud.com","RoleArn":"` + arn("FnRole") + `"}`, 200, `"TmpSecretId": "AKIDtmp`},
+		{"service not trusted", "POST", "/_emulator/role-credentials", `{"Service":"scf.qcloud.com","RoleArn":"` + arn("AcctOnly") + `"}`, 403, "does not name the service"},
+		{"unknown role", "POST", "/_emulator/role-credentials", `{"Service":"scf.qcloud.com","RoleArn":"` + arn("Nope") + `"}`, 404, "does not exist"},
+		{"no role", "POST", "/_emulator/role-credentials", `{"Service":"scf.qcloud.com"}`, 400, "RoleArn"},
+		{"GET", "GET", "/_emulator/role-credentials", "", 405, "takes POST"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := e.inspect(t, tc.method, tc.path, tc.body)
+			if status != tc.status || !strings.Contains(string(body), tc.want) {
+				t.Fatalf("%d %s, want %d with %q", status, body, tc.status, tc.want)
+			}
+			if strings.Contains(string(body), "other-key") {
+				t.Errorf("the answer shows the account's SecretKey: %s", body)
+			}
+		})
+	}
+
+	// The account's keys act in that account.
+	var id struct{ AccountId, Type, Arn string }
+	mustCall(t, e.sdk(t, "", common.NewCredential("AKIDother", "other-key")), "sts", "GetCallerIdentity", map[string]any{}, &id)
+	if id.AccountId != targetUin {
+		t.Errorf("keys added for %s act in %q", targetUin, id.AccountId)
+	}
+	// The role's keys are a session of the role.
+	_, body := e.inspect(t, "POST", "/_emulator/role-credentials", `{"Service":"scf.qcloud.com","RoleArn":"`+arn("FnRole")+`"}`)
+	var c stsCredentials
+	if err := json.Unmarshal(body, &c); err != nil || c.TmpSecretKey == "" || c.Token == "" {
+		t.Fatalf("credentials %s: %v", body, err)
+	}
+	mustCall(t, e.sdk(t, "", common.NewTokenCredential(c.TmpSecretId, c.TmpSecretKey, c.Token)), "sts", "GetCallerIdentity", map[string]any{}, &id)
+	if id.AccountId != DefaultAccountUin || id.Type != "AssumedRole" || id.Arn != arn("FnRole") {
+		t.Errorf("identity %+v, want a session of FnRole", id)
 	}
 }

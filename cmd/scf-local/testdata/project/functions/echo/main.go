@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/shared/scf"
+	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 	"github.com/scf-janitor/scf-janitor/shared/trigger"
 	"github.com/scf-janitor/scf-janitor/shared/webhook"
 )
@@ -46,6 +47,18 @@ func handle(ctx context.Context, payload json.RawMessage) (any, error) {
 		time.Sleep(5 * time.Second)
 	case "plain":
 		return map[string]string{"plain": "json"}, nil
+	case "whoami":
+		// Who the invocation's credentials are, asked of STS as any SDK would.
+		sts, err := tcapi.NewSTS(tcapi.Credentials{SecretID: scf.Getenv(ctx, "TENCENTCLOUD_SECRETID"), SecretKey: scf.Getenv(ctx, "TENCENTCLOUD_SECRETKEY"),
+			Token: scf.Getenv(ctx, "TENCENTCLOUD_SESSIONTOKEN")}, tcapi.Options{Endpoint: scf.Getenv(ctx, "JANITOR_STS_ENDPOINT"), MaxAttempts: 1})
+		if err != nil {
+			return nil, err
+		}
+		id, err := sts.GetCallerIdentity(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]string{"secretId": scf.Getenv(ctx, "TENCENTCLOUD_SECRETID"), "accountId": id.AccountId, "userId": id.UserId, "type": id.Type, "arn": id.Arn}, nil
 	}
 	fc, _ := scf.FromContext(ctx)
 	var secrets []string
