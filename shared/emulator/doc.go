@@ -216,8 +216,9 @@
 // DurationSeconds over 43200 -> InvalidParameter.OverTimeError. An account
 // sees and cancels only its own AMS/VM tasks (Task.Account; "" = default) and
 // has its own token bucket per action shared by all its keys (the default
-// account's keys keep one bucket per SecretId). Not emulated: expiry of
-// temporary keys (Tencent's error for an expired token is not documented),
+// account's own key pairs keep one bucket per SecretId; its role sessions'
+// temporary keys, such as the ones scf-local gives each function, share
+// one). Not emulated: expiry of temporary keys (Tencent's error for an expired token is not documented),
 // policies (a role may call anything).
 //
 // CAM roles and policies belong to the caller's account (each account has

@@ -116,14 +116,19 @@ func (s *Server) ResetStats() {
 }
 
 // admit records the request in the stats and applies the rate limit; it
-// reports whether the request may proceed. The limit is per SecretId for the
-// default account's keys and per account for keys of a named account (so
-// temporary credentials from AssumeRole share their account's quota).
+// reports whether the request may proceed. The limit is per account for keys
+// of a named account and for role sessions' temporary keys in the default
+// account (so every function's execution-role keys share their account's
+// quota, as on Tencent), and per SecretId for the default account's own key
+// pairs (as before accounts existed).
 func (s *Server) admit(action, secretID string) bool {
 	now := s.now()
 	key, account := secretID, s.acct.accountOf(secretID)
-	if account != "" {
+	switch {
+	case account != "":
 		key = "uin/" + account
+	case s.acct.session(secretID).role != "":
+		key = "uin/" + s.accountUin("")
 	}
 	ok := s.limits.allow(action, key, now)
 	s.stats.record(action, now, !ok)

@@ -213,3 +213,31 @@ func TestFaultsDeterministic(t *testing.T) {
 		t.Fatalf("fault mix %s lacks a kind", a)
 	}
 }
+
+// TestRoleKeysShareTheAccountQuota: the temporary keys SCF gives two
+// functions' execution roles (ServiceRoleCredential) draw on one quota per
+// action, their account's, as on Tencent; the default account's own key pair
+// keeps its bucket.
+func TestRoleKeysShareTheAccountQuota(t *testing.T) {
+	e := newEnv(t, Options{Rate: 3})
+	self := e.sdk(t, "", nil)
+	trust := trustDoc(`{"service":["scf.qcloud.com"]}`)
+	arn := func(name string) string { return "qcs::cam::uin/" + DefaultAccountUin + ":roleName/" + name }
+	var clients []*common.Client
+	for _, name := range []string{"SweepRole", "CancelRole"} {
+		mustCall(t, self, "cam", "CreateRole", map[string]any{"RoleName": name, "PolicyDocument": trust}, nil)
+		cred, err := e.srv.ServiceRoleCredential("scf.qcloud.com", arn(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients = append(clients, e.sdk(t, "", common.NewTokenCredential(cred.SecretID, cred.SecretKey, cred.Token)))
+	}
+	describe := func(c *common.Client) error { return call(t, c, "ams", "DescribeTasks", map[string]any{}, nil) }
+	for i, c := range []*common.Client{clients[0], clients[1], clients[0]} {
+		if err := describe(c); err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+	}
+	wantCode(t, describe(clients[1]), "RequestLimitExceeded") // the 4th in the same instant, from either role
+	wantCode(t, describe(self), "")                           // the account's own key pair: its own bucket
+}
