@@ -96,16 +96,21 @@ func moderationRunning(status string) bool { return status == "PENDING" || statu
 // (ended: Exited).
 func transcriptionRunning(status string) bool { return status == "Idle" || status == "InProgress" }
 
-// liveAuditState judges a CI live moderation job's State. The query doc
-// ("查询直播审核任务结果", tencentcloud.com 1045/49342) lists no live states;
-// the job states CI documents are Submitted, Auditing, Success and Failed.
-// Submitted and Auditing are running; any other non-empty state has ended.
+// liveAuditState judges a CI live moderation job's State, failing closed. The
+// query doc ("查询直播审核任务结果", tencentcloud.com 1045/49342) lists no live
+// states; Tencent's own SDK lists a moderation job's states as Submitted,
+// Snapshoting, Success, Failed and Auditing (cos-java-sdk-v5
+// com/qcloud/cos/model/ciModel/auditing/AuditingJobsDetail.java). Submitted,
+// Snapshoting and Auditing are running; Success, Failed and Cancelled (what a
+// cancelled job most likely shows; not documented) have ended. Any other
+// state is not judged, so the cancel's own error stands rather than a claim
+// that the job has ended while it may still run.
 func liveAuditState(st string) (ended, running bool) {
 	switch st {
-	case "":
-		return false, false
-	case "Submitted", "Auditing":
+	case "Submitted", "Snapshoting", "Auditing":
 		return false, true
+	case "Success", "Failed", "Cancelled", "Canceled":
+		return true, false
 	}
-	return true, false
+	return false, false
 }

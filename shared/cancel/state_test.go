@@ -70,7 +70,7 @@ func TestStateLookup(t *testing.T) {
 		endedCode           string
 	}{
 		{NewCancelTask, `{"TaskId":"task-1","Service":"vm"}`, "vm", "RUNNING", "FINISH", "PAUSED", CodeTaskEnded},
-		{NewCancelLiveAudit, `{"JobId":"av1","Bucket":"examplebucket-1250000000","Region":"ap-beijing"}`, "ci", "Auditing", "Success", "", CodeJobEnded},
+		{NewCancelLiveAudit, `{"JobId":"av1","Bucket":"examplebucket-1250000000","Region":"ap-beijing"}`, "ci", "Auditing", "Success", "Paused", CodeJobEnded},
 		{NewStopTranscription, `{"TaskId":"tt-1","SdkAppId":1400000000,"Region":"ap-beijing"}`, "trtc", "InProgress", "Exited", "Paused", CodeTaskEnded},
 	}
 	tencentErr := func(service, code string, attempts int) error {
@@ -148,5 +148,24 @@ func TestNoLookupWithoutTime(t *testing.T) {
 	}
 	if worthLookingUp(context.Background(), &tcapi.Error{Service: "ams", Code: "InternalError", Err: context.DeadlineExceeded, Attempts: 2}) {
 		t.Error("a call that gave up at the deadline is worth a lookup")
+	}
+}
+
+// TestLiveAuditState: CI states are judged failing closed: only states
+// known to be final count as ended.
+func TestLiveAuditState(t *testing.T) {
+	for _, tt := range []struct {
+		state          string
+		ended, running bool
+	}{
+		{"Submitted", false, true}, {"Snapshoting", false, true}, {"Auditing", false, true},
+		{"Success", true, false}, {"Failed", true, false}, {"Cancelled", true, false},
+		{"", false, false}, {"Paused", false, false}, {"auditing", false, false},
+	} {
+		t.Run(tt.state, func(t *testing.T) {
+			if ended, running := liveAuditState(tt.state); ended != tt.ended || running != tt.running {
+				t.Errorf("liveAuditState(%q) = ended %v, running %v; want %v, %v", tt.state, ended, running, tt.ended, tt.running)
+			}
+		})
 	}
 }
