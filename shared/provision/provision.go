@@ -91,6 +91,10 @@ type Role struct {
 	Policy      string // JSON
 	// PolicyNotes describe what was derived into Policy (shown in the plan).
 	PolicyNotes []string
+	// TrustNote and PolicySource describe where the trust policy and the
+	// permissions come from, in the plan (default: SCF's trust,
+	// deploy/cam/trust-scf.json, and deploy/cam/<Name>.json).
+	TrustNote, PolicySource string
 }
 
 // PolicyName is the name of the role's custom policy.
@@ -192,7 +196,9 @@ func (p *Plan) Write(w io.Writer) {
 	fmt.Fprintf(w, "plan: %d change(s): %s\n", len(p.Changes), strings.Join(parts, ", "))
 }
 
-// Engine plans and applies. SCF and CAM are required.
+// Engine plans and applies. CAM is required; SCF only when Desired has
+// functions (an engine for roles alone, such as a target account's, may
+// leave it nil).
 type Engine struct {
 	SCF       SCF
 	CAM       CAM
@@ -359,7 +365,11 @@ func (e *Engine) planRole(ctx context.Context, p *Plan, r Role) error {
 		return nil
 	}
 	if !exists {
-		p.Changes = append(p.Changes, &Change{Op: "create", Kind: "role", Name: r.Name, Details: []string{"trusted by scf.qcloud.com (deploy/cam/trust-scf.json)"},
+		trust := r.TrustNote
+		if trust == "" {
+			trust = "trusted by scf.qcloud.com (deploy/cam/trust-scf.json)"
+		}
+		p.Changes = append(p.Changes, &Change{Op: "create", Kind: "role", Name: r.Name, Details: []string{trust},
 			apply: func(ctx context.Context) error {
 				_, err := e.CAM.CreateRole(ctx, tcapi.CreateRoleRequest{RoleName: r.Name, PolicyDocument: r.TrustPolicy, Description: ManagedDescription})
 				return err
@@ -377,7 +387,11 @@ func (e *Engine) planRole(ctx context.Context, p *Plan, r Role) error {
 	var policyID uint64
 	switch {
 	case pol == nil:
-		p.Changes = append(p.Changes, &Change{Op: "create", Kind: "policy", Name: r.PolicyName(), Details: append([]string{"permissions of deploy/cam/" + r.Name + ".json"}, r.PolicyNotes...),
+		src := r.PolicySource
+		if src == "" {
+			src = "deploy/cam/" + r.Name + ".json"
+		}
+		p.Changes = append(p.Changes, &Change{Op: "create", Kind: "policy", Name: r.PolicyName(), Details: append([]string{"permissions of " + src}, r.PolicyNotes...),
 			apply: func(ctx context.Context) error {
 				out, err := e.CAM.CreatePolicy(ctx, tcapi.CreatePolicyRequest{PolicyName: r.PolicyName(), PolicyDocument: r.Policy, Description: ManagedDescription})
 				policyID = out.PolicyId

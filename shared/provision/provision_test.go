@@ -340,3 +340,44 @@ func TestDiffEnvAndRole(t *testing.T) {
 		}
 	}
 }
+
+// TestRolesOnlyEngine: an engine for a role alone (a target account's, with
+// that account's own CAM client) needs no SCF client; the plan shows where
+// the role's documents come from; a second plan has no changes; PlanDelete
+// removes what it created.
+func TestRolesOnlyEngine(t *testing.T) {
+	f := newFake()
+	e := &Engine{CAM: f}
+	d := Desired{Roles: []Role{{Name: "JanitorSweepTargetRole", TrustPolicy: trust, Policy: policy,
+		TrustNote: "trusted by qcs::cam::uin/1:roleName/S (deploy/cam/trust-sweeper.json)", PolicySource: "deploy/cam/JanitorSweepTargetRole.json"}}}
+	p := plan(t, e, d)
+	out := printed(p)
+	for _, want := range []string{
+		"+ create role JanitorSweepTargetRole\n    trusted by qcs::cam::uin/1:roleName/S (deploy/cam/trust-sweeper.json)\n",
+		"+ create policy JanitorSweepTargetRolePolicy\n    permissions of deploy/cam/JanitorSweepTargetRole.json\n",
+		"+ attach policy JanitorSweepTargetRolePolicy to JanitorSweepTargetRole\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := e.Apply(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	if p := plan(t, e, d); !p.Empty() {
+		t.Fatalf("second plan:\n%s", printed(p))
+	}
+	p, err := e.PlanDelete(context.Background(), Desired{Roles: []Role{{Name: "JanitorSweepTargetRole"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Count("delete", "role") != 1 || p.Count("delete", "policy") != 1 || p.Count("detach", "policy") != 1 {
+		t.Fatalf("delete plan:\n%s", printed(p))
+	}
+	if _, err := e.Apply(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	if p := plan(t, e, d); p.Count("create", "role") != 1 {
+		t.Fatalf("after delete:\n%s", printed(p))
+	}
+}
