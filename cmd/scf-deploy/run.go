@@ -46,6 +46,9 @@ const usage = `usage: scf-deploy [plan|apply|delete] [flags]
 
 Credentials: TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY (and TENCENTCLOUD_SESSION_TOKEN),
 else TENCENT_SECRET_ID, TENCENT_SECRET_KEY (and TENCENT_TOKEN), from the shell or the .env file.
+A target account of the sweeper's JANITOR_SWEEP_ROLES whose own keys are set, as
+JANITOR_TARGET_<UIN>_SECRET_ID, JANITOR_TARGET_<UIN>_SECRET_KEY (and _SESSION_TOKEN),
+gets its role created there too; for the others, what to create is printed.
 
 flags:
 `
@@ -201,9 +204,25 @@ func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, get
 		return err
 	}
 	// The sweeper's policy follows its environment (roles, fan-out); the
-	// target accounts' roles are printed, not created.
+	// target accounts' roles are created with their own keys when set, else
+	// printed.
 	var targets *targetSetup
-	if o.command != "delete" {
+	var accts []*targetAccount
+	var keyless []provision.TargetRole
+	sopts := tcapi.Options{Region: region, Endpoint: o.endpoint}
+	progress := func(uin string, c *provision.Change) { fmt.Fprintf(stdout, "account %s: %s ...\n", uin, c) }
+	if o.command == "delete" {
+		if sweeper := sweeperFunction(selected); sweeper != nil {
+			roles, err := sweepTargets(sweeper)
+			if err != nil {
+				return err
+			}
+			accts, keyless, err = targetAccounts(ctx, lookup, roles, sopts, progress, func(r provision.TargetRole) provision.Role { return provision.Role{Name: r.Name} })
+			if err != nil {
+				return err
+			}
+		}
+	} else {
 		namespace := cfg.File.Inputs.Namespace
 		targets, err = sweeperPolicies(ctx, root, region, namespace, selected, desired.Roles, func(ctx context.Context) (string, error) {
 			if o.sweeperUin != "" {
@@ -222,6 +241,11 @@ func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, get
 		if err != nil {
 			return err
 		}
+		if targets != nil {
+			if accts, targets.roles, err = targetAccounts(ctx, lookup, targets.roles, sopts, progress, targets.role); err != nil {
+				return err
+			}
+		}
 	}
 	eng := &provision.Engine{SCF: scf, CAM: cam, Namespace: cfg.File.Inputs.Namespace, PollInterval: ro.PollInterval,
 		Progress: func(c *provision.Change) { fmt.Fprintf(stdout, "%s ...\n", c) }}
@@ -239,30 +263,52 @@ func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, get
 	if err != nil {
 		return regionHint(err, region)
 	}
+	if err := targetPlans(ctx, accts, o.command == "delete"); err != nil {
+		return err
+	}
 	p.Write(stdout)
+	empty, changes := p.Empty(), len(p.Changes)
+	for _, a := range accts {
+		a.write(stdout)
+		empty = empty && a.plan.Empty()
+		changes += len(a.plan.Changes)
+	}
+	if len(accts) > 0 && !empty {
+		fmt.Fprintf(stdout, "in all: %d change(s) in %d account(s)\n", changes, 1+len(accts))
+	}
+	if o.command == "delete" {
+		writeKeylessDelete(stdout, keyless)
+	}
 	switch {
 	case o.command == "plan":
 		printURLs(stdout, p.URLs)
 		targets.write(stdout)
-		if !p.Empty() {
+		if !empty {
 			fmt.Fprintln(stdout, "run `scf-deploy apply` to make these changes")
 		}
 		return nil
 	case o.command == "delete" && !o.yes:
-		if !p.Empty() {
+		if !empty {
 			fmt.Fprintln(stdout, "nothing deleted: run `scf-deploy delete --yes` to delete the above")
 		}
 		return nil
-	case p.Empty():
+	case empty:
 		printURLs(stdout, p.URLs)
 		targets.write(stdout)
 		return nil
 	}
+	const again = "stopped part-way: run the same command again to continue (it only does what is still missing)"
 	urls, err := eng.Apply(ctx, p)
 	if err != nil {
-		return fmt.Errorf("%w\nstopped part-way: run the same command again to continue (it only does what is still missing)", regionHint(err, region))
+		return fmt.Errorf("%w\n%s", regionHint(err, region), again)
 	}
-	fmt.Fprintf(stdout, "done: %d change(s) applied\n", len(p.Changes))
+	// The target accounts after this one: their roles trust the sweeper's.
+	for _, a := range accts {
+		if _, err := a.eng.Apply(ctx, a.plan); err != nil {
+			return fmt.Errorf("target account %s: %w\n%s", a.uin, err, again)
+		}
+	}
+	fmt.Fprintf(stdout, "done: %d change(s) applied\n", changes)
 	if o.command != "delete" {
 		printURLs(stdout, urls)
 		targets.write(stdout)

@@ -24,8 +24,9 @@ const targetRoleFile = "JanitorSweepTargetRole.json"
 
 var reUin = regexp.MustCompile(`^[0-9]{1,20}$`)
 
-// targetSetup is what the target accounts of JANITOR_SWEEP_ROLES must
-// create themselves: scf-deploy holds the sweeper account's keys only.
+// targetSetup is what the target accounts of JANITOR_SWEEP_ROLES need; roles
+// are, after targetAccounts, those whose keys scf-deploy does not have (it
+// prints what to create there).
 type targetSetup struct {
 	sweeperUin, sweeperRole string
 	roles                   []provision.TargetRole
@@ -39,27 +40,19 @@ type targetSetup struct {
 // what the target accounts need, or nil without roles.
 func sweeperPolicies(ctx context.Context, root, region, namespace string, selected []deploy.Function, roles []provision.Role,
 	uin func(ctx context.Context) (string, error)) (*targetSetup, error) {
-	var sweeper *deploy.Function
-	for i := range selected {
-		if selected[i].Handler == sweeperHandler {
-			sweeper = &selected[i]
-		}
-	}
-	if sweeper == nil || sweeper.Role == "" {
+	sweeper := sweeperFunction(selected)
+	if sweeper == nil {
 		return nil, nil
 	}
-	var rolesVar, fanout string
+	var fanout string
 	for _, kv := range sweeper.Env {
-		switch kv.Key {
-		case "JANITOR_SWEEP_ROLES":
-			rolesVar = kv.Value
-		case "JANITOR_SWEEP_FANOUT":
+		if kv.Key == "JANITOR_SWEEP_FANOUT" {
 			fanout = strings.ToLower(strings.TrimSpace(kv.Value))
 		}
 	}
-	targets, err := provision.ParseTargetRoles(rolesVar)
+	targets, err := sweepTargets(sweeper)
 	if err != nil {
-		return nil, fmt.Errorf("function %s: %w", sweeper.Name, err)
+		return nil, err
 	}
 	var account string
 	if len(targets) > 0 || fanout == "async" {
@@ -123,12 +116,21 @@ func checkUin(v string) error {
 	return nil
 }
 
-// write prints, for each target account, the role to create there and how.
+// role is the desired role r in a target account: trust-sweeper.json filled
+// in, JanitorSweepTargetRole.json's permissions.
+func (ts *targetSetup) role(r provision.TargetRole) provision.Role {
+	return provision.Role{Name: r.Name, TrustPolicy: ts.trust, Policy: ts.policy,
+		TrustNote:    fmt.Sprintf("trusted by qcs::cam::uin/%s:roleName/%s (deploy/cam/trust-sweeper.json)", ts.sweeperUin, ts.sweeperRole),
+		PolicySource: "deploy/cam/" + targetRoleFile}
+}
+
+// write prints, for each target account without keys, the role to create
+// there and how.
 func (ts *targetSetup) write(w io.Writer) {
-	if ts == nil {
+	if ts == nil || len(ts.roles) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "target accounts: scf-deploy cannot create their roles (it has this account's keys only); in each account below, create:\n")
+	fmt.Fprintf(w, "target accounts: scf-deploy cannot create their roles (no keys for them: set JANITOR_TARGET_<UIN>_SECRET_ID and _SECRET_KEY to let it); in each account below, create:\n")
 	for _, r := range ts.roles {
 		policyName := r.Name + "Policy"
 		fmt.Fprintf(w, "  account %s: role %s, trusted by qcs::cam::uin/%s:roleName/%s, with policy %s (deploy/cam/%s)\n",
