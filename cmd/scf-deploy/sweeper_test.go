@@ -219,26 +219,39 @@ func serve(t *testing.T, emu *emulator.Server) string {
 }
 
 // TestDeployedRolesSweepTargetAccount: deploy with roles to the emulator,
-// create the target account's role exactly as scf-deploy printed it (with
-// that account's own keys), then run the sweeper as SCF would (its
-// execution role's keys, its deployed environment): it assumes the target
-// role and sweeps both accounts.
+// with the keys of target account 100000000002 (scf-deploy creates its role
+// there), not of 100000000003 (which creates its role exactly as scf-deploy
+// printed it, with its own keys) nor of 100000000004 (which creates
+// nothing); then run the sweeper as SCF would (its execution role's keys,
+// its deployed environment): it assumes both created roles and sweeps the
+// three accounts, and reports the fourth's missing role.
 func TestDeployedRolesSweepTargetAccount(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the four functions")
 	}
+	const (
+		manualUin = "100000000003"
+		manualArn = otherArn
+		absentArn = "qcs::cam::uin/100000000004:roleName/JanitorSweepTargetRole"
+	)
 	emu := emulator.New(emulator.Options{FunctionReadyAfter: -1})
+	emu.AddCredential(targetUin, emulator.Credential{SecretID: targetKeyID, SecretKey: targetKey})
 	url := serve(t, emu)
 	config := sweeperProject(t, true)
-	envPath, _ := envFor(t, map[string]string{"SWEEP_FANOUT": "none", "JANITOR_SWEEP_ROLES": targetArn + "," + otherArn})
+	roles := targetArn + "," + manualArn + "," + absentArn
+	envPath, _ := envFor(t, map[string]string{"SWEEP_FANOUT": "none", "JANITOR_SWEEP_ROLES": roles,
+		targetPrefix + "SECRET_ID": targetKeyID, targetPrefix + "SECRET_KEY": targetKey})
 	out, code := runDeploy(t, url, config, envPath, "apply")
 	if code != 0 {
 		t.Fatalf("apply (exit %d):\n%s", code, out)
 	}
+	if !strings.Contains(out, "account "+targetUin+": + create role JanitorSweepTargetRole ...") || strings.Contains(out, "  account "+targetUin+": role JanitorSweepTargetRole, trusted by") {
+		t.Fatalf("apply did not create the role of the account whose keys it has, or printed instructions for it:\n%s", out)
+	}
 
-	// Target account 100000000002 follows the printed instructions; 100000000003 does not.
-	emu.AddCredential(targetUin, emulator.Credential{SecretID: "AKIDtargetadmin", SecretKey: "target-admin-key"})
-	cam, err := tcapi.NewCAM(tcapi.Credentials{SecretID: "AKIDtargetadmin", SecretKey: "target-admin-key"}, tcapi.Options{Endpoint: url})
+	// Target account 100000000003 follows the printed instructions; 100000000004 does not.
+	emu.AddCredential(manualUin, emulator.Credential{SecretID: "AKIDmanualadmin", SecretKey: "manual-admin-key"})
+	cam, err := tcapi.NewCAM(tcapi.Credentials{SecretID: "AKIDmanualadmin", SecretKey: "manual-admin-key"}, tcapi.Options{Endpoint: url})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,9 +274,9 @@ func TestDeployedRolesSweepTargetAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Stale live tasks in the sweeper's account and in the target one.
+	// Stale live tasks in the sweeper's account and in the target ones.
 	old := time.Now().Add(-3 * time.Hour)
-	for _, acct := range []string{"", targetUin, targetUin} {
+	for _, acct := range []string{"", targetUin, targetUin, manualUin} {
 		emu.AddTask(emulator.Task{Account: acct, Service: "ams", Type: "LIVE_AUDIO", Status: "RUNNING", CreatedAt: old, Stuck: true})
 	}
 
@@ -274,7 +287,7 @@ func TestDeployedRolesSweepTargetAccount(t *testing.T) {
 			env = f.Environment
 		}
 	}
-	if env["JANITOR_SWEEP_ROLES"] != targetArn+","+otherArn {
+	if env["JANITOR_SWEEP_ROLES"] != roles {
 		t.Fatalf("deployed environment %v", env)
 	}
 	// An account's root keys are not the sweeper's role: the trust policy refuses them.
@@ -284,6 +297,14 @@ func TestDeployedRolesSweepTargetAccount(t *testing.T) {
 	}
 	if _, err := sts.AssumeRole(ctx, tcapi.AssumeRoleRequest{RoleArn: targetArn, RoleSessionName: "not-the-sweeper"}); !tcapi.HasCode(err, "UnauthorizedOperation") {
 		t.Fatalf("AssumeRole with the account's root keys: %v, want UnauthorizedOperation", err)
+	}
+	// Nor can the target account's own keys assume it.
+	tsts, err := tcapi.NewSTS(tcapi.Credentials{SecretID: targetKeyID, SecretKey: targetKey}, tcapi.Options{Endpoint: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tsts.AssumeRole(ctx, tcapi.AssumeRoleRequest{RoleArn: targetArn, RoleSessionName: "not-the-sweeper"}); !tcapi.HasCode(err, "UnauthorizedOperation") {
+		t.Fatalf("AssumeRole with the target account's keys: %v, want UnauthorizedOperation", err)
 	}
 	cred, err := emu.ServiceRoleCredential("scf.qcloud.com", sweeperArn)
 	if err != nil {
@@ -305,23 +326,34 @@ func TestDeployedRolesSweepTargetAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep := res.(*sweep.Report)
-	if rep.Cancelled != 3 || len(rep.Accounts) != 3 {
-		t.Fatalf("cancelled %d in %d accounts, want 3 in 3: %+v", rep.Cancelled, len(rep.Accounts), rep.Accounts)
+	if rep.Cancelled != 4 || len(rep.Accounts) != 4 {
+		t.Fatalf("cancelled %d in %d accounts, want 4 in 4: %+v", rep.Cancelled, len(rep.Accounts), rep.Accounts)
 	}
-	self, target, other := rep.Accounts[0], rep.Accounts[1], rep.Accounts[2]
-	if self.Account != emulator.DefaultAccountUin || self.Cancelled != 1 || target.Account != targetUin || target.Role != targetArn || target.Cancelled != 2 {
+	self, target, manual, absent := rep.Accounts[0], rep.Accounts[1], rep.Accounts[2], rep.Accounts[3]
+	if self.Account != emulator.DefaultAccountUin || self.Cancelled != 1 || target.Account != targetUin || target.Role != targetArn || target.Cancelled != 2 ||
+		manual.Account != manualUin || manual.Role != manualArn || manual.Cancelled != 1 {
 		t.Errorf("accounts %+v", rep.Accounts)
 	}
 	// The account that did not create the role: reported, the others swept.
-	if len(other.Errors) != 1 || other.Errors[0].Code != "ResourceNotFound.RoleNotFound" {
-		t.Errorf("account without the role: %+v", other)
+	if len(absent.Errors) != 1 || absent.Errors[0].Code != "ResourceNotFound.RoleNotFound" {
+		t.Errorf("account without the role: %+v", absent)
 	}
-	for _, acct := range []string{"", targetUin} {
+	for _, acct := range []string{"", targetUin, manualUin} {
 		for _, tk := range emu.AccountTasks(acct, "ams") {
 			if tk.Status != "CANCELLED" {
 				t.Errorf("account %q task %s is %s", acct, tk.TaskId, tk.Status)
 			}
 		}
+	}
+
+	// delete --yes removes the role it created in 100000000002 and leaves
+	// the one 100000000003 created itself.
+	if out, code := runDeploy(t, url, config, envPath, "delete", "--yes"); code != 0 || !strings.Contains(out, "account "+targetUin+": - delete role JanitorSweepTargetRole ...") {
+		t.Fatalf("delete --yes (exit %d):\n%s", code, out)
+	}
+	left := emu.Roles()
+	if len(left) != 1 || left[0].Account != manualUin || left[0].RoleName != "JanitorSweepTargetRole" {
+		t.Fatalf("roles after delete --yes: %+v", left)
 	}
 }
 

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/scf-janitor/scf-janitor/shared/emulator"
 	"github.com/scf-janitor/scf-janitor/shared/provision"
+	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
 const (
@@ -97,6 +99,45 @@ func TestDeployTargetRoles(t *testing.T) {
 	}
 	if _, ok := targetRolesIn(emu, emulator.DefaultAccountUin)["JanitorSweepTargetRole"]; ok {
 		t.Fatal("the target role was created in the sweeper's account")
+	}
+
+	// Changed in the target account behind scf-deploy's back: put back.
+	cam, err := tcapi.NewCAM(tcapi.Credentials{SecretID: targetKeyID, SecretKey: targetKey}, tcapi.Options{Endpoint: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var policyID uint64
+	for _, p := range emu.Policies() {
+		if p.PolicyName == "JanitorSweepTargetRolePolicy" {
+			policyID = p.PolicyId
+		}
+	}
+	wide := `{"version":"2.0","statement":[{"effect":"allow","action":["*"],"resource":["*"]}]}`
+	if err := cam.CreatePolicyVersion(ctx, policyID, wide); err != nil {
+		t.Fatal(err)
+	}
+	anyone := `{"version":"2.0","statement":[{"effect":"allow","action":"name/sts:AssumeRole","principal":{"qcs":["qcs::cam::uin/100000000009:root"]}}]}`
+	if err := cam.UpdateAssumeRolePolicy(ctx, "JanitorSweepTargetRole", anyone); err != nil {
+		t.Fatal(err)
+	}
+	out, code = runDeploy(t, url, config, envPath, "apply")
+	check("apply after a change", out, []string{
+		"account " + targetUin + ": ~ update role JanitorSweepTargetRole\n    trust policy (changed)\n",
+		"account " + targetUin + ": ~ update policy JanitorSweepTargetRolePolicy\n",
+		"account " + targetUin + ": 2 change(s)\n", "done: 2 change(s) applied\n",
+	}, []string{"account " + targetUin + ": + create"})
+	if code != 0 {
+		t.Fatalf("apply after a change (exit %d)", code)
+	}
+	r = targetRolesIn(emu, targetUin)["JanitorSweepTargetRole"]
+	if !strings.Contains(r.PolicyDocument, sweeperArn) || strings.Contains(r.PolicyDocument, "100000000009") {
+		t.Errorf("trust policy not restored: %s", r.PolicyDocument)
+	}
+	for _, p := range emu.Policies() {
+		if p.PolicyId == policyID && (!strings.Contains(p.PolicyDocument, "ams:CancelTask") || strings.Contains(p.PolicyDocument, `"action":["*"]`)) {
+			t.Errorf("permissions not restored: %s", p.PolicyDocument)
+		}
 	}
 
 	// Again: nothing to do, no mutating call in any account.
