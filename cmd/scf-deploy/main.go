@@ -7,7 +7,10 @@
 //	    [--region REGION] [--only FUNCTION]... [--endpoint URL] [--sweeper-uin UIN] [--yes]
 //
 // plan (the default) prints what would change; apply makes it so; delete
-// --yes removes what scf-deploy created. See docs/deploy.md.
+// --yes removes what scf-deploy created. The sweeper's target accounts
+// (JANITOR_SWEEP_ROLES) get their role created with their own keys,
+// JANITOR_TARGET_<UIN>_SECRET_ID and _SECRET_KEY, when set; otherwise what
+// to create there is printed. See docs/deploy.md.
 package main
 
 import (

@@ -121,6 +121,9 @@ func targetAccounts(ctx context.Context, lookup func(string) (string, bool), rol
 }
 
 // checkAccount makes sure cred are keys of account uin, before any change.
+// GetCallerIdentity's AccountId is "当前调用者所属主账号Uin" (the uin of the
+// caller's root account, for a sub-user's or a role session's keys too:
+// tencentcloud-sdk-go sts/v20180813 GetCallerIdentityResponseParams).
 func checkAccount(ctx context.Context, cred tcapi.Credentials, topts tcapi.Options, uin string) error {
 	p := targetEnvPrefix(uin)
 	sts, err := tcapi.NewSTS(cred, topts)
