@@ -151,6 +151,13 @@ func TestDeployTargetRoles(t *testing.T) {
 		t.Fatalf("second apply made mutating calls: %v", m)
 	}
 
+	// delete of another function leaves the target accounts alone.
+	out, code = runDeploy(t, url, config, envPath, "delete", "--only", "cancel-task")
+	check("delete --only cancel-task", out, []string{"- delete function cancel-task"}, []string{"account " + targetUin, "target account"})
+	if code != 0 {
+		t.Fatalf("delete --only cancel-task (exit %d)", code)
+	}
+
 	// delete: lists the target role, deletes it only with --yes.
 	out, code = runDeploy(t, url, config, envPath, "delete")
 	check("delete", out, []string{
