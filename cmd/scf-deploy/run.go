@@ -119,7 +119,9 @@ func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, get
 
 	envFile, explicit := o.envFile, o.envFile != ""
 	if !explicit {
-		envFile = filepath.Join(root, ".env")
+		// The file the Serverless CLI would load: .env.<stage> or .env, here
+		// or up to two folders up.
+		envFile, _ = deploy.FindDotEnv(root, cfg.File.Stage)
 	}
 	if explicit {
 		if _, err := os.Stat(envFile); err != nil {

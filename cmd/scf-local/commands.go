@@ -319,7 +319,8 @@ func defaultEventSecret(ctx context.Context, config, function, path, emulatorAdd
 			return webhookSecret{value: s}.signing(), nil
 		}
 	}
-	dotenv, _, err := deploy.ReadDotEnv(filepath.Join(root, ".env"))
+	envFile, _ := deploy.FindDotEnv(root, cfg.File.Stage)
+	dotenv, _, err := deploy.ReadDotEnv(envFile)
 	if err != nil {
 		return "", err
 	}

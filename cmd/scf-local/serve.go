@@ -90,9 +90,11 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 	if err != nil {
 		return nil, err
 	}
-	// Like the Serverless CLI, read .env next to serverless.yml (as dotenv
-	// does); the shell wins.
-	dotenv, warnings, err := deploy.ReadDotEnv(filepath.Join(root, ".env"))
+	// Like the Serverless CLI, read one .env file (.env.<stage> or .env next
+	// to serverless.yml, else up to two folders up), as dotenv does; the
+	// shell wins.
+	envFile, _ := deploy.FindDotEnv(root, cfg.File.Stage)
+	dotenv, warnings, err := deploy.ReadDotEnv(envFile)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 )
@@ -89,4 +90,23 @@ func LookupShellThenDotEnv(shell func(string) (string, bool), dotenv map[string]
 		v, ok := dotenv[name]
 		return v, ok
 	}
+}
+
+// FindDotEnv returns the one .env file the Serverless CLI would load for a
+// project in dir at stage (serverless-cloud-framework src/libs/config.js):
+// the first that exists of .env.<stage> and .env in dir, then in its parent,
+// then in the parent's parent. It returns dir/.env, false when none exists.
+func FindDotEnv(dir, stage string) (path string, found bool) {
+	if stage == "" {
+		stage = "dev" // the CLI's default stage
+	}
+	for _, d := range []string{dir, filepath.Join(dir, ".."), filepath.Join(dir, "..", "..")} {
+		for _, name := range []string{".env." + stage, ".env"} {
+			p := filepath.Join(d, name)
+			if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+				return p, true
+			}
+		}
+	}
+	return filepath.Join(dir, ".env"), false
 }

@@ -53,3 +53,37 @@ func TestReadDotEnv(t *testing.T) {
 		t.Errorf("S = %q, %v: the shell's (even empty) wins, as dotenv never overrides", v, ok)
 	}
 }
+
+// TestFindDotEnv: the CLI loads one file, the first of .env.<stage> and .env
+// in the project folder, then its parent, then its parent's parent.
+func TestFindDotEnv(t *testing.T) {
+	root := t.TempDir()
+	project := filepath.Join(root, "a", "b")
+	if err := os.MkdirAll(project, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(rel string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(root, rel), []byte("K=v\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(stage, want string, wantFound bool) {
+		t.Helper()
+		got, found := FindDotEnv(project, stage)
+		if found != wantFound || filepath.Clean(got) != filepath.Join(root, want) {
+			t.Errorf("FindDotEnv(stage %q) = %s, %v; want %s, %v", stage, got, found, want, wantFound)
+		}
+	}
+	check("dev", "a/b/.env", false) // none: the project's .env, not found
+	write(".env")
+	check("dev", ".env", true) // two folders up
+	write("a/.env.dev")
+	check("", "a/.env.dev", true) // the default stage is dev
+	check("prod", "a/../.env", true)
+	write("a/b/.env")
+	check("dev", "a/b/.env", true) // nearest folder first
+	write("a/b/.env.prod")
+	check("prod", "a/b/.env.prod", true) // the stage's file before .env
+	check("dev", "a/b/.env", true)
+}
