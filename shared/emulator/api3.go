@@ -141,6 +141,14 @@ func (s *Server) serveAPI3(w http.ResponseWriter, r *http.Request, info *reqInfo
 		fail(errf("UnsupportedOperation", "Content-Type must be application/json, got "+ct+"."))
 		return
 	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	account := s.acct.accountOf(cred.SecretID)
+	if msg := s.authorize(cred.SecretID, policyAction(auth.Service, action), s.policyResource(auth.Service, action, region, account, body)); msg != "" {
+		fail(errf("UnauthorizedOperation", msg))
+		return
+	}
 	if !s.admit(info.action, cred.SecretID) {
 		fail(errf("RequestLimitExceeded", "Your current request is too frequent: "+info.action+" allows "+formatRate(s.opts.Rate)+" requests per second per SecretId."))
 		return
@@ -151,10 +159,7 @@ func (s *Server) serveAPI3(w http.ResponseWriter, r *http.Request, info *reqInfo
 		fail(&apiError{Code: "InternalError", Message: "An internal error occurred (injected fault).", status: internal})
 		return
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		body = []byte("{}")
-	}
-	call := &apiCall{service: auth.Service, action: action, region: region, secretID: cred.SecretID, account: s.acct.accountOf(cred.SecretID), body: body, now: s.now()}
+	call := &apiCall{service: auth.Service, action: action, region: region, secretID: cred.SecretID, account: account, body: body, now: s.now()}
 	var res any
 	var herr *apiError
 	if cfn, ok := contextActions[info.action]; ok {

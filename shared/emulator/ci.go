@@ -261,6 +261,9 @@ func (s *Server) serveCI(w http.ResponseWriter, r *http.Request, info *reqInfo) 
 		fail(ciErrf(http.StatusBadRequest, "InvalidArgument", "The job id in the path is empty or malformed."))
 		return
 	}
+	if !s.authorizeCI(w, info, cred.SecretID) {
+		return
+	}
 	if !s.admit(action, cred.SecretID) {
 		fail(ciErrf(http.StatusTooManyRequests, "RequestLimitExceeded", "Too many requests: "+action+" allows "+formatRate(s.opts.Rate)+" requests per second per SecretId."))
 		return

@@ -68,6 +68,9 @@ func ParseFlags(args []string, out io.Writer) (CommandConfig, error) {
 	fs.Int64Var(&seed, "seed", 1, "seed of fault decisions, generated ids and the demo data")
 	fs.BoolVar(&specific, "specific-ended-codes", false, "answer a cancel of an ended job with FailedOperation.TaskEnded / 409 FailedOperation.JobEnded "+
 		"(scf-janitor's old codes) instead of plain FailedOperation (Tencent's real code is undocumented)")
+	var enforce bool
+	fs.BoolVar(&enforce, "enforce-policies", false, "refuse a role session's request unless a permission policy attached to its role allows the action "+
+		"(CAM semantics: default deny, explicit deny wins; conditions are not evaluated); root keys are never checked")
 	var roleList string
 	fs.StringVar(&roleList, "roles", "", "comma-separated role `ARNs` (qcs::cam::uin/<uin>:roleName/<name>) any account may assume with STS AssumeRole")
 	if err := fs.Parse(args); err != nil {
@@ -115,7 +118,7 @@ func ParseFlags(args []string, out io.Writer) (CommandConfig, error) {
 	cfg.Options = Options{
 		Credentials: []Credential{cred}, Rate: rate, Paging: paging, MaxLimit: maxLimit,
 		PendingFor: pending, RunningFor: running, SdkAppIDs: ids, Faults: f, Seed: seed, Roles: roles,
-		SpecificEndedCodes: specific,
+		SpecificEndedCodes: specific, EnforcePolicies: enforce,
 	}
 	return cfg, nil
 }

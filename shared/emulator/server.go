@@ -105,6 +105,12 @@ type Options struct {
 	// Invoker runs the functions of the SCF Invoke and InvokeFunction
 	// actions (nil: every function is unknown); see also SetInvoker.
 	Invoker Invoker
+	// EnforcePolicies checks requests made with a role session's temporary
+	// keys against the permission policies attached to the role (policy.go):
+	// one no policy allows is refused (UnauthorizedOperation; CI 403
+	// AccessDenied). Root keys are never checked. Off: a role may call
+	// anything.
+	EnforcePolicies bool
 }
 
 // Server is the emulator; it is an http.Handler and safe for concurrent use.
