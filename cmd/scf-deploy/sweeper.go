@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 
 	"github.com/scf-janitor/scf-janitor/shared/deploy"
 	"github.com/scf-janitor/scf-janitor/shared/provision"
@@ -17,7 +16,7 @@ import (
 
 // sweeperHandler is the sweeper's executable: the function whose role gets
 // the derived policy.
-const sweeperHandler = "sweep-tasks"
+const sweeperHandler = provision.SweeperHandler
 
 // targetRoleFile is the permission policy of a target account's role.
 const targetRoleFile = "JanitorSweepTargetRole.json"
@@ -44,39 +43,26 @@ func sweeperPolicies(ctx context.Context, root, region, namespace string, select
 	if sweeper == nil {
 		return nil, nil
 	}
-	var fanout string
+	env := map[string]string{}
 	for _, kv := range sweeper.Env {
-		if kv.Key == "JANITOR_SWEEP_FANOUT" {
-			fanout = strings.ToLower(strings.TrimSpace(kv.Value))
-		}
+		env[kv.Key] = kv.Value
 	}
-	targets, err := sweepTargets(sweeper)
+	targets, fanout, err := provision.SweeperSettings(func(k string) string { return env[k] })
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("function %s: %w", sweeper.Name, err)
 	}
 	var account string
-	if len(targets) > 0 || fanout == "async" {
+	if len(targets) > 0 || fanout {
 		if account, err = uin(ctx); err != nil {
 			return nil, err
 		}
 	}
 	invoke := ""
-	if fanout == "async" {
+	if fanout {
 		invoke = provision.FunctionResource(region, account, namespace, sweeper.Name)
 	}
-	for i := range roles {
-		if roles[i].Name != sweeper.Role {
-			continue
-		}
-		if roles[i].Policy, err = provision.SweeperPolicy(roles[i].Policy, targets, invoke); err != nil {
-			return nil, fmt.Errorf("role %s: %w", roles[i].Name, err)
-		}
-		for _, t := range targets {
-			roles[i].PolicyNotes = append(roles[i].PolicyNotes, provision.ActionAssumeRole+" on "+t.Arn+" (JANITOR_SWEEP_ROLES)")
-		}
-		if invoke != "" {
-			roles[i].PolicyNotes = append(roles[i].PolicyNotes, provision.ActionInvokeFunction+" on "+invoke+" (JANITOR_SWEEP_FANOUT=async)")
-		}
+	if err := provision.DeriveSweeperRole(roles, sweeper.Role, targets, invoke); err != nil {
+		return nil, err
 	}
 	if len(targets) == 0 {
 		return nil, nil

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -131,6 +132,36 @@ func executionRoles(root string, fns []deploy.Function) ([]provision.Role, []str
 		roles = append(roles, provision.Role{Name: fn.Role, TrustPolicy: string(trust), Policy: string(policy)})
 	}
 	return roles, notes, nil
+}
+
+// deriveSweeperRole gives the sweeper's role (in roles, in place) the policy
+// scf-deploy would create for it (provision.DeriveSweeperRole): its
+// deploy/cam permissions plus name/sts:AssumeRole on the roles of its
+// JANITOR_SWEEP_ROLES and, with JANITOR_SWEEP_FANOUT=async, scf:InvokeFunction
+// on itself, from the environment it runs with here (serverless.yml, .env,
+// --env-vars). Call it after the functions' settings are resolved.
+func (rc *runtimeConfig) deriveSweeperRole(roles []provision.Role) error {
+	for _, fn := range rc.cfg.Functions {
+		if fn.Handler != provision.SweeperHandler || fn.Role == "" {
+			continue
+		}
+		env := rc.effectiveEnv(fn)
+		targets, fanout, err := provision.SweeperSettings(func(k string) string { return env[k] })
+		if err != nil {
+			return fmt.Errorf("function %s: %w", fn.Name, err)
+		}
+		invoke := ""
+		if fanout {
+			invoke = provision.FunctionResource(rc.region(), rc.uin, rc.cfg.File.Inputs.Namespace, fn.Name)
+		}
+		if slices.ContainsFunc(roles, func(r provision.Role) bool { return r.Name == fn.Role && r.Policy == "" }) {
+			continue // no deploy/cam policy to add to (already reported)
+		}
+		if err := provision.DeriveSweeperRole(roles, fn.Role, targets, invoke); err != nil {
+			return fmt.Errorf("function %s: %w", fn.Name, err)
+		}
+	}
+	return nil
 }
 
 // ensureRoles creates, through the CAM API of the emulator at emuURL (with

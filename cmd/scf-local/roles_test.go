@@ -93,6 +93,8 @@ inputs:
       environments:
         - key: JANITOR_SWEEP_ROLES
           value: ${env:SCF_LOCAL_TEST_SWEEP_ROLES}
+        - key: JANITOR_SWEEP_FANOUT
+          value: none
         - key: JANITOR_SWEEP_MAX_AGE
           value: 2h
         - key: JANITOR_SWEEP_SERVICES
@@ -105,9 +107,19 @@ inputs:
         cronExpression: "0 0 * * * * *"
 `
 
+// sweepProject varies sweepRolesYML's project.
+type sweepProject struct {
+	noRoles    bool   // leave JANITOR_SWEEP_ROLES out
+	fanout     bool   // JANITOR_SWEEP_FANOUT=async
+	dropAction string // remove this action from the copy of deploy/cam/JanitorSweepTasksRole.json
+}
+
 // sweepRolesProject writes sweepRolesYML with the sweeper's code and the
 // project's deploy/cam files into a directory of the module.
-func sweepRolesProject(t *testing.T) string {
+func sweepRolesProject(t *testing.T) string { return sweepProjectWith(t, sweepProject{}) }
+
+// sweepProjectWith is sweepRolesProject varied by p.
+func sweepProjectWith(t *testing.T, p sweepProject) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("testdata", "roles-")
 	if err != nil {
@@ -131,7 +143,20 @@ func sweepRolesProject(t *testing.T) string {
 	for _, f := range []string{"trust-scf.json", "JanitorSweepTasksRole.json"} {
 		copyFile(filepath.Join("../../deploy/cam", f), filepath.Join(dir, "deploy", "cam", f))
 	}
-	if err := os.WriteFile(filepath.Join(dir, "serverless.yml"), []byte(sweepRolesYML), 0o644); err != nil {
+	if p.dropAction != "" {
+		dropPolicyAction(t, filepath.Join(dir, "deploy", "cam", "JanitorSweepTasksRole.json"), p.dropAction)
+	}
+	yml := sweepRolesYML
+	if p.noRoles {
+		yml = strings.Replace(yml, "        - key: JANITOR_SWEEP_ROLES\n          value: ${env:SCF_LOCAL_TEST_SWEEP_ROLES}\n", "", 1)
+	}
+	if p.fanout {
+		yml = strings.Replace(yml, "JANITOR_SWEEP_FANOUT\n          value: none", "JANITOR_SWEEP_FANOUT\n          value: async", 1)
+	}
+	if yml == sweepRolesYML && (p.noRoles || p.fanout) {
+		t.Fatal("sweepRolesYML changed: the project variations no longer apply")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "serverless.yml"), []byte(yml), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return filepath.Join(dir, "serverless.yml")
@@ -153,33 +178,7 @@ func TestSweepOtherAccountThroughRole(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	// The target account, its keys, and its role made as scf-deploy's plan
-	// tells its owner to (trust-sweeper.json filled in, the target policy).
-	var acct map[string]string
-	emuPost(t, emu+"/_emulator/accounts", map[string]string{"Uin": targetUin, "SecretId": "AKIDtargetadmin", "SecretKey": "target-key"}, &acct)
-	cam, err := tcapi.NewCAM(tcapi.Credentials{SecretID: "AKIDtargetadmin", SecretKey: "target-key"}, tcapi.Options{Endpoint: emu})
-	if err != nil {
-		t.Fatal(err)
-	}
-	template, err := os.ReadFile("../../deploy/cam/trust-sweeper.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	policy, err := os.ReadFile("../../deploy/cam/JanitorSweepTargetRole.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	trust := provision.TargetTrustPolicy(string(template), localUin, "JanitorSweepTasksRole")
-	if _, err := cam.CreateRole(ctx, tcapi.CreateRoleRequest{RoleName: "JanitorSweepTargetRole", PolicyDocument: trust}); err != nil {
-		t.Fatal(err)
-	}
-	pol, err := cam.CreatePolicy(ctx, tcapi.CreatePolicyRequest{PolicyName: "JanitorSweepTargetRolePolicy", PolicyDocument: string(policy)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cam.AttachRolePolicy(ctx, pol.PolicyId, "JanitorSweepTargetRole"); err != nil {
-		t.Fatal(err)
-	}
+	createTargetRole(ctx, t, emu, targetUin)
 
 	// The root keys are not the sweeper's role: the target refuses them.
 	root, err := tcapi.NewSTS(tcapi.Credentials{SecretID: emulator.DefaultSecretID, SecretKey: emulator.DefaultSecretKey}, tcapi.Options{Endpoint: emu, MaxAttempts: 1})
@@ -290,5 +289,38 @@ func TestInvokeReusedEmulatorRoleKeys(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("EchoRole was not created with its policy in the running emulator's CAM: %+v", srv.Roles())
+	}
+}
+
+// createTargetRole makes, in account uin (its keys added to the emulator at
+// emu), the role JanitorSweepTargetRole as scf-deploy's plan tells its owner
+// to: deploy/cam/trust-sweeper.json filled in for the local sweeper's role,
+// deploy/cam/JanitorSweepTargetRole.json attached.
+func createTargetRole(ctx context.Context, t *testing.T, emu, targetUin string) {
+	t.Helper()
+	var acct map[string]string
+	emuPost(t, emu+"/_emulator/accounts", map[string]string{"Uin": targetUin, "SecretId": "AKIDtarget" + targetUin, "SecretKey": "target-key"}, &acct)
+	cam, err := tcapi.NewCAM(tcapi.Credentials{SecretID: "AKIDtarget" + targetUin, SecretKey: "target-key"}, tcapi.Options{Endpoint: emu})
+	if err != nil {
+		t.Fatal(err)
+	}
+	template, err := os.ReadFile("../../deploy/cam/trust-sweeper.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy, err := os.ReadFile("../../deploy/cam/JanitorSweepTargetRole.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust := provision.TargetTrustPolicy(string(template), localUin, "JanitorSweepTasksRole")
+	if _, err := cam.CreateRole(ctx, tcapi.CreateRoleRequest{RoleName: "JanitorSweepTargetRole", PolicyDocument: trust}); err != nil {
+		t.Fatal(err)
+	}
+	pol, err := cam.CreatePolicy(ctx, tcapi.CreatePolicyRequest{PolicyName: "JanitorSweepTargetRolePolicy", PolicyDocument: string(policy)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cam.AttachRolePolicy(ctx, pol.PolicyId, "JanitorSweepTargetRole"); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -162,6 +162,9 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 		if err := resolve(); err != nil {
 			return nil, err
 		}
+		if err := rc.deriveSweeperRole(roles); err != nil {
+			return nil, err
+		}
 		if err := ensureRoles(ctx, env.emuURL, roles); err != nil {
 			return nil, err
 		}
@@ -195,7 +198,13 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 			buckets = append(buckets, b)
 		}
 	}
-	env.emu = emulator.New(emulator.Options{Seed: o.seed, Buckets: buckets})
+	if err := rc.deriveSweeperRole(roles); err != nil {
+		lis.Close()
+		return nil, err
+	}
+	// The functions' role keys are held to their roles' policies
+	// (deploy/cam, plus the sweeper's derived statements), as on Tencent.
+	env.emu = emulator.New(emulator.Options{Seed: o.seed, Buckets: buckets, EnforcePolicies: true})
 	if o.demo {
 		env.emu.LoadDemo()
 	}

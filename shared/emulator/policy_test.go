@@ -87,7 +87,7 @@ func TestEnforcePolicies(t *testing.T) {
 			mustCall(t, root, "cam", "CreateRole", map[string]any{"RoleName": "Canceller", "PolicyDocument": trustDoc(`{"service":["scf.qcloud.com"]}`)}, nil)
 			mustCall(t, root, "cam", "CreateRole", map[string]any{"RoleName": "Bare", "PolicyDocument": trustDoc(`{"service":["scf.qcloud.com"]}`)}, nil)
 			mustCall(t, root, "cam", "CreateRole", map[string]any{"RoleName": "Target", "PolicyDocument": trustDoc(
-				`{"qcs":["qcs::cam::uin/`+DefaultAccountUin+`:roleName/Canceller"]}`)}, nil)
+				`{"qcs":["qcs::cam::uin/` + DefaultAccountUin + `:roleName/Canceller"]}`)}, nil)
 			var pol struct{ PolicyId uint64 }
 			mustCall(t, root, "cam", "CreatePolicy", map[string]any{"PolicyName": "CancellerPolicy", "PolicyDocument": `{"version":"2.0","statement":[` +
 				`{"effect":"allow","action":["ams:CancelTask","ams:Describe*","ci:CancelAuditingJobs"],"resource":["*"]},` +

@@ -29,6 +29,40 @@ const (
 	ActionInvokeFunction = "scf:InvokeFunction"
 )
 
+// SweeperHandler is the sweeper's executable (Go1 handler): the function
+// whose role gets the derived policy.
+const SweeperHandler = "sweep-tasks"
+
+// SweeperSettings reads what the sweeper's resolved environment (lookup of
+// a variable, "" when unset) asks of its policy: the roles of
+// JANITOR_SWEEP_ROLES, and fanout when JANITOR_SWEEP_FANOUT is async.
+func SweeperSettings(lookup func(key string) string) (targets []TargetRole, fanout bool, err error) {
+	targets, err = ParseTargetRoles(lookup("JANITOR_SWEEP_ROLES"))
+	return targets, strings.ToLower(strings.TrimSpace(lookup("JANITOR_SWEEP_FANOUT"))) == "async", err
+}
+
+// DeriveSweeperRole replaces, in roles, the policy of the sweeper's role
+// (named role) with SweeperPolicy(its policy, targets, invoke) and lists the
+// derived statements in its PolicyNotes.
+func DeriveSweeperRole(roles []Role, role string, targets []TargetRole, invoke string) error {
+	for i := range roles {
+		if roles[i].Name != role {
+			continue
+		}
+		var err error
+		if roles[i].Policy, err = SweeperPolicy(roles[i].Policy, targets, invoke); err != nil {
+			return fmt.Errorf("role %s: %w", roles[i].Name, err)
+		}
+		for _, t := range targets {
+			roles[i].PolicyNotes = append(roles[i].PolicyNotes, ActionAssumeRole+" on "+t.Arn+" (JANITOR_SWEEP_ROLES)")
+		}
+		if invoke != "" {
+			roles[i].PolicyNotes = append(roles[i].PolicyNotes, ActionInvokeFunction+" on "+invoke+" (JANITOR_SWEEP_FANOUT=async)")
+		}
+	}
+	return nil
+}
+
 // reTargetRole is the role ARN JANITOR_SWEEP_ROLES takes:
 // qcs::cam::uin/<digits>:roleName/<name>, the name 1-128 of CAM's
 // characters (letters, digits, +=,.@-_; CreateRole's RoleName rule).
