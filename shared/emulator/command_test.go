@@ -23,18 +23,18 @@ func TestParseFlags(t *testing.T) {
 	}
 	o := cfg.Options
 	if cfg.Addr != "127.0.0.1:9100" || cfg.Demo || len(o.Credentials) != 1 || o.Credentials[0] != (Credential{SecretID: DefaultSecretID, SecretKey: DefaultSecretKey}) ||
-		o.Rate != 20 || o.Paging != PagingCursor || o.MaxLimit != 100 || o.SdkAppIDs[0] != DefaultSdkAppID || o.Faults.InternalErrorRate != 0 || o.SpecificEndedCodes {
+		o.Rate != 20 || o.Paging != PagingCursor || o.MaxLimit != 100 || o.SdkAppIDs[0] != DefaultSdkAppID || o.Faults.InternalErrorRate != 0 || o.SpecificEndedCodes || o.EnforcePolicies {
 		t.Fatalf("defaults: %+v", cfg)
 	}
 	cfg, err = ParseFlags(strings.Fields("--addr :0 --demo --secret-id A --secret-key K --token T --rate 5 --paging offset --max-limit 20 "+
-		"--latency 10ms --jitter 5ms --fault-rate 0.1 --bad-gateway-rate 0.05 --reset-rate 0.02 --seed 9 --sdk-app-ids 1,2 --specific-ended-codes"), io.Discard)
+		"--latency 10ms --jitter 5ms --fault-rate 0.1 --bad-gateway-rate 0.05 --reset-rate 0.02 --seed 9 --sdk-app-ids 1,2 --specific-ended-codes --enforce-policies"), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
 	o = cfg.Options
 	if cfg.Addr != ":0" || !cfg.Demo || o.Credentials[0] != (Credential{"A", "K", "T"}) || o.Rate != 5 || o.Paging != PagingOffset ||
 		o.MaxLimit != 20 || o.Faults.Latency != 10*time.Millisecond || o.Faults.Jitter != 5*time.Millisecond ||
-		o.Faults.InternalErrorRate != 0.1 || o.Faults.BadGatewayRate != 0.05 || o.Faults.ResetRate != 0.02 || o.Seed != 9 || len(o.SdkAppIDs) != 2 || !o.SpecificEndedCodes {
+		o.Faults.InternalErrorRate != 0.1 || o.Faults.BadGatewayRate != 0.05 || o.Faults.ResetRate != 0.02 || o.Seed != 9 || len(o.SdkAppIDs) != 2 || !o.SpecificEndedCodes || !o.EnforcePolicies {
 		t.Fatalf("flags: %+v", cfg)
 	}
 	for _, bad := range []string{"--paging pages", "--rate 0", "--max-limit 0", "--fault-rate 2", "--fault-rate 0.6 --reset-rate 0.6", "--sdk-app-ids x", "--secret-key=", "extra", "--latency soon"} {

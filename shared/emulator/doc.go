@@ -218,8 +218,9 @@
 // has its own token bucket per action shared by all its keys (the default
 // account's own key pairs keep one bucket per SecretId; its role sessions'
 // temporary keys, such as the ones scf-local gives each function, share
-// one). Not emulated: expiry of temporary keys (Tencent's error for an expired token is not documented),
-// policies (a role may call anything).
+// one). Not emulated: expiry of temporary keys (Tencent's error for an expired token is not documented).
+// Permission policies are checked only with Options.EnforcePolicies (see
+// below); without it a role may call anything.
 //
 // CAM roles and policies belong to the caller's account (each account has
 // its own names). AssumeRole also assumes a role created through CAM when
@@ -231,6 +232,29 @@
 // GetCallerIdentity answers AccountId (Options.AccountUin, default
 // DefaultAccountUin, for the default account). A role ARN naming the default
 // account's uin acts in the default account.
+//
+// # Permission policies (policy.go, Options.EnforcePolicies, --enforce-policies)
+//
+// With EnforcePolicies, a request signed with a role session's temporary
+// keys (AssumeRole, ServiceRoleCredential) is served only when a policy
+// attached to that CAM role allows its action on its resource: default deny,
+// a matching deny wins; action a string or list with "*", "<service>:*" and
+// "*" inside names, the optional "name/" prefix, the service prefix in any
+// case; resource "*" or a six-segment string with "*" wildcards. Action names
+// are "<service>:<Action>" (scf:InvokeFunction for Invoke and
+// InvokeFunction; CI: ci:CancelAuditingJobs, ci:DescribeAuditingJobs,
+// ci:CreateAuditingJobs). Resources are built for sts:AssumeRole (the
+// RoleArn) and scf:InvokeFunction
+// (qcs::scf:<region>:uin/<uin>:namespace/<ns>/function/<name>); for other
+// actions only "*" or a resource ending in "*" matches. Refusal: API 3.0
+// UnauthorizedOperation "You are not authorized to perform operation
+// (<action>) resource (<resource>) has no permission: ..." naming the role;
+// CI 403 AccessDenied. Checked after the action/version/region checks,
+// before the rate limit (a refused request is not counted). Not evaluated:
+// condition blocks (a statement applies as if it had none), other resource
+// forms, permid feature sets, preset policies; a session of a role of
+// Options.Roles / AddRole (not a CAM role) is allowed nothing. Root keys of
+// any account are never checked.
 //
 // Secrets (SecretKey, Token, Authorization) never appear in responses or in
 // the request log, except the temporary keys that AssumeRole and

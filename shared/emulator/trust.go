@@ -20,7 +20,8 @@ import (
 //     (intl.cloud.tencent.com/document/product/598/13888,
 //     cloud.tencent.com/document/api/598/13887); CAM doc 598/58344 says the
 //     entity account then grants its own identities the right to assume it,
-//     which the emulator does not model (no permission policies).
+//     which the emulator checks only for role sessions and only with
+//     Options.EnforcePolicies (policy.go: sts:AssumeRole on the RoleArn).
 //   - {"qcs":["qcs::cam::uin/<uin>:roleName/<name>"]}: only temporary keys
 //     obtained by assuming that role of that account (the role session),
 //     the form deploy/cam/trust-sweeper.json uses. Tencent documents roles
