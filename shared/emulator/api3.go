@@ -145,7 +145,8 @@ func (s *Server) serveAPI3(w http.ResponseWriter, r *http.Request, info *reqInfo
 		body = []byte("{}")
 	}
 	account := s.acct.accountOf(cred.SecretID)
-	if msg := s.authorize(cred.SecretID, policyAction(auth.Service, action), s.policyResource(auth.Service, action, region, account, body)); msg != "" {
+	resource := func() string { return s.policyResource(auth.Service, action, region, account, body) }
+	if msg := s.authorize(cred.SecretID, policyAction(auth.Service, action), resource); msg != "" {
 		fail(errf("UnauthorizedOperation", msg))
 		return
 	}

@@ -205,9 +205,10 @@ func (s *Server) policyResource(service, action, region, account string, body []
 }
 
 // authorize checks a request made with secretID's keys against the
-// policies of its role when Options.EnforcePolicies is set. It returns ""
-// when the request may go on, else the refusal's message.
-func (s *Server) authorize(secretID, action, resource string) string {
+// policies of its role when Options.EnforcePolicies is set; resourceOf
+// gives the request's resource (asked only then). It returns "" when the
+// request may go on, else the refusal's message.
+func (s *Server) authorize(secretID, action string, resourceOf func() string) string {
 	if !s.opts.EnforcePolicies {
 		return ""
 	}
@@ -215,6 +216,7 @@ func (s *Server) authorize(secretID, action, resource string) string {
 	if rs.role == "" {
 		return "" // an account's own keys: not policy-checked
 	}
+	resource := resourceOf()
 	account := s.acct.accountOf(secretID)
 	arn := "qcs::cam::uin/" + s.accountUin(account) + ":roleName/" + rs.role
 	var docs []string
@@ -251,7 +253,7 @@ func (s *Server) authorize(secretID, action, resource string) string {
 // authorizeCI is authorize for a CI request; it writes the 403 and reports
 // false when the request is refused.
 func (s *Server) authorizeCI(w http.ResponseWriter, info *reqInfo, secretID string) bool {
-	msg := s.authorize(secretID, ciPolicyActions[info.action], "")
+	msg := s.authorize(secretID, ciPolicyActions[info.action], func() string { return "" })
 	if msg == "" {
 		return true
 	}

@@ -102,6 +102,12 @@ func TestEnforcePolicies(t *testing.T) {
 				return common.NewTokenCredential(c.SecretID, c.SecretKey, c.Token)
 			}
 			canceller, bare := e.sdk(t, "ap-guangzhou", keys("Canceller")), e.sdk(t, "ap-guangzhou", keys("Bare"))
+			// A role of Options.Roles / AddRole is not a CAM role: it has no policies.
+			plainArn := "qcs::cam::uin/" + targetUin + ":roleName/Plain"
+			e.srv.AddRole(Role{Arn: plainArn})
+			var assumed struct{ Credentials stsCredentials }
+			mustCall(t, root, "sts", "AssumeRole", map[string]any{"RoleArn": plainArn, "RoleSessionName": "plain"}, &assumed)
+			plain := e.sdk(t, "ap-guangzhou", common.NewTokenCredential(assumed.Credentials.TmpSecretId, assumed.Credentials.TmpSecretKey, assumed.Credentials.Token))
 			task := e.srv.AddTask(Task{Service: "ams", Type: TypeLiveAudio, Status: StatusRunning, Stuck: true})
 
 			tests := []struct {
@@ -120,6 +126,7 @@ func TestEnforcePolicies(t *testing.T) {
 				{"Invoke without InvokeFunction", canceller, "scf", "Invoke", map[string]any{"FunctionName": "sweep-tasks"}, true, "(scf:InvokeFunction) resource (qcs::scf:ap-guangzhou:uin/" + DefaultAccountUin + ":namespace/default/function/sweep-tasks)"},
 				{"role with no policy", bare, "ams", "DescribeTasks", map[string]any{}, true, "Bare"},
 				{"root keys", root, "vm", "DescribeTasks", map[string]any{}, false, ""},
+				{"session of a role that is not a CAM role", plain, "ams", "DescribeTasks", map[string]any{}, true, "not a CAM role"},
 				{"allowed cancel", canceller, "ams", "CancelTask", map[string]any{"TaskId": task.TaskId}, false, ""},
 			}
 			for _, tc := range tests {
@@ -140,6 +147,11 @@ func TestEnforcePolicies(t *testing.T) {
 						}
 					}
 				})
+			}
+
+			// A refused request is not admitted: not counted, no token spent.
+			if n := e.srv.AccountStats("").Actions["vm.CancelTask"].Requests; enforce && n != 0 || !enforce && n != 1 {
+				t.Errorf("vm.CancelTask counted %d requests, want the one served (enforcement off) or none (refused)", n)
 			}
 
 			// CI: cancel is allowed, query is not (403 AccessDenied).
