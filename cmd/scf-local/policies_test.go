@@ -174,15 +174,7 @@ func TestSweepFanoutManyAccountsEnforced(t *testing.T) {
 		t.Fatalf("no policy attached to JanitorSweepTasksRole: roles %+v", roles)
 	}
 
-	stale, young := time.Now().Add(-3*time.Hour), time.Now().Add(-10*time.Minute)
-	var tasks []emulator.Task
-	for _, acct := range []string{"", targetUin} {
-		for _, at := range []time.Time{stale, young} {
-			tasks = append(tasks, emulator.Task{Service: "ams", Type: emulator.TypeLiveAudio, Status: emulator.StatusRunning, Stuck: true, CreatedAt: at, Account: acct})
-		}
-	}
-	var added []emulator.Task
-	emuPost(t, emu+"/_emulator/tasks", tasks, &added)
+	addStaleAndYoung(t, emu, "", targetUin)
 
 	rep := invokeSweep(ctx, t, emu, `{}`)
 	if len(rep.Accounts) != 2 || len(rep.Errors) != 0 {

@@ -190,15 +190,7 @@ func TestSweepOtherAccountThroughRole(t *testing.T) {
 	}
 
 	// A stale and a young task in each account.
-	stale, young := time.Now().Add(-3*time.Hour), time.Now().Add(-10*time.Minute)
-	var tasks []emulator.Task
-	for _, acct := range []string{"", targetUin} {
-		for _, at := range []time.Time{stale, young} {
-			tasks = append(tasks, emulator.Task{Service: "ams", Type: emulator.TypeLiveAudio, Status: emulator.StatusRunning, Stuck: true, CreatedAt: at, Account: acct})
-		}
-	}
-	var added []emulator.Task
-	emuPost(t, emu+"/_emulator/tasks", tasks, &added)
+	addStaleAndYoung(t, emu, "", targetUin)
 
 	// One sweep, through the emulator's SCF Invoke API.
 	inv, err := tcapi.NewSCFInvoker(tcapi.Credentials{SecretID: emulator.DefaultSecretID, SecretKey: emulator.DefaultSecretKey},
@@ -323,4 +315,19 @@ func createTargetRole(ctx context.Context, t *testing.T, emu, targetUin string) 
 	if err := cam.AttachRolePolicy(ctx, pol.PolicyId, "JanitorSweepTargetRole"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// addStaleAndYoung adds, in each account ("" = the default one), a RUNNING
+// task three hours old (stale) and one ten minutes old (young).
+func addStaleAndYoung(t *testing.T, emu string, accounts ...string) {
+	t.Helper()
+	stale, young := time.Now().Add(-3*time.Hour), time.Now().Add(-10*time.Minute)
+	var tasks []emulator.Task
+	for _, acct := range accounts {
+		for _, at := range []time.Time{stale, young} {
+			tasks = append(tasks, emulator.Task{Service: "ams", Type: emulator.TypeLiveAudio, Status: emulator.StatusRunning, Stuck: true, CreatedAt: at, Account: acct})
+		}
+	}
+	var added []emulator.Task
+	emuPost(t, emu+"/_emulator/tasks", tasks, &added)
 }
