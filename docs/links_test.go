@@ -125,8 +125,20 @@ func TestSlug(t *testing.T) {
 
 // TestSettingsDocumented checks that every JANITOR_ setting the functions'
 // code reads (a "JANITOR_..." string literal outside tests) is documented in
-// docs/.
+// docs/ and named in README.md's settings table.
 func TestSettingsDocumented(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := strings.Index(string(readme), "\n## Settings\n")
+	if start < 0 {
+		t.Fatal("README.md has no \"## Settings\" section")
+	}
+	table := string(readme[start+1:])
+	if end := strings.Index(table[3:], "\n## "); end >= 0 {
+		table = table[:end+3]
+	}
 	var docs strings.Builder
 	files, err := filepath.Glob("*.md")
 	if err != nil {
@@ -165,6 +177,9 @@ func TestSettingsDocumented(t *testing.T) {
 	for name, path := range found {
 		if !strings.Contains(docs.String(), name) {
 			t.Errorf("%s (read in %s) is not documented in docs/*.md", name, path)
+		}
+		if !strings.Contains(table, "`"+name+"`") {
+			t.Errorf("%s (read in %s) is not in README.md's settings table", name, path)
 		}
 	}
 }

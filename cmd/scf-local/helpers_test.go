@@ -80,18 +80,6 @@ func (l *lines) field(t *testing.T, prefix string) string {
 	return strings.Fields(strings.TrimPrefix(got[0], prefix))[0]
 }
 
-// pipeWriter serialises concurrent writes to w.
-type pipeWriter struct {
-	mu sync.Mutex
-	w  io.WriteCloser
-}
-
-func (p *pipeWriter) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.w.Write(b)
-}
-
 type child struct {
 	pid int
 	exe string

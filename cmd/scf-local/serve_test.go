@@ -37,7 +37,7 @@ func startServeConfig(t *testing.T, config string, env map[string]string, extra 
 	ctx, cancel := context.WithCancel(context.Background())
 	args := append([]string{"--config", config, "--addr", "127.0.0.1:0", "--emulator-addr", "127.0.0.1:0"}, extra...)
 	done := make(chan int, 1)
-	w := &pipeWriter{w: pw}
+	w := &lockedWriter{w: pw}
 	go func() {
 		code := run(ctx, args, strings.NewReader(""), w, w, envFrom(env))
 		pw.Close()

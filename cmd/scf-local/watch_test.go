@@ -85,7 +85,7 @@ func TestWatch(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() {
-		w := &pipeWriter{w: pw}
+		w := &lockedWriter{w: pw}
 		done <- run(ctx, []string{"--config", filepath.Join(dir, "serverless.yml"), "--addr", "127.0.0.1:0", "--emulator-addr", "127.0.0.1:0", "--watch"},
 			strings.NewReader(""), w, w, envFrom(nil))
 		pw.Close()
