@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/shared/scflocal"
+	"github.com/scf-janitor/scf-janitor/shared/trigger"
 )
 
 // maxRequestBytes is SCF's limit on a synchronous invocation's request.
@@ -143,14 +144,7 @@ func writeError(w http.ResponseWriter, status int, code, msg, requestID string) 
 	if requestID == "" {
 		requestID = scflocal.NewRequestID()
 	}
-	var body struct {
-		Error struct {
-			Code    string
-			Message string
-		}
-		RequestId string
-	}
-	body.Error.Code, body.Error.Message, body.RequestId = code, msg, requestID
+	body := trigger.ErrorBody{Error: trigger.ErrorDetail{Code: code, Message: msg}, RequestId: requestID}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Scf-Request-Id", requestID)
 	w.WriteHeader(status)

@@ -320,26 +320,15 @@ func (h *Handler) fail(rec *record, e *Error) *Error {
 	return e
 }
 
-// errorBody is the Tencent-shaped error body.
-type errorBody struct {
-	Error struct {
-		Code    string
-		Message string
-	}
-	RequestId string
-}
-
 func (h *Handler) httpError(ctx context.Context, rec *record, e *Error) trigger.Response {
 	h.fail(rec, e)
-	var b errorBody
-	b.Error.Code, b.Error.Message = e.Code, e.Message
-	b.RequestId = e.RequestID
-	if b.RequestId == "" {
+	rid := e.RequestID
+	if rid == "" {
 		if fc, ok := scf.FromContext(ctx); ok {
-			b.RequestId = fc.RequestID
+			rid = fc.RequestID
 		}
 	}
-	resp := trigger.JSON(e.Status, b)
+	resp := trigger.Error(e.Status, e.Code, e.Message, rid)
 	switch e.Status {
 	case http.StatusMethodNotAllowed:
 		resp.Headers["Allow"] = http.MethodPost

@@ -78,19 +78,12 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 	default:
 		h.opts.Logger.WarnContext(ctx, "refused an HTTP event: sweep-tasks runs from its timer or a direct invocation")
 		// The Tencent-shaped error body the cancel functions answer with.
-		var body struct {
-			Error struct {
-				Code    string
-				Message string
-			}
-			RequestId string
-		}
-		body.Error.Code = codeUnsupportedTrigger
-		body.Error.Message = "sweep-tasks does not accept HTTP requests: it runs from its timer or a direct (authenticated) invocation"
+		var rid string
 		if fc, ok := scf.FromContext(ctx); ok {
-			body.RequestId = fc.RequestID
+			rid = fc.RequestID
 		}
-		return trigger.JSON(http.StatusForbidden, body), nil
+		return trigger.Error(http.StatusForbidden, codeUnsupportedTrigger,
+			"sweep-tasks does not accept HTTP requests: it runs from its timer or a direct (authenticated) invocation", rid), nil
 	}
 	set, err := LoadSettings(getenv)
 	if err != nil {

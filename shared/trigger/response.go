@@ -31,6 +31,25 @@ func JSON(status int, v any) Response {
 	}
 }
 
+// ErrorBody is the Tencent-shaped error body the functions answer an HTTP
+// caller with: {"Error":{"Code":"...","Message":"..."},"RequestId":"..."}.
+type ErrorBody struct {
+	Error     ErrorDetail
+	RequestId string
+}
+
+// ErrorDetail is ErrorBody's Error.
+type ErrorDetail struct {
+	Code    string
+	Message string
+}
+
+// Error returns a response with the given status whose body is the
+// Tencent-shaped error body.
+func Error(status int, code, message, requestID string) Response {
+	return JSON(status, ErrorBody{Error: ErrorDetail{Code: code, Message: message}, RequestId: requestID})
+}
+
 // marshalText is json.Marshal without HTML escaping: an error message that
 // quotes "<jobId>" reads as such, not as "\u003cjobId\u003e" (the bodies are
 // JSON API answers, never embedded in HTML).
