@@ -100,8 +100,8 @@ func message(function, requestID string, events []string, r *Report) notify.Mess
 			m.Items = append(m.Items, line)
 		}
 	}
-	for _, e := range r.Errors {
-		if len(r.Accounts) <= 1 {
+	if len(r.Accounts) <= 1 { // with several accounts, each account's line lists its errors
+		for _, e := range r.Errors {
 			m.Items = append(m.Items, fmt.Sprintf("- listing stopped: %s %s %s: %s", e.Service, e.Filter, e.Code, clip(e.Message, 120)))
 		}
 	}
