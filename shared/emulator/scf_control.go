@@ -931,7 +931,8 @@ func isControlInspectPath(path string) bool {
 //
 //	GET  /_emulator/functions   every SCF function with its triggers (FunctionInfo)
 //	GET  /_emulator/roles       CAM roles (RoleInfo), GET /_emulator/policies (PolicyInfo)
-//	POST /_emulator/fail-next   queue a ControlFailure {"Action":"scf.CreateTrigger","Code":"InternalError"}
+//	POST /_emulator/fail-next   queue a ControlFailure {"Action":"scf.CreateTrigger","Code":"InternalError"},
+//	                            or a settle fault {"Action":"scf.CreateFunction","Settle":"CreateFailed"}
 func (s *Server) serveControlInspect(w http.ResponseWriter, r *http.Request, path string, body []byte) {
 	switch {
 	case path == "/_emulator/functions" && r.Method == http.MethodGet:
@@ -944,8 +945,8 @@ func (s *Server) serveControlInspect(w http.ResponseWriter, r *http.Request, pat
 		var f ControlFailure
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&f); err != nil || f.Action == "" || f.Code == "" {
-			inspectError(w, http.StatusBadRequest, "want {\"Action\":\"scf.CreateTrigger\",\"Code\":\"InternalError\",\"Times\":1}")
+		if err := dec.Decode(&f); err != nil || f.check() != "" {
+			inspectError(w, http.StatusBadRequest, "want {\"Action\":\"scf.CreateTrigger\",\"Code\":\"InternalError\",\"Times\":1} or {\"Action\":\"scf.CreateFunction\",\"Settle\":\"CreateFailed\"}")
 			return
 		}
 		s.FailNext(f)
