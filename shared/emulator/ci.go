@@ -191,16 +191,33 @@ type ciCreateResp struct {
 	RequestId  string       `xml:"RequestId"`
 }
 
+// ciJobDetail is the query's JobsDetail: the nodes of the published live
+// sample (tencentcloud.com doc 1045/49342: Code, Message, DataId, JobId,
+// State, CreationTime, Type, SnapshotCount, Result, Label, PornInfo,
+// AdsInfo) that cos-go-sdk-v5's AuditingJobDetail decodes. No frame is
+// moderated here, so the counts are 0, Result 0 (normal) and Label Normal.
 type ciJobDetail struct {
-	Code         string `xml:"Code"`
-	Message      string `xml:"Message"`
-	DataId       string `xml:"DataId"`
-	JobId        string `xml:"JobId"`
-	State        string `xml:"State"`
-	CreationTime string `xml:"CreationTime"`
-	Url          string `xml:"Url"`
-	Type         string `xml:"Type"`
-	BizType      string `xml:"BizType"`
+	Code          string     `xml:"Code"`
+	Message       string     `xml:"Message"`
+	DataId        string     `xml:"DataId"`
+	JobId         string     `xml:"JobId"`
+	State         string     `xml:"State"`
+	CreationTime  string     `xml:"CreationTime"`
+	Url           string     `xml:"Url"`
+	Type          string     `xml:"Type"`
+	BizType       string     `xml:"BizType"`
+	SnapshotCount string     `xml:"SnapshotCount"`
+	Result        int        `xml:"Result"`
+	Label         string     `xml:"Label"`
+	PornInfo      ciHitCount `xml:"PornInfo"`
+	AdsInfo       ciHitCount `xml:"AdsInfo"`
+}
+
+// ciHitCount is a scene's summary in a query answer (RecognitionInfo in
+// cos-go-sdk-v5: HitFlag, Count).
+type ciHitCount struct {
+	HitFlag int `xml:"HitFlag"`
+	Count   int `xml:"Count"`
 }
 
 type ciGetResp struct {
@@ -209,14 +226,14 @@ type ciGetResp struct {
 	RequestId  string      `xml:"RequestId"`
 }
 
+// ciCancelResp is the cancel's answer: the doc's DataId, JobId and
+// CreationTime ("取消直播审核任务"), and the State and Url that
+// cos-go-sdk-v5 decodes it into (PutVideoAuditingJobResult, which
+// PostVideoAuditingCancelJob returns).
 type ciCancelResp struct {
-	XMLName    xml.Name `xml:"Response"`
-	JobsDetail struct {
-		DataId       string `xml:"DataId"`
-		JobId        string `xml:"JobId"`
-		CreationTime string `xml:"CreationTime"`
-	} `xml:"JobsDetail"`
-	RequestId string `xml:"RequestId"`
+	XMLName    xml.Name     `xml:"Response"`
+	JobsDetail ciJobSummary `xml:"JobsDetail"`
+	RequestId  string       `xml:"RequestId"`
 }
 
 func (s *Server) serveCI(w http.ResponseWriter, r *http.Request, info *reqInfo) {
@@ -308,7 +325,8 @@ func (s *Server) serveCI(w http.ResponseWriter, r *http.Request, info *reqInfo) 
 			return
 		}
 		writeXML(w, http.StatusOK, ciGetResp{JobsDetail: ciJobDetail{Code: "Success", DataId: j.DataId, JobId: j.JobId,
-			State: j.State, CreationTime: fmtCITime(j.CreationTime), Url: j.Url, Type: "live_video", BizType: j.BizType},
+			State: j.State, CreationTime: fmtCITime(j.CreationTime), Url: j.Url, Type: "live_video", BizType: j.BizType,
+			SnapshotCount: "0", Label: "Normal"},
 			RequestId: info.requestID}, info.requestID)
 	case "ci.CancelAuditing":
 		s.mu.Lock()
@@ -336,10 +354,8 @@ func (s *Server) serveCI(w http.ResponseWriter, r *http.Request, info *reqInfo) 
 			// code of Tencent's real answer are unknown.
 			fail(ciErrf(http.StatusBadRequest, "FailedOperation", "Job "+jobID+" has already ended with state "+j.State+"."))
 		default:
-			var resp ciCancelResp
-			resp.JobsDetail.DataId, resp.JobsDetail.JobId, resp.JobsDetail.CreationTime = j.DataId, j.JobId, fmtCITime(j.CreationTime)
-			resp.RequestId = info.requestID
-			writeXML(w, http.StatusOK, resp, info.requestID)
+			writeXML(w, http.StatusOK, ciCancelResp{JobsDetail: ciJobSummary{DataId: j.DataId, JobId: j.JobId, State: LiveCancelled,
+				CreationTime: fmtCITime(j.CreationTime), Url: j.Url}, RequestId: info.requestID}, info.requestID)
 		}
 	}
 }

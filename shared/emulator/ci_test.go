@@ -133,7 +133,9 @@ func TestCISDK(t *testing.T) {
 	for _, el := range shape.JobsDetail.Inner {
 		names = append(names, el.XMLName.Local+"="+el.Text)
 	}
-	want := []string{"DataId=room-2", "JobId=" + j.JobId, "CreationTime=" + fmtCITime(j.CreationTime)}
+	// The doc's DataId, JobId, CreationTime, and the State and Url that
+	// cos-go-sdk-v5 decodes the answer into.
+	want := []string{"DataId=room-2", "JobId=" + j.JobId, "State=Cancelled", "CreationTime=" + fmtCITime(j.CreationTime), "Url=rtmp://x/2"}
 	if strings.Join(names, ",") != strings.Join(want, ",") || !uuidRE.MatchString(shape.RequestId) {
 		t.Fatalf("cancel body = %s", body)
 	}

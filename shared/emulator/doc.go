@@ -136,7 +136,10 @@
 // error code, where it comes from, and the assumptions. Success answers carry
 // every field of tccli's published example for the action
 // (conformance_test.go checks the key sets in testdata/conformance, written
-// by keysets_gen.go). A function is Creating/Updating for
+// by keysets_gen.go), and the CI answers carry every node cos-go-sdk-v5's
+// result types decode that applies to a live-stream job
+// (ci_conformance_test.go; testdata/conformance/ci_keysets.json lists the
+// ones that do not apply, each with its reason). A function is Creating/Updating for
 // Options.FunctionReadyAfter (emulator clock) and refuses updates, trigger
 // changes and deletion until Active. An http trigger (Function URL) gets an
 // SCF-chosen name, the URL id, and its TriggerDesc carries NetConfig with
