@@ -285,7 +285,8 @@ func (h *Handler) run(ctx context.Context, body []byte, rec *record) (any, *Erro
 // withInvocationRegion returns getenv with TENCENTCLOUD_REGION falling back
 // to the invocation's TencentcloudRegion (scf.FunctionContext.Region) when
 // it is unset or empty: whether SCF sets the variable in every runtime is not
-// documented (FACTS.md §8), while every invocation carries the region.
+// documented (SCF's built-in variable list names no runtime), while every
+// invocation carries the region.
 func withInvocationRegion(ctx context.Context, getenv func(string) string) func(string) string {
 	return func(key string) string {
 		v := getenv(key)

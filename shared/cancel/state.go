@@ -11,7 +11,8 @@ import (
 
 // Our codes for a cancel of a job that had already ended. They are
 // scf-janitor's, not Tencent's: Tencent documents no code for cancelling an
-// ended job (FACTS.md §8), so the functions ask for the job's state and
+// ended job (none in tencentcloud-sdk-go's ams, vm and trtc errors.go; the CI
+// cancel doc lists no special error codes), so the functions ask for the job's state and
 // answer with these when it says the job has ended.
 const (
 	CodeTaskEnded = "FailedOperation.TaskEnded" // cancel-task, stop-transcription

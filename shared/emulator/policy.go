@@ -45,7 +45,7 @@ import (
 //
 // The refusal: API 3.0 UnauthorizedOperation (in the error lists of the
 // products we call: tencentcloud-sdk-go ams/v20201229 and sts/v20180813
-// errors.go, FACTS.md §3; CAM's own answer to a sub-user or role without
+// errors.go; CAM's own answer to a sub-user or role without
 // permission reads "You are not authorized to perform operation
 // (<action>) resource (<resource>) has no permission", as reported at
 // cloud.tencent.com/developer/ask/2213302), with the action, the resource

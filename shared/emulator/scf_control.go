@@ -94,8 +94,8 @@ const (
 const (
 	maxCreateZipBytes = 50 << 20 // Code.ZipFile: zip包大小上限为 50MB
 	maxUpdateZipBytes = 20 << 20 // UpdateFunctionCode.ZipFile: 最大支持20M
-	maxEnvBytes       = 4 << 10  // FACTS §4: env vars 4 KB per function
-	maxArgumentBytes  = 4 << 10  // FACTS §5: a timer's argument up to 4 KB
+	maxEnvBytes       = 4 << 10  // 单个函数的环境变量大小 4KB (cloud.tencent.com/document/product/583/11637)
+	maxArgumentBytes  = 4 << 10  // a timer's argument: 4 KB is our limit (the SDK models and 583/11637 give none)
 )
 
 // scfRuntimes are the runtimes CreateFunctionRequestParams.Runtime lists.
@@ -103,7 +103,9 @@ var scfRuntimes = []string{"Python2.7", "Python3.6", "Python3.7", "Python3.9", "
 	"Nodejs10.15", "Nodejs12.16", "Nodejs14.18", "Nodejs16.13", "Nodejs18.15", "Php5.6", "Php7", "Php7.4", "Php8.0",
 	"Go1", "Java8", "CustomRuntime"}
 
-// reservedEnvPrefixes: FACTS §4, keys SCF keeps for itself.
+// reservedEnvPrefixes are keys SCF keeps for itself (refused with
+// InvalidParameterValue.EnvironmentSystemProtect, tencentcloud-sdk-go scf
+// errors.go; SCF sets SCF_*, QCLOUD_* and TENCENTCLOUD_* variables itself).
 var reservedEnvPrefixes = []string{"SCF_", "QCLOUD_", "TENCENTCLOUD_"}
 
 var (

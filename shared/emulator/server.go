@@ -82,7 +82,8 @@ type Options struct {
 	// answer FailedOperation.TaskEnded (AMS/VM/TRTC) or 409
 	// FailedOperation.JobEnded (CI), codes scf-janitor once assumed. By
 	// default it answers plain FailedOperation (CI: 400), because Tencent
-	// documents no specific code for it (FACTS.md §8): clients must ask for
+	// documents no specific code for it (none in the SDK's errors.go for
+	// AMS, VM or TRTC; the CI cancel doc has none): clients must ask for
 	// the job's state instead of trusting the code.
 	SpecificEndedCodes bool
 	// FunctionReadyAfter is how long an SCF function stays Creating or

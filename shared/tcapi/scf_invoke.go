@@ -13,7 +13,8 @@ const (
 )
 
 // MaxAsyncEvent is the largest event an asynchronous Invoke accepts (128 KB,
-// FACTS.md section 6).
+// SCF's quota page, cloud.tencent.com/document/product/583/11637, and
+// tencentcloud-sdk-go scf/v20180416 models.go InvokeRequest.ClientContext).
 const MaxAsyncEvent = 128 << 10
 
 // SCFInvoker calls SCF's Invoke action: one function invoking another.
@@ -33,7 +34,7 @@ func NewSCFInvoker(cred Credentials, opts Options) (*SCFInvoker, error) {
 // Stats returns the client's counters.
 func (s *SCFInvoker) Stats() Stats { return s.c.Stats() }
 
-// InvokeRequest are Invoke's parameters (FACTS.md section 6; field names from
+// InvokeRequest are Invoke's parameters (field names from
 // tencentcloud-sdk-go tencentcloud/scf/v20180416/models.go): ClientContext is
 // the event JSON, InvocationType RequestResponse or Event.
 type InvokeRequest struct {
