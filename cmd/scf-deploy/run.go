@@ -23,6 +23,9 @@ import (
 type runOptions struct {
 	Build        func(ctx context.Context, root, handler string) ([]byte, error)
 	PollInterval time.Duration
+	// RoleRetryInterval is the engine's wait between tries while a new role
+	// has not reached SCF (default: the engine's).
+	RoleRetryInterval time.Duration
 }
 
 type stringList []string
@@ -250,7 +253,9 @@ func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, get
 		}
 	}
 	eng := &provision.Engine{SCF: scf, CAM: cam, Namespace: cfg.File.Inputs.Namespace, PollInterval: ro.PollInterval,
-		Progress: func(c *provision.Change) { fmt.Fprintf(stdout, "%s ...\n", c) }}
+		RoleRetryInterval: ro.RoleRetryInterval,
+		Progress:          func(c *provision.Change) { fmt.Fprintf(stdout, "%s ...\n", c) },
+		Note:              func(msg string) { fmt.Fprintf(stdout, "    %s\n", msg) }}
 	if eng.Namespace == "default" {
 		eng.Namespace = ""
 	}

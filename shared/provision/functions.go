@@ -188,10 +188,11 @@ func (e *Engine) roleRetry(ctx context.Context, role string, call func() error) 
 		if waited == 0 {
 			e.note("waiting for role %s to reach SCF (%s): trying again for up to %s", role, codeOf(err), wait)
 		}
-		if err := e.sleep(ctx, interval); err != nil {
+		d := min(interval, wait-waited)
+		if err := e.sleep(ctx, d); err != nil {
 			return fmt.Errorf("waiting for role %s to reach SCF: %w", role, err)
 		}
-		waited += interval
+		waited += d
 	}
 }
 
