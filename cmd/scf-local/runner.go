@@ -373,8 +373,8 @@ func (r *runner) namespace() string {
 
 // HasFunction implements emulator.Invoker: the SCF Invoke API of the
 // embedded emulator runs the functions scf-local runs.
-func (r *runner) HasFunction(namespace, name string) bool {
-	if namespace != r.namespace() {
+func (r *runner) HasFunction(region, namespace, name string) bool {
+	if region != r.rc.region() || namespace != r.namespace() {
 		return false
 	}
 	_, ok := r.get(name)

@@ -144,6 +144,12 @@ func (s *Server) serveAPI3(w http.ResponseWriter, r *http.Request, info *reqInfo
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
+	// One JSON object and nothing after it, checked before anything reads
+	// the body: the policy check and the action then see the same request.
+	if aerr := checkOneObject(body); aerr != nil {
+		fail(aerr)
+		return
+	}
 	account := s.acct.accountOf(cred.SecretID)
 	resource := func() string { return s.policyResource(auth.Service, action, region, account, body) }
 	if msg := s.authorize(cred.SecretID, policyAction(auth.Service, action), resource); msg != "" {
@@ -260,10 +266,26 @@ func decodeParams(body []byte, v any, strict bool) *apiError {
 			return errf("InvalidParameter", "The request body is not a valid JSON object: "+err.Error()+".")
 		}
 	}
-	if dec.More() {
+	return checkEnd(dec)
+}
+
+// checkEnd refuses anything but white space after the value dec decoded
+// (dec.More alone misses a stray "]" or "}").
+func checkEnd(dec *json.Decoder) *apiError {
+	if _, err := dec.Token(); err != io.EOF {
 		return errf("InvalidParameter", "The request body has trailing data after the JSON object.")
 	}
 	return nil
+}
+
+// checkOneObject reports whether body is exactly one JSON object.
+func checkOneObject(body []byte) *apiError {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	var obj map[string]json.RawMessage
+	if err := dec.Decode(&obj); err != nil || obj == nil {
+		return errf("InvalidParameter", "The request body is not a JSON object.")
+	}
+	return checkEnd(dec)
 }
 
 func jsonKind(goKind string) string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"regexp"
 	"sort"
 	"strconv"
@@ -102,6 +103,9 @@ func checkPolicyDocument(doc string, trust bool) *apiError {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&d); err != nil {
 		return errf("InvalidParameter.PolicyDocumentError", "PolicyDocument is not a CAM policy document ({\"version\":\"2.0\",\"statement\":[...]}): "+err.Error()+".")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errf("InvalidParameter.PolicyDocumentError", "PolicyDocument has data after its JSON object.")
 	}
 	if d.Version != "2.0" {
 		return errf("InvalidParameter.PolicyDocumentError", "PolicyDocument version must be \"2.0\".")

@@ -222,12 +222,23 @@
 // Permission policies are checked only with Options.EnforcePolicies (see
 // below); without it a role may call anything.
 //
+// Every API 3.0 call is scoped to the caller's account and the request's
+// region, as on Tencent: SCF functions exist in one account and one region
+// (another account's keys, or another X-TC-Region, get
+// ResourceNotFound.Function, and may use the same name), the Invoke API runs
+// only the default account's functions of scf-local's region, and TRTC apps
+// (Options.SdkAppIDs) are the default account's. A request body must be one
+// JSON object with nothing after it (InvalidParameter), checked before the
+// policy check and the action, so both read the same request; policy
+// documents are parsed as strictly before CAM stores them.
+//
 // CAM roles and policies belong to the caller's account (each account has
 // its own names). AssumeRole also assumes a role created through CAM when
 // its trust policy names the caller: qcs::cam::uin/<uin>:root (any key of
 // that account) or qcs::cam::uin/<uin>:roleName/<name> (only that role's
-// sessions); a matching deny wins and any other form allows nobody
-// (trust.go). Server.ServiceRoleCredential gives a service's keys for a role
+// sessions, also written role/<id>); the action is matched as in a
+// permission policy (name/sts:AssumeRole, sts:AssumeRole, sts:*, *); a
+// matching deny wins and any other form allows nobody (trust.go). Server.ServiceRoleCredential gives a service's keys for a role
 // trusting it (what SCF gives a function of its execution role).
 // GetCallerIdentity answers AccountId (Options.AccountUin, default
 // DefaultAccountUin, for the default account). A role ARN naming the default
@@ -244,7 +255,8 @@
 // are "<service>:<Action>" (scf:InvokeFunction for Invoke and
 // InvokeFunction; CI: ci:CancelAuditingJobs, ci:DescribeAuditingJobs,
 // ci:CreateAuditingJobs). Resources are built for sts:AssumeRole (the
-// RoleArn) and scf:InvokeFunction
+// RoleArn; a CAM role's roleName/<name> and role/<id> forms name the same
+// role, so a statement naming either applies) and scf:InvokeFunction
 // (qcs::scf:<region>:uin/<uin>:namespace/<ns>/function/<name>); for other
 // actions only "*" or a resource ending in "*" matches. Refusal: API 3.0
 // UnauthorizedOperation "You are not authorized to perform operation
@@ -254,7 +266,8 @@
 // condition blocks (a statement applies as if it had none), other resource
 // forms, permid feature sets, preset policies; a session of a role of
 // Options.Roles / AddRole (not a CAM role) is allowed nothing. Root keys of
-// any account are never checked.
+// any account are never checked. An attached document that does not parse
+// denies everything (fail closed).
 //
 // Secrets (SecretKey, Token, Authorization) never appear in responses or in
 // the request log, except the temporary keys that AssumeRole and

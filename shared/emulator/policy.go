@@ -75,18 +75,22 @@ type policyStatement struct {
 
 // evaluatePolicies decides action on resource under the policy documents
 // docs (resource "" = one the emulator does not build: only "*"-ended
-// resource patterns match). A document that does not parse grants nothing.
-func evaluatePolicies(docs []string, action, resource string) policyDecision {
+// resource patterns match). aliases are other names of the same resource
+// (a role is both roleName/<name> and role/<id>): a statement naming any of
+// them applies. A document that does not parse denies everything: CAM
+// parses documents before it stores them (checkPolicyDocument), so one that
+// does not is no document to trust, and skipping it would skip its denies.
+func evaluatePolicies(docs []string, action, resource string, aliases ...string) policyDecision {
 	out := policyImplicitDeny
 	for _, doc := range docs {
 		var d struct {
 			Statement []policyStatement `json:"statement"`
 		}
 		if json.Unmarshal([]byte(doc), &d) != nil {
-			continue
+			return policyExplicitDeny
 		}
 		for _, st := range d.Statement {
-			if !st.matches(action, resource) {
+			if !st.matches(action, resource) && !st.matchesAny(action, aliases) {
 				continue
 			}
 			switch strings.ToLower(st.Effect) {
@@ -121,6 +125,15 @@ func (st policyStatement) matches(action, resource string) bool {
 	}
 	for _, r := range resources {
 		if resourceMatches(r, resource) {
+			return true
+		}
+	}
+	return false
+}
+
+func (st policyStatement) matchesAny(action string, resources []string) bool {
+	for _, r := range resources {
+		if st.matches(action, r) {
 			return true
 		}
 	}
@@ -218,6 +231,7 @@ func (s *Server) authorize(secretID, action string, resourceOf func() string) st
 		return "" // an account's own keys: not policy-checked
 	}
 	resource := resourceOf()
+	aliases := s.resourceAliases(resource)
 	account := s.acct.accountOf(secretID)
 	arn := "qcs::cam::uin/" + s.accountUin(account) + ":roleName/" + rs.role
 	var docs []string
@@ -242,13 +256,34 @@ func (s *Server) authorize(secretID, action string, resourceOf func() string) st
 	case len(docs) == 0:
 		return base + "role " + rs.role + " (" + arn + ") has no policy attached."
 	}
-	switch evaluatePolicies(docs, action, resource) {
+	switch evaluatePolicies(docs, action, resource, aliases...) {
 	case policyAllow:
 		return ""
 	case policyExplicitDeny:
 		return base + "a policy attached to role " + rs.role + " (" + arn + ") denies " + action + "."
 	}
 	return base + "no policy attached to role " + rs.role + " (" + arn + ") allows " + action + "."
+}
+
+// resourceAliases returns the other names of resource: a CAM role is
+// qcs::cam::uin/<uin>:roleName/<name> and qcs::cam::uin/<uin>:role/<id>
+// (AssumeRole's RoleArn takes either; tencentcloud-sdk-go sts/v20180813
+// models.go), so a statement naming one form applies to a request naming
+// the other. Call without the control-plane lock.
+func (s *Server) resourceAliases(resource string) []string {
+	if roleAccount(resource) == "" {
+		return nil
+	}
+	_, name, id, _, ok := s.camRoleByArn(resource)
+	if !ok {
+		return nil
+	}
+	prefix := resource[:strings.Index(resource, ":role")+1]
+	out := []string{prefix + "roleName/" + name}
+	if id != "" {
+		out = append(out, prefix+"role/"+id)
+	}
+	return out
 }
 
 // authorizeCI is authorize for a CI request; it writes the 403 and reports

@@ -60,7 +60,8 @@ func TestEvaluatePolicies(t *testing.T) {
 		{"deny of another resource", []string{doc(allow(`"name/sts:AssumeRole"`, `"*"`), deny(`"name/sts:AssumeRole"`, `["qcs::cam::uin/100000000003:roleName/*"]`))}, "sts:AssumeRole", roleRes, policyAllow},
 		{"allow in the second policy", []string{doc(allow(`["vm:*"]`, `["*"]`)), doc(allow(`["ams:CancelTask"]`, `["*"]`))}, "ams:CancelTask", "", policyAllow},
 		{"condition not evaluated", []string{`{"version":"2.0","statement":[{"effect":"allow","action":["ams:CancelTask"],"resource":"*","condition":{"ip_equal":{"qcs:ip":["10.0.0.1"]}}}]}`}, "ams:CancelTask", "", policyAllow},
-		{"malformed document grants nothing", []string{`{"statement":`}, "ams:CancelTask", "", policyImplicitDeny},
+		{"malformed document denies (fail closed: its denies cannot be read)", []string{doc(allow(`["ams:*"]`, `["*"]`)), `{"statement":`}, "ams:CancelTask", "", policyExplicitDeny},
+		{"trailing data after a document denies", []string{doc(allow(`["ams:*"]`, `["*"]`)), doc(allow(`["vm:*"]`, `["*"]`)) + "}"}, "ams:CancelTask", "", policyExplicitDeny},
 		{"statement without resource grants nothing", []string{`{"version":"2.0","statement":[{"effect":"allow","action":"*"}]}`}, "ams:CancelTask", "", policyImplicitDeny},
 	}
 	for _, tc := range tests {

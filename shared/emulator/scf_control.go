@@ -186,6 +186,7 @@ func (cp *controlPlane) id() uint64 {
 type scfKV struct{ Key, Value string }
 
 type scfFunction struct {
+	account                                     string // "" = the default account
 	Region, Namespace, FunctionName, FunctionId string
 	Handler, Runtime, Description, Role         string
 	MemorySize, Timeout                         int64
@@ -253,7 +254,14 @@ func scfScope(c *apiCall, namespace string) (string, *apiError) {
 	if namespace != "" && namespace != "default" {
 		return "", errf("ResourceNotFound.Namespace", "Namespace "+namespace+" does not exist (the emulator has only default).")
 	}
-	return c.region + "/default/", nil
+	// A function exists in one account and one region: another account's
+	// keys, or another region, never find it.
+	return functionKey(c.account, c.region, ""), nil
+}
+
+// functionKey is a function's key in controlPlane.functions.
+func functionKey(account, region, name string) string {
+	return scope(account, region) + "/default/" + name
 }
 
 // reRegion is the shape of a Tencent Cloud region id (ap-guangzhou,
@@ -511,7 +519,7 @@ func (s *Server) actCreateFunction(c *apiCall) (any, *apiError) {
 	}
 	sum := sha256.Sum256(zipBytes)
 	f := &scfFunction{
-		Region: c.region, Namespace: "default", FunctionName: name, FunctionId: fmt.Sprintf("lam-%08x", s.control.id()),
+		account: c.account, Region: c.region, Namespace: "default", FunctionName: name, FunctionId: fmt.Sprintf("lam-%08x", s.control.id()),
 		Handler: handler, Runtime: runtime, Description: str(req.Description), Role: role,
 		MemorySize: mem, Timeout: timeout, Variables: vars, Tags: tags,
 		CodeSha256: hex.EncodeToString(sum[:]), CodeSize: int64(len(zipBytes)),
@@ -792,7 +800,7 @@ func (s *Server) actDeleteFunction(c *apiCall) (any, *apiError) {
 	if aerr := f.requireActive(c.now, "FailedOperation.DeleteFunction", "delete it"); aerr != nil {
 		return nil, aerr
 	}
-	delete(s.control.functions, f.Region+"/default/"+f.FunctionName)
+	delete(s.control.functions, functionKey(f.account, f.Region, f.FunctionName))
 	return struct{}{}, nil
 }
 

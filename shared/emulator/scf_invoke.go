@@ -36,8 +36,11 @@ func (s *Server) actNeedsContext(c *apiCall) (any, *apiError) {
 
 // Invoker runs the functions behind the Invoke API.
 type Invoker interface {
-	// HasFunction reports whether namespace holds the function name.
-	HasFunction(namespace, name string) bool
+	// HasFunction reports whether the function name exists in region and
+	// namespace. The Invoker's functions belong to the default account: a
+	// caller of another account never reaches them, as on Tencent, where a
+	// function exists in one account and one region.
+	HasFunction(region, namespace, name string) bool
 	// Invoke runs one invocation and waits for its end. The error is for
 	// an invocation that could not complete (the function process failed);
 	// what the function returned, errors included, is in the result.
@@ -132,7 +135,7 @@ func (s *Server) actInvoke(ctx context.Context, c *apiCall) (any, *apiError) {
 	if p.ClientContext != nil {
 		event = *p.ClientContext
 	}
-	return s.invoke(ctx, p.FunctionName, p.Namespace, p.Qualifier, "$LATEST", event, "ClientContext", p.LogType, async)
+	return s.invoke(ctx, c, p.FunctionName, p.Namespace, p.Qualifier, "$LATEST", event, "ClientContext", p.LogType, async)
 }
 
 // actInvokeFunction is InvokeFunction: always synchronous, the event in
@@ -154,10 +157,10 @@ func (s *Server) actInvokeFunction(ctx context.Context, c *apiCall) (any, *apiEr
 	if p.Event != nil {
 		event = *p.Event
 	}
-	return s.invoke(ctx, p.FunctionName, p.Namespace, p.Qualifier, "$DEFAULT", event, "Event", p.LogType, false)
+	return s.invoke(ctx, c, p.FunctionName, p.Namespace, p.Qualifier, "$DEFAULT", event, "Event", p.LogType, false)
 }
 
-func (s *Server) invoke(ctx context.Context, name, namespace, qualifier, defaultQualifier, event, eventField, logType string, async bool) (any, *apiError) {
+func (s *Server) invoke(ctx context.Context, c *apiCall, name, namespace, qualifier, defaultQualifier, event, eventField, logType string, async bool) (any, *apiError) {
 	if name == "" {
 		return nil, errf("MissingParameter", "The request is missing the required parameter FunctionName.")
 	}
@@ -191,8 +194,11 @@ func (s *Server) invoke(ctx context.Context, name, namespace, qualifier, default
 	if inv == nil {
 		return nil, errf("ResourceNotFound.Function", "Function "+name+" does not exist: this emulator runs no functions (scf-local serves the Invoke API for the functions it runs).")
 	}
-	if !inv.HasFunction(namespace, name) {
-		return nil, errf("ResourceNotFound.Function", "Function "+name+" does not exist in namespace "+namespace+".")
+	if c.region == "" {
+		return nil, errf("MissingParameter", "The request is missing the required header X-TC-Region (SCF is a regional service).")
+	}
+	if c.account != "" || !inv.HasFunction(c.region, namespace, name) {
+		return nil, errf("ResourceNotFound.Function", "Function "+name+" does not exist in namespace "+namespace+" of "+c.region+" in this account.")
 	}
 	req := InvokeRequest{RequestID: newRequestID(), Namespace: namespace, Function: name, Event: []byte(event), Async: async, WantLog: logType == "Tail" && !async}
 	if async {

@@ -19,8 +19,8 @@ type fakeInvoker struct {
 	done  chan InvokeRequest
 }
 
-func (f *fakeInvoker) HasFunction(namespace, name string) bool {
-	return namespace == "default" && (name == "echo" || name == "fail" || name == "crash")
+func (f *fakeInvoker) HasFunction(region, namespace, name string) bool {
+	return region == "ap-guangzhou" && namespace == "default" && (name == "echo" || name == "fail" || name == "crash")
 }
 
 func (f *fakeInvoker) Invoke(ctx context.Context, req InvokeRequest) (InvokeResult, error) {

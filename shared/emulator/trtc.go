@@ -108,11 +108,13 @@ type transcriptionIDReq struct {
 	TaskId   string
 }
 
-func (s *Server) checkApp(app uint64) *apiError {
+// checkApp refuses an app that is not the caller's: the TRTC apps
+// (Options.SdkAppIDs) belong to the default account.
+func (s *Server) checkApp(c *apiCall, app uint64) *apiError {
 	if app == 0 {
 		return errf("MissingParameter.SdkAppId", "The request is missing the required parameter SdkAppId.")
 	}
-	if !s.apps[app] {
+	if c.account != "" || !s.apps[app] {
 		return errf("InvalidParameter.SdkAppId", "SdkAppId "+strconv.FormatUint(app, 10)+" does not exist or does not belong to this account.")
 	}
 	return nil
@@ -124,7 +126,7 @@ func (s *Server) actCreateCloudTranscription(c *apiCall) (any, *apiError) {
 	if err := decodeParams(c.body, &req, false); err != nil {
 		return nil, err
 	}
-	if err := s.checkApp(req.SdkAppId); err != nil {
+	if err := s.checkApp(c, req.SdkAppId); err != nil {
 		return nil, err
 	}
 	if req.RoomId == "" {
@@ -143,7 +145,7 @@ func (s *Server) lookupTranscription(c *apiCall) (*transRec, *apiError) {
 	if err := decodeParams(c.body, &req, true); err != nil {
 		return nil, err
 	}
-	if err := s.checkApp(req.SdkAppId); err != nil {
+	if err := s.checkApp(c, req.SdkAppId); err != nil {
 		return nil, err
 	}
 	if req.TaskId == "" {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -32,8 +33,9 @@ import (
 //     of a user is a service, so such a statement never lets a caller's
 //     keys in; ServiceRoleCredential stands for the service assuming it.
 //
-// A principal value may be a string or a list of strings. The action must be
-// "name/sts:AssumeRole" (the documented spelling) or a list holding it. A
+// A principal value may be a string or a list of strings. The action is
+// matched as in a permission policy (policy.go actionMatches): the documented
+// "name/sts:AssumeRole", "sts:AssumeRole", "sts:*" and "*" all name it. A
 // matching "deny" statement wins over any "allow". Anything else (another
 // principal form, a malformed document) allows nobody: fail closed.
 
@@ -64,6 +66,7 @@ func (s *Server) accountOfUin(uin string) string {
 type trustPrincipal struct {
 	uin     string // the caller's account uin ("" for a service)
 	role    string // the caller's role name when its keys are a role session
+	roleID  string // and that role's id, when known
 	service string // a Tencent service such as scf.qcloud.com
 }
 
@@ -97,10 +100,10 @@ func trusts(doc string, p trustPrincipal) bool {
 	allowed := false
 	for _, st := range d.Statement {
 		actions, ok := stringOrList(st.Action)
-		if !ok || !containsString(actions, "name/sts:AssumeRole") || !st.names(p) {
+		if !ok || !slices.ContainsFunc(actions, assumeRoleAction) || !st.names(p) {
 			continue
 		}
-		switch st.Effect {
+		switch strings.ToLower(st.Effect) {
 		case "deny":
 			return false
 		case "allow":
@@ -110,14 +113,10 @@ func trusts(doc string, p trustPrincipal) bool {
 	return allowed
 }
 
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
+// assumeRoleAction reports whether a trust statement's action names
+// sts:AssumeRole, matched as a permission policy's action is (actionMatches:
+// "name/sts:AssumeRole", "sts:AssumeRole", "sts:*", "*").
+func assumeRoleAction(pattern string) bool { return actionMatches(pattern, "sts:AssumeRole") }
 
 // names reports whether the statement's principal names p.
 func (st trustStatement) names(p trustPrincipal) bool {
@@ -133,6 +132,8 @@ func (st trustStatement) names(p trustPrincipal) bool {
 			case kind == "qcs" && p.uin != "" && v == "qcs::cam::uin/"+p.uin+":root":
 				return true
 			case kind == "qcs" && p.uin != "" && p.role != "" && v == "qcs::cam::uin/"+p.uin+":roleName/"+p.role:
+				return true
+			case kind == "qcs" && p.uin != "" && p.roleID != "" && v == "qcs::cam::uin/"+p.uin+":role/"+p.roleID:
 				return true
 			}
 		}
@@ -169,7 +170,8 @@ func (s *Server) camRoleByArn(arn string) (account, name, id, doc string, ok boo
 // callerPrincipal describes the caller of c for a trust policy.
 func (s *Server) callerPrincipal(c *apiCall) trustPrincipal {
 	p := trustPrincipal{uin: s.accountUin(c.account)}
-	p.role = s.acct.session(c.secretID).role
+	rs := s.acct.session(c.secretID)
+	p.role, p.roleID = rs.role, rs.roleID
 	return p
 }
 

@@ -304,6 +304,7 @@ func TestHandlerSweepsAccountsThroughSTS(t *testing.T) {
 // the same handler, with the invocation's environment.
 type functionInvoker struct {
 	t       *testing.T
+	region  string // where the function exists
 	h       *Handler
 	env     func(requestID string) context.Context
 	mu      sync.Mutex
@@ -311,8 +312,8 @@ type functionInvoker struct {
 	reports []*Report
 }
 
-func (f *functionInvoker) HasFunction(namespace, name string) bool {
-	return namespace == "default" && name == "sweep-tasks"
+func (f *functionInvoker) HasFunction(region, namespace, name string) bool {
+	return region == f.region && namespace == "default" && name == "sweep-tasks"
 }
 
 func (f *functionInvoker) Invoke(_ context.Context, req emulator.InvokeRequest) (emulator.InvokeResult, error) {
@@ -340,9 +341,9 @@ func TestHandlerFansOutOneInvocationPerAccount(t *testing.T) {
 	addAccountStale(e, uinB, 3)
 	env := map[string]string{"JANITOR_SWEEP_ROLES": roleA + "," + roleB, "JANITOR_STS_ENDPOINT": e.ts.URL,
 		"JANITOR_SWEEP_FANOUT": "async", "JANITOR_NOTIFY_URL": e.ts.URL + "/_emulator/notifications",
-		"TENCENTCLOUD_UIN": "100000000001", "JANITOR_SCF_ENDPOINT": e.ts.URL}
+		"TENCENTCLOUD_UIN": "100000000001", "JANITOR_SCF_ENDPOINT": e.ts.URL, "TENCENTCLOUD_REGION": "ap-guangzhou"}
 	h := NewHandler(HandlerOptions{Now: e.clock})
-	fi := &functionInvoker{t: t, h: h, env: func(requestID string) context.Context {
+	fi := &functionInvoker{t: t, region: "ap-guangzhou", h: h, env: func(requestID string) context.Context {
 		ctx := invocationCtx(t, e, env)
 		fc, _ := scf.FromContext(ctx)
 		fc.RequestID = requestID
