@@ -188,7 +188,7 @@ func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, get
 			df.Timers = append(df.Timers, provision.Timer{Name: t.Name, Cron: t.Cron, Argument: t.Argument, Enabled: t.Enabled})
 		}
 		if f.URL != nil {
-			df.URL = &provision.URL{AuthType: f.URL.AuthType, Extranet: f.URL.Extranet, Intranet: f.URL.Intranet}
+			df.URL = &provision.URL{Name: f.URL.Name, AuthType: f.URL.AuthType, Extranet: f.URL.Extranet, Intranet: f.URL.Intranet}
 		}
 		if o.command != "delete" {
 			if df.Code, err = build(ctx, root, f.Handler); err != nil {

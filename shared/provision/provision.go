@@ -128,6 +128,7 @@ type Timer struct {
 
 // URL is a Function URL (an http trigger).
 type URL struct {
+	Name               string // sent to CreateTrigger; default "url-trigger"
 	AuthType           string // NONE or CAM
 	Extranet, Intranet bool
 }

@@ -15,13 +15,24 @@ import (
 // '$DEFAULT'), and as ListTriggers shows them (tccli examples.json).
 const defaultQualifier = "$DEFAULT"
 
-// urlTriggerName is the name sent when creating a Function URL. SCF names
-// the trigger after the URL's id instead (tccli examples.json, ListTriggers:
-// TriggerName "hulrzrbh9f" in https://1258888888-hulrzrbh9f...);
-// terraform-provider-tencentcloud sends "url-trigger" and keeps the name the
-// answer gives (services/scf/resource_tc_scf_trigger.go), as does
-// tencent-component-toolkit's default (triggers/http.ts).
-const urlTriggerName = "url-trigger"
+// defaultURLName is the name sent when creating a Function URL whose
+// serverless.yml entry names none, as tencent-component-toolkit
+// (triggers/http.ts: parameters.name || 'url-trigger') and
+// terraform-provider-tencentcloud (services/scf/resource_tc_scf_trigger.go)
+// send. Whether SCF keeps it is not settled: tccli's ListTriggers example
+// names the http trigger after its URL id ("hulrzrbh9f" in
+// https://1258888888-hulrzrbh9f...), terraform keeps whatever name
+// CreateTrigger answers, and the toolkit looks an http trigger up by the
+// name it sent. So scf-deploy finds its URL by Description, or by the name
+// it sent, and addresses it by the name SCF lists.
+const defaultURLName = "url-trigger"
+
+func urlName(u *URL) string {
+	if u == nil || u.Name == "" {
+		return defaultURLName
+	}
+	return u.Name
+}
 
 func (e *Engine) listTriggers(ctx context.Context, name string) ([]tcapi.TriggerInfo, error) {
 	var all []tcapi.TriggerInfo
@@ -207,9 +218,9 @@ func enable(on bool) string {
 
 // ourURL says whether an http trigger is scf-deploy's: its Description is
 // ManagedDescription (SCF keeps it: tccli examples.json, ListTriggers), or,
-// should SCF drop Descriptions, it still has the name scf-deploy sent.
-func ourURL(t tcapi.TriggerInfo) bool {
-	return t.Description == ManagedDescription || (t.Description == "" && t.TriggerName == urlTriggerName)
+// should SCF drop Descriptions, it still has the name scf-deploy sends.
+func ourURL(t tcapi.TriggerInfo, name string) bool {
+	return t.Description == ManagedDescription || (t.Description == "" && t.TriggerName == name)
 }
 
 // planURL plans the Function URL. SCF allows one http trigger per function;
@@ -219,7 +230,7 @@ func (e *Engine) planURL(p *Plan, f Function, have []tcapi.TriggerInfo) {
 	for _, t := range have {
 		switch {
 		case t.Type != "http":
-		case ourURL(t):
+		case ourURL(t, urlName(f.URL)):
 			ours = append(ours, t)
 		default:
 			foreign = append(foreign, t)
@@ -278,7 +289,7 @@ func (e *Engine) createURL(p *Plan, f Function) {
 				return err
 			}
 			out, err := e.SCF.CreateTrigger(ctx, tcapi.CreateTriggerRequest{FunctionName: f.Name, Namespace: e.Namespace, Type: "http",
-				TriggerName: urlTriggerName, TriggerDesc: urlDesc(&u), Enable: "OPEN", Qualifier: defaultQualifier, Description: ManagedDescription})
+				TriggerName: urlName(&u), TriggerDesc: urlDesc(&u), Enable: "OPEN", Qualifier: defaultQualifier, Description: ManagedDescription})
 			if err != nil {
 				return err
 			}
@@ -286,7 +297,7 @@ func (e *Engine) createURL(p *Plan, f Function) {
 				p.URLs[f.Name] = url
 				return nil
 			}
-			return e.refreshURL(ctx, p, f.Name)
+			return e.refreshURL(ctx, p, f.Name, urlName(&u))
 		}})
 }
 
@@ -306,18 +317,18 @@ func (e *Engine) updateURL(p *Plan, f Function, t tcapi.TriggerInfo, details []s
 			if err != nil {
 				return err
 			}
-			return e.refreshURL(ctx, p, f.Name)
+			return e.refreshURL(ctx, p, f.Name, urlName(&u))
 		}})
 }
 
 // refreshURL reads the function's Function URL back from ListTriggers.
-func (e *Engine) refreshURL(ctx context.Context, p *Plan, fn string) error {
+func (e *Engine) refreshURL(ctx context.Context, p *Plan, fn, name string) error {
 	list, err := e.listTriggers(ctx, fn)
 	if err != nil {
 		return err
 	}
 	for _, t := range list {
-		if t.Type == "http" && ourURL(t) {
+		if t.Type == "http" && ourURL(t, name) {
 			p.URLs[fn] = FunctionURL(t.TriggerDesc)
 		}
 	}
