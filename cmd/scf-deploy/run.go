@@ -26,6 +26,8 @@ type runOptions struct {
 	// RoleRetryInterval is the engine's wait between tries while a new role
 	// has not reached SCF (default: the engine's).
 	RoleRetryInterval time.Duration
+	// Sleep replaces the engine's waits (default: a timer).
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 type stringList []string
@@ -253,9 +255,9 @@ func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, get
 		}
 	}
 	eng := &provision.Engine{SCF: scf, CAM: cam, Namespace: cfg.File.Inputs.Namespace, PollInterval: ro.PollInterval,
-		RoleRetryInterval: ro.RoleRetryInterval,
-		Progress:          func(c *provision.Change) { fmt.Fprintf(stdout, "%s ...\n", c) },
-		Note:              func(msg string) { fmt.Fprintf(stdout, "    %s\n", msg) }}
+		RoleRetryInterval: ro.RoleRetryInterval, Sleep: ro.Sleep,
+		Progress: func(c *provision.Change) { fmt.Fprintf(stdout, "%s ...\n", c) },
+		Note:     func(msg string) { fmt.Fprintf(stdout, "    %s\n", msg) }}
 	if eng.Namespace == "default" {
 		eng.Namespace = ""
 	}
