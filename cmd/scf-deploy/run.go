@@ -314,7 +314,7 @@ func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, get
 	// The target accounts after this one: their roles trust the sweeper's.
 	for _, a := range accts {
 		if _, err := a.eng.Apply(ctx, a.plan); err != nil {
-			return fmt.Errorf("target account %s: %w\n%s", a.uin, err, again)
+			return fmt.Errorf("target account %s: %w%s\n%s", a.uin, err, principalHint(err), again)
 		}
 	}
 	fmt.Fprintf(stdout, "done: %d change(s) applied\n", changes)
@@ -323,6 +323,20 @@ func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, get
 		targets.write(stdout)
 	}
 	return nil
+}
+
+// principalHint explains a refused trust principal. Whether CAM accepts a
+// role (qcs::cam::uin/<uin>:roleName/<name>) as a trust principal is not
+// documented: terraform-provider-tencentcloud's examples trust
+// qcs::cam::uin/<uin>:root or :uin/<uin> (services/cam/resource_tc_cam_role.md),
+// and tencentcloud-sdk-go lists InvalidParameter.PrincipalQcsError among
+// CreateRole's codes.
+func principalHint(err error) string {
+	if !tcapi.HasCode(err, "InvalidParameter.PrincipalQcsError", "InvalidParameter.PrincipalQcsNotExist", "InvalidParameter.PrincipalError") {
+		return ""
+	}
+	return " (CAM refused the trust principal of deploy/cam/trust-sweeper.json: replace its roleName principal with " +
+		"qcs::cam::uin/${SWEEPER_UIN}:root, which trusts any identity of the sweeper's account allowed name/sts:AssumeRole, and apply again)"
 }
 
 func regionHint(err error, region string) error {
