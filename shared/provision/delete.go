@@ -73,7 +73,9 @@ func (e *Engine) PlanDelete(ctx context.Context, d Desired) (*Plan, error) {
 			id, name := pol.PolicyId, pol.PolicyName
 			p.Changes = append(p.Changes, &Change{Op: "delete", Kind: "policy", Name: name,
 				apply: func(ctx context.Context) error {
-					return gone(e.CAM.DeletePolicy(ctx, id), "ResourceNotFound.PolicyIdNotFound")
+					// Both are among DeletePolicy's codes (tencentcloud-sdk-go
+					// cam/v20190116/client.go).
+					return gone(e.CAM.DeletePolicy(ctx, id), "ResourceNotFound.PolicyIdNotFound", "InvalidParameter.PolicyIdNotExist")
 				}})
 		}
 	}

@@ -417,4 +417,3 @@ func short(h string) string {
 	}
 	return h
 }
-

@@ -12,6 +12,9 @@ func (e *Engine) planRole(ctx context.Context, p *Plan, r Role) error {
 	role, err := e.CAM.GetRole(ctx, r.Name)
 	exists := true
 	switch {
+	// GetRole's codes (tencentcloud-sdk-go cam/v20190116/client.go) name a
+	// missing role InvalidParameter.RoleNotExist; any ResourceNotFound is
+	// taken to mean the same.
 	case isNotFound(err, "InvalidParameter.RoleNotExist", "ResourceNotFound"):
 		exists = false
 	case err != nil:
