@@ -204,7 +204,9 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 	}
 	// The functions' role keys are held to their roles' policies
 	// (deploy/cam, plus the sweeper's derived statements), as on Tencent.
-	env.emu = emulator.New(emulator.Options{Seed: o.seed, Buckets: buckets, EnforcePolicies: true})
+	// New roles reach SCF after a few seconds, as on Tencent (scf-deploy must
+	// wait for them); the functions run here get their keys at once.
+	env.emu = emulator.New(emulator.Options{Seed: o.seed, Buckets: buckets, EnforcePolicies: true, RolePropagation: 3 * time.Second})
 	if o.demo {
 		env.emu.LoadDemo()
 	}

@@ -87,6 +87,9 @@ type target struct {
 	fields string // the request fields that identify it, for hints: "TaskId and Service"
 	// permission names what the execution role must allow, for hints.
 	permission string
+	// forgetsEnded: Tencent stops knowing the job once it has ended (TRTC
+	// transcription), so "not found" means "ended, or never existed".
+	forgetsEnded bool
 }
 
 // fromTencent maps a failed Tencent call to the caller's Error.
@@ -116,6 +119,10 @@ func fromTencent(err error, t target) *Error {
 		e.Status, e.Code = http.StatusGatewayTimeout, CodeDeadlineExceeded
 		e.Message = fmt.Sprintf("the invocation's time limit ran out before Tencent confirmed cancelling %s %s (%s); "+
 			"check its state before retrying, or raise the function's timeout", t.what, t.id, tencent)
+	case has("ResourceNotFound", "NoSuchKey", "NoSuchJob") && t.forgetsEnded:
+		e.Status = http.StatusNotFound
+		e.Message = fmt.Sprintf("%s %s has ended, or never existed, in %s: Tencent no longer knows it (%s); nothing to stop "+
+			"(if it should be running, check %s)", t.what, t.id, t.where, tencent, t.fields)
 	case has("ResourceNotFound", "NoSuchKey", "NoSuchJob"):
 		e.Status = http.StatusNotFound
 		e.Message = fmt.Sprintf("%s has no %s %s: check %s (%s)", t.where, t.what, t.id, t.fields, tencent)

@@ -24,6 +24,25 @@ func worthLookingUp(ctx context.Context, err error) bool {
 	return ctx.Err() == nil && tcapi.StateUnknown(err)
 }
 
+// lookupAnswered reports whether a failed lookup is Tencent's answer about
+// the job, as opposed to one about the function itself (its credentials or
+// permissions, throttling, the region, the time left), a transient failure a
+// retry may cure (InternalError, ResourceUnavailable: during an outage the
+// cancel and the lookup both fail, and that says nothing about the job), or
+// an answer that is not Tencent's (a network error, a proxy's page).
+func lookupAnswered(err error) bool {
+	var te *tcapi.Error
+	if !errors.As(err, &te) || te.Retryable || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	return !tcapi.HasCode(te,
+		"AuthFailure", "UnauthorizedOperation", "SignatureDoesNotMatch", "AccessDenied", "InvalidAccessKeyId",
+		"RequestTimeTooSkewed", "ExpiredToken", "InvalidToken", "RequestLimitExceeded", "UnsupportedRegion",
+		"InternalError", "ResourceUnavailable",
+		tcapi.CodeNetworkError, tcapi.CodeDeadlineExceeded, tcapi.CodeCanceled, tcapi.CodeBadGateway,
+		tcapi.CodeHTTPError, tcapi.CodeInvalidResponse, tcapi.CodeClientError)
+}
+
 // state is what a lookup said about a job.
 type state struct {
 	status    string // as Tencent wrote it ("" when the job is gone)

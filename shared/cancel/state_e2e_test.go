@@ -140,3 +140,66 @@ func TestUnsupportedRegionAnswer(t *testing.T) {
 		t.Errorf("400 body %s: want Tencent's message and RequestId", r.Body)
 	}
 }
+
+// TestStopOfVanishedTranscription: through the SDK against the emulator,
+// with DescribeCloudTranscription answering as Tencent documents for a task
+// that has exited ("only works while the task runs; after it exits a query
+// returns an error", tccli trtc/v20190722/api.json; the code is not
+// documented, so several are tried): the refused delete is answered 404
+// "ended, or never existed" in the Tencent-shaped body, with the lookup's
+// RequestId. A lookup error about the function's own credentials, or a
+// transient InternalError, leaves the delete's error; a lookup that answers
+// Exited gives 409 as before.
+func TestStopOfVanishedTranscription(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		answer string // DescribeCloudTranscription's error code; "" = the emulator answers
+		status int
+		code   string
+		words  []string
+	}{
+		{"ResourceNotFound", "ResourceNotFound", http.StatusNotFound, "ResourceNotFound", []string{"has ended, or never existed", "nothing to stop"}},
+		{"FailedOperation", "FailedOperation", http.StatusNotFound, "ResourceNotFound", []string{"has ended, or never existed"}},
+		{"InvalidParameter", "InvalidParameter", http.StatusNotFound, "ResourceNotFound", []string{"has ended, or never existed"}},
+		{"lookup InternalError (an outage, not an answer)", "InternalError.CTInternalError", http.StatusBadGateway, "FailedOperation", []string{"retry later"}},
+		{"lookup not permitted", "AuthFailure.UnauthorizedOperation", http.StatusBadGateway, "FailedOperation", []string{"retry later"}},
+		{"lookup answers Exited", "", http.StatusConflict, cancel.CodeTaskEnded, []string{"status Exited"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, cancel.NewStopTranscription, setup{})
+			id := h.emu.AddTranscription(emulator.Transcription{SdkAppId: sdkAppID, Region: "ap-guangzhou", Status: "Exited"}).TaskId
+			target, _ := url.Parse(h.url)
+			rp := httputil.NewSingleHostReverseProxy(target)
+			var lookups atomic.Int32
+			front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("X-TC-Action") != "DescribeCloudTranscription" || tc.answer == "" {
+					rp.ServeHTTP(w, r)
+					return
+				}
+				lookups.Add(1)
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = fmt.Fprintf(w, `{"Response":{"Error":{"Code":%q,"Message":"the task is not running"},"RequestId":"rid-lookup-%d"}}`, tc.answer, lookups.Load())
+			}))
+			defer front.Close()
+			h.env["JANITOR_TRTC_ENDPOINT"] = front.URL
+			body := fmt.Sprintf(`{"TaskId":%q,"SdkAppId":%d,"Region":"ap-guangzhou"}`, id, sdkAppID)
+			r := h.http(req{body: body, sign: true})
+			r.want(t, tc.status, tc.code)
+			for _, w := range tc.words {
+				if !strings.Contains(r.Err.Error.Message, w) {
+					t.Errorf("message %q does not say %q", r.Err.Error.Message, w)
+				}
+			}
+			if tc.status == http.StatusNotFound {
+				if !strings.HasPrefix(r.Err.RequestId, "rid-lookup-") {
+					t.Errorf("RequestId %q, want the lookup's", r.Err.RequestId)
+				}
+				if strings.Contains(r.Err.Error.Message, "has no ") {
+					t.Errorf("message %q says there is no such task", r.Err.Error.Message)
+				}
+			}
+			_, err := h.direct(body)
+			directErr(t, err, tc.status, tc.code)
+		})
+	}
+}

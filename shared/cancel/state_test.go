@@ -68,10 +68,12 @@ func TestStateLookup(t *testing.T) {
 		service             string
 		running, ended, odd string
 		endedCode           string
+		gone                string // what a 404 after a lookup that found nothing says
 	}{
-		{NewCancelTask, `{"TaskId":"task-1","Service":"vm"}`, "vm", "RUNNING", "FINISH", "PAUSED", CodeTaskEnded},
-		{NewCancelLiveAudit, `{"JobId":"av1","Bucket":"examplebucket-1250000000","Region":"ap-beijing"}`, "ci", "Auditing", "Success", "Paused", CodeJobEnded},
-		{NewStopTranscription, `{"TaskId":"tt-1","SdkAppId":1400000000,"Region":"ap-beijing"}`, "trtc", "InProgress", "Exited", "Paused", CodeTaskEnded},
+		{NewCancelTask, `{"TaskId":"task-1","Service":"vm"}`, "vm", "RUNNING", "FINISH", "PAUSED", CodeTaskEnded, "looking it up found nothing"},
+		{NewCancelLiveAudit, `{"JobId":"av1","Bucket":"examplebucket-1250000000","Region":"ap-beijing"}`, "ci", "Auditing", "Success", "Paused", CodeJobEnded, "looking it up found nothing"},
+		// TRTC forgets a task once it has exited (TestTranscriptionLookupError).
+		{NewStopTranscription, `{"TaskId":"tt-1","SdkAppId":1400000000,"Region":"ap-beijing"}`, "trtc", "InProgress", "Exited", "Paused", CodeTaskEnded, "has ended, or never existed"},
 	}
 	tencentErr := func(service, code string, attempts int) error {
 		return &tcapi.Error{Service: service, Action: "Cancel", Code: code, Message: "said tencent", RequestID: "rid-cancel", Attempts: attempts}
@@ -98,7 +100,7 @@ func TestStateLookup(t *testing.T) {
 			{"ResourceInUse, ended", tencentErr(k.service, "ResourceInUse", 1), k.ended, nil, 1, 409, k.endedCode, nil},
 			{"old specific code, ended", tencentErr(k.service, k.endedCode, 1), k.ended, nil, 1, 409, k.endedCode, nil},
 			{"FailedOperation, running", tencentErr(k.service, "FailedOperation", 1), k.running, nil, 1, 502, "FailedOperation", []string{"retry later"}},
-			{"FailedOperation, gone", tencentErr(k.service, "FailedOperation", 1), "", notFound(k.service), 1, 404, "ResourceNotFound", []string{"looking it up found nothing"}},
+			{"FailedOperation, gone", tencentErr(k.service, "FailedOperation", 1), "", notFound(k.service), 1, 404, "ResourceNotFound", []string{k.gone}},
 			{"FailedOperation, status not judged", tencentErr(k.service, "FailedOperation", 1), k.odd, nil, 1, 502, "FailedOperation", nil},
 			{"FailedOperation, lookup fails", tencentErr(k.service, "FailedOperation", 1), "",
 				tencentErr(k.service, "UnauthorizedOperation", 1), 1, 502, "FailedOperation", []string{"retry later"}},
@@ -134,6 +136,83 @@ func TestStateLookup(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestTranscriptionLookupError: DescribeCloudTranscription "only works while
+// the task runs; after it exits a query returns an error" (tccli
+// trtc/v20190722/api.json), in no documented code. So after a refused delete,
+// a lookup that Tencent answers with an error about the task (whichever code)
+// means the task has ended, or never existed: 404, never "no such task" nor a
+// 5xx. A lookup error that says nothing about the task (credentials,
+// throttling, time, a transient InternalError, an answer that is not
+// Tencent's) leaves the delete's own error; a lookup that answers keeps its
+// meaning.
+func TestTranscriptionLookupError(t *testing.T) {
+	const body = `{"TaskId":"tt-1","SdkAppId":1400000000,"Region":"ap-beijing"}`
+	tencentErr := func(action, code string, attempts int) error {
+		return &tcapi.Error{Service: "trtc", Action: action, Code: code, Message: "said " + action, RequestID: "rid-" + action, Attempts: attempts}
+	}
+	refused := func(code string, attempts int) error { return tencentErr("DeleteCloudTranscription", code, attempts) }
+	lookup := func(code string) error { return tencentErr("DescribeCloudTranscription", code, 1) }
+	ended := []string{"transcription task tt-1 has ended, or never existed, in TRTC application 1400000000 (ap-beijing)",
+		"FailedOperation: said DeleteCloudTranscription", "said DescribeCloudTranscription", "nothing to stop"}
+	for _, tc := range []struct {
+		name      string
+		cancelErr error
+		status    string
+		lookupErr error
+		lookups   int
+		want      int
+		code      string
+		rid       string
+		words     []string
+	}{
+		{"lookup ResourceNotFound", refused("FailedOperation", 1), "", lookup("ResourceNotFound"), 1, 404, "ResourceNotFound", "rid-DescribeCloudTranscription", ended},
+		{"lookup FailedOperation", refused("FailedOperation", 1), "", lookup("FailedOperation"), 1, 404, "ResourceNotFound", "rid-DescribeCloudTranscription", ended},
+		{"lookup FailedOperation.CTUnsupportMethod", refused("FailedOperation", 1), "", lookup("FailedOperation.CTUnsupportMethod"), 1, 404, "ResourceNotFound", "", ended},
+		// An outage fails the delete and the lookup alike: that says nothing
+		// about the task.
+		{"lookup InternalError.CTInternalError", refused("FailedOperation", 1), "", lookup("InternalError.CTInternalError"), 1, 502, "FailedOperation", "", []string{"retry later"}},
+		{"lookup ResourceUnavailable", refused("InternalError", 4), "", lookup("ResourceUnavailable"), 1, 502, "InternalError", "", nil},
+		{"lookup InvalidParameter", refused("InternalError", 4), "", lookup("InvalidParameter"), 1, 404, "ResourceNotFound", "", []string{"has ended, or never existed"}},
+		{"refused on a retry, lookup error", refused("FailedOperation", 3), "", lookup("FailedOperation"), 1, 404, "ResourceNotFound", "",
+			[]string{"has ended, or never existed", "attempt 3", "an earlier attempt most likely stopped it"}},
+		{"lookup not permitted", refused("FailedOperation", 1), "", lookup("AuthFailure.UnauthorizedOperation"), 1, 502, "FailedOperation", "rid-DeleteCloudTranscription", []string{"retry later"}},
+		{"lookup UnauthorizedOperation", refused("FailedOperation", 1), "", lookup("UnauthorizedOperation"), 1, 502, "FailedOperation", "", []string{"retry later"}},
+		{"lookup throttled", refused("FailedOperation", 1), "", lookup("RequestLimitExceeded"), 1, 502, "FailedOperation", "", nil},
+		{"lookup network error", refused("FailedOperation", 1), "", lookup(tcapi.CodeNetworkError), 1, 502, "FailedOperation", "", nil},
+		{"lookup answered by a proxy", refused("FailedOperation", 1), "", lookup(tcapi.CodeBadGateway), 1, 502, "FailedOperation", "", nil},
+		{"lookup ran out of time", refused("FailedOperation", 1), "", lookup(tcapi.CodeDeadlineExceeded), 1, 502, "FailedOperation", "", nil},
+		{"lookup InProgress", refused("FailedOperation", 1), "InProgress", nil, 1, 502, "FailedOperation", "", []string{"retry later"}},
+		{"delete says TaskEnded itself, lookup error", refused(CodeTaskEnded, 1), "", lookup("ResourceNotFound"), 1, 409, CodeTaskEnded, "rid-DeleteCloudTranscription", []string{"already ended"}},
+		{"lookup Exited", refused("FailedOperation", 1), "Exited", nil, 1, 409, CodeTaskEnded, "rid-DeleteCloudTranscription", []string{"already ended (status Exited)"}},
+		{"delete ResourceNotFound", refused("ResourceNotFound", 1), "", nil, 0, 404, "ResourceNotFound", "rid-DeleteCloudTranscription",
+			[]string{"transcription task tt-1 has ended, or never existed, in TRTC application 1400000000 (ap-beijing)", "said DeleteCloudTranscription"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &scripted{cancelErr: tc.cancelErr, status: tc.status, lookupErr: tc.lookupErr}
+			h := scriptedHandler(NewStopTranscription, s)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			ctx = scf.NewContext(ctx, &scf.FunctionContext{RequestID: "scf-rid", Env: map[string]string{
+				"TENCENTCLOUD_SECRETID": "AKIDX", "TENCENTCLOUD_SECRETKEY": "key", "JANITOR_LOG_LEVEL": ""}})
+			_, err := h.Handle(ctx, []byte(body))
+			e, ok := err.(*Error)
+			if !ok {
+				t.Fatalf("err = %v (%T), want *Error", err, err)
+			}
+			wantErr(t, e, tc.want, tc.code, tc.words...)
+			if s.lookups != tc.lookups {
+				t.Errorf("%d lookups, want %d", s.lookups, tc.lookups)
+			}
+			if tc.rid != "" && e.RequestID != tc.rid {
+				t.Errorf("RequestID %q, want %q", e.RequestID, tc.rid)
+			}
+			if tc.want == http.StatusNotFound && (strings.Contains(e.Message, "has no ") || strings.Contains(e.Message, "found nothing")) {
+				t.Errorf("404 message %q says there is no such task; want ended, or never existed", e.Message)
+			}
+		})
 	}
 }
 

@@ -3,6 +3,9 @@ package cancel
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -122,7 +125,8 @@ func (transcriptionJob) prepare(body []byte, getenv func(string) string) (*prepa
 	}
 	app := strconv.FormatUint(req.SdkAppId, 10)
 	t := target{what: "transcription task", id: req.TaskId, where: "TRTC application " + app + " (" + req.Region + ")",
-		fields: "TaskId, SdkAppId and Region", permission: "trtc:DeleteCloudTranscription and trtc:DescribeCloudTranscription"}
+		fields: "TaskId, SdkAppId and Region", permission: "trtc:DeleteCloudTranscription and trtc:DescribeCloudTranscription",
+		forgetsEnded: true}
 	return &prepared{
 		id:     req.TaskId,
 		target: t,
@@ -136,6 +140,12 @@ func (transcriptionJob) prepare(body []byte, getenv func(string) string) (*prepa
 				n := attemptsOf(tr, err)
 				if worthLookingUp(ctx, err) {
 					d, lerr := tr.DescribeCloudTranscription(ctx, req.SdkAppId, req.TaskId)
+					if lerr != nil && lookupAnswered(lerr) {
+						if tcapi.HasCode(err, CodeTaskEnded) {
+							return nil, "", n, err // the delete itself said so: 409
+						}
+						return nil, "", n, endedOrNeverExisted(err, lerr, t)
+					}
 					if s, ok := lookupState(d.Status, d.Ended(), transcriptionRunning(d.Status), d.RequestId, lerr); ok {
 						if e := fromState(err, s, t, CodeTaskEnded); e != nil {
 							return nil, "", n, e
@@ -151,4 +161,40 @@ func (transcriptionJob) prepare(body []byte, getenv func(string) string) (*prepa
 			return TranscriptionResult{TaskId: id, RequestId: resp.RequestId}, resp.RequestId, attemptsOf(tr, nil), nil
 		},
 	}, nil
+}
+
+// endedOrNeverExisted answers a refused DeleteCloudTranscription whose lookup
+// Tencent answered with an error. DescribeCloudTranscription "only works
+// while the task runs; after it exits a query returns an error" (成功开启转录后，
+// 可以使用此接口来查询录制状态。仅在转录任务进行时有效，转录退出后查询将会返回错误:
+// tencentcloud-sdk-go tencentcloud/trtc/v20190722/client.go, tccli
+// trtc/v20190722/api.json), and no code is documented for that error (the
+// SDK lists AuthFailure, FailedOperation, InternalError, InvalidParameter,
+// MissingParameter and ResourceNotFound for it). So whichever code it is,
+// the task has ended or never existed: 404, nothing to stop. A lookup error
+// about the function itself or a transient one (InternalError: an outage
+// fails the delete and the lookup alike) never gets here: lookupAnswered.
+func endedOrNeverExisted(deleteErr, lookupErr error, t target) *Error {
+	var de, le *tcapi.Error
+	errors.As(deleteErr, &de)
+	errors.As(lookupErr, &le)
+	refused := tencentText(de)
+	if de.Attempts > 1 {
+		refused = fmt.Sprintf("Tencent refused attempt %d of this request (%s), so an earlier attempt most likely stopped it "+
+			"(its answer was lost)", de.Attempts, refused)
+	} else {
+		refused = "Tencent refused to stop it (" + refused + ")"
+	}
+	return &Error{Status: http.StatusNotFound, Code: "ResourceNotFound", RequestID: firstOf(le.RequestID, de.RequestID), Upstream: true,
+		Message: fmt.Sprintf("%s %s has ended, or never existed, in %s: %s, and DescribeCloudTranscription, which answers "+
+			"only while a task runs, answered %s; nothing to stop (if it should be running, check %s)",
+			t.what, t.id, t.where, refused, tencentText(le), t.fields)}
+}
+
+// tencentText is "Code: Message" of a Tencent error.
+func tencentText(te *tcapi.Error) string {
+	if te.Message == "" {
+		return te.Code
+	}
+	return te.Code + ": " + oneLine(te.Message, 200)
 }

@@ -50,6 +50,11 @@ var camActions = map[string]actionFunc{
 	"AttachRolePolicy":         (*Server).actAttachRolePolicy,
 	"DetachRolePolicy":         (*Server).actDetachRolePolicy,
 	"ListAttachedRolePolicies": (*Server).actListAttachedRolePolicies,
+	"ListPolicyVersions":       (*Server).actListPolicyVersions,
+	"GetPolicyVersion":         (*Server).actGetPolicyVersion,
+	"DeletePolicyVersion":      (*Server).actDeletePolicyVersion,
+	"SetDefaultPolicyVersion":  (*Server).actSetDefaultPolicyVersion,
+	"UpdatePolicy":             (*Server).actUpdatePolicy,
 }
 
 // 长度为1~128个字符，可包含英文字母、数字和+=,.@-_
@@ -58,17 +63,24 @@ var reCAMName = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,128}$`)
 type camRole struct {
 	account                                       string // "" = the default account (accounts.go)
 	RoleId, RoleName, PolicyDocument, Description string
+	SessionDuration                               uint64
+	Tags                                          []kvOut
 	AddTime, UpdateTime                           time.Time
 	attached                                      []uint64 // policy ids, in attach order
 	attachedAt                                    map[uint64]time.Time
 }
 
+// camPolicy is a custom policy. PolicyDocument is always the default
+// version's document (what policy.go enforces).
 type camPolicy struct {
 	account                                 string
 	PolicyId                                uint64
 	PolicyName, Description, PolicyDocument string
+	Alias                                   string
+	Tags                                    []kvOut
 	AddTime, UpdateTime                     time.Time
-	versions                                int
+	versions                                []*policyVersion // ascending VersionId
+	defaultVersion, lastVersion             uint64
 }
 
 // RoleInfo is a CAM role as GET /_emulator/roles reports it; Account is
@@ -169,12 +181,34 @@ func (s *Server) policyRef(account string, id *uint64, name *string) (*camPolicy
 	return nil, errf("ResourceNotFound.PolicyIdNotFound", "Policy "+*name+" does not exist.")
 }
 
+// info is GetRole's RoleInfo with the fields of the published example
+// (tccli cam/v20190116 examples.json GetRole). DeletionTaskId names a
+// service-linked role's deletion task; a user role has none ("").
 func (r *camRole) info() any {
+	tags := r.Tags
+	if tags == nil {
+		tags = []kvOut{}
+	}
 	return struct {
 		RoleId, RoleName, PolicyDocument, Description, AddTime, UpdateTime string
-		ConsoleLogin, SessionDuration                                      uint64
+		ConsoleLogin                                                       uint64
 		RoleType                                                           string
-	}{r.RoleId, r.RoleName, r.PolicyDocument, r.Description, scfTime(r.AddTime), scfTime(r.UpdateTime), 0, 0, "user"}
+		SessionDuration                                                    uint64
+		DeletionTaskId                                                     string
+		Tags                                                               []kvOut
+	}{r.RoleId, r.RoleName, r.PolicyDocument, r.Description, scfTime(r.AddTime), scfTime(r.UpdateTime), 0, "user", r.SessionDuration, "", tags}
+}
+
+// camTags checks CAM Tags (Key and Value non-empty).
+func camTags(in []*struct{ Key, Value *string }) ([]kvOut, *apiError) {
+	out := []kvOut{}
+	for i, t := range in {
+		if t == nil || str(t.Key) == "" {
+			return nil, errf("InvalidParameter.ParamError", fmt.Sprintf("Tags.%d needs a non-empty Key.", i))
+		}
+		out = append(out, kvOut{*t.Key, str(t.Value)})
+	}
+	return out, nil
 }
 
 // camLocked runs fn with the control-plane lock held, after the injected failure check.
@@ -218,9 +252,20 @@ func (s *Server) actCreateRole(c *apiCall) (any, *apiError) {
 		if s.control.roles[scope(c.account, name)] != nil {
 			return nil, errf("InvalidParameter.RoleNameInUse", "A role named "+name+" already exists.")
 		}
+		tags, err := camTags(req.Tags)
+		if err != nil {
+			return nil, err
+		}
+		// SessionDuration: 申请角色临时密钥的最长有效期限制(范围：0~43200).
+		var dur uint64
+		if req.SessionDuration != nil {
+			if dur = *req.SessionDuration; dur > 43200 {
+				return nil, errf("InvalidParameter.ParamError", "SessionDuration must be 0 to 43200 seconds.")
+			}
+		}
 		r := &camRole{account: c.account, RoleId: strconv.FormatUint(4611686018427387904+s.control.id(), 10), RoleName: name,
 			PolicyDocument: str(req.PolicyDocument), Description: str(req.Description), AddTime: c.now, UpdateTime: c.now,
-			attachedAt: map[uint64]time.Time{}}
+			SessionDuration: dur, Tags: tags, attachedAt: map[uint64]time.Time{}}
 		s.control.roles[scope(c.account, name)] = r
 		return struct{ RoleId string }{r.RoleId}, nil
 	})
@@ -271,8 +316,13 @@ func (s *Server) actCreatePolicy(c *apiCall) (any, *apiError) {
 				return nil, errf("FailedOperation.PolicyNameInUse", "A policy named "+name+" already exists.")
 			}
 		}
+		tags, err := camTags(req.Tags)
+		if err != nil {
+			return nil, err
+		}
 		p := &camPolicy{account: c.account, PolicyId: 100000000 + s.control.id(), PolicyName: name, Description: str(req.Description),
-			PolicyDocument: str(req.PolicyDocument), AddTime: c.now, UpdateTime: c.now, versions: 1}
+			Tags: tags, AddTime: c.now}
+		p.addVersion(str(req.PolicyDocument), c.now, true)
 		s.control.policies[p.PolicyId] = p
 		return struct{ PolicyId uint64 }{p.PolicyId}, nil
 	})
@@ -288,23 +338,38 @@ func (s *Server) actGetPolicy(c *apiCall) (any, *apiError) {
 		if err != nil {
 			return nil, err
 		}
+		// The fields of the published example (tccli cam examples.json
+		// GetPolicy): Type 1 is a custom policy, PresetAlias the Alias
+		// UpdatePolicy sets.
 		return struct {
-			PolicyName, Description string
-			Type                    uint64
-			AddTime, UpdateTime     string
-			PolicyDocument          string
-		}{p.PolicyName, p.Description, 1, scfTime(p.AddTime), scfTime(p.UpdateTime), p.PolicyDocument}, nil
+			PolicyName, Description   string
+			Type                      uint64
+			AddTime, UpdateTime       string
+			PolicyDocument            string
+			PresetAlias               string
+			IsServiceLinkedRolePolicy uint64
+			Tags                      []kvOut
+		}{p.PolicyName, p.Description, 1, scfTime(p.AddTime), scfTime(p.UpdateTime), p.PolicyDocument, p.Alias, 0, p.tags()}, nil
 	})
 }
 
+// strategyInfo is a ListPolicies entry with the fields of the published
+// example (StrategyInfo in models.go). For a custom policy: Type 1,
+// CreateMode 2 (created from a document), not deactivated, not a
+// service-linked policy; Attachments and AttachEntityCount count the roles
+// it is attached to, IsAttached is 1 when there is one.
 type strategyInfo struct {
-	PolicyId                uint64
-	PolicyName, AddTime     string
-	Type                    uint64
-	Description             string
-	CreateMode              uint64
-	Attachments             uint64
-	UpdateTime, ServiceType string
+	PolicyId                                     uint64
+	PolicyName, AddTime                          string
+	Type                                         uint64
+	Description                                  string
+	CreateMode, Attachments                      uint64
+	ServiceType                                  string
+	IsAttached, Deactived                        uint64
+	DeactivedDetail                              []string
+	IsServiceLinkedPolicy                        uint64
+	UpdateTime                                   string
+	AttachEntityCount, AttachEntityBoundaryCount uint64
 }
 
 func (s *Server) actListPolicies(c *apiCall) (any, *apiError) {
@@ -327,9 +392,10 @@ func (s *Server) actListPolicies(c *apiCall) (any, *apiError) {
 		case "", "All", "Local":
 		case "QCS":
 			return struct {
-				TotalNum uint64
-				List     []strategyInfo
-			}{0, []strategyInfo{}}, nil // the emulator has no preset policies
+				TotalNum        uint64
+				List            []strategyInfo
+				ServiceTypeList []string
+			}{0, []strategyInfo{}, []string{}}, nil // the emulator has no preset policies
 		default:
 			return nil, errf("InvalidParameterValue", "Scope must be All, QCS or Local.")
 		}
@@ -347,43 +413,26 @@ func (s *Server) actListPolicies(c *apiCall) (any, *apiError) {
 					n++
 				}
 			}
+			var attached uint64
+			if n > 0 {
+				attached = 1
+			}
 			all = append(all, strategyInfo{PolicyId: p.PolicyId, PolicyName: p.PolicyName, AddTime: scfTime(p.AddTime), Type: 1,
-				Description: p.Description, CreateMode: 2, Attachments: n, UpdateTime: scfTime(p.UpdateTime)})
+				Description: p.Description, CreateMode: 2, Attachments: n, IsAttached: attached, DeactivedDetail: []string{},
+				UpdateTime: scfTime(p.UpdateTime), AttachEntityCount: n})
 		}
 		sort.Slice(all, func(i, j int) bool { return all[i].PolicyId > all[j].PolicyId })
 		out := []strategyInfo{}
 		for i := (page - 1) * rp; i < uint64(len(all)) && i < page*rp; i++ {
 			out = append(out, all[i])
 		}
+		// ServiceTypeList: the services of the listed preset policies; the
+		// emulator has none.
 		return struct {
-			TotalNum uint64
-			List     []strategyInfo
-		}{uint64(len(all)), out}, nil
-	})
-}
-
-func (s *Server) actCreatePolicyVersion(c *apiCall) (any, *apiError) {
-	var req struct {
-		PolicyId       *uint64
-		PolicyDocument *string
-		SetAsDefault   *bool
-	}
-	return s.camLocked(c, &req, func() (any, *apiError) {
-		if req.PolicyId == nil {
-			return nil, errf("MissingParameter", "The request is missing the required parameter PolicyId.")
-		}
-		p, err := s.policyRef(c.account, req.PolicyId, nil)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkPolicyDocument(str(req.PolicyDocument), false); err != nil {
-			return nil, err
-		}
-		p.versions++
-		if req.SetAsDefault != nil && *req.SetAsDefault {
-			p.PolicyDocument, p.UpdateTime = str(req.PolicyDocument), c.now
-		}
-		return struct{ VersionId uint64 }{uint64(p.versions)}, nil
+			TotalNum        uint64
+			List            []strategyInfo
+			ServiceTypeList []string
+		}{uint64(len(all)), out, []string{}}, nil
 	})
 }
 
@@ -484,11 +533,14 @@ func (s *Server) actListAttachedRolePolicies(c *apiCall) (any, *apiError) {
 		if rp == 0 || rp > 200 || page == 0 {
 			return nil, errf("InvalidParameterValue", "Rp must be 1-200 and Page at least 1.")
 		}
+		// The fields of the published example (AttachedPolicyOfRole).
 		type attached struct {
 			PolicyId                        uint64
 			PolicyName, AddTime, PolicyType string
 			CreateMode                      uint64
 			Description                     string
+			Deactived                       uint64
+			DeactivedDetail                 []string
 		}
 		all := []attached{}
 		if str(req.PolicyType) != "QCS" {
@@ -497,7 +549,7 @@ func (s *Server) actListAttachedRolePolicies(c *apiCall) (any, *apiError) {
 				if p == nil || (str(req.Keyword) != "" && !strings.Contains(p.PolicyName, *req.Keyword)) {
 					continue
 				}
-				all = append(all, attached{p.PolicyId, p.PolicyName, scfTime(r.attachedAt[id]), "User", 2, p.Description})
+				all = append(all, attached{p.PolicyId, p.PolicyName, scfTime(r.attachedAt[id]), "User", 2, p.Description, 0, []string{}})
 			}
 		}
 		out := []attached{}

@@ -72,6 +72,9 @@ func ParseFlags(args []string, out io.Writer) (CommandConfig, error) {
 	fs.BoolVar(&enforce, "enforce-policies", false, "refuse a role session's request unless a permission policy attached to its role allows the action "+
 		"(CAM semantics: default deny, explicit deny wins; conditions are not evaluated); root keys are never checked")
 	var roleList string
+	var rolePropagation time.Duration
+	fs.DurationVar(&rolePropagation, "role-propagation", 0, "how long after CreateRole / AttachRolePolicy a role is usable by SCF "+
+		"(CreateFunction / UpdateFunctionConfiguration answer FailedOperation.CallRoleFailed before then); 0 = at once")
 	fs.StringVar(&roleList, "roles", "", "comma-separated role `ARNs` (qcs::cam::uin/<uin>:roleName/<name>) any account may assume with STS AssumeRole")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -84,6 +87,9 @@ func ParseFlags(args []string, out io.Writer) (CommandConfig, error) {
 	}
 	if maxLimit < 1 {
 		return cfg, fmt.Errorf("--max-limit %d: want at least 1", maxLimit)
+	}
+	if rolePropagation < 0 {
+		return cfg, fmt.Errorf("--role-propagation %s: want 0 or more", rolePropagation)
 	}
 	if rate == 0 {
 		return cfg, errors.New("--rate 0: want a positive rate, or a negative one to disable limiting")
@@ -118,7 +124,7 @@ func ParseFlags(args []string, out io.Writer) (CommandConfig, error) {
 	cfg.Options = Options{
 		Credentials: []Credential{cred}, Rate: rate, Paging: paging, MaxLimit: maxLimit,
 		PendingFor: pending, RunningFor: running, SdkAppIDs: ids, Faults: f, Seed: seed, Roles: roles,
-		SpecificEndedCodes: specific, EnforcePolicies: enforce,
+		SpecificEndedCodes: specific, EnforcePolicies: enforce, RolePropagation: rolePropagation,
 	}
 	return cfg, nil
 }

@@ -127,17 +127,38 @@
 //
 // SCF 2018-04-16 GetFunction, GetFunctionAddress, CreateFunction,
 // UpdateFunctionCode, UpdateFunctionConfiguration, DeleteFunction,
-// ListTriggers, CreateTrigger, DeleteTrigger (timer and http triggers), and
-// CAM 2019-01-16 roles and custom policies, with the validation the SDK
-// models document; the files' doc comments list every error code, where it
-// comes from, and the assumptions. A function is Creating/Updating for
+// ListTriggers, CreateTrigger, UpdateTrigger, DeleteTrigger (timer and http
+// triggers), and CAM 2019-01-16 roles, custom policies and their versions
+// (CreatePolicyVersion, ListPolicyVersions, GetPolicyVersion,
+// DeletePolicyVersion, SetDefaultPolicyVersion, UpdatePolicy; at most
+// MaxPolicyVersions versions, then FailedOperation.PolicyVersionFull), with
+// the validation the SDK models document; the files' doc comments list every
+// error code, where it comes from, and the assumptions. Success answers carry
+// every field of tccli's published example for the action
+// (conformance_test.go checks the key sets in testdata/conformance, written
+// by keysets_gen.go). A function is Creating/Updating for
 // Options.FunctionReadyAfter (emulator clock) and refuses updates, trigger
 // changes and deletion until Active. An http trigger (Function URL) gets an
-// SCF-chosen name and https://<EmulatorAppID>-<id>.<region>.tencentscf.com in
-// its TriggerDesc. Inspection: GET /_emulator/functions, /_emulator/roles,
-// /_emulator/policies; POST /_emulator/fail-next {"Action":"scf.CreateTrigger",
-// "Code":"InternalError","Times":1} makes the next call(s) of that action
-// fail before doing anything (Server.FailNext).
+// SCF-chosen name, the URL id, and its TriggerDesc carries NetConfig with
+// ExtranetUrl https://<EmulatorAppID>-<id>.<region>.tencentscf.com,
+// IntranetUrl https://<EmulatorAppID>-<id>.in.<region>.tencentscf.com, their
+// http:// forms, and "" for a side not enabled; UpdateTrigger keeps the id. A
+// timer's 5-field cron is stored as 7 fields ("0 " + cron + " *"). An empty
+// Environment.Variables list in UpdateFunctionConfiguration keeps the
+// variables; [{"Key":"","Value":""}] removes them all. With
+// Options.RolePropagation (--role-propagation) a role is usable by SCF only
+// that long after CreateRole or AttachRolePolicy: until then CreateFunction
+// and UpdateFunctionConfiguration naming it answer
+// FailedOperation.CallRoleFailed. Inspection: GET /_emulator/functions,
+// /_emulator/roles, /_emulator/policies; POST /_emulator/fail-next
+// {"Action":"scf.CreateTrigger","Code":"InternalError","Times":1} makes the
+// next call(s) of that action fail before doing anything (Server.FailNext);
+// {"Action":"scf.CreateFunction","Settle":"CreateFailed"} lets the call
+// succeed but the function settles in CreateFailed (StatusDesc Message,
+// StatusReasons [{ErrorCode: Code, ErrorMessage: Message}]) instead of
+// Active; "UpdateFailed" does the same for scf.UpdateFunctionCode and
+// scf.UpdateFunctionConfiguration. A CreateFailed function can only be
+// deleted; an UpdateFailed one can be updated again.
 //
 // # Rate limits, faults, stats
 //

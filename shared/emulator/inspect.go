@@ -270,6 +270,7 @@ var inspectEndpoints = []string{
 	"GET  /_emulator/functions             SCF functions with their triggers (scf-deploy's target)",
 	"GET  /_emulator/roles                 GET  /_emulator/policies (CAM)",
 	"POST /_emulator/fail-next             queue one control-plane failure {\"Action\":\"scf.CreateTrigger\",\"Code\":\"InternalError\"}",
+	"                                      or a settle fault {\"Action\":\"scf.CreateFunction\",\"Settle\":\"CreateFailed\"} (the call succeeds, the function ends CreateFailed; UpdateFailed for scf.UpdateFunctionCode/Configuration)",
 	"GET  /_emulator/notifications         POST (a receiver: any path below it), DELETE to clear",
 	"POST /_emulator/accounts              accept another account's keys {\"Uin\":\"100000000002\",\"SecretId\":\"...\",\"SecretKey\":\"...\"}",
 	"POST /_emulator/role-credentials      a service's keys for a role {\"Service\":\"scf.qcloud.com\",\"RoleArn\":\"...\"} (what SCF gives a function)",

@@ -576,6 +576,11 @@ type taskDetailResp struct {
 	InputInfo                                               *inputInfo
 	MediaInfo                                               *mediaInfo
 	CreatedAt, UpdatedAt                                    string
+	AudioSegments                                           []audioSegment
+	ImageSegments                                           []imageSegment  `json:",omitempty"` // VM only
+	SegmentCosUrlList                                       *segmentCosURLs `json:",omitempty"` // VM only
+	AudioText                                               *string         `json:",omitempty"` // AMS only
+	ErrorType, ErrorDescription, Label                      string
 }
 
 func (s *Server) actDescribeTaskDetail(c *apiCall) (any, *apiError) {
@@ -597,11 +602,24 @@ func (s *Server) actDescribeTaskDetail(c *apiCall) (any, *apiError) {
 		return nil, errf("ResourceNotFound", "Task "+req.TaskId+" does not exist.")
 	}
 	d := toTaskData(t)
-	return taskDetailResp{
+	out := taskDetailResp{
 		TaskId: d.TaskId, DataId: d.DataId, BizType: d.BizType, Name: d.Name, Status: d.Status,
 		Type: d.Type, Suggestion: d.Suggestion, Labels: d.Labels, InputInfo: d.InputInfo,
 		MediaInfo: d.MediaInfo, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
-	}, nil
+	}
+	video := c.service == "vm"
+	out.AudioSegments, out.ImageSegments, out.SegmentCosUrlList = segmentsOf(d, video)
+	if video && out.ImageSegments == nil {
+		out.ImageSegments = []imageSegment{}
+	}
+	if !video {
+		text := ""
+		out.AudioText, out.ImageSegments = &text, nil
+	}
+	if len(d.Labels) > 0 {
+		out.Label = d.Labels[0].Label
+	}
+	return out, nil
 }
 
 // ---- Create{Audio,Video}ModerationTask ----

@@ -15,8 +15,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/scf-janitor/scf-janitor/shared/cron"
 )
 
 // SCF control plane (version 2018-04-16): functions and their timer and http
@@ -51,18 +49,15 @@ import (
 // Assumptions (Tencent does not document them; say so when relying on them):
 //   - Which of the codes above Tencent picks in each case, and whether a
 //     function may be deleted while Creating/Updating.
-//   - The http trigger: its name is chosen by SCF (a 10-character id, also
-//     the host label of the URL; the given TriggerName is ignored), a function
-//     has at most one, and its URL https://<appid>-<id>.<region>.tencentscf.com
-//     (doc 583/96099) is returned inside TriggerDesc under "Url" (the SDK
-//     models have no URL field; a client should look for the URL anywhere in
-//     TriggerDesc, as scf-deploy does).
-//   - A timer trigger's TriggerDesc is returned as {"cron":"<expr>"} and Enable
-//     as 1/0, as tencent-component-toolkit src/modules/triggers/timer.ts
-//     describes ("post TriggerDesc is "0 */6 * * * * *" but get
-//     {"cron":"0 */6 * * * * *"}", "post Enable OPEN/CLOSE but get 1 or 0").
+//   - Triggers (scf_trigger.go): a function has at most one http trigger.
+//     A timer trigger's TriggerDesc is returned as {"cron":"<expr>"} and
+//     Enable as 1/0, as the ListTriggers/CreateTrigger examples show and
+//     tencent-component-toolkit src/modules/triggers/timer.ts describes.
 //   - GetFunctionAddress.CodeSha256 is the lowercase hex SHA-256 of the
-//     uploaded zip.
+//     uploaded zip (the example's value is 64 lowercase hex digits; what it
+//     is computed over is not documented).
+//   - Fields of GetFunction the emulator has no feature for (VPC, EIP, CLS,
+//     layers, dead letter, ...) answer the example's "off" values.
 //   - A request body is still limited to 10 MB (API 3.0 with TC3 signing), so
 //     the documented 50 MB (CreateFunction) and 20 MB (UpdateFunctionCode) zip
 //     limits are checked but cannot be reached over HTTP.
@@ -76,6 +71,7 @@ var scfControlActions = map[string]actionFunc{
 	"ListTriggers":                (*Server).actListTriggers,
 	"CreateTrigger":               (*Server).actCreateTrigger,
 	"DeleteTrigger":               (*Server).actDeleteTrigger,
+	"UpdateTrigger":               (*Server).actUpdateTrigger,
 }
 
 // DefaultFunctionReadyAfter is Options.FunctionReadyAfter's default.
@@ -84,11 +80,14 @@ const DefaultFunctionReadyAfter = time.Second
 // EmulatorAppID is the APPID of the emulated account (Function URL hosts).
 const EmulatorAppID = "1250000000"
 
-// SCF function statuses (GetFunctionResponseParams.Status).
+// SCF function statuses (GetFunctionResponseParams.Status; the failure
+// states as tencent-component-toolkit src/modules/scf/config.ts lists them).
 const (
-	FunctionCreating = "Creating"
-	FunctionUpdating = "Updating"
-	FunctionActive   = "Active"
+	FunctionCreating     = "Creating"
+	FunctionUpdating     = "Updating"
+	FunctionActive       = "Active"
+	FunctionCreateFailed = "CreateFailed"
+	FunctionUpdateFailed = "UpdateFailed"
 )
 
 // Limits documented in the SDK models.
@@ -132,17 +131,48 @@ type controlPlane struct {
 // ControlFailure makes the next call(s) of Action ("scf.CreateTrigger",
 // "cam.CreateRole") fail with Code before doing anything, as a refused call
 // would: a one-shot fault for tests of convergence after a failure part-way.
+//
+// With Settle set the call does not fail: it succeeds, and the function
+// settles in Settle instead of Active after FunctionReadyAfter, with
+// StatusDesc Message and StatusReasons [{ErrorCode: Code, ErrorMessage:
+// Message}] (Code and Message have defaults then). Settle is "CreateFailed"
+// for "scf.CreateFunction" and "UpdateFailed" for "scf.UpdateFunctionCode"
+// and "scf.UpdateFunctionConfiguration".
 type ControlFailure struct {
 	Action  string
-	Code    string
+	Code    string `json:",omitempty"`
 	Message string `json:",omitempty"`
 	Times   int    `json:",omitempty"` // default 1
+	Settle  string `json:",omitempty"`
 }
 
-// FailNext queues f.
+// check reports what is wrong with f ("" when it can be queued).
+func (f ControlFailure) check() string {
+	switch {
+	case f.Action == "":
+		return "Action is required"
+	case f.Settle == "" && f.Code == "":
+		return "Code is required (or Settle)"
+	case f.Settle == "":
+		return ""
+	case f.Settle == FunctionCreateFailed && f.Action == "scf.CreateFunction":
+		return ""
+	case f.Settle == FunctionUpdateFailed && (f.Action == "scf.UpdateFunctionCode" || f.Action == "scf.UpdateFunctionConfiguration"):
+		return ""
+	}
+	return "Settle CreateFailed goes with scf.CreateFunction, UpdateFailed with scf.UpdateFunctionCode or scf.UpdateFunctionConfiguration"
+}
+
+// FailNext queues f; it panics when f is not valid (see ControlFailure).
 func (s *Server) FailNext(f ControlFailure) {
+	if msg := f.check(); msg != "" {
+		panic("emulator: FailNext: " + msg)
+	}
 	if f.Times <= 0 {
 		f.Times = 1
+	}
+	if f.Settle != "" && f.Code == "" {
+		f.Code = "FailedOperation." + strings.TrimPrefix(f.Action, "scf.")
 	}
 	if f.Message == "" {
 		f.Message = "Injected failure (emulator FailNext)."
@@ -154,18 +184,42 @@ func (s *Server) FailNext(f ControlFailure) {
 
 // takeFailure returns the queued failure for action, if any. Call with mu held.
 func (cp *controlPlane) takeFailure(action string) *apiError {
+	if f := cp.take(action, false); f != nil {
+		return errf(f.Code, f.Message)
+	}
+	return nil
+}
+
+// take dequeues one use of the first failure of action that settles (or,
+// with settle false, that refuses). Call with mu held.
+func (cp *controlPlane) take(action string, settle bool) *ControlFailure {
 	for i, f := range cp.failNext {
-		if f.Action != action {
+		if f.Action != action || (f.Settle != "") != settle {
 			continue
 		}
 		cp.failNext[i].Times--
 		if cp.failNext[i].Times <= 0 {
 			cp.failNext = append(cp.failNext[:i], cp.failNext[i+1:]...)
 		}
-		return errf(f.Code, f.Message)
+		return &f
 	}
 	return nil
 }
+
+// settle starts f's change: it is Creating/Updating (status) until
+// FunctionReadyAfter from now, then Active, or the failure state a queued
+// Settle fault of c's action names. Call with mu held.
+func (s *Server) settle(c *apiCall, f *scfFunction, status string) {
+	f.ModTime, f.status, f.readyAt = c.now, status, c.now.Add(s.readyAfter())
+	f.settleTo, f.statusDesc, f.reasons = FunctionActive, "", nil
+	if fl := s.control.take(c.service+"."+c.action, true); fl != nil {
+		f.settleTo, f.statusDesc = fl.Settle, fl.Message
+		f.reasons = []statusReason{{ErrorCode: fl.Code, ErrorMessage: fl.Message}}
+	}
+}
+
+// statusReason is one of GetFunction's StatusReasons.
+type statusReason struct{ ErrorCode, ErrorMessage string }
 
 // lock takes the control-plane lock and the injected failure of c's action.
 func (s *Server) lockControl(c *apiCall) *apiError {
@@ -195,29 +249,11 @@ type scfFunction struct {
 	CodeSha256                                  string
 	CodeSize                                    int64
 	AddTime, ModTime                            time.Time
-	status                                      string
+	status, settleTo, statusDesc                string
+	reasons                                     []statusReason
 	readyAt                                     time.Time
+	uin                                         string // the creating account's
 	triggers                                    []*scfTrigger
-}
-
-type scfTrigger struct {
-	TriggerName, Type, Qualifier, CustomArgument, Description string
-	Enable                                                    bool
-	cron                                                      string // timer
-	http                                                      *httpTriggerDesc
-	url                                                       string // http, extranet
-	AddTime, ModTime                                          time.Time
-}
-
-// httpTriggerDesc is the TriggerDesc of an http (Function URL) trigger, as
-// tencent-component-toolkit src/modules/triggers/http.ts sends it.
-type httpTriggerDesc struct {
-	AuthType  string
-	NetConfig *struct {
-		EnableIntranet bool
-		EnableExtranet bool
-	}
-	CorsConfig json.RawMessage `json:",omitempty"`
 }
 
 func (s *Server) readyAfter() time.Duration {
@@ -233,7 +269,10 @@ func (s *Server) readyAfter() time.Duration {
 
 func (f *scfFunction) statusAt(now time.Time) string {
 	if (f.status == FunctionCreating || f.status == FunctionUpdating) && !now.Before(f.readyAt) {
-		f.status = FunctionActive
+		f.status = f.settleTo
+		if f.status == "" {
+			f.status = FunctionActive
+		}
 	}
 	return f.status
 }
@@ -307,10 +346,10 @@ func (s *Server) lockFunction(c *apiCall, req any) (f *scfFunction, unlock func(
 	return f, s.control.mu.Unlock, nil
 }
 
-// requireActive refuses with code while f is Creating or Updating; todo is
-// what the caller wanted to do ("delete it").
-func (f *scfFunction) requireActive(now time.Time, code, todo string) *apiError {
-	if st := f.statusAt(now); st != FunctionActive {
+// requireActive refuses with code unless f is Active (or in one of also);
+// todo is what the caller wanted to do ("delete it").
+func (f *scfFunction) requireActive(now time.Time, code, todo string, also ...string) *apiError {
+	if st := f.statusAt(now); st != FunctionActive && !contains(also, st) {
 		return errf(code, "Function "+f.FunctionName+" is "+st+"; "+todo+" when it is Active.")
 	}
 	return nil
@@ -323,6 +362,13 @@ type scfEnvironment struct {
 	}
 }
 
+// checkEnvironment checks Environment.Variables. An element whose Key and
+// Value are both empty is the "clear" element: SCF ignores an empty
+// Variables list, so clients that remove a function's last variable send
+// [{"Key":"","Value":""}] (terraform-provider-tencentcloud
+// tencentcloud/services/scf/service_tencentcloud_scf.go;
+// tencent-component-toolkit src/modules/scf/entities/scf.ts: "Environment
+// 参数也需要为特殊元素数组"); it adds no variable.
 func checkEnvironment(env *scfEnvironment) ([]scfKV, *apiError) {
 	if env == nil {
 		return nil, nil
@@ -331,6 +377,9 @@ func checkEnvironment(env *scfEnvironment) ([]scfKV, *apiError) {
 	seen := map[string]bool{}
 	size := 0
 	for i, v := range env.Variables {
+		if v != nil && str(v.Key) == "" && str(v.Value) == "" {
+			continue
+		}
 		if v == nil || v.Key == nil || *v.Key == "" {
 			return nil, errf("InvalidParameterValue.Environment", fmt.Sprintf("Environment.Variables.%d.Key must not be empty.", i))
 		}
@@ -395,11 +444,34 @@ func checkDescription(d string) *apiError {
 	return nil
 }
 
-// checkRole refuses a role that is not a CAM role of the account ("": none).
+// checkRole refuses a role that is not a CAM role of the account ("": none),
+// and, with Options.RolePropagation, one created or given a policy less than
+// that long ago: CAM changes reach SCF after a while (terraform-provider-
+// tencentcloud sleeps after CreateRole and AttachRolePolicy before using a
+// role, and retries the codes below). The emulator answers
+// FailedOperation.CallRoleFailed (scf errors.go: 请求role信息失败, "getting
+// the role's information failed"), one of the codes terraform retries
+// (with ResourceNotFound.Role, ResourceNotFound.RoleCheck,
+// InternalError.GetRoleError); which one Tencent answers is not documented.
 // Call with the control-plane lock held.
-func (s *Server) checkRole(account, role string) *apiError {
-	if role != "" && s.control.roles[scope(account, role)] == nil {
+func (s *Server) checkRole(account, role string, now time.Time) *apiError {
+	if role == "" {
+		return nil
+	}
+	r := s.control.roles[scope(account, role)]
+	if r == nil {
 		return errf("ResourceNotFound.Role", "Role "+role+" does not exist in CAM.")
+	}
+	if d := s.opts.RolePropagation; d > 0 {
+		latest := r.AddTime
+		for _, at := range r.attachedAt {
+			if at.After(latest) {
+				latest = at
+			}
+		}
+		if now.Before(latest.Add(d)) {
+			return errf("FailedOperation.CallRoleFailed", "Role "+role+" is not usable by SCF yet (a CAM change propagates in "+d.String()+"); retry.")
+		}
 	}
 	return nil
 }
@@ -507,7 +579,7 @@ func (s *Server) actCreateFunction(c *apiCall) (any, *apiError) {
 		return nil, aerr
 	}
 	role := str(req.Role)
-	if aerr := s.checkRole(c.account, role); aerr != nil {
+	if aerr := s.checkRole(c.account, role, c.now); aerr != nil {
 		return nil, aerr
 	}
 	if s.control.functions[prefix+name] != nil {
@@ -523,8 +595,9 @@ func (s *Server) actCreateFunction(c *apiCall) (any, *apiError) {
 		Handler: handler, Runtime: runtime, Description: str(req.Description), Role: role,
 		MemorySize: mem, Timeout: timeout, Variables: vars, Tags: tags,
 		CodeSha256: hex.EncodeToString(sum[:]), CodeSize: int64(len(zipBytes)),
-		AddTime: c.now, ModTime: c.now, status: FunctionCreating, readyAt: c.now.Add(s.readyAfter()),
+		AddTime: c.now, uin: s.accountUin(c.account),
 	}
+	s.settle(c, f, FunctionCreating)
 	s.control.functions[prefix+name] = f
 	return struct{}{}, nil
 }
@@ -553,55 +626,6 @@ type FunctionInfo struct {
 	CodeSize                                            int64
 	AddTime, ModTime                                    string
 	Triggers                                            []TriggerInfo
-}
-
-// TriggerInfo is one trigger as ListTriggers reports it.
-type TriggerInfo struct {
-	TriggerName, Type, TriggerDesc, Qualifier, CustomArgument, Description string
-	Enable                                                                 uint64
-	AvailableStatus                                                        string
-	AddTime, ModTime                                                       string
-}
-
-func (t *scfTrigger) info() TriggerInfo {
-	out := TriggerInfo{TriggerName: t.TriggerName, Type: t.Type, Qualifier: t.Qualifier, CustomArgument: t.CustomArgument,
-		Description: t.Description, AvailableStatus: "Available", AddTime: scfTime(t.AddTime), ModTime: scfTime(t.ModTime)}
-	if t.Enable {
-		out.Enable = 1
-	}
-	switch t.Type {
-	case "timer":
-		b, _ := json.Marshal(map[string]string{"cron": t.cron})
-		out.TriggerDesc = string(b)
-	case "http":
-		desc := map[string]any{"AuthType": t.http.AuthType, "NetConfig": t.http.NetConfig}
-		if len(t.http.CorsConfig) > 0 {
-			desc["CorsConfig"] = t.http.CorsConfig
-		}
-		if t.url != "" {
-			desc["Url"] = t.url
-		}
-		b, _ := json.Marshal(desc)
-		out.TriggerDesc = string(b)
-	}
-	return out
-}
-
-// sdkTrigger is a trigger as GetFunction's Triggers and CreateTrigger's
-// TriggerInfo answer it (the SDK's Trigger: Enable is an int64 there, a
-// uint64 in ListTriggers' TriggerInfo).
-type sdkTrigger struct {
-	ModTime, Type, TriggerDesc, TriggerName, AddTime string
-	Enable                                           int64
-	CustomArgument, AvailableStatus, Qualifier       string
-	Description                                      string
-}
-
-func (t *scfTrigger) sdk() sdkTrigger {
-	i := t.info()
-	return sdkTrigger{ModTime: i.ModTime, Type: i.Type, TriggerDesc: i.TriggerDesc, TriggerName: i.TriggerName,
-		AddTime: i.AddTime, Enable: int64(i.Enable), CustomArgument: i.CustomArgument, AvailableStatus: i.AvailableStatus,
-		Qualifier: i.Qualifier, Description: i.Description}
 }
 
 func (f *scfFunction) info(now time.Time) FunctionInfo {
@@ -646,26 +670,103 @@ func (s *Server) actGetFunction(c *apiCall) (any, *apiError) {
 	if err := checkQualifier(req.Qualifier); err != nil {
 		return nil, err
 	}
-	var triggers []sdkTrigger
+	return f.getFunction(c.now), nil
+}
+
+// getFunction is GetFunction's answer with every field of the published
+// example (tccli scf/v20180416 examples.json GetFunction; types from
+// GetFunctionResponseParams). Features the emulator does not have (VPC,
+// EIP, CLS, layers, dead letter, CFS, images, ...) answer the example's
+// "off" values; ImageConfig, ProtocolParams and InstanceConcurrencyConfig
+// are null (a zip function has no image).
+func (f *scfFunction) getFunction(now time.Time) any {
+	triggers := []TriggerInfo{}
 	for _, t := range f.triggers {
-		triggers = append(triggers, t.sdk())
+		triggers = append(triggers, t.info())
 	}
-	status := f.statusAt(c.now)
+	status := f.statusAt(now)
+	available := "Available"
+	if status != FunctionActive {
+		available = "Unavailable"
+	}
+	reasons := f.reasons
+	if status != FunctionCreateFailed && status != FunctionUpdateFailed {
+		reasons = []statusReason{}
+	}
+	statusDesc := ""
+	if len(reasons) > 0 {
+		statusDesc = f.statusDesc
+	}
+	type eipOut struct {
+		EipStatus  string
+		EipAddress []string
+	}
 	return struct {
-		FunctionName, FunctionId, Namespace, Runtime, Handler, Description, Role string
-		MemorySize, Timeout, CodeSize                                            int64
-		Environment                                                              struct{ Variables []kvOut }
-		Tags                                                                     []kvOut
-		Status, StatusDesc, ModTime, AddTime, FunctionVersion, Qualifier, Type   string
-		Triggers                                                                 []sdkTrigger
-		StatusReasons                                                            []struct{}
+		Qualifier, Description           string
+		Timeout, InitTimeout, MemorySize int64
+		Runtime                          string
+		VpcConfig                        struct{ VpcId, SubnetId string }
+		Environment                      struct{ Variables []kvOut }
+		Handler, UseGpu, Role            string
+		CodeSize                         int64
+		FunctionVersion, FunctionName    string
+		FunctionId, Namespace            string
+		InstallDependency, Status        string
+		AvailableStatus, StatusDesc      string
+		L5Enable, DnsCache               string
+		EipConfig                        struct {
+			EipFixed string
+			Eips     []string
+		}
+		ModTime, AddTime string
+		Layers           []struct{}
+		DeadLetterConfig struct{ Type, Name, FilterType string }
+		OnsEnable        string
+		PublicNetConfig  struct {
+			PublicNetStatus string
+			EipConfig       eipOut
+		}
+		ImageConfig                     *struct{}
+		ProtocolType                    string
+		Triggers                        []TriggerInfo
+		ClsLogsetId, ClsTopicId         string
+		CodeInfo, CodeResult, CodeError string
+		ErrNo                           int64
+		Tags                            []kvOut
+		AccessInfo                      struct{ Host, Vip string }
+		Type                            string
+		CfsConfig                       struct{ CfsInsList []struct{} }
+		StatusReasons                   []statusReason
+		AsyncRunEnable, TraceEnable     string
+		ProtocolParams                  *struct{}
+		InstanceConcurrencyConfig       *struct{}
+		IntranetConfig                  struct {
+			IpFixed   string
+			IpAddress []string
+		}
 	}{
-		FunctionName: f.FunctionName, FunctionId: f.FunctionId, Namespace: f.Namespace, Runtime: f.Runtime, Handler: f.Handler,
-		Description: f.Description, Role: f.Role, MemorySize: f.MemorySize, Timeout: f.Timeout, CodeSize: f.CodeSize,
-		Environment: struct{ Variables []kvOut }{kvList(f.Variables)}, Tags: kvList(f.Tags),
-		Status: status, ModTime: scfTime(f.ModTime), AddTime: scfTime(f.AddTime),
-		FunctionVersion: "$LATEST", Qualifier: "$LATEST", Type: "Event", Triggers: triggers, StatusReasons: []struct{}{},
-	}, nil
+		Qualifier: "$LATEST", Description: f.Description, Timeout: f.Timeout, InitTimeout: 90, MemorySize: f.MemorySize,
+		Runtime: f.Runtime, Environment: struct{ Variables []kvOut }{kvList(f.Variables)},
+		Handler: f.Handler, UseGpu: "FALSE", Role: f.Role, CodeSize: f.CodeSize,
+		FunctionVersion: "$LATEST", FunctionName: f.FunctionName, FunctionId: f.FunctionId, Namespace: f.Namespace,
+		InstallDependency: "FALSE", Status: status, AvailableStatus: available, StatusDesc: statusDesc,
+		L5Enable: "FALSE", DnsCache: "FALSE", EipConfig: struct {
+			EipFixed string
+			Eips     []string
+		}{"FALSE", []string{}},
+		ModTime: scfTime(f.ModTime), AddTime: scfTime(f.AddTime), Layers: []struct{}{},
+		OnsEnable: "FALSE", PublicNetConfig: struct {
+			PublicNetStatus string
+			EipConfig       eipOut
+		}{"ENABLE", eipOut{"DISABLE", []string{}}},
+		Triggers: triggers, CodeResult: "success", Tags: kvList(f.Tags), Type: "Event",
+		CfsConfig: struct{ CfsInsList []struct{} }{[]struct{}{}}, StatusReasons: reasons,
+		AsyncRunEnable: "FALSE", TraceEnable: "FALSE",
+		IntranetConfig: struct {
+			IpFixed   string
+			IpAddress []string
+		}{"DISABLE", []string{}},
+	}
 }
 
 func (s *Server) actGetFunctionAddress(c *apiCall) (any, *apiError) {
@@ -695,7 +796,9 @@ func (s *Server) actUpdateFunctionCode(c *apiCall) (any, *apiError) {
 		return nil, aerr
 	}
 	defer unlock()
-	if aerr := f.requireActive(c.now, "FailedOperation.UpdateFunctionCode", "update its code"); aerr != nil {
+	// A CreateFailed function cannot be updated (tencent-component-toolkit
+	// deletes and re-creates it); an UpdateFailed one can be updated again.
+	if aerr := f.requireActive(c.now, "FailedOperation.UpdateFunctionCode", "update its code", FunctionUpdateFailed); aerr != nil {
 		return nil, aerr
 	}
 	if cs := str(req.CodeSource); cs != "" && cs != "ZipFile" {
@@ -720,7 +823,7 @@ func (s *Server) actUpdateFunctionCode(c *apiCall) (any, *apiError) {
 	}
 	sum := sha256.Sum256(zipBytes)
 	f.Handler, f.CodeSha256, f.CodeSize = handler, hex.EncodeToString(sum[:]), int64(len(zipBytes))
-	f.ModTime, f.status, f.readyAt = c.now, FunctionUpdating, c.now.Add(s.readyAfter())
+	s.settle(c, f, FunctionUpdating)
 	return struct{}{}, nil
 }
 
@@ -738,7 +841,7 @@ func (s *Server) actUpdateFunctionConfiguration(c *apiCall) (any, *apiError) {
 		return nil, aerr
 	}
 	defer unlock()
-	if aerr := f.requireActive(c.now, "FailedOperation.UpdateFunctionConfiguration", "update its configuration"); aerr != nil {
+	if aerr := f.requireActive(c.now, "FailedOperation.UpdateFunctionConfiguration", "update its configuration", FunctionUpdateFailed); aerr != nil {
 		return nil, aerr
 	}
 	// Runtime: 创建时指定，目前不支持修改。
@@ -765,7 +868,7 @@ func (s *Server) actUpdateFunctionConfiguration(c *apiCall) (any, *apiError) {
 	if aerr := checkDescription(str(req.Description)); aerr != nil {
 		return nil, aerr
 	}
-	if aerr := s.checkRole(c.account, str(req.Role)); aerr != nil {
+	if aerr := s.checkRole(c.account, str(req.Role), c.now); aerr != nil {
 		return nil, aerr
 	}
 	if req.MemorySize != nil {
@@ -774,7 +877,9 @@ func (s *Server) actUpdateFunctionConfiguration(c *apiCall) (any, *apiError) {
 	if req.Timeout != nil {
 		f.Timeout = *req.Timeout
 	}
-	if req.Environment != nil {
+	// An empty Variables list is ignored (the variables stay); the clear
+	// element alone removes them all (checkEnvironment).
+	if req.Environment != nil && len(req.Environment.Variables) > 0 {
 		f.Variables = vars
 	}
 	if req.Description != nil {
@@ -783,7 +888,7 @@ func (s *Server) actUpdateFunctionConfiguration(c *apiCall) (any, *apiError) {
 	if req.Role != nil {
 		f.Role = *req.Role
 	}
-	f.ModTime, f.status, f.readyAt = c.now, FunctionUpdating, c.now.Add(s.readyAfter())
+	s.settle(c, f, FunctionUpdating)
 	return struct{}{}, nil
 }
 
@@ -797,199 +902,11 @@ func (s *Server) actDeleteFunction(c *apiCall) (any, *apiError) {
 	if err := checkQualifier(req.Qualifier); err != nil {
 		return nil, err
 	}
-	if aerr := f.requireActive(c.now, "FailedOperation.DeleteFunction", "delete it"); aerr != nil {
+	if aerr := f.requireActive(c.now, "FailedOperation.DeleteFunction", "delete it", FunctionCreateFailed, FunctionUpdateFailed); aerr != nil {
 		return nil, aerr
 	}
 	delete(s.control.functions, functionKey(f.account, f.Region, f.FunctionName))
 	return struct{}{}, nil
-}
-
-func (s *Server) actListTriggers(c *apiCall) (any, *apiError) {
-	var req struct {
-		FunctionName, Namespace *string
-		Offset, Limit           *uint64
-		OrderBy, Order          *string
-		Filters                 []*struct {
-			Name   *string
-			Values []string
-		}
-	}
-	f, unlock, aerr := s.lockFunction(c, &req)
-	if aerr != nil {
-		return nil, aerr
-	}
-	defer unlock()
-	offset, limit := uint64(0), uint64(20)
-	if req.Offset != nil {
-		offset = *req.Offset
-	}
-	if req.Limit != nil {
-		limit = *req.Limit
-	}
-	if limit == 0 || limit > 100 {
-		return nil, errf("InvalidParameterValue", "Limit must be between 1 and 100 (default 20).")
-	}
-	all := []TriggerInfo{}
-	for _, t := range f.triggers {
-		ok := true
-		for _, flt := range req.Filters {
-			if flt == nil {
-				continue
-			}
-			var v string
-			switch str(flt.Name) {
-			case "TriggerName":
-				v = t.TriggerName
-			case "Qualifier":
-				v = t.Qualifier
-			case "Description":
-				v = t.Description
-			default:
-				return nil, errf("InvalidParameterValue", "Filter Name "+strconv.Quote(str(flt.Name))+" is not one of TriggerName, Qualifier, Description.")
-			}
-			ok = ok && contains(flt.Values, v)
-		}
-		if ok {
-			all = append(all, t.info())
-		}
-	}
-	sort.SliceStable(all, func(i, j int) bool { return all[i].AddTime < all[j].AddTime })
-	page := []TriggerInfo{}
-	for i := offset; i < uint64(len(all)) && i < offset+limit; i++ {
-		page = append(page, all[i])
-	}
-	return struct {
-		TotalCount uint64
-		Triggers   []TriggerInfo
-	}{uint64(len(all)), page}, nil
-}
-
-func (s *Server) actCreateTrigger(c *apiCall) (any, *apiError) {
-	var req struct {
-		FunctionName, TriggerName, Type, TriggerDesc, Namespace, Qualifier, Enable, CustomArgument, Description *string
-	}
-	f, unlock, aerr := s.lockFunction(c, &req)
-	if aerr != nil {
-		return nil, aerr
-	}
-	defer unlock()
-	if aerr := f.requireActive(c.now, "FailedOperation.FunctionStatusError", "add triggers"); aerr != nil {
-		return nil, aerr
-	}
-	qualifier := str(req.Qualifier)
-	switch qualifier {
-	case "":
-		qualifier = "$LATEST"
-	case "$LATEST", "$DEFAULT":
-	default:
-		return nil, errf("ResourceNotFound.FunctionVersion", "Qualifier "+qualifier+" does not exist (use $LATEST or $DEFAULT).")
-	}
-	enable := true
-	switch str(req.Enable) {
-	case "", "OPEN":
-	case "CLOSE":
-		enable = false
-	default:
-		return nil, errf("InvalidParameterValue", "Enable must be OPEN or CLOSE, got "+strconv.Quote(str(req.Enable))+".")
-	}
-	if aerr := checkDescription(str(req.Description)); aerr != nil {
-		return nil, aerr
-	}
-	t := &scfTrigger{Type: str(req.Type), TriggerName: str(req.TriggerName), Qualifier: qualifier, Enable: enable,
-		Description: str(req.Description), AddTime: c.now, ModTime: c.now}
-	switch t.Type {
-	case "timer":
-		if !reTimerName.MatchString(t.TriggerName) {
-			return nil, errf("InvalidParameterValue.TriggerName", "TriggerName "+strconv.Quote(t.TriggerName)+" is invalid for a timer: 1-100 letters, digits, - and _.")
-		}
-		expr := strings.TrimSpace(str(req.TriggerDesc))
-		if len(strings.Fields(expr)) != 7 && len(strings.Fields(expr)) != 5 {
-			return nil, errf("InvalidParameterValue.TriggerCronConfig", "TriggerDesc "+strconv.Quote(expr)+" is not a cron expression of 7 fields (second minute hour day month week year), such as \"0 */5 * * * * *\".")
-		}
-		if _, err := cron.Parse(expr); err != nil {
-			return nil, errf("InvalidParameterValue.TriggerCronConfig", "TriggerDesc "+strconv.Quote(expr)+": "+err.Error()+".")
-		}
-		if len(str(req.CustomArgument)) > maxArgumentBytes {
-			return nil, errf("InvalidParameterValue", fmt.Sprintf("CustomArgument is %d bytes; the limit is %d.", len(str(req.CustomArgument)), maxArgumentBytes))
-		}
-		for _, o := range f.triggers {
-			if o.TriggerName == t.TriggerName {
-				return nil, errf("ResourceInUse.Trigger", "Trigger "+t.TriggerName+" already exists on "+f.FunctionName+".")
-			}
-		}
-		t.cron, t.CustomArgument = expr, str(req.CustomArgument)
-	case "http":
-		if req.CustomArgument != nil {
-			return nil, errf("InvalidParameterValue", "CustomArgument applies to timer triggers only.")
-		}
-		var d httpTriggerDesc
-		dec := json.NewDecoder(strings.NewReader(str(req.TriggerDesc)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&d); err != nil {
-			return nil, errf("InvalidParameterValue.TriggerDesc", "TriggerDesc of an http trigger must be JSON such as {\"AuthType\":\"NONE\",\"NetConfig\":{\"EnableIntranet\":false,\"EnableExtranet\":true}}: "+err.Error()+".")
-		}
-		if d.AuthType != "NONE" && d.AuthType != "CAM" {
-			return nil, errf("InvalidParameterValue.TriggerDesc", "TriggerDesc.AuthType must be NONE or CAM, got "+strconv.Quote(d.AuthType)+".")
-		}
-		if d.NetConfig == nil {
-			return nil, errf("InvalidParameterValue.TriggerDesc", "TriggerDesc.NetConfig {EnableIntranet, EnableExtranet} is required.")
-		}
-		if !d.NetConfig.EnableExtranet && !d.NetConfig.EnableIntranet {
-			return nil, errf("InvalidParameterValue.TriggerDesc", "TriggerDesc.NetConfig enables neither EnableExtranet nor EnableIntranet.")
-		}
-		for _, o := range f.triggers {
-			if o.Type == "http" {
-				return nil, errf("ResourceInUse.Trigger", "Function "+f.FunctionName+" already has a Function URL (http trigger "+o.TriggerName+").")
-			}
-		}
-		t.http = &d
-		t.TriggerName = s.newURLID()
-		if d.NetConfig.EnableExtranet {
-			t.url = "https://" + EmulatorAppID + "-" + t.TriggerName + "." + c.region + ".tencentscf.com"
-		}
-	case "":
-		return nil, errf("MissingParameter", "The request is missing the required parameter Type.")
-	default:
-		return nil, errf("UnsupportedOperation.Trigger", "The emulator serves timer and http triggers only, not "+strconv.Quote(t.Type)+".")
-	}
-	f.triggers = append(f.triggers, t)
-	return struct{ TriggerInfo sdkTrigger }{t.sdk()}, nil
-}
-
-// newURLID returns a Function URL id: 10 lowercase letters and digits, as
-// in https://1250000000-9i9j1kpa67.ap-guangzhou.tencentscf.com.
-func (s *Server) newURLID() string {
-	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-	sum := sha256.Sum256([]byte(fmt.Sprintf("url/%d/%d", s.opts.Seed, s.seq.Add(1))))
-	b := make([]byte, 10)
-	for i := range b {
-		b[i] = alphabet[int(sum[i])%len(alphabet)]
-	}
-	return string(b)
-}
-
-func (s *Server) actDeleteTrigger(c *apiCall) (any, *apiError) {
-	var req struct {
-		FunctionName, TriggerName, Type, Namespace, TriggerDesc, Qualifier *string
-	}
-	f, unlock, aerr := s.lockFunction(c, &req)
-	if aerr != nil {
-		return nil, aerr
-	}
-	defer unlock()
-	if str(req.TriggerName) == "" || str(req.Type) == "" {
-		return nil, errf("MissingParameter", "TriggerName and Type are required.")
-	}
-	if aerr := f.requireActive(c.now, "FailedOperation.FunctionStatusError", "remove triggers"); aerr != nil {
-		return nil, aerr
-	}
-	for i, t := range f.triggers {
-		if t.TriggerName == str(req.TriggerName) && t.Type == str(req.Type) {
-			f.triggers = append(f.triggers[:i], f.triggers[i+1:]...)
-			return struct{}{}, nil
-		}
-	}
-	return nil, errf("ResourceNotFound.Trigger", "Function "+f.FunctionName+" has no "+str(req.Type)+" trigger "+str(req.TriggerName)+".")
 }
 
 // Functions returns every function as of now, sorted by region and name.
@@ -1022,7 +939,8 @@ func isControlInspectPath(path string) bool {
 //
 //	GET  /_emulator/functions   every SCF function with its triggers (FunctionInfo)
 //	GET  /_emulator/roles       CAM roles (RoleInfo), GET /_emulator/policies (PolicyInfo)
-//	POST /_emulator/fail-next   queue a ControlFailure {"Action":"scf.CreateTrigger","Code":"InternalError"}
+//	POST /_emulator/fail-next   queue a ControlFailure {"Action":"scf.CreateTrigger","Code":"InternalError"},
+//	                            or a settle fault {"Action":"scf.CreateFunction","Settle":"CreateFailed"}
 func (s *Server) serveControlInspect(w http.ResponseWriter, r *http.Request, path string, body []byte) {
 	switch {
 	case path == "/_emulator/functions" && r.Method == http.MethodGet:
@@ -1035,8 +953,8 @@ func (s *Server) serveControlInspect(w http.ResponseWriter, r *http.Request, pat
 		var f ControlFailure
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
-		if err := dec.Decode(&f); err != nil || f.Action == "" || f.Code == "" {
-			inspectError(w, http.StatusBadRequest, "want {\"Action\":\"scf.CreateTrigger\",\"Code\":\"InternalError\",\"Times\":1}")
+		if err := dec.Decode(&f); err != nil || f.check() != "" {
+			inspectError(w, http.StatusBadRequest, "want {\"Action\":\"scf.CreateTrigger\",\"Code\":\"InternalError\",\"Times\":1} or {\"Action\":\"scf.CreateFunction\",\"Settle\":\"CreateFailed\"}")
 			return
 		}
 		s.FailNext(f)
@@ -1045,3 +963,5 @@ func (s *Server) serveControlInspect(w http.ResponseWriter, r *http.Request, pat
 		inspectError(w, http.StatusMethodNotAllowed, "%s %s is not supported", r.Method, path)
 	}
 }
+
+func sha256Sum(s string) [32]byte { return sha256.Sum256([]byte(s)) }

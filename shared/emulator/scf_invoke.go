@@ -220,8 +220,11 @@ func resultOf(requestID string, res InvokeResult, wantLog bool) invokeResult {
 	// Billed by the actual duration, to the millisecond (tencentcloud.com
 	// doc 583/12285, which replaced rounding up to 100 ms).
 	bill := int64(math.Ceil(ms))
-	ret, code := string(res.Payload), int64(0)
-	out := invokeResult{FunctionRequestId: requestID, Duration: &ms, BillDuration: &bill, MemUsage: &res.MemUsage, RetMsg: &ret, InvokeResult: &code}
+	// A success carries ErrMsg "" and, without LogType Tail, Log "" (tccli
+	// scf examples.json Invoke/InvokeFunction).
+	ret, code, noErr, noLog := string(res.Payload), int64(0), "", ""
+	out := invokeResult{FunctionRequestId: requestID, Duration: &ms, BillDuration: &bill, MemUsage: &res.MemUsage, RetMsg: &ret,
+		ErrMsg: &noErr, Log: &noLog, InvokeResult: &code}
 	if res.ErrType != "" || res.ErrMsg != "" {
 		var b strings.Builder
 		enc := json.NewEncoder(&b)

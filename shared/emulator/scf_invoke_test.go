@@ -77,7 +77,7 @@ func TestSDKInvoke(t *testing.T) {
 		}
 		res := r.Result
 		if !uuidRE.MatchString(res.FunctionRequestId) || res.RetMsg == nil || *res.RetMsg != `{"TaskId":"t-1"}` ||
-			res.InvokeResult == nil || *res.InvokeResult != 0 || res.ErrMsg != nil {
+			res.InvokeResult == nil || *res.InvokeResult != 0 || res.ErrMsg == nil || *res.ErrMsg != "" {
 			t.Fatalf("result %+v", res)
 		}
 		if *res.Duration != 2.5 || *res.BillDuration != 3 || *res.MemUsage != 10<<20 {
@@ -94,7 +94,7 @@ func TestSDKInvoke(t *testing.T) {
 
 	t.Run("InvokeFunction takes Event, not ClientContext", func(t *testing.T) {
 		r, err := scfCall(t, c, "InvokeFunction", map[string]any{"FunctionName": "echo", "Event": `{"a":1}`})
-		if err != nil || *r.Result.RetMsg != `{"a":1}` || r.Result.Log != nil {
+		if err != nil || *r.Result.RetMsg != `{"a":1}` || r.Result.Log == nil || *r.Result.Log != "" {
 			t.Fatalf("%+v %v: want the event back, no log without LogType Tail", r.Result, err)
 		}
 		_, err = scfCall(t, c, "InvokeFunction", map[string]any{"FunctionName": "echo", "ClientContext": `{}`})

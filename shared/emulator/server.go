@@ -90,6 +90,12 @@ type Options struct {
 	// UpdateFunctionConfiguration before it is Active (scf_control.go).
 	// 0 selects DefaultFunctionReadyAfter; negative means at once.
 	FunctionReadyAfter time.Duration
+	// RolePropagation is how long after CreateRole, or after
+	// AttachRolePolicy on it, a CAM role becomes usable by SCF:
+	// CreateFunction and UpdateFunctionConfiguration naming it before then
+	// answer FailedOperation.CallRoleFailed (scf_control.go checkRole), as a
+	// CAM change reaches SCF only after a while. 0 (the default) = at once.
+	RolePropagation time.Duration
 	// Roles can be assumed with STS AssumeRole (sts.go); their temporary
 	// credentials act in the role's account. Roles created through CAM
 	// (cam.go) can be assumed too, as their trust policy allows (trust.go).

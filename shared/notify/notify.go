@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -77,50 +78,37 @@ func ValidateURL(rawURL string) error {
 	return nil
 }
 
-// Redact returns rawURL safe to log: user info dropped, every query value
-// replaced (WeCom's key=...), and path segments after the second replaced
-// (Slack's /services/T.../B.../<secret>).
+// Redact returns rawURL safe to show in an error, a log or a report: its
+// scheme, host and port only. A webhook's secret may be anywhere else: in the
+// path (Slack's /services/T.../B.../<secret>), the query (WeCom's key=...),
+// the user info or the fragment. Every notification URL shown anywhere goes
+// through Redact.
 func Redact(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil || u.Host == "" {
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	if err != nil || u.Scheme == "" || u.Host == "" {
 		return "[unparseable URL]"
 	}
-	u.User = nil
-	u.Fragment = ""
-	if u.RawQuery != "" {
-		q := u.Query()
-		for k := range q {
-			q[k] = []string{"REDACTED"}
-		}
-		u.RawQuery = q.Encode()
-	}
-	segs := strings.Split(strings.TrimPrefix(u.EscapedPath(), "/"), "/")
-	if len(segs) > 2 {
-		for i := 2; i < len(segs); i++ {
-			segs[i] = "REDACTED"
-		}
-		u.RawPath = ""
-		u.Path = "/" + strings.Join(segs, "/")
-	}
-	out := u.String()
-	return strings.ReplaceAll(out, "REDACTED", "[redacted]")
+	return u.Scheme + "://" + u.Host
 }
 
 // scrub returns text (a panic's value) with rawURL, and each of its parts
 // that Redact hides, replaced, clipped to 300 bytes.
 func scrub(text, rawURL string) string {
 	text = strings.ReplaceAll(text, rawURL, Redact(rawURL))
-	if u, err := url.Parse(rawURL); err == nil {
-		var secrets []string
+	if u, err := url.Parse(strings.TrimSpace(rawURL)); err == nil {
+		secrets := []string{u.RawQuery, u.EscapedPath(), u.Path, u.Fragment}
 		if u.User != nil {
-			secrets = append(secrets, u.User.String())
+			pw, _ := u.User.Password()
+			secrets = append(secrets, u.User.String(), u.User.Username(), pw)
 		}
-		for _, vs := range u.Query() {
+		for k, vs := range u.Query() {
+			secrets = append(secrets, k)
 			secrets = append(secrets, vs...)
 		}
-		if segs := strings.Split(strings.TrimPrefix(u.Path, "/"), "/"); len(segs) > 2 {
-			secrets = append(secrets, segs[2:]...)
-		}
+		secrets = append(secrets, strings.Split(u.Path, "/")...)
+		secrets = append(secrets, strings.Split(u.EscapedPath(), "/")...)
+		// Longest first, so a part is replaced whole before a piece of it.
+		slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
 		for _, sec := range secrets {
 			if len(sec) >= 4 { // shorter is no secret, and would mangle the text
 				text = strings.ReplaceAll(text, sec, "[redacted]")
@@ -242,9 +230,15 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
+	client := s.noRedirectClient()
 	errs := make([]error, len(s.URLs))
 	done := make(chan struct{})
 	for i, u := range s.URLs {
+		shown := Redact(u)
+		if len(s.URLs) > 1 {
+			// Redacted, two URLs of one host look alike.
+			shown = fmt.Sprintf("%s (URL %d of %d)", shown, i+1, len(s.URLs))
+		}
 		go func() {
 			defer func() { done <- struct{}{} }()
 			defer func() {
@@ -252,10 +246,10 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 				// fails this URL: in this goroutine it would crash the
 				// process. The value is shown with the URL redacted.
 				if v := recover(); v != nil {
-					errs[i] = fmt.Errorf("notify %s: panic: %s", Redact(u), scrub(fmt.Sprint(v), u))
+					errs[i] = fmt.Errorf("notify %s: panic: %s", shown, scrub(fmt.Sprint(v), u))
 				}
 			}()
-			errs[i] = s.sendOne(ctx, u, m)
+			errs[i] = s.sendOne(ctx, client, u, shown, m)
 		}()
 	}
 	for range s.URLs {
@@ -264,12 +258,26 @@ func (s *Sender) Send(ctx context.Context, m Message) error {
 	return errors.Join(errs...)
 }
 
-func (s *Sender) sendOne(ctx context.Context, rawURL string, m Message) error {
+// noRedirectClient is Client (or a default client) that follows no redirect:
+// following one would re-send the body and its signature to wherever the
+// endpoint points (307/308), add a Referer holding the original URL with its
+// secret, or turn the POST into a GET without a body that looks delivered
+// (301/302/303). The response to the first request is what post judges.
+func (s *Sender) noRedirectClient() *http.Client {
+	var c http.Client
+	if s.Client != nil {
+		c = *s.Client
+	}
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
+}
+
+// sendOne sends m to rawURL (shown redacted as shown), retrying once.
+func (s *Sender) sendOne(ctx context.Context, client *http.Client, rawURL, shown string, m Message) error {
 	format := s.Format
 	if format == "" {
 		format = FormatFor(rawURL)
 	}
-	shown := Redact(rawURL)
 	body, err := m.Body(format)
 	if err != nil {
 		return fmt.Errorf("notify %s: %w", shown, err)
@@ -280,7 +288,7 @@ func (s *Sender) sendOne(ctx context.Context, rawURL string, m Message) error {
 	}
 	var last error
 	for attempt := 1; attempt <= 2; attempt++ {
-		retry, err := s.post(ctx, rawURL, format, body)
+		retry, err := s.post(ctx, client, rawURL, format, body)
 		if err == nil {
 			return nil
 		}
@@ -303,8 +311,8 @@ func (s *Sender) sendOne(ctx context.Context, rawURL string, m Message) error {
 }
 
 // post makes one attempt; retry reports whether a failure may be retried
-// (network error or 5xx).
-func (s *Sender) post(ctx context.Context, rawURL, format string, body []byte) (retry bool, err error) {
+// (network error or 5xx). A redirect is a final failure (noRedirectClient).
+func (s *Sender) post(ctx context.Context, client *http.Client, rawURL, format string, body []byte) (retry bool, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rawURL, bytes.NewReader(body))
 	if err != nil {
 		return false, errors.New("bad URL")
@@ -318,10 +326,6 @@ func (s *Sender) post(ctx context.Context, rawURL, format string, body []byte) (
 		}
 		req.Header.Set(webhook.Header, webhook.Sign(s.Secret, now(), body))
 	}
-	client := s.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return true, netError(err)
@@ -331,10 +335,23 @@ func (s *Sender) post(ctx context.Context, rawURL, format string, body []byte) (
 	if resp.StatusCode >= 500 {
 		return true, fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		return false, redirectError(resp)
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return false, fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
 	return false, robotError(format, answer)
+}
+
+// redirectError describes a 3xx answer, with where it pointed redacted.
+func redirectError(resp *http.Response) error {
+	const why = "not followed: a notification goes only to its configured URL; if the endpoint has moved, configure its new URL"
+	loc, err := resp.Location() // resolved against the request's URL
+	if err != nil {
+		return fmt.Errorf("HTTP %d redirect without a Location, %s", resp.StatusCode, why)
+	}
+	return fmt.Errorf("HTTP %d redirect to %s %s", resp.StatusCode, Redact(loc.String()), why)
 }
 
 // robotError reads a WeCom robot's answer, which reports failures with HTTP

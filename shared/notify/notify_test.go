@@ -34,21 +34,35 @@ func TestFormatFor(t *testing.T) {
 	}
 }
 
+// TestRedact: a URL is shown as its scheme, host and port only: a secret
+// may be in the path (Slack's /services/T../B../<secret>), the query
+// (WeCom's key=) or the user info.
 func TestRedact(t *testing.T) {
-	for _, tc := range []struct{ in, want, secret string }{
-		{"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=s3cr3t-key", "https://qyapi.weixin.qq.com/cgi-bin/webhook/[redacted]?key=[redacted]", "s3cr3t-key"},
-		{"https://hooks.slack.com/services/T0/B0/slacksecret", "https://hooks.slack.com/services/T0/[redacted]/[redacted]", "slacksecret"},
-		{"https://user:pw@example.com/a", "https://example.com/a", "pw"},
-		{"http://127.0.0.1:9100/_emulator/notifications", "http://127.0.0.1:9100/_emulator/notifications", ""},
-		{"not a url", "[unparseable URL]", "not a url"},
+	for _, tc := range []struct {
+		in, want string
+		secrets  []string
+	}{
+		{"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=s3cr3t-key", "https://qyapi.weixin.qq.com", []string{"s3cr3t-key", "webhook"}},
+		{"https://hooks.slack.com/services/T0AAAA/B0BBBB/slacksecret", "https://hooks.slack.com", []string{"slacksecret", "T0AAAA", "B0BBBB"}},
+		{"https://hooks.example.com/secret-in-the-first-segment", "https://hooks.example.com", []string{"secret-in-the-first-segment"}},
+		{"https://user:pw-secret@example.com/a", "https://example.com", []string{"pw-secret", "user"}},
+		{"http://127.0.0.1:9100/_emulator/notifications#frag-secret", "http://127.0.0.1:9100", []string{"_emulator", "frag-secret"}},
+		{"HTTPS://Hooks.Example.com:8443/x?y=z", "https://Hooks.Example.com:8443", []string{"y=z"}},
+		{"http://[::1]:8080/p/q", "http://[::1]:8080", []string{"/p"}},
+		{" https://hooks.example.com/x ", "https://hooks.example.com", []string{"/x"}},
+		{"not a url with a secret", "[unparseable URL]", []string{"secret"}},
+		{"hooks.slack.com/services/T0/B0/nohostsecret", "[unparseable URL]", []string{"nohostsecret"}},
+		{"mailto:secret@example.com", "[unparseable URL]", []string{"secret"}},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			got := Redact(tc.in)
 			if got != tc.want {
 				t.Errorf("Redact = %q, want %q", got, tc.want)
 			}
-			if tc.secret != "" && strings.Contains(got, tc.secret) {
-				t.Errorf("Redact leaks %q", tc.secret)
+			for _, s := range tc.secrets {
+				if strings.Contains(got, s) {
+					t.Errorf("Redact leaks %q", s)
+				}
 			}
 		})
 	}
@@ -99,7 +113,9 @@ type sink struct {
 	heads  []http.Header
 	fail   atomic.Int32 // answer 503 to this many requests first
 	status int          // non-zero: always answer this
-	answer string
+	// location, when set, is sent as the Location header (with status).
+	location string
+	answer   string
 }
 
 func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -111,6 +127,9 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.fail.Add(-1) >= 0 {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return
+	}
+	if s.location != "" {
+		w.Header().Set("Location", s.location)
 	}
 	if s.status != 0 {
 		w.WriteHeader(s.status)
@@ -204,8 +223,9 @@ func TestSendRetriesOnceOn5xx(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("err %v, want %q", err, tc.wantErr)
 			}
-			if strings.Contains(err.Error(), "the-robot-key") || !strings.Contains(err.Error(), "key=[redacted]") {
-				t.Errorf("error does not redact the key: %v", err)
+			if strings.Contains(err.Error(), "the-robot-key") || strings.Contains(err.Error(), "/cgi-bin") ||
+				!strings.Contains(err.Error(), "notify "+srv.URL+" (json,") {
+				t.Errorf("error does not show the URL redacted to its host: %v", err)
 			}
 		})
 	}
@@ -301,7 +321,7 @@ func TestSendPanicIsThatURLsError(t *testing.T) {
 	})}
 	s := &Sender{URLs: []string{bad, srv.URL + "/hook"}, Format: FormatJSON, Client: client, RetryDelay: time.Millisecond}
 	err := s.Send(context.Background(), Message{Data: 1})
-	if err == nil || !strings.Contains(err.Error(), "notify https://hooks.example.com/services/T000/[redacted]/[redacted]?key=[redacted]: panic: transport bug posting to") {
+	if err == nil || !strings.Contains(err.Error(), "notify https://hooks.example.com (URL 1 of 2): panic: transport bug posting to https://hooks.example.com (") {
 		t.Fatalf("error %v", err)
 	}
 	for _, secret := range []string{"robot-key-77", "slack-secret-99"} {
@@ -316,5 +336,90 @@ func TestSendPanicIsThatURLsError(t *testing.T) {
 	err = (&Sender{URLs: []string{srv.URL + "/hook"}, Format: FormatJSON}).Send(context.Background(), Message{Data: panicMarshaler{}})
 	if err == nil || !strings.Contains(err.Error(), "panic: marshal bug") {
 		t.Errorf("unencodable data: %v", err)
+	}
+}
+
+// TestRedirectIsNotFollowed: an endpoint that answers 3xx gets no second
+// request anywhere. Followed, a 307/308 would re-send the body with its
+// X-Janitor-Signature to the other host, and every redirect would add a
+// Referer holding the original URL (its key); a 301/302/303 would turn the
+// POST into a bodiless GET that counts as delivered. The redirect is a
+// final error saying where it pointed, redacted.
+func TestRedirectIsNotFollowed(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		status   int
+		location string // "" = the other server; "-" = none
+		client   *http.Client
+		want     []string
+	}{
+		{"301", http.StatusMovedPermanently, "", nil, nil},
+		{"302", http.StatusFound, "", nil, nil},
+		{"303", http.StatusSeeOther, "", nil, nil},
+		{"307", http.StatusTemporaryRedirect, "", nil, nil},
+		{"308", http.StatusPermanentRedirect, "", nil, nil},
+		{"307 through a caller's client", http.StatusTemporaryRedirect, "", &http.Client{Transport: http.DefaultTransport}, nil},
+		{"302 through a caller's client", http.StatusFound, "", &http.Client{Transport: &http.Transport{}}, nil},
+		{"relative Location", http.StatusTemporaryRedirect, "/moved/path-secret?token=loc-secret", nil, []string{"redirect to http://127.0.0.1:"}},
+		{"no Location", http.StatusFound, "-", nil, []string{"without a Location"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			other := &sink{}
+			otherSrv := httptest.NewServer(other)
+			defer otherSrv.Close()
+			first := &sink{status: tc.status, location: otherSrv.URL + "/landing/path-secret?token=loc-secret"}
+			switch tc.location {
+			case "-":
+				first.location = ""
+			case "":
+			default:
+				first.location = tc.location
+			}
+			firstSrv := httptest.NewServer(first)
+			defer firstSrv.Close()
+			s := &Sender{URLs: []string{firstSrv.URL + "/services/T0/B0/slack-secret?key=robot-key"}, Format: FormatJSON,
+				Secret: "notify-secret", Client: tc.client, RetryDelay: time.Millisecond}
+			err := s.Send(context.Background(), Message{Data: map[string]int{"Cancelled": 1}})
+			if n := other.received(); n != 0 {
+				other.mu.Lock()
+				t.Errorf("the other host received %d requests (body %q, headers %v)", n, other.bodies[0], other.heads[0])
+				other.mu.Unlock()
+			}
+			if n := first.received(); n != 1 {
+				t.Errorf("%d requests to the notification URL, want 1 (a redirect is final)", n)
+			}
+			if err == nil {
+				t.Fatal("a redirect counted as delivered")
+			}
+			want := append([]string{fmt.Sprintf("HTTP %d", tc.status), "not followed", "notify " + firstSrv.URL + " (json, attempt 1)"}, tc.want...)
+			if tc.location == "" {
+				want = append(want, "redirect to "+otherSrv.URL+" ")
+			}
+			for _, w := range want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			for _, secret := range []string{"slack-secret", "robot-key", "path-secret", "loc-secret", "landing", "/moved"} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("error shows %q: %v", secret, err)
+				}
+			}
+		})
+	}
+}
+
+// TestErrorsNameEachURL: with several URLs on one host (shown alike once
+// redacted), each error says which of them it is about.
+func TestErrorsNameEachURL(t *testing.T) {
+	sk := &sink{status: http.StatusBadRequest}
+	srv := httptest.NewServer(sk)
+	defer srv.Close()
+	s := &Sender{URLs: []string{srv.URL + "/a?key=k-one", srv.URL + "/b?key=k-two"}, Format: FormatJSON}
+	err := s.Send(context.Background(), Message{Data: 1})
+	for _, w := range []string{"notify " + srv.URL + " (URL 1 of 2)", "notify " + srv.URL + " (URL 2 of 2)"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("error %v does not say %q", err, w)
+		}
 	}
 }

@@ -4,7 +4,9 @@
 //
 // Settings come from JANITOR_SWEEP_* variables (LoadSettings) and may be
 // overridden per run by a timer's Message or a direct invocation's JSON
-// (Settings.Override). Sweeper.Run does the work behind a narrow Client
+// (Settings.Override); a run's notifyUrl may only choose among the deployed
+// JANITOR_NOTIFY_URL, and the notification format and secret are the
+// function's alone. Sweeper.Run does the work behind a narrow Client
 // interface (*tcapi.Moderation implements it): one listing per filter
 // combination, a client-side recheck that fails closed, paging overlapped with
 // a pool of cancel workers, duplicates cancelled once, repeated passes for

@@ -199,7 +199,7 @@ func TestHandlerNotifyPanicKeepsTheReport(t *testing.T) {
 	if r.Cancelled != 4 {
 		t.Errorf("cancelled %d, want 4", r.Cancelled)
 	}
-	if !strings.Contains(r.NotifyError, "panic: transport bug") || !strings.Contains(r.NotifyError, "key=[redacted]") {
+	if !strings.Contains(r.NotifyError, "panic: transport bug") || !strings.Contains(r.NotifyError, "notify "+rb.ts.URL+": ") {
 		t.Errorf("NotifyError %q", r.NotifyError)
 	}
 	b, _ := json.Marshal(r)

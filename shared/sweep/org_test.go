@@ -3,6 +3,7 @@ package sweep
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -204,7 +205,7 @@ func TestHandlerNotifyFailureChangesNothing(t *testing.T) {
 	if n := len(rb.received()); n != 2 {
 		t.Errorf("%d attempts, want 2 (one retry on a 5xx)", n)
 	}
-	if !strings.Contains(r.NotifyError, "HTTP 500") || !strings.Contains(r.NotifyError, "key=[redacted]") {
+	if !strings.Contains(r.NotifyError, "HTTP 500") || !strings.Contains(r.NotifyError, "notify "+rb.ts.URL+" (") {
 		t.Errorf("NotifyError %q", r.NotifyError)
 	}
 	b, _ := json.Marshal(r)
@@ -465,5 +466,78 @@ func TestMultiSweepMergesAndShares(t *testing.T) {
 		if f.maxInflight > share(8, len(accts)) {
 			t.Errorf("account %s had %d cancels in flight, more than its share %d", id, f.maxInflight, share(8, len(accts)))
 		}
+	}
+}
+
+// TestHandlerNotifyURLOverride: whoever may invoke the sweeper may pick
+// among the deployed notification URLs for a run, but naming another URL
+// fails the invocation before anything is called: no sweep, no notification
+// to the deployed robot, and nothing (signed or not) to the other address.
+func TestHandlerNotifyURLOverride(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		override  func(deployed, other, evil string) string
+		direct    bool
+		wantErr   []string
+		delivered [3]int // deployed, other deployed, evil
+	}{
+		{"timer names another URL", func(_, _, evil string) string { return `{"notifyUrl":` + q(evil) + `}` }, false,
+			[]string{"per-run overrides", `override "notifyUrl"`, "is not one of the deployed notification URLs"}, [3]int{}},
+		{"direct invocation names another URL", func(_, _, evil string) string { return `{"notifyUrl":` + q(evil) + `,"notifyOn":"always"}` }, true,
+			[]string{`override "notifyUrl"`}, [3]int{}},
+		{"another URL next to a deployed one", func(d, _, evil string) string { return `{"notifyUrl":[` + q(d) + `,` + q(evil) + `]}` }, true,
+			[]string{`override "notifyUrl"`}, [3]int{}},
+		{"one of the deployed", func(_, other, _ string) string { return `{"notifyUrl":` + q(other) + `}` }, true, nil, [3]int{0, 1, 0}},
+		{"none this run", func(string, string, string) string { return `{"notifyUrl":[]}` }, false, nil, [3]int{}},
+		{"only when", func(string, string, string) string { return `{"notifyOn":["always"]}` }, false, nil, [3]int{1, 1, 0}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEmu(t, emulator.Options{})
+			addStale(e, 2)
+			deployed, other, evil := newRobot(t, 0), newRobot(t, 0), newRobot(t, 0)
+			deployedURL := deployed.ts.URL + "/cgi-bin/webhook/send?key=deployed-key"
+			otherURL := other.ts.URL + "/services/T0/B0/other-secret"
+			evilURL := evil.ts.URL + "/collect/evil-path?token=evil-token"
+			env := map[string]string{"JANITOR_NOTIFY_URL": deployedURL + "," + otherURL, "JANITOR_NOTIFY_FORMAT": "json",
+				"JANITOR_NOTIFY_SECRET": "notify-secret"}
+			override := tc.override(deployedURL, otherURL, evilURL)
+			event := timerEvent(override)
+			if tc.direct {
+				event = json.RawMessage(override)
+			}
+			logger, logs := logtest.New("sweep-tasks")
+			out, err := NewHandler(HandlerOptions{Logger: logger, Now: e.clock}).Handle(invocationCtx(t, e, env), event)
+			got := [3]int{len(deployed.received()), len(other.received()), len(evil.received())}
+			if got != tc.delivered {
+				t.Errorf("notifications to deployed, other deployed, evil: %v, want %v", got, tc.delivered)
+			}
+			if tc.wantErr == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r := out.(*Report); r.Cancelled != 2 || r.NotifyError != "" {
+					t.Errorf("Cancelled %d, NotifyError %q", r.Cancelled, r.NotifyError)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("accepted: %+v", out)
+			}
+			var ce *codedError
+			if !errors.As(err, &ce) || ce.code != codeInvalidParameterValue {
+				t.Errorf("err %T %v, want the %s validation error", err, err, codeInvalidParameterValue)
+			}
+			for _, w := range append(tc.wantErr, evil.ts.URL+" is not one") {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			for action, s := range e.srv.Stats().Actions {
+				if s.Requests > 0 {
+					t.Errorf("%s called %d times by a refused run", action, s.Requests)
+				}
+			}
+			logtest.AssertNoSecrets(t, logs.String()+err.Error(), "deployed-key", "other-secret", "evil-path", "evil-token")
+		})
 	}
 }

@@ -15,7 +15,9 @@ import (
 
 // Settings of one sweep. Environment variables JANITOR_SWEEP_* give the
 // defaults (LoadSettings); a timer's Message or a direct invocation's JSON may
-// override any of them for one run (Override), using the lowerCamelCase names.
+// override them for one run (Override), using the lowerCamelCase names,
+// except that notifyUrl may only choose among the deployed URLs and
+// notifyFormat is the function's alone.
 type Settings struct {
 	MaxAge          time.Duration // cancel tasks created more than this long ago
 	Lookback        time.Duration // DescribeTasks StartTime = now - Lookback
@@ -225,7 +227,8 @@ func LoadSettings(getenv config.Getenv) (Settings, error) {
 
 // Override applies a per-run JSON object such as {"maxAge":"30m","dryRun":true}
 // over s. Empty input (or only whitespace, or null) changes nothing. Unknown
-// keys, wrong types and out-of-range values are errors naming the key.
+// keys, wrong types and out-of-range values are errors naming the key, and so
+// are a notifyUrl that is not one of s.NotifyURLs and any notifyFormat.
 func (s Settings) Override(raw []byte) (Settings, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {

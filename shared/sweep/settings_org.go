@@ -2,6 +2,7 @@ package sweep
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -69,19 +70,16 @@ var orgSettings = []setting{
 			s.NotifyURLs = dedupe(config.List(g, "JANITOR_NOTIFY_URL", s.NotifyURLs))
 			return nil
 		},
-		func(raw json.RawMessage, s *Settings) (err error) { s.NotifyURLs, err = jsonList(raw); return err }},
+		overrideNotifyURLs},
 	{"JANITOR_NOTIFY_FORMAT", "notifyFormat",
 		func(g config.Getenv, s *Settings) (err error) {
 			s.NotifyFormat, err = config.Enum(g, "JANITOR_NOTIFY_FORMAT", s.NotifyFormat, notify.Formats...)
 			return err
 		},
-		func(raw json.RawMessage, s *Settings) error {
-			var v string
-			if err := json.Unmarshal(raw, &v); err != nil {
-				return fmt.Errorf("%s: want one of %s", firstLine(raw), strings.Join(notify.Formats, ", "))
-			}
-			s.NotifyFormat = strings.ToLower(strings.TrimSpace(v))
-			return nil
+		func(json.RawMessage, *Settings) error {
+			// The format decides what a deployed URL receives (json is
+			// signed with JANITOR_NOTIFY_SECRET): the function's setting.
+			return errors.New("is set on the function (JANITOR_NOTIFY_FORMAT), not per run: a run may choose among the deployed notifyUrl and change notifyOn")
 		}},
 	{"JANITOR_NOTIFY_ON", "notifyOn",
 		func(g config.Getenv, s *Settings) (err error) {
@@ -125,6 +123,33 @@ var orgSettings = []setting{
 			s.Fanout = strings.ToLower(strings.TrimSpace(v))
 			return nil
 		}},
+}
+
+// overrideNotifyURLs applies a per-run notifyUrl, which may only choose
+// among the deployed URLs (s.NotifyURLs, from JANITOR_NOTIFY_URL): none, one
+// or several of them. Anyone allowed to invoke the function can set it, so
+// another URL would have the function call any address (server-side request)
+// and hand it a notification signed with JANITOR_NOTIFY_SECRET. A refused URL
+// is shown redacted (it may hold the caller's own secret).
+func overrideNotifyURLs(raw json.RawMessage, s *Settings) error {
+	list, err := jsonList(raw)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, u := range list {
+		switch {
+		case len(s.NotifyURLs) == 0:
+			errs = append(errs, fmt.Errorf("%s: no notification URL is deployed (JANITOR_NOTIFY_URL is empty), and a run cannot add one: set JANITOR_NOTIFY_URL on the function", notify.Redact(u)))
+		case !slices.Contains(s.NotifyURLs, u):
+			errs = append(errs, fmt.Errorf("%s is not one of the deployed notification URLs (JANITOR_NOTIFY_URL): a run may only choose among them, given whole, or [] for none", notify.Redact(u)))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	s.NotifyURLs = list
+	return nil
 }
 
 // validateOrg checks the notification, account and fan-out settings.

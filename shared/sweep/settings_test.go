@@ -1,6 +1,8 @@
 package sweep
 
 import (
+	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -154,3 +156,71 @@ func TestOverrideErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestNotifyOverrides: a run may choose among the deployed notification URLs
+// (none, one, several) and change when to notify; it may never add a URL
+// (the function would sign with JANITOR_NOTIFY_SECRET for, or call, anyone
+// who may invoke it) nor change the format. A refused URL is shown redacted.
+func TestNotifyOverrides(t *testing.T) {
+	const (
+		wecom = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=deployed-key"
+		slack = "https://hooks.slack.com/services/T0/B0/deployed-secret"
+		evil  = "https://attacker.example/collect/path-secret?token=evil-token"
+	)
+	deployed := DefaultSettings()
+	deployed.NotifyURLs = []string{wecom, slack}
+	for _, tc := range []struct {
+		name string
+		base Settings
+		in   string
+		urls []string // when accepted
+		on   []string
+		want []string // when refused: every one in the error
+	}{
+		{"one of the deployed", deployed, `{"notifyUrl":[` + q(slack) + `]}`, []string{slack}, nil, nil},
+		{"both, as one string", deployed, `{"notifyUrl":` + q(slack+" , "+wecom) + `}`, []string{slack, wecom}, nil, nil},
+		{"none this run", deployed, `{"notifyUrl":[]}`, nil, nil, nil},
+		{"when to notify", deployed, `{"notifyOn":["always"]}`, []string{wecom, slack}, []string{"always"}, nil},
+		{"another URL", deployed, `{"notifyUrl":` + q(evil) + `}`, nil, nil,
+			[]string{`override "notifyUrl"`, "https://attacker.example is not one of the deployed notification URLs", "JANITOR_NOTIFY_URL"}},
+		{"a deployed URL and another", deployed, `{"notifyUrl":[` + q(wecom) + `,` + q(evil) + `]}`, nil, nil,
+			[]string{"https://attacker.example is not one of the deployed"}},
+		{"a deployed host with another key", deployed, `{"notifyUrl":"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=other-key"}`, nil, nil,
+			[]string{"https://qyapi.weixin.qq.com is not one of the deployed"}},
+		{"nothing deployed", DefaultSettings(), `{"notifyUrl":` + q(evil) + `}`, nil, nil,
+			[]string{`override "notifyUrl"`, "no notification URL is deployed (JANITOR_NOTIFY_URL is empty)"}},
+		{"an internal address", DefaultSettings(), `{"notifyUrl":"http://169.254.0.23/latest/meta-data"}`, nil, nil,
+			[]string{"http://169.254.0.23"}},
+		{"format", deployed, `{"notifyFormat":"json"}`, nil, nil,
+			[]string{`override "notifyFormat"`, "JANITOR_NOTIFY_FORMAT", "not per run"}},
+		{"secret", deployed, `{"notifySecret":"x"}`, nil, nil, []string{`unknown setting "notifySecret"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.base.Override([]byte(tc.in))
+			if tc.want == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(got.NotifyURLs, tc.urls) || !slices.Equal(got.NotifyOn, tc.on) {
+					t.Errorf("NotifyURLs %q, NotifyOn %q; want %q, %q", got.NotifyURLs, got.NotifyOn, tc.urls, tc.on)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("accepted: NotifyURLs %q, NotifyFormat %q", got.NotifyURLs, got.NotifyFormat)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			for _, secret := range []string{"deployed-key", "deployed-secret", "evil-token", "path-secret", "other-key", "meta-data"} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("error shows %q: %v", secret, err)
+				}
+			}
+		})
+	}
+}
+
+func q(s string) string { b, _ := json.Marshal(s); return string(b) }
