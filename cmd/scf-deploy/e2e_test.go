@@ -206,7 +206,7 @@ func TestDeployRepositoryToEmulator(t *testing.T) {
 		for _, tr := range f.Triggers {
 			if tr.Type == "http" {
 				urls++
-				if u := provision.FindURL(tr.TriggerDesc); u == "" || !strings.Contains(out, "url "+f.FunctionName+" "+u) {
+				if u := provision.FunctionURL(tr.TriggerDesc); u == "" || !strings.Contains(out, "url "+f.FunctionName+" "+u) {
 					t.Errorf("URL of %s (%s) not printed:\n%s", f.FunctionName, tr.TriggerDesc, out)
 				}
 			}

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/scf-janitor/scf-janitor/shared/deploy"
+	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
 func TestLoadRoles(t *testing.T) {
@@ -45,5 +48,27 @@ func TestLoadRoles(t *testing.T) {
 	}
 	if _, err := loadRoles("../..", all, []deploy.Function{{Name: "x", Role: "NoSuchRole"}}, false); err == nil {
 		t.Fatal("a role without deploy/cam/<Role>.json: no error")
+	}
+}
+
+// TestPrincipalHint: a refused trust principal is explained with the
+// documented :root form; other errors get no hint.
+func TestPrincipalHint(t *testing.T) {
+	tests := []struct {
+		code string
+		hint bool
+	}{
+		{"InvalidParameter.PrincipalQcsError", true},
+		{"InvalidParameter.PrincipalError", true},
+		{"InvalidParameter.RoleNotExist", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			err := fmt.Errorf("create role R: %w", &tcapi.Error{Service: "cam", Action: "CreateRole", Code: tt.code})
+			got := principalHint(err)
+			if (got != "") != tt.hint || (tt.hint && !strings.Contains(got, "qcs::cam::uin/${SWEEPER_UIN}:root")) {
+				t.Fatalf("principalHint(%s) = %q", tt.code, got)
+			}
+		})
 	}
 }

@@ -23,6 +23,11 @@ import (
 type runOptions struct {
 	Build        func(ctx context.Context, root, handler string) ([]byte, error)
 	PollInterval time.Duration
+	// RoleRetryInterval is the engine's wait between tries while a new role
+	// has not reached SCF (default: the engine's).
+	RoleRetryInterval time.Duration
+	// Sleep replaces the engine's waits (default: a timer).
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 type stringList []string
@@ -185,7 +190,7 @@ func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, get
 			df.Timers = append(df.Timers, provision.Timer{Name: t.Name, Cron: t.Cron, Argument: t.Argument, Enabled: t.Enabled})
 		}
 		if f.URL != nil {
-			df.URL = &provision.URL{AuthType: f.URL.AuthType, Extranet: f.URL.Extranet, Intranet: f.URL.Intranet}
+			df.URL = &provision.URL{Name: f.URL.Name, AuthType: f.URL.AuthType, Extranet: f.URL.Extranet, Intranet: f.URL.Intranet}
 		}
 		if o.command != "delete" {
 			if df.Code, err = build(ctx, root, f.Handler); err != nil {
@@ -250,7 +255,9 @@ func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, get
 		}
 	}
 	eng := &provision.Engine{SCF: scf, CAM: cam, Namespace: cfg.File.Inputs.Namespace, PollInterval: ro.PollInterval,
-		Progress: func(c *provision.Change) { fmt.Fprintf(stdout, "%s ...\n", c) }}
+		RoleRetryInterval: ro.RoleRetryInterval, Sleep: ro.Sleep,
+		Progress: func(c *provision.Change) { fmt.Fprintf(stdout, "%s ...\n", c) },
+		Note:     func(msg string) { fmt.Fprintf(stdout, "    %s\n", msg) }}
 	if eng.Namespace == "default" {
 		eng.Namespace = ""
 	}
@@ -307,7 +314,7 @@ func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, get
 	// The target accounts after this one: their roles trust the sweeper's.
 	for _, a := range accts {
 		if _, err := a.eng.Apply(ctx, a.plan); err != nil {
-			return fmt.Errorf("target account %s: %w\n%s", a.uin, err, again)
+			return fmt.Errorf("target account %s: %w%s\n%s", a.uin, err, principalHint(err), again)
 		}
 	}
 	fmt.Fprintf(stdout, "done: %d change(s) applied\n", changes)
@@ -316,6 +323,20 @@ func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, get
 		targets.write(stdout)
 	}
 	return nil
+}
+
+// principalHint explains a refused trust principal. Whether CAM accepts a
+// role (qcs::cam::uin/<uin>:roleName/<name>) as a trust principal is not
+// documented: terraform-provider-tencentcloud's examples trust
+// qcs::cam::uin/<uin>:root or :uin/<uin> (services/cam/resource_tc_cam_role.md),
+// and tencentcloud-sdk-go lists InvalidParameter.PrincipalQcsError among
+// CreateRole's codes.
+func principalHint(err error) string {
+	if !tcapi.HasCode(err, "InvalidParameter.PrincipalQcsError", "InvalidParameter.PrincipalQcsNotExist", "InvalidParameter.PrincipalError") {
+		return ""
+	}
+	return " (CAM refused the trust principal of deploy/cam/trust-sweeper.json: replace its roleName principal with " +
+		"qcs::cam::uin/${SWEEPER_UIN}:root, which trusts any identity of the sweeper's account allowed name/sts:AssumeRole, and apply again)"
 }
 
 func regionHint(err error, region string) error {

@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -13,31 +14,82 @@ import (
 // fake is an in-memory SCF and CAM that behaves like shared/emulator for the
 // calls the engine makes: the same error codes, a function Creating/Updating
 // for readyPolls GetFunction calls and refusing changes meanwhile, one http
-// trigger per function with an SCF-chosen name and its URL in TriggerDesc,
-// timers listed as {"cron":...} with Enable 1/0. failNext makes the next
-// call of an action fail before doing anything.
+// trigger per function named after its URL id with the published NetConfig
+// in TriggerDesc, timers listed as {"cron":...} (5 fields made 7) with
+// Enable 1/0, UpdateTrigger in place, an empty Variables list ignored and
+// [{"Key":"","Value":""}] clearing, at most 5 versions per policy.
+// failNext makes the next call of an action fail before doing anything;
+// settleNext makes the next CreateFunction or UpdateFunctionConfiguration
+// (or UpdateFunctionCode) settle in CreateFailed / UpdateFailed instead of
+// Active; rolePropagation makes a role unusable by SCF for that many
+// CreateFunction/UpdateFunctionConfiguration calls after CreateRole or
+// AttachRolePolicy.
 type fake struct {
-	mu         sync.Mutex
-	readyPolls int
-	funcs      map[string]*fakeFn
-	roles      map[string]*tcapi.RoleInfo
-	policies   map[uint64]*tcapi.GetPolicyResponse
-	attached   map[string][]uint64
-	nextID     uint64
-	calls      []string // every call, "Action name"
-	failNext   map[string]string
+	mu              sync.Mutex
+	readyPolls      int
+	funcs           map[string]*fakeFn
+	roles           map[string]*tcapi.RoleInfo
+	policies        map[uint64]*tcapi.GetPolicyResponse
+	versions        map[uint64]int
+	attached        map[string][]uint64
+	nextID          uint64
+	calls           []string // every call, "Action name"
+	failNext        map[string]string
+	settleNext      map[string]string // action -> failed status
+	rolePropagation int
+	roleNotReady    map[string]int // role -> refusals left
+	requests        []any          // every SCF mutating request, as sent
 }
 
 type fakeFn struct {
 	cfg      tcapi.GetFunctionResponse
 	hash     string
 	polls    int
+	settle   string // the status after the transient one: Active, or a failed one
 	triggers []tcapi.TriggerInfo
 }
 
 func newFake() *fake {
 	return &fake{funcs: map[string]*fakeFn{}, roles: map[string]*tcapi.RoleInfo{}, policies: map[uint64]*tcapi.GetPolicyResponse{},
-		attached: map[string][]uint64{}, failNext: map[string]string{}}
+		versions: map[uint64]int{}, attached: map[string][]uint64{}, failNext: map[string]string{}, settleNext: map[string]string{},
+		roleNotReady: map[string]int{}}
+}
+
+// settling puts fn in a transient status that ends in Active, or in the
+// failed status settleNext holds for action.
+func (f *fake) settling(fn *fakeFn, action, transient string) {
+	fn.cfg.Status, fn.polls, fn.settle = transient, 0, "Active"
+	fn.cfg.StatusDesc, fn.cfg.StatusReasons = "", nil
+	if st, ok := f.settleNext[action]; ok {
+		delete(f.settleNext, action)
+		fn.settle = st
+	}
+	if f.readyPolls == 0 {
+		f.settled(fn)
+	}
+}
+
+func (f *fake) settled(fn *fakeFn) {
+	fn.cfg.Status = fn.settle
+	if fn.settle != "Active" {
+		fn.cfg.StatusDesc = "fake: " + fn.settle
+		fn.cfg.StatusReasons = []tcapi.StatusReason{{ErrorCode: "InternalError", ErrorMessage: "fake: " + fn.settle}}
+	}
+}
+
+// roleUsable answers as SCF does while a role has not reached it yet.
+func (f *fake) roleUsable(action, role string) error {
+	if role == "" {
+		return nil
+	}
+	if f.roles[role] == nil {
+		return apiErr(action, "ResourceNotFound.Role")
+	}
+	if f.roleNotReady[role] > 0 {
+		f.roleNotReady[role]--
+		return apiErr(action, "ResourceNotFound.RoleCheck")
+	}
+	return nil
 }
 
 func apiErr(action, code string) error {
@@ -93,10 +145,10 @@ func (f *fake) GetFunction(_ context.Context, req tcapi.FunctionRef) (tcapi.GetF
 	if err != nil {
 		return tcapi.GetFunctionResponse{}, err
 	}
-	if !fn.active() {
+	if fn.cfg.Status == "Creating" || fn.cfg.Status == "Updating" {
 		fn.polls++
 		if fn.polls > f.readyPolls {
-			fn.cfg.Status = "Active"
+			f.settled(fn)
 		}
 	}
 	out := fn.cfg
@@ -117,12 +169,8 @@ func (f *fake) GetFunctionAddress(_ context.Context, req tcapi.FunctionRef) (tca
 	return tcapi.GetFunctionAddressResponse{CodeSha256: fn.hash}, nil
 }
 
-func (f *fake) busy(fn *fakeFn) {
-	fn.cfg.Status, fn.polls = "Updating", 0
-	if f.readyPolls == 0 {
-		fn.cfg.Status = "Active"
-	}
-}
+// updatable: SCF takes a change of an Active or UpdateFailed function.
+func (fn *fakeFn) updatable() bool { return fn.active() || fn.cfg.Status == "UpdateFailed" }
 
 func (f *fake) CreateFunction(_ context.Context, req tcapi.CreateFunctionRequest) error {
 	f.mu.Lock()
@@ -133,21 +181,20 @@ func (f *fake) CreateFunction(_ context.Context, req tcapi.CreateFunctionRequest
 	if f.funcs[req.FunctionName] != nil {
 		return apiErr("CreateFunction", "ResourceInUse.Function")
 	}
-	if req.Role != "" && f.roles[req.Role] == nil {
-		return apiErr("CreateFunction", "ResourceNotFound.Role")
+	if err := f.roleUsable("CreateFunction", req.Role); err != nil {
+		return err
 	}
+	f.requests = append(f.requests, req)
 	zip, err := base64.StdEncoding.DecodeString(req.Code.ZipFile)
 	if err != nil {
 		return apiErr("CreateFunction", "InvalidParameterValue.ZipFile")
 	}
 	fn := &fakeFn{hash: CodeSHA256(zip), cfg: tcapi.GetFunctionResponse{FunctionName: req.FunctionName, Runtime: req.Runtime, Handler: req.Handler,
-		Role: req.Role, MemorySize: req.MemorySize, Timeout: req.Timeout, Tags: req.Tags, Status: "Creating"}}
+		Role: req.Role, MemorySize: req.MemorySize, Timeout: req.Timeout, Tags: req.Tags}}
 	if req.Environment != nil {
 		fn.cfg.Environment = *req.Environment
 	}
-	if f.readyPolls == 0 {
-		fn.cfg.Status = "Active"
-	}
+	f.settling(fn, "CreateFunction", "Creating")
 	f.funcs[req.FunctionName] = fn
 	return nil
 }
@@ -162,7 +209,7 @@ func (f *fake) UpdateFunctionCode(_ context.Context, req tcapi.UpdateFunctionCod
 	if err != nil {
 		return err
 	}
-	if !fn.active() {
+	if !fn.updatable() {
 		return apiErr("UpdateFunctionCode", "FailedOperation.UpdateFunctionCode")
 	}
 	zip, _ := base64.StdEncoding.DecodeString(req.ZipFile)
@@ -170,7 +217,7 @@ func (f *fake) UpdateFunctionCode(_ context.Context, req tcapi.UpdateFunctionCod
 	if req.Handler != "" {
 		fn.cfg.Handler = req.Handler
 	}
-	f.busy(fn)
+	f.settling(fn, "UpdateFunctionCode", "Updating")
 	return nil
 }
 
@@ -184,9 +231,17 @@ func (f *fake) UpdateFunctionConfiguration(_ context.Context, req tcapi.UpdateFu
 	if err != nil {
 		return err
 	}
-	if !fn.active() {
+	if !fn.updatable() {
 		return apiErr("UpdateFunctionConfiguration", "FailedOperation.UpdateFunctionConfiguration")
 	}
+	role := fn.cfg.Role
+	if req.Role != nil {
+		role = *req.Role
+	}
+	if err := f.roleUsable("UpdateFunctionConfiguration", role); err != nil {
+		return err
+	}
+	f.requests = append(f.requests, req)
 	if req.MemorySize != 0 {
 		fn.cfg.MemorySize = req.MemorySize
 	}
@@ -196,10 +251,14 @@ func (f *fake) UpdateFunctionConfiguration(_ context.Context, req tcapi.UpdateFu
 	if req.Role != nil {
 		fn.cfg.Role = *req.Role
 	}
-	if req.Environment != nil {
-		fn.cfg.Environment = *req.Environment
+	switch vars := req.Environment; {
+	case vars == nil || len(vars.Variables) == 0: // SCF ignores an empty list
+	case len(vars.Variables) == 1 && vars.Variables[0] == (tcapi.Variable{}):
+		fn.cfg.Environment.Variables = []tcapi.Variable{}
+	default:
+		fn.cfg.Environment = *vars
 	}
-	f.busy(fn)
+	f.settling(fn, "UpdateFunctionConfiguration", "Updating")
 	return nil
 }
 
@@ -213,7 +272,7 @@ func (f *fake) DeleteFunction(_ context.Context, req tcapi.FunctionRef) error {
 	if err != nil {
 		return err
 	}
-	if !fn.active() {
+	if fn.cfg.Status == "Creating" || fn.cfg.Status == "Updating" {
 		return apiErr("DeleteFunction", "FailedOperation.DeleteFunction")
 	}
 	delete(f.funcs, req.FunctionName)
@@ -243,6 +302,7 @@ func (f *fake) CreateTrigger(_ context.Context, req tcapi.CreateTriggerRequest) 
 	if err := f.enter("CreateTrigger", req.FunctionName+"/"+req.Type); err != nil {
 		return tcapi.CreateTriggerResponse{}, err
 	}
+	f.requests = append(f.requests, req)
 	fn, err := f.fn("CreateTrigger", req.FunctionName)
 	if err != nil {
 		return tcapi.CreateTriggerResponse{}, err
@@ -250,7 +310,7 @@ func (f *fake) CreateTrigger(_ context.Context, req tcapi.CreateTriggerRequest) 
 	if !fn.active() {
 		return tcapi.CreateTriggerResponse{}, apiErr("CreateTrigger", "FailedOperation.FunctionStatusError")
 	}
-	t := tcapi.TriggerInfo{Type: req.Type, TriggerName: req.TriggerName, CustomArgument: req.CustomArgument, Description: req.Description, Qualifier: "$LATEST"}
+	t := tcapi.TriggerInfo{Type: req.Type, TriggerName: req.TriggerName, CustomArgument: req.CustomArgument, Description: req.Description, Qualifier: req.Qualifier}
 	if req.Enable != "CLOSE" {
 		t.Enable = 1
 	}
@@ -261,14 +321,79 @@ func (f *fake) CreateTrigger(_ context.Context, req tcapi.CreateTriggerRequest) 
 	}
 	switch req.Type {
 	case "timer":
-		t.TriggerDesc = fmt.Sprintf(`{"cron":%q}`, req.TriggerDesc)
+		t.TriggerDesc = fakeCron(req.TriggerDesc)
 	case "http":
 		f.nextID++
 		t.TriggerName = fmt.Sprintf("u%09d", f.nextID)
-		t.TriggerDesc = strings.TrimSuffix(req.TriggerDesc, "}") + fmt.Sprintf(`,"Url":"https://1250000000-%s.ap-guangzhou.tencentscf.com"}`, t.TriggerName)
+		t.TriggerDesc = fakeURLDesc(t.TriggerName, req.TriggerDesc)
 	}
 	fn.triggers = append(fn.triggers, t)
-	return tcapi.CreateTriggerResponse{TriggerInfo: tcapi.Trigger{Type: t.Type, TriggerName: t.TriggerName, TriggerDesc: t.TriggerDesc}}, nil
+	return tcapi.CreateTriggerResponse{TriggerInfo: tcapi.Trigger{Type: t.Type, TriggerName: t.TriggerName, TriggerDesc: t.TriggerDesc, Qualifier: t.Qualifier}}, nil
+}
+
+func fakeCron(c string) string {
+	return fmt.Sprintf(`{"cron":%q}`, normCron(c))
+}
+
+// fakeURLDesc is an http trigger's TriggerDesc as ListTriggers answers it:
+// the published NetConfig, with the addresses of what is enabled (derived
+// from the id, so an update keeps them).
+func fakeURLDesc(id, sent string) string {
+	var in struct {
+		AuthType  string
+		NetConfig struct{ EnableIntranet, EnableExtranet bool }
+	}
+	_ = json.Unmarshal([]byte(sent), &in)
+	nc := map[string]any{"EnableIntranet": in.NetConfig.EnableIntranet, "EnableExtranet": in.NetConfig.EnableExtranet}
+	for _, k := range []string{"IntranetUrl", "IntranetHTTPUrl", "ExtranetUrl", "ExtranetHTTPUrl", "WssIntranetUrl", "WsIntranetUrl", "WssExtranetUrl", "WsExtranetUrl"} {
+		nc[k] = ""
+	}
+	if in.NetConfig.EnableExtranet {
+		nc["ExtranetUrl"] = "https://1250000000-" + id + ".ap-guangzhou.tencentscf.com"
+		nc["ExtranetHTTPUrl"] = "http://1250000000-" + id + ".ap-guangzhou.tencentscf.com"
+	}
+	if in.NetConfig.EnableIntranet {
+		nc["IntranetUrl"] = "https://1250000000-" + id + ".in.ap-guangzhou.tencentscf.com"
+		nc["IntranetHTTPUrl"] = "http://1250000000-" + id + ".in.ap-guangzhou.tencentscf.com"
+	}
+	b, _ := json.Marshal(map[string]any{"AuthType": in.AuthType, "NetConfig": nc})
+	return string(b)
+}
+
+func (f *fake) UpdateTrigger(_ context.Context, req tcapi.UpdateTriggerRequest) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("UpdateTrigger", req.FunctionName+"/"+req.TriggerName); err != nil {
+		return err
+	}
+	f.requests = append(f.requests, req)
+	fn, err := f.fn("UpdateTrigger", req.FunctionName)
+	if err != nil {
+		return err
+	}
+	for i := range fn.triggers {
+		t := &fn.triggers[i]
+		if t.TriggerName != req.TriggerName || t.Type != req.Type {
+			continue
+		}
+		switch req.Type {
+		case "timer":
+			t.TriggerDesc = fakeCron(req.TriggerDesc)
+		case "http":
+			t.TriggerDesc = fakeURLDesc(t.TriggerName, req.TriggerDesc)
+		default:
+			return apiErr("UpdateTrigger", "InvalidParameterValue.Type")
+		}
+		t.Enable = map[string]uint64{"OPEN": 1, "CLOSE": 0}[req.Enable]
+		if req.CustomArgument != nil {
+			t.CustomArgument = *req.CustomArgument
+		}
+		if req.Description != "" {
+			t.Description = req.Description
+		}
+		return nil
+	}
+	return apiErr("UpdateTrigger", "ResourceNotFound.Trigger")
 }
 
 func (f *fake) DeleteTrigger(_ context.Context, req tcapi.DeleteTriggerRequest) error {
@@ -312,6 +437,7 @@ func (f *fake) CreateRole(_ context.Context, req tcapi.CreateRoleRequest) (tcapi
 	if f.roles[req.RoleName] != nil {
 		return tcapi.CreateRoleResponse{}, apiErr("CreateRole", "InvalidParameter.RoleNameInUse")
 	}
+	f.roleNotReady[req.RoleName] = f.rolePropagation
 	f.roles[req.RoleName] = &tcapi.RoleInfo{RoleName: req.RoleName, PolicyDocument: req.PolicyDocument, Description: req.Description}
 	return tcapi.CreateRoleResponse{RoleId: "1"}, nil
 }
@@ -357,6 +483,7 @@ func (f *fake) CreatePolicy(_ context.Context, req tcapi.CreatePolicyRequest) (t
 	}
 	f.nextID++
 	f.policies[f.nextID] = &tcapi.GetPolicyResponse{PolicyName: req.PolicyName, PolicyDocument: req.PolicyDocument, Description: req.Description, Type: 1}
+	f.versions[f.nextID] = 1
 	return tcapi.CreatePolicyResponse{PolicyId: f.nextID}, nil
 }
 
@@ -389,7 +516,9 @@ func (f *fake) ListPolicies(_ context.Context, req tcapi.ListPoliciesRequest) (t
 	return out, nil
 }
 
-func (f *fake) CreatePolicyVersion(_ context.Context, id uint64, doc string) error {
+// CreatePolicyVersion is not in the engine's CAM interface (it uses
+// UpdatePolicy); it stands for someone else's edit, and keeps CAM's cap.
+func (f *fake) CreatePolicyVersion(id uint64, doc string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.enter("CreatePolicyVersion", fmt.Sprint(id)); err != nil {
@@ -398,6 +527,25 @@ func (f *fake) CreatePolicyVersion(_ context.Context, id uint64, doc string) err
 	p := f.policies[id]
 	if p == nil {
 		return apiErr("CreatePolicyVersion", "ResourceNotFound.PolicyIdNotFound")
+	}
+	if f.versions[id] >= 5 {
+		return apiErr("CreatePolicyVersion", "FailedOperation.PolicyVersionFull")
+	}
+	f.versions[id]++
+	p.PolicyDocument = doc
+	return nil
+}
+
+// UpdatePolicy rewrites the default version in place: no new version.
+func (f *fake) UpdatePolicy(_ context.Context, id uint64, doc string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("UpdatePolicy", fmt.Sprint(id)); err != nil {
+		return err
+	}
+	p := f.policies[id]
+	if p == nil {
+		return apiErr("UpdatePolicy", "ResourceNotFound.PolicyIdNotFound")
 	}
 	p.PolicyDocument = doc
 	return nil
@@ -436,6 +584,7 @@ func (f *fake) AttachRolePolicy(_ context.Context, id uint64, role string) error
 		}
 	}
 	f.attached[role] = append(f.attached[role], id)
+	f.roleNotReady[role] = f.rolePropagation
 	return nil
 }
 

@@ -20,6 +20,13 @@
 // digest). SCF has no call to change a function's tags after creation (tags
 // live in the separate Tag service), so the hash SCF reports is used rather
 // than a tag.
+//
+// How Tencent's own deploying clients behave decides the rest, each cited
+// where it is used: serverless-tencent/tencent-component-toolkit
+// (src/modules/scf, src/modules/triggers) and
+// tencentcloudstack/terraform-provider-tencentcloud (tencentcloud/services/scf,
+// services/cam), with field names and error codes from tencentcloud-sdk-go
+// and answer shapes from tccli's examples.json.
 package provision
 
 import (
@@ -29,12 +36,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -58,6 +62,7 @@ type SCF interface {
 	DeleteFunction(ctx context.Context, req tcapi.FunctionRef) error
 	ListTriggers(ctx context.Context, req tcapi.ListTriggersRequest) (tcapi.ListTriggersResponse, error)
 	CreateTrigger(ctx context.Context, req tcapi.CreateTriggerRequest) (tcapi.CreateTriggerResponse, error)
+	UpdateTrigger(ctx context.Context, req tcapi.UpdateTriggerRequest) error
 	DeleteTrigger(ctx context.Context, req tcapi.DeleteTriggerRequest) error
 }
 
@@ -70,7 +75,7 @@ type CAM interface {
 	CreatePolicy(ctx context.Context, req tcapi.CreatePolicyRequest) (tcapi.CreatePolicyResponse, error)
 	GetPolicy(ctx context.Context, id uint64) (tcapi.GetPolicyResponse, error)
 	ListPolicies(ctx context.Context, req tcapi.ListPoliciesRequest) (tcapi.ListPoliciesResponse, error)
-	CreatePolicyVersion(ctx context.Context, id uint64, document string) error
+	UpdatePolicy(ctx context.Context, id uint64, document string) error
 	DeletePolicy(ctx context.Context, ids ...uint64) error
 	AttachRolePolicy(ctx context.Context, id uint64, roleName string) error
 	DetachRolePolicy(ctx context.Context, id uint64, roleName string) error
@@ -123,6 +128,7 @@ type Timer struct {
 
 // URL is a Function URL (an http trigger).
 type URL struct {
+	Name               string // sent to CreateTrigger; default "url-trigger"
 	AuthType           string // NONE or CAM
 	Extranet, Intranet bool
 }
@@ -133,12 +139,19 @@ type Change struct {
 	Kind    string // role, policy, function, code, config, timer, url
 	Name    string // what it applies to, such as "cancel-task" or "cancel-task/every-5-minutes"
 	Details []string
-	apply   func(ctx context.Context) error
+	// Reason, when set, says why on the change's own line, such as "it is
+	// CreateFailed: <SCF's StatusDesc>".
+	Reason string
+	apply  func(ctx context.Context) error
 }
 
 func (c *Change) String() string {
 	sign := map[string]string{"create": "+", "attach": "+", "update": "~", "replace": "-/+", "delete": "-", "detach": "-"}[c.Op]
-	return fmt.Sprintf("%s %s %s %s", sign, c.Op, c.Kind, c.Name)
+	s := fmt.Sprintf("%s %s %s %s", sign, c.Op, c.Kind, c.Name)
+	if c.Reason != "" {
+		s += " (" + c.Reason + ")"
+	}
+	return s
 }
 
 // Plan is what Apply would do.
@@ -211,6 +224,30 @@ type Engine struct {
 	Sleep        func(ctx context.Context, d time.Duration) error
 	// Progress, when set, is told each change as Apply starts it.
 	Progress func(c *Change)
+	// Note, when set, is told what Apply is waiting for, as a line for the
+	// user (such as a role that has not reached SCF yet).
+	Note func(msg string)
+
+	// RoleWait is how long CreateFunction and UpdateFunctionConfiguration
+	// are tried again while SCF answers that the function's role is not
+	// usable yet (a new role or attachment takes a few seconds to reach
+	// SCF). Default 30s; negative: not retried. RoleRetryInterval is the
+	// wait between tries (default 3s), through Sleep.
+	RoleWait, RoleRetryInterval time.Duration
+}
+
+// MaxCodeBase64 is the largest code package scf-deploy sends, as base64: a
+// TC3-signed API 3.0 POST is limited to 10 MB (Tencent Cloud API 3.0 request
+// structure docs), and the package travels inside the JSON body as
+// Code.ZipFile (CreateFunction) or ZipFile (UpdateFunctionCode). Tencent's
+// own toolkit always uploads through COS instead (tencent-component-toolkit
+// src/modules/scf/utils.ts, CosBucketName/CosObjectName).
+const MaxCodeBase64 = 9_500_000
+
+func (e *Engine) note(format string, args ...any) {
+	if e.Note != nil {
+		e.Note(fmt.Sprintf(format, args...))
+	}
 }
 
 func (e *Engine) ref(name string) tcapi.FunctionRef {
@@ -231,8 +268,22 @@ func (e *Engine) sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// waitStatuses are the transient states a function passes through; its
+// failed states are CreateFailed, UpdateFailed, PublishFailed and
+// DeleteFailed (tencent-component-toolkit src/modules/scf/config.ts,
+// waitStatus and failStatus).
+var waitStatuses = []string{"Creating", "Updating", "Publishing", "Deleting"}
+
 // waitActive polls GetFunction until the function is Active.
 func (e *Engine) waitActive(ctx context.Context, name string) error {
+	_, err := e.waitSettled(ctx, name, "Active")
+	return err
+}
+
+// waitSettled polls GetFunction while the function is in a transient state
+// and returns its status once it is one of ok; any other settled status is
+// an error that carries SCF's StatusDesc and StatusReasons.
+func (e *Engine) waitSettled(ctx context.Context, name string, ok ...string) (string, error) {
 	interval := e.PollInterval
 	if interval <= 0 {
 		interval = time.Second
@@ -240,23 +291,36 @@ func (e *Engine) waitActive(ctx context.Context, name string) error {
 	for {
 		fn, err := e.SCF.GetFunction(ctx, e.ref(name))
 		if err != nil {
-			return fmt.Errorf("wait for function %s to be Active: %w", name, err)
+			return "", fmt.Errorf("wait for function %s to be Active: %w", name, err)
 		}
-		switch fn.Status {
-		case "Active":
-			return nil
-		case "Creating", "Updating", "Publishing", "Deploying":
-		default:
-			reasons := []string{}
-			for _, r := range fn.StatusReasons {
-				reasons = append(reasons, r.ErrorCode+": "+r.ErrorMessage)
-			}
-			return fmt.Errorf("function %s is %s (%s) %s", name, fn.Status, fn.StatusDesc, strings.Join(reasons, "; "))
+		switch {
+		case slices.Contains(ok, fn.Status):
+			return fn.Status, nil
+		case !slices.Contains(waitStatuses, fn.Status):
+			return fn.Status, fmt.Errorf("function %s is %s", name, statusText(fn))
 		}
 		if err := e.sleep(ctx, interval); err != nil {
-			return fmt.Errorf("wait for function %s to be Active (it is %s): %w", name, fn.Status, err)
+			return fn.Status, fmt.Errorf("wait for function %s to be Active (it is %s): %w", name, fn.Status, err)
 		}
 	}
+}
+
+// statusText describes a function's status with SCF's own words: its
+// StatusDesc, else its StatusReasons.
+func statusText(fn tcapi.GetFunctionResponse) string {
+	var why []string
+	if fn.StatusDesc != "" {
+		why = append(why, fn.StatusDesc)
+	}
+	for _, r := range fn.StatusReasons {
+		if r.ErrorMessage != fn.StatusDesc {
+			why = append(why, strings.TrimPrefix(r.ErrorCode+": "+r.ErrorMessage, ": "))
+		}
+	}
+	if len(why) == 0 {
+		return fn.Status
+	}
+	return fn.Status + ": " + strings.Join(why, "; ")
 }
 
 // busyCodes are SCF's refusals of a change while a function is not Active
@@ -266,14 +330,17 @@ var busyCodes = []string{"FailedOperation.UpdateFunctionCode", "FailedOperation.
 // whenActive waits for the function to be Active, calls update, and waits
 // again. A refusal because the function is busy (someone else's change, or a
 // retried call whose first attempt had succeeded) is answered by waiting and
-// calling once more: the update is idempotent.
+// calling once more: the update is idempotent. A function in UpdateFailed is
+// updated too, as tencent-component-toolkit does (scf/entities/scf.ts,
+// getInitialStatus stops only on the transient states and DeleteFailed, and
+// deletes a CreateFailed function): the update is what may mend it.
 func (e *Engine) whenActive(ctx context.Context, name string, update func() error) error {
-	if err := e.waitActive(ctx, name); err != nil {
+	if _, err := e.waitSettled(ctx, name, "Active", "UpdateFailed"); err != nil {
 		return err
 	}
 	err := update()
 	if tcapi.HasCode(err, busyCodes...) {
-		if err := e.waitActive(ctx, name); err != nil {
+		if _, err := e.waitSettled(ctx, name, "Active", "UpdateFailed"); err != nil {
 			return err
 		}
 		err = update()
@@ -329,8 +396,10 @@ func CodeSHA256(zip []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// sameHash compares our hex digest with SCF's CodeSha256, which may be hex
-// or base64 (its format is not documented).
+// sameHash compares our hex digest with SCF's CodeSha256. tccli's example
+// answer of GetFunctionAddress (scf/v20180416/examples.json) has 64
+// lowercase hex digits ("5077f5203547b225..."); the SDK field doc says no
+// more, so base64 of the digest is accepted too.
 func sameHash(ours, theirs string) bool {
 	theirs = strings.TrimSpace(theirs)
 	if strings.EqualFold(ours, theirs) {
@@ -347,624 +416,4 @@ func short(h string) string {
 		return h[:12]
 	}
 	return h
-}
-
-// ---- roles ----
-
-func (e *Engine) planRole(ctx context.Context, p *Plan, r Role) error {
-	role, err := e.CAM.GetRole(ctx, r.Name)
-	exists := true
-	switch {
-	case isNotFound(err, "InvalidParameter.RoleNotExist", "ResourceNotFound"):
-		exists = false
-	case err != nil:
-		return fmt.Errorf("role %s: %w", r.Name, err)
-	}
-	if exists && role.RoleInfo.Description != ManagedDescription {
-		p.Notes = append(p.Notes, fmt.Sprintf("role %s exists and was not created by scf-deploy: used as it is (its trust policy and permissions are not changed)", r.Name))
-		return nil
-	}
-	if !exists {
-		trust := r.TrustNote
-		if trust == "" {
-			trust = "trusted by scf.qcloud.com (deploy/cam/trust-scf.json)"
-		}
-		p.Changes = append(p.Changes, &Change{Op: "create", Kind: "role", Name: r.Name, Details: []string{trust},
-			apply: func(ctx context.Context) error {
-				_, err := e.CAM.CreateRole(ctx, tcapi.CreateRoleRequest{RoleName: r.Name, PolicyDocument: r.TrustPolicy, Description: ManagedDescription})
-				return err
-			}})
-	} else if !sameJSON(role.RoleInfo.PolicyDocument, r.TrustPolicy) {
-		p.Changes = append(p.Changes, &Change{Op: "update", Kind: "role", Name: r.Name, Details: []string{"trust policy (changed)"},
-			apply: func(ctx context.Context) error { return e.CAM.UpdateAssumeRolePolicy(ctx, r.Name, r.TrustPolicy) }})
-	}
-
-	// The role's policy.
-	pol, err := e.findPolicy(ctx, r.PolicyName())
-	if err != nil {
-		return fmt.Errorf("policy %s: %w", r.PolicyName(), err)
-	}
-	var policyID uint64
-	switch {
-	case pol == nil:
-		src := r.PolicySource
-		if src == "" {
-			src = "deploy/cam/" + r.Name + ".json"
-		}
-		p.Changes = append(p.Changes, &Change{Op: "create", Kind: "policy", Name: r.PolicyName(), Details: append([]string{"permissions of " + src}, r.PolicyNotes...),
-			apply: func(ctx context.Context) error {
-				out, err := e.CAM.CreatePolicy(ctx, tcapi.CreatePolicyRequest{PolicyName: r.PolicyName(), PolicyDocument: r.Policy, Description: ManagedDescription})
-				policyID = out.PolicyId
-				return err
-			}})
-	case pol.Description != ManagedDescription:
-		return fmt.Errorf("a CAM policy named %s exists and was not created by scf-deploy; rename or delete it", r.PolicyName())
-	default:
-		policyID = pol.PolicyId
-		got, err := e.CAM.GetPolicy(ctx, pol.PolicyId)
-		if err != nil {
-			return fmt.Errorf("policy %s: %w", r.PolicyName(), err)
-		}
-		if !sameJSON(got.PolicyDocument, r.Policy) {
-			id := pol.PolicyId
-			p.Changes = append(p.Changes, &Change{Op: "update", Kind: "policy", Name: r.PolicyName(), Details: append([]string{"permissions (changed)"}, r.PolicyNotes...),
-				apply: func(ctx context.Context) error { return e.CAM.CreatePolicyVersion(ctx, id, r.Policy) }})
-		}
-	}
-	attached := false
-	if exists && pol != nil {
-		attached, err = e.isAttached(ctx, r.Name, r.PolicyName())
-		if err != nil {
-			return fmt.Errorf("role %s: %w", r.Name, err)
-		}
-	}
-	if !attached {
-		p.Changes = append(p.Changes, &Change{Op: "attach", Kind: "policy", Name: r.PolicyName() + " to " + r.Name,
-			apply: func(ctx context.Context) error {
-				if policyID == 0 {
-					return errors.New("the policy's id is unknown (its creation did not report one)")
-				}
-				return e.CAM.AttachRolePolicy(ctx, policyID, r.Name)
-			}})
-	}
-	return nil
-}
-
-// findPolicy returns the custom policy named name, or nil.
-func (e *Engine) findPolicy(ctx context.Context, name string) (*tcapi.StrategyInfo, error) {
-	for page := uint64(1); page <= 200; page++ {
-		out, err := e.CAM.ListPolicies(ctx, tcapi.ListPoliciesRequest{Rp: 200, Page: page, Scope: "Local", Keyword: name})
-		if err != nil {
-			return nil, err
-		}
-		for i := range out.List {
-			if out.List[i].PolicyName == name {
-				return &out.List[i], nil
-			}
-		}
-		if page*200 >= out.TotalNum || len(out.List) == 0 {
-			return nil, nil
-		}
-	}
-	return nil, nil
-}
-
-func (e *Engine) isAttached(ctx context.Context, role, policy string) (bool, error) {
-	for page := uint64(1); page <= 200; page++ {
-		out, err := e.CAM.ListAttachedRolePolicies(ctx, role, page, 200)
-		if err != nil {
-			return false, err
-		}
-		for _, a := range out.List {
-			if a.PolicyName == policy {
-				return true, nil
-			}
-		}
-		if page*200 >= out.TotalNum || len(out.List) == 0 {
-			return false, nil
-		}
-	}
-	return false, nil
-}
-
-// ---- functions ----
-
-// Plan compares d with what exists.
-func (e *Engine) Plan(ctx context.Context, d Desired) (*Plan, error) {
-	p := &Plan{URLs: map[string]string{}}
-	for _, r := range d.Roles {
-		if err := e.planRole(ctx, p, r); err != nil {
-			return nil, err
-		}
-	}
-	for _, f := range d.Functions {
-		p.names = append(p.names, f.Name)
-		if err := e.planFunction(ctx, p, f); err != nil {
-			return nil, err
-		}
-	}
-	return p, nil
-}
-
-func envDetails(f Function) []string {
-	var out []string
-	for _, v := range f.Env {
-		out = append(out, "env "+envSet(v, f.Public))
-	}
-	return out
-}
-
-// envSet describes a variable being set: its value when public, else only
-// its length.
-func envSet(v tcapi.Variable, public map[string]bool) string {
-	if public[v.Key] {
-		return fmt.Sprintf("%s = %q", v.Key, v.Value)
-	}
-	return fmt.Sprintf("%s (set, %d chars)", v.Key, len(v.Value))
-}
-
-func (e *Engine) planFunction(ctx context.Context, p *Plan, f Function) error {
-	fn, err := e.SCF.GetFunction(ctx, e.ref(f.Name))
-	exists := true
-	switch {
-	case isNotFound(err, "ResourceNotFound.Function", "ResourceNotFound.FunctionName"):
-		exists = false
-	case err != nil:
-		return fmt.Errorf("function %s: %w", f.Name, err)
-	}
-	hash := CodeSHA256(f.Code)
-	if !exists {
-		details := []string{fmt.Sprintf("runtime %s, handler %s, memory %d MB, timeout %s, role %s", f.Runtime, f.Handler, f.MemoryMB, f.Timeout, orNone(f.Role))}
-		details = append(details, envDetails(f)...)
-		details = append(details, fmt.Sprintf("code %d bytes, sha256 %s", len(f.Code), short(hash)))
-		p.Changes = append(p.Changes, &Change{Op: "create", Kind: "function", Name: f.Name, Details: details,
-			apply: func(ctx context.Context) error {
-				req := tcapi.CreateFunctionRequest{FunctionName: f.Name, Handler: f.Handler, Runtime: f.Runtime, MemorySize: f.MemoryMB,
-					Timeout: int64(f.Timeout / time.Second), Role: f.Role, Namespace: e.Namespace, CodeSource: "ZipFile",
-					Code: &tcapi.Code{ZipFile: base64.StdEncoding.EncodeToString(f.Code)},
-					Tags: []tcapi.Tag{{Key: ManagedTagKey, Value: ManagedTagValue}}}
-				if len(f.Env) > 0 {
-					req.Environment = &tcapi.Environment{Variables: f.Env}
-				}
-				if err := e.SCF.CreateFunction(ctx, req); err != nil {
-					return err
-				}
-				return e.waitActive(ctx, f.Name)
-			}})
-		return e.planTriggers(p, f, nil)
-	}
-	if !hasTag(fn.Tags, ManagedTagKey, ManagedTagValue) {
-		return fmt.Errorf("function %s exists in this region and namespace but was not created by scf-deploy (it has no tag %s=%s): "+
-			"refusing to change it; delete or rename it, or deploy to another region", f.Name, ManagedTagKey, ManagedTagValue)
-	}
-	if fn.Runtime != f.Runtime {
-		return fmt.Errorf("function %s has runtime %s, serverless.yml says %s: SCF cannot change a runtime; delete the function (scf-deploy delete --only %s --yes) and apply again",
-			f.Name, fn.Runtime, f.Runtime, f.Name)
-	}
-
-	// Configuration.
-	var cfg []string
-	upd := tcapi.UpdateFunctionConfigurationRequest{FunctionName: f.Name, Namespace: e.Namespace}
-	if fn.MemorySize != f.MemoryMB {
-		cfg = append(cfg, fmt.Sprintf("memory %d -> %d MB", fn.MemorySize, f.MemoryMB))
-		upd.MemorySize = f.MemoryMB
-	}
-	if want := int64(f.Timeout / time.Second); fn.Timeout != want {
-		cfg = append(cfg, fmt.Sprintf("timeout %ds -> %ds", fn.Timeout, want))
-		upd.Timeout = want
-	}
-	if !sameRole(fn.Role, f.Role) {
-		cfg = append(cfg, fmt.Sprintf("role %s -> %s", orNone(fn.Role), orNone(f.Role)))
-		role := f.Role
-		upd.Role = &role
-	}
-	if env := diffEnv(fn.Environment.Variables, f.Env, f.Public); len(env) > 0 {
-		cfg = append(cfg, env...)
-		upd.Environment = &tcapi.Environment{Variables: f.Env}
-		if upd.Environment.Variables == nil {
-			upd.Environment.Variables = []tcapi.Variable{}
-		}
-	}
-	if len(cfg) > 0 {
-		p.Changes = append(p.Changes, &Change{Op: "update", Kind: "config", Name: f.Name, Details: cfg,
-			apply: func(ctx context.Context) error {
-				return e.whenActive(ctx, f.Name, func() error { return e.SCF.UpdateFunctionConfiguration(ctx, upd) })
-			}})
-	}
-
-	// Code.
-	addr, err := e.SCF.GetFunctionAddress(ctx, e.ref(f.Name))
-	if err != nil {
-		return fmt.Errorf("function %s: %w", f.Name, err)
-	}
-	if !sameHash(hash, addr.CodeSha256) || fn.Handler != f.Handler {
-		details := []string{fmt.Sprintf("code sha256 %s -> %s (%d bytes)", orNone(short(addr.CodeSha256)), short(hash), len(f.Code))}
-		if fn.Handler != f.Handler {
-			details = append(details, fmt.Sprintf("handler %s -> %s", fn.Handler, f.Handler))
-		}
-		p.Changes = append(p.Changes, &Change{Op: "update", Kind: "code", Name: f.Name, Details: details,
-			apply: func(ctx context.Context) error {
-				req := tcapi.UpdateFunctionCodeRequest{FunctionName: f.Name, Handler: f.Handler, Namespace: e.Namespace,
-					ZipFile: base64.StdEncoding.EncodeToString(f.Code), CodeSource: "ZipFile"}
-				return e.whenActive(ctx, f.Name, func() error { return e.SCF.UpdateFunctionCode(ctx, req) })
-			}})
-	}
-
-	triggers, err := e.listTriggers(ctx, f.Name)
-	if err != nil {
-		return fmt.Errorf("function %s: %w", f.Name, err)
-	}
-	return e.planTriggers(p, f, triggers)
-}
-
-// sameRole compares GetFunction's Role with a role name. Whether SCF answers
-// the bare name or a longer form is not documented; a form ending in
-// "/<name>" (as in qcs::cam::uin/1:roleName/<name>) counts as the name.
-func sameRole(have, want string) bool {
-	return have == want || (want != "" && strings.HasSuffix(have, "/"+want))
-}
-
-// reservedEnvPrefixes are keys SCF keeps for itself (users cannot set them),
-// so an answer that lists them is not a difference to undo.
-var reservedEnvPrefixes = []string{"SCF_", "QCLOUD_", "TENCENTCLOUD_"}
-
-func orNone(s string) string {
-	if s == "" {
-		return "(none)"
-	}
-	return s
-}
-
-func hasTag(tags []tcapi.Tag, k, v string) bool {
-	for _, t := range tags {
-		if t.Key == k && t.Value == v {
-			return true
-		}
-	}
-	return false
-}
-
-// diffEnv describes the differences, showing only public values.
-func diffEnv(have []tcapi.Variable, want []tcapi.Variable, public map[string]bool) []string {
-	old := map[string]string{}
-	for _, v := range have {
-		old[v.Key] = v.Value
-	}
-	var out []string
-	seen := map[string]bool{}
-	for _, v := range want {
-		seen[v.Key] = true
-		cur, ok := old[v.Key]
-		switch {
-		case !ok:
-			out = append(out, "env "+envSet(v, public))
-		case cur != v.Value && public[v.Key]:
-			out = append(out, fmt.Sprintf("env %s: %q -> %q", v.Key, cur, v.Value))
-		case cur != v.Value:
-			out = append(out, fmt.Sprintf("env %s (changed)", v.Key))
-		}
-	}
-	var removed []string
-	for k := range old {
-		reserved := false
-		for _, p := range reservedEnvPrefixes {
-			reserved = reserved || strings.HasPrefix(k, p)
-		}
-		if !seen[k] && !reserved {
-			removed = append(removed, k)
-		}
-	}
-	sort.Strings(removed)
-	for _, k := range removed {
-		out = append(out, fmt.Sprintf("env %s (removed)", k))
-	}
-	return out
-}
-
-func (e *Engine) listTriggers(ctx context.Context, name string) ([]tcapi.TriggerInfo, error) {
-	var all []tcapi.TriggerInfo
-	for offset := uint64(0); ; {
-		out, err := e.SCF.ListTriggers(ctx, tcapi.ListTriggersRequest{FunctionName: name, Namespace: e.Namespace, Offset: offset, Limit: 100})
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, out.Triggers...)
-		offset += uint64(len(out.Triggers))
-		if len(out.Triggers) == 0 || offset >= out.TotalCount {
-			return all, nil
-		}
-	}
-}
-
-// timerCron reads a timer's cron from its TriggerDesc: {"cron":"..."} as
-// ListTriggers answers (tencent-component-toolkit timer.ts), or the bare
-// expression as CreateTrigger takes it.
-func timerCron(desc string) string {
-	var d struct {
-		Cron string `json:"cron"`
-	}
-	if json.Unmarshal([]byte(desc), &d) == nil && d.Cron != "" {
-		return d.Cron
-	}
-	return strings.TrimSpace(desc)
-}
-
-type httpDesc struct {
-	AuthType  string
-	NetConfig struct{ EnableIntranet, EnableExtranet bool }
-}
-
-func urlDesc(u *URL) string {
-	var d httpDesc
-	d.AuthType, d.NetConfig.EnableExtranet, d.NetConfig.EnableIntranet = u.AuthType, u.Extranet, u.Intranet
-	b, _ := json.Marshal(d)
-	return string(b)
-}
-
-// FindURL returns the Function URL inside an http trigger's TriggerDesc:
-// the SDK models name no field for it, so any http(s) string value is taken,
-// one on tencentscf.com first.
-func FindURL(desc string) string {
-	var v any
-	if json.Unmarshal([]byte(desc), &v) != nil {
-		return ""
-	}
-	var found []string
-	var walk func(any)
-	walk = func(v any) {
-		switch x := v.(type) {
-		case string:
-			if strings.HasPrefix(x, "https://") || strings.HasPrefix(x, "http://") {
-				found = append(found, x)
-			}
-		case map[string]any:
-			for _, k := range slices.Sorted(maps.Keys(x)) {
-				walk(x[k])
-			}
-		case []any:
-			for _, i := range x {
-				walk(i)
-			}
-		}
-	}
-	walk(v)
-	for _, u := range found {
-		if strings.Contains(u, ".tencentscf.com") {
-			return u
-		}
-	}
-	if len(found) > 0 {
-		return found[0]
-	}
-	return ""
-}
-
-func (e *Engine) planTriggers(p *Plan, f Function, have []tcapi.TriggerInfo) error {
-	want := map[string]Timer{}
-	for _, t := range f.Timers {
-		want[t.Name] = t
-	}
-	for _, t := range have {
-		if t.Type != "timer" {
-			continue
-		}
-		ours := t.Description == ManagedDescription
-		w, wanted := want[t.TriggerName]
-		switch {
-		case !ours && wanted:
-			return fmt.Errorf("function %s has a timer trigger %s that scf-deploy did not create; rename the timer in serverless.yml or remove that trigger", f.Name, t.TriggerName)
-		case !ours:
-			p.Notes = append(p.Notes, fmt.Sprintf("function %s: timer trigger %s was not created by scf-deploy: left alone", f.Name, t.TriggerName))
-		case !wanted:
-			e.deleteTrigger(p, f.Name, t, "no longer in serverless.yml")
-		case timerCron(t.TriggerDesc) != w.Cron || (t.Enable == 1) != w.Enabled || t.CustomArgument != w.Argument:
-			var d []string
-			if c := timerCron(t.TriggerDesc); c != w.Cron {
-				d = append(d, fmt.Sprintf("cron %q -> %q", c, w.Cron))
-			}
-			if (t.Enable == 1) != w.Enabled {
-				d = append(d, fmt.Sprintf("enabled %v -> %v", t.Enable == 1, w.Enabled))
-			}
-			if t.CustomArgument != w.Argument {
-				d = append(d, fmt.Sprintf("argument %q -> %q", t.CustomArgument, w.Argument))
-			}
-			t := t
-			p.Changes = append(p.Changes, &Change{Op: "replace", Kind: "timer", Name: f.Name + "/" + w.Name, Details: d,
-				apply: func(ctx context.Context) error {
-					if err := e.removeTrigger(ctx, f.Name, t); err != nil {
-						return err
-					}
-					return e.createTimer(ctx, f.Name, w)
-				}})
-			delete(want, t.TriggerName)
-		default:
-			delete(want, t.TriggerName)
-		}
-	}
-	for _, w := range f.Timers {
-		if _, missing := want[w.Name]; !missing {
-			continue
-		}
-		w := w
-		p.Changes = append(p.Changes, &Change{Op: "create", Kind: "timer", Name: f.Name + "/" + w.Name,
-			Details: []string{fmt.Sprintf("cron %q, enabled %v, argument %q", w.Cron, w.Enabled, w.Argument)},
-			apply:   func(ctx context.Context) error { return e.createTimer(ctx, f.Name, w) }})
-	}
-
-	// The Function URL.
-	var ours, foreign []tcapi.TriggerInfo
-	for _, t := range have {
-		if t.Type != "http" {
-			continue
-		}
-		if t.Description == ManagedDescription {
-			ours = append(ours, t)
-		} else {
-			foreign = append(foreign, t)
-		}
-	}
-	for _, t := range foreign {
-		note := fmt.Sprintf("function %s: Function URL %s (trigger %s) was not created by scf-deploy: left alone", f.Name, orNone(FindURL(t.TriggerDesc)), t.TriggerName)
-		p.Notes = append(p.Notes, note)
-		if u := FindURL(t.TriggerDesc); u != "" && f.URL != nil {
-			p.URLs[f.Name] = u
-		}
-	}
-	if f.URL == nil {
-		for _, t := range ours {
-			e.deleteTrigger(p, f.Name, t, "no Function URL in serverless.yml")
-		}
-		return nil
-	}
-	if len(foreign) > 0 {
-		return nil // SCF allows one http trigger per function
-	}
-	keep := false
-	for _, t := range ours {
-		var d httpDesc
-		_ = json.Unmarshal([]byte(t.TriggerDesc), &d)
-		if !keep && d.AuthType == f.URL.AuthType && d.NetConfig.EnableExtranet == f.URL.Extranet && d.NetConfig.EnableIntranet == f.URL.Intranet {
-			keep = true
-			p.URLs[f.Name] = FindURL(t.TriggerDesc)
-			continue
-		}
-		e.deleteTrigger(p, f.Name, t, "its AuthType/NetConfig differ from serverless.yml (the new URL will differ)")
-	}
-	if !keep {
-		u := *f.URL
-		p.Changes = append(p.Changes, &Change{Op: "create", Kind: "url", Name: f.Name,
-			Details: []string{fmt.Sprintf("AuthType %s, extranet %v, intranet %v", u.AuthType, u.Extranet, u.Intranet)},
-			apply: func(ctx context.Context) error {
-				if err := e.waitActive(ctx, f.Name); err != nil {
-					return err
-				}
-				out, err := e.SCF.CreateTrigger(ctx, tcapi.CreateTriggerRequest{FunctionName: f.Name, Namespace: e.Namespace, Type: "http",
-					TriggerName: "url", TriggerDesc: urlDesc(&u), Enable: "OPEN", Description: ManagedDescription})
-				if err != nil {
-					return err
-				}
-				if url := FindURL(out.TriggerInfo.TriggerDesc); url != "" {
-					p.URLs[f.Name] = url
-					return nil
-				}
-				// Not in the answer: look it up.
-				list, err := e.listTriggers(ctx, f.Name)
-				if err != nil {
-					return err
-				}
-				for _, t := range list {
-					if t.Type == "http" {
-						p.URLs[f.Name] = FindURL(t.TriggerDesc)
-					}
-				}
-				return nil
-			}})
-	}
-	return nil
-}
-
-func (e *Engine) deleteTrigger(p *Plan, fn string, t tcapi.TriggerInfo, why string) {
-	kind := "timer"
-	if t.Type == "http" {
-		kind = "url"
-	}
-	p.Changes = append(p.Changes, &Change{Op: "delete", Kind: kind, Name: fn + "/" + t.TriggerName, Details: []string{why},
-		apply: func(ctx context.Context) error { return e.removeTrigger(ctx, fn, t) }})
-}
-
-func (e *Engine) removeTrigger(ctx context.Context, fn string, t tcapi.TriggerInfo) error {
-	if err := e.waitActive(ctx, fn); err != nil {
-		return err
-	}
-	err := e.SCF.DeleteTrigger(ctx, tcapi.DeleteTriggerRequest{FunctionName: fn, Namespace: e.Namespace, TriggerName: t.TriggerName, Type: t.Type, Qualifier: t.Qualifier})
-	return gone(err, "ResourceNotFound.Trigger")
-}
-
-func (e *Engine) createTimer(ctx context.Context, fn string, w Timer) error {
-	if err := e.waitActive(ctx, fn); err != nil {
-		return err
-	}
-	enable := "OPEN"
-	if !w.Enabled {
-		enable = "CLOSE"
-	}
-	_, err := e.SCF.CreateTrigger(ctx, tcapi.CreateTriggerRequest{FunctionName: fn, Namespace: e.Namespace, Type: "timer", TriggerName: w.Name,
-		TriggerDesc: w.Cron, Enable: enable, CustomArgument: w.Argument, Description: ManagedDescription})
-	return err
-}
-
-// ---- delete ----
-
-// PlanDelete plans removing d's functions and roles where scf-deploy made
-// them; anything else is left alone (and noted).
-func (e *Engine) PlanDelete(ctx context.Context, d Desired) (*Plan, error) {
-	p := &Plan{URLs: map[string]string{}}
-	for _, f := range d.Functions {
-		p.names = append(p.names, f.Name)
-		fn, err := e.SCF.GetFunction(ctx, e.ref(f.Name))
-		switch {
-		case isNotFound(err, "ResourceNotFound.Function", "ResourceNotFound.FunctionName"):
-			continue
-		case err != nil:
-			return nil, fmt.Errorf("function %s: %w", f.Name, err)
-		case !hasTag(fn.Tags, ManagedTagKey, ManagedTagValue):
-			p.Notes = append(p.Notes, fmt.Sprintf("function %s was not created by scf-deploy: left alone", f.Name))
-			continue
-		}
-		name := f.Name
-		p.Changes = append(p.Changes, &Change{Op: "delete", Kind: "function", Name: name, Details: []string{"with its triggers"},
-			apply: func(ctx context.Context) error {
-				if err := e.waitActive(ctx, name); err != nil {
-					return gone(err, "ResourceNotFound.Function")
-				}
-				return gone(e.SCF.DeleteFunction(ctx, e.ref(name)), "ResourceNotFound.Function")
-			}})
-	}
-	for _, r := range d.Roles {
-		role, err := e.CAM.GetRole(ctx, r.Name)
-		roleOurs := false
-		switch {
-		case isNotFound(err, "InvalidParameter.RoleNotExist", "ResourceNotFound"):
-		case err != nil:
-			return nil, fmt.Errorf("role %s: %w", r.Name, err)
-		case role.RoleInfo.Description != ManagedDescription:
-			p.Notes = append(p.Notes, fmt.Sprintf("role %s was not created by scf-deploy: left alone", r.Name))
-		default:
-			roleOurs = true
-		}
-		pol, err := e.findPolicy(ctx, r.PolicyName())
-		if err != nil {
-			return nil, fmt.Errorf("policy %s: %w", r.PolicyName(), err)
-		}
-		if pol != nil && pol.Description != ManagedDescription {
-			p.Notes = append(p.Notes, fmt.Sprintf("policy %s was not created by scf-deploy: left alone", r.PolicyName()))
-			pol = nil
-		}
-		if roleOurs && pol != nil {
-			attached, err := e.isAttached(ctx, r.Name, pol.PolicyName)
-			if err != nil {
-				return nil, fmt.Errorf("role %s: %w", r.Name, err)
-			}
-			if attached {
-				id, role := pol.PolicyId, r.Name
-				p.Changes = append(p.Changes, &Change{Op: "detach", Kind: "policy", Name: pol.PolicyName + " from " + role,
-					apply: func(ctx context.Context) error { return e.CAM.DetachRolePolicy(ctx, id, role) }})
-			}
-		}
-		if roleOurs {
-			name := r.Name
-			p.Changes = append(p.Changes, &Change{Op: "delete", Kind: "role", Name: name,
-				apply: func(ctx context.Context) error {
-					return gone(e.CAM.DeleteRole(ctx, name), "InvalidParameter.RoleNotExist")
-				}})
-		}
-		if pol != nil {
-			id, name := pol.PolicyId, pol.PolicyName
-			p.Changes = append(p.Changes, &Change{Op: "delete", Kind: "policy", Name: name,
-				apply: func(ctx context.Context) error {
-					return gone(e.CAM.DeletePolicy(ctx, id), "ResourceNotFound.PolicyIdNotFound")
-				}})
-		}
-	}
-	return p, nil
 }

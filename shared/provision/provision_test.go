@@ -112,8 +112,13 @@ func TestOneChangeOneUpdate(t *testing.T) {
 		{"secret", func(d *Desired) { d.Functions[0].Env[0].Value = strings.Repeat("z", 32) }, []string{"UpdateFunctionConfiguration web"}, "env JANITOR_WEBHOOK_SECRET (changed)"},
 		{"removed env", func(d *Desired) { d.Functions[0].Env = d.Functions[0].Env[:1] }, []string{"UpdateFunctionConfiguration web"}, "env JANITOR_LOG_LEVEL (removed)"},
 		{"code", func(d *Desired) { d.Functions[1].Code = []byte("zip-tick-v2") }, []string{"UpdateFunctionCode tick"}, "code sha256"},
-		{"cron", func(d *Desired) { d.Functions[1].Timers[0].Cron = "0 */10 * * * * *" }, []string{"DeleteTrigger tick/every-5-minutes", "CreateTrigger tick/timer"}, `cron "0 */5 * * * * *" -> "0 */10 * * * * *"`},
-		{"policy", func(d *Desired) { d.Roles[0].Policy = strings.Replace(policy, "ams:", "vm:", 1) }, []string{"CreatePolicyVersion 1"}, "permissions (changed)"},
+		{"cron", func(d *Desired) { d.Functions[1].Timers[0].Cron = "0 */10 * * * * *" }, []string{"UpdateTrigger tick/every-5-minutes"}, `~ update timer tick/every-5-minutes
+    cron "0 */5 * * * * *" -> "0 */10 * * * * *"`},
+		{"timer disabled", func(d *Desired) { d.Functions[1].Timers[0].Enabled = false }, []string{"UpdateTrigger tick/every-5-minutes"}, "enabled true -> false"},
+		{"timer argument", func(d *Desired) { d.Functions[1].Timers[0].Argument = "dry" }, []string{"UpdateTrigger tick/every-5-minutes"}, `argument "" -> "dry"`},
+		{"url intranet", func(d *Desired) { d.Functions[0].URL.Intranet = true }, []string{"UpdateTrigger web/u000000002"}, "~ update url web\n    intranet false -> true\n    its address is kept"},
+		{"policy", func(d *Desired) { d.Roles[0].Policy = strings.Replace(policy, "ams:", "vm:", 1) }, []string{"UpdatePolicy 1"}, "~ update policy RPolicy\n    permissions (changed)"},
+		{"all variables removed", func(d *Desired) { d.Functions[0].Env = nil }, []string{"UpdateFunctionConfiguration web"}, "env JANITOR_LOG_LEVEL (removed)\n    env JANITOR_WEBHOOK_SECRET (removed)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -129,7 +134,7 @@ func TestOneChangeOneUpdate(t *testing.T) {
 				t.Fatalf("mutating calls = %v, want %v\n%s", got, tt.calls, printed(p))
 			}
 			out := printed(p)
-			if !strings.Contains(out, tt.details) || strings.Contains(out, secret) || strings.Contains(out, strings.Repeat("z", 32)) {
+			if !strings.Contains(out, strings.ReplaceAll(tt.details, `\n`, "\n")) || strings.Contains(out, secret) || strings.Contains(out, strings.Repeat("z", 32)) {
 				t.Fatalf("plan output:\n%s", out)
 			}
 			f.resetCalls()
@@ -256,17 +261,23 @@ func TestWaitActiveHonoursContext(t *testing.T) {
 	}
 }
 
-func TestFindURL(t *testing.T) {
-	tests := []struct{ desc, want string }{
-		{`{"AuthType":"NONE","Url":"https://1-abc.ap-guangzhou.tencentscf.com"}`, "https://1-abc.ap-guangzhou.tencentscf.com"},
-		{`{"a":{"b":["http://x.example","https://1-y.ap-hongkong.tencentscf.com/p"]}}`, "https://1-y.ap-hongkong.tencentscf.com/p"},
-		{`{"AuthType":"NONE"}`, ""},
-		{`not json`, ""},
+// TestFunctionURL: the printed address is NetConfig.ExtranetUrl (https),
+// never the plain-http ExtranetHTTPUrl beside it; an intranet-only URL says
+// so. The first case is tccli's published ListTriggers example.
+func TestFunctionURL(t *testing.T) {
+	tests := []struct{ name, desc, want string }{
+		{"tccli example, intranet only", `{"AuthType":"NONE","NetConfig":{"EnableIntranet":true,"IntranetUrl":"https://1258888888-hulrzrbh9f.in.ap-chongqing.tencentscf.com","IntranetHTTPUrl":"http://1258888888-hulrzrbh9f.in.ap-chongqing.tencentscf.com","ExtranetUrl":"","ExtranetHTTPUrl":"","WssIntranetUrl":"","WsIntranetUrl":"","WssExtranetUrl":"","WsExtranetUrl":"","EnableExtranet":false}}`,
+			"intranet only: https://1258888888-hulrzrbh9f.in.ap-chongqing.tencentscf.com"},
+		{"both", `{"AuthType":"NONE","NetConfig":{"ExtranetHTTPUrl":"http://1-a.ap-guangzhou.tencentscf.com","ExtranetUrl":"https://1-a.ap-guangzhou.tencentscf.com","IntranetUrl":"https://1-a.in.ap-guangzhou.tencentscf.com","EnableExtranet":true,"EnableIntranet":true}}`,
+			"https://1-a.ap-guangzhou.tencentscf.com"},
+		{"no address yet", `{"AuthType":"NONE","NetConfig":{"EnableIntranet":false,"EnableExtranet":true}}`, ""},
+		{"a top-level Url is not Tencent's shape", `{"AuthType":"NONE","Url":"https://1-abc.ap-guangzhou.tencentscf.com"}`, ""},
+		{"not json", `not json`, ""},
 	}
 	for _, tt := range tests {
-		t.Run(tt.desc, func(t *testing.T) {
-			if got := FindURL(tt.desc); got != tt.want {
-				t.Fatalf("FindURL = %q, want %q", got, tt.want)
+		t.Run(tt.name, func(t *testing.T) {
+			if got := FunctionURL(tt.desc); got != tt.want {
+				t.Fatalf("FunctionURL = %q, want %q", got, tt.want)
 			}
 		})
 	}

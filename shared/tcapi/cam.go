@@ -149,6 +149,18 @@ func (c *CAM) CreatePolicyVersion(ctx context.Context, id uint64, document strin
 	}{id, document, true}, nil)
 }
 
+// UpdatePolicy replaces the document of a policy's default version in
+// place, creating no new version (tencentcloud-sdk-go
+// cam/v20190116/client.go, UpdatePolicy: "如果已存在策略版本，本接口会直接更新策略的默认版本，
+// 不会创建新版本"), so it never meets CAM's cap of 5 versions per policy.
+// Description is left as it is.
+func (c *CAM) UpdatePolicy(ctx context.Context, id uint64, document string) error {
+	return c.c.Call(ctx, "UpdatePolicy", struct {
+		PolicyId       uint64
+		PolicyDocument string
+	}{id, document}, nil)
+}
+
 // DeletePolicy deletes custom policies.
 func (c *CAM) DeletePolicy(ctx context.Context, ids ...uint64) error {
 	return c.c.Call(ctx, "DeletePolicy", struct{ PolicyId []uint64 }{ids}, nil)

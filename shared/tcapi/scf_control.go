@@ -127,11 +127,14 @@ type ListTriggersRequest struct {
 }
 
 // TriggerInfo is one trigger (TriggerInfo). Enable is 1 or 0. TriggerDesc is
-// the type's JSON configuration (a timer's is {"cron":"..."}).
+// the type's JSON configuration: a timer's is {"cron":"..."}, a Function
+// URL's {"AuthType":..,"NetConfig":{"EnableIntranet":..,"IntranetUrl":..,
+// "ExtranetUrl":..,...}} (tccli scf/v20180416/examples.json, ListTriggers).
 type TriggerInfo struct {
 	Enable                                                                     uint64
 	Qualifier, TriggerName, Type, TriggerDesc, AvailableStatus, CustomArgument string
 	AddTime, ModTime, Description                                              string
+	ResourceId, BindStatus, TriggerAttribute                                   string
 }
 
 // ListTriggersResponse is ListTriggersResponseParams.
@@ -162,7 +165,25 @@ type Trigger struct {
 	ModTime, Type, TriggerDesc, TriggerName, AddTime string
 	Enable                                           int64
 	CustomArgument, AvailableStatus, Qualifier       string
-	Description                                      string
+	Description, ResourceId, BindStatus              string
+	TriggerAttribute                                 string
+}
+
+// UpdateTriggerRequest changes a timer, ckafka or http trigger in place
+// (UpdateTriggerRequestParams): a Function URL keeps its name and address.
+// A timer's TriggerDesc is the cron expression, as for CreateTrigger.
+// CustomArgument is a pointer so that an empty argument is sent (clearing
+// it) rather than left out.
+type UpdateTriggerRequest struct {
+	FunctionName   string
+	TriggerName    string
+	Type           string
+	Enable         string  `json:",omitempty"` // OPEN or CLOSE
+	Qualifier      string  `json:",omitempty"`
+	Namespace      string  `json:",omitempty"`
+	TriggerDesc    string  `json:",omitempty"`
+	Description    string  `json:",omitempty"`
+	CustomArgument *string `json:",omitempty"`
 }
 
 // CreateTriggerResponse is CreateTriggerResponseParams.
@@ -220,6 +241,11 @@ func (s *SCFControl) ListTriggers(ctx context.Context, req ListTriggersRequest) 
 // CreateTrigger creates a trigger.
 func (s *SCFControl) CreateTrigger(ctx context.Context, req CreateTriggerRequest) (CreateTriggerResponse, error) {
 	return callAnswer[CreateTriggerResponse](ctx, s.c, "CreateTrigger", req)
+}
+
+// UpdateTrigger changes a trigger in place.
+func (s *SCFControl) UpdateTrigger(ctx context.Context, req UpdateTriggerRequest) error {
+	return s.c.Call(ctx, "UpdateTrigger", req, nil)
 }
 
 // DeleteTrigger deletes a trigger.

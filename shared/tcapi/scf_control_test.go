@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"strings"
 	"testing"
 
 	"github.com/scf-janitor/scf-janitor/shared/emulator"
@@ -75,6 +76,25 @@ func TestEmulatorSCFControlAndCAM(t *testing.T) {
 	list, err := scf.ListTriggers(ctx, tcapi.ListTriggersRequest{FunctionName: "fn", Limit: 100})
 	if err != nil || list.TotalCount != 1 || list.Triggers[0].Type != "http" {
 		t.Fatalf("ListTriggers: %+v %v", list, err)
+	}
+	// UpdateTrigger changes the URL in place: same name, intranet added.
+	err = scf.UpdateTrigger(ctx, tcapi.UpdateTriggerRequest{FunctionName: "fn", TriggerName: list.Triggers[0].TriggerName, Type: "http", Qualifier: list.Triggers[0].Qualifier,
+		Enable: "OPEN", TriggerDesc: `{"AuthType":"NONE","NetConfig":{"EnableIntranet":true,"EnableExtranet":true}}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := scf.ListTriggers(ctx, tcapi.ListTriggersRequest{FunctionName: "fn", Limit: 100})
+	if err != nil || after.TotalCount != 1 || after.Triggers[0].TriggerName != list.Triggers[0].TriggerName ||
+		!strings.Contains(after.Triggers[0].TriggerDesc, `"EnableIntranet":true`) {
+		t.Fatalf("ListTriggers after UpdateTrigger: %+v %v", after, err)
+	}
+	// UpdatePolicy rewrites the document in place.
+	doc := `{"version":"2.0","statement":[{"effect":"allow","action":["vm:CancelTask"],"resource":["*"]}]}`
+	if err := cam.UpdatePolicy(ctx, pol.PolicyId, doc); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := cam.GetPolicy(ctx, pol.PolicyId); err != nil || !strings.Contains(got.PolicyDocument, "vm:CancelTask") {
+		t.Fatalf("GetPolicy after UpdatePolicy: %+v %v", got, err)
 	}
 	err = scf.UpdateFunctionConfiguration(ctx, tcapi.UpdateFunctionConfigurationRequest{FunctionName: "fn", Timeout: 20})
 	if err != nil {
