@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -560,6 +561,10 @@ func (c *Config) Validate() []error {
 		}
 		if fn.Role == "" {
 			add("%s: role is required (the execution role whose temporary credentials the function uses)", at)
+		} else if !strings.Contains(fn.Role, "${") {
+			if _, err := RolePolicyPath("", fn.Role); err != nil {
+				add("%s: %v", at, err)
+			}
 		}
 		if i < len(f.Inputs.functions) {
 			fi := f.Inputs.functions[i]
@@ -599,4 +604,30 @@ func (c *Config) Validate() []error {
 		}
 	}
 	return errs
+}
+
+// roleNameRE is CAM's RoleName: 1-128 characters, letters, digits and
+// +=,.@-_ (tencentcloud-sdk-go cam/v20190116 models.go, CreateRoleRequest
+// RoleName: "长度为1~128个字符，可包含英文字母、数字和+=,.@-_").
+var roleNameRE = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,128}$`)
+
+// CheckRoleName reports whether name is a role name CAM accepts.
+func CheckRoleName(name string) error {
+	if !roleNameRE.MatchString(name) {
+		return fmt.Errorf("role %q is not a CAM role name: 1-128 letters, digits and + = , . @ - _", name)
+	}
+	return nil
+}
+
+// RolePolicyPath is the file holding role's permissions,
+// <root>/deploy/cam/<role>.json. The name is checked first, so the path
+// never leaves deploy/cam.
+func RolePolicyPath(root, role string) (string, error) {
+	if err := CheckRoleName(role); err != nil {
+		return "", err
+	}
+	if role == "trust-scf" {
+		return "", fmt.Errorf("role %q: deploy/cam/trust-scf.json is the trust policy of every role, not a role's permissions; choose another role name", role)
+	}
+	return filepath.Join(root, "deploy", "cam", role+".json"), nil
 }
