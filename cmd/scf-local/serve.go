@@ -168,7 +168,8 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 		if err := ensureRoles(ctx, env.emuURL, roles); err != nil {
 			return nil, err
 		}
-		rc.roles = &roleCredentials{uin: rc.uin, issue: emulatorRoleIssuer(env.emuURL), now: time.Now}
+		rc.roles = &roleCredentials{uin: rc.uin, issue: emulatorRoleIssuer(env.emuURL), now: time.Now,
+			keep: roleKeeper(env.emuURL, roles)}
 		// The functions accept what the running server's copies accept, so
 		// an event signed for the server (generate-event) works here too.
 		if st, ok, err := readRunState(o.emulatorAddr, absConfig); err != nil {
@@ -214,7 +215,8 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 		env.close()
 		return nil, err
 	}
-	rc.roles = &roleCredentials{uin: rc.uin, issue: serviceRoleIssuer(env.emu), now: time.Now}
+	rc.roles = &roleCredentials{uin: rc.uin, issue: serviceRoleIssuer(env.emu), now: time.Now,
+		keep: roleKeeper(env.emuURL, roles)}
 	return env, nil
 }
 
