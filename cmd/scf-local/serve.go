@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/shared/cron"
@@ -181,7 +182,7 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 	}
 	lis, err := net.Listen("tcp", o.emulatorAddr)
 	if err != nil {
-		return nil, fmt.Errorf("emulator: %w (another scf-local running? pass --emulator-addr 127.0.0.1:0 for any free port)", err)
+		return nil, portError("the emulator", "--emulator-addr", o.emulatorAddr, err)
 	}
 	env.emuURL = "http://" + lis.Addr().String()
 	rc.emulator = env.emuURL
@@ -251,9 +252,24 @@ func emulatorRunning(ctx context.Context, addr string) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
+// portError says which port is taken and which flag changes it.
+func portError(what, flag, addr string, err error) error {
+	_, port, _ := net.SplitHostPort(addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("port %s (%s, %s, %s) is already in use: another scf-local running? stop it, or pass %s 127.0.0.1:0 for any free port", port, addr, what, flag, flag)
+	}
+	return fmt.Errorf("%s cannot listen on %s: %w (change it with %s)", what, addr, err, flag)
+}
+
 // serve runs every function until ctx ends: the HTTP gateway, the timers and
-// (unless --cloud) the emulator.
+// (unless --cloud) the emulator. Both ports are taken before anything is
+// built, so a busy one is reported at once.
 func serve(ctx context.Context, o serveOptions, getenv func(string) (string, bool), stdout, stderr io.Writer) error {
+	lis, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return portError("the gateway", "--addr", o.addr, err)
+	}
+	defer lis.Close()
 	env, err := setup(ctx, o.common, getenv, stderr, false)
 	if err != nil {
 		return err
@@ -271,11 +287,6 @@ func serve(ctx context.Context, o serveOptions, getenv func(string) (string, boo
 		}
 	}
 
-	lis, err := net.Listen("tcp", o.addr)
-	if err != nil {
-		return fmt.Errorf("gateway: %w (pass --addr 127.0.0.1:0 for any free port)", err)
-	}
-	defer lis.Close()
 
 	binDir, err := os.MkdirTemp("", "scf-local-")
 	if err != nil {
