@@ -82,12 +82,19 @@ func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name, from, to, wantErr string
 	}{
-		{"unknown key", "      memorySize: 64\n", "      memorysize: 64\n", "field memorysize not found"},
+		{"unknown key", "      memorySize: 64\n", "      memorysize: 64\n", `inputs.functions.hello: line 15: unknown key "memorysize" here (the keys here are name, handler`},
 		{"bad cron", `"*/5 * * * *"`, `"61 * * * * * *"`, "second field: 61 is out of range"},
 		{"missing cron", `cronExpression: "*/5 * * * *"`, `cronExpression: ""`, "timer needs parameters.cronExpression"},
 		{"unknown function", "function: tick\n", "function: tock\n", `function "tock" is not a key of inputs.functions`},
 		{"unknown trigger type", "type: timer", "type: cmq", `trigger type "cmq"`},
-		{"no functions", "  functions:\n", "  functionz:\n", "field functionz not found"},
+		{"no functions", "  functions:\n", "  functionz:\n", `line 10: unknown key "functionz" here`},
+		// The mistakes a user of other frameworks makes, at the line they are on, in words.
+		{"environments as a map entry", "        - key: JANITOR_GREETING\n", "        - JANITOR_OTHER: x\n        - key: JANITOR_GREETING\n",
+			"inputs.functions.hello.environments, line 18: \"- JANITOR_OTHER: x\" is not how multi-scf takes a setting: write it as two lines,\n  - key: JANITOR_OTHER\n    value: x"},
+		{"environments entry not a mapping", "        - key: JANITOR_GREETING\n", "        - JANITOR_OTHER\n        - key: JANITOR_GREETING\n",
+			"inputs.functions.hello.environments, line 18: each entry is a {key, value} mapping"},
+		{"wrong kind", "      memorySize: 64\n", "      memorySize: [64]\n", "line 15: found a list where a number belongs"},
+		{"unknown key in an entry", "          value: ${env:GREETING}", "          valu: ${env:GREETING}", `line 19: unknown key "valu" here (the keys here are key, value)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

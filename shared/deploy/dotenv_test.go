@@ -159,12 +159,12 @@ func TestReadDotEnvRefuses(t *testing.T) {
 func TestUnusedDotEnv(t *testing.T) {
 	c := mustParse(t, resolveYML)
 	dotenv := map[string]string{
-		"SHARED":           "${env:NESTED}",
-		"NESTED":           "x",
-		"OWN_SECRET":       "s",
-		"JANITOR_TYPO":     "1",
+		"SHARED":            "${env:NESTED}",
+		"NESTED":            "x",
+		"OWN_SECRET":        "s",
+		"JANITOR_TYPO":      "1",
 		"TENCENT_SECRET_ID": "AKID",
-		"ALSO_UNUSED":      "",
+		"ALSO_UNUSED":       "",
 	}
 	got := c.UnusedDotEnv(dotenv, func(n string) bool { return n == "TENCENT_SECRET_ID" })
 	if diff := cmp.Diff([]string{"ALSO_UNUSED", "JANITOR_TYPO"}, got); diff != "" {
