@@ -287,7 +287,6 @@ func serve(ctx context.Context, o serveOptions, getenv func(string) (string, boo
 		}
 	}
 
-
 	binDir, err := os.MkdirTemp("", "scf-local-")
 	if err != nil {
 		return err
