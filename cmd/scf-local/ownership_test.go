@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scf-janitor/scf-janitor/shared/deploy"
 	"github.com/scf-janitor/scf-janitor/shared/emulator"
 	"github.com/scf-janitor/scf-janitor/shared/provision"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
@@ -78,5 +79,18 @@ func TestDeployDeleteLeavesScfLocalRoles(t *testing.T) {
 	whoami(t)
 	if _, err := cam.GetRole(ctx, "EchoRole"); err != nil {
 		t.Fatalf("EchoRole was not created again: %v", err)
+	}
+}
+
+// TestExecutionRolesCheckTheRoleName: a role name that is not a CAM name is
+// refused before any file is read (../ never leaves deploy/cam).
+func TestExecutionRolesCheckTheRoleName(t *testing.T) {
+	for _, role := range []string{"../../../etc/passwd", "a/b", "trust-scf"} {
+		if _, _, err := executionRoles("testdata/project", []deploy.Function{{Name: "f", Role: role}}); err == nil {
+			t.Errorf("role %q: no error", role)
+		}
+	}
+	if _, _, err := executionRoles("testdata/project", []deploy.Function{{Name: "echo", Role: "EchoRole"}}); err != nil {
+		t.Errorf("EchoRole: %v", err)
 	}
 }

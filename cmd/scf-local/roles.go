@@ -133,7 +133,11 @@ func executionRoles(root string, fns []deploy.Function) ([]provision.Role, []str
 			continue
 		}
 		seen[fn.Role] = true
-		policy, err := os.ReadFile(filepath.Join(camDir, fn.Role+".json"))
+		path, err := deploy.RolePolicyPath(root, fn.Role) // a CAM name: never a path outside deploy/cam
+		if err != nil {
+			return nil, nil, fmt.Errorf("function %s: %w", fn.Name, err)
+		}
+		policy, err := os.ReadFile(path)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			notes = append(notes, fmt.Sprintf("deploy/cam/%s.json not found: role %s has no permission policy (scf-deploy would refuse to deploy it)", fn.Role, fn.Role))
