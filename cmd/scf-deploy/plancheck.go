@@ -54,8 +54,18 @@ func checkSettings(cfg *deploy.Config, fns []deploy.Function, region string) err
 		for _, e := range splitJoined(err) {
 			msg := e.Error()
 			for k, v := range env {
-				if !public[k] && v != "" {
-					msg = strings.ReplaceAll(msg, fmt.Sprintf("%s=%q", k, strings.TrimSpace(v)), k+" (value not shown)")
+				if public[k] || v == "" {
+					continue
+				}
+				msg = strings.ReplaceAll(msg, fmt.Sprintf("%s=%q", k, strings.TrimSpace(v)), k+" (value not shown)")
+				if secretName.MatchString(k) {
+					// A secret-like setting (a webhook URL with its key):
+					// none of its items, wherever the message quotes them.
+					for item := range strings.SplitSeq(v, ",") {
+						if item = strings.TrimSpace(item); len(item) >= 4 {
+							msg = strings.ReplaceAll(msg, item, "(value not shown)")
+						}
+					}
 				}
 			}
 			errs = append(errs, fmt.Errorf("function %s: %s", f.Name, msg))
