@@ -150,7 +150,7 @@ func TestPlanRefusesSettingsTheFunctionsRefuse(t *testing.T) {
 			want: []string{"function cancel-live-audit", "JANITOR_CI_BUCKET is not valid (value not shown): want a COS bucket name with its APPID"}, hidden: "not a bucket"},
 		{name: "notify URL from .env, not shown", from: "        - key: JANITOR_SWEEP_SELF", to: "        - key: JANITOR_NOTIFY_URL\n          value: ${env:NOTIFY}\n        - key: JANITOR_SWEEP_SELF",
 			dotenv: "NOTIFY=ftp://hooks.example.com/services/T0/B0/hunter2-secret-path\n",
-			want: []string{"function sweep-tasks", "JANITOR_NOTIFY_URL"}, hidden: "hunter2-secret-path"},
+			want:   []string{"function sweep-tasks", "JANITOR_NOTIFY_URL"}, hidden: "hunter2-secret-path"},
 		{name: "log level", from: "        - key: JANITOR_LOG_LEVEL\n          value: info\n", to: "        - key: JANITOR_LOG_LEVEL\n          value: verbose\n",
 			want: []string{"function cancel-task", `JANITOR_LOG_LEVEL="verbose": want one of`}},
 	}
