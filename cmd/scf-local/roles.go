@@ -261,13 +261,38 @@ func findPolicy(ctx context.Context, cam *tcapi.CAM, name string) (uint64, error
 // a role of roles deleted since start (by `scf-deploy delete --endpoint` of
 // an older scf-deploy, or by hand) in the emulator at emuURL; recreated says
 // the role's keys held until then are void. Without it every invocation of
-// the role's functions would fail until a restart.
-func roleKeeper(emuURL string, roles []provision.Role) func(ctx context.Context, role string) (recreated bool, err error) {
+// the role's functions would fail until a restart. exists says whether the
+// role is there (in process for the embedded emulator: an API call per
+// invocation would meet the emulator's 20 requests/s limit).
+func roleKeeper(emuURL string, roles []provision.Role, exists func(ctx context.Context, role string) (bool, error)) func(ctx context.Context, role string) (recreated bool, err error) {
 	return func(ctx context.Context, role string) (bool, error) {
 		i := slices.IndexFunc(roles, func(r provision.Role) bool { return r.Name == role })
 		if i < 0 {
 			return false, nil
 		}
+		ok, err := exists(ctx, role)
+		if err != nil || ok {
+			return false, err
+		}
+		if err := ensureRoles(ctx, emuURL, roles[i:i+1]); err != nil {
+			return false, fmt.Errorf("execution role %s was deleted; creating it again: %w", role, err)
+		}
+		return true, nil
+	}
+}
+
+// embeddedRoleExists looks a role of the local account up in emu.
+func embeddedRoleExists(emu *emulator.Server) func(context.Context, string) (bool, error) {
+	return func(_ context.Context, role string) (bool, error) {
+		return slices.ContainsFunc(emu.Roles(), func(r emulator.RoleInfo) bool {
+			return r.RoleName == role && r.Account == emulator.DefaultAccountUin
+		}), nil
+	}
+}
+
+// apiRoleExists asks the emulator at emuURL for a role (CAM GetRole).
+func apiRoleExists(emuURL string) func(context.Context, string) (bool, error) {
+	return func(ctx context.Context, role string) (bool, error) {
 		cam, err := tcapi.NewCAM(tcapi.Credentials{SecretID: emulator.DefaultSecretID, SecretKey: emulator.DefaultSecretKey},
 			tcapi.Options{Endpoint: emuURL})
 		if err != nil {
@@ -276,14 +301,11 @@ func roleKeeper(emuURL string, roles []provision.Role) func(ctx context.Context,
 		_, err = cam.GetRole(ctx, role)
 		switch {
 		case err == nil:
+			return true, nil
+		case tcapi.HasCode(err, "InvalidParameter.RoleNotExist"):
 			return false, nil
-		case !tcapi.HasCode(err, "InvalidParameter.RoleNotExist"):
-			return false, fmt.Errorf("execution role %s: %w", role, err)
 		}
-		if err := ensureRole(ctx, cam, roles[i]); err != nil {
-			return false, fmt.Errorf("execution role %s was deleted; creating it again: %w", role, err)
-		}
-		return true, nil
+		return false, fmt.Errorf("execution role %s: %w", role, err)
 	}
 }
 

@@ -170,7 +170,7 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 			return nil, err
 		}
 		rc.roles = &roleCredentials{uin: rc.uin, issue: emulatorRoleIssuer(env.emuURL), now: time.Now,
-			keep: roleKeeper(env.emuURL, roles)}
+			keep: roleKeeper(env.emuURL, roles, apiRoleExists(env.emuURL))}
 		// The functions accept what the running server's copies accept, so
 		// an event signed for the server (generate-event) works here too.
 		if st, ok, err := readRunState(o.emulatorAddr, absConfig); err != nil {
@@ -217,7 +217,7 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 		return nil, err
 	}
 	rc.roles = &roleCredentials{uin: rc.uin, issue: serviceRoleIssuer(env.emu), now: time.Now,
-		keep: roleKeeper(env.emuURL, roles)}
+		keep: roleKeeper(env.emuURL, roles, embeddedRoleExists(env.emu))}
 	return env, nil
 }
 
