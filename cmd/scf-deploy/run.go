@@ -41,6 +41,7 @@ type options struct {
 	only                                       stringList
 	yes                                        bool
 	timeout                                    time.Duration
+	args                                       []string // as given, for the next command to print
 }
 
 const usage = `usage: scf-deploy [plan|apply|delete] [flags]
@@ -59,7 +60,7 @@ flags:
 `
 
 func parseArgs(args []string, stderr io.Writer) (options, error) {
-	o := options{command: "plan"}
+	o := options{command: "plan", args: slices.Clone(args)}
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		o.command, args = args[0], args[1:]
 	}
@@ -103,6 +104,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
 	if err := deployCommand(ctx, o, stdout, stderr, getenv, ro); err != nil {
+		err = endpointHint(err, o.endpoint)
 		fmt.Fprintln(stderr, "scf-deploy:", err)
 		return 1
 	}
@@ -141,6 +143,9 @@ func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, get
 	for _, w := range warnings {
 		fmt.Fprintln(stderr, "scf-deploy: warning:", w)
 	}
+	if unused := cfg.UnusedDotEnv(dotenv, toolVariable); len(unused) > 0 {
+		fmt.Fprintf(stderr, "scf-deploy: warning: %s: unused: %s set but never referenced by %s as ${env:NAME} (a typo?)\n", envFile, strings.Join(unused, ", "), o.config)
+	}
 	lookup := deploy.LookupShellThenDotEnv(getenv, dotenv)
 
 	// ${env:NAME} resolved as the Serverless CLI does (shared/deploy): an
@@ -163,6 +168,14 @@ func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, get
 	}
 	cred, err := credentials(lookup, envFile)
 	if err != nil {
+		return err
+	}
+	if o.command != "delete" {
+		if err := checkSettings(cfg, selected, region); err != nil {
+			return fmt.Errorf("%s: %w", o.config, err)
+		}
+	}
+	if err := checkEndpoint(ctx, o.endpoint); err != nil {
 		return err
 	}
 
@@ -293,12 +306,12 @@ func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, get
 		printURLs(stdout, p.URLs)
 		targets.write(stdout)
 		if !empty {
-			fmt.Fprintln(stdout, "run `scf-deploy apply` to make these changes")
+			fmt.Fprintf(stdout, "run `%s` to make these changes\n", nextCommand(programName(arg0), "apply", o.args))
 		}
 		return nil
 	case o.command == "delete" && !o.yes:
 		if !empty {
-			fmt.Fprintln(stdout, "nothing deleted: run `scf-deploy delete --yes` to delete the above")
+			fmt.Fprintf(stdout, "nothing deleted: run `%s` to delete the above\n", nextCommand(programName(arg0), "delete", o.args, "--yes"))
 		}
 		return nil
 	case empty:
@@ -407,11 +420,15 @@ func loadRoles(root string, all, selected []deploy.Function, deleting bool) ([]p
 		if deleting && usedElsewhere(f.Role, all, selected) {
 			continue
 		}
+		policyPath, err := deploy.RolePolicyPath(root, f.Role)
+		if err != nil {
+			return nil, fmt.Errorf("function %s: %w", f.Name, err)
+		}
 		trust, err := os.ReadFile(trustPath)
 		if err != nil {
 			return nil, fmt.Errorf("role %s: its trust policy: %w", f.Role, err)
 		}
-		policy, err := os.ReadFile(filepath.Join(root, "deploy", "cam", f.Role+".json"))
+		policy, err := os.ReadFile(policyPath)
 		if err != nil {
 			return nil, fmt.Errorf("role %s of function %s: its policy: %w (write the permissions it needs there)", f.Role, f.Name, err)
 		}

@@ -195,7 +195,7 @@ func TestDeploySweeperPolicy(t *testing.T) {
 		config := sweeperProject(t, true)
 		envPath, _ := envFor(t, map[string]string{"SWEEP_FANOUT": "none", "JANITOR_SWEEP_ROLES": targetArn + ",qcs::cam::uin/*:roleName/JanitorSweepTargetRole"})
 		out, code := runDeploy(t, url, config, envPath, "plan")
-		if code != 1 || !strings.Contains(out, `function sweep-tasks: JANITOR_SWEEP_ROLES: "qcs::cam::uin/*:roleName/JanitorSweepTargetRole": want role ARNs such as`) {
+		if code != 1 || !strings.Contains(out, `function sweep-tasks: roles (JANITOR_SWEEP_ROLES) role "qcs::cam::uin/*:roleName/JanitorSweepTargetRole": want a role ARN such as`) {
 			t.Fatalf("plan (exit %d):\n%s", code, out)
 		}
 		if len(emu.Stats().Actions) != 0 {

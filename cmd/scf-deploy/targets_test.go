@@ -74,7 +74,7 @@ func TestDeployTargetRoles(t *testing.T) {
 		"account " + targetUin + ": + attach policy JanitorSweepTargetRolePolicy to JanitorSweepTargetRole\n",
 		"account " + targetUin + ": 3 change(s)\n",
 		"target accounts: scf-deploy cannot create their roles", keylessInstructions,
-		"run `scf-deploy apply`",
+		"run `scf-deploy apply ",
 	}, []string{keyedInstructions, "account " + otherUin + ": +"})
 	if m := mutating(emu.Stats()); len(m) != 0 {
 		t.Fatalf("plan made mutating calls: %v", m)

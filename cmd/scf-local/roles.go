@@ -26,7 +26,8 @@ import (
 // its execution role (serverless.yml's role:), delivered in each
 // invocation's Environment (FACTS.md §4). Against the emulator scf-local does
 // the same: at start it creates each function's role in the emulator's CAM
-// (default account) the way scf-deploy does, unless it already exists, and
+// (default account), marked as scf-local's (LocalDescription), unless it
+// already exists (and again before an invocation if it was deleted), and
 // each invocation gets that role's keys from the emulator's STS side
 // (Server.ServiceRoleCredential("scf.qcloud.com", <role ARN>)).
 
@@ -60,6 +61,9 @@ type roleCredentials struct {
 	// issue gets new temporary keys of a role (by ARN).
 	issue func(ctx context.Context, arn string) (credentials, error)
 	now   func() time.Time
+	// keep, when set, runs before each use of a role (outside the lock):
+	// it creates the role again when it was deleted (roleKeeper).
+	keep func(ctx context.Context, role string) (recreated bool, err error)
 
 	mu    sync.Mutex
 	cache map[string]roleCred // by role name
@@ -73,10 +77,17 @@ type roleCred struct {
 // forRole returns role's current credentials, new ones when those held
 // expire within roleRefreshBefore.
 func (rc *roleCredentials) forRole(ctx context.Context, role string) (credentials, error) {
+	recreated := false
+	if rc.keep != nil {
+		var err error
+		if recreated, err = rc.keep(ctx, role); err != nil {
+			return credentials{}, err
+		}
+	}
 	now := rc.now()
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
-	if c, ok := rc.cache[role]; ok && now.Before(c.expires.Add(-roleRefreshBefore)) {
+	if c, ok := rc.cache[role]; ok && !recreated && now.Before(c.expires.Add(-roleRefreshBefore)) {
 		return c.c, nil
 	}
 	c, err := rc.issue(ctx, roleArn(rc.uin, role))
@@ -122,7 +133,11 @@ func executionRoles(root string, fns []deploy.Function) ([]provision.Role, []str
 			continue
 		}
 		seen[fn.Role] = true
-		policy, err := os.ReadFile(filepath.Join(camDir, fn.Role+".json"))
+		path, err := deploy.RolePolicyPath(root, fn.Role) // a CAM name: never a path outside deploy/cam
+		if err != nil {
+			return nil, nil, fmt.Errorf("function %s: %w", fn.Name, err)
+		}
+		policy, err := os.ReadFile(path)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			notes = append(notes, fmt.Sprintf("deploy/cam/%s.json not found: role %s has no permission policy (scf-deploy would refuse to deploy it)", fn.Role, fn.Role))
@@ -164,46 +179,134 @@ func (rc *runtimeConfig) deriveSweeperRole(roles []provision.Role) error {
 	return nil
 }
 
+// LocalDescription marks the roles and policies scf-local creates in the
+// emulator. It differs from scf-deploy's (provision.ManagedDescription) on
+// purpose: `scf-deploy delete --endpoint <scf-local>` removes only what
+// scf-deploy created, so it leaves these alone (as foreign), and scf-deploy
+// apply uses them as they are.
+const LocalDescription = "managed by scf-local (scf-janitor)"
+
 // ensureRoles creates, through the CAM API of the emulator at emuURL (with
 // the default account's keys), every role of roles that does not exist yet,
-// with its policy attached as scf-deploy does (provision.Engine). Existing
-// roles are used as they are.
+// with its permissions as a policy attached, marked LocalDescription.
+// Existing roles are used as they are; so is an existing policy of the same
+// name (scf-deploy's, for example), attached when it is not.
 func ensureRoles(ctx context.Context, emuURL string, roles []provision.Role) error {
 	cam, err := tcapi.NewCAM(tcapi.Credentials{SecretID: emulator.DefaultSecretID, SecretKey: emulator.DefaultSecretKey},
 		tcapi.Options{Endpoint: emuURL})
 	if err != nil {
 		return err
 	}
-	var missing []provision.Role
 	for _, r := range roles {
-		_, err := cam.GetRole(ctx, r.Name)
-		switch {
-		case err == nil: // used as it is
-		case tcapi.HasCode(err, "InvalidParameter.RoleNotExist"):
-			if r.Policy == "" {
-				// No permissions to attach: the role alone.
-				if _, err := cam.CreateRole(ctx, tcapi.CreateRoleRequest{RoleName: r.Name, PolicyDocument: r.TrustPolicy, Description: provision.ManagedDescription}); err != nil {
-					return fmt.Errorf("create execution role %s: %w", r.Name, err)
-				}
-				continue
-			}
-			missing = append(missing, r)
-		default:
-			return fmt.Errorf("execution role %s: %w", r.Name, err)
+		if err := ensureRole(ctx, cam, r); err != nil {
+			return err
 		}
 	}
-	if len(missing) == 0 {
-		return nil
+	return nil
+}
+
+// ensureRole creates role r unless it exists (see ensureRoles).
+func ensureRole(ctx context.Context, cam *tcapi.CAM, r provision.Role) error {
+	_, err := cam.GetRole(ctx, r.Name)
+	switch {
+	case err == nil:
+		return nil // used as it is
+	case !tcapi.HasCode(err, "InvalidParameter.RoleNotExist"):
+		return fmt.Errorf("execution role %s: %w", r.Name, err)
 	}
-	e := &provision.Engine{CAM: cam}
-	plan, err := e.Plan(ctx, provision.Desired{Roles: missing})
+	if _, err := cam.CreateRole(ctx, tcapi.CreateRoleRequest{RoleName: r.Name, PolicyDocument: r.TrustPolicy, Description: LocalDescription}); err != nil &&
+		!tcapi.HasCode(err, "InvalidParameter.RoleNameInUse") {
+		return fmt.Errorf("create execution role %s: %w", r.Name, err)
+	}
+	if r.Policy == "" {
+		return nil // no permissions to attach: the role alone
+	}
+	id, err := findPolicy(ctx, cam, r.PolicyName())
 	if err != nil {
-		return fmt.Errorf("execution roles: %w", err)
+		return fmt.Errorf("execution role %s: %w", r.Name, err)
 	}
-	if _, err := e.Apply(ctx, plan); err != nil {
-		return fmt.Errorf("execution roles: %w", err)
+	if id == 0 {
+		out, err := cam.CreatePolicy(ctx, tcapi.CreatePolicyRequest{PolicyName: r.PolicyName(), PolicyDocument: r.Policy, Description: LocalDescription})
+		if err != nil {
+			return fmt.Errorf("execution role %s: create policy %s: %w", r.Name, r.PolicyName(), err)
+		}
+		id = out.PolicyId
+	}
+	if err := cam.AttachRolePolicy(ctx, id, r.Name); err != nil {
+		return fmt.Errorf("execution role %s: attach policy %s: %w", r.Name, r.PolicyName(), err)
 	}
 	return nil
+}
+
+// findPolicy returns the id of the custom policy named name (0: none).
+func findPolicy(ctx context.Context, cam *tcapi.CAM, name string) (uint64, error) {
+	for page := uint64(1); page <= 200; page++ {
+		out, err := cam.ListPolicies(ctx, tcapi.ListPoliciesRequest{Rp: 200, Page: page, Scope: "Local", Keyword: name})
+		if err != nil {
+			return 0, fmt.Errorf("policy %s: %w", name, err)
+		}
+		for _, p := range out.List {
+			if p.PolicyName == name {
+				return p.PolicyId, nil
+			}
+		}
+		if page*200 >= out.TotalNum || len(out.List) == 0 {
+			break
+		}
+	}
+	return 0, nil
+}
+
+// roleKeeper returns a check, run before each invocation, that creates again
+// a role of roles deleted since start (by `scf-deploy delete --endpoint` of
+// an older scf-deploy, or by hand) in the emulator at emuURL; recreated says
+// the role's keys held until then are void. Without it every invocation of
+// the role's functions would fail until a restart. exists says whether the
+// role is there (in process for the embedded emulator: an API call per
+// invocation would meet the emulator's 20 requests/s limit).
+func roleKeeper(emuURL string, roles []provision.Role, exists func(ctx context.Context, role string) (bool, error)) func(ctx context.Context, role string) (recreated bool, err error) {
+	return func(ctx context.Context, role string) (bool, error) {
+		i := slices.IndexFunc(roles, func(r provision.Role) bool { return r.Name == role })
+		if i < 0 {
+			return false, nil
+		}
+		ok, err := exists(ctx, role)
+		if err != nil || ok {
+			return false, err
+		}
+		if err := ensureRoles(ctx, emuURL, roles[i:i+1]); err != nil {
+			return false, fmt.Errorf("execution role %s was deleted; creating it again: %w", role, err)
+		}
+		return true, nil
+	}
+}
+
+// embeddedRoleExists looks a role of the local account up in emu.
+func embeddedRoleExists(emu *emulator.Server) func(context.Context, string) (bool, error) {
+	return func(_ context.Context, role string) (bool, error) {
+		return slices.ContainsFunc(emu.Roles(), func(r emulator.RoleInfo) bool {
+			return r.RoleName == role && r.Account == emulator.DefaultAccountUin
+		}), nil
+	}
+}
+
+// apiRoleExists asks the emulator at emuURL for a role (CAM GetRole).
+func apiRoleExists(emuURL string) func(context.Context, string) (bool, error) {
+	return func(ctx context.Context, role string) (bool, error) {
+		cam, err := tcapi.NewCAM(tcapi.Credentials{SecretID: emulator.DefaultSecretID, SecretKey: emulator.DefaultSecretKey},
+			tcapi.Options{Endpoint: emuURL})
+		if err != nil {
+			return false, err
+		}
+		_, err = cam.GetRole(ctx, role)
+		switch {
+		case err == nil:
+			return true, nil
+		case tcapi.HasCode(err, "InvalidParameter.RoleNotExist"):
+			return false, nil
+		}
+		return false, fmt.Errorf("execution role %s: %w", role, err)
+	}
 }
 
 // emulatorRoleIssuer gets SCF's keys of a role from a running emulator at

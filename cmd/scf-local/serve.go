@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/shared/cron"
@@ -168,7 +169,8 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 		if err := ensureRoles(ctx, env.emuURL, roles); err != nil {
 			return nil, err
 		}
-		rc.roles = &roleCredentials{uin: rc.uin, issue: emulatorRoleIssuer(env.emuURL), now: time.Now}
+		rc.roles = &roleCredentials{uin: rc.uin, issue: emulatorRoleIssuer(env.emuURL), now: time.Now,
+			keep: roleKeeper(env.emuURL, roles, apiRoleExists(env.emuURL))}
 		// The functions accept what the running server's copies accept, so
 		// an event signed for the server (generate-event) works here too.
 		if st, ok, err := readRunState(o.emulatorAddr, absConfig); err != nil {
@@ -180,7 +182,7 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 	}
 	lis, err := net.Listen("tcp", o.emulatorAddr)
 	if err != nil {
-		return nil, fmt.Errorf("emulator: %w (another scf-local running? pass --emulator-addr 127.0.0.1:0 for any free port)", err)
+		return nil, portError("the emulator", "--emulator-addr", o.emulatorAddr, err)
 	}
 	env.emuURL = "http://" + lis.Addr().String()
 	rc.emulator = env.emuURL
@@ -216,7 +218,8 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 		env.close()
 		return nil, err
 	}
-	rc.roles = &roleCredentials{uin: rc.uin, issue: serviceRoleIssuer(env.emu), now: time.Now}
+	rc.roles = &roleCredentials{uin: rc.uin, issue: serviceRoleIssuer(env.emu), now: time.Now,
+		keep: roleKeeper(env.emuURL, roles, embeddedRoleExists(env.emu))}
 	return env, nil
 }
 
@@ -251,9 +254,24 @@ func emulatorRunning(ctx context.Context, addr string) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
+// portError says which port is taken and which flag changes it.
+func portError(what, flag, addr string, err error) error {
+	_, port, _ := net.SplitHostPort(addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("port %s (%s, %s, %s) is already in use: another scf-local running? stop it, or pass %s 127.0.0.1:0 for any free port", port, addr, what, flag, flag)
+	}
+	return fmt.Errorf("%s cannot listen on %s: %w (change it with %s)", what, addr, err, flag)
+}
+
 // serve runs every function until ctx ends: the HTTP gateway, the timers and
-// (unless --cloud) the emulator.
+// (unless --cloud) the emulator. Both ports are taken before anything is
+// built, so a busy one is reported at once.
 func serve(ctx context.Context, o serveOptions, getenv func(string) (string, bool), stdout, stderr io.Writer) error {
+	lis, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return portError("the gateway", "--addr", o.addr, err)
+	}
+	defer lis.Close()
 	env, err := setup(ctx, o.common, getenv, stderr, false)
 	if err != nil {
 		return err
@@ -270,12 +288,6 @@ func serve(ctx context.Context, o serveOptions, getenv func(string) (string, boo
 			return errors.New("--sweep-now: serverless.yml has no sweep-tasks function with a timer trigger")
 		}
 	}
-
-	lis, err := net.Listen("tcp", o.addr)
-	if err != nil {
-		return fmt.Errorf("gateway: %w (pass --addr 127.0.0.1:0 for any free port)", err)
-	}
-	defer lis.Close()
 
 	binDir, err := os.MkdirTemp("", "scf-local-")
 	if err != nil {
@@ -345,8 +357,12 @@ func serve(ctx context.Context, o serveOptions, getenv func(string) (string, boo
 		watching = r.watchSources(ctx, fns)
 	}
 
+	secretFiles, err := writeSecretFiles(filepath.Join(binDir, "secrets"), rc.secrets)
+	if err != nil {
+		return err
+	}
 	gatewayURL := "http://" + lis.Addr().String()
-	printBanner(stdout, o, env, g, gatewayURL, time.Since(started))
+	printBanner(stdout, o, env, g, gatewayURL, secretFiles, time.Since(started))
 
 	timerCtx, stopTimers := context.WithCancel(ctx)
 	var timers sync.WaitGroup
@@ -459,7 +475,7 @@ func fireTimer(ctx context.Context, r *runner, log *invocationLog, f *function, 
 }
 
 // printBanner says what runs where, and how to call it.
-func printBanner(w io.Writer, o serveOptions, env *environment, g *gateway, gatewayURL string, took time.Duration) {
+func printBanner(w io.Writer, o serveOptions, env *environment, g *gateway, gatewayURL string, secretFiles map[string]string, took time.Duration) {
 	rc := env.rc
 	fmt.Fprintf(w, "scf-local: %d functions built and started in %s (region %s)\n", len(rc.cfg.Functions), took.Round(100*time.Millisecond), rc.region())
 	if o.cloud {
@@ -521,9 +537,9 @@ func printBanner(w io.Writer, o serveOptions, env *environment, g *gateway, gate
 		}
 	}
 	if len(g.order) > 0 {
-		fmt.Fprintln(w, "try them (each line signs its body with openssl when run, so it never expires):")
+		fmt.Fprintln(w, "try them: paste a whole line (it reads the secret from a file only you can read while scf-local runs, and signs with openssl when run):")
 		for _, route := range g.order {
-			fmt.Fprintf(w, "  try %s: %s\n", route, curlCommand(gatewayURL+"/"+route, exampleBody(env, route), rc.secrets[route].signing()))
+			fmt.Fprintf(w, "  : try %s; %s\n", route, curlCommand(gatewayURL+"/"+route, exampleBody(env, route), secretFiles[route]))
 		}
 	}
 	fmt.Fprintln(w, "ready: one line per invocation follows; Ctrl-C stops everything")
@@ -579,16 +595,39 @@ func exampleBody(env *environment, route string) string {
 	return `{}`
 }
 
-// curlCommand is a one-line shell command that signs body with secret at run
-// time (the literal secret the function accepts: the first of its list); with
-// no secret, it sends the body unsigned.
-func curlCommand(url, body, secret string) string {
-	if secret == "" {
+// curlCommand is a one-line shell command that signs body at run time with
+// the secret in secretFile (the secret the function accepts: the first of its
+// list), so the line shows no secret; with no file, it sends the body
+// unsigned.
+func curlCommand(url, body, secretFile string) string {
+	if secretFile == "" {
 		return "curl -sS -X POST " + url + " -H 'Content-Type: application/json' --data-binary " + shellQuote(body) + "; echo"
 	}
-	return "secret=" + shellQuote(secret) + "; body=" + shellQuote(body) + `; ts=$(date +%s); ` +
+	return "secret=$(cat " + shellQuote(secretFile) + "); body=" + shellQuote(body) + `; ts=$(date +%s); ` +
 		`sig=$(printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$secret" | sed 's/^.* //'); ` +
 		`curl -sS -X POST ` + url + ` -H 'Content-Type: application/json' -H "X-Janitor-Signature: t=$ts,v1=$sig" --data-binary "$body"; echo`
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// writeSecretFiles writes each function's signing secret to dir/<function>
+// (the directory 0700, the files 0600; dir is removed when serve stops), so
+// the printed try lines read it when run and never show it: it may have come
+// from the shell or .env.
+func writeSecretFiles(dir string, secrets map[string]webhookSecret) (map[string]string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("webhook secrets for the try lines: %w", err)
+	}
+	files := map[string]string{}
+	for name, s := range secrets {
+		if s.signing() == "" {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s.signing()), 0o600); err != nil {
+			return nil, fmt.Errorf("webhook secrets for the try lines: %w", err)
+		}
+		files[name] = p
+	}
+	return files, nil
+}

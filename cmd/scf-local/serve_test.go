@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -226,23 +228,32 @@ func TestServeTimerEvent(t *testing.T) {
 	}
 }
 
-// printedSecret returns the secret in the banner's curl line for fn.
+// printedSecret returns the secret the banner's curl line for fn signs with:
+// the content of the file it reads (the line itself shows no secret).
 func printedSecret(t *testing.T, out *lines, fn string) string {
 	t.Helper()
 	line := printedCurl(t, out, fn)
-	m := regexp.MustCompile(`^secret='([^']*)';`).FindStringSubmatch(line)
+	m := regexp.MustCompile(`^: try [a-z-]+; secret=\$\(cat '([^']*)'\);`).FindStringSubmatch(line)
 	if m == nil {
-		t.Fatalf("the curl line for %s does not start with secret='...': %q", fn, line)
+		t.Fatalf("the curl line for %s does not start with : try %s; secret=$(cat '...'): %q", fn, fn, line)
 	}
-	return m[1]
+	b, err := os.ReadFile(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(m[1]); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("secret file %s: %v %v, want mode 0600", m[1], fi.Mode(), err)
+	}
+	return string(b)
 }
 
-// printedCurl returns the banner's curl command for fn.
+// printedCurl returns the banner's whole try line for fn, as a user would
+// copy it.
 func printedCurl(t *testing.T, out *lines, fn string) string {
 	t.Helper()
-	prefix := "  try " + fn + ": "
+	prefix := "  : try " + fn + "; "
 	line := out.wait(t, time.Second, 1, func(s string) bool { return strings.HasPrefix(s, prefix) })[0]
-	return strings.TrimPrefix(line, prefix)
+	return strings.TrimSpace(line)
 }
 
 // TestPrintedCurlCommandWorks runs the banner's curl line, which must sign
@@ -275,7 +286,12 @@ func TestPrintedCurlCommandWorks(t *testing.T) {
 			out, _ := startServeConfig(t, config, tc.shell, tc.extra...)
 			secret := printedSecret(t, out, "echo")
 			if tc.want != "" && secret != tc.want {
-				t.Errorf("printed secret %q, want %q", secret, tc.want)
+				t.Errorf("signing secret %q, want %q", secret, tc.want)
+			}
+			for _, v := range append(slices.Collect(maps.Values(tc.shell)), "dotenv-new", "dotenv-secret", "flag-secret", secret) {
+				if v = strings.TrimSpace(v); v != "" && strings.Contains(out.text(), v) {
+					t.Errorf("the banner prints a secret (%q):\n%s", v, out.text())
+				}
 			}
 			out.wait(t, time.Second, 1, func(s string) bool { return strings.HasPrefix(s, "  echo") && strings.HasSuffix(s, tc.from) })
 			res, err := exec.Command("bash", "-c", printedCurl(t, out, "echo")).CombinedOutput()

@@ -236,7 +236,11 @@ func (h *Handler) authenticate(ctx context.Context, r *trigger.HTTPRequest) *Err
 	case errors.Is(err, webhook.ErrExpired):
 		e.Code, e.Message = CodeSignatureExpire, err.Error()
 	default:
-		e.Code, e.Message = CodeSignatureFailure, "the signature does not match the body with any configured secret: "+how
+		// The usual cause: a body signed with another function's secret.
+		// Named, never shown: the secrets themselves.
+		e.Code, e.Message = CodeSignatureFailure, "the signature does not match the body with any secret of "+h.function+
+			": each function has its own secret (its "+EnvWebhookSecret+"; this project's serverless.yml sets it from "+ownSecretVariable(h.function)+
+			"), so sign with "+h.function+"'s; "+how
 	}
 	return e
 }
@@ -392,4 +396,11 @@ func (h *Handler) log(ctx context.Context, rec *record, latency time.Duration) {
 		attrs = append(attrs, slog.String("code", rec.code), slog.String("error", oneLine(rec.message, 512)))
 	}
 	h.logger.LogAttrs(ctx, level, "invocation", attrs...)
+}
+
+// ownSecretVariable is the variable this project's serverless.yml and
+// .env.example give function's secret in: JANITOR_CANCEL_TASK_SECRET for
+// cancel-task (see the README's settings table).
+func ownSecretVariable(function string) string {
+	return "JANITOR_" + strings.ToUpper(strings.ReplaceAll(function, "-", "_")) + "_SECRET"
 }

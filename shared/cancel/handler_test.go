@@ -301,6 +301,19 @@ func TestWebhookAuth(t *testing.T) {
 				if l := h.lastLog(); l["outcome"] != "unauthenticated" {
 					t.Errorf("%s: log %v", c.name, l)
 				}
+				if c.code == cancel.CodeSignatureFailure {
+					// The usual cause is another function's secret: say so, and name the variable.
+					want := "each function has its own secret (its JANITOR_WEBHOOK_SECRET; this project's serverless.yml sets it from " +
+						"JANITOR_" + strings.ToUpper(strings.ReplaceAll(fn.name, "-", "_")) + "_SECRET)"
+					if !strings.Contains(r.Err.Error.Message, want) || !strings.Contains(r.Err.Error.Message, fn.name) {
+						t.Errorf("%s: message %q, want it to contain %q", c.name, r.Err.Error.Message, want)
+					}
+					for _, secret := range []string{webhookSecret, oldSecret, "guessed-secret"} {
+						if strings.Contains(r.Err.Error.Message, secret) {
+							t.Errorf("%s: the message shows a secret: %q", c.name, r.Err.Error.Message)
+						}
+					}
+				}
 			}
 			if n := h.emu.Stats().Actions[fn.action].Requests; n != 0 {
 				t.Fatalf("%d requests reached Tencent without a valid signature", n)

@@ -68,13 +68,11 @@ func parseLiveAuditRequest(body []byte, getenv func(string) string) (LiveAuditRe
 	if e != nil {
 		return LiveAuditRequest{}, e
 	}
-	bucket, e := resolve("Bucket", optString(w.Bucket), EnvCIBucket, getenv, validBucket,
-		"a COS bucket name with its APPID, such as examplebucket-1250000000")
+	bucket, e := resolve("Bucket", optString(w.Bucket), ciBucketRule.env, getenv, ciBucketRule.valid, ciBucketRule.want)
 	if e != nil {
 		return LiveAuditRequest{}, e
 	}
-	region, e := resolve("Region", optString(w.Region), EnvCIRegion, getenv, validRegion,
-		"the bucket's region, such as ap-beijing")
+	region, e := resolve("Region", optString(w.Region), ciRegionRule.env, getenv, ciRegionRule.valid, ciRegionRule.want)
 	if e != nil {
 		return LiveAuditRequest{}, e
 	}

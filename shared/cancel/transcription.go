@@ -80,7 +80,7 @@ func parseTranscriptionRequest(body []byte, getenv func(string) string) (Transcr
 		if !ok {
 			// A setting's value is named, never echoed: it may hold
 			// something pasted into the wrong variable.
-			return TranscriptionRequest{}, configError("%s is not valid (value not shown): set it to the positive SDKAppID of a TRTC application, such as 1400000000", EnvTRTCSdkAppID)
+			return TranscriptionRequest{}, configError("%s is not valid (value not shown): set it to %s", EnvTRTCSdkAppID, trtcSdkAppIDRule.want)
 		}
 		app = n
 	}
@@ -102,8 +102,8 @@ func transcriptionRegion(value string, getenv func(string) string) (string, *Err
 		return value, nil
 	}
 	if v := strings.TrimSpace(getenv(EnvTRTCRegion)); v != "" {
-		if !slices.Contains(tcapi.TranscriptionRegions, v) {
-			return "", configError("%s is not a region that serves cloud transcription (value not shown): set it to one of %s", EnvTRTCRegion, supported)
+		if !trtcRegionRule.valid(v) {
+			return "", configError("%s is not valid (value not shown): set it to %s", EnvTRTCRegion, trtcRegionRule.want)
 		}
 		return v, nil
 	}

@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -127,6 +129,15 @@ func decodeEnvironments(n *yaml.Node, at string) (envList, error) {
 	}
 	out := envList{set: true, list: []KeyValue{}}
 	for i, item := range n.Content {
+		if item.Kind == yaml.MappingNode && len(item.Content) == 2 && item.Content[0].Value != "key" && item.Content[0].Value != "value" {
+			// `- JANITOR_X: value`, as in other frameworks' environment maps.
+			k, v := item.Content[0], item.Content[1]
+			return envList{}, fmt.Errorf("%s.environments, line %d: \"- %s: %s\" is not how multi-scf takes a setting: write it as two lines,\n  - key: %s\n    value: %s",
+				at, k.Line, k.Value, oneLineValue(v), k.Value, oneLineValue(v))
+		}
+		if item.Kind != yaml.MappingNode {
+			return envList{}, fmt.Errorf("%s.environments, line %d: each entry is a {key, value} mapping, such as\n  - key: JANITOR_LOG_LEVEL\n    value: info", at, item.Line)
+		}
 		var kv KeyValue
 		if err := decodeStrict(item, &kv); err != nil {
 			return envList{}, fmt.Errorf("%s.environments[%d] (line %d): %w", at, i, item.Line, err)
@@ -134,6 +145,14 @@ func decodeEnvironments(n *yaml.Node, at string) (envList, error) {
 		out.list = append(out.list, kv)
 	}
 	return out, nil
+}
+
+// oneLineValue is a scalar's text as written, "..." for anything else.
+func oneLineValue(n *yaml.Node) string {
+	if n.Kind == yaml.ScalarNode && !strings.ContainsAny(n.Value, "\n\r") {
+		return n.Value
+	}
+	return "..."
 }
 
 // TriggerInputs is one entry of inputs.triggers.
@@ -405,25 +424,119 @@ func variables(list []KeyValue) []KeyValue {
 	return out
 }
 
-// decodeStrict decodes YAML bytes or a node, rejecting unknown fields.
+// decodeStrict decodes YAML bytes or a node, rejecting unknown fields. A
+// node is decoded in place (not re-marshalled), so every line an error names
+// is the line in the file; errors are in words, without Go type names.
 func decodeStrict(src any, v any) error {
-	var data []byte
 	switch s := src.(type) {
 	case []byte:
-		data = s
+		dec := yaml.NewDecoder(bytes.NewReader(s))
+		dec.KnownFields(true)
+		return inWords(dec.Decode(v))
 	case *yaml.Node:
-		b, err := yaml.Marshal(s)
-		if err != nil {
+		if err := knownFields(s, reflect.TypeOf(v)); err != nil {
 			return err
 		}
-		data = b
+		return inWords(s.Decode(v))
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
-		return err
+	return fmt.Errorf("decode: unsupported source %T", src)
+}
+
+// knownFields reports the first mapping key below n that the struct type t
+// (or a struct inside it) has no yaml field for, with its line.
+func knownFields(n *yaml.Node, t reflect.Type) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	switch {
+	case t == reflect.TypeOf(yaml.Node{}):
+		return nil
+	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
+		for _, c := range n.Content {
+			if err := knownFields(c, t.Elem()); err != nil {
+				return err
+			}
+		}
+	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
+		if reflect.PointerTo(t).Implements(reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()) {
+			return nil // decodes itself (strictly)
+		}
+		fields := map[string]reflect.Type{}
+		var names []string
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if f.IsExported() && name != "" && name != "-" {
+				fields[name] = f.Type
+				names = append(names, name)
+			}
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			ft, ok := fields[k.Value]
+			if !ok {
+				return fmt.Errorf("line %d: unknown key %q here (the keys here are %s)", k.Line, k.Value, strings.Join(names, ", "))
+			}
+			if err := knownFields(n.Content[i+1], ft); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// yamlTypeErrorRE matches yaml.v3's "cannot unmarshal !!seq into string",
+// with or without the value quoted in backquotes.
+var yamlTypeErrorRE = regexp.MustCompile("cannot unmarshal !!(\\w+) (`[^`]*` )?into (\\S+)")
+
+// inWords rewrites yaml.v3's errors without Go type names.
+func inWords(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n  ")
+	msg = regexp.MustCompile(`field (\S+) not found in type \S+`).ReplaceAllString(msg, `unknown key "$1" here`)
+	msg = yamlTypeErrorRE.ReplaceAllStringFunc(msg, func(m string) string {
+		sub := yamlTypeErrorRE.FindStringSubmatch(m)
+		return "found " + yamlKind(sub[1]) + " where " + goKindInWords(sub[3]) + " belongs"
+	})
+	return errors.New(msg)
+}
+
+func yamlKind(tag string) string {
+	switch tag {
+	case "seq":
+		return "a list"
+	case "map":
+		return "a mapping (key: value)"
+	case "str":
+		return "text"
+	case "int", "float":
+		return "a number"
+	case "bool":
+		return "true/false"
+	}
+	return "a " + tag
+}
+
+func goKindInWords(t string) string {
+	switch {
+	case strings.HasPrefix(t, "[]"):
+		return "a list"
+	case strings.HasPrefix(t, "map["), strings.Contains(t, "."):
+		return "a mapping (key: value)"
+	case t == "string":
+		return "text"
+	case t == "bool":
+		return "true or false"
+	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"), strings.HasPrefix(t, "float"):
+		return "a number"
+	}
+	return "another kind of value"
 }
 
 // line returns the line of the key at path in the file (0 when unknown).
@@ -560,6 +673,10 @@ func (c *Config) Validate() []error {
 		}
 		if fn.Role == "" {
 			add("%s: role is required (the execution role whose temporary credentials the function uses)", at)
+		} else if !strings.Contains(fn.Role, "${") {
+			if _, err := RolePolicyPath("", fn.Role); err != nil {
+				add("%s: %v", at, err)
+			}
 		}
 		if i < len(f.Inputs.functions) {
 			fi := f.Inputs.functions[i]
@@ -599,4 +716,30 @@ func (c *Config) Validate() []error {
 		}
 	}
 	return errs
+}
+
+// roleNameRE is CAM's RoleName: 1-128 characters, letters, digits and
+// +=,.@-_ (tencentcloud-sdk-go cam/v20190116 models.go, CreateRoleRequest
+// RoleName: "长度为1~128个字符，可包含英文字母、数字和+=,.@-_").
+var roleNameRE = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,128}$`)
+
+// CheckRoleName reports whether name is a role name CAM accepts.
+func CheckRoleName(name string) error {
+	if !roleNameRE.MatchString(name) {
+		return fmt.Errorf("role %q is not a CAM role name: 1-128 letters, digits and + = , . @ - _", name)
+	}
+	return nil
+}
+
+// RolePolicyPath is the file holding role's permissions,
+// <root>/deploy/cam/<role>.json. The name is checked first, so the path
+// never leaves deploy/cam.
+func RolePolicyPath(root, role string) (string, error) {
+	if err := CheckRoleName(role); err != nil {
+		return "", err
+	}
+	if role == "trust-scf" {
+		return "", fmt.Errorf("role %q: deploy/cam/trust-scf.json is the trust policy of every role, not a role's permissions; choose another role name", role)
+	}
+	return filepath.Join(root, "deploy", "cam", role+".json"), nil
 }

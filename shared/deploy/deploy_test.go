@@ -82,12 +82,19 @@ func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name, from, to, wantErr string
 	}{
-		{"unknown key", "      memorySize: 64\n", "      memorysize: 64\n", "field memorysize not found"},
+		{"unknown key", "      memorySize: 64\n", "      memorysize: 64\n", `inputs.functions.hello: line 15: unknown key "memorysize" here (the keys here are name, handler`},
 		{"bad cron", `"*/5 * * * *"`, `"61 * * * * * *"`, "second field: 61 is out of range"},
 		{"missing cron", `cronExpression: "*/5 * * * *"`, `cronExpression: ""`, "timer needs parameters.cronExpression"},
 		{"unknown function", "function: tick\n", "function: tock\n", `function "tock" is not a key of inputs.functions`},
 		{"unknown trigger type", "type: timer", "type: cmq", `trigger type "cmq"`},
-		{"no functions", "  functions:\n", "  functionz:\n", "field functionz not found"},
+		{"no functions", "  functions:\n", "  functionz:\n", `line 10: unknown key "functionz" here`},
+		// The mistakes a user of other frameworks makes, at the line they are on, in words.
+		{"environments as a map entry", "        - key: JANITOR_GREETING\n", "        - JANITOR_OTHER: x\n        - key: JANITOR_GREETING\n",
+			"inputs.functions.hello.environments, line 18: \"- JANITOR_OTHER: x\" is not how multi-scf takes a setting: write it as two lines,\n  - key: JANITOR_OTHER\n    value: x"},
+		{"environments entry not a mapping", "        - key: JANITOR_GREETING\n", "        - JANITOR_OTHER\n        - key: JANITOR_GREETING\n",
+			"inputs.functions.hello.environments, line 18: each entry is a {key, value} mapping"},
+		{"wrong kind", "      memorySize: 64\n", "      memorySize: [64]\n", "line 15: found a list where a number belongs"},
+		{"unknown key in an entry", "          value: ${env:GREETING}", "          valu: ${env:GREETING}", `line 19: unknown key "valu" here (the keys here are key, value)`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -119,6 +126,9 @@ func TestValidateErrors(t *testing.T) {
 		{"unreachable URL", "enableExtranet: true", "enableExtranet: false", "the URL is unreachable"},
 		{"auth type", "        netConfig:", "        authType: KEY\n        netConfig:", `authType "KEY"`},
 		{"timer name", "name: t1", "name: 1t", `timer name "1t"`},
+		{"role with a path", "role: HelloRole", "role: ../../etc/passwd", `role "../../etc/passwd" is not a CAM role name`},
+		{"role too long", "role: HelloRole", "role: " + strings.Repeat("R", 129), "is not a CAM role name: 1-128"},
+		{"role named like the trust policy", "role: HelloRole", "role: trust-scf", "is the trust policy of every role"},
 		{"env size", "-x\n", "-" + strings.Repeat("x", 4100) + "\n", "over SCF's 4096-byte limit"},
 	}
 	for _, tc := range tests {
@@ -162,5 +172,48 @@ func wantInvalid(t *testing.T, yml, want string) {
 	err := errors.Join(mustParse(t, yml).Validate()...)
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("Validate = %v\nwant an error containing %q", err, want)
+	}
+}
+
+// TestRolePolicyPath: a role name is checked as CAM checks it before any
+// file name is made from it, so the path never leaves deploy/cam.
+func TestRolePolicyPath(t *testing.T) {
+	tests := []struct {
+		role, want string // want "" = refused
+	}{
+		{"JanitorSweepTasksRole", "/p/deploy/cam/JanitorSweepTasksRole.json"},
+		{"a+b=c,d.e@f-g_h", "/p/deploy/cam/a+b=c,d.e@f-g_h.json"},
+		{"..", "/p/deploy/cam/...json"}, // CAM allows dots; still a file inside deploy/cam
+		{"../secret", ""},
+		{"a/b", ""},
+		{`a\b`, ""},
+		{"", ""},
+		{"role name", ""},
+		{strings.Repeat("r", 128), "/p/deploy/cam/" + strings.Repeat("r", 128) + ".json"},
+		{strings.Repeat("r", 129), ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.role, func(t *testing.T) {
+			got, err := RolePolicyPath("/p", tc.role)
+			if tc.want == "" {
+				if err == nil {
+					t.Fatalf("got %s, want a refusal", got)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("got %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+}
+
+// TestResolveChecksTheRoleName: a role given as ${env:NAME} is checked once
+// resolved.
+func TestResolveChecksTheRoleName(t *testing.T) {
+	c := mustParse(t, strings.Replace(resolveYML, "role: OwnRole", "role: ${env:ROLE}", 1))
+	_, err := c.Resolve(lookupOf(map[string]string{"SHARED": "s", "OWN_SECRET": "x", "A": "1", "B": "2", "BUCKET": "b", "ROLE": "../../x"}))
+	if err == nil || !strings.Contains(err.Error(), "inputs.functions.own: once variables are resolved, role \"../../x\" is not a CAM role name") {
+		t.Fatalf("got %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -86,4 +87,87 @@ func TestFindDotEnv(t *testing.T) {
 	write("a/b/.env.prod")
 	check("prod", "a/b/.env.prod", true) // the stage's file before .env
 	check("dev", "a/b/.env", true)
+}
+
+// TestDotEnvByteOrderMark: dotenv reads the file as UTF-8 without dropping a
+// leading BOM, and JavaScript's \s (which includes U+FEFF) skips it, so the
+// first variable is kept; so is U+00A0 around a key.
+func TestDotEnvByteOrderMark(t *testing.T) {
+	tests := []struct {
+		name, content string
+		want          map[string]string
+	}{
+		{"bom", "\ufeffFIRST=1\nSECOND=2\n", map[string]string{"FIRST": "1", "SECOND": "2"}},
+		{"bom and crlf", "\ufeffFIRST=one\r\nSECOND='two'\r\n", map[string]string{"FIRST": "one", "SECOND": "two"}},
+		{"no-break space", "\u00a0KEY\u00a0=\u00a0value\u00a0\n", map[string]string{"KEY": "value"}},
+		{"line separator inside a value: not a match in JS", "A=x\u2028y\nB=2\n", map[string]string{"B": "2"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, _ := ParseDotEnv([]byte(tc.content))
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestReadDotEnvRefuses: anything but a small regular file is refused with
+// an error naming it, without reading it (a FIFO would block, /dev/zero would
+// never end).
+func TestReadDotEnvRefuses(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.env")
+	if err := os.WriteFile(big, []byte("A=1\n"+strings.Repeat("#", MaxDotEnvBytes)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fifo := filepath.Join(dir, "fifo.env")
+	if err := mkfifo(fifo); err != nil {
+		t.Logf("no FIFO on this system: %v", err)
+		fifo = ""
+	}
+	tests := []struct{ name, path, want string }{
+		{"over 1 MB", big, "over the 1048576-byte limit"},
+		{"directory", dir, "is a directory"},
+		{"fifo", fifo, "not a regular file"},
+		{"endless device", "/dev/zero", "not a regular file"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.path == "" {
+				t.Skip("not available here")
+			}
+			if _, err := os.Stat(tc.path); err != nil {
+				t.Skipf("not available here: %v", err)
+			}
+			done := make(chan error, 1)
+			go func() { _, _, err := ReadDotEnv(tc.path); done <- err }()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.path) {
+					t.Fatalf("got %v, want an error naming %s and saying %q", err, tc.path, tc.want)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("ReadDotEnv is still reading after 10 s")
+			}
+		})
+	}
+}
+
+// TestUnusedDotEnv: names serverless.yml never references (directly or
+// through a referenced value) and the tool does not read are reported.
+func TestUnusedDotEnv(t *testing.T) {
+	c := mustParse(t, resolveYML)
+	dotenv := map[string]string{
+		"SHARED":            "${env:NESTED}",
+		"NESTED":            "x",
+		"OWN_SECRET":        "s",
+		"JANITOR_TYPO":      "1",
+		"TENCENT_SECRET_ID": "AKID",
+		"ALSO_UNUSED":       "",
+	}
+	got := c.UnusedDotEnv(dotenv, func(n string) bool { return n == "TENCENT_SECRET_ID" })
+	if diff := cmp.Diff([]string{"ALSO_UNUSED", "JANITOR_TYPO"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
 }

@@ -130,6 +130,11 @@ func (c *Config) Resolve(lookup func(name string) (string, bool)) ([]Function, e
 		return nil, fmt.Errorf("after resolving ${env:NAME} variables: %w", err)
 	}
 	for _, fn := range rc.Functions {
+		if fn.Role != "" {
+			if _, err := RolePolicyPath("", fn.Role); err != nil {
+				errs = append(errs, fmt.Errorf("inputs.functions.%s: once variables are resolved, %w", fn.Key, err))
+			}
+		}
 		size := 0
 		for _, kv := range fn.Env {
 			size += len(kv.Key) + len(kv.Value)
