@@ -123,9 +123,13 @@ func (s *Sweeper) Run(ctx context.Context, set Settings) (rep *Report) {
 	// Ages are measured at one instant, the one the stale rule implies:
 	// created before the cutoff <=> age (ref - created) over maxAge.
 	r.ref = r.cutoff.Add(set.MaxAge)
+	r.warnEnd = r.cutoff.Add(set.WarnBefore)
 	r.listEnd = r.cutoff
 	if set.WarnBefore > 0 {
-		r.listEnd = r.cutoff.Add(set.WarnBefore) // the warning window's newest tasks
+		// The window's newest tasks (created at warnEnd) are listed whether
+		// or not Tencent's EndTime is inclusive, which DescribeTasks does
+		// not document; the recheck drops the second past it.
+		r.listEnd = r.warnEnd.Add(time.Second)
 	}
 	r.rep.Cutoff = r.cutoff.Format(time.RFC3339)
 	r.seed = maphash.MakeSeed()
@@ -210,10 +214,11 @@ type run struct {
 	now    time.Time
 	cutoff time.Time // created before it: stale
 	start  time.Time
-	// ref is the instant ages are measured at (cutoff + maxAge); listEnd is
-	// the listings' EndTime: the cutoff, or with a warning window the newest
-	// creation time in it (cutoff + warnBefore).
+	// ref is the instant ages are measured at (cutoff + maxAge); warnEnd
+	// is the newest creation time in the warning window (cutoff +
+	// warnBefore); listEnd is the listings' EndTime.
 	ref     time.Time
+	warnEnd time.Time
 	listEnd time.Time
 	seed    maphash.Seed
 
@@ -698,7 +703,7 @@ func (r *run) judgeYoung(t tcapi.TaskSummary) (v verdict, created time.Time, you
 	if err != nil || created.Before(r.cutoff) {
 		return notStale, time.Time{}, false
 	}
-	if created.After(r.listEnd) || !slices.Contains(r.set.Statuses, t.Status) || strings.TrimSpace(t.TaskId) == "" {
+	if created.After(r.warnEnd) || !slices.Contains(r.set.Statuses, t.Status) || strings.TrimSpace(t.TaskId) == "" {
 		return notStale, created, true
 	}
 	return upcoming, created, true
