@@ -118,19 +118,7 @@ func (s *Sweeper) Run(ctx context.Context, set Settings) (rep *Report) {
 			quietly(func() { r.finalLog(ctx) })
 		}
 	}()
-	r.cutoff = r.now.Add(-set.MaxAge).Truncate(time.Second)
-	r.start = r.now.Add(-set.Lookback).Truncate(time.Second)
-	// Ages are measured at one instant, the one the stale rule implies:
-	// created before the cutoff <=> age (ref - created) over maxAge.
-	r.ref = r.cutoff.Add(set.MaxAge)
-	r.warnEnd = r.cutoff.Add(set.WarnBefore)
-	r.listEnd = r.cutoff
-	if set.WarnBefore > 0 {
-		// The window's newest tasks (created at warnEnd) are listed whether
-		// or not Tencent's EndTime is inclusive, which DescribeTasks does
-		// not document; the recheck drops the second past it.
-		r.listEnd = r.warnEnd.Add(time.Second)
-	}
+	r.setTimes()
 	r.rep.Cutoff = r.cutoff.Format(time.RFC3339)
 	r.seed = maphash.MakeSeed()
 	if err := set.Validate(); err != nil {
@@ -184,6 +172,23 @@ func (s *Sweeper) Run(ctx context.Context, set Settings) (rep *Report) {
 	r.rep.DurationMs = time.Since(started).Milliseconds()
 	r.finalLog(ctx)
 	return &r.rep
+}
+
+// setTimes derives the run's instants from now, once.
+func (r *run) setTimes() {
+	r.cutoff = r.now.Add(-r.set.MaxAge).Truncate(time.Second)
+	r.start = r.now.Add(-r.set.Lookback).Truncate(time.Second)
+	// Ages are measured at one instant, the one the stale rule implies:
+	// created before the cutoff <=> age (ref - created) over maxAge.
+	r.ref = r.cutoff.Add(r.set.MaxAge)
+	r.warnEnd = r.cutoff.Add(r.set.WarnBefore)
+	r.listEnd = r.cutoff
+	if r.set.WarnBefore > 0 {
+		// The window's newest tasks (created at warnEnd) are listed whether
+		// or not Tencent's EndTime is inclusive, which DescribeTasks does
+		// not document; the recheck drops the second past it.
+		r.listEnd = r.warnEnd.Add(time.Second)
+	}
 }
 
 func (s *Sweeper) stats() tcapi.Stats {

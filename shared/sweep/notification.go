@@ -141,6 +141,12 @@ func message(function, requestID string, events []string, r *Report) notify.Mess
 	}
 	m.More += r.TasksOmitted
 
+	m.Data = notifyData(function, requestID, events, r)
+	return m
+}
+
+// notifyData is the json format's body of r.
+func notifyData(function, requestID string, events []string, r *Report) notifyJSON {
 	data := notifyJSON{Function: function, RequestId: requestID, Events: events, summary: r.summary(),
 		Tasks: []TaskResult{}, Failures: []Failure{},
 		UpcomingTasks: slices.Clone(r.UpcomingTasks[:min(len(r.UpcomingTasks), notifyItems)])}
@@ -157,8 +163,7 @@ func message(function, requestID string, events []string, r *Report) notify.Mess
 		}
 	}
 	data.Failures = append(data.Failures, r.Failures[:min(len(r.Failures), notifyItems)]...)
-	m.Data = data
-	return m
+	return data
 }
 
 // upcomingItems are the chat lines of the first notifyUpcoming upcoming
