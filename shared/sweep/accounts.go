@@ -33,6 +33,9 @@ type AccountReport struct {
 	Truncated   bool
 	Capped      bool
 	Errors      []ListError // listings stopped early, or why the account could not be swept (AssumeRole)
+	// Upcoming and CancelledTaskHours are the account's (see Report).
+	Upcoming           int
+	CancelledTaskHours float64
 	// Fan-out (JANITOR_SWEEP_FANOUT=async): the account was handed to its own
 	// invocation, whose SCF request id is InvokeRequestId.
 	Dispatched      bool   `json:",omitempty"`
@@ -160,7 +163,7 @@ func (m *MultiSweep) one(ctx context.Context, a Account, set Settings, log *slog
 func accountError(set Settings, e ListError) *Report {
 	return &Report{
 		DryRun: set.DryRun, Services: slices.Clone(set.Services), Failures: []Failure{}, Tasks: []TaskResult{},
-		Errors: []ListError{e},
+		Errors: []ListError{e}, UpcomingTasks: []UpcomingTask{},
 	}
 }
 
@@ -170,6 +173,7 @@ func accountReport(a Account, r *Report) AccountReport {
 		Account: a.ID, Role: a.Role, Pages: r.Pages, Scanned: r.Scanned, Candidates: r.Candidates,
 		Cancelled: r.Cancelled, Skipped: r.Skipped, Failed: r.Failed, WouldCancel: r.WouldCancel,
 		Throttled: r.Throttled, Truncated: r.Truncated, Capped: r.Capped, Errors: slices.Clone(r.Errors),
+		Upcoming: r.Upcoming, CancelledTaskHours: r.CancelledTaskHours,
 	}
 }
 
@@ -178,6 +182,7 @@ func mergeReports(set Settings, accts []Account, reps []*Report) *Report {
 	out := &Report{
 		DryRun: set.DryRun, Services: slices.Clone(set.Services),
 		Failures: []Failure{}, Tasks: []TaskResult{}, Errors: []ListError{}, Accounts: []AccountReport{},
+		UpcomingTasks: []UpcomingTask{},
 	}
 	for i, r := range reps {
 		a := accts[i]
@@ -202,12 +207,19 @@ func mergeReports(set Settings, accts []Account, reps []*Report) *Report {
 		out.FailuresOmitted += r.FailuresOmitted
 		out.Tasks = appendCapped(out.Tasks, r.Tasks, &out.TasksOmitted, func(t *TaskResult) { t.Account = a.ID })
 		out.Failures = appendCapped(out.Failures, r.Failures, &out.FailuresOmitted, func(f *Failure) { f.Account = a.ID })
+		out.Upcoming += r.Upcoming
+		out.UpcomingOmitted += r.UpcomingOmitted
+		out.UpcomingTasks = appendCapped(out.UpcomingTasks, r.UpcomingTasks, &out.UpcomingOmitted, func(u *UpcomingTask) { u.Account = a.ID })
+		out.cancelledAge.addSum(r.cancelledAge)
 		for _, e := range r.Errors {
 			e.Account = a.ID
 			out.Errors = append(out.Errors, e)
 		}
 		out.Accounts = append(out.Accounts, accountReport(a, r))
 	}
+	// Rounded once from the exact total, not summed from the accounts'
+	// rounded figures.
+	out.CancelledTaskHours = out.cancelledAge.rounded()
 	return out
 }
 

@@ -12,7 +12,11 @@
 // a pool of cancel workers, duplicates cancelled once, repeated passes for
 // servers whose pages shift, a cancel cap and a deadline margin. Everything
 // that happens is in the returned Report, whose counts always satisfy
-// Candidates = Cancelled + Skipped + Failed + WouldCancel. A panic in any of
+// Candidates = Cancelled + Skipped + Failed + WouldCancel. With a warning
+// window (Settings.WarnBefore) the tasks that will be stale within it are
+// reported as Upcoming, never cancelled and not candidates; each cancelled
+// task carries its age, and CancelledTaskHours adds them up (exactly, rounded
+// once). A panic in any of
 // its goroutines (a bug, a library's, a logger's) is an Errors entry with
 // code Panic, never a crash or a hang: every section holding the run's lock
 // releases it on a panic (lock_test.go injects one in each).

@@ -101,7 +101,7 @@ func (s *Sweeper) Run(ctx context.Context, set Settings) (rep *Report) {
 		notify: make(chan struct{}, 1),
 		rep: Report{
 			DryRun: set.DryRun, Services: slices.Clone(set.Services),
-			Failures: []Failure{}, Tasks: []TaskResult{}, Errors: []ListError{},
+			Failures: []Failure{}, Tasks: []TaskResult{}, Errors: []ListError{}, UpcomingTasks: []UpcomingTask{},
 		},
 	}
 	r.pageSize = set.PageSize
@@ -118,8 +118,7 @@ func (s *Sweeper) Run(ctx context.Context, set Settings) (rep *Report) {
 			quietly(func() { r.finalLog(ctx) })
 		}
 	}()
-	r.cutoff = r.now.Add(-set.MaxAge).Truncate(time.Second)
-	r.start = r.now.Add(-set.Lookback).Truncate(time.Second)
+	r.setTimes()
 	r.rep.Cutoff = r.cutoff.Format(time.RFC3339)
 	r.seed = maphash.MakeSeed()
 	if err := set.Validate(); err != nil {
@@ -175,6 +174,23 @@ func (s *Sweeper) Run(ctx context.Context, set Settings) (rep *Report) {
 	return &r.rep
 }
 
+// setTimes derives the run's instants from now, once.
+func (r *run) setTimes() {
+	r.cutoff = r.now.Add(-r.set.MaxAge).Truncate(time.Second)
+	r.start = r.now.Add(-r.set.Lookback).Truncate(time.Second)
+	// Ages are measured at one instant, the one the stale rule implies:
+	// created before the cutoff <=> age (ref - created) over maxAge.
+	r.ref = r.cutoff.Add(r.set.MaxAge)
+	r.warnEnd = r.cutoff.Add(r.set.WarnBefore)
+	r.listEnd = r.cutoff
+	if r.set.WarnBefore > 0 {
+		// The window's newest tasks (created at warnEnd) are listed whether
+		// or not Tencent's EndTime is inclusive, which DescribeTasks does
+		// not document; the recheck drops the second past it.
+		r.listEnd = r.warnEnd.Add(time.Second)
+	}
+}
+
 func (s *Sweeper) stats() tcapi.Stats {
 	var sum tcapi.Stats
 	for _, c := range s.Clients {
@@ -193,6 +209,7 @@ const (
 	stateQueued    uint8 = iota + 1 // cancel not finished yet
 	stateKept                       // skipped, failed or would-cancel: may be listed again, remembered for the run
 	stateCancelled                  // gone from the server's listing; forgotten once no page can still show it
+	stateUpcoming                   // in the warning window: reported once, remembered for the run
 )
 
 type run struct {
@@ -200,9 +217,15 @@ type run struct {
 	set    Settings
 	log    *slog.Logger
 	now    time.Time
-	cutoff time.Time
+	cutoff time.Time // created before it: stale
 	start  time.Time
-	seed   maphash.Seed
+	// ref is the instant ages are measured at (cutoff + maxAge); warnEnd
+	// is the newest creation time in the warning window (cutoff +
+	// warnBefore); listEnd is the listings' EndTime.
+	ref     time.Time
+	warnEnd time.Time
+	listEnd time.Time
+	seed    maphash.Seed
 
 	// The run's two contexts live here because a run is one call of
 	// Sweeper.Run: gate is done when nothing new may start, callCtx bounds
@@ -256,6 +279,7 @@ type item struct {
 	service string
 	task    tcapi.TaskSummary
 	key     string
+	age     time.Duration // at r.ref
 }
 
 // listing is one DescribeTasks filter combination: the API takes one value
@@ -423,7 +447,7 @@ func (r *run) produce(ctx context.Context, pages chan<- page) {
 		filter := l.filter
 		req := tcapi.DescribeTasksRequest{
 			Filter:    &filter,
-			StartTime: r.start.Format(time.RFC3339), EndTime: r.cutoff.Format(time.RFC3339),
+			StartTime: r.start.Format(time.RFC3339), EndTime: r.listEnd.Format(time.RFC3339),
 		}
 		var loop pageLoop
 		for n := 0; ; n++ {
@@ -631,6 +655,7 @@ const (
 	notStale verdict = iota // filtered out: not a candidate
 	cannotJudge
 	stale
+	upcoming // in the warning window: reported, never cancelled, not a candidate
 )
 
 // judge rechecks a listed task: the server's filters are trusted for nothing.
@@ -643,6 +668,11 @@ func (r *run) judge(t tcapi.TaskSummary) (verdict, string, time.Time) {
 	}
 	if len(r.set.BizTypes) > 0 && !slices.Contains(r.set.BizTypes, t.BizType) {
 		return notStale, "", time.Time{}
+	}
+	if r.set.WarnBefore > 0 {
+		if v, created, young := r.judgeYoung(t); young {
+			return v, "", created
+		}
 	}
 	if !slices.Contains(knownStatuses, t.Status) {
 		return cannotJudge, fmt.Sprintf("unknown status %q", clip(t.Status, 40)), time.Time{}
@@ -663,6 +693,27 @@ func (r *run) judge(t tcapi.TaskSummary) (verdict, string, time.Time) {
 	return stale, "", created
 }
 
+// judgeYoung judges a task, already past the type and BizType filters, that
+// is not stale by its CreatedAt (young): it is upcoming when it is in the
+// warning window with a cancellable status and a TaskId, and otherwise not
+// a candidate (an unknown status does not matter until the task is stale).
+// A stale task, or one whose CreatedAt cannot be parsed, is not young and is
+// judged by the rules without a window.
+//
+// The window is [maxAge - warnBefore, maxAge] of age: its lower edge is
+// inclusive, and its upper edge is the stale rule's (created strictly before
+// the cutoff is stale), so a task exactly maxAge old is still upcoming.
+func (r *run) judgeYoung(t tcapi.TaskSummary) (v verdict, created time.Time, young bool) {
+	created, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(t.CreatedAt))
+	if err != nil || created.Before(r.cutoff) {
+		return notStale, time.Time{}, false
+	}
+	if created.After(r.warnEnd) || !slices.Contains(r.set.Statuses, t.Status) || strings.TrimSpace(t.TaskId) == "" {
+		return notStale, created, true
+	}
+	return upcoming, created, true
+}
+
 // consider handles one listed task; false means stop (cap or deadline).
 func (r *run) consider(service string, t tcapi.TaskSummary, work chan<- item) bool {
 	r.scanned()
@@ -671,6 +722,13 @@ func (r *run) consider(service string, t tcapi.TaskSummary, work chan<- item) bo
 		return true
 	}
 	key := service + "\x00" + t.TaskId
+	if v == upcoming {
+		if r.noteUpcoming(service, t, key, created) {
+			r.logTask(slog.LevelInfo, "task upcoming: it will be cancelled once stale", service, t, created,
+				slog.String("cancel_after", r.cancelAfter(created)))
+		}
+		return true
+	}
 	if v == cannotJudge {
 		if r.skipUnjudged(service, t, key, reason) {
 			r.log.LogAttrs(r.callCtx, slog.LevelWarn, "task skipped: cannot judge it",
@@ -690,7 +748,7 @@ func (r *run) consider(service string, t tcapi.TaskSummary, work chan<- item) bo
 		return true
 	}
 	select {
-	case work <- item{service: service, task: t, key: key}:
+	case work <- item{service: service, task: t, key: key, age: r.ref.Sub(created)}:
 		return true
 	case <-r.gate.Done():
 		r.drop(key, true)
@@ -707,6 +765,35 @@ func (r *run) scanned() {
 	defer r.mu.Unlock()
 	r.section("scanned")
 	r.rep.Scanned++
+}
+
+// noteUpcoming records a task in the warning window, unless it was listed
+// already this run (false). It is remembered for the run like a kept
+// candidate, but is not one.
+func (r *run) noteUpcoming(service string, t tcapi.TaskSummary, key string, created time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.section("noteUpcoming")
+	if _, dup := r.seen[key]; dup {
+		return false
+	}
+	if len(r.rep.UpcomingTasks) < r.s.maxReport() {
+		r.rep.UpcomingTasks = append(r.rep.UpcomingTasks, UpcomingTask{
+			Service: service, TaskId: t.TaskId, DataId: t.DataId, BizType: t.BizType, Type: t.Type,
+			Age: Duration(r.ref.Sub(created)), CancelAfter: r.cancelAfter(created),
+		})
+	} else {
+		r.rep.UpcomingOmitted++
+	}
+	r.seen[key] = stateUpcoming
+	r.rep.Upcoming++
+	return true
+}
+
+// cancelAfter is when a task created at created becomes stale: a run whose
+// reference instant is after it cancels it.
+func (r *run) cancelAfter(created time.Time) string {
+	return created.Add(r.set.MaxAge).UTC().Format(time.RFC3339Nano)
 }
 
 // known reports whether key was a candidate already this run.
@@ -727,7 +814,7 @@ func (r *run) skipUnjudged(service string, t tcapi.TaskSummary, key, reason stri
 	if _, dup := r.seen[key]; dup {
 		return false
 	}
-	r.addTask(service, t, ActionSkipped, reason)
+	r.addTask(service, t, ActionSkipped, reason, 0)
 	r.seen[key] = stateKept
 	r.rep.Candidates++
 	r.rep.Skipped++
@@ -742,7 +829,7 @@ func (r *run) queue(service string, t tcapi.TaskSummary, key string) (dry bool) 
 	defer r.mu.Unlock()
 	r.section("queue")
 	if r.set.DryRun {
-		r.addTask(service, t, ActionWouldCancel, "")
+		r.addTask(service, t, ActionWouldCancel, "", 0)
 		r.seen[key] = stateKept
 		r.rep.Candidates++
 		r.rep.WouldCancel++
@@ -1009,7 +1096,11 @@ func (r *run) record(it item, action, reason, code, msg string, timedOut bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.section("record")
-	r.addTask(it.service, it.task, action, reason)
+	var age time.Duration
+	if action == ActionCancelled {
+		age = it.age
+	}
+	r.addTask(it.service, it.task, action, reason, age)
 	switch action {
 	case ActionFailed:
 		r.appendFailure(Failure{Service: it.service, TaskId: it.task.TaskId, Code: code, Message: msg})
@@ -1020,6 +1111,8 @@ func (r *run) record(it item, action, reason, code, msg string, timedOut bool) {
 		}
 	case ActionCancelled:
 		r.forgetLater(it.key)
+		r.rep.cancelledAge.add(it.age)
+		r.rep.CancelledTaskHours = r.rep.cancelledAge.rounded()
 		r.rep.Cancelled++
 	default:
 		r.forgetLater(it.key)
@@ -1059,11 +1152,11 @@ func (r *run) forgetLater(key string) {
 }
 
 // addTask appends to the report's task list (capped). Called with r.mu held.
-func (r *run) addTask(service string, t tcapi.TaskSummary, action, reason string) {
+func (r *run) addTask(service string, t tcapi.TaskSummary, action, reason string, age time.Duration) {
 	r.section("addTask")
 	r.appendTask(TaskResult{
 		Service: service, TaskId: t.TaskId, DataId: t.DataId, BizType: t.BizType, Type: t.Type,
-		Status: t.Status, CreatedAt: t.CreatedAt, Action: action, Reason: reason,
+		Status: t.Status, CreatedAt: t.CreatedAt, Action: action, Reason: reason, Age: Duration(age),
 	})
 }
 
@@ -1091,7 +1184,7 @@ func (r *run) logTask(level slog.Level, msg, service string, t tcapi.TaskSummary
 		slog.String("biz_type", t.BizType), slog.String("type", t.Type),
 	}
 	if !created.IsZero() {
-		attrs = append(attrs, slog.String("age", r.now.Sub(created).Round(time.Second).String()))
+		attrs = append(attrs, slog.String("age", r.ref.Sub(created).Round(time.Second).String()))
 	}
 	r.log.LogAttrs(r.callCtx, level, msg, append(attrs, extra...)...)
 }

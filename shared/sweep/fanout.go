@@ -42,7 +42,7 @@ func (f *Fanout) Run(ctx context.Context, set Settings, accts []Account, overrid
 		log = slog.New(slog.DiscardHandler)
 	}
 	rep := &Report{DryRun: set.DryRun, Services: slices.Clone(set.Services), Failures: []Failure{}, Tasks: []TaskResult{},
-		Errors: []ListError{}, Accounts: make([]AccountReport, len(accts))}
+		Errors: []ListError{}, UpcomingTasks: []UpcomingTask{}, Accounts: make([]AccountReport, len(accts))}
 	base, err := childBase(overrides)
 	par := f.MaxParallel
 	if par <= 0 {

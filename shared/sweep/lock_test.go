@@ -66,6 +66,17 @@ var lockScenarios = map[string]func() *lockScenario{
 		set.DryRun = true
 		return &lockScenario{fake: f, clients: map[string]Client{"ams": f}, set: set, ctx: context.Background()}
 	},
+	// A warning window: stale tasks are cancelled, younger ones in the
+	// window are upcoming.
+	"upcoming": func() *lockScenario {
+		f := newFake("ams")
+		f.add(5, "RUNNING", "LIVE_AUDIO", "", 3*time.Hour)
+		f.add(5, "RUNNING", "LIVE_AUDIO", "", 90*time.Minute)
+		set := testSettings()
+		set.Statuses = []string{"RUNNING"}
+		set.WarnBefore = time.Hour
+		return &lockScenario{fake: f, clients: map[string]Client{"ams": f}, set: set, ctx: context.Background()}
+	},
 	// A cancel the limiter never sent (deadline): a worker drops it.
 	"never sent": func() *lockScenario {
 		f := newFake("ams")
@@ -117,6 +128,7 @@ func TestPanicUnderLockIsReported(t *testing.T) {
 		{"known", "cancel"}, {"skipUnjudged", "cancel"}, {"queue", "cancel"}, {"takeSlot", "cancel"},
 		{"record", "cancel"}, {"addTask", "cancel"},
 		{"queue", "dry run"}, {"addTask", "dry run"},
+		{"noteUpcoming", "upcoming"}, {"record", "upcoming"},
 		{"drop", "never sent"}, {"record", "never sent"},
 		{"outOfTime", "out of time"},
 	}

@@ -12,8 +12,17 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/notify"
 )
 
-// notifyItems is how many cancelled/failed tasks a json notification lists.
-const notifyItems = 50
+// notifyItems is how many cancelled/failed (and upcoming) tasks a json
+// notification lists; notifyUpcoming how many upcoming tasks a chat
+// notification lists before "and N more upcoming".
+const (
+	notifyItems    = 50
+	notifyUpcoming = 20
+)
+
+// excludeHint says how to keep an upcoming task from being cancelled: the
+// BizType exclusion (README.md and docs/sweep.md name it so).
+const excludeHint = "to keep one running, add its BizType to JANITOR_SWEEP_EXCLUDE_BIZTYPES (every task of that BizType is then kept)"
 
 // matchedEvents returns the NotifyOn events that r matches (none = no
 // notification).
@@ -31,6 +40,8 @@ func matchedEvents(set Settings, r *Report) []string {
 			hit = stopped
 		case NotifyOnDryRun:
 			hit = r.DryRun && r.WouldCancel > 0
+		case NotifyOnUpcoming:
+			hit = r.Upcoming > 0
 		case NotifyOnAlways:
 			hit = true
 		}
@@ -50,6 +61,10 @@ type notifyJSON struct {
 	summary
 	Tasks    []TaskResult // first notifyItems cancelled or failed tasks
 	Failures []Failure    // first notifyItems failures
+	// UpcomingTasks are the first notifyItems upcoming tasks, and
+	// HowToExclude says how to keep one (set when there are any).
+	UpcomingTasks []UpcomingTask
+	HowToExclude  string `json:",omitempty"`
 }
 
 // message renders r for a notification.
@@ -72,6 +87,11 @@ func message(function, requestID string, events []string, r *Report) notify.Mess
 	}
 	m.Head = append(m.Head, fmt.Sprintf("%s of %d stale tasks; %d rows scanned, %d throttled, %d ms",
 		counts, r.Candidates, r.Scanned, r.Throttled, r.DurationMs))
+	m.Head = append(m.Head, fmt.Sprintf("task-hours stopped: %.2f (the cancelled tasks' ages added up)", r.CancelledTaskHours))
+	if r.Upcoming > 0 {
+		m.Head = append(m.Head, fmt.Sprintf("upcoming: %d tasks will be cancelled once stale (each after its time below); %s",
+			r.Upcoming, excludeHint))
+	}
 	var stops []string
 	if r.Truncated {
 		stops = append(stops, "stopped before the deadline (the next run continues)")
@@ -90,7 +110,8 @@ func message(function, requestID string, events []string, r *Report) notify.Mess
 	}
 	if len(r.Accounts) > 1 {
 		for _, a := range r.Accounts {
-			line := fmt.Sprintf("- account %s: cancelled %d, failed %d", a.Account, a.Cancelled, a.Failed)
+			line := fmt.Sprintf("- account %s: cancelled %d, failed %d, upcoming %d, task-hours %.2f",
+				a.Account, a.Cancelled, a.Failed, a.Upcoming, a.CancelledTaskHours)
 			if a.Dispatched {
 				line = fmt.Sprintf("- account %s: dispatched (request %s)", a.Account, a.InvokeRequestId)
 			}
@@ -109,15 +130,32 @@ func message(function, requestID string, events []string, r *Report) notify.Mess
 		m.Items = append(m.Items, fmt.Sprintf("- failed %s %s%s: %s", f.Service, f.TaskId, accountSuffix(f.Account), f.Code))
 	}
 	m.More += r.FailuresOmitted
+	m.Items = append(m.Items, upcomingItems(r)...)
 	for _, t := range r.Tasks {
-		if t.Action == ActionCancelled || t.Action == ActionWouldCancel {
+		switch t.Action {
+		case ActionCancelled:
+			m.Items = append(m.Items, fmt.Sprintf("- %s %s %s%s (%s, %s, created %s, age %s)", t.Action, t.Service, t.TaskId, accountSuffix(t.Account), t.Type, t.BizType, t.CreatedAt, t.Age))
+		case ActionWouldCancel:
 			m.Items = append(m.Items, fmt.Sprintf("- %s %s %s%s (%s, %s, created %s)", t.Action, t.Service, t.TaskId, accountSuffix(t.Account), t.Type, t.BizType, t.CreatedAt))
 		}
 	}
 	m.More += r.TasksOmitted
 
+	m.Data = notifyData(function, requestID, events, r)
+	return m
+}
+
+// notifyData is the json format's body of r.
+func notifyData(function, requestID string, events []string, r *Report) notifyJSON {
 	data := notifyJSON{Function: function, RequestId: requestID, Events: events, summary: r.summary(),
-		Tasks: []TaskResult{}, Failures: []Failure{}}
+		Tasks: []TaskResult{}, Failures: []Failure{},
+		UpcomingTasks: slices.Clone(r.UpcomingTasks[:min(len(r.UpcomingTasks), notifyItems)])}
+	if data.UpcomingTasks == nil {
+		data.UpcomingTasks = []UpcomingTask{}
+	}
+	if r.Upcoming > 0 {
+		data.HowToExclude = "An upcoming task will be cancelled once stale; " + excludeHint + "."
+	}
 	data.summary.NotifyError = ""
 	for _, t := range r.Tasks {
 		if len(data.Tasks) < notifyItems && (t.Action == ActionCancelled || t.Action == ActionFailed) {
@@ -125,8 +163,21 @@ func message(function, requestID string, events []string, r *Report) notify.Mess
 		}
 	}
 	data.Failures = append(data.Failures, r.Failures[:min(len(r.Failures), notifyItems)]...)
-	m.Data = data
-	return m
+	return data
+}
+
+// upcomingItems are the chat lines of the first notifyUpcoming upcoming
+// tasks, and one line counting the rest.
+func upcomingItems(r *Report) []string {
+	var out []string
+	for _, u := range r.UpcomingTasks[:min(len(r.UpcomingTasks), notifyUpcoming)] {
+		out = append(out, fmt.Sprintf("- upcoming %s %s%s (%s, %s, age %s, cancelled after %s)",
+			u.Service, u.TaskId, accountSuffix(u.Account), u.Type, u.BizType, u.Age, u.CancelAfter))
+	}
+	if rest := r.Upcoming - len(out); rest > 0 {
+		out = append(out, fmt.Sprintf("- and %d more upcoming (see the report's UpcomingTasks or the function's log)", rest))
+	}
+	return out
 }
 
 func accountSuffix(a string) string {

@@ -32,6 +32,9 @@ type Settings struct {
 	Concurrency     int     // cancels in flight
 	PageSize        int     // DescribeTasks Limit
 	SafetyMargin    time.Duration
+	// WarnBefore (0 = off) lists, without cancelling them, the tasks that
+	// will be stale within this long: ages in [MaxAge-WarnBefore, MaxAge].
+	WarnBefore time.Duration
 
 	// Notifications, accounts and fan-out (settings_org.go).
 	NotifyURLs   []string // JANITOR_NOTIFY_URL
@@ -204,6 +207,15 @@ var settings = append([]setting{
 			s.SafetyMargin, err = jsonDuration(raw, 0)
 			return err
 		}},
+	{"JANITOR_SWEEP_WARN_BEFORE", "warnBefore",
+		func(g config.Getenv, s *Settings) (err error) {
+			s.WarnBefore, err = config.Duration(g, "JANITOR_SWEEP_WARN_BEFORE", s.WarnBefore, 0)
+			return err
+		},
+		func(raw json.RawMessage, s *Settings) (err error) {
+			s.WarnBefore, err = jsonDuration(raw, 0)
+			return err
+		}},
 }, orgSettings...)
 
 // LoadSettings reads the JANITOR_SWEEP_* variables over DefaultSettings. An
@@ -317,8 +329,22 @@ func (s Settings) Validate() error {
 	if s.SafetyMargin < 0 {
 		add("safetyMargin (JANITOR_SWEEP_SAFETY_MARGIN) %s: want 0 or more", s.SafetyMargin)
 	}
+	errs = append(errs, s.validateWarn()...)
 	errs = append(errs, s.validateOrg()...)
 	return errors.Join(errs...)
+}
+
+// validateWarn checks the warning window: off, or shorter than the max age
+// (a window as long as maxAge would list every task from its creation).
+func (s Settings) validateWarn() []error {
+	switch {
+	case s.WarnBefore < 0:
+		return []error{fmt.Errorf("warnBefore (JANITOR_SWEEP_WARN_BEFORE) %s: want 0 (off) or more", s.WarnBefore)}
+	case s.WarnBefore > 0 && s.WarnBefore >= s.MaxAge:
+		return []error{fmt.Errorf("warnBefore (JANITOR_SWEEP_WARN_BEFORE) %s must be shorter than maxAge (JANITOR_SWEEP_MAX_AGE) %s: tasks are listed as upcoming from maxAge - warnBefore old until they are stale",
+			s.WarnBefore, s.MaxAge)}
+	}
+	return nil
 }
 
 // includedBizTypes is BizTypes minus ExcludeBizTypes.

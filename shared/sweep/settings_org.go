@@ -18,6 +18,7 @@ const (
 	NotifyOnFailed    = "failed"    // a cancel failed
 	NotifyOnStopped   = "stopped"   // truncated, capped, a listing error or an account that could not be swept
 	NotifyOnDryRun    = "dry-run"   // a dry run found tasks it would cancel
+	NotifyOnUpcoming  = "upcoming"  // a task is in the warning window (WarnBefore): it will be cancelled once stale
 	NotifyOnAlways    = "always"    // every run
 )
 
@@ -28,7 +29,7 @@ const (
 )
 
 var (
-	notifyEvents = []string{NotifyOnCancelled, NotifyOnFailed, NotifyOnStopped, NotifyOnDryRun, NotifyOnAlways}
+	notifyEvents = []string{NotifyOnCancelled, NotifyOnFailed, NotifyOnStopped, NotifyOnDryRun, NotifyOnUpcoming, NotifyOnAlways}
 	fanoutModes  = []string{FanoutNone, FanoutAsync}
 	// reRoleArn is a CAM role's resource description, as AssumeRole's RoleArn
 	// documents it (tencentcloud-sdk-go tencentcloud/sts/v20180813/models.go,

@@ -65,6 +65,11 @@ func TestLoadSettingsErrors(t *testing.T) {
 		{map[string]string{"JANITOR_SWEEP_CONCURRENCY": "x"}, []string{"JANITOR_SWEEP_CONCURRENCY"}},
 		{map[string]string{"JANITOR_SWEEP_LOOKBACK": "1h"}, []string{"lookback (JANITOR_SWEEP_LOOKBACK) 1h0m0s must be longer than maxAge"}},
 		{map[string]string{"JANITOR_SWEEP_BIZTYPES": "a", "JANITOR_SWEEP_EXCLUDE_BIZTYPES": "a"}, []string{"all excluded"}},
+		{map[string]string{"JANITOR_SWEEP_WARN_BEFORE": "soon"}, []string{`JANITOR_SWEEP_WARN_BEFORE="soon"`, "Go duration"}},
+		{map[string]string{"JANITOR_SWEEP_WARN_BEFORE": "-5m"}, []string{`JANITOR_SWEEP_WARN_BEFORE="-5m"`}},
+		{map[string]string{"JANITOR_SWEEP_WARN_BEFORE": "2h"}, []string{"warnBefore (JANITOR_SWEEP_WARN_BEFORE) 2h0m0s must be shorter than maxAge (JANITOR_SWEEP_MAX_AGE) 2h0m0s"}},
+		{map[string]string{"JANITOR_SWEEP_WARN_BEFORE": "3h", "JANITOR_SWEEP_MAX_AGE": "90m"}, []string{"warnBefore (JANITOR_SWEEP_WARN_BEFORE) 3h0m0s must be shorter than maxAge (JANITOR_SWEEP_MAX_AGE) 1h30m0s"}},
+		{map[string]string{"JANITOR_NOTIFY_ON": "soon"}, []string{"JANITOR_NOTIFY_ON", "upcoming"}},
 		// every bad variable is reported at once
 		{map[string]string{"JANITOR_SWEEP_RATE": "0", "JANITOR_SWEEP_PAGE_SIZE": "5000"}, []string{"JANITOR_SWEEP_RATE", "JANITOR_SWEEP_PAGE_SIZE"}},
 	}
@@ -137,6 +142,11 @@ func TestOverrideErrors(t *testing.T) {
 		{`{"statuses":["CANCELLED"]}`, []string{`override "statuses"`}},
 		{`{"types":[1]}`, []string{`override "types"`, "array of strings"}},
 		{`{"maxAge":"4h","lookback":"3h"}`, []string{"must be longer than maxAge"}},
+		{`{"warnBefore":"2h"}`, []string{"warnBefore (JANITOR_SWEEP_WARN_BEFORE) 2h0m0s must be shorter than maxAge (JANITOR_SWEEP_MAX_AGE) 2h0m0s"}},
+		{`{"warnBefore":"30m","maxAge":"20m"}`, []string{"warnBefore (JANITOR_SWEEP_WARN_BEFORE) 30m0s must be shorter than maxAge (JANITOR_SWEEP_MAX_AGE) 20m0s"}},
+		{`{"warnBefore":30}`, []string{`override "warnBefore"`, "Go duration"}},
+		{`{"warnBefore":"-1m"}`, []string{`override "warnBefore"`}},
+		{`{"notifyOn":["later"]}`, []string{`override "notifyOn"`, "upcoming"}},
 		{`[1,2]`, []string{"must be a JSON object"}},
 		{`"dryRun"`, []string{"must be a JSON object"}},
 		{`{"dryRun":true`, []string{"must be a JSON object"}},
@@ -224,3 +234,36 @@ func TestNotifyOverrides(t *testing.T) {
 }
 
 func q(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+// TestWarnBeforeSettings: the warning window is off by default, read from
+// JANITOR_SWEEP_WARN_BEFORE or a run's warnBefore, and "0s" turns it off.
+func TestWarnBeforeSettings(t *testing.T) {
+	cases := []struct {
+		name     string
+		env      map[string]string
+		override string
+		want     time.Duration
+		notifyOn []string
+	}{
+		{"default off", nil, "", 0, nil},
+		{"environment", map[string]string{"JANITOR_SWEEP_WARN_BEFORE": "30m"}, "", 30 * time.Minute, nil},
+		{"override", nil, `{"warnBefore":"1h59m"}`, 119 * time.Minute, nil},
+		{"override turns it off", map[string]string{"JANITOR_SWEEP_WARN_BEFORE": "30m"}, `{"warnBefore":"0s"}`, 0, nil},
+		{"longer max age", map[string]string{"JANITOR_SWEEP_MAX_AGE": "6h", "JANITOR_SWEEP_WARN_BEFORE": "5h"}, "", 5 * time.Hour, nil},
+		{"notify on upcoming", map[string]string{"JANITOR_NOTIFY_ON": "Upcoming,failed"}, "", 0, []string{NotifyOnUpcoming, NotifyOnFailed}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := LoadSettings(envOf(tc.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s, err = s.Override([]byte(tc.override)); err != nil {
+				t.Fatal(err)
+			}
+			if s.WarnBefore != tc.want || !slices.Equal(s.NotifyOn, tc.notifyOn) {
+				t.Errorf("WarnBefore %s NotifyOn %v, want %s %v", s.WarnBefore, s.NotifyOn, tc.want, tc.notifyOn)
+			}
+		})
+	}
+}
