@@ -24,7 +24,7 @@ import (
 
 // Execution roles. On SCF a function acts with the temporary credentials of
 // its execution role (serverless.yml's role:), delivered in each
-// invocation's Environment (FACTS.md §4). Against the emulator scf-local does
+// invocation's Environment (tencentyun/scf-go-lib issue #18, PR #19). Against the emulator scf-local does
 // the same: at start it creates each function's role in the emulator's CAM
 // (default account), marked as scf-local's (LocalDescription), unless it
 // already exists (and again before an invocation if it was deleted), and
