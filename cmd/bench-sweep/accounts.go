@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/scf-janitor/scf-janitor/shared/emulator"
+	"github.com/scf-janitor/scf-janitor/internal/emulator"
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 	"github.com/scf-janitor/scf-janitor/shared/sweep"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"

@@ -42,7 +42,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/scf-janitor/scf-janitor/shared/emulator"
+	"github.com/scf-janitor/scf-janitor/internal/emulator"
 	"github.com/scf-janitor/scf-janitor/shared/sweep"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/scf-janitor/scf-janitor/shared/pack"
+	"github.com/scf-janitor/scf-janitor/internal/deploy/pack"
 )
 
 // buildPackage builds root/functions/<handler> exactly as `make package`

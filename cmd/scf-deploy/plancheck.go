@@ -13,9 +13,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/scf-janitor/scf-janitor/internal/deploy"
 	"github.com/scf-janitor/scf-janitor/shared/cancel"
 	"github.com/scf-janitor/scf-janitor/shared/config"
-	"github.com/scf-janitor/scf-janitor/shared/deploy"
 	"github.com/scf-janitor/scf-janitor/shared/sweep"
 )
 

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scf-janitor/scf-janitor/shared/deploy"
-	"github.com/scf-janitor/scf-janitor/shared/emulator"
+	"github.com/scf-janitor/scf-janitor/internal/deploy"
+	"github.com/scf-janitor/scf-janitor/internal/emulator"
 )
 
 func TestMain(m *testing.M) {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scf-janitor/scf-janitor/shared/deploy"
+	"github.com/scf-janitor/scf-janitor/internal/deploy"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 

@@ -14,8 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/scf-janitor/scf-janitor/shared/deploy"
-	"github.com/scf-janitor/scf-janitor/shared/provision"
+	"github.com/scf-janitor/scf-janitor/internal/deploy"
+	"github.com/scf-janitor/scf-janitor/internal/deploy/provision"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
@@ -148,7 +148,7 @@ func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, get
 	}
 	lookup := deploy.LookupShellThenDotEnv(getenv, dotenv)
 
-	// ${env:NAME} resolved as the Serverless CLI does (shared/deploy): an
+	// ${env:NAME} resolved as the Serverless CLI does (internal/deploy): an
 	// error names every variable the file needs that nobody set.
 	fns, err := cfg.Resolve(lookup)
 	if err != nil {

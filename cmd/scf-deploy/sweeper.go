@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"regexp"
 
-	"github.com/scf-janitor/scf-janitor/shared/deploy"
-	"github.com/scf-janitor/scf-janitor/shared/provision"
+	"github.com/scf-janitor/scf-janitor/internal/deploy"
+	"github.com/scf-janitor/scf-janitor/internal/deploy/provision"
 )
 
 // sweeperHandler is the sweeper's executable: the function whose role gets

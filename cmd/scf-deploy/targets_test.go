@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scf-janitor/scf-janitor/shared/emulator"
-	"github.com/scf-janitor/scf-janitor/shared/provision"
+	"github.com/scf-janitor/scf-janitor/internal/deploy/provision"
+	"github.com/scf-janitor/scf-janitor/internal/emulator"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 

@@ -15,7 +15,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/scf-janitor/scf-janitor/shared/deploy"
+	"github.com/scf-janitor/scf-janitor/internal/deploy"
 )
 
 var (

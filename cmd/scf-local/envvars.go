@@ -9,7 +9,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/scf-janitor/scf-janitor/shared/deploy"
+	"github.com/scf-janitor/scf-janitor/internal/deploy"
 )
 
 // envVars is an --env-vars file, in the shape of sam local's

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scf-janitor/scf-janitor/shared/deploy"
+	"github.com/scf-janitor/scf-janitor/internal/deploy"
 )
 
 func writeFile(t *testing.T, content string) string {

@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/scf-janitor/scf-janitor/shared/deploy"
-	"github.com/scf-janitor/scf-janitor/shared/emulator"
+	"github.com/scf-janitor/scf-janitor/internal/deploy"
+	"github.com/scf-janitor/scf-janitor/internal/emulator"
 )
 
 // bodyForFunction is a request body that function accepts, for

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/scf-janitor/scf-janitor/shared/scflocal"
+	"github.com/scf-janitor/scf-janitor/internal/scflocal"
 	"github.com/scf-janitor/scf-janitor/shared/trigger"
 )
 

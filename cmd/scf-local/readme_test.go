@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scf-janitor/scf-janitor/shared/emulator"
+	"github.com/scf-janitor/scf-janitor/internal/emulator"
 	"github.com/scf-janitor/scf-janitor/shared/webhook"
 )
 
@@ -157,7 +157,7 @@ var readmeCommands = []struct{ prefix, test string }{
 	{"make test", "TestReadmeMatchesTheCommands: .ci/run runs it"},
 	{"curl -s 'http://127.0.0.1:9100/_emulator/", "TestReadmeEmulatorCommands"},
 	{"curl -s http://127.0.0.1:9100/_emulator/", "TestReadmeEmulatorCommands"},
-	{"cp .env.example .env", "TestContractWithTheComponent (shared/deploy) reads .env.example"},
+	{"cp .env.example .env", "TestContractWithTheComponent (internal/deploy) reads .env.example"},
 	{"go run ./cmd/scf-deploy", "TestDeployRepositoryToEmulator (cmd/scf-deploy) runs plan and apply"},
 }
 

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/scf-janitor/scf-janitor/shared/deploy"
+	"github.com/scf-janitor/scf-janitor/internal/deploy"
 )
 
 // webhookSecret is what one function accepts as JANITOR_WEBHOOK_SECRET, and

@@ -16,9 +16,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/scf-janitor/scf-janitor/shared/cron"
-	"github.com/scf-janitor/scf-janitor/shared/deploy"
-	"github.com/scf-janitor/scf-janitor/shared/emulator"
+	"github.com/scf-janitor/scf-janitor/internal/cron"
+	"github.com/scf-janitor/scf-janitor/internal/deploy"
+	"github.com/scf-janitor/scf-janitor/internal/emulator"
 )
 
 // Local identity used against the emulator (SCF sets these per account).

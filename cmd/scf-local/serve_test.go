@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scf-janitor/scf-janitor/shared/emulator"
+	"github.com/scf-janitor/scf-janitor/internal/emulator"
 	"github.com/scf-janitor/scf-janitor/shared/webhook"
 )
 

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/scf-janitor/scf-janitor/shared/scflocal"
+	"github.com/scf-janitor/scf-janitor/internal/scflocal"
 )
 
 // watchPoll is how often --watch looks at the functions' Go files.

@@ -10,7 +10,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/scf-janitor/scf-janitor/shared/pack"
+	"github.com/scf-janitor/scf-janitor/internal/deploy/pack"
 )
 
 func main() {

@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scf-janitor/scf-janitor/shared/deploy"
-	"github.com/scf-janitor/scf-janitor/shared/pack"
+	"github.com/scf-janitor/scf-janitor/internal/deploy"
+	"github.com/scf-janitor/scf-janitor/internal/deploy/pack"
 )
 
 const repoRoot = "../.."

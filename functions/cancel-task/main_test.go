@@ -5,8 +5,8 @@ import (
 	"os"
 	"testing"
 
-	"github.com/scf-janitor/scf-janitor/shared/cancel/canceltest"
-	"github.com/scf-janitor/scf-janitor/shared/scflocal/scflocaltest"
+	"github.com/scf-janitor/scf-janitor/internal/scflocal/scflocaltest"
+	"github.com/scf-janitor/scf-janitor/internal/testkit/canceltest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata")

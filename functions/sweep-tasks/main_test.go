@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scf-janitor/scf-janitor/shared/emulator"
-	"github.com/scf-janitor/scf-janitor/shared/logging/logtest"
-	"github.com/scf-janitor/scf-janitor/shared/scflocal"
+	"github.com/scf-janitor/scf-janitor/internal/emulator"
+	"github.com/scf-janitor/scf-janitor/internal/scflocal"
+	"github.com/scf-janitor/scf-janitor/internal/testkit/logtest"
 	"github.com/scf-janitor/scf-janitor/shared/sweep"
 	"github.com/scf-janitor/scf-janitor/shared/trigger"
 )

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scf-janitor/scf-janitor/internal/emulator"
 	"github.com/scf-janitor/scf-janitor/shared/cancel"
-	"github.com/scf-janitor/scf-janitor/shared/emulator"
 )
 
 // endedJob adds a job that ended by itself (not cancelled by us) and

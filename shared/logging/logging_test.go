@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scf-janitor/scf-janitor/internal/testkit/logtest"
 	"github.com/scf-janitor/scf-janitor/shared/logging"
-	"github.com/scf-janitor/scf-janitor/shared/logging/logtest"
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 )
 

@@ -18,15 +18,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scf-janitor/scf-janitor/shared/logging/logtest"
+	"github.com/scf-janitor/scf-janitor/internal/scflocal"
+	"github.com/scf-janitor/scf-janitor/internal/scflocal/scflocaltest"
+	"github.com/scf-janitor/scf-janitor/internal/testkit/logtest"
 	"github.com/scf-janitor/scf-janitor/shared/scf"
-	"github.com/scf-janitor/scf-janitor/shared/scflocal"
-	"github.com/scf-janitor/scf-janitor/shared/scflocal/scflocaltest"
 )
 
 func e2eBinary(t *testing.T) string {
 	t.Helper()
-	return scflocaltest.Binary(t, "./internal/e2efn")
+	return scflocaltest.Binary(t, "../../internal/testkit/e2efn")
 }
 
 func TestMain(m *testing.M) {

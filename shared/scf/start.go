@@ -86,7 +86,7 @@ func start(ctx context.Context, handler any, getenv func(string) string, lambdaS
 	return fmt.Errorf("%w: neither %s (Tencent SCF Go1) nor %s (AWS Lambda) is set.\n"+
 		"This binary is a cloud function; deploy it to SCF, or run it locally with the local runner:\n"+
 		"  go run ./cmd/scf-local invoke <function> --event FILE\n"+
-		"(or serve it yourself: %s=9001 ./<binary>, then drive it with shared/scflocal)",
+		"(or serve it yourself: %s=9001 ./<binary>, then drive it with internal/scflocal)",
 		ErrNoRuntime, EnvServerPort, EnvLambdaRuntimeAPI, EnvServerPort)
 }
 

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/scf-janitor/scf-janitor/shared/logging/logtest"
+	"github.com/scf-janitor/scf-janitor/internal/testkit/logtest"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 

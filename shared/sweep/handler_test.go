@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scf-janitor/scf-janitor/shared/emulator"
-	"github.com/scf-janitor/scf-janitor/shared/logging/logtest"
+	"github.com/scf-janitor/scf-janitor/internal/emulator"
+	"github.com/scf-janitor/scf-janitor/internal/testkit/logtest"
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 	"github.com/scf-janitor/scf-janitor/shared/trigger"
 )

@@ -22,7 +22,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/scf-janitor/scf-janitor/shared/cron"
+	"github.com/scf-janitor/scf-janitor/internal/cron"
 )
 
 // Defaults the multi-scf component applies when a function omits a value.

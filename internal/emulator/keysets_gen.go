@@ -12,7 +12,7 @@
 // documents are the caller's own text and are not descended into).
 //
 //	git clone https://github.com/TencentCloud/tencentcloud-cli /tmp/tccli   # or a bare mirror
-//	cd shared/emulator && go run keysets_gen.go -repo /tmp/tccli -commit 6e53beb521ad49d551683fc7b1439a8543f7ea68
+//	cd internal/emulator && go run keysets_gen.go -repo /tmp/tccli -commit 6e53beb521ad49d551683fc7b1439a8543f7ea68
 package main
 
 import (
@@ -24,7 +24,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/scf-janitor/scf-janitor/shared/emulator"
+	"github.com/scf-janitor/scf-janitor/internal/emulator"
 )
 
 var jsonStringFields = []string{"TriggerDesc"}
@@ -59,7 +59,7 @@ func main() {
 
 func run(repo, commit, out string) error {
 	var o output
-	o.Source.Repo, o.Source.Commit, o.Source.Generator = "TencentCloud/tencentcloud-cli", commit, "shared/emulator/keysets_gen.go"
+	o.Source.Repo, o.Source.Commit, o.Source.Generator = "TencentCloud/tencentcloud-cli", commit, "internal/emulator/keysets_gen.go"
 	o.Source.JSONStringFields = jsonStringFields
 	o.Source.Note = "key paths (union over the action's examples) of Response minus RequestId; values are not kept"
 	o.Actions = map[string]actionKeys{}

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scf-janitor/scf-janitor/shared/scflocal"
+	"github.com/scf-janitor/scf-janitor/internal/scflocal"
 )
 
 // restarts collects OnRestart events.

@@ -30,7 +30,7 @@ var wantActions = map[string][]string{
 	"cancel-live-audit":  {"ci:CancelAuditingJobs", "ci:DescribeAuditingJobs"},
 	"stop-transcription": {"trtc:DeleteCloudTranscription", "trtc:DescribeCloudTranscription"},
 	// name/sts:AssumeRole and scf:InvokeFunction are added by scf-deploy from the
-	// sweeper's environment, on exactly its roles and itself (shared/provision SweeperPolicy).
+	// sweeper's environment, on exactly its roles and itself (internal/deploy/provision SweeperPolicy).
 	"sweep-tasks": {"ams:CancelTask", "ams:DescribeTaskDetail", "ams:DescribeTasks", "vm:CancelTask", "vm:DescribeTaskDetail", "vm:DescribeTasks"},
 }
 

@@ -11,7 +11,7 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
-// fake is an in-memory SCF and CAM that behaves like shared/emulator for the
+// fake is an in-memory SCF and CAM that behaves like internal/emulator for the
 // calls the engine makes: the same error codes, a function Creating/Updating
 // for readyPolls GetFunction calls and refusing changes meanwhile, one http
 // trigger per function named after its URL id with the published NetConfig

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/scf-janitor/scf-janitor/shared/cron"
+	"github.com/scf-janitor/scf-janitor/internal/cron"
 )
 
 // SCF triggers: timer and http (Function URL). The answer shapes are those of

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scf-janitor/scf-janitor/internal/scflocal"
+	"github.com/scf-janitor/scf-janitor/internal/scflocal/scflocaltest"
 	"github.com/scf-janitor/scf-janitor/shared/scf"
-	"github.com/scf-janitor/scf-janitor/shared/scflocal"
-	"github.com/scf-janitor/scf-janitor/shared/scflocal/scflocaltest"
 )
 
 // testfn builds internal/testfn once per test binary.

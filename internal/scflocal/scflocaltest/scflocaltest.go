@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scf-janitor/scf-janitor/shared/scflocal"
+	"github.com/scf-janitor/scf-janitor/internal/scflocal"
 )
 
 // BuildTimeout bounds one build (an empty build cache on a 2-core CI machine

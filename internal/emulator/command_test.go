@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scf-janitor/scf-janitor/shared/logging/logtest"
+	"github.com/scf-janitor/scf-janitor/internal/testkit/logtest"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"

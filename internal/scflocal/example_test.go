@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/scf-janitor/scf-janitor/shared/scflocal"
+	"github.com/scf-janitor/scf-janitor/internal/scflocal"
 )
 
 // A function's end-to-end test: build it, start it as SCF would, invoke it

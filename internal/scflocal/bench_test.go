@@ -6,7 +6,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/scf-janitor/scf-janitor/shared/scflocal"
+	"github.com/scf-janitor/scf-janitor/internal/scflocal"
 )
 
 // BenchmarkInvoke measures one Function.Invoke round trip to a real function
