@@ -76,6 +76,12 @@ func (j faultsJSON) faults() (Faults, error) {
 	return f, nil
 }
 
+// Validate reports the first invalid field of f.
+func (f Faults) Validate() error {
+	_, err := f.wire().faults()
+	return err
+}
+
 // ParseFaultsJSON decodes the /_emulator/faults JSON form of Faults.
 func ParseFaultsJSON(b []byte) (Faults, error) {
 	var j faultsJSON
