@@ -213,118 +213,147 @@ func heapRun(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	ctx := context.Background()
-	clients, err := newClients(*url, 1e6)
+	res := heapResult{Tasks: *n}
+	h := &heapSampler{res: &res, stop: make(chan struct{})}
+	sw, err := newHeapSweep(*url, *n, *accounts, &h.done)
 	if err != nil {
 		return err
 	}
-	var done atomic.Int64
-	clients["ams"] = countingClient{Moderation: clients["ams"].(*tcapi.Moderation), done: &done}
-	set := settings(1e6, 16, *n)
-
-	res := heapResult{Tasks: *n}
-	nforced := 0
-	stop := make(chan struct{})
-	var measuring atomic.Bool
-	var wg sync.WaitGroup
-	// The runtime's live-heap figure (updated at every GC cycle), read each millisecond.
-	wg.Go(func() {
-		tick := time.NewTicker(time.Millisecond)
-		defer tick.Stop()
-		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
-		for {
-			if measuring.Load() {
-				metrics.Read(s)
-				res.PeakLive = max(res.PeakLive, s[0].Value.Uint64())
-				res.PeakAlloc = max(res.PeakAlloc, s[1].Value.Uint64())
-			}
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-		}
-	})
-	// A forced collection every 10ms; the bytes it marked are the live heap
-	// at that instant. (HeapAlloc read after it would also count what other
-	// goroutines allocated between the end of the collection and the read.)
-	wg.Go(func() {
-		tick := time.NewTicker(10 * time.Millisecond)
-		defer tick.Stop()
-		m := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/heap/live:bytes"}}
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			if measuring.Load() && nforced < len(forcedBuf) {
-				d := done.Load()
-				metrics.Read(m)
-				before := m[0].Value.Uint64()
-				runtime.GC()
-				metrics.Read(m)
-				if m[0].Value.Uint64() != before+1 {
-					continue // another cycle ended meanwhile: the figure may be its
-				}
-				forcedBuf[nforced] = sample{done: d, heap: m[1].Value.Uint64()}
-				nforced++
-			}
-		}
-	})
-
 	gc := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
+	h.start()
 	runtime.GC()
 	runtime.GC()
 	metrics.Read(gc)
 	res.Baseline = gc[0].Value.Uint64()
 	gc0 := gc[1].Value.Uint64()
-	measuring.Store(true)
+	h.measuring.Store(true)
 	start := time.Now()
-	var r *sweep.Report
-	total := *n
-	if *accounts > 1 {
-		// Every account at once, each through AssumeRole with its own
-		// limiters, as the handler sweeps them (MultiSweep).
-		total = *n * *accounts
-		accts := []sweep.Account{{ID: "self"}}
-		for i := 1; i < *accounts; i++ {
-			uin, arn := roleOf(i)
-			accts = append(accts, sweep.Account{ID: uin, Role: arn})
-		}
-		mc := multiClients(*url, 1e6)
-		m := &sweep.MultiSweep{Accounts: accts, Clients: func(ctx context.Context, a sweep.Account, svcs []string) (map[string]sweep.Client, error) {
-			cs, err := mc(ctx, a, svcs)
-			if err != nil {
-				return nil, err
-			}
-			cs["ams"] = countingClient{Moderation: cs["ams"].(*tcapi.Moderation), done: &done}
-			return cs, nil
-		}}
-		r = m.Run(ctx, set)
-	} else {
-		r = (&sweep.Sweeper{Clients: clients}).Run(ctx, set)
-	}
+	r := sw.run(context.Background())
 	res.Elapsed = time.Since(start)
-	measuring.Store(false)
-	close(stop)
-	wg.Wait()
+	h.measuring.Store(false)
+	close(h.stop)
+	h.wg.Wait()
 	metrics.Read(gc)
 	res.GCs = gc[1].Value.Uint64() - gc0
 	res.Cancelled = r.Cancelled
-	if r.Cancelled != total {
-		return fmt.Errorf("heap run cancelled %d of %d (errors %v)", r.Cancelled, total, r.Errors)
+	if r.Cancelled != sw.total {
+		return fmt.Errorf("heap run cancelled %d of %d (errors %v)", r.Cancelled, sw.total, r.Errors)
 	}
+	res.summarize(forcedBuf[:h.nforced], sw.total, *window)
+	return json.NewEncoder(os.Stdout).Encode(res)
+}
 
+// heapSampler reads the heap while the sweep runs.
+type heapSampler struct {
+	res       *heapResult
+	done      atomic.Int64 // cancels so far
+	measuring atomic.Bool
+	nforced   int // samples in forcedBuf; read after wg.Wait
+	stop      chan struct{}
+	wg        sync.WaitGroup
+}
+
+func (h *heapSampler) start() {
+	h.wg.Go(h.peaks)
+	h.wg.Go(h.forced)
+}
+
+// peaks reads the runtime's live-heap figure (updated at every GC cycle)
+// each millisecond.
+func (h *heapSampler) peaks() {
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
+	for {
+		if h.measuring.Load() {
+			metrics.Read(s)
+			h.res.PeakLive = max(h.res.PeakLive, s[0].Value.Uint64())
+			h.res.PeakAlloc = max(h.res.PeakAlloc, s[1].Value.Uint64())
+		}
+		select {
+		case <-h.stop:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// forced forces a collection every 10ms; the bytes it marked are the live
+// heap at that instant. (HeapAlloc read after it would also count what
+// other goroutines allocated between the end of the collection and the
+// read.)
+func (h *heapSampler) forced() {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	m := []metrics.Sample{{Name: "/gc/cycles/total:gc-cycles"}, {Name: "/gc/heap/live:bytes"}}
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-tick.C:
+		}
+		if h.measuring.Load() && h.nforced < len(forcedBuf) {
+			d := h.done.Load()
+			metrics.Read(m)
+			before := m[0].Value.Uint64()
+			runtime.GC()
+			metrics.Read(m)
+			if m[0].Value.Uint64() != before+1 {
+				continue // another cycle ended meanwhile: the figure may be its
+			}
+			forcedBuf[h.nforced] = sample{done: d, heap: m[1].Value.Uint64()}
+			h.nforced++
+		}
+	}
+}
+
+// heapSweep is the sweep measured: one account, or several at once.
+type heapSweep struct {
+	run   func(ctx context.Context) *sweep.Report
+	total int // stale tasks in all
+}
+
+func newHeapSweep(url string, n, accounts int, done *atomic.Int64) (heapSweep, error) {
+	set := settings(1e6, 16, n)
+	if accounts <= 1 {
+		clients, err := newClients(url, 1e6)
+		if err != nil {
+			return heapSweep{}, err
+		}
+		clients["ams"] = countingClient{Moderation: clients["ams"].(*tcapi.Moderation), done: done}
+		return heapSweep{total: n, run: func(ctx context.Context) *sweep.Report { return (&sweep.Sweeper{Clients: clients}).Run(ctx, set) }}, nil
+	}
+	// Every account at once, each through AssumeRole with its own limiters,
+	// as the handler sweeps them (MultiSweep).
+	accts := []sweep.Account{{ID: "self"}}
+	for i := 1; i < accounts; i++ {
+		uin, arn := roleOf(i)
+		accts = append(accts, sweep.Account{ID: uin, Role: arn})
+	}
+	mc := multiClients(url, 1e6)
+	m := &sweep.MultiSweep{Accounts: accts, Clients: func(ctx context.Context, a sweep.Account, svcs []string) (map[string]sweep.Client, error) {
+		cs, err := mc(ctx, a, svcs)
+		if err != nil {
+			return nil, err
+		}
+		cs["ams"] = countingClient{Moderation: cs["ams"].(*tcapi.Moderation), done: done}
+		return cs, nil
+	}}
+	return heapSweep{total: n * accounts, run: func(ctx context.Context) *sweep.Report { return m.Run(ctx, set) }}, nil
+}
+
+// summarize keeps the forced samples, sorted, and the peak of each window
+// of cancels.
+func (res *heapResult) summarize(forced []sample, total, window int) {
 	nw := 0
-	for _, s := range forcedBuf[:nforced] {
+	for _, s := range forced {
 		// Samples after the last cancel (the final, empty listing pass) count in the last window.
-		i := min(int(s.done), total-1) / max(*window, 1)
+		i := min(int(s.done), total-1) / max(window, 1)
 		i = min(i, len(windowBuf)-1)
 		windowBuf[i] = max(windowBuf[i], s.heap)
 		nw = max(nw, i+1)
 	}
-	for _, s := range forcedBuf[:nforced] {
+	for _, s := range forced {
 		res.Forced = append(res.Forced, s.heap)
 	}
 	slices.Sort(res.Forced)
@@ -334,5 +363,4 @@ func heapRun(args []string) error {
 			res.Windows = append(res.Windows, v)
 		}
 	}
-	return json.NewEncoder(os.Stdout).Encode(res)
 }

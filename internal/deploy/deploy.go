@@ -613,6 +613,16 @@ func ValidMemoryMB(mb int) bool {
 // Validate checks the file against the multi-scf inputs and SCF's limits and
 // returns every problem found (nil when the file is deployable).
 func (c *Config) Validate() []error {
+	errs := c.validateFile()
+	names := map[string]string{}
+	for i, fn := range c.Functions {
+		errs = append(errs, c.validateFunction(i, fn, names)...)
+	}
+	return errs
+}
+
+// validateFile checks the file's own fields and every string's variables.
+func (c *Config) validateFile() []error {
 	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
 	f := c.File
@@ -647,72 +657,85 @@ func (c *Config) Validate() []error {
 			}
 		})
 	}
-	names := map[string]string{}
-	for i, fn := range c.Functions {
-		at := "inputs.functions." + fn.Key
-		if !functionNameRE.MatchString(fn.Name) {
-			add("%s: function name %q must be 2-60 letters, digits, - or _, start with a letter and end with a letter or digit", at, fn.Name)
+	return errs
+}
+
+// validateFunction checks the i-th function against SCF's limits; names
+// maps the function names seen so far to their keys.
+func (c *Config) validateFunction(i int, fn Function, names map[string]string) []error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	f := c.File
+	at := "inputs.functions." + fn.Key
+	if !functionNameRE.MatchString(fn.Name) {
+		add("%s: function name %q must be 2-60 letters, digits, - or _, start with a letter and end with a letter or digit", at, fn.Name)
+	}
+	if other, dup := names[fn.Name]; dup {
+		add("%s: function name %q is also used by %s", at, fn.Name, other)
+	}
+	names[fn.Name] = fn.Key
+	if fn.Handler == "" {
+		add("%s: handler is required (for Go1, the executable's file name in the code package)", at)
+	} else if !handlerRE.MatchString(fn.Handler) {
+		add("%s: handler %q is not a plain file name", at, fn.Handler)
+	}
+	if fn.Runtime != "Go1" {
+		add("%s: runtime is %q, want Go1", at, fn.Runtime)
+	}
+	if fn.Timeout < time.Second || fn.Timeout > 900*time.Second {
+		add("%s: timeout %v is outside SCF's 1-900 s", at, fn.Timeout)
+	}
+	if !ValidMemoryMB(fn.MemoryMB) {
+		add("%s: memorySize %d MB is not one SCF offers (64, or 128-3072 in steps of 128)", at, fn.MemoryMB)
+	}
+	if fn.Role == "" {
+		add("%s: role is required (the execution role whose temporary credentials the function uses)", at)
+	} else if !strings.Contains(fn.Role, "${") {
+		if _, err := RolePolicyPath("", fn.Role); err != nil {
+			add("%s: %v", at, err)
 		}
-		if other, dup := names[fn.Name]; dup {
-			add("%s: function name %q is also used by %s", at, fn.Name, other)
+	}
+	if i < len(f.Inputs.functions) {
+		fi := f.Inputs.functions[i]
+		if fi.Name == "" {
+			// formatScfName in the component's src/formatter.ts.
+			add("%s: name is required: without it multi-scf deploys the function as %s-%s-%s-%s, a name this project's tools do not derive", at, f.Name, f.Stage, f.App, fn.Key)
 		}
-		names[fn.Name] = fn.Key
-		if fn.Handler == "" {
-			add("%s: handler is required (for Go1, the executable's file name in the code package)", at)
-		} else if !handlerRE.MatchString(fn.Handler) {
-			add("%s: handler %q is not a plain file name", at, fn.Handler)
+		if fi.Environment.Kind != 0 {
+			add("%s.environment (line %d): the multi-scf component does not read environment: (it rebuilds it from environments, so these settings would be dropped); use environments: with the same {key, value} entries", at, c.line("inputs", "functions", fn.Key, "environment"))
 		}
-		if fn.Runtime != "Go1" {
-			add("%s: runtime is %q, want Go1", at, fn.Runtime)
+		if fi.environments.set {
+			errs = append(errs, checkEnvironments(at+".environments", fi.environments.list)...)
 		}
-		if fn.Timeout < time.Second || fn.Timeout > 900*time.Second {
-			add("%s: timeout %v is outside SCF's 1-900 s", at, fn.Timeout)
+	}
+	return append(errs, validateTriggers(at, fn)...)
+}
+
+// validateTriggers checks fn's environment size, timers and Function URL.
+func validateTriggers(at string, fn Function) []error {
+	var errs []error
+	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	size := 0
+	for _, kv := range fn.Env {
+		size += len(kv.Key) + len(kv.Value)
+	}
+	if size > MaxEnvBytes {
+		add("%s: environment is %d bytes, over SCF's %d-byte limit", at, size, MaxEnvBytes)
+	}
+	for _, t := range fn.Timers {
+		if !triggerNameRE.MatchString(t.Name) {
+			add("%s: timer name %q must be 1-60 letters, digits, - or _, starting with a letter", at, t.Name)
 		}
-		if !ValidMemoryMB(fn.MemoryMB) {
-			add("%s: memorySize %d MB is not one SCF offers (64, or 128-3072 in steps of 128)", at, fn.MemoryMB)
+		if len(t.Argument) > 4096 {
+			add("%s: timer %s argument is %d bytes, over SCF's 4 KB", at, t.Name, len(t.Argument))
 		}
-		if fn.Role == "" {
-			add("%s: role is required (the execution role whose temporary credentials the function uses)", at)
-		} else if !strings.Contains(fn.Role, "${") {
-			if _, err := RolePolicyPath("", fn.Role); err != nil {
-				add("%s: %v", at, err)
-			}
+	}
+	if u := fn.URL; u != nil {
+		if u.AuthType != "NONE" && u.AuthType != "CAM" {
+			add("%s: http trigger authType %q, want NONE or CAM", at, u.AuthType)
 		}
-		if i < len(f.Inputs.functions) {
-			fi := f.Inputs.functions[i]
-			if fi.Name == "" {
-				// formatScfName in the component's src/formatter.ts.
-				add("%s: name is required: without it multi-scf deploys the function as %s-%s-%s-%s, a name this project's tools do not derive", at, f.Name, f.Stage, f.App, fn.Key)
-			}
-			if fi.Environment.Kind != 0 {
-				add("%s.environment (line %d): the multi-scf component does not read environment: (it rebuilds it from environments, so these settings would be dropped); use environments: with the same {key, value} entries", at, c.line("inputs", "functions", fn.Key, "environment"))
-			}
-			if fi.environments.set {
-				errs = append(errs, checkEnvironments(at+".environments", fi.environments.list)...)
-			}
-		}
-		size := 0
-		for _, kv := range fn.Env {
-			size += len(kv.Key) + len(kv.Value)
-		}
-		if size > MaxEnvBytes {
-			add("%s: environment is %d bytes, over SCF's %d-byte limit", at, size, MaxEnvBytes)
-		}
-		for _, t := range fn.Timers {
-			if !triggerNameRE.MatchString(t.Name) {
-				add("%s: timer name %q must be 1-60 letters, digits, - or _, starting with a letter", at, t.Name)
-			}
-			if len(t.Argument) > 4096 {
-				add("%s: timer %s argument is %d bytes, over SCF's 4 KB", at, t.Name, len(t.Argument))
-			}
-		}
-		if u := fn.URL; u != nil {
-			if u.AuthType != "NONE" && u.AuthType != "CAM" {
-				add("%s: http trigger authType %q, want NONE or CAM", at, u.AuthType)
-			}
-			if !u.Extranet && !u.Intranet {
-				add("%s: http trigger enables neither netConfig.enableExtranet nor enableIntranet, so the URL is unreachable", at)
-			}
+		if !u.Extranet && !u.Intranet {
+			add("%s: http trigger enables neither netConfig.enableExtranet nor enableIntranet, so the URL is unreachable", at)
 		}
 	}
 	return errs

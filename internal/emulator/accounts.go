@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"fmt"
 	"maps"
 	"regexp"
 	"sync"
@@ -34,6 +35,14 @@ func roleAccount(arn string) string {
 		return m[1]
 	}
 	return ""
+}
+
+// Validate reports whether r.Arn is a role ARN the emulator can serve.
+func (r Role) Validate() error {
+	if roleAccount(r.Arn) == "" {
+		return fmt.Errorf("%q is not a role ARN such as qcs::cam::uin/100000000002:roleName/JanitorSweepTargetRole", r.Arn)
+	}
+	return nil
 }
 
 type accounts struct {

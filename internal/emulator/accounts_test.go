@@ -3,7 +3,6 @@ package emulator
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -180,15 +179,15 @@ func TestTasksListsTheDefaultAccountOnly(t *testing.T) {
 	}
 }
 
-func TestRolesFlag(t *testing.T) {
-	cfg, err := ParseFlags([]string{"--roles", targetRole + ", qcs::cam::uin/3:roleName/B"}, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cfg.Options.Roles) != 2 || cfg.Options.Roles[0].Arn != targetRole {
-		t.Errorf("roles %+v", cfg.Options.Roles)
-	}
-	if _, err := ParseFlags([]string{"--roles", "JanitorRole"}, io.Discard); err == nil || !strings.Contains(err.Error(), "--roles") {
-		t.Errorf("bad role accepted: %v", err)
+func TestRoleValidate(t *testing.T) {
+	for _, c := range []struct {
+		arn string
+		ok  bool
+	}{{targetRole, true}, {"qcs::cam::uin/3:roleName/B", true}, {"JanitorRole", false}, {"", false}} {
+		t.Run(c.arn, func(t *testing.T) {
+			if err := (Role{Arn: c.arn}).Validate(); (err == nil) != c.ok {
+				t.Errorf("Validate(%q) = %v, want ok %v", c.arn, err, c.ok)
+			}
+		})
 	}
 }

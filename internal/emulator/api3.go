@@ -75,20 +75,40 @@ func mergeActions(tables ...map[string]actionFunc) map[string]actionFunc {
 	return out
 }
 
-func (s *Server) serveAPI3(w http.ResponseWriter, r *http.Request, info *reqInfo) {
+// api3Fail writes e as the request's Tencent-shaped error.
+func api3Fail(w http.ResponseWriter, info *reqInfo, e *apiError) {
+	info.code = e.Code
+	writeAPIError(w, e, info.requestID)
+}
+
+// api3UnsupportedProtocol answers an API 3.0 request of a method other than
+// GET and POST.
+func (s *Server) api3UnsupportedProtocol(w http.ResponseWriter, r *http.Request) {
+	info := requestInfo(r)
 	info.requestID = newRequestID()
 	info.action = r.Header.Get("X-TC-Action")
-	fail := func(e *apiError) {
-		info.code = e.Code
-		writeAPIError(w, e, info.requestID)
-	}
+	api3Fail(w, info, errf("UnsupportedProtocol", "Only GET and POST requests are supported, got "+r.Method+"."))
+}
+
+// serveAPI3AnyMethod serves API 3.0's GET and POST; any other method is
+// UnsupportedProtocol.
+func (s *Server) serveAPI3AnyMethod(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
-		fail(errf("UnsupportedProtocol", "Only GET and POST requests are supported, got "+r.Method+"."))
+		s.api3UnsupportedProtocol(w, r)
 		return
 	}
+	s.serveAPI3(w, r)
+}
+
+// serveAPI3 serves one API 3.0 call (GET or POST): authenticate, resolve
+// the service and action, check the body, admit, then run the action.
+func (s *Server) serveAPI3(w http.ResponseWriter, r *http.Request) {
+	info := requestInfo(r)
+	info.requestID = newRequestID()
+	info.action = r.Header.Get("X-TC-Action")
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
-		fail(errf("RequestSizeLimitExceeded", "The request body exceeds 10 MB."))
+		api3Fail(w, info, errf("RequestSizeLimitExceeded", "The request body exceeds 10 MB."))
 		return
 	}
 	auth, cred, aerr := verifyTC3(tc3Request{
@@ -96,89 +116,107 @@ func (s *Server) serveAPI3(w http.ResponseWriter, r *http.Request, info *reqInfo
 		Host: r.Host, Header: r.Header, Body: body,
 	}, s.acct.credentials(), s.opts.AuthNow())
 	if aerr != nil {
-		fail(aerr)
+		api3Fail(w, info, aerr)
 		return
 	}
-	svc, ok := services[auth.Service]
-	if !ok {
-		fail(errf("InvalidAction", "Service "+auth.Service+" (from the credential scope) is not served here; the emulator serves ams, vm, trtc, scf, cam and sts."))
+	call, fn, aerr := resolveAPI3(r, auth.Service, info)
+	if aerr == nil {
+		call.body, aerr = api3Body(r, body)
+	}
+	if aerr != nil {
+		api3Fail(w, info, aerr)
 		return
+	}
+	call.secretID, call.account = cred.SecretID, s.acct.accountOf(cred.SecretID)
+	if !s.admitAPI3(w, r, info, call) {
+		return
+	}
+	call.now = s.now()
+	var res any
+	if cfn, ok := contextActions[info.action]; ok {
+		res, aerr = cfn(s, r.Context(), call)
+	} else {
+		res, aerr = fn(s, call)
+	}
+	if aerr != nil {
+		api3Fail(w, info, aerr)
+		return
+	}
+	writeAPIResult(w, res, info.requestID)
+}
+
+// resolveAPI3 finds the action the headers name for service (from the
+// credential scope) and checks its version and region.
+func resolveAPI3(r *http.Request, service string, info *reqInfo) (*apiCall, actionFunc, *apiError) {
+	svc, ok := services[service]
+	if !ok {
+		return nil, nil, errf("InvalidAction", "Service "+service+" (from the credential scope) is not served here; the emulator serves ams, vm, trtc, scf, cam and sts.")
 	}
 	action := r.Header.Get("X-TC-Action")
 	if action == "" {
-		fail(errf("MissingParameter", "The request is missing the required header X-TC-Action."))
-		return
+		return nil, nil, errf("MissingParameter", "The request is missing the required header X-TC-Action.")
 	}
 	fn, ok := svc.actions[action]
 	if !ok {
-		fail(errf("InvalidAction", "The action "+action+" does not exist for service "+auth.Service+"."))
-		return
+		return nil, nil, errf("InvalidAction", "The action "+action+" does not exist for service "+service+".")
 	}
-	info.action = auth.Service + "." + action
+	info.action = service + "." + action
 	version := r.Header.Get("X-TC-Version")
 	if version == "" {
-		fail(errf("MissingParameter", "The request is missing the required header X-TC-Version."))
-		return
+		return nil, nil, errf("MissingParameter", "The request is missing the required header X-TC-Version.")
 	}
 	if version != svc.version {
-		fail(errf("NoSuchVersion", "Version "+version+" does not exist for "+auth.Service+"; use "+svc.version+"."))
-		return
+		return nil, nil, errf("NoSuchVersion", "Version "+version+" does not exist for "+service+"; use "+svc.version+".")
 	}
 	region := r.Header.Get("X-TC-Region")
 	if svc.regionRequired && region == "" {
-		fail(errf("MissingParameter", "The request is missing the required header X-TC-Region."))
-		return
+		return nil, nil, errf("MissingParameter", "The request is missing the required header X-TC-Region.")
 	}
 	if svc.regions != nil && region != "" && !contains(svc.regions, region) {
-		fail(errf("UnsupportedRegion", action+" does not support region "+region+"; use one of "+strings.Join(svc.regions, ", ")+"."))
-		return
+		return nil, nil, errf("UnsupportedRegion", action+" does not support region "+region+"; use one of "+strings.Join(svc.regions, ", ")+".")
 	}
+	return &apiCall{service: service, action: action, region: region}, fn, nil
+}
+
+// api3Body checks the request is a POST of one JSON object ("{}" when
+// empty), before anything reads it: the policy check and the action then
+// see the same request.
+func api3Body(r *http.Request, body []byte) ([]byte, *apiError) {
 	if r.Method == http.MethodGet {
-		fail(errf("UnsupportedOperation", "The emulator accepts API 3.0 calls as POST with Content-Type application/json only."))
-		return
+		return nil, errf("UnsupportedOperation", "The emulator accepts API 3.0 calls as POST with Content-Type application/json only.")
 	}
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		fail(errf("UnsupportedOperation", "Content-Type must be application/json, got "+ct+"."))
-		return
+		return nil, errf("UnsupportedOperation", "Content-Type must be application/json, got "+ct+".")
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
-	// One JSON object and nothing after it, checked before anything reads
-	// the body: the policy check and the action then see the same request.
 	if aerr := checkOneObject(body); aerr != nil {
-		fail(aerr)
-		return
+		return nil, aerr
 	}
-	account := s.acct.accountOf(cred.SecretID)
-	resource := func() string { return s.policyResource(auth.Service, action, region, account, body) }
-	if msg := s.authorize(cred.SecretID, policyAction(auth.Service, action), resource); msg != "" {
-		fail(errf("UnauthorizedOperation", msg))
-		return
+	return body, nil
+}
+
+// admitAPI3 applies the permission policies, the rate limit and the
+// injected faults; it writes the error and reports false when the call is
+// refused.
+func (s *Server) admitAPI3(w http.ResponseWriter, r *http.Request, info *reqInfo, c *apiCall) bool {
+	resource := func() string { return s.policyResource(c.service, c.action, c.region, c.account, c.body) }
+	if msg := s.authorize(c.secretID, policyAction(c.service, c.action), resource); msg != "" {
+		api3Fail(w, info, errf("UnauthorizedOperation", msg))
+		return false
 	}
-	if !s.admit(info.action, cred.SecretID) {
-		fail(errf("RequestLimitExceeded", "Your current request is too frequent: "+info.action+" allows "+formatRate(s.opts.Rate)+" requests per second per SecretId."))
-		return
+	if !s.admit(info.action, c.secretID) {
+		api3Fail(w, info, errf("RequestLimitExceeded", "Your current request is too frequent: "+info.action+" allows "+formatRate(s.opts.Rate)+" requests per second per SecretId."))
+		return false
 	}
 	if done, internal := s.injectFault(w, r, info); done {
-		return
+		return false
 	} else if internal != 0 {
-		fail(&apiError{Code: "InternalError", Message: "An internal error occurred (injected fault).", status: internal})
-		return
+		api3Fail(w, info, &apiError{Code: "InternalError", Message: "An internal error occurred (injected fault).", status: internal})
+		return false
 	}
-	call := &apiCall{service: auth.Service, action: action, region: region, secretID: cred.SecretID, account: account, body: body, now: s.now()}
-	var res any
-	var herr *apiError
-	if cfn, ok := contextActions[info.action]; ok {
-		res, herr = cfn(s, r.Context(), call)
-	} else {
-		res, herr = fn(s, call)
-	}
-	if herr != nil {
-		fail(herr)
-		return
-	}
-	writeAPIResult(w, res, info.requestID)
+	return true
 }
 
 func faultName(k faultKind) string {

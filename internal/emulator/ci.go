@@ -236,126 +236,160 @@ type ciCancelResp struct {
 	RequestId  string       `xml:"RequestId"`
 }
 
-func (s *Server) serveCI(w http.ResponseWriter, r *http.Request, info *reqInfo) {
+// ciRequest is one admitted CI request handed to an action: authenticated,
+// in a known bucket, allowed, within the rate limit and past the faults.
+type ciRequest struct {
+	info   *reqInfo
+	body   []byte
+	bucket Bucket
+	jobID  string // from the path; "" for CreateAuditing
+	now    time.Time
+}
+
+func (c *ciRequest) fail(w http.ResponseWriter, e *ciError) {
+	c.info.code = e.Code
+	writeCIError(w, e, c.info.requestID)
+}
+
+func (s *Server) ciNotFound(w http.ResponseWriter, r *http.Request) {
+	info := requestInfo(r)
 	info.requestID = newRequestID()
-	fail := func(e *ciError) {
-		info.code = e.Code
-		writeCIError(w, e, info.requestID)
+	(&ciRequest{info: info}).fail(w, ciErrf(http.StatusNotFound, "ResourceNotFound", "No CI API at "+r.URL.Path+
+		"; the emulator serves POST /video/auditing, GET /video/auditing/<jobId> and POST /video/cancel_auditing/<jobId>."))
+}
+
+func (s *Server) ciMethodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	info := requestInfo(r)
+	info.requestID = newRequestID()
+	(&ciRequest{info: info}).fail(w, ciErrf(http.StatusMethodNotAllowed, "MethodNotAllowed", r.Method+" is not allowed on "+r.URL.Path+"."))
+}
+
+// ciAction is the handler of one CI action: it admits the request (body,
+// COS signature, bucket, job id, policy, rate limit, faults, in that order)
+// and hands it to act.
+func (s *Server) ciAction(action string, act func(*Server, http.ResponseWriter, *ciRequest)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c := &ciRequest{info: requestInfo(r), jobID: r.PathValue("jobId")}
+		c.info.requestID = newRequestID()
+		c.info.action = action
+		if !s.admitCI(w, r, c) {
+			return
+		}
+		c.now = s.now()
+		act(s, w, c)
 	}
-	var action, jobID string
-	switch p := r.URL.Path; {
-	case p == "/video/auditing" && r.Method == http.MethodPost:
-		action = "ci.CreateAuditing"
-	case strings.HasPrefix(p, "/video/auditing/") && r.Method == http.MethodGet:
-		action, jobID = "ci.GetAuditing", strings.TrimPrefix(p, "/video/auditing/")
-	case strings.HasPrefix(p, "/video/cancel_auditing/") && r.Method == http.MethodPost:
-		action, jobID = "ci.CancelAuditing", strings.TrimPrefix(p, "/video/cancel_auditing/")
-	case p == "/video/auditing" || strings.HasPrefix(p, "/video/auditing/") || strings.HasPrefix(p, "/video/cancel_auditing/"):
-		fail(ciErrf(http.StatusMethodNotAllowed, "MethodNotAllowed", r.Method+" is not allowed on "+p+"."))
-		return
-	default:
-		fail(ciErrf(http.StatusNotFound, "ResourceNotFound", "No CI API at "+p+"; the emulator serves POST /video/auditing, GET /video/auditing/<jobId> and POST /video/cancel_auditing/<jobId>."))
-		return
-	}
-	info.action = action
+}
+
+// admitCI checks what every CI action checks; it writes the error and
+// reports false when the request is refused.
+func (s *Server) admitCI(w http.ResponseWriter, r *http.Request, c *ciRequest) bool {
+	action := c.info.action
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
-		fail(ciErrf(http.StatusRequestEntityTooLarge, "EntityTooLarge", "The request body exceeds 10 MB."))
-		return
+		c.fail(w, ciErrf(http.StatusRequestEntityTooLarge, "EntityTooLarge", "The request body exceeds 10 MB."))
+		return false
 	}
+	c.body = body
 	cred, cerr := verifyCOS(r, s.acct.credentials(), s.opts.AuthNow())
 	if cerr != nil {
-		fail(cerr)
-		return
+		c.fail(w, cerr)
+		return false
 	}
 	bucket, known := s.ciBucket(r.Host)
 	if !known {
-		fail(ciErrf(http.StatusNotFound, "NoSuchBucket", "The specified bucket "+bucket.Name+" does not exist in "+bucket.Region+"."))
-		return
+		c.fail(w, ciErrf(http.StatusNotFound, "NoSuchBucket", "The specified bucket "+bucket.Name+" does not exist in "+bucket.Region+"."))
+		return false
 	}
-
-	if (action != "ci.CreateAuditing") && (jobID == "" || strings.Contains(jobID, "/")) {
-		fail(ciErrf(http.StatusBadRequest, "InvalidArgument", "The job id in the path is empty or malformed."))
-		return
+	c.bucket = bucket
+	if action != "ci.CreateAuditing" && (c.jobID == "" || strings.Contains(c.jobID, "/")) {
+		c.fail(w, ciErrf(http.StatusBadRequest, "InvalidArgument", "The job id in the path is empty or malformed."))
+		return false
 	}
-	if !s.authorizeCI(w, info, cred.SecretID) {
-		return
+	if !s.authorizeCI(w, c.info, cred.SecretID) {
+		return false
 	}
 	if !s.admit(action, cred.SecretID) {
-		fail(ciErrf(http.StatusTooManyRequests, "RequestLimitExceeded", "Too many requests: "+action+" allows "+formatRate(s.opts.Rate)+" requests per second per SecretId."))
-		return
+		c.fail(w, ciErrf(http.StatusTooManyRequests, "RequestLimitExceeded", "Too many requests: "+action+" allows "+formatRate(s.opts.Rate)+" requests per second per SecretId."))
+		return false
 	}
-	if done, internal := s.injectFault(w, r, info); done {
-		return
+	if done, internal := s.injectFault(w, r, c.info); done {
+		return false
 	} else if internal != 0 {
-		fail(ciErrf(internal, "InternalError", "An internal error occurred (injected fault)."))
+		c.fail(w, ciErrf(internal, "InternalError", "An internal error occurred (injected fault)."))
+		return false
+	}
+	return true
+}
+
+// ciCreateAuditing is POST /video/auditing: a live_video job.
+func (s *Server) ciCreateAuditing(w http.ResponseWriter, c *ciRequest) {
+	var req ciCreateReq
+	if err := xml.NewDecoder(bytes.NewReader(c.body)).Decode(&req); err != nil {
+		c.fail(w, ciErrf(http.StatusBadRequest, "InvalidArgument", "The request body is not a <Request> XML document: "+err.Error()+"."))
 		return
 	}
-	now := s.now()
-	switch action {
-	case "ci.CreateAuditing":
-		var req ciCreateReq
-		if err := xml.NewDecoder(bytes.NewReader(body)).Decode(&req); err != nil {
-			fail(ciErrf(http.StatusBadRequest, "InvalidArgument", "The request body is not a <Request> XML document: "+err.Error()+"."))
-			return
+	if req.Type != "live_video" {
+		c.fail(w, ciErrf(http.StatusBadRequest, "InvalidArgument", "Type must be live_video (only live-stream moderation is emulated), got "+req.Type+"."))
+		return
+	}
+	if req.Input.Url == "" {
+		c.fail(w, ciErrf(http.StatusBadRequest, "InvalidArgument", "Input.Url (the stream address) is required for live_video."))
+		return
+	}
+	j := s.AddLiveJob(LiveJob{DataId: req.Input.DataId, Url: req.Input.Url, BizType: req.Conf.BizType, State: LiveSubmitted, CreationTime: c.now,
+		Bucket: c.bucket.Name, Region: c.bucket.Region})
+	writeXML(w, http.StatusOK, ciCreateResp{JobsDetail: ciJobSummary{DataId: j.DataId, JobId: j.JobId, State: j.State,
+		CreationTime: fmtCITime(j.CreationTime), Url: j.Url}, RequestId: c.info.requestID}, c.info.requestID)
+}
+
+// ciGetAuditing is GET /video/auditing/{jobId}.
+func (s *Server) ciGetAuditing(w http.ResponseWriter, c *ciRequest) {
+	s.mu.Lock()
+	rec, ok := s.liveJobs[c.jobID]
+	ok = ok && inBucket(rec.LiveJob, c.bucket)
+	var j LiveJob
+	if ok {
+		j = s.currentLive(rec, c.now)
+	}
+	s.mu.Unlock()
+	if !ok {
+		c.fail(w, ciErrf(http.StatusNotFound, "ResourceNotFound", "Job "+c.jobID+" does not exist"+bucketNote(c.bucket)+"."))
+		return
+	}
+	writeXML(w, http.StatusOK, ciGetResp{JobsDetail: ciJobDetail{Code: "Success", DataId: j.DataId, JobId: j.JobId,
+		State: j.State, CreationTime: fmtCITime(j.CreationTime), Url: j.Url, Type: "live_video", BizType: j.BizType,
+		SnapshotCount: "0", Label: "Normal"},
+		RequestId: c.info.requestID}, c.info.requestID)
+}
+
+// ciCancelAuditing is POST /video/cancel_auditing/{jobId}.
+func (s *Server) ciCancelAuditing(w http.ResponseWriter, c *ciRequest) {
+	s.mu.Lock()
+	rec, ok := s.liveJobs[c.jobID]
+	ok = ok && inBucket(rec.LiveJob, c.bucket)
+	var j LiveJob
+	ended := false
+	if ok {
+		j = s.currentLive(rec, c.now)
+		if j.State == LiveSubmitted || j.State == LiveAuditing {
+			rec.LiveJob = j
+			rec.State, rec.phaseStart = LiveCancelled, c.now
+		} else {
+			ended = true
 		}
-		if req.Type != "live_video" {
-			fail(ciErrf(http.StatusBadRequest, "InvalidArgument", "Type must be live_video (only live-stream moderation is emulated), got "+req.Type+"."))
-			return
-		}
-		if req.Input.Url == "" {
-			fail(ciErrf(http.StatusBadRequest, "InvalidArgument", "Input.Url (the stream address) is required for live_video."))
-			return
-		}
-		j := s.AddLiveJob(LiveJob{DataId: req.Input.DataId, Url: req.Input.Url, BizType: req.Conf.BizType, State: LiveSubmitted, CreationTime: now,
-			Bucket: bucket.Name, Region: bucket.Region})
-		writeXML(w, http.StatusOK, ciCreateResp{JobsDetail: ciJobSummary{DataId: j.DataId, JobId: j.JobId, State: j.State,
-			CreationTime: fmtCITime(j.CreationTime), Url: j.Url}, RequestId: info.requestID}, info.requestID)
-	case "ci.GetAuditing":
-		s.mu.Lock()
-		rec, ok := s.liveJobs[jobID]
-		ok = ok && inBucket(rec.LiveJob, bucket)
-		var j LiveJob
-		if ok {
-			j = s.currentLive(rec, now)
-		}
-		s.mu.Unlock()
-		if !ok {
-			fail(ciErrf(http.StatusNotFound, "ResourceNotFound", "Job "+jobID+" does not exist"+bucketNote(bucket)+"."))
-			return
-		}
-		writeXML(w, http.StatusOK, ciGetResp{JobsDetail: ciJobDetail{Code: "Success", DataId: j.DataId, JobId: j.JobId,
-			State: j.State, CreationTime: fmtCITime(j.CreationTime), Url: j.Url, Type: "live_video", BizType: j.BizType,
-			SnapshotCount: "0", Label: "Normal"},
-			RequestId: info.requestID}, info.requestID)
-	case "ci.CancelAuditing":
-		s.mu.Lock()
-		rec, ok := s.liveJobs[jobID]
-		ok = ok && inBucket(rec.LiveJob, bucket)
-		var j LiveJob
-		ended := false
-		if ok {
-			j = s.currentLive(rec, now)
-			if j.State == LiveSubmitted || j.State == LiveAuditing {
-				rec.LiveJob = j
-				rec.State, rec.phaseStart = LiveCancelled, now
-			} else {
-				ended = true
-			}
-		}
-		s.mu.Unlock()
-		switch {
-		case !ok:
-			fail(ciErrf(http.StatusNotFound, "ResourceNotFound", "Job "+jobID+" does not exist"+bucketNote(bucket)+"."))
-		case ended && s.opts.SpecificEndedCodes:
-			fail(ciErrf(http.StatusConflict, "FailedOperation.JobEnded", "Job "+jobID+" has already ended with state "+j.State+"."))
-		case ended:
-			// The CI cancel doc lists no special error codes; the status and
-			// code of Tencent's real answer are unknown.
-			fail(ciErrf(http.StatusBadRequest, "FailedOperation", "Job "+jobID+" has already ended with state "+j.State+"."))
-		default:
-			writeXML(w, http.StatusOK, ciCancelResp{JobsDetail: ciJobSummary{DataId: j.DataId, JobId: j.JobId, State: LiveCancelled,
-				CreationTime: fmtCITime(j.CreationTime), Url: j.Url}, RequestId: info.requestID}, info.requestID)
-		}
+	}
+	s.mu.Unlock()
+	switch {
+	case !ok:
+		c.fail(w, ciErrf(http.StatusNotFound, "ResourceNotFound", "Job "+c.jobID+" does not exist"+bucketNote(c.bucket)+"."))
+	case ended && s.opts.SpecificEndedCodes:
+		c.fail(w, ciErrf(http.StatusConflict, "FailedOperation.JobEnded", "Job "+c.jobID+" has already ended with state "+j.State+"."))
+	case ended:
+		// The CI cancel doc lists no special error codes; the status and
+		// code of Tencent's real answer are unknown.
+		c.fail(w, ciErrf(http.StatusBadRequest, "FailedOperation", "Job "+c.jobID+" has already ended with state "+j.State+"."))
+	default:
+		writeXML(w, http.StatusOK, ciCancelResp{JobsDetail: ciJobSummary{DataId: j.DataId, JobId: j.JobId, State: LiveCancelled,
+			CreationTime: fmtCITime(j.CreationTime), Url: j.Url}, RequestId: c.info.requestID}, c.info.requestID)
 	}
 }

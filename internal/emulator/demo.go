@@ -21,126 +21,145 @@ const DemoStaleAge = 2 * time.Hour
 // data depend only on Options.Seed and the clock's reading at the call, so
 // the same seed and time give the same set, ids included.
 func (s *Server) LoadDemo() {
-	now := s.now()
-	rng := rand.New(rand.NewPCG(uint64(s.opts.Seed), 0xdea0))
-	hexID := func(prefix string, n int) string {
-		out := prefix
-		for len(out) < len(prefix)+n {
-			out += fmt.Sprintf("%016x", rng.Uint64())
-		}
-		return out[:len(prefix)+n]
-	}
-	age := func(min, max time.Duration) time.Duration {
-		return min + time.Duration(rng.Int64N(int64(max-min)))
-	}
-	type group struct {
-		service, typ string
-		n            int
-		bizTypes     []string
-	}
-	groups := []group{
-		{"ams", TypeAudio, 120, []string{"default", "chat", "game_voice"}},
-		{"ams", TypeLiveAudio, 40, []string{"default", "live_room"}},
-		{"vm", TypeVideo, 100, []string{"default", "short_video"}},
-		{"vm", TypeLiveVideo, 30, []string{"default", "live_show"}},
-	}
-	for _, g := range groups {
-		for i := 0; i < g.n; i++ {
-			t := Task{Service: g.service, Type: g.typ, BizType: g.bizTypes[rng.IntN(len(g.bizTypes))],
-				DataId: fmt.Sprintf("demo-%s-%s-%03d", g.service, g.typ, i)}
-			t.Name = t.DataId
-			prefix := "at-"
-			if g.service == "vm" {
-				prefix = "vt-"
-			}
-			t.TaskId = hexID(prefix, 24)
-			old := rng.Float64() < 0.7
-			var a time.Duration
-			if old {
-				a = age(DemoStaleAge+time.Minute, 96*time.Hour)
-			} else {
-				a = age(time.Minute, DemoStaleAge-time.Minute)
-			}
-			t.CreatedAt = now.Add(-a).Truncate(time.Millisecond)
-			p := rng.Float64()
-			if isLive(g.typ) {
-				// Live streams never finish: old RUNNING ones are what a sweeper
-				// must cancel; young RUNNING ones must be left alone.
-				switch {
-				case p < 0.55:
-					t.Status = StatusRunning
-				case p < 0.65:
-					t.Status, t.Stuck = StatusPending, true
-				case p < 0.9:
-					t.Status = StatusCancelled
-				default:
-					t.Status = StatusError
-				}
-			} else {
-				switch {
-				case p < 0.6:
-					t.Status = StatusFinish
-					t.Suggestion = suggestions[rng.IntN(len(suggestions))]
-				case p < 0.7:
-					t.Status = StatusCancelled
-				case p < 0.75:
-					t.Status = StatusError
-				case p < 0.88:
-					t.Status, t.Stuck = StatusRunning, true
-				default:
-					t.Status, t.Stuck = StatusPending, true
-				}
-			}
-			if t.Status != StatusPending && t.Status != StatusRunning {
-				t.UpdatedAt = t.CreatedAt.Add(age(time.Second, 10*time.Minute))
-				if t.UpdatedAt.After(now) {
-					t.UpdatedAt = now
-				}
-			}
-			t.Url = fmt.Sprintf("https://media.example.com/%s/%s", g.service, t.DataId)
-			if isLive(g.typ) {
-				t.Url = fmt.Sprintf("rtmp://live.example.com/app/%s", t.DataId)
-			}
-			s.AddTask(t)
+	g := &demoGen{now: s.now(), rng: rand.New(rand.NewPCG(uint64(s.opts.Seed), 0xdea0))}
+	// The order of the calls fixes the random sequence: keep it.
+	for _, grp := range demoTaskGroups {
+		for i := 0; i < grp.n; i++ {
+			s.AddTask(g.task(grp, i))
 		}
 	}
-
-	liveStates := []struct {
-		state    string
-		min, max time.Duration
-	}{
-		{LiveAuditing, 3 * time.Hour, 48 * time.Hour}, {LiveAuditing, 3 * time.Hour, 48 * time.Hour},
-		{LiveAuditing, 3 * time.Hour, 48 * time.Hour}, {LiveAuditing, 3 * time.Hour, 48 * time.Hour},
-		{LiveAuditing, 3 * time.Hour, 48 * time.Hour}, {LiveSubmitted, 3 * time.Hour, 48 * time.Hour},
-		{LiveAuditing, 5 * time.Minute, time.Hour}, {LiveAuditing, 5 * time.Minute, time.Hour},
-		{LiveAuditing, 5 * time.Minute, time.Hour},
-		{LiveCancelled, 3 * time.Hour, 48 * time.Hour}, {LiveSuccess, 3 * time.Hour, 48 * time.Hour},
-		{LiveFailed, 5 * time.Minute, time.Hour},
-	}
-	for i, ls := range liveStates {
-		s.AddLiveJob(LiveJob{JobId: hexID("av", 32), DataId: fmt.Sprintf("demo-room-%02d", i),
+	for i, ls := range demoLiveJobs {
+		s.AddLiveJob(LiveJob{JobId: g.hexID("av", 32), DataId: fmt.Sprintf("demo-room-%02d", i),
 			Url: fmt.Sprintf("rtmp://live.example.com/app/room-%02d", i), BizType: "live_default",
-			State: ls.state, CreationTime: now.Add(-age(ls.min, ls.max)).Truncate(time.Second),
+			State: ls.state, CreationTime: g.now.Add(-g.age(ls.min, ls.max)).Truncate(time.Second),
 			Bucket: DefaultBucket, Region: DefaultBucketRegion})
 	}
-
-	trans := []struct {
-		region, status string
-		min, max       time.Duration
-	}{
-		{"ap-guangzhou", TranscriptionInProgress, 3 * time.Hour, 30 * time.Hour},
-		{"ap-guangzhou", TranscriptionInProgress, 3 * time.Hour, 30 * time.Hour},
-		{"ap-guangzhou", TranscriptionInProgress, 3 * time.Hour, 30 * time.Hour},
-		{"ap-guangzhou", TranscriptionInProgress, 3 * time.Hour, 30 * time.Hour},
-		{"ap-guangzhou", TranscriptionInProgress, 2 * time.Minute, time.Hour},
-		{"ap-guangzhou", TranscriptionInProgress, 2 * time.Minute, time.Hour},
-		{"ap-guangzhou", TranscriptionExited, 3 * time.Hour, 30 * time.Hour},
-		{"ap-guangzhou", TranscriptionExited, 2 * time.Minute, time.Hour},
-		{"ap-singapore", TranscriptionInProgress, 3 * time.Hour, 30 * time.Hour},
-	}
-	for i, tr := range trans {
-		s.AddTranscription(Transcription{TaskId: hexID("tt-", 32), SdkAppId: DefaultSdkAppID,
+	for i, tr := range demoTranscriptions {
+		s.AddTranscription(Transcription{TaskId: g.hexID("tt-", 32), SdkAppId: DefaultSdkAppID,
 			RoomId: fmt.Sprintf("demo-room-%02d", i), Region: tr.region, Status: tr.status,
-			StartTime: now.Add(-age(tr.min, tr.max)).Truncate(time.Millisecond)})
+			StartTime: g.now.Add(-g.age(tr.min, tr.max)).Truncate(time.Millisecond)})
 	}
+}
+
+// demoGen draws the demo data from one seeded random sequence.
+type demoGen struct {
+	now time.Time
+	rng *rand.Rand
+}
+
+func (g *demoGen) hexID(prefix string, n int) string {
+	out := prefix
+	for len(out) < len(prefix)+n {
+		out += fmt.Sprintf("%016x", g.rng.Uint64())
+	}
+	return out[:len(prefix)+n]
+}
+
+func (g *demoGen) age(min, max time.Duration) time.Duration {
+	return min + time.Duration(g.rng.Int64N(int64(max-min)))
+}
+
+type demoTaskGroup struct {
+	service, typ string
+	n            int
+	bizTypes     []string
+}
+
+var demoTaskGroups = []demoTaskGroup{
+	{"ams", TypeAudio, 120, []string{"default", "chat", "game_voice"}},
+	{"ams", TypeLiveAudio, 40, []string{"default", "live_room"}},
+	{"vm", TypeVideo, 100, []string{"default", "short_video"}},
+	{"vm", TypeLiveVideo, 30, []string{"default", "live_show"}},
+}
+
+// task is the i-th demo task of group grp: 70% older than DemoStaleAge.
+func (g *demoGen) task(grp demoTaskGroup, i int) Task {
+	t := Task{Service: grp.service, Type: grp.typ, BizType: grp.bizTypes[g.rng.IntN(len(grp.bizTypes))],
+		DataId: fmt.Sprintf("demo-%s-%s-%03d", grp.service, grp.typ, i)}
+	t.Name = t.DataId
+	prefix := "at-"
+	if grp.service == "vm" {
+		prefix = "vt-"
+	}
+	t.TaskId = g.hexID(prefix, 24)
+	var a time.Duration
+	if old := g.rng.Float64() < 0.7; old {
+		a = g.age(DemoStaleAge+time.Minute, 96*time.Hour)
+	} else {
+		a = g.age(time.Minute, DemoStaleAge-time.Minute)
+	}
+	t.CreatedAt = g.now.Add(-a).Truncate(time.Millisecond)
+	if isLive(grp.typ) {
+		g.liveStatus(&t)
+		t.Url = fmt.Sprintf("rtmp://live.example.com/app/%s", t.DataId)
+	} else {
+		g.batchStatus(&t)
+		t.Url = fmt.Sprintf("https://media.example.com/%s/%s", grp.service, t.DataId)
+	}
+	if t.Status != StatusPending && t.Status != StatusRunning {
+		t.UpdatedAt = t.CreatedAt.Add(g.age(time.Second, 10*time.Minute))
+		if t.UpdatedAt.After(g.now) {
+			t.UpdatedAt = g.now
+		}
+	}
+	return t
+}
+
+// liveStatus: live streams never finish, so old RUNNING ones are what a
+// sweeper must cancel and young RUNNING ones must be left alone.
+func (g *demoGen) liveStatus(t *Task) {
+	switch p := g.rng.Float64(); {
+	case p < 0.55:
+		t.Status = StatusRunning
+	case p < 0.65:
+		t.Status, t.Stuck = StatusPending, true
+	case p < 0.9:
+		t.Status = StatusCancelled
+	default:
+		t.Status = StatusError
+	}
+}
+
+func (g *demoGen) batchStatus(t *Task) {
+	switch p := g.rng.Float64(); {
+	case p < 0.6:
+		t.Status = StatusFinish
+		t.Suggestion = suggestions[g.rng.IntN(len(suggestions))]
+	case p < 0.7:
+		t.Status = StatusCancelled
+	case p < 0.75:
+		t.Status = StatusError
+	case p < 0.88:
+		t.Status, t.Stuck = StatusRunning, true
+	default:
+		t.Status, t.Stuck = StatusPending, true
+	}
+}
+
+var demoLiveJobs = []struct {
+	state    string
+	min, max time.Duration
+}{
+	{LiveAuditing, 3 * time.Hour, 48 * time.Hour}, {LiveAuditing, 3 * time.Hour, 48 * time.Hour},
+	{LiveAuditing, 3 * time.Hour, 48 * time.Hour}, {LiveAuditing, 3 * time.Hour, 48 * time.Hour},
+	{LiveAuditing, 3 * time.Hour, 48 * time.Hour}, {LiveSubmitted, 3 * time.Hour, 48 * time.Hour},
+	{LiveAuditing, 5 * time.Minute, time.Hour}, {LiveAuditing, 5 * time.Minute, time.Hour},
+	{LiveAuditing, 5 * time.Minute, time.Hour},
+	{LiveCancelled, 3 * time.Hour, 48 * time.Hour}, {LiveSuccess, 3 * time.Hour, 48 * time.Hour},
+	{LiveFailed, 5 * time.Minute, time.Hour},
+}
+
+var demoTranscriptions = []struct {
+	region, status string
+	min, max       time.Duration
+}{
+	{"ap-guangzhou", TranscriptionInProgress, 3 * time.Hour, 30 * time.Hour},
+	{"ap-guangzhou", TranscriptionInProgress, 3 * time.Hour, 30 * time.Hour},
+	{"ap-guangzhou", TranscriptionInProgress, 3 * time.Hour, 30 * time.Hour},
+	{"ap-guangzhou", TranscriptionInProgress, 3 * time.Hour, 30 * time.Hour},
+	{"ap-guangzhou", TranscriptionInProgress, 2 * time.Minute, time.Hour},
+	{"ap-guangzhou", TranscriptionInProgress, 2 * time.Minute, time.Hour},
+	{"ap-guangzhou", TranscriptionExited, 3 * time.Hour, 30 * time.Hour},
+	{"ap-guangzhou", TranscriptionExited, 2 * time.Minute, time.Hour},
+	{"ap-singapore", TranscriptionInProgress, 3 * time.Hour, 30 * time.Hour},
 }

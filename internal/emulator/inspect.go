@@ -76,6 +76,12 @@ func (j faultsJSON) faults() (Faults, error) {
 	return f, nil
 }
 
+// Validate reports the first invalid field of f.
+func (f Faults) Validate() error {
+	_, err := f.wire().faults()
+	return err
+}
+
 // ParseFaultsJSON decodes the /_emulator/faults JSON form of Faults.
 func ParseFaultsJSON(b []byte) (Faults, error) {
 	var j faultsJSON
@@ -118,141 +124,183 @@ func decodeOneOrMany[T any](body []byte) ([]T, bool, error) {
 	return []T{one}, false, err
 }
 
-func (s *Server) serveInspect(w http.ResponseWriter, r *http.Request) {
-	path := strings.TrimSuffix(r.URL.Path, "/")
-	var body []byte
-	if r.Method == http.MethodPost || r.Method == http.MethodPut {
-		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-		if err != nil {
-			inspectError(w, http.StatusRequestEntityTooLarge, "body too large")
-			return
-		}
-		body = b
+// inspectBody reads a POST or PUT body; it answers 413 and reports false
+// when the body is too large.
+func inspectBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		inspectError(w, http.StatusRequestEntityTooLarge, "body too large")
+		return nil, false
 	}
-	switch {
-	case path == "/_emulator" && r.Method == http.MethodGet:
-		writeJSON(w, http.StatusOK, map[string]any{"endpoints": inspectEndpoints})
-	case path == "/_emulator/tasks" && r.Method == http.MethodGet:
-		q := r.URL.Query()
-		if sv := q.Get("service"); sv != "" && sv != "ams" && sv != "vm" {
-			inspectError(w, http.StatusBadRequest, "service %q: want ams or vm (or no service for both)", sv)
-			return
-		}
-		if st := q.Get("status"); st != "" && !contains(taskStatuses, st) {
-			inspectError(w, http.StatusBadRequest, "status %q: want one of %s", st, strings.Join(taskStatuses, ", "))
-			return
-		}
-		out := []Task{}
-		tasks := s.Tasks(q.Get("service"))
-		if acct := q.Get("account"); acct != "" {
-			tasks = s.AccountTasks(acct, q.Get("service"))
-		}
-		for _, t := range tasks {
-			if st := q.Get("status"); st == "" || st == t.Status {
-				out = append(out, t)
-			}
-		}
-		writeJSON(w, http.StatusOK, out)
-	case path == "/_emulator/tasks" && r.Method == http.MethodPost:
-		in, many, err := decodeOneOrMany[Task](body)
-		if err != nil {
-			inspectError(w, http.StatusBadRequest, "decode tasks: %v", err)
-			return
-		}
-		for i, t := range in {
-			if err := validateTask(t); err != nil {
-				inspectError(w, http.StatusBadRequest, "task %d: %v", i, err)
-				return
-			}
-		}
-		out := make([]Task, 0, len(in))
-		for _, t := range in {
-			out = append(out, s.AddTask(t))
-		}
-		respondOneOrMany(w, out, many)
-	case path == "/_emulator/live-jobs" && r.Method == http.MethodGet:
-		writeJSON(w, http.StatusOK, s.LiveJobs())
-	case path == "/_emulator/live-jobs" && r.Method == http.MethodPost:
-		in, many, err := decodeOneOrMany[LiveJob](body)
-		if err != nil {
-			inspectError(w, http.StatusBadRequest, "decode live jobs: %v", err)
-			return
-		}
-		states := []string{"", LiveSubmitted, LiveAuditing, LiveSuccess, LiveFailed, LiveCancelled}
-		for i, j := range in {
-			if !contains(states, j.State) {
-				inspectError(w, http.StatusBadRequest, "live job %d: State %q: want one of %s", i, j.State, strings.Join(states[1:], ", "))
-				return
-			}
-		}
-		out := make([]LiveJob, 0, len(in))
-		for _, j := range in {
-			out = append(out, s.AddLiveJob(j))
-		}
-		respondOneOrMany(w, out, many)
-	case path == "/_emulator/transcriptions" && r.Method == http.MethodGet:
-		writeJSON(w, http.StatusOK, s.Transcriptions())
-	case path == "/_emulator/transcriptions" && r.Method == http.MethodPost:
-		in, many, err := decodeOneOrMany[Transcription](body)
-		if err != nil {
-			inspectError(w, http.StatusBadRequest, "decode transcriptions: %v", err)
-			return
-		}
-		states := []string{"", TranscriptionIdle, TranscriptionInProgress, TranscriptionExited}
-		for i, t := range in {
-			if !contains(states, t.Status) {
-				inspectError(w, http.StatusBadRequest, "transcription %d: Status %q: want one of %s", i, t.Status, strings.Join(states[1:], ", "))
-				return
-			}
-			if t.Region != "" && !contains(TranscriptionRegions, t.Region) {
-				inspectError(w, http.StatusBadRequest, "transcription %d: Region %q: want one of %s", i, t.Region, strings.Join(TranscriptionRegions, ", "))
-				return
-			}
-		}
-		out := make([]Transcription, 0, len(in))
-		for _, t := range in {
-			out = append(out, s.AddTranscription(t))
-		}
-		respondOneOrMany(w, out, many)
-	case path == "/_emulator/stats" && r.Method == http.MethodGet:
-		if q := r.URL.Query(); q.Has("account") { // ?account=<uin>; empty = the default account
-			writeJSON(w, http.StatusOK, s.AccountStats(q.Get("account")))
-			return
-		}
-		writeJSON(w, http.StatusOK, s.Stats())
-	case path == "/_emulator/stats/reset" && r.Method == http.MethodPost:
-		s.ResetStats()
-		w.WriteHeader(http.StatusNoContent)
-	case path == "/_emulator/faults" && r.Method == http.MethodGet:
-		writeJSON(w, http.StatusOK, s.CurrentFaults().wire())
-	case path == "/_emulator/faults" && r.Method == http.MethodPut:
-		f, err := ParseFaultsJSON(body)
-		if err != nil {
-			inspectError(w, http.StatusBadRequest, "%v", err)
-			return
-		}
-		s.SetFaults(f)
-		writeJSON(w, http.StatusOK, f.wire())
-	case path == "/_emulator/demo" && r.Method == http.MethodPost:
-		s.LoadDemo()
-		writeJSON(w, http.StatusOK, map[string]int{"tasks": len(s.Tasks("")), "liveJobs": len(s.LiveJobs()), "transcriptions": len(s.Transcriptions())})
-	case isControlInspectPath(path):
-		s.serveControlInspect(w, r, path, body)
-	case isRoleInspectPath(path):
-		s.serveRoleInspect(w, r, path, body)
-	case inspectMethods[path] != "":
-		w.Header().Set("Allow", inspectMethods[path])
-		inspectError(w, http.StatusMethodNotAllowed, "%s takes %s, not %s; GET /_emulator/ lists the endpoints", path, inspectMethods[path], r.Method)
-	default:
-		inspectError(w, http.StatusNotFound, "no inspection endpoint %s %s; GET /_emulator/ lists them", r.Method, r.URL.Path)
+	return b, true
+}
+
+// inspectNotFound answers a path under /_emulator/ that is no endpoint.
+func inspectNotFound(w http.ResponseWriter, r *http.Request) {
+	inspectError(w, http.StatusNotFound, "no inspection endpoint %s %s; GET /_emulator/ lists them", r.Method, r.URL.Path)
+}
+
+// inspectNotAllowed answers a method an inspection endpoint does not take.
+func inspectNotAllowed(path, allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		inspectError(w, http.StatusMethodNotAllowed, "%s takes %s, not %s; GET /_emulator/ lists the endpoints", path, allow, r.Method)
 	}
 }
 
-// inspectMethods are the methods each inspection path takes, for the 405
-// answer to another.
-var inspectMethods = map[string]string{
-	"/_emulator/tasks": "GET, POST", "/_emulator/live-jobs": "GET, POST", "/_emulator/transcriptions": "GET, POST",
-	"/_emulator/stats": "GET", "/_emulator/stats/reset": "POST", "/_emulator/faults": "GET, PUT", "/_emulator/demo": "POST",
+func (s *Server) inspectIndex(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"endpoints": inspectEndpoints})
+}
+
+// inspectTasks is GET /_emulator/tasks[?service=ams|vm][&status=...][&account=UIN].
+func (s *Server) inspectTasks(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if sv := q.Get("service"); sv != "" && sv != "ams" && sv != "vm" {
+		inspectError(w, http.StatusBadRequest, "service %q: want ams or vm (or no service for both)", sv)
+		return
+	}
+	if st := q.Get("status"); st != "" && !contains(taskStatuses, st) {
+		inspectError(w, http.StatusBadRequest, "status %q: want one of %s", st, strings.Join(taskStatuses, ", "))
+		return
+	}
+	out := []Task{}
+	tasks := s.Tasks(q.Get("service"))
+	if acct := q.Get("account"); acct != "" {
+		tasks = s.AccountTasks(acct, q.Get("service"))
+	}
+	for _, t := range tasks {
+		if st := q.Get("status"); st == "" || st == t.Status {
+			out = append(out, t)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) inspectAddTasks(w http.ResponseWriter, r *http.Request) {
+	body, ok := inspectBody(w, r)
+	if !ok {
+		return
+	}
+	in, many, err := decodeOneOrMany[Task](body)
+	if err != nil {
+		inspectError(w, http.StatusBadRequest, "decode tasks: %v", err)
+		return
+	}
+	for i, t := range in {
+		if err := validateTask(t); err != nil {
+			inspectError(w, http.StatusBadRequest, "task %d: %v", i, err)
+			return
+		}
+	}
+	out := make([]Task, 0, len(in))
+	for _, t := range in {
+		out = append(out, s.AddTask(t))
+	}
+	respondOneOrMany(w, out, many)
+}
+
+func (s *Server) inspectLiveJobs(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.LiveJobs())
+}
+
+func (s *Server) inspectAddLiveJobs(w http.ResponseWriter, r *http.Request) {
+	body, ok := inspectBody(w, r)
+	if !ok {
+		return
+	}
+	in, many, err := decodeOneOrMany[LiveJob](body)
+	if err != nil {
+		inspectError(w, http.StatusBadRequest, "decode live jobs: %v", err)
+		return
+	}
+	states := []string{"", LiveSubmitted, LiveAuditing, LiveSuccess, LiveFailed, LiveCancelled}
+	for i, j := range in {
+		if !contains(states, j.State) {
+			inspectError(w, http.StatusBadRequest, "live job %d: State %q: want one of %s", i, j.State, strings.Join(states[1:], ", "))
+			return
+		}
+	}
+	out := make([]LiveJob, 0, len(in))
+	for _, j := range in {
+		out = append(out, s.AddLiveJob(j))
+	}
+	respondOneOrMany(w, out, many)
+}
+
+func (s *Server) inspectTranscriptions(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.Transcriptions())
+}
+
+func (s *Server) inspectAddTranscriptions(w http.ResponseWriter, r *http.Request) {
+	body, ok := inspectBody(w, r)
+	if !ok {
+		return
+	}
+	in, many, err := decodeOneOrMany[Transcription](body)
+	if err != nil {
+		inspectError(w, http.StatusBadRequest, "decode transcriptions: %v", err)
+		return
+	}
+	states := []string{"", TranscriptionIdle, TranscriptionInProgress, TranscriptionExited}
+	for i, t := range in {
+		if !contains(states, t.Status) {
+			inspectError(w, http.StatusBadRequest, "transcription %d: Status %q: want one of %s", i, t.Status, strings.Join(states[1:], ", "))
+			return
+		}
+		if t.Region != "" && !contains(TranscriptionRegions, t.Region) {
+			inspectError(w, http.StatusBadRequest, "transcription %d: Region %q: want one of %s", i, t.Region, strings.Join(TranscriptionRegions, ", "))
+			return
+		}
+	}
+	out := make([]Transcription, 0, len(in))
+	for _, t := range in {
+		out = append(out, s.AddTranscription(t))
+	}
+	respondOneOrMany(w, out, many)
+}
+
+// inspectStats is GET /_emulator/stats[?account=UIN] (empty: the default
+// account).
+func (s *Server) inspectStats(w http.ResponseWriter, r *http.Request) {
+	if q := r.URL.Query(); q.Has("account") {
+		writeJSON(w, http.StatusOK, s.AccountStats(q.Get("account")))
+		return
+	}
+	writeJSON(w, http.StatusOK, s.Stats())
+}
+
+func (s *Server) inspectResetStats(w http.ResponseWriter, r *http.Request) {
+	if _, ok := inspectBody(w, r); !ok {
+		return
+	}
+	s.ResetStats()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) inspectFaults(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.CurrentFaults().wire())
+}
+
+func (s *Server) inspectSetFaults(w http.ResponseWriter, r *http.Request) {
+	body, ok := inspectBody(w, r)
+	if !ok {
+		return
+	}
+	f, err := ParseFaultsJSON(body)
+	if err != nil {
+		inspectError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	s.SetFaults(f)
+	writeJSON(w, http.StatusOK, f.wire())
+}
+
+func (s *Server) inspectLoadDemo(w http.ResponseWriter, r *http.Request) {
+	if _, ok := inspectBody(w, r); !ok {
+		return
+	}
+	s.LoadDemo()
+	writeJSON(w, http.StatusOK, map[string]int{"tasks": len(s.Tasks("")), "liveJobs": len(s.LiveJobs()), "transcriptions": len(s.Transcriptions())})
 }
 
 // inspectEndpoints is what GET /_emulator/ answers (the package

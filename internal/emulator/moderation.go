@@ -397,67 +397,91 @@ type describeTasksResp struct {
 	PageToken string
 }
 
-func (s *Server) actDescribeTasks(c *apiCall) (any, *apiError) {
-	var (
-		limit                   int64
-		token, startRaw, endRaw string
-		q                       taskQuery
-	)
+// describeTasksReq is a DescribeTasks request of either service.
+type describeTasksReq struct {
+	limit                   int64
+	token, startRaw, endRaw string
+	q                       taskQuery
+}
+
+// decodeDescribeTasks reads the request: VM's Filter.BizType is a list,
+// AMS's a single string.
+func decodeDescribeTasks(c *apiCall) (describeTasksReq, *apiError) {
+	var d describeTasksReq
 	if c.service == "vm" {
 		var req describeTasksVM
 		if err := decodeParams(c.body, &req, true); err != nil {
-			return nil, err
+			return d, err
 		}
-		limit, token, startRaw, endRaw = req.Limit, req.PageToken, req.StartTime, req.EndTime
+		d.limit, d.token, d.startRaw, d.endRaw = req.Limit, req.PageToken, req.StartTime, req.EndTime
 		if f := req.Filter; f != nil {
-			q.bizTypes, q.typ, q.suggestion, q.taskStatus = f.BizType, f.Type, f.Suggestion, f.TaskStatus
+			d.q.bizTypes, d.q.typ, d.q.suggestion, d.q.taskStatus = f.BizType, f.Type, f.Suggestion, f.TaskStatus
 		}
-	} else {
-		var req describeTasksAMS
-		if err := decodeParams(c.body, &req, true); err != nil {
-			return nil, err
+		return d, nil
+	}
+	var req describeTasksAMS
+	if err := decodeParams(c.body, &req, true); err != nil {
+		return d, err
+	}
+	d.limit, d.token, d.startRaw, d.endRaw = req.Limit, req.PageToken, req.StartTime, req.EndTime
+	if f := req.Filter; f != nil {
+		if f.BizType != "" {
+			d.q.bizTypes = []string{f.BizType}
 		}
-		limit, token, startRaw, endRaw = req.Limit, req.PageToken, req.StartTime, req.EndTime
-		if f := req.Filter; f != nil {
-			if f.BizType != "" {
-				q.bizTypes = []string{f.BizType}
-			}
-			q.typ, q.suggestion, q.taskStatus = f.Type, f.Suggestion, f.TaskStatus
-		}
+		d.q.typ, d.q.suggestion, d.q.taskStatus = f.Type, f.Suggestion, f.TaskStatus
 	}
-	if limit < 0 || limit > int64(s.opts.MaxLimit) {
-		return nil, errf("InvalidParameterValue", fmt.Sprintf("Limit %d is out of range; it must be between 1 and %d (0 or absent means 10).", limit, s.opts.MaxLimit))
+	return d, nil
+}
+
+// check validates the limit (0 becomes 10) and the filters, and sets the
+// time window (default: the last 72 hours).
+func (d *describeTasksReq) check(maxLimit int, now time.Time) *apiError {
+	if d.limit < 0 || d.limit > int64(maxLimit) {
+		return errf("InvalidParameterValue", fmt.Sprintf("Limit %d is out of range; it must be between 1 and %d (0 or absent means 10).", d.limit, maxLimit))
 	}
-	if limit == 0 {
-		limit = 10
+	if d.limit == 0 {
+		d.limit = 10
 	}
+	q := &d.q
 	if q.typ != "" && !contains(taskTypes, q.typ) {
-		return nil, errf("InvalidParameterValue", "Filter.Type "+strconv.Quote(q.typ)+" is invalid; use one of "+strings.Join(taskTypes, ", ")+".")
+		return errf("InvalidParameterValue", "Filter.Type "+strconv.Quote(q.typ)+" is invalid; use one of "+strings.Join(taskTypes, ", ")+".")
 	}
 	if q.suggestion != "" && !contains(suggestions, q.suggestion) {
-		return nil, errf("InvalidParameterValue", "Filter.Suggestion "+strconv.Quote(q.suggestion)+" is invalid; use one of "+strings.Join(suggestions, ", ")+".")
+		return errf("InvalidParameterValue", "Filter.Suggestion "+strconv.Quote(q.suggestion)+" is invalid; use one of "+strings.Join(suggestions, ", ")+".")
 	}
 	if q.taskStatus != "" && !contains(taskStatuses, q.taskStatus) {
-		return nil, errf("InvalidParameterValue", "Filter.TaskStatus "+strconv.Quote(q.taskStatus)+" is invalid; use one of "+strings.Join(taskStatuses, ", ")+".")
+		return errf("InvalidParameterValue", "Filter.TaskStatus "+strconv.Quote(q.taskStatus)+" is invalid; use one of "+strings.Join(taskStatuses, ", ")+".")
 	}
-	q.start = c.now.Add(-72 * time.Hour)
-	if startRaw != "" {
-		t, err := parseISOTime("StartTime", startRaw)
+	q.start = now.Add(-72 * time.Hour)
+	if d.startRaw != "" {
+		t, err := parseISOTime("StartTime", d.startRaw)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		q.start = t
 	}
-	if endRaw != "" {
-		t, err := parseISOTime("EndTime", endRaw)
+	if d.endRaw != "" {
+		t, err := parseISOTime("EndTime", d.endRaw)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		q.end = t
 		if q.end.Before(q.start) {
-			return nil, errf("InvalidParameterValue", "EndTime "+endRaw+" is before StartTime.")
+			return errf("InvalidParameterValue", "EndTime "+d.endRaw+" is before StartTime.")
 		}
 	}
+	return nil
+}
+
+func (s *Server) actDescribeTasks(c *apiCall) (any, *apiError) {
+	d, aerr := decodeDescribeTasks(c)
+	if aerr == nil {
+		aerr = d.check(s.opts.MaxLimit, c.now)
+	}
+	if aerr != nil {
+		return nil, aerr
+	}
+	q, token, limit := d.q, d.token, d.limit
 	qh := q.hash(c.service)
 	var tok pageToken
 	if token != "" {

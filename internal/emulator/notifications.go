@@ -41,39 +41,44 @@ func (s *Server) Notifications() []Notification {
 	return append([]Notification{}, s.sink.list...)
 }
 
-func (s *Server) serveNotifications(w http.ResponseWriter, r *http.Request) {
-	switch r.Method {
-	case http.MethodGet:
-		writeJSON(w, http.StatusOK, s.Notifications())
-	case http.MethodDelete:
-		s.sink.mu.Lock()
-		s.sink.list = nil
-		s.sink.mu.Unlock()
-		w.WriteHeader(http.StatusNoContent)
-	case http.MethodPost:
-		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-		if err != nil {
-			inspectError(w, http.StatusRequestEntityTooLarge, "notification larger than 1 MiB")
-			return
-		}
-		body := json.RawMessage(b)
-		if !json.Valid(b) {
-			body, _ = json.Marshal(string(b))
-		}
-		n := Notification{ReceivedAt: time.Now().UTC(), Path: r.URL.Path, ContentType: r.Header.Get("Content-Type"),
-			Signature: r.Header.Get("X-Janitor-Signature"), Body: body}
-		s.sink.mu.Lock()
-		s.sink.list = append(s.sink.list, n)
-		if len(s.sink.list) > MaxNotifications {
-			s.sink.list = s.sink.list[len(s.sink.list)-MaxNotifications:]
-		}
-		s.sink.mu.Unlock()
-		// Answer like a WeCom robot, so every format's sender sees success.
-		writeJSON(w, http.StatusOK, map[string]any{"errcode": 0, "errmsg": "ok"})
-	default:
-		w.Header().Set("Allow", "GET, POST, DELETE")
-		inspectError(w, http.StatusMethodNotAllowed, "use GET to list, POST to send, DELETE to clear")
+func (s *Server) listNotifications(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.Notifications())
+}
+
+func (s *Server) clearNotifications(w http.ResponseWriter, _ *http.Request) {
+	s.sink.mu.Lock()
+	s.sink.list = nil
+	s.sink.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// receiveNotification is a POST to /_emulator/notifications or any path
+// below it.
+func (s *Server) receiveNotification(w http.ResponseWriter, r *http.Request) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		inspectError(w, http.StatusRequestEntityTooLarge, "notification larger than 1 MiB")
+		return
 	}
+	body := json.RawMessage(b)
+	if !json.Valid(b) {
+		body, _ = json.Marshal(string(b))
+	}
+	n := Notification{ReceivedAt: time.Now().UTC(), Path: r.URL.Path, ContentType: r.Header.Get("Content-Type"),
+		Signature: r.Header.Get("X-Janitor-Signature"), Body: body}
+	s.sink.mu.Lock()
+	s.sink.list = append(s.sink.list, n)
+	if len(s.sink.list) > MaxNotifications {
+		s.sink.list = s.sink.list[len(s.sink.list)-MaxNotifications:]
+	}
+	s.sink.mu.Unlock()
+	// Answer like a WeCom robot, so every format's sender sees success.
+	writeJSON(w, http.StatusOK, map[string]any{"errcode": 0, "errmsg": "ok"})
+}
+
+func notificationsNotAllowed(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Allow", "GET, POST, DELETE")
+	inspectError(w, http.StatusMethodNotAllowed, "use GET to list, POST to send, DELETE to clear")
 }
 
 func isNotificationsPath(p string) bool {

@@ -929,39 +929,44 @@ func (s *Server) Functions() []FunctionInfo {
 	return out
 }
 
-func isControlInspectPath(path string) bool {
-	switch path {
-	case "/_emulator/functions", "/_emulator/roles", "/_emulator/policies", "/_emulator/fail-next":
-		return true
-	}
-	return false
-}
-
-// serveControlInspect serves
+// The control plane's inspection endpoints (routes.go registers them):
 //
 //	GET  /_emulator/functions   every SCF function with its triggers (FunctionInfo)
 //	GET  /_emulator/roles       CAM roles (RoleInfo), GET /_emulator/policies (PolicyInfo)
 //	POST /_emulator/fail-next   queue a ControlFailure {"Action":"scf.CreateTrigger","Code":"InternalError"},
 //	                            or a settle fault {"Action":"scf.CreateFunction","Settle":"CreateFailed"}
-func (s *Server) serveControlInspect(w http.ResponseWriter, r *http.Request, path string, body []byte) {
-	switch {
-	case path == "/_emulator/functions" && r.Method == http.MethodGet:
-		writeJSON(w, http.StatusOK, s.Functions())
-	case path == "/_emulator/roles" && r.Method == http.MethodGet:
-		writeJSON(w, http.StatusOK, s.Roles())
-	case path == "/_emulator/policies" && r.Method == http.MethodGet:
-		writeJSON(w, http.StatusOK, s.Policies())
-	case path == "/_emulator/fail-next" && r.Method == http.MethodPost:
-		var f ControlFailure
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&f); err != nil || f.check() != "" {
-			inspectError(w, http.StatusBadRequest, "want {\"Action\":\"scf.CreateTrigger\",\"Code\":\"InternalError\",\"Times\":1} or {\"Action\":\"scf.CreateFunction\",\"Settle\":\"CreateFailed\"}")
-			return
-		}
-		s.FailNext(f)
-		w.WriteHeader(http.StatusNoContent)
-	default:
+func (s *Server) inspectFunctions(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.Functions())
+}
+
+func (s *Server) inspectRoles(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.Roles())
+}
+
+func (s *Server) inspectPolicies(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, s.Policies())
+}
+
+func (s *Server) inspectFailNext(w http.ResponseWriter, r *http.Request) {
+	body, ok := inspectBody(w, r)
+	if !ok {
+		return
+	}
+	var f ControlFailure
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil || f.check() != "" {
+		inspectError(w, http.StatusBadRequest, "want {\"Action\":\"scf.CreateTrigger\",\"Code\":\"InternalError\",\"Times\":1} or {\"Action\":\"scf.CreateFunction\",\"Settle\":\"CreateFailed\"}")
+		return
+	}
+	s.FailNext(f)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// controlNotSupported answers a method a control-plane inspection endpoint
+// does not take.
+func controlNotSupported(path, _ string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		inspectError(w, http.StatusMethodNotAllowed, "%s %s is not supported", r.Method, path)
 	}
 }

@@ -145,6 +145,8 @@ type Server struct {
 	transcriptions map[string]*transRec
 	seq            atomic.Uint64
 
+	mux *http.ServeMux // routes.go
+
 	control      controlPlane // SCF functions/triggers and CAM roles/policies (scf_control.go, cam.go)
 	invokerState              // the SCF Invoke API's functions (scf_invoke.go)
 }
@@ -198,6 +200,7 @@ func New(opts Options) *Server {
 		s.creds[c.SecretID] = c
 	}
 	s.acct.init(s.creds, opts.Roles)
+	s.mux = s.routes()
 	for _, id := range opts.SdkAppIDs {
 		s.apps[id] = true
 	}
@@ -218,8 +221,9 @@ func (s *Server) CurrentFaults() Faults {
 	return s.faults
 }
 
-// ServeHTTP routes: /_emulator/... inspection, /video/... CI live
-// moderation, everything else API 3.0 (AMS, VM, TRTC by credential scope).
+// ServeHTTP logs each request and routes it (routes.go): /_emulator/...
+// inspection, /video/... CI live moderation, everything else API 3.0 (AMS,
+// VM, TRTC, SCF, CAM, STS by credential scope).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusWriter{ResponseWriter: w}
@@ -252,18 +256,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			panic(aborted)
 		}
 	}()
-	switch {
-	case isNotificationsPath(r.URL.Path):
-		info.action = "notifications"
-		s.serveNotifications(rec, r)
-	case strings.HasPrefix(r.URL.Path, "/_emulator/"):
-		info.action = "emulator"
-		s.serveInspect(rec, r)
-	case strings.HasPrefix(r.URL.Path, "/video/"):
-		s.serveCI(rec, r, info)
-	default:
-		s.serveAPI3(rec, r, info)
+	r = withReqInfo(r, info)
+	if !routable(r) {
+		s.serveUnroutable(rec, r)
+		return
 	}
+	s.mux.ServeHTTP(rec, r)
 }
 
 // reqInfo collects what the access log reports.

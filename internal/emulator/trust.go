@@ -197,7 +197,7 @@ func (s *Server) ServiceRoleCredential(service, roleArn string) (Credential, err
 }
 
 // Local stand-ins, over HTTP, for what only Tencent's side can do (see
-// serveRoleInspect):
+// inspectAddAccount and inspectRoleCredentials):
 //
 //	POST /_emulator/accounts          {"Uin":"100000000002","SecretId":"AKID...","SecretKey":"..."}
 //	                                  accept keys of another account (AddCredential): 201 {"Uin","SecretId"}
@@ -209,51 +209,55 @@ func (s *Server) ServiceRoleCredential(service, roleArn string) (Credential, err
 // scf-local uses role-credentials to give a function its execution role's
 // keys when it reuses a running emulator; accounts lets a test or a user
 // create a role in another account through CAM with that account's keys.
-func isRoleInspectPath(path string) bool {
-	return path == "/_emulator/accounts" || path == "/_emulator/role-credentials"
-}
-
 var reUin = regexp.MustCompile(`^[0-9]{1,20}$`)
 
-func (s *Server) serveRoleInspect(w http.ResponseWriter, r *http.Request, path string, body []byte) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		inspectError(w, http.StatusMethodNotAllowed, "%s takes POST, not %s; GET /_emulator/ lists the endpoints", path, r.Method)
+// inspectAddAccount is POST /_emulator/accounts: accept another account's
+// keys.
+func (s *Server) inspectAddAccount(w http.ResponseWriter, r *http.Request) {
+	body, ok := inspectBody(w, r)
+	if !ok {
 		return
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	switch path {
-	case "/_emulator/accounts":
-		var in struct{ Uin, SecretId, SecretKey string }
-		if err := dec.Decode(&in); err != nil {
-			inspectError(w, http.StatusBadRequest, `decode account: %v (want {"Uin":"100000000002","SecretId":"AKID...","SecretKey":"..."})`, err)
-			return
-		}
-		if !reUin.MatchString(in.Uin) || in.SecretId == "" || in.SecretKey == "" {
-			inspectError(w, http.StatusBadRequest, "an account needs Uin (digits), SecretId and SecretKey")
-			return
-		}
-		s.AddCredential(s.accountOfUin(in.Uin), Credential{SecretID: in.SecretId, SecretKey: in.SecretKey})
-		writeJSON(w, http.StatusCreated, map[string]string{"Uin": in.Uin, "SecretId": in.SecretId})
-	case "/_emulator/role-credentials":
-		var in struct{ Service, RoleArn string }
-		if err := dec.Decode(&in); err != nil {
-			inspectError(w, http.StatusBadRequest, `decode: %v (want {"Service":"scf.qcloud.com","RoleArn":"qcs::cam::uin/<uin>:roleName/<name>"})`, err)
-			return
-		}
-		if in.Service == "" || in.RoleArn == "" {
-			inspectError(w, http.StatusBadRequest, "Service (such as scf.qcloud.com) and RoleArn are required")
-			return
-		}
-		c, err := s.ServiceRoleCredential(in.Service, in.RoleArn)
-		switch {
-		case errors.Is(err, ErrNotTrusted):
-			inspectError(w, http.StatusForbidden, "the trust policy of %s does not name the service %s", in.RoleArn, in.Service)
-		case err != nil:
-			inspectError(w, http.StatusNotFound, "%v", err)
-		default:
-			writeJSON(w, http.StatusOK, stsCredentials{Token: c.Token, TmpSecretId: c.SecretID, TmpSecretKey: c.SecretKey})
-		}
+	var in struct{ Uin, SecretId, SecretKey string }
+	if err := dec.Decode(&in); err != nil {
+		inspectError(w, http.StatusBadRequest, `decode account: %v (want {"Uin":"100000000002","SecretId":"AKID...","SecretKey":"..."})`, err)
+		return
+	}
+	if !reUin.MatchString(in.Uin) || in.SecretId == "" || in.SecretKey == "" {
+		inspectError(w, http.StatusBadRequest, "an account needs Uin (digits), SecretId and SecretKey")
+		return
+	}
+	s.AddCredential(s.accountOfUin(in.Uin), Credential{SecretID: in.SecretId, SecretKey: in.SecretKey})
+	writeJSON(w, http.StatusCreated, map[string]string{"Uin": in.Uin, "SecretId": in.SecretId})
+}
+
+// inspectRoleCredentials is POST /_emulator/role-credentials: a service's
+// keys for a role (what SCF gives a function).
+func (s *Server) inspectRoleCredentials(w http.ResponseWriter, r *http.Request) {
+	body, ok := inspectBody(w, r)
+	if !ok {
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var in struct{ Service, RoleArn string }
+	if err := dec.Decode(&in); err != nil {
+		inspectError(w, http.StatusBadRequest, `decode: %v (want {"Service":"scf.qcloud.com","RoleArn":"qcs::cam::uin/<uin>:roleName/<name>"})`, err)
+		return
+	}
+	if in.Service == "" || in.RoleArn == "" {
+		inspectError(w, http.StatusBadRequest, "Service (such as scf.qcloud.com) and RoleArn are required")
+		return
+	}
+	c, err := s.ServiceRoleCredential(in.Service, in.RoleArn)
+	switch {
+	case errors.Is(err, ErrNotTrusted):
+		inspectError(w, http.StatusForbidden, "the trust policy of %s does not name the service %s", in.RoleArn, in.Service)
+	case err != nil:
+		inspectError(w, http.StatusNotFound, "%v", err)
+	default:
+		writeJSON(w, http.StatusOK, stsCredentials{Token: c.Token, TmpSecretId: c.SecretID, TmpSecretKey: c.SecretKey})
 	}
 }

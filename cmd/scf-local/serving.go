@@ -1,0 +1,245 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/scf-janitor/scf-janitor/internal/cron"
+	"github.com/scf-janitor/scf-janitor/internal/deploy"
+)
+
+// server is one scf-local serve run: the functions' runner, the HTTP
+// gateway, the timers and the source watcher.
+type server struct {
+	o          serveOptions
+	env        *environment
+	r          *runner
+	log        *invocationLog
+	g          *gateway
+	srv        *http.Server
+	srvDone    chan struct{}
+	timers     sync.WaitGroup
+	stopTimers context.CancelFunc
+	watchDone  chan struct{}
+}
+
+// serve runs every function until ctx ends: the HTTP gateway, the timers and
+// (unless --cloud) the emulator. Both ports are taken before anything is
+// built, so a busy one is reported at once.
+func serve(ctx context.Context, o serveOptions, getenv func(string) (string, bool), stdout, stderr io.Writer) error {
+	lis, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return portError("the gateway", "--addr", o.addr, err)
+	}
+	defer lis.Close()
+	env, err := setup(ctx, o.common, getenv, stderr, false)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+	if err := checkTimerFlags(o, env.rc.cfg); err != nil {
+		return err
+	}
+	binDir, err := os.MkdirTemp("", "scf-local-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(binDir)
+	s := &server{o: o, env: env, log: newInvocationLog(stdout)}
+	started := time.Now()
+	if err := s.build(ctx, binDir, stderr); err != nil {
+		return err
+	}
+	defer s.r.stop()
+	if env.emu != nil {
+		defer env.emu.SetInvoker(nil)
+	}
+	s.startGateway(lis)
+	if remove := s.publishRunState(stderr); remove != nil {
+		defer remove()
+	}
+	var watching []*watched
+	if o.watch {
+		watching = s.r.watchSources(ctx, s.functions())
+	}
+	secretFiles, err := writeSecretFiles(filepath.Join(binDir, "secrets"), env.rc.secrets)
+	if err != nil {
+		return err
+	}
+	printBanner(stdout, o, env, s.g, "http://"+lis.Addr().String(), secretFiles, time.Since(started))
+	timerCtx, stopTimers := context.WithCancel(ctx)
+	s.stopTimers = stopTimers
+	s.startTimers(timerCtx)
+	s.startWatch(timerCtx, watching)
+	<-ctx.Done()
+	s.stop()
+	return nil
+}
+
+// checkTimerFlags checks that --cron and --sweep-now name functions with a
+// timer trigger.
+func checkTimerFlags(o serveOptions, cfg *deploy.Config) error {
+	for name := range o.crons {
+		if f, ok := cfg.Function(name); !ok || len(f.Timers) == 0 {
+			return fmt.Errorf("--cron %s: serverless.yml has no timer trigger for a function named %s", name, name)
+		}
+	}
+	if o.sweepNow {
+		if f, ok := cfg.Function("sweep-tasks"); !ok || len(f.Timers) == 0 {
+			return errors.New("--sweep-now: serverless.yml has no sweep-tasks function with a timer trigger")
+		}
+	}
+	return nil
+}
+
+// build builds and starts every function in binDir; with the embedded
+// emulator, its SCF Invoke API runs them too.
+func (s *server) build(ctx context.Context, binDir string, stderr io.Writer) error {
+	rc := s.env.rc
+	s.r = &runner{rc: rc, binDir: binDir}
+	if s.o.logs {
+		s.r.logs = stderr
+	}
+	s.r.note = s.log.printf
+	s.log.printf("scf-local: building %d functions from %s ...\n", len(rc.cfg.Functions), s.o.config)
+	if err := s.r.start(ctx, nil); err != nil {
+		s.r.stop()
+		return err
+	}
+	if s.env.emu != nil {
+		s.r.apiLog = s.logInvokeAPI
+		s.env.emu.SetInvoker(s.r)
+	}
+	return nil
+}
+
+// logInvokeAPI writes one line per invocation through the SCF Invoke API.
+func (s *server) logInvokeAPI(fn, trigger string, inv invocation, err error) {
+	switch {
+	case err != nil:
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		s.log.line(fn, trigger, "fail", inv.latency, inv.requestID, first)
+	case inv.fnErr != nil:
+		s.log.line(fn, trigger, "error", inv.latency, inv.requestID, inv.fnErr.Type+": "+inv.fnErr.Message)
+	default:
+		s.log.line(fn, trigger, "ok", inv.latency, inv.requestID, summary(inv.payload))
+	}
+}
+
+func (s *server) functions() []*function {
+	fns := make([]*function, 0, len(s.env.rc.cfg.Functions))
+	for _, fn := range s.env.rc.cfg.Functions {
+		f, _ := s.r.get(fn.Name)
+		fns = append(fns, f)
+	}
+	return fns
+}
+
+// startGateway serves the functions' Function URLs on lis.
+func (s *server) startGateway(lis net.Listener) {
+	s.g = &gateway{r: s.r, log: s.log, routes: map[string]*function{}}
+	for _, fn := range s.env.rc.cfg.Functions {
+		if fn.URL != nil {
+			f, _ := s.r.get(fn.Name)
+			s.g.routes[fn.Name] = f
+			s.g.order = append(s.g.order, fn.Name)
+		}
+	}
+	s.srv = &http.Server{Handler: s.g, ReadHeaderTimeout: 10 * time.Second}
+	s.srvDone = make(chan struct{})
+	go func() {
+		defer close(s.srvDone)
+		_ = s.srv.Serve(lis)
+	}()
+}
+
+// publishRunState tells scf-local invoke this server's webhook secrets
+// (with the embedded emulator); the returned function removes the record.
+func (s *server) publishRunState(stderr io.Writer) (remove func()) {
+	if s.env.emuAddr == "" {
+		return nil
+	}
+	remove, err := writeRunState(s.env.emuAddr, s.env.config, s.env.rc)
+	if err != nil {
+		fmt.Fprintf(stderr, "scf-local: %v (scf-local invoke will not know this server's secrets)\n", err)
+		return nil
+	}
+	return remove
+}
+
+// startTimers runs every enabled timer (--timers) on its schedule or its
+// --cron override, and fires sweep-tasks' at once (--sweep-now).
+func (s *server) startTimers(ctx context.Context) {
+	if s.o.timers {
+		for _, fn := range s.env.rc.cfg.Functions {
+			f, _ := s.r.get(fn.Name)
+			for _, tm := range fn.Timers {
+				if !tm.Enabled {
+					continue
+				}
+				sched := tm.Schedule
+				if expr, ok := s.o.crons[fn.Name]; ok {
+					sched = cron.MustParse(expr)
+				}
+				s.timers.Add(1)
+				go func() {
+					defer s.timers.Done()
+					runTimer(ctx, s.r, s.log, f, tm, sched, &s.timers)
+				}()
+			}
+		}
+	}
+	if s.o.sweepNow {
+		f, _ := s.r.get("sweep-tasks")
+		for _, tm := range f.fn.Timers {
+			fireTimer(ctx, s.r, s.log, f, tm, time.Now(), &s.timers)
+		}
+	}
+}
+
+// startWatch rebuilds and reloads a function when its sources change
+// (--watch).
+func (s *server) startWatch(ctx context.Context, watching []*watched) {
+	s.watchDone = make(chan struct{})
+	if !s.o.watch {
+		close(s.watchDone)
+		return
+	}
+	go func() {
+		defer close(s.watchDone)
+		s.r.watch(ctx, watching, watchPoll)
+	}()
+}
+
+// stop ends the run: timers and watcher, gateway, then the functions and
+// their in-flight invocations, then the emulator.
+func (s *server) stop() {
+	s.log.printf("scf-local: stopping ...\n")
+	s.stopTimers()
+	<-s.watchDone
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if s.srv.Shutdown(shutdownCtx) != nil {
+		_ = s.srv.Close()
+	}
+	<-s.srvDone
+	if s.env.emu != nil {
+		s.env.emu.SetInvoker(nil)
+	}
+	s.r.stop() // ends in-flight timer and Invoke API invocations too
+	s.timers.Wait()
+	if s.env.emu != nil {
+		s.env.emu.WaitInvocations()
+	}
+	s.env.close()
+	s.log.printf("scf-local: stopped\n")
+}

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/scf-janitor/scf-janitor/internal/deploy"
+	"github.com/scf-janitor/scf-janitor/internal/deploy/provision"
+	"github.com/scf-janitor/scf-janitor/internal/emulator"
+)
+
+// setup reads serverless.yml and its .env, then sets up the functions'
+// credentials and settings: from the shell with --cloud, else against an
+// emulator (the one already running when reuseEmulator and one answers,
+// else an embedded one).
+func setup(ctx context.Context, o common, getenv func(string) (string, bool), stderr io.Writer, reuseEmulator bool) (*environment, error) {
+	env, err := loadEnvironment(o, getenv, stderr)
+	if err != nil {
+		return nil, err
+	}
+	if o.cloud {
+		return env, env.setupCloud()
+	}
+	// Against the emulator: each function gets its execution role's
+	// temporary keys (roles.go), in the local account.
+	rc := env.rc
+	rc.appID, rc.uin = localAppID, localUin
+	roles, notes, err := executionRoles(rc.root, rc.cfg.Functions)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range notes {
+		fmt.Fprintln(stderr, "scf-local:", n)
+	}
+	if reuseEmulator && emulatorRunning(ctx, o.emulatorAddr) {
+		return env, env.useRunningEmulator(ctx, roles)
+	}
+	return env, env.startEmulator(ctx, roles)
+}
+
+// loadEnvironment reads serverless.yml, the .env file the Serverless CLI
+// would read (.env.<stage> or .env next to serverless.yml, else up to two
+// folders up, as dotenv does; the shell wins) and --env-vars.
+func loadEnvironment(o common, getenv func(string) (string, bool), stderr io.Writer) (*environment, error) {
+	cfg, err := deploy.Load(o.config)
+	if err != nil {
+		return nil, err
+	}
+	if errs := cfg.Validate(); len(errs) > 0 {
+		return nil, fmt.Errorf("%s is not deployable:\n  %w", o.config, errors.Join(errs...))
+	}
+	root, err := absDir(o.config)
+	if err != nil {
+		return nil, err
+	}
+	envFile, _ := deploy.FindDotEnv(root, cfg.File.Stage)
+	dotenv, warnings, err := deploy.ReadDotEnv(envFile)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(stderr, "scf-local:", w)
+	}
+	src := envSource{shell: getenv, dotenv: dotenv}
+	env := &environment{o: o, src: src, stderr: stderr, config: filepath.Join(root, filepath.Base(o.config)),
+		rc: &runtimeConfig{cfg: cfg, root: root, lookup: src.lookup}}
+	if o.envVars != "" {
+		if env.rc.envVars, err = loadEnvVars(o.envVars, cfg); err != nil {
+			return nil, err
+		}
+	}
+	return env, nil
+}
+
+// resolve gives each function its settings and webhook secret; then the
+// --env-vars overrides serverless.yml does not declare are reported.
+func (e *environment) resolve() error {
+	rc := e.rc
+	if err := rc.resolveFunctions(e.src, e.o.secret, e.stderr); err != nil {
+		return err
+	}
+	if rc.envVars == nil {
+		return nil
+	}
+	if unused := rc.envVars.unused(rc.functionEnv); len(unused) > 0 {
+		fmt.Fprintf(e.stderr, "scf-local: --env-vars %s: not declared in serverless.yml, so not set (as with sam local): %s\n", e.o.envVars, strings.Join(unused, ", "))
+	}
+	return nil
+}
+
+// setupCloud takes the credentials from the shell or .env (--cloud).
+func (e *environment) setupCloud() error {
+	rc, getenv := e.rc, e.rc.lookup
+	id, key, token := lookupNonEmpty(getenv, envSecretID), lookupNonEmpty(getenv, envSecretKey), lookupNonEmpty(getenv, envSessionToken)
+	if id == "" && key == "" {
+		// The Serverless CLI's names, as in a deploy .env.
+		id, key, token = lookupNonEmpty(getenv, "TENCENT_SECRET_ID"), lookupNonEmpty(getenv, "TENCENT_SECRET_KEY"), lookupNonEmpty(getenv, "TENCENT_TOKEN")
+	}
+	if id == "" || key == "" {
+		return fmt.Errorf("--cloud calls the real Tencent Cloud APIs and needs credentials: export %s and %s (and %s for temporary keys), "+
+			"or put TENCENT_SECRET_ID and TENCENT_SECRET_KEY in .env next to serverless.yml; "+
+			"scf-local passes them to each invocation as SCF passes the execution role's", envSecretID, envSecretKey, envSessionToken)
+	}
+	rc.creds = credentials{id: id, key: key, token: token}
+	rc.appID, rc.uin = lookupNonEmpty(getenv, "TENCENTCLOUD_APPID"), lookupNonEmpty(getenv, "TENCENTCLOUD_UIN")
+	return e.resolve()
+}
+
+// useRunningEmulator points the functions at the emulator already running
+// at --emulator-addr (scf-local invoke beside scf-local serve).
+func (e *environment) useRunningEmulator(ctx context.Context, roles []provision.Role) error {
+	rc := e.rc
+	e.emuURL, e.emuReused = "http://"+e.o.emulatorAddr, true
+	rc.emulator = e.emuURL
+	fmt.Fprintf(e.stderr, "scf-local: using the emulator already running at %s\n", e.emuURL)
+	if err := e.resolve(); err != nil {
+		return err
+	}
+	if err := rc.deriveSweeperRole(roles); err != nil {
+		return err
+	}
+	if err := ensureRoles(ctx, e.emuURL, roles); err != nil {
+		return err
+	}
+	rc.roles = &roleCredentials{uin: rc.uin, issue: emulatorRoleIssuer(e.emuURL), now: time.Now,
+		keep: roleKeeper(e.emuURL, roles, apiRoleExists(e.emuURL))}
+	// The functions accept what the running server's copies accept, so
+	// an event signed for the server (generate-event) works here too.
+	if st, ok, err := readRunState(e.o.emulatorAddr, e.config); err != nil {
+		fmt.Fprintf(e.stderr, "scf-local: the running server's webhook secrets are unreadable (%v); using this run's\n", err)
+	} else if ok && e.o.secret == "" {
+		rc.useRunningSecrets(st, e.emuURL)
+	}
+	return nil
+}
+
+// startEmulator starts the embedded emulator on --emulator-addr.
+func (e *environment) startEmulator(ctx context.Context, roles []provision.Role) error {
+	rc := e.rc
+	lis, err := net.Listen("tcp", e.o.emulatorAddr)
+	if err != nil {
+		return portError("the emulator", "--emulator-addr", e.o.emulatorAddr, err)
+	}
+	e.emuURL = "http://" + lis.Addr().String()
+	rc.emulator = e.emuURL
+	if err := e.resolve(); err != nil {
+		lis.Close()
+		return err
+	}
+	e.emuAddr = lis.Addr().String()
+	if err := rc.deriveSweeperRole(roles); err != nil {
+		lis.Close()
+		return err
+	}
+	// The functions' role keys are held to their roles' policies
+	// (deploy/cam, plus the sweeper's derived statements), as on Tencent.
+	// New roles reach SCF after a few seconds, as on Tencent (scf-deploy must
+	// wait for them); the functions run here get their keys at once.
+	e.emu = emulator.New(emulator.Options{Seed: e.o.seed, Buckets: e.buckets(), EnforcePolicies: true, RolePropagation: 3 * time.Second})
+	if e.o.demo {
+		e.emu.LoadDemo()
+	}
+	e.emuSrv = &http.Server{Handler: e.emu, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = e.emuSrv.Serve(lis) }()
+	if err := ensureRoles(ctx, e.emuURL, roles); err != nil {
+		e.close()
+		return err
+	}
+	rc.roles = &roleCredentials{uin: rc.uin, issue: serviceRoleIssuer(e.emu), now: time.Now,
+		keep: roleKeeper(e.emuURL, roles, embeddedRoleExists(e.emu))}
+	return nil
+}
+
+// buckets are the CI buckets that exist: the demo data's and those the
+// functions are configured with; a request for another gets NoSuchBucket.
+func (e *environment) buckets() []emulator.Bucket {
+	buckets := []emulator.Bucket{{Name: emulator.DefaultBucket, Region: emulator.DefaultBucketRegion}}
+	for _, fn := range e.rc.cfg.Functions {
+		fe := e.rc.effectiveEnv(fn)
+		if b := (emulator.Bucket{Name: fe["JANITOR_CI_BUCKET"], Region: fe["JANITOR_CI_REGION"]}); b.Name != "" && b.Region != "" && !slices.Contains(buckets, b) {
+			buckets = append(buckets, b)
+		}
+	}
+	return buckets
+}

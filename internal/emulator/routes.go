@@ -1,0 +1,206 @@
+package emulator
+
+import (
+	"context"
+	"net/http"
+	"path"
+	"strings"
+)
+
+// routes is the one table of what the emulator serves, as net/http.ServeMux
+// method-and-path patterns. Each surface registers its endpoints together
+// with explicit fallbacks, so a wrong method or an unknown path gets that
+// surface's own error (Tencent-shaped JSON for API 3.0, XML for CI, a JSON
+// {"error":...} for /_emulator/) rather than ServeMux's plain-text 404/405,
+// and no path is redirected (every subtree's root is registered too). A new
+// surface adds one call here.
+func (s *Server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	s.routeAPI3(mux)
+	s.routeCI(mux)
+	s.routeInspect(mux)
+	s.routeNotifications(mux)
+	return mux
+}
+
+// routeAPI3 serves API 3.0 (AMS, VM, TRTC, SCF, CAM, STS, told apart by the
+// credential scope) on every path no other surface claims, as Tencent's
+// endpoints do; "/video" and "/_emulator" (no slash) have always been API
+// 3.0 paths. The catch-all takes every method and answers those API 3.0
+// refuses itself: ServeMux rejects "POST /" beside a method-less pattern on
+// a longer path (such as "/_emulator/"), as neither would be more specific.
+func (s *Server) routeAPI3(mux *http.ServeMux) {
+	for _, p := range []string{"/", "/video", "/_emulator"} {
+		mux.HandleFunc(p, s.serveAPI3AnyMethod)
+	}
+}
+
+// routeCI serves CI live moderation (ci.go).
+func (s *Server) routeCI(mux *http.ServeMux) {
+	mux.HandleFunc("POST /video/auditing", s.ciAction("ci.CreateAuditing", (*Server).ciCreateAuditing))
+	mux.HandleFunc("GET /video/auditing/{jobId...}", notHead(s.ciAction("ci.GetAuditing", (*Server).ciGetAuditing), s.ciMethodNotAllowed))
+	mux.HandleFunc("POST /video/cancel_auditing/{jobId...}", s.ciAction("ci.CancelAuditing", (*Server).ciCancelAuditing))
+	mux.HandleFunc("/video/auditing", s.ciMethodNotAllowed)
+	mux.HandleFunc("/video/auditing/", s.ciMethodNotAllowed)
+	mux.HandleFunc("/video/cancel_auditing/", s.ciMethodNotAllowed)
+	mux.HandleFunc("/video/cancel_auditing", s.ciNotFound)
+	mux.HandleFunc("/video/", s.ciNotFound)
+}
+
+// routeInspect serves the inspection API (inspect.go); GET /_emulator/
+// lists it (inspectEndpoints).
+func (s *Server) routeInspect(mux *http.ServeMux) {
+	mux.HandleFunc("GET /_emulator/{$}", s.inspectHandler(notHead(s.inspectIndex, inspectNotFound)))
+	mux.HandleFunc("/_emulator/", s.inspectHandler(inspectNotFound))
+	ep := func(p string, routes ...route) { s.endpoint(mux, p, inspectNotAllowed, routes...) }
+	ep("/_emulator/tasks", route{"GET", s.inspectTasks}, route{"POST", s.inspectAddTasks})
+	ep("/_emulator/live-jobs", route{"GET", s.inspectLiveJobs}, route{"POST", s.inspectAddLiveJobs})
+	ep("/_emulator/transcriptions", route{"GET", s.inspectTranscriptions}, route{"POST", s.inspectAddTranscriptions})
+	ep("/_emulator/stats", route{"GET", s.inspectStats})
+	ep("/_emulator/stats/reset", route{"POST", s.inspectResetStats})
+	ep("/_emulator/faults", route{"GET", s.inspectFaults}, route{"PUT", s.inspectSetFaults})
+	ep("/_emulator/demo", route{"POST", s.inspectLoadDemo})
+	ep("/_emulator/accounts", route{"POST", s.inspectAddAccount})
+	ep("/_emulator/role-credentials", route{"POST", s.inspectRoleCredentials})
+	// The control plane's endpoints (scf_control.go) answer another method
+	// with their own message.
+	cp := func(p string, routes ...route) { s.endpoint(mux, p, controlNotSupported, routes...) }
+	cp("/_emulator/functions", route{"GET", s.inspectFunctions})
+	cp("/_emulator/roles", route{"GET", s.inspectRoles})
+	cp("/_emulator/policies", route{"GET", s.inspectPolicies})
+	cp("/_emulator/fail-next", route{"POST", s.inspectFailNext})
+}
+
+// routeNotifications serves the notification receiver (notifications.go):
+// the path itself and any path below it.
+func (s *Server) routeNotifications(mux *http.ServeMux) {
+	for _, p := range []string{"/_emulator/notifications", "/_emulator/notifications/"} {
+		mux.HandleFunc("GET "+p, s.notificationsHandler(notHead(s.listNotifications, notificationsNotAllowed)))
+		mux.HandleFunc("POST "+p, s.notificationsHandler(s.receiveNotification))
+		mux.HandleFunc("DELETE "+p, s.notificationsHandler(s.clearNotifications))
+		mux.HandleFunc(p, s.notificationsHandler(notificationsNotAllowed))
+	}
+}
+
+// route is one method's handler of an inspection endpoint.
+type route struct {
+	method string
+	h      http.HandlerFunc
+}
+
+// endpoint registers an inspection endpoint at p and p + "/" (a trailing
+// slash has always been accepted): each route's method, and notAllowed for
+// any other method, HEAD included.
+func (s *Server) endpoint(mux *http.ServeMux, p string, notAllowed func(path, allow string) http.HandlerFunc, routes ...route) {
+	methods := make([]string, 0, len(routes))
+	for _, rt := range routes {
+		methods = append(methods, rt.method)
+	}
+	other := s.inspectHandler(notAllowed(p, strings.Join(methods, ", ")))
+	for _, pat := range []string{p, p + "/{$}"} {
+		for _, rt := range routes {
+			h := rt.h
+			if rt.method == http.MethodGet {
+				h = notHead(h, other)
+			}
+			mux.HandleFunc(rt.method+" "+pat, s.inspectHandler(h))
+		}
+		mux.HandleFunc(pat, other)
+	}
+}
+
+// notHead is h for GET and other for HEAD: a "GET" pattern matches HEAD
+// too, and the emulator has never answered HEAD (no Tencent API it emulates
+// takes it). A "HEAD" pattern cannot do this: "HEAD /" would conflict with
+// every more specific "GET" pattern.
+func notHead(h, other http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			other(w, r)
+			return
+		}
+		h(w, r)
+	}
+}
+
+// reqInfoKey carries a request's *reqInfo (what the access log reports) to
+// the handler the mux picks.
+type reqInfoKey struct{}
+
+func withReqInfo(r *http.Request, info *reqInfo) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, info))
+}
+
+// requestInfo is the request's access-log record (a throwaway one when the
+// handler is called without ServeHTTP).
+func requestInfo(r *http.Request) *reqInfo {
+	if info, ok := r.Context().Value(reqInfoKey{}).(*reqInfo); ok {
+		return info
+	}
+	return &reqInfo{}
+}
+
+// inspectHandler marks the request as an inspection call in the access log.
+func (s *Server) inspectHandler(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		requestInfo(r).action = "emulator"
+		h(w, r)
+	}
+}
+
+func (s *Server) notificationsHandler(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		requestInfo(r).action = "notifications"
+		h(w, r)
+	}
+}
+
+// routable reports whether ServeMux would route r as it is: it redirects a
+// path that is not clean ("//", "." or ".." segments) and treats CONNECT
+// and "*" specially.
+func routable(r *http.Request) bool {
+	if r.Method == http.MethodConnect || r.RequestURI == "*" {
+		return false
+	}
+	p := r.URL.EscapedPath()
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	return clean == p
+}
+
+// serveUnroutable answers a request ServeMux would redirect, by path prefix
+// as the emulator always did: a receiver takes any path below
+// /_emulator/notifications/, no other inspection endpoint matches such a
+// path, CI's job paths take their method (the job id is then malformed),
+// and API 3.0 ignores the path.
+func (s *Server) serveUnroutable(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	switch {
+	case isNotificationsPath(p):
+		h := map[string]http.HandlerFunc{http.MethodGet: s.listNotifications, http.MethodPost: s.receiveNotification,
+			http.MethodDelete: s.clearNotifications}[r.Method]
+		if h == nil {
+			h = notificationsNotAllowed
+		}
+		s.notificationsHandler(h)(w, r)
+	case strings.HasPrefix(p, "/_emulator/"):
+		s.inspectHandler(inspectNotFound)(w, r)
+	case strings.HasPrefix(p, "/video/auditing/") && r.Method == http.MethodGet:
+		r.SetPathValue("jobId", strings.TrimPrefix(p, "/video/auditing/"))
+		s.ciAction("ci.GetAuditing", (*Server).ciGetAuditing)(w, r)
+	case strings.HasPrefix(p, "/video/cancel_auditing/") && r.Method == http.MethodPost:
+		r.SetPathValue("jobId", strings.TrimPrefix(p, "/video/cancel_auditing/"))
+		s.ciAction("ci.CancelAuditing", (*Server).ciCancelAuditing)(w, r)
+	case strings.HasPrefix(p, "/video/auditing/") || strings.HasPrefix(p, "/video/cancel_auditing/"):
+		s.ciMethodNotAllowed(w, r)
+	case strings.HasPrefix(p, "/video/"):
+		s.ciNotFound(w, r)
+	default:
+		s.serveAPI3AnyMethod(w, r)
+	}
+}
