@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/scf-janitor/scf-janitor/shared/config"
 	"github.com/scf-janitor/scf-janitor/shared/notify"
+	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
 // When a notification is sent (Settings.NotifyOn).
@@ -31,14 +31,6 @@ const (
 var (
 	notifyEvents = []string{NotifyOnCancelled, NotifyOnFailed, NotifyOnStopped, NotifyOnDryRun, NotifyOnUpcoming, NotifyOnAlways}
 	fanoutModes  = []string{FanoutNone, FanoutAsync}
-	// reRoleArn is a CAM role's resource description, as AssumeRole's RoleArn
-	// documents it (tencentcloud-sdk-go tencentcloud/sts/v20180813/models.go,
-	// AssumeRoleRequestParams.RoleArn): qcs::cam::uin/12345678:roleName/testRoleName
-	// or qcs::cam::uin/12345678:role/4611686018427397919.
-	// (No counted repetition such as {1,128}: it compiles into that many
-	// copies and costs the process about 60 KB of heap; lengths are checked
-	// in RoleAccount.)
-	reRoleArn = regexp.MustCompile(`^qcs::cam::uin/([0-9]+):(roleName/[\w+=,.@-]+|role/[0-9]+)$`)
 )
 
 // defaultNotifyOn is JANITOR_NOTIFY_ON's default.
@@ -53,13 +45,11 @@ func (s Settings) notifyEventsOn() []string {
 }
 
 // RoleAccount returns the account (uin) of a role ARN such as
-// qcs::cam::uin/100000000002:roleName/JanitorSweepTarget.
+// qcs::cam::uin/100000000002:roleName/JanitorSweepTarget or
+// qcs::cam::uin/100000000002:role/<id> (tcapi.ParseRoleARN).
 func RoleAccount(arn string) (string, error) {
-	m := reRoleArn.FindStringSubmatch(arn)
-	if m == nil || len(m[1]) > 20 || len(m[2]) > len("roleName/")+128 {
-		return "", fmt.Errorf("role %q: want a role ARN such as qcs::cam::uin/100000000002:roleName/JanitorSweepTargetRole", arn)
-	}
-	return m[1], nil
+	r, err := tcapi.ParseRoleARN(arn)
+	return r.Uin, err
 }
 
 // orgSettings are the notification, multi-account and fan-out settings.
