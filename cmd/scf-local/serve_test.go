@@ -336,7 +336,7 @@ func projectCopy(t *testing.T, dotenv string) string {
 func TestCloudNeedsCredentials(t *testing.T) {
 	var stderr strings.Builder
 	code := run(context.Background(), []string{"--config", testProject, "--cloud", "--addr", "127.0.0.1:0"}, nil, io.Discard, &stderr, envFrom(nil))
-	if code != 1 || !strings.Contains(stderr.String(), "export TENCENTCLOUD_SECRETID and TENCENTCLOUD_SECRETKEY") {
+	if code != 1 || !strings.Contains(stderr.String(), "needs credentials") || !strings.Contains(stderr.String(), "set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY") {
 		t.Fatalf("exit %d, stderr %q: want a clear refusal", code, stderr.String())
 	}
 }
