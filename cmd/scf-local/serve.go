@@ -16,8 +16,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/scf-janitor/scf-janitor/internal/cron"
 	"github.com/scf-janitor/scf-janitor/internal/creds"
+	"github.com/scf-janitor/scf-janitor/internal/cron"
 	"github.com/scf-janitor/scf-janitor/internal/deploy"
 	"github.com/scf-janitor/scf-janitor/internal/emulator"
 )
