@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/scf-janitor/scf-janitor/shared/sweep"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
@@ -38,9 +39,15 @@ const SweeperHandler = "sweep-tasks"
 // SweeperSettings reads what the sweeper's resolved environment (lookup of
 // a variable, "" when unset) asks of its policy: the roles of
 // JANITOR_SWEEP_ROLES, and fanout when JANITOR_SWEEP_FANOUT is async.
+// They are read through the function's own settings table
+// (sweep.SweepPolicyInputs), so a value the function refuses is refused here.
 func SweeperSettings(lookup func(key string) string) (targets []TargetRole, fanout bool, err error) {
-	targets, err = ParseTargetRoles(lookup("JANITOR_SWEEP_ROLES"))
-	return targets, strings.ToLower(strings.TrimSpace(lookup("JANITOR_SWEEP_FANOUT"))) == "async", err
+	roles, fanout, err := sweep.SweepPolicyInputs(lookup)
+	if err != nil {
+		return nil, false, err
+	}
+	targets, err = ParseTargetRoles(strings.Join(roles, ","))
+	return targets, fanout, err
 }
 
 // DeriveSweeperRole replaces, in roles, the policy of the sweeper's role
@@ -56,10 +63,10 @@ func DeriveSweeperRole(roles []Role, role string, targets []TargetRole, invoke s
 			return fmt.Errorf("role %s: %w", roles[i].Name, err)
 		}
 		for _, t := range targets {
-			roles[i].PolicyNotes = append(roles[i].PolicyNotes, ActionAssumeRole+" on "+t.Arn+" (JANITOR_SWEEP_ROLES)")
+			roles[i].PolicyNotes = append(roles[i].PolicyNotes, ActionAssumeRole+" on "+t.Arn+" ("+sweep.EnvSweepRoles+")")
 		}
 		if invoke != "" {
-			roles[i].PolicyNotes = append(roles[i].PolicyNotes, ActionInvokeFunction+" on "+invoke+" (JANITOR_SWEEP_FANOUT=async)")
+			roles[i].PolicyNotes = append(roles[i].PolicyNotes, ActionInvokeFunction+" on "+invoke+" ("+sweep.EnvSweepFanout+"=async)")
 		}
 	}
 	return nil
@@ -100,12 +107,12 @@ func ParseTargetRoles(list string) ([]TargetRole, error) {
 	}
 	var errs []error
 	if len(bad) > 0 {
-		errs = append(errs, fmt.Errorf("JANITOR_SWEEP_ROLES: %s: want role ARNs such as qcs::cam::uin/100000000002:roleName/JanitorSweepTargetRole "+
-			"(the account's uin in digits, then roleName/ and the role's name), comma-separated", strings.Join(bad, ", ")))
+		errs = append(errs, fmt.Errorf("%s: %s: want role ARNs such as qcs::cam::uin/100000000002:roleName/JanitorSweepTargetRole "+
+			"(the account's uin in digits, then roleName/ and the role's name), comma-separated", sweep.EnvSweepRoles, strings.Join(bad, ", ")))
 	}
 	if len(byID) > 0 {
-		errs = append(errs, fmt.Errorf("JANITOR_SWEEP_ROLES: %s: give the role by its name (qcs::cam::uin/<uin>:roleName/<name>): "+
-			"scf-deploy grants the sweeper name/sts:AssumeRole on that resource, the form CAM documents, and creates target roles by name", strings.Join(byID, ", ")))
+		errs = append(errs, fmt.Errorf("%s: %s: give the role by its name (qcs::cam::uin/<uin>:roleName/<name>): "+
+			"scf-deploy grants the sweeper name/sts:AssumeRole on that resource, the form CAM documents, and creates target roles by name", sweep.EnvSweepRoles, strings.Join(byID, ", ")))
 	}
 	return out, errors.Join(errs...)
 }
