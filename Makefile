@@ -10,7 +10,7 @@ DIST ?= dist
 PKG_ENV := CGO_ENABLED=0 GOOS=linux GOARCH=amd64 GOFLAGS=
 PKG_FLAGS := -trimpath -buildvcs=false -ldflags "-s -w -buildid="
 
-.PHONY: all build test lint fmt-check vet staticcheck unit package deploy clean run $(FUNCTIONS:%=build-%)
+.PHONY: all build test quick lint fmt-check vet staticcheck unit package deploy clean run $(FUNCTIONS:%=build-%)
 
 all: build
 
@@ -23,6 +23,12 @@ $(FUNCTIONS:%=build-%): build-%:
 
 # test is the command CI runs (see README.md).
 test: fmt-check vet staticcheck unit
+
+# quick runs the unit tests without the slow ones (builds of the functions,
+# long end-to-end runs: they skip under -short); under a minute on a warm
+# build cache. Run it while working; run `make test` before pushing.
+quick:
+	$(GO) test -short ./...
 
 lint: fmt-check vet staticcheck
 

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scf-janitor/scf-janitor/internal/creds"
 	"github.com/scf-janitor/scf-janitor/internal/deploy"
 	"github.com/scf-janitor/scf-janitor/internal/deploy/provision"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
@@ -50,8 +51,9 @@ const usage = `usage: scf-deploy [plan|apply|delete] [flags]
   apply    create or update the roles, functions, timers and Function URLs of serverless.yml
   delete   remove what scf-deploy created (needs --yes)
 
-Credentials: TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY (and TENCENTCLOUD_SESSION_TOKEN),
-else TENCENT_SECRET_ID, TENCENT_SECRET_KEY (and TENCENT_TOKEN), from the shell or the .env file.
+Credentials: TENCENTCLOUD_SECRET_ID, TENCENTCLOUD_SECRET_KEY (and TENCENTCLOUD_TOKEN), else
+TENCENTCLOUD_SECRETID/_SECRETKEY/_SESSIONTOKEN, else TENCENT_SECRET_ID, TENCENT_SECRET_KEY (and TENCENT_TOKEN),
+from the shell or the .env file (docs/deploy.md, "Credentials").
 A target account of the sweeper's JANITOR_SWEEP_ROLES whose own keys are set, as
 JANITOR_TARGET_<UIN>_SECRET_ID, JANITOR_TARGET_<UIN>_SECRET_KEY (and _SESSION_TOKEN),
 gets its role created there too; for the others, what to create is printed.
@@ -143,16 +145,11 @@ func printURLs(w io.Writer, urls map[string]string) {
 	}
 }
 
-// credentials: the SDK's names first, then the Serverless CLI's.
+// credentials reads the keys as every tool does (internal/creds).
 func credentials(lookup func(string) (string, bool), envFile string) (tcapi.Credentials, error) {
-	get := func(k string) string { v, _ := lookup(k); return strings.TrimSpace(v) }
-	c := tcapi.Credentials{SecretID: get("TENCENTCLOUD_SECRET_ID"), SecretKey: get("TENCENTCLOUD_SECRET_KEY"), Token: get("TENCENTCLOUD_SESSION_TOKEN")}
-	if c.SecretID == "" && c.SecretKey == "" {
-		c = tcapi.Credentials{SecretID: get("TENCENT_SECRET_ID"), SecretKey: get("TENCENT_SECRET_KEY"), Token: get("TENCENT_TOKEN")}
-	}
-	if c.SecretID == "" || c.SecretKey == "" {
-		return c, fmt.Errorf("no credentials: set TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (or the Serverless CLI's TENCENT_SECRET_ID and TENCENT_SECRET_KEY) "+
-			"in the shell or in %s; against the emulator or scf-local use %s / %s", envFile, "AKIDLOCALEMULATOR", "local-emulator-secret-key")
+	c, _, err := creds.FromEnv(lookup)
+	if err != nil {
+		return c, fmt.Errorf("%w, in the shell or in %s; against the emulator or scf-local use %s / %s", err, envFile, "AKIDLOCALEMULATOR", "local-emulator-secret-key")
 	}
 	return c, nil
 }

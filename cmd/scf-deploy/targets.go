@@ -8,6 +8,7 @@ import (
 
 	"github.com/scf-janitor/scf-janitor/internal/deploy"
 	"github.com/scf-janitor/scf-janitor/internal/deploy/provision"
+	"github.com/scf-janitor/scf-janitor/shared/sweep"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
@@ -69,7 +70,7 @@ func sweeperFunction(selected []deploy.Function) *deploy.Function {
 func sweepTargets(sweeper *deploy.Function) ([]provision.TargetRole, error) {
 	var list string
 	for _, kv := range sweeper.Env {
-		if kv.Key == "JANITOR_SWEEP_ROLES" {
+		if kv.Key == sweep.EnvSweepRoles {
 			list = kv.Value
 		}
 	}

@@ -66,7 +66,7 @@ func (b *optBool) IsBoolFlag() bool { return true }
 
 func addCommon(fs *flag.FlagSet, c *common) {
 	fs.StringVar(&c.config, "config", "serverless.yml", "the serverless.yml `file` to run (functions/<handler> is built next to it)")
-	fs.BoolVar(&c.cloud, "cloud", false, "call the real Tencent Cloud APIs with $TENCENTCLOUD_SECRETID/$TENCENTCLOUD_SECRETKEY(/$TENCENTCLOUD_SESSIONTOKEN) instead of the emulator")
+	fs.BoolVar(&c.cloud, "cloud", false, "call the real Tencent Cloud APIs with $TENCENTCLOUD_SECRET_ID/$TENCENTCLOUD_SECRET_KEY(/$TENCENTCLOUD_TOKEN) instead of the emulator")
 	fs.StringVar(&c.emulatorAddr, "emulator-addr", "127.0.0.1:9100", "listen `address` of the embedded Tencent Cloud API emulator")
 	fs.BoolVar(&c.demo, "demo", true, "load the emulator's demo data (stale and young tasks, live jobs, transcriptions)")
 	fs.Int64Var(&c.seed, "seed", 1, "seed of the emulator's demo data and ids")

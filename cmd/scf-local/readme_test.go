@@ -82,6 +82,13 @@ func TestReadmeMatchesTheCommands(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^make test$`).Match(ci) {
 		t.Error(".ci/run does not run `make test`, the README's test command")
 	}
+	mk, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^quick:\n\t\$\(GO\) test -short \./\.\.\.$`).Match(mk) || !strings.Contains(intro, "make quick") {
+		t.Error("README.md's `make quick` is not the Makefile's quick target running `go test -short ./...`")
+	}
 	b, err := os.ReadFile("../../docs/local-development.md")
 	if err != nil {
 		t.Fatal(err)
@@ -155,6 +162,7 @@ func TestReadmeEmulatorCommands(t *testing.T) {
 var readmeCommands = []struct{ prefix, test string }{
 	{"go run ./cmd/scf-local", "TestEndToEnd (cmd/scf-local/e2e_test.go) runs it as a user does"},
 	{"make test", "TestReadmeMatchesTheCommands: .ci/run runs it"},
+	{"make quick", "TestReadmeMatchesTheCommands: the Makefile's quick target is go test -short ./..."},
 	{"curl -s 'http://127.0.0.1:9100/_emulator/", "TestReadmeEmulatorCommands"},
 	{"curl -s http://127.0.0.1:9100/_emulator/", "TestReadmeEmulatorCommands"},
 	{"cp .env.example .env", "TestContractWithTheComponent (internal/deploy) reads .env.example"},

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scf-janitor/scf-janitor/internal/creds"
 	"github.com/scf-janitor/scf-janitor/internal/deploy"
 	"github.com/scf-janitor/scf-janitor/internal/deploy/provision"
 	"github.com/scf-janitor/scf-janitor/internal/emulator"
@@ -96,20 +97,17 @@ func (e *environment) resolve() error {
 	return nil
 }
 
-// setupCloud takes the credentials from the shell or .env (--cloud).
+// setupCloud takes the credentials from the shell or .env (--cloud),
+// through the tools' one reader (internal/creds): the SDK's names, SCF's,
+// then the Serverless CLI's.
 func (e *environment) setupCloud() error {
 	rc, getenv := e.rc, e.rc.lookup
-	id, key, token := lookupNonEmpty(getenv, envSecretID), lookupNonEmpty(getenv, envSecretKey), lookupNonEmpty(getenv, envSessionToken)
-	if id == "" && key == "" {
-		// The Serverless CLI's names, as in a deploy .env.
-		id, key, token = lookupNonEmpty(getenv, "TENCENT_SECRET_ID"), lookupNonEmpty(getenv, "TENCENT_SECRET_KEY"), lookupNonEmpty(getenv, "TENCENT_TOKEN")
+	c, _, err := creds.FromEnv(getenv)
+	if err != nil {
+		return fmt.Errorf("--cloud calls the real Tencent Cloud APIs and needs credentials, from the shell or .env next to serverless.yml "+
+			"(scf-local passes them to each invocation as SCF passes the execution role's): %w", err)
 	}
-	if id == "" || key == "" {
-		return fmt.Errorf("--cloud calls the real Tencent Cloud APIs and needs credentials: export %s and %s (and %s for temporary keys), "+
-			"or put TENCENT_SECRET_ID and TENCENT_SECRET_KEY in .env next to serverless.yml; "+
-			"scf-local passes them to each invocation as SCF passes the execution role's", envSecretID, envSecretKey, envSessionToken)
-	}
-	rc.creds = credentials{id: id, key: key, token: token}
+	rc.creds = credentials{id: c.SecretID, key: c.SecretKey, token: c.Token}
 	rc.appID, rc.uin = lookupNonEmpty(getenv, "TENCENTCLOUD_APPID"), lookupNonEmpty(getenv, "TENCENTCLOUD_UIN")
 	return e.resolve()
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 
 	"github.com/scf-janitor/scf-janitor/shared/cancel"
-	"github.com/scf-janitor/scf-janitor/shared/config"
 	"github.com/scf-janitor/scf-janitor/shared/logging"
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
@@ -16,11 +15,8 @@ import (
 )
 
 func main() {
-	level, levelErr := config.LogLevel(os.Getenv)
-	logger := logging.New(os.Stdout, level, cancel.FunctionCancelLiveAudit)
-	if levelErr != nil {
-		logger.Warn("using log level info", "error", levelErr.Error())
-	}
+	// JANITOR_LOG_LEVEL is read once, here: a cancel function's level is the process's.
+	logger, _ := logging.ForFunction(os.Stdout, os.Getenv, cancel.FunctionCancelLiveAudit)
 	h := cancel.NewCancelLiveAudit(cancel.Options{Logger: logger, Limiters: tcapi.NewLimiters(20, 20), COSSigner: cossign.Transport})
 	if err := scf.Start(h.Handle); err != nil {
 		fmt.Fprintln(os.Stderr, "cancel-live-audit:", err)

@@ -8,18 +8,14 @@ import (
 	"os"
 
 	"github.com/scf-janitor/scf-janitor/shared/cancel"
-	"github.com/scf-janitor/scf-janitor/shared/config"
 	"github.com/scf-janitor/scf-janitor/shared/logging"
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
 func main() {
-	level, levelErr := config.LogLevel(os.Getenv)
-	logger := logging.New(os.Stdout, level, cancel.FunctionCancelTask)
-	if levelErr != nil {
-		logger.Warn("using log level info", "error", levelErr.Error())
-	}
+	// JANITOR_LOG_LEVEL is read once, here: a cancel function's level is the process's.
+	logger, _ := logging.ForFunction(os.Stdout, os.Getenv, cancel.FunctionCancelTask)
 	h := cancel.NewCancelTask(cancel.Options{Logger: logger, Limiters: tcapi.NewLimiters(20, 20)})
 	if err := scf.Start(h.Handle); err != nil {
 		fmt.Fprintln(os.Stderr, "cancel-task:", err)

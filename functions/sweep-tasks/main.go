@@ -5,7 +5,6 @@ package main
 
 import (
 	"fmt"
-	"log/slog"
 	"os"
 
 	"github.com/scf-janitor/scf-janitor/shared/logging"
@@ -14,8 +13,10 @@ import (
 )
 
 func main() {
-	level := new(slog.LevelVar)
-	h := sweep.NewHandler(sweep.HandlerOptions{Logger: logging.New(os.Stdout, level, "sweep-tasks"), Level: level})
+	// JANITOR_LOG_LEVEL is read here and again per invocation (the handler
+	// sets level from the invocation's environment).
+	logger, level := logging.ForFunction(os.Stdout, os.Getenv, "sweep-tasks")
+	h := sweep.NewHandler(sweep.HandlerOptions{Logger: logger, Level: level})
 	if err := scf.Start(h.Handle); err != nil {
 		fmt.Fprintln(os.Stderr, "sweep-tasks:", err)
 		os.Exit(1)

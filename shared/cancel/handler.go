@@ -247,7 +247,7 @@ func (h *Handler) authenticate(ctx context.Context, r *trigger.HTTPRequest) *Err
 
 // run handles one request body: parse, validate, call Tencent, map.
 func (h *Handler) run(ctx context.Context, body []byte, rec *record) (any, *Error) {
-	getenv := withInvocationRegion(ctx, scf.GetenvFunc(ctx))
+	getenv := scf.SettingsGetenv(ctx)
 	p, e := h.job.prepare(body, getenv)
 	if e != nil {
 		return nil, h.fail(rec, e)
@@ -284,23 +284,6 @@ func (h *Handler) run(ctx context.Context, body []byte, rec *record) (any, *Erro
 	rec.tencentRID = rid
 	rec.status = http.StatusOK
 	return res, nil
-}
-
-// withInvocationRegion returns getenv with TENCENTCLOUD_REGION falling back
-// to the invocation's TencentcloudRegion (scf.FunctionContext.Region) when
-// it is unset or empty: whether SCF sets the variable in every runtime is not
-// documented (SCF's built-in variable list names no runtime), while every
-// invocation carries the region.
-func withInvocationRegion(ctx context.Context, getenv func(string) string) func(string) string {
-	return func(key string) string {
-		v := getenv(key)
-		if key == envRegion && strings.TrimSpace(v) == "" {
-			if fc, ok := scf.FromContext(ctx); ok {
-				return fc.Region
-			}
-		}
-		return v
-	}
 }
 
 // withMargin shortens ctx's deadline a little, so the function can still

@@ -173,3 +173,44 @@ func TestSecretNamedEntriesOfLoggedMapsAreRedacted(t *testing.T) {
 		t.Error("redaction modified the caller's map")
 	}
 }
+
+// TestForFunctionLevel: JANITOR_LOG_LEVEL sets the level; unset is info;
+// an invalid value is info with one warning naming the variable and value.
+func TestForFunctionLevel(t *testing.T) {
+	tests := []struct {
+		value string
+		want  slog.Level
+		warns bool
+	}{
+		{"", slog.LevelInfo, false},
+		{"debug", slog.LevelDebug, false},
+		{"WARN", slog.LevelWarn, false},
+		{"error", slog.LevelError, false},
+		{"loud", slog.LevelInfo, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.value, func(t *testing.T) {
+			var buf bytes.Buffer
+			getenv := func(k string) string {
+				if k == "JANITOR_LOG_LEVEL" {
+					return tt.value
+				}
+				return ""
+			}
+			logger, level := logging.ForFunction(&buf, getenv, "cancel-task")
+			if level.Level() != tt.want {
+				t.Fatalf("level = %v, want %v", level.Level(), tt.want)
+			}
+			warned := strings.Contains(buf.String(), `"level":"WARN"`) && strings.Contains(buf.String(), "JANITOR_LOG_LEVEL") &&
+				strings.Contains(buf.String(), tt.value) && strings.Contains(buf.String(), `"function":"cancel-task"`)
+			if warned != tt.warns {
+				t.Fatalf("warning = %v, want %v: %s", warned, tt.warns, buf.String())
+			}
+			buf.Reset()
+			logger.Debug("d")
+			if logged := buf.Len() > 0; logged != (tt.want <= slog.LevelDebug) {
+				t.Fatalf("a debug line logged = %v at level %v", logged, tt.want)
+			}
+		})
+	}
+}

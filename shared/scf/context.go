@@ -111,3 +111,25 @@ func Getenv(ctx context.Context, key string) string {
 func GetenvFunc(ctx context.Context) func(string) string {
 	return func(key string) string { return Getenv(ctx, key) }
 }
+
+// EnvRegion is the function's region, one of SCF's built-in variables.
+const EnvRegion = "TENCENTCLOUD_REGION"
+
+// SettingsGetenv is GetenvFunc(ctx) with EnvRegion falling back to the
+// invocation's region (FunctionContext.Region, SCF's TencentcloudRegion)
+// when it is unset or empty: whether SCF sets the variable in every runtime
+// is not documented (SCF's built-in variable list names no runtime), while
+// every invocation carries the region. The functions read their settings
+// through it.
+func SettingsGetenv(ctx context.Context) func(string) string {
+	getenv := GetenvFunc(ctx)
+	return func(key string) string {
+		v := getenv(key)
+		if key == EnvRegion && strings.TrimSpace(v) == "" {
+			if fc, ok := FromContext(ctx); ok {
+				return fc.Region
+			}
+		}
+		return v
+	}
+}

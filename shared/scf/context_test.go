@@ -2,6 +2,7 @@ package scf_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -40,5 +41,30 @@ func TestFunctionContextNeverPrintsEnvValues(t *testing.T) {
 				t.Errorf("%s output lacks %q: %s", name, want, out)
 			}
 		}
+	}
+}
+
+// TestSettingsGetenv: TENCENTCLOUD_REGION falls back to the invocation's
+// region when the environment leaves it unset or blank; a set one wins, and
+// other keys are untouched.
+func TestSettingsGetenv(t *testing.T) {
+	tests := []struct {
+		name     string
+		env      map[string]string // the invocation's Environment
+		region   string            // the invocation's TencentcloudRegion
+		key, out string
+	}{
+		{"set wins", map[string]string{scf.EnvRegion: "ap-beijing"}, "ap-guangzhou", scf.EnvRegion, "ap-beijing"},
+		{"unset falls back", map[string]string{}, "ap-guangzhou", scf.EnvRegion, "ap-guangzhou"},
+		{"blank falls back", map[string]string{scf.EnvRegion: "  "}, "ap-hongkong", scf.EnvRegion, "ap-hongkong"},
+		{"other keys untouched", map[string]string{"JANITOR_X": ""}, "ap-guangzhou", "JANITOR_X", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := scf.NewContext(context.Background(), &scf.FunctionContext{Region: tt.region, Env: tt.env})
+			if got := scf.SettingsGetenv(ctx)(tt.key); got != tt.out {
+				t.Fatalf("SettingsGetenv(%s) = %q, want %q", tt.key, got, tt.out)
+			}
+		})
 	}
 }

@@ -117,9 +117,9 @@ func childEvent(base map[string]json.RawMessage, a Account) ([]byte, error) {
 		roles = append(roles, a.Role)
 	}
 	r, _ := json.Marshal(roles)
-	m["roles"] = r
-	m["self"] = json.RawMessage(fmt.Sprint(a.Role == ""))
-	m["fanout"] = json.RawMessage(`"` + FanoutNone + `"`)
+	m[setRoles.key] = r
+	m[setSelf.key] = json.RawMessage(fmt.Sprint(a.Role == ""))
+	m[setFanout.key] = json.RawMessage(`"` + FanoutNone + `"`)
 	b, err := json.Marshal(m)
 	if err == nil && len(b) > tcapi.MaxAsyncEvent {
 		err = fmt.Errorf("child event of %d bytes is over the %d an asynchronous invocation takes", len(b), tcapi.MaxAsyncEvent)

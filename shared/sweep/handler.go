@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/shared/config"
+	"github.com/scf-janitor/scf-janitor/shared/logging"
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 	"github.com/scf-janitor/scf-janitor/shared/trigger"
@@ -54,16 +55,10 @@ func NewHandler(opts HandlerOptions) *Handler {
 // error naming the setting; everything that happens during the sweep is in
 // the returned *Report.
 func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, error) {
-	getenv := config.Getenv(invocationRegion(ctx, scf.GetenvFunc(ctx)))
+	getenv := config.Getenv(scf.SettingsGetenv(ctx))
 	if h.opts.Level != nil {
-		// A bad log level must not stop the sweeping (as in the cancel
-		// functions): log at info and say why.
-		level, err := config.LogLevel(getenv)
-		h.opts.Level.Set(level)
-		if err != nil {
-			h.opts.Level.Set(slog.LevelInfo)
-			h.opts.Logger.WarnContext(ctx, "invalid log level: logging at info", slog.String("error", err.Error()))
-		}
+		// A bad log level must not stop the sweeping: info, and a warning.
+		logging.SetLevel(ctx, h.opts.Logger, h.opts.Level, getenv)
 	}
 	ev, err := trigger.Decode(payload)
 	if err != nil {
@@ -189,21 +184,6 @@ func (h *Handler) clients(cred tcapi.Credentials, base config.Base, set Settings
 		clients[svc] = m
 	}
 	return clients, nil
-}
-
-// invocationRegion returns getenv with TENCENTCLOUD_REGION falling back to
-// the invocation's TencentcloudRegion when unset or empty (whether SCF sets
-// the variable in every runtime is not documented; the invocation carries it).
-func invocationRegion(ctx context.Context, getenv func(string) string) func(string) string {
-	return func(key string) string {
-		v := getenv(key)
-		if key == config.EnvRegion && strings.TrimSpace(v) == "" {
-			if fc, ok := scf.FromContext(ctx); ok {
-				return fc.Region
-			}
-		}
-		return v
-	}
 }
 
 // roleSessionName names the sweeper's sessions in the target accounts' CAM

@@ -85,138 +85,121 @@ func DefaultSettings() Settings {
 	}
 }
 
-// setting describes one configurable value: its environment variable, its
-// override key and how to read it from each.
+// setting is one configurable value, declared once: its environment
+// variable, its per-run override key, where it lives in Settings (field
+// returns a pointer: *time.Duration, *int, *float64, *bool, *[]string or
+// *string) and its bounds. LoadSettings (the function, and scf-deploy's
+// plan-time CheckEnv through it), Override and Validate all read this table,
+// so a name is spelled here only. fromEnv and fromJSON, when set, replace
+// the reading the field's kind implies.
 type setting struct {
 	env, key string
-	fromEnv  func(getenv config.Getenv, s *Settings) error
-	fromJSON func(raw json.RawMessage, s *Settings) error
+	field    func(s *Settings) any
+	minDur   time.Duration // *time.Duration: the least accepted
+	min, max float64       // *int, *float64: the accepted range
+	allowed  []string      // *[]string, *string: the accepted values (nil: any)
+	norm     func(string) string
+	fromEnv  func(st *setting, getenv config.Getenv, s *Settings) error
+	fromJSON func(st *setting, raw json.RawMessage, s *Settings) error
 }
 
-var settings = append([]setting{
-	{"JANITOR_SWEEP_MAX_AGE", "maxAge",
-		func(g config.Getenv, s *Settings) (err error) {
-			s.MaxAge, err = config.Duration(g, "JANITOR_SWEEP_MAX_AGE", s.MaxAge, MinMaxAge)
-			return err
-		},
-		func(raw json.RawMessage, s *Settings) (err error) {
-			s.MaxAge, err = jsonDuration(raw, MinMaxAge)
-			return err
-		}},
-	{"JANITOR_SWEEP_LOOKBACK", "lookback",
-		func(g config.Getenv, s *Settings) (err error) {
-			s.Lookback, err = config.Duration(g, "JANITOR_SWEEP_LOOKBACK", s.Lookback, MinMaxAge)
-			return err
-		},
-		func(raw json.RawMessage, s *Settings) (err error) {
-			s.Lookback, err = jsonDuration(raw, MinMaxAge)
-			return err
-		}},
-	{"JANITOR_SWEEP_SERVICES", "services",
-		func(g config.Getenv, s *Settings) (err error) {
-			s.Services, err = envEnumList(g, "JANITOR_SWEEP_SERVICES", s.Services, knownServices, strings.ToLower)
-			return err
-		},
-		func(raw json.RawMessage, s *Settings) (err error) {
-			s.Services, err = jsonEnumList(raw, knownServices, strings.ToLower)
-			return err
-		}},
-	{"JANITOR_SWEEP_STATUSES", "statuses",
-		func(g config.Getenv, s *Settings) (err error) {
-			s.Statuses, err = envEnumList(g, "JANITOR_SWEEP_STATUSES", s.Statuses, sweepStatuses, strings.ToUpper)
-			return err
-		},
-		func(raw json.RawMessage, s *Settings) (err error) {
-			s.Statuses, err = jsonEnumList(raw, sweepStatuses, strings.ToUpper)
-			return err
-		}},
-	{"JANITOR_SWEEP_TYPES", "types",
-		func(g config.Getenv, s *Settings) (err error) {
-			s.Types, err = envEnumList(g, "JANITOR_SWEEP_TYPES", s.Types, knownTypes, strings.ToUpper)
-			return err
-		},
-		func(raw json.RawMessage, s *Settings) (err error) {
-			s.Types, err = jsonEnumList(raw, knownTypes, strings.ToUpper)
-			return err
-		}},
-	{"JANITOR_SWEEP_BIZTYPES", "bizTypes",
-		func(g config.Getenv, s *Settings) error {
-			s.BizTypes = dedupe(config.List(g, "JANITOR_SWEEP_BIZTYPES", s.BizTypes))
+// String names the setting in messages: maxAge (JANITOR_SWEEP_MAX_AGE).
+func (st *setting) String() string { return st.key + " (" + st.env + ")" }
+
+// The settings of one sweep (settings_org.go has the notification, account
+// and fan-out ones).
+var (
+	setMaxAge = &setting{env: "JANITOR_SWEEP_MAX_AGE", key: "maxAge", minDur: MinMaxAge,
+		field: func(s *Settings) any { return &s.MaxAge }}
+	setLookback = &setting{env: "JANITOR_SWEEP_LOOKBACK", key: "lookback", minDur: MinMaxAge,
+		field: func(s *Settings) any { return &s.Lookback }}
+	setServices = &setting{env: "JANITOR_SWEEP_SERVICES", key: "services", allowed: knownServices, norm: strings.ToLower,
+		field: func(s *Settings) any { return &s.Services }}
+	setStatuses = &setting{env: "JANITOR_SWEEP_STATUSES", key: "statuses", allowed: sweepStatuses, norm: strings.ToUpper,
+		field: func(s *Settings) any { return &s.Statuses }}
+	setTypes = &setting{env: "JANITOR_SWEEP_TYPES", key: "types", allowed: knownTypes, norm: strings.ToUpper,
+		field: func(s *Settings) any { return &s.Types }}
+	setBizTypes = &setting{env: "JANITOR_SWEEP_BIZTYPES", key: "bizTypes",
+		field: func(s *Settings) any { return &s.BizTypes }}
+	setExcludeBizTypes = &setting{env: "JANITOR_SWEEP_EXCLUDE_BIZTYPES", key: "excludeBizTypes",
+		field: func(s *Settings) any { return &s.ExcludeBizTypes }}
+	setDryRun = &setting{env: "JANITOR_SWEEP_DRY_RUN", key: "dryRun",
+		field: func(s *Settings) any { return &s.DryRun }}
+	setMaxCancels = &setting{env: "JANITOR_SWEEP_MAX_CANCELS", key: "maxCancels", min: 1, max: MaxMaxCancels,
+		field: func(s *Settings) any { return &s.MaxCancels }}
+	setRate = &setting{env: "JANITOR_SWEEP_RATE", key: "rate", min: 0.1, max: MaxRate,
+		field: func(s *Settings) any { return &s.Rate }}
+	setConcurrency = &setting{env: "JANITOR_SWEEP_CONCURRENCY", key: "concurrency", min: 1, max: MaxConcurrency,
+		field: func(s *Settings) any { return &s.Concurrency }}
+	setPageSize = &setting{env: "JANITOR_SWEEP_PAGE_SIZE", key: "pageSize", min: 1, max: MaxPageSize,
+		field: func(s *Settings) any { return &s.PageSize }}
+	setSafetyMargin = &setting{env: "JANITOR_SWEEP_SAFETY_MARGIN", key: "safetyMargin",
+		field: func(s *Settings) any { return &s.SafetyMargin }}
+	setWarnBefore = &setting{env: "JANITOR_SWEEP_WARN_BEFORE", key: "warnBefore",
+		field: func(s *Settings) any { return &s.WarnBefore }}
+)
+
+// settings is every setting, in the order they are read and listed.
+var settings = append([]*setting{setMaxAge, setLookback, setServices, setStatuses, setTypes, setBizTypes, setExcludeBizTypes,
+	setDryRun, setMaxCancels, setRate, setConcurrency, setPageSize, setSafetyMargin, setWarnBefore}, orgSettings...)
+
+// readEnv reads st's variable into s, as its field's kind says.
+func (st *setting) readEnv(g config.Getenv, s *Settings) (err error) {
+	if st.fromEnv != nil {
+		return st.fromEnv(st, g, s)
+	}
+	switch p := st.field(s).(type) {
+	case *time.Duration:
+		*p, err = config.Duration(g, st.env, *p, st.minDur)
+	case *int:
+		*p, err = config.Int(g, st.env, *p, int(st.min), int(st.max))
+	case *float64:
+		*p, err = config.Float(g, st.env, *p, st.min, st.max)
+	case *bool:
+		*p, err = config.Bool(g, st.env, *p)
+	case *[]string:
+		if st.allowed == nil {
+			*p = dedupe(config.List(g, st.env, *p))
 			return nil
-		},
-		func(raw json.RawMessage, s *Settings) (err error) { s.BizTypes, err = jsonList(raw); return err }},
-	{"JANITOR_SWEEP_EXCLUDE_BIZTYPES", "excludeBizTypes",
-		func(g config.Getenv, s *Settings) error {
-			s.ExcludeBizTypes = dedupe(config.List(g, "JANITOR_SWEEP_EXCLUDE_BIZTYPES", s.ExcludeBizTypes))
-			return nil
-		},
-		func(raw json.RawMessage, s *Settings) (err error) { s.ExcludeBizTypes, err = jsonList(raw); return err }},
-	{"JANITOR_SWEEP_DRY_RUN", "dryRun",
-		func(g config.Getenv, s *Settings) (err error) {
-			s.DryRun, err = config.Bool(g, "JANITOR_SWEEP_DRY_RUN", s.DryRun)
+		}
+		*p, err = envEnumList(g, st.env, *p, st.allowed, st.norm)
+	case *string:
+		*p, err = config.Enum(g, st.env, *p, st.allowed...)
+	}
+	return err
+}
+
+// readJSON applies st's per-run override raw to s, as its field's kind says.
+func (st *setting) readJSON(raw json.RawMessage, s *Settings) (err error) {
+	if st.fromJSON != nil {
+		return st.fromJSON(st, raw, s)
+	}
+	switch p := st.field(s).(type) {
+	case *time.Duration:
+		*p, err = jsonDuration(raw, st.minDur)
+	case *int:
+		*p, err = jsonInt(raw, int(st.min), int(st.max))
+	case *float64:
+		*p, err = jsonFloat(raw, st.min, st.max)
+	case *bool:
+		if json.Unmarshal(raw, p) != nil {
+			return fmt.Errorf("%s: want true or false", firstLine(raw))
+		}
+	case *[]string:
+		if st.allowed == nil {
+			*p, err = jsonList(raw)
 			return err
-		},
-		func(raw json.RawMessage, s *Settings) error {
-			if err := json.Unmarshal(raw, &s.DryRun); err != nil {
-				return fmt.Errorf("%s: want true or false", raw)
-			}
-			return nil
-		}},
-	{"JANITOR_SWEEP_MAX_CANCELS", "maxCancels",
-		func(g config.Getenv, s *Settings) (err error) {
-			s.MaxCancels, err = config.Int(g, "JANITOR_SWEEP_MAX_CANCELS", s.MaxCancels, 1, MaxMaxCancels)
-			return err
-		},
-		func(raw json.RawMessage, s *Settings) (err error) {
-			s.MaxCancels, err = jsonInt(raw, 1, MaxMaxCancels)
-			return err
-		}},
-	{"JANITOR_SWEEP_RATE", "rate",
-		func(g config.Getenv, s *Settings) (err error) {
-			s.Rate, err = config.Float(g, "JANITOR_SWEEP_RATE", s.Rate, 0.1, MaxRate)
-			return err
-		},
-		func(raw json.RawMessage, s *Settings) (err error) {
-			s.Rate, err = jsonFloat(raw, 0.1, MaxRate)
-			return err
-		}},
-	{"JANITOR_SWEEP_CONCURRENCY", "concurrency",
-		func(g config.Getenv, s *Settings) (err error) {
-			s.Concurrency, err = config.Int(g, "JANITOR_SWEEP_CONCURRENCY", s.Concurrency, 1, MaxConcurrency)
-			return err
-		},
-		func(raw json.RawMessage, s *Settings) (err error) {
-			s.Concurrency, err = jsonInt(raw, 1, MaxConcurrency)
-			return err
-		}},
-	{"JANITOR_SWEEP_PAGE_SIZE", "pageSize",
-		func(g config.Getenv, s *Settings) (err error) {
-			s.PageSize, err = config.Int(g, "JANITOR_SWEEP_PAGE_SIZE", s.PageSize, 1, MaxPageSize)
-			return err
-		},
-		func(raw json.RawMessage, s *Settings) (err error) {
-			s.PageSize, err = jsonInt(raw, 1, MaxPageSize)
-			return err
-		}},
-	{"JANITOR_SWEEP_SAFETY_MARGIN", "safetyMargin",
-		func(g config.Getenv, s *Settings) (err error) {
-			s.SafetyMargin, err = config.Duration(g, "JANITOR_SWEEP_SAFETY_MARGIN", s.SafetyMargin, 0)
-			return err
-		},
-		func(raw json.RawMessage, s *Settings) (err error) {
-			s.SafetyMargin, err = jsonDuration(raw, 0)
-			return err
-		}},
-	{"JANITOR_SWEEP_WARN_BEFORE", "warnBefore",
-		func(g config.Getenv, s *Settings) (err error) {
-			s.WarnBefore, err = config.Duration(g, "JANITOR_SWEEP_WARN_BEFORE", s.WarnBefore, 0)
-			return err
-		},
-		func(raw json.RawMessage, s *Settings) (err error) {
-			s.WarnBefore, err = jsonDuration(raw, 0)
-			return err
-		}},
-}, orgSettings...)
+		}
+		*p, err = jsonEnumList(raw, st.allowed, st.norm)
+	case *string:
+		var v string
+		if json.Unmarshal(raw, &v) != nil {
+			return fmt.Errorf("%s: want %s", firstLine(raw), strings.Join(st.allowed, " or "))
+		}
+		*p = strings.ToLower(strings.TrimSpace(v))
+	}
+	return err
+}
 
 // LoadSettings reads the JANITOR_SWEEP_* variables over DefaultSettings. An
 // invalid value is an error naming the variable and the accepted form.
@@ -224,7 +207,7 @@ func LoadSettings(getenv config.Getenv) (Settings, error) {
 	s := DefaultSettings()
 	var errs []error
 	for _, st := range settings {
-		if err := st.fromEnv(getenv, &s); err != nil {
+		if err := st.readEnv(getenv, &s); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -266,7 +249,7 @@ func (s Settings) Override(raw []byte) (Settings, error) {
 			errs = append(errs, unknownKey(k))
 			continue
 		}
-		if err := st.fromJSON(m[k], &s); err != nil {
+		if err := st.readJSON(m[k], &s); err != nil {
 			errs = append(errs, fmt.Errorf("override %q: %w", k, err))
 		}
 	}
@@ -284,50 +267,49 @@ func (s Settings) Validate() error {
 	var errs []error
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if s.MaxAge < MinMaxAge {
-		add("maxAge (JANITOR_SWEEP_MAX_AGE) %s: want at least %s", s.MaxAge, MinMaxAge)
+		add("%v %s: want at least %s", setMaxAge, s.MaxAge, MinMaxAge)
 	}
 	if s.Lookback <= s.MaxAge {
-		add("lookback (JANITOR_SWEEP_LOOKBACK) %s must be longer than maxAge (JANITOR_SWEEP_MAX_AGE) %s: tasks are listed from now-lookback to now-maxAge", s.Lookback, s.MaxAge)
+		add("%v %s must be longer than %v %s: tasks are listed from now-%s to now-%s", setLookback, s.Lookback, setMaxAge, s.MaxAge, setLookback.key, setMaxAge.key)
 	}
 	if len(s.Services) == 0 {
-		add("services (JANITOR_SWEEP_SERVICES): want at least one of %s", strings.Join(knownServices, ", "))
+		add("%v: want at least one of %s", setServices, strings.Join(knownServices, ", "))
 	}
 	if len(s.Statuses) == 0 {
-		add("statuses (JANITOR_SWEEP_STATUSES): want at least one of %s", strings.Join(sweepStatuses, ", "))
+		add("%v: want at least one of %s", setStatuses, strings.Join(sweepStatuses, ", "))
 	}
 	for _, v := range s.Services {
 		if !slices.Contains(knownServices, v) {
-			add("services (JANITOR_SWEEP_SERVICES) %q: want %s", v, strings.Join(knownServices, " or "))
+			add("%v %q: want %s", setServices, v, strings.Join(knownServices, " or "))
 		}
 	}
 	for _, v := range s.Statuses {
 		if !slices.Contains(sweepStatuses, v) {
-			add("statuses (JANITOR_SWEEP_STATUSES) %q: only %s can be cancelled", v, strings.Join(sweepStatuses, " and "))
+			add("%v %q: only %s can be cancelled", setStatuses, v, strings.Join(sweepStatuses, " and "))
 		}
 	}
 	for _, v := range s.Types {
 		if !slices.Contains(knownTypes, v) {
-			add("types (JANITOR_SWEEP_TYPES) %q: want %s", v, strings.Join(knownTypes, ", "))
+			add("%v %q: want %s", setTypes, v, strings.Join(knownTypes, ", "))
 		}
 	}
 	if len(s.BizTypes) > 0 && len(s.includedBizTypes()) == 0 {
-		add("bizTypes (JANITOR_SWEEP_BIZTYPES) %s are all excluded by excludeBizTypes (JANITOR_SWEEP_EXCLUDE_BIZTYPES): nothing would be swept",
-			strings.Join(s.BizTypes, ","))
+		add("%v %s are all excluded by %v: nothing would be swept", setBizTypes, strings.Join(s.BizTypes, ","), setExcludeBizTypes)
 	}
 	if s.MaxCancels < 1 || s.MaxCancels > MaxMaxCancels {
-		add("maxCancels (JANITOR_SWEEP_MAX_CANCELS) %d: want 1 to %d", s.MaxCancels, MaxMaxCancels)
+		add("%v %d: want 1 to %d", setMaxCancels, s.MaxCancels, MaxMaxCancels)
 	}
 	if !(s.Rate > 0) {
-		add("rate (JANITOR_SWEEP_RATE) %g: want more than 0 requests per second", s.Rate)
+		add("%v %g: want more than 0 requests per second", setRate, s.Rate)
 	}
 	if s.Concurrency < 1 {
-		add("concurrency (JANITOR_SWEEP_CONCURRENCY) %d: want at least 1", s.Concurrency)
+		add("%v %d: want at least 1", setConcurrency, s.Concurrency)
 	}
 	if s.PageSize < 1 {
-		add("pageSize (JANITOR_SWEEP_PAGE_SIZE) %d: want at least 1", s.PageSize)
+		add("%v %d: want at least 1", setPageSize, s.PageSize)
 	}
 	if s.SafetyMargin < 0 {
-		add("safetyMargin (JANITOR_SWEEP_SAFETY_MARGIN) %s: want 0 or more", s.SafetyMargin)
+		add("%v %s: want 0 or more", setSafetyMargin, s.SafetyMargin)
 	}
 	errs = append(errs, s.validateWarn()...)
 	errs = append(errs, s.validateOrg()...)
@@ -339,10 +321,10 @@ func (s Settings) Validate() error {
 func (s Settings) validateWarn() []error {
 	switch {
 	case s.WarnBefore < 0:
-		return []error{fmt.Errorf("warnBefore (JANITOR_SWEEP_WARN_BEFORE) %s: want 0 (off) or more", s.WarnBefore)}
+		return []error{fmt.Errorf("%v %s: want 0 (off) or more", setWarnBefore, s.WarnBefore)}
 	case s.WarnBefore > 0 && s.WarnBefore >= s.MaxAge:
-		return []error{fmt.Errorf("warnBefore (JANITOR_SWEEP_WARN_BEFORE) %s must be shorter than maxAge (JANITOR_SWEEP_MAX_AGE) %s: tasks are listed as upcoming from maxAge - warnBefore old until they are stale",
-			s.WarnBefore, s.MaxAge)}
+		return []error{fmt.Errorf("%v %s must be shorter than %v %s: tasks are listed as upcoming from %s - %s old until they are stale",
+			setWarnBefore, s.WarnBefore, setMaxAge, s.MaxAge, setMaxAge.key, setWarnBefore.key)}
 	}
 	return nil
 }
@@ -358,13 +340,13 @@ func (s Settings) includedBizTypes() []string {
 	return out
 }
 
-func lookupKey(k string) (setting, bool) {
+func lookupKey(k string) (*setting, bool) {
 	for _, st := range settings {
 		if st.key == k {
 			return st, true
 		}
 	}
-	return setting{}, false
+	return nil, false
 }
 
 func unknownKey(k string) error {

@@ -4,12 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/scf-janitor/scf-janitor/shared/config"
 	"github.com/scf-janitor/scf-janitor/shared/notify"
+	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
 // When a notification is sent (Settings.NotifyOn).
@@ -31,14 +31,6 @@ const (
 var (
 	notifyEvents = []string{NotifyOnCancelled, NotifyOnFailed, NotifyOnStopped, NotifyOnDryRun, NotifyOnUpcoming, NotifyOnAlways}
 	fanoutModes  = []string{FanoutNone, FanoutAsync}
-	// reRoleArn is a CAM role's resource description, as AssumeRole's RoleArn
-	// documents it (tencentcloud-sdk-go tencentcloud/sts/v20180813/models.go,
-	// AssumeRoleRequestParams.RoleArn): qcs::cam::uin/12345678:roleName/testRoleName
-	// or qcs::cam::uin/12345678:role/4611686018427397919.
-	// (No counted repetition such as {1,128}: it compiles into that many
-	// copies and costs the process about 60 KB of heap; lengths are checked
-	// in RoleAccount.)
-	reRoleArn = regexp.MustCompile(`^qcs::cam::uin/([0-9]+):(roleName/[\w+=,.@-]+|role/[0-9]+)$`)
 )
 
 // defaultNotifyOn is JANITOR_NOTIFY_ON's default.
@@ -53,77 +45,69 @@ func (s Settings) notifyEventsOn() []string {
 }
 
 // RoleAccount returns the account (uin) of a role ARN such as
-// qcs::cam::uin/100000000002:roleName/JanitorSweepTarget.
+// qcs::cam::uin/100000000002:roleName/JanitorSweepTarget or
+// qcs::cam::uin/100000000002:role/<id> (tcapi.ParseRoleARN).
 func RoleAccount(arn string) (string, error) {
-	m := reRoleArn.FindStringSubmatch(arn)
-	if m == nil || len(m[1]) > 20 || len(m[2]) > len("roleName/")+128 {
-		return "", fmt.Errorf("role %q: want a role ARN such as qcs::cam::uin/100000000002:roleName/JanitorSweepTargetRole", arn)
-	}
-	return m[1], nil
+	r, err := tcapi.ParseRoleARN(arn)
+	return r.Uin, err
 }
 
-// orgSettings are the notification, multi-account and fan-out settings.
-// JANITOR_NOTIFY_SECRET is not one of them: it is read by the handler from the
-// environment only, so a per-run override never carries a secret.
-var orgSettings = []setting{
-	{"JANITOR_NOTIFY_URL", "notifyUrl",
-		func(g config.Getenv, s *Settings) error {
-			s.NotifyURLs = dedupe(config.List(g, "JANITOR_NOTIFY_URL", s.NotifyURLs))
-			return nil
-		},
-		overrideNotifyURLs},
-	{"JANITOR_NOTIFY_FORMAT", "notifyFormat",
-		func(g config.Getenv, s *Settings) (err error) {
-			s.NotifyFormat, err = config.Enum(g, "JANITOR_NOTIFY_FORMAT", s.NotifyFormat, notify.Formats...)
-			return err
-		},
-		func(json.RawMessage, *Settings) error {
+// The settings the tools read too (SweepPolicyInputs, and the names in
+// their messages).
+const (
+	EnvSweepRoles  = "JANITOR_SWEEP_ROLES"
+	EnvSweepFanout = "JANITOR_SWEEP_FANOUT"
+)
+
+// The notification, multi-account and fan-out settings (settings.go has
+// the table's reading). JANITOR_NOTIFY_SECRET is not one of them: it is read
+// by the handler from the environment only, so a per-run override never
+// carries a secret.
+var (
+	setNotifyURL = &setting{env: "JANITOR_NOTIFY_URL", key: "notifyUrl",
+		field: func(s *Settings) any { return &s.NotifyURLs }, fromJSON: overrideNotifyURLs}
+	setNotifyFormat = &setting{env: "JANITOR_NOTIFY_FORMAT", key: "notifyFormat", allowed: notify.Formats,
+		field: func(s *Settings) any { return &s.NotifyFormat },
+		fromJSON: func(st *setting, _ json.RawMessage, _ *Settings) error {
 			// The format decides what a deployed URL receives (json is
 			// signed with JANITOR_NOTIFY_SECRET): the function's setting.
-			return errors.New("is set on the function (JANITOR_NOTIFY_FORMAT), not per run: a run may choose among the deployed notifyUrl and change notifyOn")
-		}},
-	{"JANITOR_NOTIFY_ON", "notifyOn",
-		func(g config.Getenv, s *Settings) (err error) {
-			s.NotifyOn, err = envEnumList(g, "JANITOR_NOTIFY_ON", s.NotifyOn, notifyEvents, strings.ToLower)
-			return err
-		},
-		func(raw json.RawMessage, s *Settings) (err error) {
-			s.NotifyOn, err = jsonEnumList(raw, notifyEvents, strings.ToLower)
-			return err
-		}},
-	{"JANITOR_SWEEP_ROLES", "roles",
-		func(g config.Getenv, s *Settings) error {
-			s.Roles = dedupe(config.List(g, "JANITOR_SWEEP_ROLES", s.Roles))
-			return nil
-		},
-		func(raw json.RawMessage, s *Settings) (err error) { s.Roles, err = jsonList(raw); return err }},
-	{"JANITOR_SWEEP_SELF", "self",
-		func(g config.Getenv, s *Settings) (err error) {
-			self, err := config.Bool(g, "JANITOR_SWEEP_SELF", !s.SkipSelf)
+			return fmt.Errorf("is set on the function (%s), not per run: a run may choose among the deployed %s and change %s",
+				st.env, setNotifyURL.key, setNotifyOn.key)
+		}}
+	setNotifyOn = &setting{env: "JANITOR_NOTIFY_ON", key: "notifyOn", allowed: notifyEvents, norm: strings.ToLower,
+		field: func(s *Settings) any { return &s.NotifyOn }}
+	setRoles = &setting{env: EnvSweepRoles, key: "roles",
+		field: func(s *Settings) any { return &s.Roles }}
+	setSelf = &setting{env: "JANITOR_SWEEP_SELF", key: "self",
+		field: func(s *Settings) any { return &s.SkipSelf },
+		fromEnv: func(st *setting, g config.Getenv, s *Settings) error {
+			self, err := config.Bool(g, st.env, !s.SkipSelf)
 			s.SkipSelf = !self
 			return err
 		},
-		func(raw json.RawMessage, s *Settings) error {
+		fromJSON: func(_ *setting, raw json.RawMessage, s *Settings) error {
 			var self bool
 			if err := json.Unmarshal(raw, &self); err != nil {
 				return fmt.Errorf("%s: want true or false", firstLine(raw))
 			}
 			s.SkipSelf = !self
 			return nil
-		}},
-	{"JANITOR_SWEEP_FANOUT", "fanout",
-		func(g config.Getenv, s *Settings) (err error) {
-			s.Fanout, err = config.Enum(g, "JANITOR_SWEEP_FANOUT", s.Fanout, fanoutModes...)
-			return err
-		},
-		func(raw json.RawMessage, s *Settings) error {
-			var v string
-			if err := json.Unmarshal(raw, &v); err != nil {
-				return fmt.Errorf("%s: want %s", firstLine(raw), strings.Join(fanoutModes, " or "))
-			}
-			s.Fanout = strings.ToLower(strings.TrimSpace(v))
-			return nil
-		}},
+		}}
+	setFanout = &setting{env: EnvSweepFanout, key: "fanout", allowed: fanoutModes,
+		field: func(s *Settings) any { return &s.Fanout }}
+)
+
+var orgSettings = []*setting{setNotifyURL, setNotifyFormat, setNotifyOn, setRoles, setSelf, setFanout}
+
+// SweepPolicyInputs reads, through the settings table, what the sweeper's
+// role needs beyond its base permissions (scf-deploy and scf-local derive
+// its policy from them): the role ARNs of EnvSweepRoles, not checked (the
+// caller parses them), and whether EnvSweepFanout is async. A fanout value
+// the function would refuse is an error.
+func SweepPolicyInputs(getenv config.Getenv) (roles []string, async bool, err error) {
+	var s Settings
+	err = errors.Join(setRoles.readEnv(getenv, &s), setFanout.readEnv(getenv, &s))
+	return s.Roles, s.Fanout == FanoutAsync, err
 }
 
 // overrideNotifyURLs applies a per-run notifyUrl, which may only choose
@@ -132,7 +116,7 @@ var orgSettings = []setting{
 // another URL would have the function call any address (server-side request)
 // and hand it a notification signed with JANITOR_NOTIFY_SECRET. A refused URL
 // is shown redacted (it may hold the caller's own secret).
-func overrideNotifyURLs(raw json.RawMessage, s *Settings) error {
+func overrideNotifyURLs(st *setting, raw json.RawMessage, s *Settings) error {
 	list, err := jsonList(raw)
 	if err != nil {
 		return err
@@ -141,9 +125,9 @@ func overrideNotifyURLs(raw json.RawMessage, s *Settings) error {
 	for _, u := range list {
 		switch {
 		case len(s.NotifyURLs) == 0:
-			errs = append(errs, fmt.Errorf("%s: no notification URL is deployed (JANITOR_NOTIFY_URL is empty), and a run cannot add one: set JANITOR_NOTIFY_URL on the function", notify.Redact(u)))
+			errs = append(errs, fmt.Errorf("%s: no notification URL is deployed (%s is empty), and a run cannot add one: set %s on the function", notify.Redact(u), st.env, st.env))
 		case !slices.Contains(s.NotifyURLs, u):
-			errs = append(errs, fmt.Errorf("%s is not one of the deployed notification URLs (JANITOR_NOTIFY_URL): a run may only choose among them, given whole, or [] for none", notify.Redact(u)))
+			errs = append(errs, fmt.Errorf("%s is not one of the deployed notification URLs (%s): a run may only choose among them, given whole, or [] for none", notify.Redact(u), st.env))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -159,27 +143,27 @@ func (s Settings) validateOrg() []error {
 	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	for _, u := range s.NotifyURLs {
 		if err := notify.ValidateURL(u); err != nil {
-			add("notifyUrl (JANITOR_NOTIFY_URL) %v", err)
+			add("%v %v", setNotifyURL, err)
 		}
 	}
 	if s.NotifyFormat != "" && !slices.Contains(notify.Formats, s.NotifyFormat) {
-		add("notifyFormat (JANITOR_NOTIFY_FORMAT) %q: want %s (empty: chosen from each URL's host)", s.NotifyFormat, strings.Join(notify.Formats, ", "))
+		add("%v %q: want %s (empty: chosen from each URL's host)", setNotifyFormat, s.NotifyFormat, strings.Join(notify.Formats, ", "))
 	}
 	for _, v := range s.NotifyOn {
 		if !slices.Contains(notifyEvents, v) {
-			add("notifyOn (JANITOR_NOTIFY_ON) %q: want any of %s", v, strings.Join(notifyEvents, ", "))
+			add("%v %q: want any of %s", setNotifyOn, v, strings.Join(notifyEvents, ", "))
 		}
 	}
 	for _, r := range s.Roles {
 		if _, err := RoleAccount(r); err != nil {
-			add("roles (JANITOR_SWEEP_ROLES) %v", err)
+			add("%v %v", setRoles, err)
 		}
 	}
 	if s.SkipSelf && len(s.Roles) == 0 {
-		add("self (JANITOR_SWEEP_SELF) is false and roles (JANITOR_SWEEP_ROLES) is empty: no account to sweep")
+		add("%v is false and %v is empty: no account to sweep", setSelf, setRoles)
 	}
 	if s.Fanout != "" && !slices.Contains(fanoutModes, s.Fanout) {
-		add("fanout (JANITOR_SWEEP_FANOUT) %q: want %s", s.Fanout, strings.Join(fanoutModes, " or "))
+		add("%v %q: want %s", setFanout, s.Fanout, strings.Join(fanoutModes, " or "))
 	}
 	return errs
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scf-janitor/scf-janitor/internal/emulator"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
@@ -24,15 +25,11 @@ func desired() Desired {
 		Functions: []Function{
 			{Name: "web", Handler: "web", Runtime: "Go1", Role: "R", MemoryMB: 128, Timeout: 15 * time.Second,
 				Env:  []tcapi.Variable{{Key: "JANITOR_WEBHOOK_SECRET", Value: secret}, {Key: "JANITOR_LOG_LEVEL", Value: "info"}},
-				Code: []byte("zip-web-v1"), URL: &URL{AuthType: "NONE", Extranet: true}},
+				Code: zipped("web", "v1"), URL: &URL{AuthType: "NONE", Extranet: true}},
 			{Name: "tick", Handler: "tick", Runtime: "Go1", Role: "R", MemoryMB: 128, Timeout: 270 * time.Second,
-				Code: []byte("zip-tick-v1"), Timers: []Timer{{Name: "every-5-minutes", Cron: "0 */5 * * * * *", Enabled: true}}},
+				Code: zipped("tick", "v1"), Timers: []Timer{{Name: "every-5-minutes", Cron: "0 */5 * * * * *", Enabled: true}}},
 		},
 	}
-}
-
-func engine(f *fake) *Engine {
-	return &Engine{SCF: f, CAM: f, PollInterval: time.Millisecond, Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }}
 }
 
 func plan(t *testing.T, e *Engine, d Desired) *Plan {
@@ -61,16 +58,13 @@ func printed(p *Plan) string {
 }
 
 func TestCreateThenNoChanges(t *testing.T) {
-	f := newFake()
-	f.readyPolls = 2
-	e := engine(f)
+	c := newCloud(t, emulator.Options{FunctionReadyAfter: readyAfter(2)})
+	e := c.engine()
 	p := plan(t, e, desired())
 	if n := p.Count("create", "function"); n != 2 {
 		t.Fatalf("creates = %d\n%s", n, printed(p))
 	}
-	if len(f.mutating()) != 0 {
-		t.Fatalf("Plan made mutating calls: %v", f.mutating())
-	}
+	c.wantMutating(nil)
 	out := printed(p)
 	if strings.Contains(out, secret) || !strings.Contains(out, "JANITOR_WEBHOOK_SECRET (set, 32 chars)") {
 		t.Fatalf("plan output:\n%s", out)
@@ -82,13 +76,12 @@ func TestCreateThenNoChanges(t *testing.T) {
 	if !strings.HasPrefix(urls["web"], "https://1250000000-") {
 		t.Fatalf("URLs = %v", urls)
 	}
-	want := []string{"CreateRole R", "CreatePolicy RPolicy", "AttachRolePolicy R", "CreateFunction web", "CreateTrigger web/http",
-		"CreateFunction tick", "CreateTrigger tick/timer"}
-	if got := f.mutating(); !slices.Equal(got, want) {
-		t.Fatalf("mutating calls = %v, want %v", got, want)
+	c.wantMutating(map[string]int64{"cam.CreateRole": 1, "cam.CreatePolicy": 1, "cam.AttachRolePolicy": 1, "scf.CreateFunction": 2, "scf.CreateTrigger": 2})
+	if web := c.mustFunction("web"); len(web.Triggers) != 1 || web.Triggers[0].Type != "http" || len(c.mustFunction("tick").Triggers) != 1 {
+		t.Fatalf("functions after apply: %+v", c.emu.Functions())
 	}
 
-	f.resetCalls()
+	c.emu.ResetStats()
 	p = plan(t, e, desired())
 	if !p.Empty() || !strings.Contains(printed(p), "no changes") || p.URLs["web"] != urls["web"] {
 		t.Fatalf("second plan:\n%s urls %v", printed(p), p.URLs)
@@ -96,51 +89,43 @@ func TestCreateThenNoChanges(t *testing.T) {
 	if _, err := e.Apply(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
-	if len(f.mutating()) != 0 {
-		t.Fatalf("an empty plan made mutating calls: %v", f.mutating())
-	}
+	c.wantMutating(nil)
 }
 
 func TestOneChangeOneUpdate(t *testing.T) {
 	tests := []struct {
 		name    string
 		change  func(d *Desired)
-		calls   []string
+		call    string // the one mutating call
 		details string
 	}{
-		{"memory", func(d *Desired) { d.Functions[0].MemoryMB = 256 }, []string{"UpdateFunctionConfiguration web"}, "memory 128 -> 256 MB"},
-		{"secret", func(d *Desired) { d.Functions[0].Env[0].Value = strings.Repeat("z", 32) }, []string{"UpdateFunctionConfiguration web"}, "env JANITOR_WEBHOOK_SECRET (changed)"},
-		{"removed env", func(d *Desired) { d.Functions[0].Env = d.Functions[0].Env[:1] }, []string{"UpdateFunctionConfiguration web"}, "env JANITOR_LOG_LEVEL (removed)"},
-		{"code", func(d *Desired) { d.Functions[1].Code = []byte("zip-tick-v2") }, []string{"UpdateFunctionCode tick"}, "code sha256"},
-		{"cron", func(d *Desired) { d.Functions[1].Timers[0].Cron = "0 */10 * * * * *" }, []string{"UpdateTrigger tick/every-5-minutes"}, `~ update timer tick/every-5-minutes
+		{"memory", func(d *Desired) { d.Functions[0].MemoryMB = 256 }, "scf.UpdateFunctionConfiguration", "memory 128 -> 256 MB"},
+		{"secret", func(d *Desired) { d.Functions[0].Env[0].Value = strings.Repeat("z", 32) }, "scf.UpdateFunctionConfiguration", "env JANITOR_WEBHOOK_SECRET (changed)"},
+		{"removed env", func(d *Desired) { d.Functions[0].Env = d.Functions[0].Env[:1] }, "scf.UpdateFunctionConfiguration", "env JANITOR_LOG_LEVEL (removed)"},
+		{"code", func(d *Desired) { d.Functions[1].Code = zipped("tick", "v2") }, "scf.UpdateFunctionCode", "code sha256"},
+		{"cron", func(d *Desired) { d.Functions[1].Timers[0].Cron = "0 */10 * * * * *" }, "scf.UpdateTrigger", `~ update timer tick/every-5-minutes
     cron "0 */5 * * * * *" -> "0 */10 * * * * *"`},
-		{"timer disabled", func(d *Desired) { d.Functions[1].Timers[0].Enabled = false }, []string{"UpdateTrigger tick/every-5-minutes"}, "enabled true -> false"},
-		{"timer argument", func(d *Desired) { d.Functions[1].Timers[0].Argument = "dry" }, []string{"UpdateTrigger tick/every-5-minutes"}, `argument "" -> "dry"`},
-		{"url intranet", func(d *Desired) { d.Functions[0].URL.Intranet = true }, []string{"UpdateTrigger web/u000000002"}, "~ update url web\n    intranet false -> true\n    its address is kept"},
-		{"policy", func(d *Desired) { d.Roles[0].Policy = strings.Replace(policy, "ams:", "vm:", 1) }, []string{"UpdatePolicy 1"}, "~ update policy RPolicy\n    permissions (changed)"},
-		{"all variables removed", func(d *Desired) { d.Functions[0].Env = nil }, []string{"UpdateFunctionConfiguration web"}, "env JANITOR_LOG_LEVEL (removed)\n    env JANITOR_WEBHOOK_SECRET (removed)"},
+		{"timer disabled", func(d *Desired) { d.Functions[1].Timers[0].Enabled = false }, "scf.UpdateTrigger", "enabled true -> false"},
+		{"timer argument", func(d *Desired) { d.Functions[1].Timers[0].Argument = "dry" }, "scf.UpdateTrigger", `argument "" -> "dry"`},
+		{"url intranet", func(d *Desired) { d.Functions[0].URL.Intranet = true }, "scf.UpdateTrigger", "~ update url web\n    intranet false -> true\n    its address is kept"},
+		{"policy", func(d *Desired) { d.Roles[0].Policy = strings.Replace(policy, "ams:", "vm:", 1) }, "cam.UpdatePolicy", "~ update policy RPolicy\n    permissions (changed)"},
+		{"all variables removed", func(d *Desired) { d.Functions[0].Env = nil }, "scf.UpdateFunctionConfiguration", "env JANITOR_LOG_LEVEL (removed)\n    env JANITOR_WEBHOOK_SECRET (removed)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFake()
-			f.readyPolls = 1
-			e := engine(f)
+			c := newCloud(t, emulator.Options{FunctionReadyAfter: readyAfter(1)})
+			e := c.engine()
 			apply(t, e, desired())
-			f.resetCalls()
+			c.emu.ResetStats()
 			d := desired()
 			tt.change(&d)
 			p, _ := apply(t, e, d)
-			if got := f.mutating(); !slices.Equal(got, tt.calls) {
-				t.Fatalf("mutating calls = %v, want %v\n%s", got, tt.calls, printed(p))
-			}
+			c.wantMutating(map[string]int64{tt.call: 1})
 			out := printed(p)
 			if !strings.Contains(out, strings.ReplaceAll(tt.details, `\n`, "\n")) || strings.Contains(out, secret) || strings.Contains(out, strings.Repeat("z", 32)) {
 				t.Fatalf("plan output:\n%s", out)
 			}
-			f.resetCalls()
-			if p := plan(t, e, d); !p.Empty() {
-				t.Fatalf("not converged:\n%s", printed(p))
-			}
+			converged(t, e, d)
 		})
 	}
 }
@@ -148,51 +133,60 @@ func TestOneChangeOneUpdate(t *testing.T) {
 func TestConvergesAfterFailurePartWay(t *testing.T) {
 	for _, action := range []string{"CreateTrigger", "CreateFunction", "AttachRolePolicy", "UpdateFunctionConfiguration"} {
 		t.Run(action, func(t *testing.T) {
-			f := newFake()
-			f.readyPolls = 1
-			e := engine(f)
+			c := newCloud(t, emulator.Options{FunctionReadyAfter: readyAfter(1)})
+			e := c.engine()
 			d := desired()
 			if action == "UpdateFunctionConfiguration" {
 				apply(t, e, d)
 				d.Functions[0].MemoryMB, d.Functions[1].MemoryMB = 256, 256
 			}
-			f.failNext[action] = "InternalError"
+			service := "scf."
+			if action == "AttachRolePolicy" {
+				service = "cam."
+			}
+			c.emu.FailNext(emulator.ControlFailure{Action: service + action, Code: "InternalError"})
 			p := plan(t, e, d)
 			_, err := e.Apply(context.Background(), p)
 			if !tcapi.HasCode(err, "InternalError") || !strings.Contains(err.Error(), action) {
 				t.Fatalf("Apply with a failing %s: %v", action, err)
 			}
 			apply(t, e, d)
-			if p := plan(t, e, d); !p.Empty() {
-				t.Fatalf("not converged:\n%s", printed(p))
-			}
-			if len(f.funcs) != 2 || len(f.funcs["web"].triggers) != 1 || len(f.funcs["tick"].triggers) != 1 || len(f.policies) != 1 || len(f.attached["R"]) != 1 {
-				t.Fatalf("duplicates or gaps: funcs %d, web triggers %v, tick triggers %v, policies %d, attached %v",
-					len(f.funcs), f.funcs["web"].triggers, f.funcs["tick"].triggers, len(f.policies), f.attached)
+			converged(t, e, d)
+			r, _ := c.role("R")
+			if fns := c.emu.Functions(); len(fns) != 2 || len(fns[0].Triggers) != 1 || len(fns[1].Triggers) != 1 || len(c.emu.Policies()) != 1 || len(r.AttachedPolicies) != 1 {
+				t.Fatalf("duplicates or gaps: functions %+v, policies %+v, role %+v", fns, c.emu.Policies(), r)
 			}
 		})
 	}
 }
 
 func TestForeignResources(t *testing.T) {
-	f := newFake()
-	e := engine(f)
+	c := newCloud(t, emulator.Options{})
+	e := c.engine()
 	ctx := context.Background()
 	// A function of the same name that scf-deploy did not make.
-	_ = f.CreateFunction(ctx, tcapi.CreateFunctionRequest{FunctionName: "web", Runtime: "Go1", Handler: "web", Code: &tcapi.Code{}})
+	if err := c.scf.CreateFunction(ctx, tcapi.CreateFunctionRequest{FunctionName: "web", Runtime: "Go1", Handler: "web", Code: &tcapi.Code{ZipFile: b64(zipped("web", "theirs"))}}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.Plan(ctx, desired()); err == nil || !strings.Contains(err.Error(), "was not created by scf-deploy") {
 		t.Fatalf("Plan over a foreign function: %v", err)
 	}
-	delete(f.funcs, "web")
+	if err := c.scf.DeleteFunction(ctx, tcapi.FunctionRef{FunctionName: "web"}); err != nil {
+		t.Fatal(err)
+	}
 
 	// A foreign role is used as it is; foreign triggers are left alone.
-	_, _ = f.CreateRole(ctx, tcapi.CreateRoleRequest{RoleName: "R", PolicyDocument: trust})
+	if _, err := c.cam.CreateRole(ctx, tcapi.CreateRoleRequest{RoleName: "R", PolicyDocument: trust}); err != nil {
+		t.Fatal(err)
+	}
 	apply(t, e, desired())
-	if f.roles["R"].Description != "" {
+	if r, _ := c.role("R"); r.Description != "" {
 		t.Fatal("the foreign role was changed")
 	}
-	_, _ = f.CreateTrigger(ctx, tcapi.CreateTriggerRequest{FunctionName: "tick", Type: "timer", TriggerName: "theirs", TriggerDesc: "0 0 * * * * *"})
-	f.resetCalls()
+	if _, err := c.scf.CreateTrigger(ctx, tcapi.CreateTriggerRequest{FunctionName: "tick", Type: "timer", TriggerName: "theirs", TriggerDesc: "0 0 * * * * *"}); err != nil {
+		t.Fatal(err)
+	}
+	c.emu.ResetStats()
 	p := plan(t, e, desired())
 	if !p.Empty() || !strings.Contains(printed(p), "timer trigger theirs was not created by scf-deploy: left alone") {
 		t.Fatalf("plan:\n%s", printed(p))
@@ -200,12 +194,12 @@ func TestForeignResources(t *testing.T) {
 	d := desired()
 	d.Functions[1].Timers = nil
 	apply(t, e, d)
-	if got := f.mutating(); !slices.Equal(got, []string{"DeleteTrigger tick/every-5-minutes"}) {
-		t.Fatalf("calls = %v", got)
+	c.wantMutating(map[string]int64{"scf.DeleteTrigger": 1})
+	if tr := c.mustFunction("tick").Triggers; len(tr) != 1 || tr[0].TriggerName != "theirs" {
+		t.Fatalf("tick's triggers = %+v, want theirs alone", tr)
 	}
 
 	// delete removes only what scf-deploy made.
-	f.resetCalls()
 	p, err := e.PlanDelete(ctx, desired())
 	if err != nil {
 		t.Fatal(err)
@@ -213,8 +207,8 @@ func TestForeignResources(t *testing.T) {
 	if _, err := e.Apply(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	if len(f.funcs) != 0 || f.roles["R"] == nil {
-		t.Fatalf("after delete: funcs %v roles %v\n%s", f.funcs, f.roles, printed(p))
+	if _, ok := c.role("R"); len(c.emu.Functions()) != 0 || !ok {
+		t.Fatalf("after delete: functions %+v roles %+v\n%s", c.emu.Functions(), c.emu.Roles(), printed(p))
 	}
 	if !strings.Contains(printed(p), "role R was not created by scf-deploy: left alone") {
 		t.Fatalf("delete plan:\n%s", printed(p))
@@ -222,8 +216,8 @@ func TestForeignResources(t *testing.T) {
 }
 
 func TestDeleteOwnRoles(t *testing.T) {
-	f := newFake()
-	e := engine(f)
+	c := newCloud(t, emulator.Options{})
+	e := c.engine()
 	apply(t, e, desired())
 	p, err := e.PlanDelete(context.Background(), desired())
 	if err != nil {
@@ -232,8 +226,8 @@ func TestDeleteOwnRoles(t *testing.T) {
 	if _, err := e.Apply(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
-	if len(f.funcs)+len(f.roles)+len(f.policies) != 0 {
-		t.Fatalf("left: %v %v %v", f.funcs, f.roles, f.policies)
+	if len(c.emu.Functions())+len(c.emu.Roles())+len(c.emu.Policies()) != 0 {
+		t.Fatalf("left: %+v %+v %+v", c.emu.Functions(), c.emu.Roles(), c.emu.Policies())
 	}
 	p, _ = e.PlanDelete(context.Background(), desired())
 	if !p.Empty() {
@@ -242,9 +236,8 @@ func TestDeleteOwnRoles(t *testing.T) {
 }
 
 func TestWaitActiveHonoursContext(t *testing.T) {
-	f := newFake()
-	f.readyPolls = 1 << 30 // never Active
-	e := engine(f)
+	c := newCloud(t, emulator.Options{FunctionReadyAfter: 1000 * time.Hour}) // never Active here
+	e := c.engine()
 	ctx, cancel := context.WithCancel(context.Background())
 	polls := 0
 	e.Sleep = func(ctx context.Context, d time.Duration) error {
@@ -309,19 +302,16 @@ func b64(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
 // retried call that had already succeeded) refuses the update; the engine
 // waits for Active and sends it once more.
 func TestBusyRefusalIsRetriedOnce(t *testing.T) {
-	f := newFake()
-	f.readyPolls = 1
-	e := engine(f)
+	c := newCloud(t, emulator.Options{FunctionReadyAfter: readyAfter(1)})
+	e := c.engine()
 	apply(t, e, desired())
 	d := desired()
 	d.Functions[0].MemoryMB = 512
-	f.failNext["UpdateFunctionConfiguration"] = "FailedOperation.UpdateFunctionConfiguration"
-	f.resetCalls()
+	c.emu.FailNext(emulator.ControlFailure{Action: "scf.UpdateFunctionConfiguration", Code: "FailedOperation.UpdateFunctionConfiguration"})
+	c.emu.ResetStats()
 	apply(t, e, d)
-	if got := f.mutating(); !slices.Equal(got, []string{"UpdateFunctionConfiguration web", "UpdateFunctionConfiguration web"}) {
-		t.Fatalf("calls = %v", got)
-	}
-	if f.funcs["web"].cfg.MemorySize != 512 {
+	c.wantMutating(map[string]int64{"scf.UpdateFunctionConfiguration": 2})
+	if c.mustFunction("web").MemorySize != 512 {
 		t.Fatal("not updated")
 	}
 }
@@ -357,8 +347,8 @@ func TestDiffEnvAndRole(t *testing.T) {
 // the role's documents come from; a second plan has no changes; PlanDelete
 // removes what it created.
 func TestRolesOnlyEngine(t *testing.T) {
-	f := newFake()
-	e := &Engine{CAM: f}
+	c := newCloud(t, emulator.Options{})
+	e := &Engine{CAM: c.cam}
 	d := Desired{Roles: []Role{{Name: "JanitorSweepTargetRole", TrustPolicy: trust, Policy: policy,
 		TrustNote: "trusted by qcs::cam::uin/1:roleName/S (deploy/cam/trust-sweeper.json)", PolicySource: "deploy/cam/JanitorSweepTargetRole.json"}}}
 	p := plan(t, e, d)

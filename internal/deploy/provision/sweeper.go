@@ -2,9 +2,12 @@ package provision
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/scf-janitor/scf-janitor/shared/sweep"
+	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
 // The sweeper's policy is derived from what is deployed: its base
@@ -36,9 +39,15 @@ const SweeperHandler = "sweep-tasks"
 // SweeperSettings reads what the sweeper's resolved environment (lookup of
 // a variable, "" when unset) asks of its policy: the roles of
 // JANITOR_SWEEP_ROLES, and fanout when JANITOR_SWEEP_FANOUT is async.
+// They are read through the function's own settings table
+// (sweep.SweepPolicyInputs), so a value the function refuses is refused here.
 func SweeperSettings(lookup func(key string) string) (targets []TargetRole, fanout bool, err error) {
-	targets, err = ParseTargetRoles(lookup("JANITOR_SWEEP_ROLES"))
-	return targets, strings.ToLower(strings.TrimSpace(lookup("JANITOR_SWEEP_FANOUT"))) == "async", err
+	roles, fanout, err := sweep.SweepPolicyInputs(lookup)
+	if err != nil {
+		return nil, false, err
+	}
+	targets, err = ParseTargetRoles(strings.Join(roles, ","))
+	return targets, fanout, err
 }
 
 // DeriveSweeperRole replaces, in roles, the policy of the sweeper's role
@@ -54,30 +63,31 @@ func DeriveSweeperRole(roles []Role, role string, targets []TargetRole, invoke s
 			return fmt.Errorf("role %s: %w", roles[i].Name, err)
 		}
 		for _, t := range targets {
-			roles[i].PolicyNotes = append(roles[i].PolicyNotes, ActionAssumeRole+" on "+t.Arn+" (JANITOR_SWEEP_ROLES)")
+			roles[i].PolicyNotes = append(roles[i].PolicyNotes, ActionAssumeRole+" on "+t.Arn+" ("+sweep.EnvSweepRoles+")")
 		}
 		if invoke != "" {
-			roles[i].PolicyNotes = append(roles[i].PolicyNotes, ActionInvokeFunction+" on "+invoke+" (JANITOR_SWEEP_FANOUT=async)")
+			roles[i].PolicyNotes = append(roles[i].PolicyNotes, ActionInvokeFunction+" on "+invoke+" ("+sweep.EnvSweepFanout+"=async)")
 		}
 	}
 	return nil
 }
-
-// reTargetRole is the role ARN JANITOR_SWEEP_ROLES takes:
-// qcs::cam::uin/<digits>:roleName/<name>, the name 1-128 of CAM's
-// characters (letters, digits, +=,.@-_; CreateRole's RoleName rule).
-var reTargetRole = regexp.MustCompile(`^qcs::cam::uin/([0-9]+):roleName/([A-Za-z0-9+=,.@_-]+)$`)
 
 // TargetRole is a role of another account the sweeper assumes.
 type TargetRole struct {
 	Arn, Uin, Name string
 }
 
-// ParseTargetRoles reads JANITOR_SWEEP_ROLES (comma-separated role ARNs).
-// Every malformed entry is reported, with the form wanted.
+// ParseTargetRoles reads JANITOR_SWEEP_ROLES (comma-separated role ARNs,
+// tcapi.ParseRoleARN, the parser the sweeper uses). Every malformed entry
+// is reported, with the form wanted. A role given by its id
+// (qcs::cam::uin/<uin>:role/<id>), which the sweeper can assume, is refused
+// here: scf-deploy grants name/sts:AssumeRole on the role's
+// qcs::cam::uin/<uin>:roleName/<name>, the resource CAM documents for it
+// (intl.cloud.tencent.com/document/product/598/19422), and creates a
+// target account's role by its name.
 func ParseTargetRoles(list string) ([]TargetRole, error) {
 	var out []TargetRole
-	var bad []string
+	var bad, byID []string
 	seen := map[string]bool{}
 	for _, v := range strings.Split(list, ",") {
 		v = strings.TrimSpace(v)
@@ -85,18 +95,26 @@ func ParseTargetRoles(list string) ([]TargetRole, error) {
 			continue
 		}
 		seen[v] = true
-		m := reTargetRole.FindStringSubmatch(v)
-		if m == nil || len(m[1]) > 20 || len(m[2]) > 128 {
+		r, err := tcapi.ParseRoleARN(v)
+		switch {
+		case err != nil:
 			bad = append(bad, fmt.Sprintf("%q", v))
-			continue
+		case r.Name == "":
+			byID = append(byID, fmt.Sprintf("%q", v))
+		default:
+			out = append(out, TargetRole{Arn: v, Uin: r.Uin, Name: r.Name})
 		}
-		out = append(out, TargetRole{Arn: v, Uin: m[1], Name: m[2]})
 	}
+	var errs []error
 	if len(bad) > 0 {
-		return nil, fmt.Errorf("JANITOR_SWEEP_ROLES: %s: want role ARNs such as qcs::cam::uin/100000000002:roleName/JanitorSweepTargetRole "+
-			"(the account's uin in digits, then roleName/ and the role's name), comma-separated", strings.Join(bad, ", "))
+		errs = append(errs, fmt.Errorf("%s: %s: want role ARNs such as qcs::cam::uin/100000000002:roleName/JanitorSweepTargetRole "+
+			"(the account's uin in digits, then roleName/ and the role's name), comma-separated", sweep.EnvSweepRoles, strings.Join(bad, ", ")))
 	}
-	return out, nil
+	if len(byID) > 0 {
+		errs = append(errs, fmt.Errorf("%s: %s: give the role by its name (qcs::cam::uin/<uin>:roleName/<name>): "+
+			"scf-deploy grants the sweeper name/sts:AssumeRole on that resource, the form CAM documents, and creates target roles by name", sweep.EnvSweepRoles, strings.Join(byID, ", ")))
+	}
+	return out, errors.Join(errs...)
 }
 
 // FunctionResource is a function's CAM resource description.
