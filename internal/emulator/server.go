@@ -145,6 +145,7 @@ type Server struct {
 	transcriptions map[string]*transRec
 	seq            atomic.Uint64
 
+	cos          cosStore     // COS buckets and objects (cos.go)
 	control      controlPlane // SCF functions/triggers and CAM roles/policies (scf_control.go, cam.go)
 	invokerState              // the SCF Invoke API's functions (scf_invoke.go)
 }
@@ -218,8 +219,9 @@ func (s *Server) CurrentFaults() Faults {
 	return s.faults
 }
 
-// ServeHTTP routes: /_emulator/... inspection, /video/... CI live
-// moderation, everything else API 3.0 (AMS, VM, TRTC by credential scope).
+// ServeHTTP routes: a bucket's COS host (<bucket>.cos.<region>.myqcloud.com)
+// to COS, /_emulator/... inspection, /video/... CI live moderation,
+// everything else API 3.0 (AMS, VM, TRTC by credential scope).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusWriter{ResponseWriter: w}
@@ -253,6 +255,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	switch {
+	case isCOSHost(r.Host): // before the paths: any path is an object key there
+		s.serveCOS(rec, r, info)
+	case strings.HasPrefix(r.URL.Path, "/_emulator/cos/") || r.URL.Path == "/_emulator/cos":
+		info.action = "emulator"
+		s.serveCOSInspect(rec, r)
 	case isNotificationsPath(r.URL.Path):
 		info.action = "notifications"
 		s.serveNotifications(rec, r)
