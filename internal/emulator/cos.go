@@ -2,9 +2,9 @@ package emulator
 
 import (
 	"crypto/md5"
-	"hash/crc64"
 	"encoding/hex"
 	"encoding/xml"
+	"hash/crc64"
 	"io"
 	"net/http"
 	"regexp"
