@@ -11,11 +11,14 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/logging"
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 	"github.com/scf-janitor/scf-janitor/shared/sweep"
+	"github.com/scf-janitor/scf-janitor/shared/tcapi/cossign"
 )
 
 func main() {
 	level := new(slog.LevelVar)
-	h := sweep.NewHandler(sweep.HandlerOptions{Logger: logging.New(os.Stdout, level, "sweep-tasks"), Level: level})
+	// cossign: the report archive (JANITOR_REPORT_BUCKET) writes to COS.
+	h := sweep.NewHandler(sweep.HandlerOptions{Logger: logging.New(os.Stdout, level, "sweep-tasks"), Level: level,
+		COSSigner: cossign.Transport})
 	if err := scf.Start(h.Handle); err != nil {
 		fmt.Fprintln(os.Stderr, "sweep-tasks:", err)
 		os.Exit(1)

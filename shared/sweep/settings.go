@@ -43,6 +43,9 @@ type Settings struct {
 	Roles        []string // role ARNs of other accounts to sweep
 	SkipSelf     bool     // JANITOR_SWEEP_SELF=false: do not sweep the function's own account
 	Fanout       string   // "" or FanoutNone, or FanoutAsync
+
+	// Archive is where each run's report is kept in COS (archive.go).
+	Archive ReportArchive
 }
 
 // Limits and accepted values of the settings.
@@ -216,7 +219,7 @@ var settings = append([]setting{
 			s.WarnBefore, err = jsonDuration(raw, 0)
 			return err
 		}},
-}, orgSettings...)
+}, append(orgSettings, archiveSettings...)...)
 
 // LoadSettings reads the JANITOR_SWEEP_* variables over DefaultSettings. An
 // invalid value is an error naming the variable and the accepted form.
@@ -331,6 +334,7 @@ func (s Settings) Validate() error {
 	}
 	errs = append(errs, s.validateWarn()...)
 	errs = append(errs, s.validateOrg()...)
+	errs = append(errs, s.validateArchive()...)
 	return errors.Join(errs...)
 }
 
