@@ -169,6 +169,9 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 		if err := ensureRoles(ctx, env.emuURL, roles); err != nil {
 			return nil, err
 		}
+		if err := ensureReportBuckets(ctx, env.emuURL, rc.reportBuckets()); err != nil {
+			return nil, err
+		}
 		rc.roles = &roleCredentials{uin: rc.uin, issue: emulatorRoleIssuer(env.emuURL), now: time.Now,
 			keep: roleKeeper(env.emuURL, roles, apiRoleExists(env.emuURL))}
 		// The functions accept what the running server's copies accept, so
@@ -215,6 +218,10 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 	env.emuSrv = &http.Server{Handler: env.emu, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = env.emuSrv.Serve(lis) }()
 	if err := ensureRoles(ctx, env.emuURL, roles); err != nil {
+		env.close()
+		return nil, err
+	}
+	if err := ensureReportBuckets(ctx, env.emuURL, rc.reportBuckets()); err != nil {
 		env.close()
 		return nil, err
 	}
@@ -486,6 +493,9 @@ func printBanner(w io.Writer, o serveOptions, env *environment, g *gateway, gate
 			demo = fmt.Sprintf("demo data: %d tasks, %d live jobs, %d transcriptions", len(env.emu.Tasks("")), len(env.emu.LiveJobs()), len(env.emu.Transcriptions()))
 		}
 		fmt.Fprintf(w, "emulator:  %s  (%s; inspect: curl %s/_emulator/tasks)\n", env.emuURL, demo, env.emuURL)
+		if line := reportsLine(rc, env.emuURL); line != "" {
+			fmt.Fprintln(w, line)
+		}
 		fmt.Fprintf(w, "invoke API: SCF Invoke/InvokeFunction (2018-04-16) at %s runs these functions (SDK endpoint %s, scheme HTTP)\n",
 			env.emuURL, strings.TrimPrefix(env.emuURL, "http://"))
 	}
