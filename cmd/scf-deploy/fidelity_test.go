@@ -100,11 +100,8 @@ func (d *fidelityEnv) run(args ...string) (string, int) {
 	d.t.Helper()
 	var out, errb bytes.Buffer
 	args = append(args, "--config", d.config, "--env-file", d.env, "--endpoint", d.url)
-	repoBuild := func(ctx context.Context, _, handler string) ([]byte, error) {
-		return cachedBuild(ctx, "../..", handler)
-	}
 	code := run(context.Background(), args, &out, &errb, func(string) (string, bool) { return "", false },
-		runOptions{Build: repoBuild, PollInterval: 10 * time.Millisecond, Sleep: d.clock.Sleep})
+		runOptions{Build: stubBuild, PollInterval: 10 * time.Millisecond, Sleep: d.clock.Sleep})
 	return out.String() + errb.String(), code
 }
 

@@ -64,11 +64,8 @@ func runDeploy(t *testing.T, url, config, envFile string, args ...string) (strin
 	t.Helper()
 	var out, errb bytes.Buffer
 	args = append(args, "--config", config, "--env-file", envFile, "--endpoint", url)
-	repoBuild := func(ctx context.Context, _, handler string) ([]byte, error) {
-		return cachedBuild(ctx, "../..", handler)
-	}
 	code := run(context.Background(), args, &out, &errb, func(string) (string, bool) { return "", false },
-		runOptions{Build: repoBuild, PollInterval: 10 * time.Millisecond})
+		runOptions{Build: stubBuild, PollInterval: 10 * time.Millisecond})
 	return out.String() + errb.String(), code
 }
 

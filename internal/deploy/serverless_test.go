@@ -236,6 +236,7 @@ var optionalSettings = map[string]string{
 	"JANITOR_SWEEP_TYPES":            "every type",
 	"JANITOR_SWEEP_BIZTYPES":         "every BizType",
 	"JANITOR_SWEEP_EXCLUDE_BIZTYPES": "none excluded",
+	"JANITOR_SWEEP_WARN_BEFORE":      "no warning window",
 	"JANITOR_NOTIFY_URL":             "no notifications",
 	"JANITOR_NOTIFY_FORMAT":          "from each URL's host, else json",
 	"JANITOR_NOTIFY_SECRET":          "json notifications unsigned",
