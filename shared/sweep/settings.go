@@ -219,7 +219,7 @@ var settings = append([]setting{
 			s.WarnBefore, err = jsonDuration(raw, 0)
 			return err
 		}},
-}, append(orgSettings, archiveSettings...)...)
+}, slices.Concat(orgSettings, archiveSettings)...)
 
 // LoadSettings reads the JANITOR_SWEEP_* variables over DefaultSettings. An
 // invalid value is an error naming the variable and the accepted form.
