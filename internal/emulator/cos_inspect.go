@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"net/http"
-	"regexp"
 	"strings"
 )
 
@@ -14,10 +13,11 @@ import (
 //	GET    /_emulator/cos/<bucket>/[?prefix=] its objects in key order (COSObject JSON)
 //	GET    /_emulator/cos/<bucket>/<key>      an object's content, with its Content-Type
 
-var (
-	reBucketName = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?-[0-9]{5,}$`)
-	reRegionName = regexp.MustCompile(`^[a-z]{2,}(?:-[a-z0-9]+)+$`)
-)
+// validBucket reports whether name (and region) would make a bucket's COS
+// host, the one rule for both.
+func validBucket(name, region string) bool {
+	return !strings.Contains(name, ".") && isCOSHost(name+".cos."+region+".myqcloud.com")
+}
 
 func (s *Server) serveCOSInspect(w http.ResponseWriter, r *http.Request) {
 	rest := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/_emulator/cos"), "/")
@@ -27,14 +27,14 @@ func (s *Server) serveCOSInspect(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.COSBuckets())
 	case name == "":
 		inspectError(w, http.StatusMethodNotAllowed, "%s /_emulator/cos/: want GET (the buckets)", r.Method)
-	case !reBucketName.MatchString(name):
+	case !validBucket(name, DefaultBucketRegion):
 		inspectError(w, http.StatusBadRequest, "bucket %q: want <name>-<appid> in lowercase letters, digits and hyphens, such as examplebucket-1250000000", name)
 	case key == "" && r.Method == http.MethodPut:
 		region := r.URL.Query().Get("region")
 		if region == "" {
 			region = DefaultBucketRegion
 		}
-		if !reRegionName.MatchString(region) {
+		if strings.Contains(region, ".") || !validBucket(name, region) {
 			inspectError(w, http.StatusBadRequest, "region %q: want a Tencent Cloud region such as ap-guangzhou", region)
 			return
 		}

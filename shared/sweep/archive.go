@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"strings"
 	"time"
 
@@ -47,8 +46,6 @@ const reportContentType = "application/json"
 // maxPrefix bounds JANITOR_REPORT_PREFIX, leaving room in COS's key length
 // for the date, time and request id.
 const maxPrefix = 200
-
-var reReportRegion = regexp.MustCompile(`^[a-z]{2,}(?:-[a-z0-9]+)+$`)
 
 // archiveSettings declare the JANITOR_REPORT_* settings and
 // JANITOR_COS_ENDPOINT (environment only).
@@ -95,7 +92,7 @@ func (s Settings) validateArchive() []error {
 	if _, err := tcapi.ParseBucket(a.Bucket); err != nil {
 		errs = append(errs, fmt.Errorf("reportBucket (JANITOR_REPORT_BUCKET) %w", err))
 	}
-	if a.Region != "" && !reReportRegion.MatchString(a.Region) {
+	if a.Region != "" && !tcapi.ValidRegion(a.Region) {
 		errs = append(errs, fmt.Errorf("reportRegion (JANITOR_REPORT_REGION) %q: want a Tencent Cloud region such as ap-guangzhou (unset: the function's region)", a.Region))
 	}
 	p := a.prefix()

@@ -59,6 +59,10 @@ func ParseBucket(bucket string) (appID string, err error) {
 	return bucket[strings.LastIndexByte(bucket, '-')+1:], nil
 }
 
+// ValidRegion reports whether region has the form of a Tencent Cloud region
+// (ap-guangzhou, na-siliconvalley), as COSOptions and CIOptions require.
+func ValidRegion(region string) bool { return reRegion.MatchString(region) }
+
 // NewCOS returns a COS client of one bucket.
 func NewCOS(cred Credentials, opts COSOptions) (*COS, error) {
 	if err := cred.validate(); err != nil {
