@@ -34,7 +34,8 @@ type targetSetup struct {
 
 // sweeperPolicies derives the policy of the sweeper's role in roles (in
 // place) from its resolved environment: AssumeRole on exactly
-// JANITOR_SWEEP_ROLES, InvokeFunction on itself with JANITOR_SWEEP_FANOUT=async.
+// JANITOR_SWEEP_ROLES, InvokeFunction on itself with JANITOR_SWEEP_FANOUT=async,
+// cos:PutObject under the report archive's prefix with JANITOR_REPORT_BUCKET.
 // uin returns the sweeper account's uin (asked only when needed). It returns
 // what the target accounts need, or nil without roles.
 func sweeperPolicies(ctx context.Context, root, region, namespace string, selected []deploy.Function, roles []provision.Role,
@@ -62,6 +63,13 @@ func sweeperPolicies(ctx context.Context, root, region, namespace string, select
 		invoke = provision.FunctionResource(region, account, namespace, sweeper.Name)
 	}
 	if err := provision.DeriveSweeperRole(roles, sweeper.Role, targets, invoke); err != nil {
+		return nil, err
+	}
+	archive, err := provision.SweeperArchive(func(k string) string { return env[k] }, region)
+	if err != nil {
+		return nil, fmt.Errorf("function %s: %w", sweeper.Name, err)
+	}
+	if err := provision.DeriveSweeperArchive(roles, sweeper.Role, archive); err != nil {
 		return nil, err
 	}
 	if len(targets) == 0 {

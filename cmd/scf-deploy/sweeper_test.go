@@ -186,6 +186,33 @@ func TestDeploySweeperPolicy(t *testing.T) {
 		}
 	})
 
+	t.Run("report archive: cos:PutObject on exactly its prefix", func(t *testing.T) {
+		emu := emulator.New(emulator.Options{FunctionReadyAfter: -1})
+		url := serve(t, emu)
+		config := sweeperProject(t, false)
+		yml, err := os.ReadFile(config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		yml = bytes.Replace(yml, []byte("          value: ${env:SWEEP_FANOUT}\n"), []byte("          value: ${env:SWEEP_FANOUT}\n"+
+			"        - key: JANITOR_REPORT_BUCKET\n          value: reports-1250000000\n"+
+			"        - key: JANITOR_REPORT_PREFIX\n          value: janitor/runs/\n"), 1)
+		if err := os.WriteFile(config, yml, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		const want = "qcs::cos:ap-guangzhou:uid/1250000000:reports-1250000000/janitor/runs/*"
+		envPath, _ := envFor(t, map[string]string{"SWEEP_FANOUT": "none"})
+		if plan, code := runDeploy(t, url, config, envPath, "plan"); code != 0 || !strings.Contains(plan, "name/cos:PutObject on "+want+" (JANITOR_REPORT_BUCKET)") {
+			t.Fatalf("plan (exit %d):\n%s", code, plan)
+		}
+		if out, code := runDeploy(t, url, config, envPath, "apply"); code != 0 {
+			t.Fatalf("apply (exit %d):\n%s", code, out)
+		}
+		if got := deployedPolicy(t, emu, "JanitorSweepTasksRolePolicy")["name/cos:PutObject"]; len(got) != 1 || got[0] != want {
+			t.Errorf("PutObject on %v, want [%s]", got, want)
+		}
+	})
+
 	t.Run("bad role ARN", func(t *testing.T) {
 		emu := emulator.New(emulator.Options{FunctionReadyAfter: -1})
 		url := serve(t, emu)

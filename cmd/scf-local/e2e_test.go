@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -262,6 +263,17 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if !notified {
 		t.Errorf("no sweep notification with cancels at /_emulator/notifications: %d received", len(notes))
+	}
+
+	// Each timer run's report is in scf-local's local report bucket, under
+	// the documented key with the run's request id (the sweep line's).
+	var reports []emulator.COSObject
+	emuGet(t, emu+"/_emulator/cos/"+localReportBucket+"/", &reports)
+	if fields := strings.Fields(sweeps[0]); len(fields) < 6 || !slices.ContainsFunc(reports, func(o emulator.COSObject) bool {
+		m := reReportKey.FindStringSubmatch(o.Key)
+		return m != nil && m[5] == fields[5]
+	}) {
+		t.Errorf("no report of the sweep %q in the local bucket: %+v", sweeps[0], reports)
 	}
 
 	// Fan-out through the emulator's SCF Invoke API: a direct invocation with

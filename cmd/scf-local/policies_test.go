@@ -121,7 +121,7 @@ func TestPolicyWithoutAnActionIsRefused(t *testing.T) {
 // TestSweepFanoutManyAccountsEnforced: with JANITOR_SWEEP_ROLES and
 // JANITOR_SWEEP_FANOUT=async, scf-local gives the sweeper's role the policy
 // scf-deploy would (AssumeRole on the target role, InvokeFunction on
-// itself), and with policies enforced the parent dispatches both accounts
+// itself, PutObject under its report prefix), and with policies enforced the parent dispatches both accounts
 // and each child sweeps its own.
 func TestSweepFanoutManyAccountsEnforced(t *testing.T) {
 	if testing.Short() {
@@ -147,6 +147,10 @@ func TestSweepFanoutManyAccountsEnforced(t *testing.T) {
 	}
 	want, err := provision.SweeperPolicy(string(base), targets, provision.FunctionResource("ap-guangzhou", localUin, "", "sweep-tasks"))
 	if err != nil {
+		t.Fatal(err)
+	}
+	// scf-local's default report bucket (reports.go) is granted too.
+	if want, err = provision.ArchivePolicy(want, provision.ReportArchive{Bucket: localReportBucket, Region: "ap-guangzhou", Prefix: "scf-janitor/sweeps/"}); err != nil {
 		t.Fatal(err)
 	}
 	var roles []emulator.RoleInfo

@@ -152,8 +152,8 @@ func executionRoles(root string, fns []deploy.Function) ([]provision.Role, []str
 // deriveSweeperRole gives the sweeper's role (in roles, in place) the policy
 // scf-deploy would create for it (provision.DeriveSweeperRole): its
 // deploy/cam permissions plus name/sts:AssumeRole on the roles of its
-// JANITOR_SWEEP_ROLES and, with JANITOR_SWEEP_FANOUT=async, scf:InvokeFunction
-// on itself, from the environment it runs with here (serverless.yml, .env,
+// JANITOR_SWEEP_ROLES, with JANITOR_SWEEP_FANOUT=async scf:InvokeFunction on
+// itself and cos:PutObject under its report archive's prefix, from the environment it runs with here (serverless.yml, .env,
 // --env-vars). Call it after the functions' settings are resolved.
 func (rc *runtimeConfig) deriveSweeperRole(roles []provision.Role) error {
 	for _, fn := range rc.cfg.Functions {
@@ -173,6 +173,13 @@ func (rc *runtimeConfig) deriveSweeperRole(roles []provision.Role) error {
 			continue // no deploy/cam policy to add to (already reported)
 		}
 		if err := provision.DeriveSweeperRole(roles, fn.Role, targets, invoke); err != nil {
+			return fmt.Errorf("function %s: %w", fn.Name, err)
+		}
+		archive, err := provision.SweeperArchive(func(k string) string { return env[k] }, rc.region())
+		if err != nil {
+			return fmt.Errorf("function %s: %w", fn.Name, err)
+		}
+		if err := provision.DeriveSweeperArchive(roles, fn.Role, archive); err != nil {
 			return fmt.Errorf("function %s: %w", fn.Name, err)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/internal/deploy"
+	"github.com/scf-janitor/scf-janitor/internal/deploy/provision"
 	"github.com/scf-janitor/scf-janitor/internal/emulator"
 	"github.com/scf-janitor/scf-janitor/internal/scflocal"
 )
@@ -34,7 +35,7 @@ const (
 // endpointVars point a function's Tencent clients somewhere else; scf-local
 // sets them to the embedded emulator.
 var endpointVars = []string{"JANITOR_AMS_ENDPOINT", "JANITOR_VM_ENDPOINT", "JANITOR_TRTC_ENDPOINT", "JANITOR_CI_ENDPOINT",
-	"JANITOR_STS_ENDPOINT", "JANITOR_SCF_ENDPOINT"}
+	"JANITOR_STS_ENDPOINT", "JANITOR_SCF_ENDPOINT", "JANITOR_COS_ENDPOINT"}
 
 // envNotifyURL is the sweeper's notification target: against the emulator, an
 // unset or empty one points at the emulator's sink (GET /_emulator/notifications shows
@@ -48,6 +49,7 @@ var emulatorDefaults = map[string]string{
 	"JANITOR_CI_BUCKET":     emulator.DefaultBucket,
 	"JANITOR_CI_REGION":     emulator.DefaultBucketRegion,
 	"JANITOR_TRTC_SDKAPPID": fmt.Sprint(emulator.DefaultSdkAppID),
+	envReportBucket:         localReportBucket,
 }
 
 // credentials are what each invocation gets as its role credentials.
@@ -84,6 +86,9 @@ func (rc *runtimeConfig) functionEnv(fn deploy.Function) map[string]string {
 		}
 		if env[envNotifyURL] == "" { // unset or empty (only sweep-tasks reads it)
 			env[envNotifyURL] = rc.emulator + "/_emulator/notifications"
+		}
+		if fn.Handler == provision.SweeperHandler && env[envReportBucket] == "" { // reports.go
+			env[envReportBucket] = localReportBucket
 		}
 	}
 	return env

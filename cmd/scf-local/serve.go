@@ -182,6 +182,9 @@ func printBanner(w io.Writer, o serveOptions, env *environment, g *gateway, gate
 			demo = fmt.Sprintf("demo data: %d tasks, %d live jobs, %d transcriptions", len(env.emu.Tasks("")), len(env.emu.LiveJobs()), len(env.emu.Transcriptions()))
 		}
 		fmt.Fprintf(w, "emulator:  %s  (%s; inspect: curl %s/_emulator/tasks)\n", env.emuURL, demo, env.emuURL)
+		if line := reportsLine(rc, env.emuURL); line != "" {
+			fmt.Fprintln(w, line)
+		}
 		fmt.Fprintf(w, "invoke API: SCF Invoke/InvokeFunction (2018-04-16) at %s runs these functions (SDK endpoint %s, scheme HTTP)\n",
 			env.emuURL, strings.TrimPrefix(env.emuURL, "http://"))
 	}

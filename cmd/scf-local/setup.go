@@ -128,6 +128,9 @@ func (e *environment) useRunningEmulator(ctx context.Context, roles []provision.
 	if err := ensureRoles(ctx, e.emuURL, roles); err != nil {
 		return err
 	}
+	if err := ensureReportBuckets(ctx, e.emuURL, rc.reportBuckets()); err != nil {
+		return err
+	}
 	rc.roles = &roleCredentials{uin: rc.uin, issue: emulatorRoleIssuer(e.emuURL), now: time.Now,
 		keep: roleKeeper(e.emuURL, roles, apiRoleExists(e.emuURL))}
 	// The functions accept what the running server's copies accept, so
@@ -169,6 +172,10 @@ func (e *environment) startEmulator(ctx context.Context, roles []provision.Role)
 	e.emuSrv = &http.Server{Handler: e.emu, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = e.emuSrv.Serve(lis) }()
 	if err := ensureRoles(ctx, e.emuURL, roles); err != nil {
+		e.close()
+		return err
+	}
+	if err := ensureReportBuckets(ctx, e.emuURL, rc.reportBuckets()); err != nil {
 		e.close()
 		return err
 	}

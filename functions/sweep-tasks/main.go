@@ -10,13 +10,15 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/logging"
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 	"github.com/scf-janitor/scf-janitor/shared/sweep"
+	"github.com/scf-janitor/scf-janitor/shared/tcapi/cossign"
 )
 
 func main() {
 	// JANITOR_LOG_LEVEL is read here and again per invocation (the handler
-	// sets level from the invocation's environment).
+	// sets level from the invocation's environment). cossign: the report
+	// archive (JANITOR_REPORT_BUCKET) writes to COS.
 	logger, level := logging.ForFunction(os.Stdout, os.Getenv, "sweep-tasks")
-	h := sweep.NewHandler(sweep.HandlerOptions{Logger: logger, Level: level})
+	h := sweep.NewHandler(sweep.HandlerOptions{Logger: logger, Level: level, COSSigner: cossign.Transport})
 	if err := scf.Start(h.Handle); err != nil {
 		fmt.Fprintln(os.Stderr, "sweep-tasks:", err)
 		os.Exit(1)

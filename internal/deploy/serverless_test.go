@@ -243,6 +243,10 @@ var optionalSettings = map[string]string{
 	"JANITOR_SWEEP_ROLES":            "no other accounts",
 	"JANITOR_STS_ENDPOINT":           "https://sts.tencentcloudapi.com",
 	"JANITOR_SCF_ENDPOINT":           "https://scf.tencentcloudapi.com",
+	"JANITOR_REPORT_BUCKET":          "no report archive",
+	"JANITOR_REPORT_REGION":          "the function's region",
+	"JANITOR_REPORT_PREFIX":          "scf-janitor/sweeps/",
+	"JANITOR_COS_ENDPOINT":           "https://<bucket>.cos.<region>.myqcloud.com",
 }
 
 // TestJanitorVariablesAreDeclared scans the Go sources for "JANITOR_..." string

@@ -5,6 +5,8 @@
 //
 // # Routing
 //
+//   - Host <bucket>.cos.<region>.myqcloud.com: COS (cos.go): PUT/GET Bucket,
+//     PUT/GET Object, COS sha1 signature, any path an object key.
 //   - /_emulator/...          inspection API (no authentication), see below.
 //   - /video/...              CI live moderation: XML bodies, COS sha1 signature.
 //   - anything else           API 3.0 (JSON, TC3-HMAC-SHA256). The service is
@@ -226,6 +228,8 @@
 //	POST /_emulator/role-credentials  {"Service":"scf.qcloud.com","RoleArn"}: the service's temporary keys for a
 //	                                  role trusting it (ServiceRoleCredential), {"TmpSecretId","TmpSecretKey","Token"};
 //	                                  404 unknown role, 403 not trusted (scf-local's execution-role keys)
+//	GET  /_emulator/cos/              COS buckets; PUT /_emulator/cos/<bucket>[?region=R] creates one, DELETE removes it
+//	GET  /_emulator/cos/<bucket>/[?prefix=P]   its objects (COSObject JSON); /_emulator/cos/<bucket>/<key> an object's content
 //
 // # Accounts and STS (accounts.go, sts.go)
 //

@@ -322,6 +322,8 @@ var inspectEndpoints = []string{
 	"GET  /_emulator/notifications         POST (a receiver: any path below it), DELETE to clear",
 	"POST /_emulator/accounts              accept another account's keys {\"Uin\":\"100000000002\",\"SecretId\":\"...\",\"SecretKey\":\"...\"}",
 	"POST /_emulator/role-credentials      a service's keys for a role {\"Service\":\"scf.qcloud.com\",\"RoleArn\":\"...\"} (what SCF gives a function)",
+	"GET  /_emulator/cos/                  COS buckets; PUT /_emulator/cos/<bucket>[?region=R] creates one, DELETE removes it",
+	"GET  /_emulator/cos/<bucket>/[?prefix=P]   its objects; GET /_emulator/cos/<bucket>/<key> an object's content",
 }
 
 func respondOneOrMany[T any](w http.ResponseWriter, out []T, many bool) {

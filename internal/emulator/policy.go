@@ -28,7 +28,9 @@ import (
 //     six-segment string is a wildcard. The resources the emulator knows:
 //     sts:AssumeRole on the RoleArn asked for (qcs::cam::uin/<uin>:roleName/<name>),
 //     scf:InvokeFunction on qcs::scf:<region>:uin/<uin>:namespace/<ns>/function/<name>
-//     (the caller's account, the X-TC-Region, Namespace default "default").
+//     (the caller's account, the X-TC-Region, Namespace default "default"),
+//     COS requests on qcs::cos:<region>:uid/<appid>:<bucket>/<key> (the
+//     bucket itself: <bucket>/; cos.go), as COS's policy examples write them.
 //     For every other action the emulator does not build the resource: any
 //     resource string ending in "*" (such as "qcs::ams:*:uin/<uin>:*" or
 //     ".../*") matches, any other does not.
@@ -41,7 +43,8 @@ import (
 // InvokeFunction, which are both scf:InvokeFunction (the action SCF's CAM
 // documentation lists for invoking). CI live moderation: cancel
 // ci:CancelAuditingJobs, query ci:DescribeAuditingJobs, create
-// ci:CreateAuditingJobs.
+// ci:CreateAuditingJobs. COS: cos:PutObject, cos:GetObject, cos:GetBucket
+// (list), cos:PutBucket.
 //
 // The refusal: API 3.0 UnauthorizedOperation (in the error lists of the
 // products we call: tencentcloud-sdk-go ams/v20201229 and sts/v20180813

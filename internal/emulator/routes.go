@@ -20,7 +20,17 @@ func (s *Server) routes() *http.ServeMux {
 	s.routeCI(mux)
 	s.routeInspect(mux)
 	s.routeNotifications(mux)
+	s.routeCOSInspect(mux)
 	return mux
+}
+
+// routeCOSInspect serves the COS inspection endpoints (cos_inspect.go), which
+// route by method and path themselves. COS itself is served by host, before
+// the mux (ServeHTTP).
+func (s *Server) routeCOSInspect(mux *http.ServeMux) {
+	for _, p := range []string{"/_emulator/cos", "/_emulator/cos/"} {
+		mux.HandleFunc(p, s.inspectHandler(s.serveCOSInspect))
+	}
 }
 
 // routeAPI3 serves API 3.0 (AMS, VM, TRTC, SCF, CAM, STS, told apart by the

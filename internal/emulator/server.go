@@ -147,6 +147,7 @@ type Server struct {
 
 	mux *http.ServeMux // routes.go
 
+	cos          cosStore     // COS buckets and objects (cos.go)
 	control      controlPlane // SCF functions/triggers and CAM roles/policies (scf_control.go, cam.go)
 	invokerState              // the SCF Invoke API's functions (scf_invoke.go)
 }
@@ -221,9 +222,10 @@ func (s *Server) CurrentFaults() Faults {
 	return s.faults
 }
 
-// ServeHTTP logs each request and routes it (routes.go): /_emulator/...
-// inspection, /video/... CI live moderation, everything else API 3.0 (AMS,
-// VM, TRTC, SCF, CAM, STS by credential scope).
+// ServeHTTP logs each request and routes it: a bucket's COS host
+// (<bucket>.cos.<region>.myqcloud.com) to COS (cos.go), then by path
+// (routes.go): /_emulator/... inspection, /video/... CI live moderation,
+// everything else API 3.0 (AMS, VM, TRTC, SCF, CAM, STS by credential scope).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusWriter{ResponseWriter: w}
@@ -257,6 +259,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	r = withReqInfo(r, info)
+	if isCOSHost(r.Host) { // before the paths: any path is an object key there
+		s.serveCOS(rec, r, info)
+		return
+	}
 	if !routable(r) {
 		s.serveUnroutable(rec, r)
 		return

@@ -28,6 +28,10 @@ type HandlerOptions struct {
 	Level *slog.LevelVar
 	// Transport for the Tencent clients (nil: tcapi's shared pool).
 	Transport http.RoundTripper
+	// COSSigner signs the report archive's COS requests (cossign.Transport
+	// in functions/sweep-tasks). nil: with JANITOR_REPORT_BUCKET set, every
+	// run's ReportError says the report could not be written.
+	COSSigner tcapi.COSSigner
 }
 
 // Handler is the sweep-tasks function: func(ctx, payload) (any, error).
@@ -105,17 +109,16 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 		return nil, coded(codeConfiguration, fmt.Errorf("sweep-tasks: %w", err))
 	}
 	log := h.opts.Logger
-	sweepCtx := ctx
 	send := notifier(set, org.notifySecret, h.opts.Transport, log)
+	var reserved time.Duration
 	if send != nil {
 		// The notification has its own budget, kept out of the sweep's time.
 		send.Budget = notifyBudget(ctx)
-		if dl, ok := ctx.Deadline(); ok {
-			var cancel context.CancelFunc
-			sweepCtx, cancel = context.WithDeadline(ctx, dl.Add(-send.Budget))
-			defer cancel()
-		}
+		reserved = send.Budget
 	}
+	archive := h.planArchive(ctx, set, base, cred) // nil: no JANITOR_REPORT_BUCKET
+	sweepCtx, archiveCtx, cancel := reserveTails(ctx, reserved, archive)
+	defer cancel()
 	accts := accountsOf(set, org.selfID)
 	var rep *Report
 	switch {
@@ -150,6 +153,9 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 				return h.clients(acred, base, set, a.ID)
 			}}
 		rep = m.Run(sweepCtx, set)
+	}
+	if archive != nil {
+		archive.write(archiveCtx, rep, log)
 	}
 	if send != nil {
 		if events := matchedEvents(set, rep); len(events) > 0 {

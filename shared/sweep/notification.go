@@ -105,6 +105,9 @@ func message(function, requestID string, events []string, r *Report) notify.Mess
 	if len(stops) > 0 {
 		m.Head = append(m.Head, strings.Join(stops, "; "))
 	}
+	if r.ReportError != "" {
+		m.Head = append(m.Head, r.ReportError)
+	}
 	if requestID != "" {
 		m.Head = append(m.Head, "request "+requestID)
 	}

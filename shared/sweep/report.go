@@ -65,9 +65,12 @@ type Report struct {
 
 	// Accounts has one entry per account swept (or, with fan-out, dispatched);
 	// set by the handler (accounts.go). NotifyError says why a notification
-	// was not delivered ("" = delivered or none due).
+	// was not delivered ("" = delivered or none due). ReportError says why
+	// the report was not written to COS ("" = written, or no
+	// JANITOR_REPORT_BUCKET); the archived copy is the report before it.
 	Accounts    []AccountReport `json:",omitempty"`
 	NotifyError string          `json:",omitempty"`
+	ReportError string          `json:",omitempty"`
 
 	// cancelledAge is the exact sum behind CancelledTaskHours, kept so that
 	// merged accounts round their total once.
@@ -195,6 +198,7 @@ type summary struct {
 	CancelledTaskHours float64
 	Accounts           []AccountReport `json:",omitempty"`
 	NotifyError        string          `json:",omitempty"`
+	ReportError        string          `json:",omitempty"`
 }
 
 func (r *Report) summary() summary {
@@ -204,6 +208,6 @@ func (r *Report) summary() summary {
 		Truncated: r.Truncated, Capped: r.Capped, Throttled: r.Throttled, DurationMs: r.DurationMs,
 		WouldCancel: r.WouldCancel, TasksOmitted: r.TasksOmitted, FailuresOmitted: r.FailuresOmitted,
 		Passes: r.Passes, Errors: r.Errors, PageSize: r.PageSize, Upcoming: r.Upcoming, UpcomingOmitted: r.UpcomingOmitted,
-		CancelledTaskHours: r.CancelledTaskHours, Accounts: r.Accounts, NotifyError: r.NotifyError,
+		CancelledTaskHours: r.CancelledTaskHours, Accounts: r.Accounts, NotifyError: r.NotifyError, ReportError: r.ReportError,
 	}
 }

@@ -43,6 +43,9 @@ type Settings struct {
 	Roles        []string // role ARNs of other accounts to sweep
 	SkipSelf     bool     // JANITOR_SWEEP_SELF=false: do not sweep the function's own account
 	Fanout       string   // "" or FanoutNone, or FanoutAsync
+
+	// Archive is where each run's report is kept in COS (archive.go).
+	Archive ReportArchive
 }
 
 // Limits and accepted values of the settings.
@@ -141,7 +144,7 @@ var (
 
 // settings is every setting, in the order they are read and listed.
 var settings = append([]*setting{setMaxAge, setLookback, setServices, setStatuses, setTypes, setBizTypes, setExcludeBizTypes,
-	setDryRun, setMaxCancels, setRate, setConcurrency, setPageSize, setSafetyMargin, setWarnBefore}, orgSettings...)
+	setDryRun, setMaxCancels, setRate, setConcurrency, setPageSize, setSafetyMargin, setWarnBefore}, slices.Concat(orgSettings, archiveSettings)...)
 
 // readEnv reads st's variable into s, as its field's kind says.
 func (st *setting) readEnv(g config.Getenv, s *Settings) (err error) {
@@ -313,6 +316,7 @@ func (s Settings) Validate() error {
 	}
 	errs = append(errs, s.validateWarn()...)
 	errs = append(errs, s.validateOrg()...)
+	errs = append(errs, s.validateArchive()...)
 	return errors.Join(errs...)
 }
 

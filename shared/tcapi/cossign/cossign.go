@@ -1,11 +1,12 @@
-// Package cossign signs Cloud Infinite requests with the COS signature, using
-// the official cos-go-sdk-v5 AuthorizationTransport. Pass Transport as
-// tcapi.CIOptions.Signer.
+// Package cossign signs Cloud Infinite and COS requests with the COS
+// signature, using the official cos-go-sdk-v5 AuthorizationTransport. Pass
+// Transport as tcapi.CIOptions.Signer or tcapi.COSOptions.Signer.
 //
 // It is a package of its own so that only a program that calls Cloud Infinite
-// links cos-go-sdk-v5: that module's package initialisation costs about
-// 0.5 ms of every cold start, which cancel-task, stop-transcription and
-// sweep-tasks do not need to pay.
+// or COS links cos-go-sdk-v5: that module's package initialisation costs
+// about 0.5 ms of every cold start, which cancel-task and stop-transcription
+// do not need to pay (cancel-live-audit calls CI; sweep-tasks writes its
+// report archive to COS).
 package cossign
 
 import (

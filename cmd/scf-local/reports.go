@@ -1,0 +1,79 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/scf-janitor/scf-janitor/internal/deploy/provision"
+	"github.com/scf-janitor/scf-janitor/internal/emulator"
+)
+
+// localReportBucket is the sweeper's JANITOR_REPORT_BUCKET against the
+// emulator when serverless.yml, .env and --env-vars leave it unset: the
+// archive works out of the box, and the reports are under
+// /_emulator/cos/<bucket>/.
+const localReportBucket = "scf-janitor-reports-" + localAppID
+
+// Report archive settings (the sweeper's).
+const (
+	envReportBucket = "JANITOR_REPORT_BUCKET"
+	envReportRegion = "JANITOR_REPORT_REGION"
+)
+
+// reportBuckets are the COS buckets the sweepers write their reports to,
+// as their effective environments say (region: JANITOR_REPORT_REGION, else
+// the functions' region).
+func (rc *runtimeConfig) reportBuckets() []emulator.Bucket {
+	var out []emulator.Bucket
+	for _, fn := range rc.cfg.Functions {
+		if fn.Handler != provision.SweeperHandler {
+			continue
+		}
+		env := rc.effectiveEnv(fn)
+		b := emulator.Bucket{Name: env[envReportBucket], Region: cmp.Or(env[envReportRegion], rc.region())}
+		if b.Name != "" && !slices.Contains(out, b) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// ensureReportBuckets creates each report bucket in the emulator at emuURL
+// (PUT /_emulator/cos/<bucket>?region=<region>; an existing one is kept).
+func ensureReportBuckets(ctx context.Context, emuURL string, buckets []emulator.Bucket) error {
+	client := &http.Client{Timeout: 10 * time.Second}
+	for _, b := range buckets {
+		u := emuURL + "/_emulator/cos/" + url.PathEscape(b.Name) + "?region=" + url.QueryEscape(b.Region)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPut, u, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return fmt.Errorf("create the report bucket %s in the emulator: %w", b.Name, err)
+		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("create the report bucket %s in the emulator: %s %s", b.Name, resp.Status, body)
+		}
+	}
+	return nil
+}
+
+// reportsLine is the banner's line about the archived reports ("" without
+// a report bucket).
+func reportsLine(rc *runtimeConfig, emuURL string) string {
+	bs := rc.reportBuckets()
+	if len(bs) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("reports:   sweep-tasks keeps each run's report in COS bucket %s (%s): curl %s/_emulator/cos/%s/",
+		bs[0].Name, bs[0].Region, emuURL, bs[0].Name)
+}
