@@ -14,6 +14,7 @@ import (
 
 	"github.com/scf-janitor/scf-janitor/shared/config"
 	"github.com/scf-janitor/scf-janitor/shared/logging"
+	"github.com/scf-janitor/scf-janitor/shared/notify"
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 	"github.com/scf-janitor/scf-janitor/shared/trigger"
@@ -77,50 +78,78 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 	default:
 		h.opts.Logger.WarnContext(ctx, "refused an HTTP event: sweep-tasks runs from its timer or a direct invocation")
 		// The Tencent-shaped error body the cancel functions answer with.
-		var rid string
-		if fc, ok := scf.FromContext(ctx); ok {
-			rid = fc.RequestID
-		}
 		return trigger.Error(http.StatusForbidden, codeUnsupportedTrigger,
-			"sweep-tasks does not accept HTTP requests: it runs from its timer or a direct (authenticated) invocation", rid), nil
+			"sweep-tasks does not accept HTTP requests: it runs from its timer or a direct (authenticated) invocation", requestIDOf(ctx)), nil
 	}
-	set, err := LoadSettings(getenv)
+	run, err := h.load(ctx, getenv, overrides)
 	if err != nil {
-		return nil, coded(codeConfiguration, fmt.Errorf("sweep-tasks settings: %w", err))
+		return nil, err
 	}
-	if set, err = set.Override(overrides); err != nil {
-		return nil, coded(codeInvalidParameterValue, fmt.Errorf("sweep-tasks per-run overrides: %w", err))
-	}
-	base, err := config.LoadBase(func(key string) string {
-		if key == config.EnvLogLevel {
-			return "" // handled above: a typo in it must not stop the sweep
-		}
-		return getenv(key)
-	})
-	if err != nil {
-		return nil, coded(codeConfiguration, fmt.Errorf("sweep-tasks: %w", err))
-	}
-	if err := base.RequireCredentials(); err != nil {
-		return nil, coded(codeMissingCredentials, fmt.Errorf("sweep-tasks: %w", err))
-	}
-	cred := tcapi.Credentials{SecretID: base.SecretID, SecretKey: base.SecretKey, Token: base.SessionToken}
-	org, err := loadOrgEnv(ctx, getenv)
-	if err != nil {
-		return nil, coded(codeConfiguration, fmt.Errorf("sweep-tasks: %w", err))
-	}
-	log := h.opts.Logger
-	send := notifier(set, org.notifySecret, h.opts.Transport, log)
+	send := notifier(run.set, run.org.notifySecret, h.opts.Transport, h.opts.Logger)
 	var reserved time.Duration
 	if send != nil {
 		// The notification has its own budget, kept out of the sweep's time.
 		send.Budget = notifyBudget(ctx)
 		reserved = send.Budget
 	}
-	archive := h.planArchive(ctx, set, base, cred) // nil: no JANITOR_REPORT_BUCKET
+	archive := h.planArchive(ctx, run.set, run.base, run.cred) // nil: no JANITOR_REPORT_BUCKET
 	sweepCtx, archiveCtx, cancel := reserveTails(ctx, reserved, archive)
 	defer cancel()
+	rep, err := h.sweep(sweepCtx, run, overrides)
+	if err != nil {
+		return nil, err
+	}
+	if archive != nil {
+		archive.write(archiveCtx, rep, h.opts.Logger)
+	}
+	h.notify(ctx, send, run, rep)
+	return rep, nil
+}
+
+// runEnv is what one invocation runs with: its settings (overrides applied),
+// the function's base settings and credentials, and the multi-account ones.
+type runEnv struct {
+	set  Settings
+	base config.Base
+	cred tcapi.Credentials
+	org  orgEnv
+}
+
+// load reads and checks the invocation's settings; an error is the
+// invocation's (coded for SCF's error type).
+func (h *Handler) load(ctx context.Context, getenv config.Getenv, overrides []byte) (runEnv, error) {
+	var run runEnv
+	set, err := LoadSettings(getenv)
+	if err != nil {
+		return run, coded(codeConfiguration, fmt.Errorf("sweep-tasks settings: %w", err))
+	}
+	if run.set, err = set.Override(overrides); err != nil {
+		return run, coded(codeInvalidParameterValue, fmt.Errorf("sweep-tasks per-run overrides: %w", err))
+	}
+	run.base, err = config.LoadBase(func(key string) string {
+		if key == config.EnvLogLevel {
+			return "" // handled by Handle: a typo in it must not stop the sweep
+		}
+		return getenv(key)
+	})
+	if err != nil {
+		return run, coded(codeConfiguration, fmt.Errorf("sweep-tasks: %w", err))
+	}
+	if err := run.base.RequireCredentials(); err != nil {
+		return run, coded(codeMissingCredentials, fmt.Errorf("sweep-tasks: %w", err))
+	}
+	run.cred = tcapi.Credentials{SecretID: run.base.SecretID, SecretKey: run.base.SecretKey, Token: run.base.SessionToken}
+	if run.org, err = loadOrgEnv(ctx, getenv); err != nil {
+		return run, coded(codeConfiguration, fmt.Errorf("sweep-tasks: %w", err))
+	}
+	return run, nil
+}
+
+// sweep runs the sweep the settings ask for: fanned out, the function's own
+// account alone, or several accounts in this invocation.
+func (h *Handler) sweep(ctx context.Context, run runEnv, overrides []byte) (*Report, error) {
+	set, base, cred, org, log := run.set, run.base, run.cred, run.org, h.opts.Logger
 	accts := accountsOf(set, org.selfID)
-	var rep *Report
 	switch {
 	case set.Fanout == FanoutAsync:
 		inv, err := tcapi.NewSCFInvoker(cred, tcapi.Options{Region: base.Region, Endpoint: org.scfEndpoint,
@@ -129,7 +158,7 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 			return nil, coded(codeConfiguration, fmt.Errorf("sweep-tasks: %w", err))
 		}
 		f := &Fanout{Invoker: inv, Function: org.function, Namespace: org.namespace, Logger: log}
-		rep = f.Run(sweepCtx, set, accts, overrides)
+		return f.Run(ctx, set, accts, overrides), nil
 	case len(accts) == 1 && accts[0].Role == "":
 		// Only the function's own account: the single-account sweep as it
 		// always was, plus its Accounts entry.
@@ -138,38 +167,46 @@ func (h *Handler) Handle(ctx context.Context, payload json.RawMessage) (any, err
 			return nil, coded(codeConfiguration, fmt.Errorf("sweep-tasks: %w", err))
 		}
 		sw := &Sweeper{Clients: clients, Now: h.opts.Now, Logger: log}
-		rep = sw.Run(sweepCtx, set)
+		rep := sw.Run(ctx, set)
 		rep.Accounts = []AccountReport{accountReport(accts[0], rep)}
-	default:
-		m := &MultiSweep{Accounts: accts, Now: h.opts.Now, Logger: log,
-			Clients: func(ctx context.Context, a Account, _ []string) (map[string]Client, error) {
-				if a.Role == "" {
-					return h.clients(cred, base, set, org.selfID)
-				}
-				acred, err := h.assumeRole(ctx, cred, base.Region, org, set, a)
-				if err != nil {
-					return nil, err
-				}
-				return h.clients(acred, base, set, a.ID)
-			}}
-		rep = m.Run(sweepCtx, set)
+		return rep, nil
 	}
-	if archive != nil {
-		archive.write(archiveCtx, rep, log)
-	}
-	if send != nil {
-		if events := matchedEvents(set, rep); len(events) > 0 {
-			var requestID string
-			if fc, ok := scf.FromContext(ctx); ok {
-				requestID = fc.RequestID
+	m := &MultiSweep{Accounts: accts, Now: h.opts.Now, Logger: log,
+		Clients: func(ctx context.Context, a Account, _ []string) (map[string]Client, error) {
+			if a.Role == "" {
+				return h.clients(cred, base, set, org.selfID)
 			}
-			if err := send.Send(ctx, message(org.function, requestID, events, rep)); err != nil {
-				rep.NotifyError = err.Error()
-				log.WarnContext(ctx, "notification not delivered", slog.String("error", rep.NotifyError))
+			acred, err := h.assumeRole(ctx, cred, base.Region, org, set, a)
+			if err != nil {
+				return nil, err
 			}
-		}
+			return h.clients(acred, base, set, a.ID)
+		}}
+	return m.Run(ctx, set), nil
+}
+
+// notify sends the run's notification when one of its events happened; a
+// failure is the report's NotifyError, never the invocation's.
+func (h *Handler) notify(ctx context.Context, send *notify.Sender, run runEnv, rep *Report) {
+	if send == nil {
+		return
 	}
-	return rep, nil
+	events := matchedEvents(run.set, rep)
+	if len(events) == 0 {
+		return
+	}
+	if err := send.Send(ctx, message(run.org.function, requestIDOf(ctx), events, rep)); err != nil {
+		rep.NotifyError = err.Error()
+		h.opts.Logger.WarnContext(ctx, "notification not delivered", slog.String("error", rep.NotifyError))
+	}
+}
+
+// requestIDOf is the invocation's request id ("" outside SCF).
+func requestIDOf(ctx context.Context) string {
+	if fc, ok := scf.FromContext(ctx); ok {
+		return fc.RequestID
+	}
+	return ""
 }
 
 // clients returns the moderation clients of one account's services, with
