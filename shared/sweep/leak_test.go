@@ -3,6 +3,7 @@ package sweep
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -30,24 +31,25 @@ func runGoroutines() []string {
 	}
 	var out []string
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "sweep.(*run).") {
+		if strings.Contains(g, "sweep.(*run).") || strings.Contains(g, "sweep.(*lister).") {
 			out = append(out, g)
 		}
 	}
 	return out
 }
 
-// TestConsumerPanicLeavesNoGoroutine: when the page consumer panics, the run
-// returns a report with the panic, and by then the producer and every cancel
-// worker have returned; no call is left in flight.
+// TestConsumerPanicLeavesNoGoroutine: when the run loop (the page consumer)
+// panics, here in the logger while it logs a cancel, the run returns a
+// report with the panic, and by then the lister and every cancel worker have
+// returned; no call is left in flight.
 func TestConsumerPanicLeavesNoGoroutine(t *testing.T) {
 	tests := []struct {
 		name    string
-		panicAt int // page after which the consumer panics
+		panicAt int // the "task cancelled" line the logger panics on
 		delay   time.Duration
 	}{
-		{"first page, slow cancels", 1, 20 * time.Millisecond},
-		{"third page, fast cancels", 3, 0},
+		{"first cancel, slow cancels", 1, 20 * time.Millisecond},
+		{"third page, fast cancels", 45, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -57,12 +59,8 @@ func TestConsumerPanicLeavesNoGoroutine(t *testing.T) {
 			set := testSettings()
 			set.Statuses = []string{"RUNNING"}
 			set.PageSize = 20
-			pages := 0
-			sw := &Sweeper{Clients: map[string]Client{"ams": f}, Now: fixedClock, observe: func(int) {
-				if pages++; pages == tt.panicAt {
-					panic("injected")
-				}
-			}}
+			sw := &Sweeper{Clients: map[string]Client{"ams": f}, Now: fixedClock,
+				Logger: slog.New(&panicOn{msg: "task cancelled", nth: tt.panicAt, value: "injected"})}
 			r := sw.Run(context.Background(), set)
 
 			if left := runGoroutines(); len(left) > 0 {
