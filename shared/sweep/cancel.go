@@ -2,6 +2,8 @@ package sweep
 
 import (
 	"context"
+	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
@@ -25,7 +27,7 @@ type outcome struct {
 	dropped bool    // never sent (out of time, or the run loop gave up): undo the candidate
 	settled settled // the judged answer, unless dropped
 	fetch   uint64  // page fetches started when the cancel finished (see seenSet.evict)
-	panic   *panicReport
+	panics  []*panicReport
 }
 
 // work cancels the items it receives until the channel is closed. abort is
@@ -37,16 +39,27 @@ func (r *run) work(abort context.Context, in <-chan item, out chan<- outcome) {
 	}
 }
 
-// cancelOne cancels one task and judges the answer. A panic in it (the
-// client's, a bug) fails that task with CodePanic; the worker goes on.
-func (r *run) cancelOne(abort context.Context, it item) (o outcome) {
-	o.item = it
-	defer func() {
-		if v := recover(); v != nil {
-			o.panic = recovered("cancel "+it.service+" "+it.task.TaskId, v)
-			o.dropped, o.settled, o.fetch = false, panicked(it.service, v), r.fetches.Load()
+// cancelOne cancels one task, judges the answer and logs it. A panic in the
+// call (the client's, a bug) fails that task with CodePanic; one in its log
+// line (the logger's) leaves the outcome as judged. Either is sent along
+// with the outcome, and the worker goes on.
+func (r *run) cancelOne(abort context.Context, it item) outcome {
+	where := "cancel " + it.service + " " + it.task.TaskId
+	var o outcome
+	if pr := protect(where, func() { o = r.call(abort, it) }); pr != nil {
+		o = outcome{item: it, settled: panicked(it.service, pr.value), fetch: r.fetches.Load(), panics: []*panicReport{pr}}
+	}
+	if !o.dropped {
+		if pr := protect(where, func() { r.logOutcome(o) }); pr != nil {
+			o.panics = append(o.panics, pr)
 		}
-	}()
+	}
+	return o
+}
+
+// call cancels one task and judges the answer.
+func (r *run) call(abort context.Context, it item) outcome {
+	o := outcome{item: it}
 	if r.gate.Err() != nil || abort.Err() != nil {
 		o.dropped = true
 		return o
@@ -74,4 +87,26 @@ func (r *run) lookUp(d detailer, taskID string) *lookedUp {
 		return &lookedUp{gone: true}
 	}
 	return nil
+}
+
+// logOutcome logs a settled cancel (a worker's: the logger is safe for
+// concurrent use).
+func (r *run) logOutcome(o outcome) {
+	s := o.settled
+	created, _ := time.Parse(time.RFC3339Nano, strings.TrimSpace(o.task.CreatedAt))
+	var extra [4]slog.Attr
+	n := 0
+	if s.code != "" {
+		extra[n], n = slog.String("code", s.code), n+1
+	}
+	if s.err != "" {
+		extra[n], n = slog.String("error", s.err), n+1
+	}
+	if s.status != "" {
+		extra[n], n = slog.String("status", s.status), n+1
+	}
+	if s.note != "" {
+		extra[n], n = slog.String("note", s.note), n+1
+	}
+	r.log.LogAttrs(r.callCtx, s.level, s.msg, r.taskAttrs(o.service, o.task, created, extra[:n]...)...)
 }

@@ -39,28 +39,31 @@ func runGoroutines() []string {
 }
 
 // TestConsumerPanicLeavesNoGoroutine: when the run loop (the page consumer)
-// panics, here in the logger while it logs a cancel, the run returns a
-// report with the panic, and by then the lister and every cancel worker have
-// returned; no call is left in flight.
+// panics, here in the logger while it logs a task it cannot judge, the run
+// returns a report with the panic, and by then the lister and every cancel
+// worker have returned; no call is left in flight.
 func TestConsumerPanicLeavesNoGoroutine(t *testing.T) {
 	tests := []struct {
 		name    string
-		panicAt int // the "task cancelled" line the logger panics on
+		panicAt int // the "task skipped: cannot judge it" line the logger panics on (one a page, its last task)
 		delay   time.Duration
 	}{
-		{"first cancel, slow cancels", 1, 20 * time.Millisecond},
-		{"third page, fast cancels", 45, 0},
+		{"first page, slow cancels", 1, 20 * time.Millisecond},
+		{"third page, fast cancels", 3, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake("ams")
 			f.add(200, "RUNNING", "LIVE_AUDIO", "", 3*time.Hour)
+			for i := 19; i < len(f.tasks); i += 20 {
+				f.tasks[i].CreatedAt = "not a time" // the run loop logs it
+			}
 			f.cancelDelay = tt.delay
 			set := testSettings()
 			set.Statuses = []string{"RUNNING"}
 			set.PageSize = 20
 			sw := &Sweeper{Clients: map[string]Client{"ams": f}, Now: fixedClock,
-				Logger: slog.New(&panicOn{msg: "task cancelled", nth: tt.panicAt, value: "injected"})}
+				Logger: slog.New(&panicOn{msg: "task skipped: cannot judge it", nth: tt.panicAt, value: "injected"})}
 			r := sw.Run(context.Background(), set)
 
 			if left := runGoroutines(); len(left) > 0 {

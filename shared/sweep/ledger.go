@@ -185,16 +185,16 @@ func (r *run) settle(p *passRun, o outcome) {
 	r.apply(o)
 }
 
+// apply records an outcome (its worker has logged it).
 func (r *run) apply(o outcome) {
-	if o.panic != nil {
-		r.recordPanic(o.panic)
+	for _, pr := range o.panics {
+		r.recordPanic(pr)
 	}
 	if o.dropped {
 		r.drop(o.key)
 		return
 	}
 	r.record(o)
-	r.logOutcome(o)
 }
 
 // record settles a sent cancel: cancelled, skipped or failed.
@@ -288,27 +288,12 @@ func (r *run) recordPanic(pr *panicReport) {
 	})
 }
 
-func (r *run) logOutcome(o outcome) {
-	s := o.settled
-	created, _ := time.Parse(time.RFC3339Nano, strings.TrimSpace(o.task.CreatedAt))
-	var extra [4]slog.Attr
-	n := 0
-	if s.code != "" {
-		extra[n], n = slog.String("code", s.code), n+1
-	}
-	if s.err != "" {
-		extra[n], n = slog.String("error", s.err), n+1
-	}
-	if s.status != "" {
-		extra[n], n = slog.String("status", s.status), n+1
-	}
-	if s.note != "" {
-		extra[n], n = slog.String("note", s.note), n+1
-	}
-	r.logTask(s.level, s.msg, o.service, o.task, created, extra[:n]...)
+func (r *run) logTask(level slog.Level, msg, service string, t tcapi.TaskSummary, created time.Time, extra ...slog.Attr) {
+	r.logAttrs(level, msg, r.taskAttrs(service, t, created, extra...)...)
 }
 
-func (r *run) logTask(level slog.Level, msg, service string, t tcapi.TaskSummary, created time.Time, extra ...slog.Attr) {
+// taskAttrs are a task's log attributes, then extra.
+func (r *run) taskAttrs(service string, t tcapi.TaskSummary, created time.Time, extra ...slog.Attr) []slog.Attr {
 	attrs := []slog.Attr{
 		slog.String("service", service), slog.String("task_id", t.TaskId), slog.String("data_id", t.DataId),
 		slog.String("biz_type", t.BizType), slog.String("type", t.Type),
@@ -316,12 +301,12 @@ func (r *run) logTask(level slog.Level, msg, service string, t tcapi.TaskSummary
 	if !created.IsZero() {
 		attrs = append(attrs, slog.String("age", r.ref.Sub(created).Round(time.Second).String()))
 	}
-	r.logAttrs(level, msg, append(attrs, extra...)...)
+	return append(attrs, extra...)
 }
 
 // logAttrs logs one line of the run loop's. A logger that panics panics the
-// run loop (the pass ends and the run stops), except while it cleans up
-// after a panic, when the line is dropped.
+// run loop (the pass ends and the run stops; see abort), except while it
+// cleans up after a panic, when the line is dropped.
 func (r *run) logAttrs(level slog.Level, msg string, attrs ...slog.Attr) {
 	if r.quiet {
 		quietly(func() { r.log.LogAttrs(r.callCtx, level, msg, attrs...) })
