@@ -309,7 +309,7 @@ func (r *run) consume(p *passRun) {
 			if !ok {
 				return
 			}
-			r.listed(p, ev)
+			r.onListed(p, ev)
 		case o := <-p.outcomes:
 			r.settle(p, o)
 		case <-gate:
@@ -350,7 +350,7 @@ func (r *run) abort(p *passRun) {
 				continue
 			}
 			if ev.panic != nil || ev.err != nil || ev.outOfTime { // pages are dropped
-				r.guard("sweep", func() { r.listed(p, ev) })
+				r.guard("sweep", func() { r.onListed(p, ev) })
 			}
 		case o := <-p.outcomes:
 			p.pending--
@@ -359,8 +359,8 @@ func (r *run) abort(p *passRun) {
 	}
 }
 
-// listed handles one message from the lister.
-func (r *run) listed(p *passRun, ev listed) {
+// onListed handles one message from the lister.
+func (r *run) onListed(p *passRun, ev listed) {
 	switch {
 	case ev.panic != nil:
 		r.recordPanic(ev.panic)
@@ -369,12 +369,12 @@ func (r *run) listed(p *passRun, ev listed) {
 	case ev.outOfTime:
 		r.timeUp()
 	default:
-		r.page(p, ev)
+		r.onPage(p, ev)
 	}
 }
 
-// page judges a page's tasks and hands the stale ones to the workers.
-func (r *run) page(p *passRun, ev listed) {
+// onPage judges a page's tasks and hands the stale ones to the workers.
+func (r *run) onPage(p *passRun, ev listed) {
 	if r.gate.Err() != nil {
 		r.timeUp()
 	}
