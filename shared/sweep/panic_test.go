@@ -101,6 +101,9 @@ type seamScenario struct {
 	ctx     context.Context
 	sw      Sweeper
 	cleanup func()
+	// racy are seams a run of the scenario may or may not reach, depending
+	// on how its goroutines are scheduled: no panic is injected there.
+	racy []string
 }
 
 // timesOut ends the run's time (cancels its context) as each cancel is
@@ -194,14 +197,16 @@ var seamScenarios = map[string]func() *seamScenario{
 		return &seamScenario{fake: f, client: &detailFake{fakeAPI: f}, set: set, ctx: context.Background()}
 	},
 	// The run's time is up while the run loop waits for a cancel slot: the
-	// one cancel allowed ends it.
+	// one cancel allowed ends it. (Whether the run loop sees the time up or
+	// the cap first is the scheduler's choice.)
 	"out of time": func() *seamScenario {
 		f := newFake("ams")
 		f.add(3, "RUNNING", "LIVE_AUDIO", "", 3*time.Hour)
 		set := running(f)
 		set.MaxCancels = 1
 		ctx, cancel := context.WithCancel(context.Background())
-		return &seamScenario{fake: f, client: timesOut{&detailFake{fakeAPI: f}, cancel}, set: set, ctx: ctx, cleanup: cancel}
+		return &seamScenario{fake: f, client: timesOut{&detailFake{fakeAPI: f}, cancel}, set: set, ctx: ctx, cleanup: cancel,
+			racy: []string{"log: cancel cap reached: stopping"}}
 	},
 }
 
@@ -234,18 +239,21 @@ var engineSeams = []string{
 }
 
 // seamsOf runs each scenario once without a panic and returns the seams it
-// reaches.
+// reaches, but its racy ones.
 func seamsOf(t *testing.T) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	for _, name := range slices.Sorted(maps.Keys(seamScenarios)) {
 		in := newInjector("", false)
-		r, _ := runScenario(t, name, in)
+		r, sc := runScenario(t, name, in)
 		checkInvariant(t, r)
 		if len(r.Errors) > 0 && r.Errors[0].Code == CodePanic {
 			t.Fatalf("scenario %s panicked without an injection: %+v", name, r.Errors)
 		}
 		calls, _ := in.snapshot()
+		for _, s := range sc.racy {
+			delete(calls, s)
+		}
 		out[name] = slices.Sorted(maps.Keys(calls))
 	}
 	return out
