@@ -7,6 +7,8 @@ import (
 	"runtime/metrics"
 	"slices"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +20,10 @@ import (
 type pagedFake struct {
 	n       int
 	created string
+	// onCancel, when set, is called after each cancel with the number of
+	// cancels so far (from the sweeper's workers, concurrently).
+	onCancel func(cancels int64)
+	cancels  atomic.Int64
 }
 
 func (f *pagedFake) DescribeTaskSummaries(_ context.Context, req tcapi.DescribeTasksRequest) (tcapi.DescribeTaskSummariesResponse, error) {
@@ -38,12 +44,15 @@ func (f *pagedFake) DescribeTaskSummaries(_ context.Context, req tcapi.DescribeT
 }
 
 func (f *pagedFake) CancelTask(context.Context, string) (tcapi.CancelTaskResponse, error) {
+	if n := f.cancels.Add(1); f.onCancel != nil {
+		f.onCancel(n)
+	}
 	return tcapi.CancelTaskResponse{RequestId: "r"}, nil
 }
 
-// BenchmarkSweepHeap reports the live heap (what a forced GC every other page
-// marks) while sweeping 1k, 10k and 100k stale tasks through a fake API: the
-// engine's own memory, without HTTP. Run it with GODEBUG=gcstoptheworld=1 for
+// BenchmarkSweepHeap reports the live heap (what a forced GC marks after
+// every other page's worth of cancels) while sweeping 1k, 10k and 100k stale
+// tasks through a fake API: the engine's own memory, without HTTP. Run it with GODEBUG=gcstoptheworld=1 for
 // exact figures (a concurrent mark also counts what workers allocate while it
 // runs). cmd/bench-sweep measures the whole function against the emulator.
 func BenchmarkSweepHeap(b *testing.B) {
@@ -56,15 +65,20 @@ func BenchmarkSweepHeap(b *testing.B) {
 			for range b.N {
 				samples = samples[:0]
 				live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-				pages := 0
-				sw := &Sweeper{Clients: map[string]Client{"ams": &pagedFake{n: n, created: epoch.Add(-3 * time.Hour).Format(time.RFC3339)}},
-					Now: fixedClock, MaxPasses: 1, observe: func(int) {
-						if pages++; pages%2 == 0 && len(samples) < cap(samples) {
-							runtime.GC()
-							metrics.Read(live)
-							samples = append(samples, live[0].Value.Uint64())
-						}
-					}}
+				var mu sync.Mutex
+				fake := &pagedFake{n: n, created: epoch.Add(-3 * time.Hour).Format(time.RFC3339), onCancel: func(cancels int64) {
+					if cancels%int64(2*set.PageSize) != 0 {
+						return
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					if len(samples) < cap(samples) {
+						runtime.GC()
+						metrics.Read(live)
+						samples = append(samples, live[0].Value.Uint64())
+					}
+				}}
+				sw := &Sweeper{Clients: map[string]Client{"ams": fake}, Now: fixedClock, MaxPasses: 1}
 				runtime.GC()
 				if r := sw.Run(context.Background(), set); r.Cancelled != n {
 					b.Fatalf("cancelled %d of %d", r.Cancelled, n)

@@ -16,10 +16,12 @@
 // window (Settings.WarnBefore) the tasks that will be stale within it are
 // reported as Upcoming, never cancelled and not candidates; each cancelled
 // task carries its age, and CancelledTaskHours adds them up (exactly, rounded
-// once). A panic in any of
-// its goroutines (a bug, a library's, a logger's) is an Errors entry with
-// code Panic, never a crash or a hang: every section holding the run's lock
-// releases it on a panic (lock_test.go injects one in each).
+// once). One goroutine, the run loop, owns a run's report and dedupe set; a
+// lister and a pool of cancel workers exchange pages, candidates and outcomes
+// with it over channels (engine.go). A panic in any of its goroutines (a bug,
+// a client's, a logger's) is an Errors entry with code Panic, never a crash or
+// a hang, and no goroutine of the run outlives Run (panic_test.go injects one
+// at every seam: each client method, the logger's every line, the clock).
 //
 // Around that single-account engine: MultiSweep sweeps several accounts at
 // once (the function's own and those of JANITOR_SWEEP_ROLES, reached with STS

@@ -243,9 +243,9 @@ func TestDedupeSetStaysBounded(t *testing.T) {
 	set := testSettings()
 	set.Statuses = []string{"RUNNING"}
 	set.MaxCancels = 10000
-	largest := 0
-	sw := &Sweeper{Clients: map[string]Client{"ams": f}, Now: fixedClock, observe: func(n int) { largest = max(largest, n) }}
-	r := sw.Run(context.Background(), set)
+	sw := &Sweeper{Clients: map[string]Client{"ams": f}, Now: fixedClock}
+	run := sw.sweep(context.Background(), set)
+	r, largest := &run.rep, run.seen.peak // the set's size after each page, at most
 	checkInvariant(t, r)
 	if r.Cancelled != 6000 {
 		t.Fatalf("Cancelled %d", r.Cancelled)
@@ -261,9 +261,8 @@ func TestListingsPerCombination(t *testing.T) {
 	set.Types = []string{"LIVE_AUDIO", "LIVE_VIDEO"}
 	set.BizTypes = []string{"a", "b", "x"}
 	set.ExcludeBizTypes = []string{"x"}
-	r := &run{set: set}
 	var got []string
-	for _, l := range r.listings() {
+	for _, l := range listings(set) {
 		got = append(got, l.service+" "+l.String())
 	}
 	want := []string{
@@ -318,7 +317,7 @@ func TestJudgeFailsClosed(t *testing.T) {
 	set.Types = []string{"LIVE_AUDIO"}
 	set.BizTypes = []string{"a", "x"}
 	set.ExcludeBizTypes = []string{"x"}
-	r := &run{set: set, cutoff: epoch.Add(-2 * time.Hour)}
+	r := rules{set: set, cutoff: epoch.Add(-2 * time.Hour)}
 	old := epoch.Add(-3 * time.Hour).Format(time.RFC3339)
 	cases := []struct {
 		name string

@@ -3,6 +3,7 @@ package sweep
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -30,20 +31,21 @@ func runGoroutines() []string {
 	}
 	var out []string
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "sweep.(*run).") {
+		if strings.Contains(g, "sweep.(*run).") || strings.Contains(g, "sweep.(*lister).") {
 			out = append(out, g)
 		}
 	}
 	return out
 }
 
-// TestConsumerPanicLeavesNoGoroutine: when the page consumer panics, the run
-// returns a report with the panic, and by then the producer and every cancel
+// TestConsumerPanicLeavesNoGoroutine: when the run loop (the page consumer)
+// panics, here in the logger while it logs a task it cannot judge, the run
+// returns a report with the panic, and by then the lister and every cancel
 // worker have returned; no call is left in flight.
 func TestConsumerPanicLeavesNoGoroutine(t *testing.T) {
 	tests := []struct {
 		name    string
-		panicAt int // page after which the consumer panics
+		panicAt int // the "task skipped: cannot judge it" line the logger panics on (one a page, its last task)
 		delay   time.Duration
 	}{
 		{"first page, slow cancels", 1, 20 * time.Millisecond},
@@ -53,16 +55,15 @@ func TestConsumerPanicLeavesNoGoroutine(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake("ams")
 			f.add(200, "RUNNING", "LIVE_AUDIO", "", 3*time.Hour)
+			for i := 19; i < len(f.tasks); i += 20 {
+				f.tasks[i].CreatedAt = "not a time" // the run loop logs it
+			}
 			f.cancelDelay = tt.delay
 			set := testSettings()
 			set.Statuses = []string{"RUNNING"}
 			set.PageSize = 20
-			pages := 0
-			sw := &Sweeper{Clients: map[string]Client{"ams": f}, Now: fixedClock, observe: func(int) {
-				if pages++; pages == tt.panicAt {
-					panic("injected")
-				}
-			}}
+			sw := &Sweeper{Clients: map[string]Client{"ams": f}, Now: fixedClock,
+				Logger: slog.New(&panicOn{msg: "task skipped: cannot judge it", nth: tt.panicAt, value: "injected"})}
 			r := sw.Run(context.Background(), set)
 
 			if left := runGoroutines(); len(left) > 0 {

@@ -530,7 +530,7 @@ func TestJudgeWindow(t *testing.T) {
 	set := warnSettings()
 	set.Statuses = []string{"RUNNING", "PENDING"}
 	cutoff := epoch.Add(-2 * time.Hour)
-	r := &run{set: set, cutoff: cutoff, warnEnd: cutoff.Add(set.WarnBefore)}
+	r := rules{set: set, cutoff: cutoff, warnEnd: cutoff.Add(set.WarnBefore)}
 	at := func(age time.Duration) string { return epoch.Add(-age).Format(time.RFC3339Nano) }
 	cases := []struct {
 		name string
