@@ -28,19 +28,8 @@ type archivedSweep struct {
 
 func invokeArchived(ctx context.Context, t *testing.T, emu, event string) archivedSweep {
 	t.Helper()
-	inv, err := tcapi.NewSCFInvoker(tcapi.Credentials{SecretID: emulator.DefaultSecretID, SecretKey: emulator.DefaultSecretKey},
-		tcapi.Options{Endpoint: emu, Region: "ap-guangzhou", MaxAttempts: 1, Timeout: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := inv.Invoke(ctx, tcapi.InvokeRequest{FunctionName: "sweep-tasks", InvocationType: tcapi.InvokeSync, ClientContext: event})
-	if err != nil || resp.Result.InvokeResult != 0 {
-		t.Fatalf("sweep: %v %s", err, resp.Result.ErrMsg)
-	}
-	out := archivedSweep{requestID: resp.Result.FunctionRequestId}
-	if err := json.Unmarshal([]byte(resp.Result.RetMsg), &out.report); err != nil {
-		t.Fatalf("report %s: %v", resp.Result.RetMsg, err)
-	}
+	var out archivedSweep
+	out.requestID = invokeSweepTasks(ctx, t, emu, event, &out.report)
 	return out
 }
 
