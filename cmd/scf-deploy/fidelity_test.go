@@ -10,34 +10,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/internal/deploy/provision"
 	"github.com/scf-janitor/scf-janitor/internal/emulator"
+	"github.com/scf-janitor/scf-janitor/internal/testkit/clocktest"
 )
-
-// manualClock is the emulator's clock, moved on only by the engine's
-// waits: role propagation and a function's Creating/Updating pass without
-// real sleeps.
-type manualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *manualClock) Sleep(ctx context.Context, d time.Duration) error {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-	return ctx.Err()
-}
 
 // editableProject copies this repository's serverless.yml and deploy/ into
 // a temporary project, so a test can edit both; it returns the yml's path.
@@ -93,7 +72,7 @@ type fidelityEnv struct {
 	url    string
 	config string
 	env    string
-	clock  *manualClock
+	clock  *clocktest.Clock
 }
 
 func (d *fidelityEnv) run(args ...string) (string, int) {
@@ -166,7 +145,10 @@ func TestDeployAsTencentsClients(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the four functions")
 	}
-	clock := &manualClock{now: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+	// The emulator's clock is moved on only by the engine's waits: role
+	// propagation and a function's Creating/Updating pass without real
+	// sleeps.
+	clock := clocktest.New(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
 	// Rate limiting off: the limiter would run on the manual clock too.
 	emu := emulator.New(emulator.Options{FunctionReadyAfter: 30 * time.Millisecond, RolePropagation: 8 * time.Second, Now: clock.Now, Rate: -1})
 	ts := httptest.NewServer(emu)

@@ -29,28 +29,8 @@ type archivedSweep struct {
 func invokeArchived(ctx context.Context, t *testing.T, emu, event string) archivedSweep {
 	t.Helper()
 	var out archivedSweep
-	out.requestID = invokeSweepInto(ctx, t, emu, event, &out.report)
+	out.requestID = invokeSweepTasks(ctx, t, emu, event, &out.report)
 	return out
-}
-
-// invokeSweepInto runs sweep-tasks once through the Invoke API of the
-// emulator at emu, decodes its report into report and returns the run's
-// request id.
-func invokeSweepInto(ctx context.Context, t *testing.T, emu, event string, report any) string {
-	t.Helper()
-	inv, err := tcapi.NewSCFInvoker(tcapi.Credentials{SecretID: emulator.DefaultSecretID, SecretKey: emulator.DefaultSecretKey},
-		tcapi.Options{Endpoint: emu, Region: "ap-guangzhou", MaxAttempts: 1, Timeout: time.Minute})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := inv.Invoke(ctx, tcapi.InvokeRequest{FunctionName: "sweep-tasks", InvocationType: tcapi.InvokeSync, ClientContext: event})
-	if err != nil || resp.Result.InvokeResult != 0 {
-		t.Fatalf("sweep: %v %s", err, resp.Result.ErrMsg)
-	}
-	if err := json.Unmarshal([]byte(resp.Result.RetMsg), report); err != nil {
-		t.Fatalf("report %s: %v", resp.Result.RetMsg, err)
-	}
-	return resp.Result.FunctionRequestId
 }
 
 var reReportKey = regexp.MustCompile(`^scf-janitor/sweeps/(\d{4})/(\d\d)/(\d\d)/(\d{8})T\d{6}Z-(.+)\.json$`)

@@ -65,9 +65,10 @@ type sweepReport struct {
 	}
 }
 
-// invokeSweep runs sweep-tasks once through the emulator's SCF Invoke API
-// with event and returns its report.
-func invokeSweep(ctx context.Context, t *testing.T, emu, event string) sweepReport {
+// invokeSweepTasks runs sweep-tasks once through the emulator's SCF Invoke
+// API with event, fails the test unless the run succeeded, decodes its report
+// into report and returns the invocation's request id.
+func invokeSweepTasks(ctx context.Context, t *testing.T, emu, event string, report any) (requestID string) {
 	t.Helper()
 	inv, err := tcapi.NewSCFInvoker(tcapi.Credentials{SecretID: emulator.DefaultSecretID, SecretKey: emulator.DefaultSecretKey},
 		tcapi.Options{Endpoint: emu, Region: "ap-guangzhou", MaxAttempts: 1, Timeout: time.Minute})
@@ -81,10 +82,17 @@ func invokeSweep(ctx context.Context, t *testing.T, emu, event string) sweepRepo
 	if resp.Result.InvokeResult != 0 {
 		t.Fatalf("sweep failed: %s", resp.Result.ErrMsg)
 	}
-	var rep sweepReport
-	if err := json.Unmarshal([]byte(resp.Result.RetMsg), &rep); err != nil {
+	if err := json.Unmarshal([]byte(resp.Result.RetMsg), report); err != nil {
 		t.Fatalf("report %s: %v", resp.Result.RetMsg, err)
 	}
+	return resp.Result.FunctionRequestId
+}
+
+// invokeSweep runs sweep-tasks once with event and returns its report.
+func invokeSweep(ctx context.Context, t *testing.T, emu, event string) sweepReport {
+	t.Helper()
+	var rep sweepReport
+	invokeSweepTasks(ctx, t, emu, event, &rep)
 	return rep
 }
 

@@ -157,27 +157,23 @@ func TestServeGatewayAndTimers(t *testing.T) {
 		}
 	})
 
-	t.Run("function error is a 502 and the function is replaced", func(t *testing.T) {
-		status, _, resp := post(t, gw+"/echo", nil, "panic")
-		if status != http.StatusBadGateway || !strings.Contains(resp, "asked to panic") {
-			t.Fatalf("got %d %s", status, resp)
-		}
-		status, _, _ = post(t, gw+"/echo", nil, "plain")
-		if status != 200 {
-			t.Fatalf("after a panic the next request got %d, want 200 from a fresh instance", status)
-		}
-	})
-
-	t.Run("a process that dies is a 502 and is restarted", func(t *testing.T) {
-		status, _, resp := post(t, gw+"/echo", nil, "exit")
-		if status != http.StatusBadGateway || !strings.Contains(resp, "InvokeFailed") {
-			t.Fatalf("got %d %s", status, resp)
-		}
-		status, _, _ = post(t, gw+"/echo", nil, "plain")
-		if status != 200 {
-			t.Fatalf("after the process exited the next request got %d, want 200 from a new instance", status)
-		}
-	})
+	// A failed invocation is a 502, and the next request is answered by a
+	// fresh instance.
+	for _, tc := range []struct{ name, body, says string }{
+		{"function error is a 502 and the function is replaced", "panic", "asked to panic"},
+		{"a process that dies is a 502 and is restarted", "exit", "InvokeFailed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			status, _, resp := post(t, gw+"/echo", nil, tc.body)
+			if status != http.StatusBadGateway || !strings.Contains(resp, tc.says) {
+				t.Fatalf("got %d %s", status, resp)
+			}
+			status, _, _ = post(t, gw+"/echo", nil, "plain")
+			if status != 200 {
+				t.Fatalf("after %q the next request got %d, want 200 from a fresh instance", tc.body, status)
+			}
+		})
+	}
 
 	t.Run("timeout is a 504", func(t *testing.T) {
 		status, _, resp := post(t, gw+"/echo", nil, "sleep")
@@ -426,14 +422,7 @@ func TestInvokeAndGenerateEventUseTheRunningSecrets(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("generate-event: exit %d: %s", code, stderr.String())
 	}
-	var ev struct {
-		Body    string
-		Headers map[string]string
-	}
-	if err := json.Unmarshal([]byte(event.String()), &ev); err != nil {
-		t.Fatal(err)
-	}
-	if err := (webhook.Verifier{Secrets: []string{served}}).Verify(ev.Headers["x-janitor-signature"], []byte(ev.Body)); err != nil {
+	if err := verifyEvent(t, event.String(), served); err != nil {
 		t.Fatalf("generate-event did not sign with the served secret: %v", err)
 	}
 
@@ -449,6 +438,20 @@ func TestInvokeAndGenerateEventUseTheRunningSecrets(t *testing.T) {
 	}
 }
 
+// verifyEvent decodes a URL event generate-event printed and verifies its
+// signature with secret.
+func verifyEvent(t *testing.T, event, secret string) error {
+	t.Helper()
+	var ev struct {
+		Body    string
+		Headers map[string]string
+	}
+	if err := json.Unmarshal([]byte(event), &ev); err != nil {
+		t.Fatal(err)
+	}
+	return webhook.Verifier{Secrets: []string{secret}}.Verify(ev.Headers["x-janitor-signature"], []byte(ev.Body))
+}
+
 func TestGenerateEventDefaultSecret(t *testing.T) {
 	config := projectCopy(t, "")
 	free := "127.0.0.1:1" // no scf-local there
@@ -459,14 +462,7 @@ func TestGenerateEventDefaultSecret(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d: %s", code, stderr.String())
 		}
-		var ev struct {
-			Body    string
-			Headers map[string]string
-		}
-		if err := json.Unmarshal([]byte(out.String()), &ev); err != nil {
-			t.Fatal(err)
-		}
-		if err := (webhook.Verifier{Secrets: []string{"first"}}).Verify(ev.Headers["x-janitor-signature"], []byte(ev.Body)); err != nil {
+		if err := verifyEvent(t, out.String(), "first"); err != nil {
 			t.Fatalf("not signed with the first secret: %v (%s)", err, out.String())
 		}
 	})

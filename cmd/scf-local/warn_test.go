@@ -18,7 +18,7 @@ type warnedSweep struct {
 func invokeWarned(ctx context.Context, t *testing.T, emu, event string) warnedSweep {
 	t.Helper()
 	var out warnedSweep
-	invokeSweepInto(ctx, t, emu, event, &out)
+	invokeSweepTasks(ctx, t, emu, event, &out)
 	return out
 }
 

@@ -130,27 +130,41 @@ func TestUsageShowsFaultKinds(t *testing.T) {
 	}
 }
 
-func TestRunCommand(t *testing.T) {
-	var logs logtest.Buffer
-	logger := slog.New(slog.NewJSONHandler(&logs, nil))
-	ctx, cancel := context.WithCancel(context.Background())
+// startRun runs the command with args until ctx ends; it returns the
+// address the command listens on and the channel its result arrives on.
+func startRun(ctx context.Context, t *testing.T, args []string, logger *slog.Logger) (string, <-chan error) {
+	t.Helper()
 	addrc := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--demo", "--token", "tok"}, io.Discard, logger, func(a string) { addrc <- a })
+		done <- run(ctx, args, io.Discard, logger, func(a string) { addrc <- a })
 	}()
-	var addr string
 	select {
-	case addr = <-addrc:
+	case addr := <-addrc:
+		return addr, done
 	case err := <-done:
 		t.Fatalf("exited early: %v", err)
 	case <-time.After(5 * time.Second):
 		t.Fatal("not listening")
 	}
+	return "", nil
+}
+
+// sdkClient is an official tencentcloud-sdk-go client of the command
+// listening on addr.
+func sdkClient(addr string, cred common.CredentialIface) *common.Client {
 	prof := profile.NewClientProfile()
 	prof.HttpProfile.Endpoint = addr
 	prof.HttpProfile.Scheme = "HTTP"
-	client := common.NewCommonClient(common.NewTokenCredential(defaultSecretID, defaultSecretKey, "tok"), "", prof)
+	return common.NewCommonClient(cred, "", prof)
+}
+
+func TestRunCommand(t *testing.T) {
+	var logs logtest.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	addr, done := startRun(ctx, t, []string{"--addr", "127.0.0.1:0", "--demo", "--token", "tok"}, logger)
+	client := sdkClient(addr, common.NewTokenCredential(defaultSecretID, defaultSecretKey, "tok"))
 	req := tchttp.NewCommonRequest("ams", "2020-12-29", "DescribeTasks")
 	_ = req.SetActionParameters(`{"Limit":3}`)
 	resp := tchttp.NewCommonResponse()
@@ -193,24 +207,8 @@ func TestRunCommand(t *testing.T) {
 // the shutdown fail); its client sees the connection close, not an answer.
 func TestRunCommandShutdownEndsSlowRequests(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--fault", "slow=1,slow-delay=10m"},
-			io.Discard, slog.New(slog.DiscardHandler), func(a string) { addrc <- a })
-	}()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatalf("exited early: %v", err)
-	case <-time.After(5 * time.Second):
-		t.Fatal("not listening")
-	}
-	prof := profile.NewClientProfile()
-	prof.HttpProfile.Endpoint = addr
-	prof.HttpProfile.Scheme = "HTTP"
-	client := common.NewCommonClient(common.NewCredential(defaultSecretID, defaultSecretKey), "", prof)
+	addr, done := startRun(ctx, t, []string{"--addr", "127.0.0.1:0", "--fault", "slow=1,slow-delay=10m"}, slog.New(slog.DiscardHandler))
+	client := sdkClient(addr, common.NewCredential(defaultSecretID, defaultSecretKey))
 	callErr := make(chan error, 1)
 	go func() {
 		req := tchttp.NewCommonRequest("ams", "2020-12-29", "DescribeTasks")

@@ -1,26 +1,17 @@
 package main
 
 import (
-	"flag"
-	"os"
 	"testing"
 
-	"github.com/scf-janitor/scf-janitor/internal/scflocal/scflocaltest"
 	"github.com/scf-janitor/scf-janitor/internal/testkit/canceltest"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata")
-
 func TestMain(m *testing.M) {
-	code := m.Run()
-	scflocaltest.Cleanup()
-	os.Exit(code)
+	canceltest.Main(m)
 }
 
-func TestTestdata(t *testing.T) {
-	canceltest.Testdata(t, canceltest.Functions["cancel-task"], "testdata", *update)
-}
-
-func TestRuntimeE2E(t *testing.T) {
-	canceltest.E2E(t, canceltest.Functions["cancel-task"], ".")
+// TestFunction checks the testdata events and runs the built function end to
+// end (canceltest.Run).
+func TestFunction(t *testing.T) {
+	canceltest.Run(t, "cancel-task")
 }

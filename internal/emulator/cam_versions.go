@@ -84,6 +84,23 @@ func versionNotFound(p *camPolicy, id uint64) *apiError {
 	return errf("InvalidParameter.PolicyVersionNotExists", fmt.Sprintf("Policy %d has no version %d.", p.PolicyId, id))
 }
 
+// policyVersion finds the policy and the version a request names; both ids
+// are required.
+func (s *Server) policyVersion(c *apiCall, policyID, versionID *uint64) (*camPolicy, *policyVersion, *apiError) {
+	p, err := s.policyByID(c, policyID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if versionID == nil {
+		return nil, nil, errf("MissingParameter", "The request is missing the required parameter VersionId.")
+	}
+	v := p.version(*versionID)
+	if v == nil {
+		return nil, nil, versionNotFound(p, *versionID)
+	}
+	return p, v, nil
+}
+
 func (s *Server) actCreatePolicyVersion(c *apiCall) (any, *apiError) {
 	var req struct {
 		PolicyId       *uint64
@@ -129,16 +146,9 @@ func (s *Server) actListPolicyVersions(c *apiCall) (any, *apiError) {
 func (s *Server) actGetPolicyVersion(c *apiCall) (any, *apiError) {
 	var req struct{ PolicyId, VersionId *uint64 }
 	return s.camLocked(c, &req, func() (any, *apiError) {
-		p, err := s.policyByID(c, req.PolicyId)
+		p, v, err := s.policyVersion(c, req.PolicyId, req.VersionId)
 		if err != nil {
 			return nil, err
-		}
-		if req.VersionId == nil {
-			return nil, errf("MissingParameter", "The request is missing the required parameter VersionId.")
-		}
-		v := p.version(*req.VersionId)
-		if v == nil {
-			return nil, versionNotFound(p, *req.VersionId)
 		}
 		type detail struct {
 			VersionId        uint64
@@ -194,20 +204,14 @@ func containsUint(list []uint64, v uint64) bool {
 func (s *Server) actSetDefaultPolicyVersion(c *apiCall) (any, *apiError) {
 	var req struct{ PolicyId, VersionId *uint64 }
 	return s.camLocked(c, &req, func() (any, *apiError) {
-		p, err := s.policyByID(c, req.PolicyId)
+		p, v, err := s.policyVersion(c, req.PolicyId, req.VersionId)
 		if err != nil {
 			return nil, err
 		}
-		if req.VersionId == nil {
-			return nil, errf("MissingParameter", "The request is missing the required parameter VersionId.")
+		if v.id == p.defaultVersion {
+			return nil, errf("FailedOperation.PolicyVersionAlreadyDefault", fmt.Sprintf("Version %d is already policy %d's default version.", v.id, p.PolicyId))
 		}
-		switch id := *req.VersionId; {
-		case p.version(id) == nil:
-			return nil, versionNotFound(p, id)
-		case id == p.defaultVersion:
-			return nil, errf("FailedOperation.PolicyVersionAlreadyDefault", fmt.Sprintf("Version %d is already policy %d's default version.", id, p.PolicyId))
-		}
-		p.setDefault(*req.VersionId, c.now)
+		p.setDefault(v.id, c.now)
 		return struct{}{}, nil
 	})
 }

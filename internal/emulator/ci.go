@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -107,12 +106,7 @@ func (s *Server) AddLiveJob(j LiveJob) LiveJob {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if j.JobId == "" {
-		for {
-			j.JobId = s.newID("av", 32)
-			if _, dup := s.liveJobs[j.JobId]; !dup {
-				break
-			}
-		}
+		j.JobId = s.uniqueID("av", 32, func(id string) bool { _, dup := s.liveJobs[id]; return dup })
 	}
 	rec := &liveJobRec{LiveJob: j, phaseStart: now}
 	s.liveJobs[j.JobId] = rec
@@ -121,20 +115,7 @@ func (s *Server) AddLiveJob(j LiveJob) LiveJob {
 
 // LiveJobs returns every live job as of now, newest first.
 func (s *Server) LiveJobs() []LiveJob {
-	now := s.now()
-	s.mu.Lock()
-	out := make([]LiveJob, 0, len(s.liveJobs))
-	for _, rec := range s.liveJobs {
-		out = append(out, s.currentLive(rec, now))
-	}
-	s.mu.Unlock()
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreationTime.Equal(out[j].CreationTime) {
-			return out[i].CreationTime.After(out[j].CreationTime)
-		}
-		return out[i].JobId > out[j].JobId
-	})
-	return out
+	return newestFirst(s, s.liveJobs, s.currentLive, func(j LiveJob) (time.Time, string) { return j.CreationTime, j.JobId })
 }
 
 // ---- HTTP ----

@@ -5,41 +5,24 @@ import (
 	"errors"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/scf-janitor/scf-janitor/internal/testkit/clocktest"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	tcerr "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/errors"
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 )
 
-// fakeClock is an injectable clock. It starts at the real time (truncated to
-// a second) because the official SDKs sign with the real clock.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Now().Truncate(time.Second)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// newFakeClock returns a manual clock at the real time (truncated to a
+// second): the official SDKs sign with the real clock.
+func newFakeClock() *clocktest.Clock { return clocktest.New(time.Now().Truncate(time.Second)) }
 
 type env struct {
 	srv   *Server
 	ts    *httptest.Server
-	clock *fakeClock
+	clock *clocktest.Clock
 }
 
 // newEnv starts an emulator on an httptest server with a fake clock.

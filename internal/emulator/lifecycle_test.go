@@ -3,6 +3,8 @@ package emulator
 import (
 	"testing"
 	"time"
+
+	"github.com/scf-janitor/scf-janitor/internal/testkit/clocktest"
 )
 
 func TestLifecycle(t *testing.T) {
@@ -31,9 +33,7 @@ func TestLifecycle(t *testing.T) {
 		{100 * time.Hour, StatusFinish},
 	}
 	for _, st := range steps {
-		e.clock.mu.Lock()
-		e.clock.t = start.Add(st.at)
-		e.clock.mu.Unlock()
+		e.clock.Set(start.Add(st.at))
 		if got := status(); got.Status != st.want {
 			t.Fatalf("at +%v: status %s, want %s", st.at, got.Status, st.want)
 		}
@@ -64,7 +64,7 @@ func TestLifecycleCancelFreezes(t *testing.T) {
 
 func TestLifecycleOptions(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := &fakeClock{t: now}
+	clock := clocktest.New(now)
 	s := New(Options{Now: clock.Now, PendingFor: -1, RunningFor: -1})
 	p := s.AddTask(Task{TaskId: "p"})
 	r := s.AddTask(Task{TaskId: "r", Status: StatusRunning, CreatedAt: now.Add(-48 * time.Hour)})

@@ -164,12 +164,7 @@ func (s *Server) uniqueTaskID(service string) string {
 	if service == "vm" {
 		prefix = "vt-"
 	}
-	for {
-		id := s.newID(prefix, 24)
-		if _, dup := s.tasks[taskKey(service, id)]; !dup {
-			return id
-		}
-	}
+	return s.uniqueID(prefix, 24, func(id string) bool { _, dup := s.tasks[taskKey(service, id)]; return dup })
 }
 
 // Tasks returns the tasks of service ("" = all) as of now, newest first.

@@ -610,6 +610,20 @@ type functionRef struct {
 	Qualifier    *string
 }
 
+// lockFunctionRef is lockFunction for an action whose parameters are a
+// functionRef: it refuses a Qualifier other than $LATEST too.
+func (s *Server) lockFunctionRef(c *apiCall) (f *scfFunction, unlock func(), aerr *apiError) {
+	var req functionRef
+	if f, unlock, aerr = s.lockFunction(c, &req); aerr != nil {
+		return nil, nil, aerr
+	}
+	if aerr = checkQualifier(req.Qualifier); aerr != nil {
+		unlock()
+		return nil, nil, aerr
+	}
+	return f, unlock, nil
+}
+
 func checkQualifier(q *string) *apiError {
 	if q != nil && *q != "" && *q != "$LATEST" {
 		return errf("ResourceNotFound.FunctionVersion", "Version "+*q+" does not exist (the emulator keeps $LATEST only).")
@@ -772,15 +786,11 @@ func (f *scfFunction) getFunction(now time.Time) any {
 }
 
 func (s *Server) actGetFunctionAddress(c *apiCall) (any, *apiError) {
-	var req functionRef
-	f, unlock, aerr := s.lockFunction(c, &req)
+	f, unlock, aerr := s.lockFunctionRef(c)
 	if aerr != nil {
 		return nil, aerr
 	}
 	defer unlock()
-	if err := checkQualifier(req.Qualifier); err != nil {
-		return nil, err
-	}
 	// Url is the code package's (COS) download address; the emulator keeps
 	// no package to download, so it names one that does not resolve.
 	return struct{ Url, CodeSha256 string }{
@@ -895,15 +905,11 @@ func (s *Server) actUpdateFunctionConfiguration(c *apiCall) (any, *apiError) {
 }
 
 func (s *Server) actDeleteFunction(c *apiCall) (any, *apiError) {
-	var req functionRef
-	f, unlock, aerr := s.lockFunction(c, &req)
+	f, unlock, aerr := s.lockFunctionRef(c)
 	if aerr != nil {
 		return nil, aerr
 	}
 	defer unlock()
-	if err := checkQualifier(req.Qualifier); err != nil {
-		return nil, err
-	}
 	if aerr := f.requireActive(c.now, "FailedOperation.DeleteFunction", "delete it", FunctionCreateFailed, FunctionUpdateFailed); aerr != nil {
 		return nil, aerr
 	}

@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"sort"
 	"strconv"
 	"time"
 )
@@ -60,12 +59,10 @@ func (s *Server) AddTranscription(t Transcription) Transcription {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if t.TaskId == "" {
-		for {
-			t.TaskId = s.newID("tt-", 32)
-			if _, dup := s.transcriptions[transKey(t.Region, t.SdkAppId, t.TaskId)]; !dup {
-				break
-			}
-		}
+		t.TaskId = s.uniqueID("tt-", 32, func(id string) bool {
+			_, dup := s.transcriptions[transKey(t.Region, t.SdkAppId, id)]
+			return dup
+		})
 	}
 	rec := &transRec{Transcription: t, phaseStart: now}
 	s.transcriptions[transKey(t.Region, t.SdkAppId, t.TaskId)] = rec
@@ -74,20 +71,7 @@ func (s *Server) AddTranscription(t Transcription) Transcription {
 
 // Transcriptions returns every transcription as of now, newest first.
 func (s *Server) Transcriptions() []Transcription {
-	now := s.now()
-	s.mu.Lock()
-	out := make([]Transcription, 0, len(s.transcriptions))
-	for _, rec := range s.transcriptions {
-		out = append(out, s.currentTrans(rec, now))
-	}
-	s.mu.Unlock()
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].StartTime.Equal(out[j].StartTime) {
-			return out[i].StartTime.After(out[j].StartTime)
-		}
-		return out[i].TaskId > out[j].TaskId
-	})
-	return out
+	return newestFirst(s, s.transcriptions, s.currentTrans, func(t Transcription) (time.Time, string) { return t.StartTime, t.TaskId })
 }
 
 type transcriptionParam struct {

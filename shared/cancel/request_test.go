@@ -32,6 +32,27 @@ func wantErr(t *testing.T, e *Error, status int, code string, words ...string) {
 	}
 }
 
+// wantParsed checks that a parse returned want and no error.
+func wantParsed[T any](t *testing.T, got T, e *Error, want T) {
+	t.Helper()
+	if e != nil {
+		t.Fatalf("error %v", e)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got)\n%s", diff)
+	}
+}
+
+// refusedBody is a request body a parse refuses with status and code, in a
+// message that mentions each of words.
+type refusedBody struct {
+	name, body string
+	getenv     func(string) string
+	status     int
+	code       string
+	words      []string
+}
+
 func TestParseTaskRequest(t *testing.T) {
 	ok := []struct {
 		name, body string
@@ -48,12 +69,7 @@ func TestParseTaskRequest(t *testing.T) {
 	for _, tt := range ok {
 		t.Run(tt.name, func(t *testing.T) {
 			got, e := parseTaskRequest([]byte(tt.body))
-			if e != nil {
-				t.Fatalf("error %v", e)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("(-want +got)\n%s", diff)
-			}
+			wantParsed(t, got, e, tt.want)
 		})
 	}
 
@@ -110,21 +126,10 @@ func TestParseLiveAuditRequest(t *testing.T) {
 	for _, tt := range ok {
 		t.Run(tt.name, func(t *testing.T) {
 			got, e := parseLiveAuditRequest([]byte(tt.body), tt.getenv)
-			if e != nil {
-				t.Fatalf("error %v", e)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("(-want +got)\n%s", diff)
-			}
+			wantParsed(t, got, e, tt.want)
 		})
 	}
-	bad := []struct {
-		name, body string
-		getenv     func(string) string
-		status     int
-		code       string
-		words      []string
-	}{
+	bad := []refusedBody{
 		{"missing JobId", `{"Bucket":"b-1250000000","Region":"ap-beijing"}`, env(), 400, CodeMissingParameter, []string{"JobId is required"}},
 		{"JobId with slash", `{"JobId":"av1/../../x","Bucket":"b-1250000000","Region":"ap-beijing"}`, env(), 400, CodeInvalidParameterValue, []string{"JobId", `'/'`}},
 		{"JobId with dot", `{"JobId":"av1.x","Bucket":"b-1250000000","Region":"ap-beijing"}`, env(), 400, CodeInvalidParameterValue, []string{`'.'`}},
@@ -171,21 +176,10 @@ func TestParseTranscriptionRequest(t *testing.T) {
 	for _, tt := range ok {
 		t.Run(tt.name, func(t *testing.T) {
 			got, e := parseTranscriptionRequest([]byte(tt.body), tt.getenv)
-			if e != nil {
-				t.Fatalf("error %v", e)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("(-want +got)\n%s", diff)
-			}
+			wantParsed(t, got, e, tt.want)
 		})
 	}
-	bad := []struct {
-		name, body string
-		getenv     func(string) string
-		status     int
-		code       string
-		words      []string
-	}{
+	bad := []refusedBody{
 		{"missing TaskId", `{"SdkAppId":1,"Region":"ap-guangzhou"}`, env(), 400, CodeMissingParameter, []string{"TaskId is required"}},
 		{"TaskId too long", `{"TaskId":"` + strings.Repeat("a", 513) + `","SdkAppId":1,"Region":"ap-guangzhou"}`, env(), 400, CodeInvalidParameterValue, []string{"at most 512"}},
 		{"TaskId with space", `{"TaskId":"a b","SdkAppId":1,"Region":"ap-guangzhou"}`, env(), 400, CodeInvalidParameterValue, []string{`' '`}},

@@ -58,6 +58,23 @@ func scriptedHandler(newHandler func(Options) *Handler, s *scripted) *Handler {
 	return h
 }
 
+// scriptedRefusal sends body to newHandler's handler over s and returns the
+// error it answers with.
+func scriptedRefusal(t *testing.T, newHandler func(Options) *Handler, s *scripted, body string) *Error {
+	t.Helper()
+	h := scriptedHandler(newHandler, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ctx = scf.NewContext(ctx, &scf.FunctionContext{RequestID: "scf-rid", Env: map[string]string{
+		"TENCENTCLOUD_SECRETID": "AKIDX", "TENCENTCLOUD_SECRETKEY": "key", "JANITOR_LOG_LEVEL": ""}})
+	_, err := h.Handle(ctx, []byte(body))
+	e, ok := err.(*Error)
+	if !ok {
+		t.Fatalf("err = %v (%T), want *Error", err, err)
+	}
+	return e
+}
+
 // TestStateLookup: a cancel Tencent refuses with a code that does not say
 // why is answered from the job's state; a code that does say why is not
 // looked up.
@@ -114,16 +131,7 @@ func TestStateLookup(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(k.service+"/"+tc.name, func(t *testing.T) {
 				s := &scripted{cancelErr: tc.cancelErr, status: tc.status, lookupErr: tc.lookupErr}
-				h := scriptedHandler(k.newHandler, s)
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				ctx = scf.NewContext(ctx, &scf.FunctionContext{RequestID: "scf-rid", Env: map[string]string{
-					"TENCENTCLOUD_SECRETID": "AKIDX", "TENCENTCLOUD_SECRETKEY": "key", "JANITOR_LOG_LEVEL": ""}})
-				_, err := h.Handle(ctx, []byte(k.body))
-				e, ok := err.(*Error)
-				if !ok {
-					t.Fatalf("err = %v (%T), want *Error", err, err)
-				}
+				e := scriptedRefusal(t, k.newHandler, s, k.body)
 				wantErr(t, e, tc.want, tc.code, tc.words...)
 				if s.lookups != tc.lookups {
 					t.Errorf("%d lookups, want %d", s.lookups, tc.lookups)
@@ -192,16 +200,7 @@ func TestTranscriptionLookupError(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := &scripted{cancelErr: tc.cancelErr, status: tc.status, lookupErr: tc.lookupErr}
-			h := scriptedHandler(NewStopTranscription, s)
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			ctx = scf.NewContext(ctx, &scf.FunctionContext{RequestID: "scf-rid", Env: map[string]string{
-				"TENCENTCLOUD_SECRETID": "AKIDX", "TENCENTCLOUD_SECRETKEY": "key", "JANITOR_LOG_LEVEL": ""}})
-			_, err := h.Handle(ctx, []byte(body))
-			e, ok := err.(*Error)
-			if !ok {
-				t.Fatalf("err = %v (%T), want *Error", err, err)
-			}
+			e := scriptedRefusal(t, NewStopTranscription, s, body)
 			wantErr(t, e, tc.want, tc.code, tc.words...)
 			if s.lookups != tc.lookups {
 				t.Errorf("%d lookups, want %d", s.lookups, tc.lookups)

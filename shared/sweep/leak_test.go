@@ -99,6 +99,17 @@ func (panicInvoker) Invoke(context.Context, tcapi.InvokeRequest) (tcapi.InvokeRe
 	panic("invoker bug")
 }
 
+// panicForRoles is a MultiSweep.Clients that gives the account without a
+// role AMS client f and panics ("clients bug") for any account with one.
+func panicForRoles(f Client) func(context.Context, Account, []string) (map[string]Client, error) {
+	return func(_ context.Context, a Account, _ []string) (map[string]Client, error) {
+		if a.Role != "" {
+			panic("clients bug")
+		}
+		return map[string]Client{"ams": f}, nil
+	}
+}
+
 // TestAccountPanicFailsThatAccountOnly: a panic while setting up one
 // account (its clients, its AssumeRole) or dispatching it is that account's
 // report error; the others are swept, and nothing crashes.
@@ -109,12 +120,7 @@ func TestAccountPanicFailsThatAccountOnly(t *testing.T) {
 	m := &MultiSweep{
 		Accounts: []Account{{ID: "self"}, {ID: "100000000002", Role: "qcs::cam::uin/100000000002:roleName/R"}},
 		Now:      fixedClock,
-		Clients: func(_ context.Context, a Account, _ []string) (map[string]Client, error) {
-			if a.Role != "" {
-				panic("clients bug")
-			}
-			return map[string]Client{"ams": f}, nil
-		},
+		Clients:  panicForRoles(f),
 	}
 	r := m.Run(context.Background(), set)
 	checkInvariant(t, r)
@@ -145,12 +151,7 @@ func TestPanickingLoggerAroundAccounts(t *testing.T) {
 	set := testSettings()
 	accts := []Account{{ID: "self"}, {ID: "100000000002", Role: "qcs::cam::uin/100000000002:roleName/R"}}
 	m := &MultiSweep{Accounts: accts, Now: fixedClock, Logger: panicLogger(),
-		Clients: func(_ context.Context, a Account, _ []string) (map[string]Client, error) {
-			if a.Role != "" {
-				panic("clients bug")
-			}
-			return map[string]Client{"ams": f}, nil
-		},
+		Clients: panicForRoles(f),
 	}
 	r := m.Run(context.Background(), set)
 	checkInvariant(t, r)

@@ -16,11 +16,12 @@ import (
 	"time"
 )
 
-// recorded is one request an apiServer received.
+// recorded is one request a stubServer received.
 type recorded struct {
-	Header http.Header
-	Body   []byte
-	At     time.Time
+	Method, Path string
+	Header       http.Header
+	Body         []byte
+	At           time.Time
 }
 
 func (r recorded) params(t testing.TB) map[string]any {
@@ -32,43 +33,53 @@ func (r recorded) params(t testing.TB) map[string]any {
 	return m
 }
 
-// apiServer is a local stand-in for a Tencent Cloud API 3.0 endpoint.
-// respond gets the 1-based request number and writes the answer.
-type apiServer struct {
+// stubServer is a local stand-in for a Tencent endpoint: it records every
+// request, and respond gets the 1-based request number and writes the
+// answer.
+type stubServer struct {
 	*httptest.Server
 	mu      sync.Mutex
 	reqs    []recorded
 	respond func(n int, w http.ResponseWriter, r recorded)
 }
 
-func newAPIServer(t testing.TB, respond func(n int, w http.ResponseWriter, r recorded)) *apiServer {
+func newStubServer(t testing.TB, respond func(n int, w http.ResponseWriter, r recorded)) *stubServer {
 	t.Helper()
-	s := &apiServer{respond: respond}
+	s := &stubServer{respond: respond}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
-		rec := recorded{Header: req.Header.Clone(), Body: body, At: time.Now()}
+		rec := recorded{Method: req.Method, Path: req.URL.Path, Header: req.Header.Clone(), Body: body, At: time.Now()}
 		rec.Header.Set("Host", req.Host)
 		s.mu.Lock()
 		s.reqs = append(s.reqs, rec)
 		n := len(s.reqs)
 		s.mu.Unlock()
-		if req.Method != http.MethodPost || req.URL.Path != "/" {
-			http.Error(w, "want POST /", http.StatusMethodNotAllowed)
-			return
-		}
 		s.respond(n, w, rec)
 	}))
 	t.Cleanup(s.Close)
 	return s
 }
 
-func (s *apiServer) requests() []recorded {
+// newAPIServer is a stand-in for a Tencent Cloud API 3.0 endpoint: respond
+// answers what is POSTed to /.
+func newAPIServer(t testing.TB, respond func(n int, w http.ResponseWriter, r recorded)) *stubServer {
+	t.Helper()
+	return newStubServer(t, func(n int, w http.ResponseWriter, r recorded) {
+		if r.Method != http.MethodPost || r.Path != "/" {
+			http.Error(w, "want POST /", http.StatusMethodNotAllowed)
+			return
+		}
+		respond(n, w, r)
+	})
+}
+
+func (s *stubServer) requests() []recorded {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]recorded(nil), s.reqs...)
 }
 
-func (s *apiServer) count() int {
+func (s *stubServer) count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.reqs)

@@ -48,11 +48,7 @@ type COSSigner func(secretID, secretKey, sessionToken string, base http.RoundTri
 // AuthorizationTransport (the official COS signer; a session token travels in
 // x-cos-security-token) through shared/tcapi/cossign.
 type CI struct {
-	vhost  string // Host sent to a loopback endpoint: the bucket's CI host
-	base   *url.URL
-	http   *http.Client
-	cred   Credentials
-	policy *policy
+	bucketClient
 }
 
 var (
@@ -74,37 +70,21 @@ func NewCI(cred Credentials, opts CIOptions) (*CI, error) {
 	if opts.Region != "" && !reRegion.MatchString(opts.Region) {
 		return nil, fmt.Errorf("tcapi: ci region %q: want a Tencent Cloud region such as ap-guangzhou", opts.Region)
 	}
-	def := ""
-	if opts.Endpoint == "" {
-		if opts.Bucket == "" || opts.Region == "" {
-			return nil, fmt.Errorf("tcapi: ci needs a bucket (such as examplebucket-1250000000) and a region (such as ap-guangzhou), or an endpoint")
-		}
-		def = opts.Bucket + ".ci." + opts.Region + ".myqcloud.com"
-	}
-	scheme, host, err := parseEndpoint(opts.Endpoint, def, "ci")
-	if err != nil {
-		return nil, err
-	}
-	pol, err := newPolicy("ci", opts.Limiters, opts.MaxAttempts, opts.BaseDelay, opts.MaxDelay, opts.Timeout, opts.Rand)
-	if err != nil {
-		return nil, err
-	}
-	base := opts.Transport
-	if base == nil {
-		base = sharedTransport()
-	}
-	signer := opts.Signer(cred.SecretID, cred.SecretKey, cred.Token, base)
-	vhost := ""
-	if opts.Endpoint != "" && opts.Bucket != "" && opts.Region != "" && isLoopback(host) {
+	def, vhost := "", ""
+	if opts.Bucket != "" && opts.Region != "" {
 		vhost = opts.Bucket + ".ci." + opts.Region + ".myqcloud.com"
 	}
-	return &CI{
-		vhost:  vhost,
-		base:   &url.URL{Scheme: strings.ToLower(scheme), Host: host},
-		http:   &http.Client{Transport: signer, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
-		cred:   cred,
-		policy: pol,
-	}, nil
+	if opts.Endpoint == "" {
+		if vhost == "" {
+			return nil, fmt.Errorf("tcapi: ci needs a bucket (such as examplebucket-1250000000) and a region (such as ap-guangzhou), or an endpoint")
+		}
+		def = vhost
+	}
+	bc, err := newBucketClient("ci", cred, opts, def, vhost)
+	if err != nil {
+		return nil, err
+	}
+	return &CI{bc}, nil
 }
 
 // Endpoint returns the base URL the client calls.
@@ -303,20 +283,7 @@ func (c *CI) attempt(ctx context.Context, action, method, path string, body []by
 		}
 		return nil
 	}
-	var xe struct {
-		XMLName                  xml.Name `xml:"Error"`
-		Code, Message, RequestId string
-		TraceId                  string
-	}
-	if xml.Unmarshal(raw, &xe) == nil && xe.Code != "" {
-		e.Code = xe.Code
-		e.Message = c.cred.redact(strings.TrimSpace(xe.Message))
-		e.RequestID = firstNonEmpty(xe.RequestId, e.RequestID)
-		e.Retryable = resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests || retryableCode(xe.Code)
-		return e
-	}
-	httpStatusError(e, resp.StatusCode, raw)
-	e.Message = c.cred.redact(strings.Replace(e.Message, "not a Tencent Cloud API answer", "not a CI answer", 1))
+	c.answerError(e, resp.StatusCode, raw, "a CI answer")
 	return e
 }
 

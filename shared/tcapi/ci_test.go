@@ -8,53 +8,14 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/shared/tcapi/cossign"
 )
-
-type ciRecorded struct {
-	Method, Path string
-	Header       http.Header
-	Body         []byte
-}
-
-// ciServer is a local stand-in for <bucket>.ci.<region>.myqcloud.com.
-type ciServer struct {
-	*httptest.Server
-	mu      sync.Mutex
-	reqs    []ciRecorded
-	respond func(n int, w http.ResponseWriter, r ciRecorded)
-}
-
-func newCIServer(t testing.TB, respond func(n int, w http.ResponseWriter, r ciRecorded)) *ciServer {
-	t.Helper()
-	s := &ciServer{respond: respond}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, _ := io.ReadAll(req.Body)
-		rec := ciRecorded{Method: req.Method, Path: req.URL.Path, Header: req.Header.Clone(), Body: body}
-		rec.Header.Set("Host", req.Host)
-		s.mu.Lock()
-		s.reqs = append(s.reqs, rec)
-		n := len(s.reqs)
-		s.mu.Unlock()
-		s.respond(n, w, rec)
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *ciServer) requests() []ciRecorded {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]ciRecorded(nil), s.reqs...)
-}
 
 func writeXMLBody(w http.ResponseWriter, status int, body string) {
 	w.Header().Set("Content-Type", "application/xml")
@@ -81,7 +42,7 @@ func newTestCI(t *testing.T, endpoint string) *CI {
 
 // checkCOSSigned verifies the COS signature of r independently of the SDK and
 // that it covers wantHeaders.
-func checkCOSSigned(t testing.TB, r ciRecorded, wantHeaders string) {
+func checkCOSSigned(t testing.TB, r recorded, wantHeaders string) {
 	t.Helper()
 	if got := r.Header.Get("x-cos-security-token"); got != testCred.Token {
 		t.Errorf("x-cos-security-token = %q, want the session token", got)
@@ -121,7 +82,7 @@ func hmacSHA1(key []byte, msg string) []byte {
 }
 
 func TestCancelLiveAudit(t *testing.T) {
-	srv := newCIServer(t, func(n int, w http.ResponseWriter, r ciRecorded) {
+	srv := newStubServer(t, func(n int, w http.ResponseWriter, r recorded) {
 		writeXMLBody(w, 200, `<Response><JobsDetail><DataId>data-7</DataId><JobId>av123</JobId><CreationTime>2024-10-23T16:41:07+0800</CreationTime></JobsDetail><RequestId>ci-req-1</RequestId></Response>`)
 	})
 	c := newTestCI(t, srv.URL)
@@ -141,7 +102,7 @@ func TestCancelLiveAudit(t *testing.T) {
 }
 
 func TestCreateAndGetLiveAudit(t *testing.T) {
-	srv := newCIServer(t, func(n int, w http.ResponseWriter, r ciRecorded) {
+	srv := newStubServer(t, func(n int, w http.ResponseWriter, r recorded) {
 		switch r.Method {
 		case http.MethodPost:
 			writeXMLBody(w, 200, `<Response><JobsDetail><DataId>d1</DataId><JobId>av9</JobId><State>Submitted</State><CreationTime>t0</CreationTime><Url>rtmp://x/live/1</Url></JobsDetail><RequestId>r-create</RequestId></Response>`)
@@ -217,7 +178,7 @@ func TestCIErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newCIServer(t, func(n int, w http.ResponseWriter, r ciRecorded) { tt.respond(w) })
+			srv := newStubServer(t, func(n int, w http.ResponseWriter, r recorded) { tt.respond(w) })
 			c := newTestCI(t, srv.URL)
 			_, err := c.CancelLiveAudit(context.Background(), "av1")
 			var e *Error
@@ -243,7 +204,7 @@ func TestCIErrors(t *testing.T) {
 }
 
 func TestCIRetriesThenSucceeds(t *testing.T) {
-	srv := newCIServer(t, func(n int, w http.ResponseWriter, r ciRecorded) {
+	srv := newStubServer(t, func(n int, w http.ResponseWriter, r recorded) {
 		switch n {
 		case 1:
 			writeCIError(w, 429, "RequestLimitExceeded", "slow down", "r1")
@@ -267,7 +228,7 @@ func TestCIRetriesThenSucceeds(t *testing.T) {
 }
 
 func TestCIDeadline(t *testing.T) {
-	srv := newCIServer(t, func(n int, w http.ResponseWriter, r ciRecorded) { writeCIError(w, 500, "InternalError", "down", "r") })
+	srv := newStubServer(t, func(n int, w http.ResponseWriter, r recorded) { writeCIError(w, 500, "InternalError", "down", "r") })
 	c, err := NewCI(testCred, CIOptions{Endpoint: srv.URL, MaxAttempts: 100, BaseDelay: time.Minute, MaxDelay: time.Minute, Rand: func() float64 { return 0.99 }, Signer: cossign.Transport})
 	if err != nil {
 		t.Fatal(err)
@@ -326,7 +287,7 @@ func TestNewCIValidation(t *testing.T) {
 }
 
 func TestCIRejectsBadJobIDBeforeCalling(t *testing.T) {
-	srv := newCIServer(t, func(n int, w http.ResponseWriter, r ciRecorded) { writeCIError(w, 500, "InternalError", "x", "r") })
+	srv := newStubServer(t, func(n int, w http.ResponseWriter, r recorded) { writeCIError(w, 500, "InternalError", "x", "r") })
 	c := newTestCI(t, srv.URL)
 	for _, id := range []string{"", " ", "a/b", "x?y"} {
 		if _, err := c.CancelLiveAudit(context.Background(), id); !HasCode(err, "InvalidArgument") {

@@ -3,15 +3,12 @@ package tcapi
 import (
 	"bytes"
 	"context"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // COSOptions configure a COS client. Bucket ("name-appid") and Region are
@@ -21,31 +18,15 @@ import (
 // <BucketName-APPID>.cos.<Region>.myqcloud.com). Endpoint overrides the base
 // URL (e.g. http://127.0.0.1:9100 for the emulator); to a loopback Endpoint
 // requests still carry the bucket's host name as Host (signed), as CIOptions
-// does, so the emulator knows the bucket as Tencent does.
-type COSOptions struct {
-	Bucket, Region, Endpoint string
-	Limiters                 *Limiters // nil -> private limiters at 20/s
-	MaxAttempts              int       // default 4 (1 = no retry)
-	BaseDelay, MaxDelay      time.Duration
-	Timeout                  time.Duration // per HTTP request, default 10s
-	Rand                     func() float64
-	// Transport carries the signed requests; nil -> the shared pool.
-	Transport http.RoundTripper
-	// Signer signs every request with the COS signature. Required: pass
-	// cossign.Transport (package shared/tcapi/cossign).
-	Signer COSSigner
-}
+// does, so the emulator knows the bucket as Tencent does. The fields are
+// CIOptions' (limits, retries, timeout, transport, signer alike).
+type COSOptions CIOptions
 
 // COS writes objects to one bucket. Requests are signed by
 // COSOptions.Signer (cos-go-sdk-v5's AuthorizationTransport through
 // shared/tcapi/cossign; a session token travels in x-cos-security-token).
 type COS struct {
-	bucket, region string
-	vhost          string // Host sent to a loopback endpoint: the bucket's COS host
-	base           *url.URL
-	http           *http.Client
-	cred           Credentials
-	policy         *policy
+	bucketClient
 }
 
 // ParseBucket checks a COS bucket name, <name>-<appid> in lowercase
@@ -78,29 +59,11 @@ func NewCOS(cred Credentials, opts COSOptions) (*COS, error) {
 		return nil, fmt.Errorf("tcapi: cos region %q: want a Tencent Cloud region such as ap-guangzhou", opts.Region)
 	}
 	host := opts.Bucket + ".cos." + opts.Region + ".myqcloud.com"
-	scheme, addr, err := parseEndpoint(opts.Endpoint, host, "cos")
+	bc, err := newBucketClient("cos", cred, CIOptions(opts), host, host)
 	if err != nil {
 		return nil, err
 	}
-	pol, err := newPolicy("cos", opts.Limiters, opts.MaxAttempts, opts.BaseDelay, opts.MaxDelay, opts.Timeout, opts.Rand)
-	if err != nil {
-		return nil, err
-	}
-	base := opts.Transport
-	if base == nil {
-		base = sharedTransport()
-	}
-	c := &COS{
-		bucket: opts.Bucket, region: opts.Region,
-		base:   &url.URL{Scheme: strings.ToLower(scheme), Host: addr},
-		http:   &http.Client{Transport: opts.Signer(cred.SecretID, cred.SecretKey, cred.Token, base), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
-		cred:   cred,
-		policy: pol,
-	}
-	if opts.Endpoint != "" && isLoopback(addr) {
-		c.vhost = host
-	}
-	return c, nil
+	return &COS{bc}, nil
 }
 
 // Endpoint returns the base URL the client calls.
@@ -167,20 +130,6 @@ func (c *COS) put(ctx context.Context, action, key string, body []byte, contentT
 		e.Message = "read answer: " + c.cred.redact(err.Error())
 		return PutObjectResult{}, e
 	}
-	// COS errors: <Error><Code/><Message/><Resource/><RequestId/><TraceId/></Error>
-	// (cloud.tencent.com/document/product/436/7730).
-	var xe struct {
-		XMLName                  xml.Name `xml:"Error"`
-		Code, Message, RequestId string
-	}
-	if xml.Unmarshal(raw, &xe) == nil && xe.Code != "" {
-		e.Code = xe.Code
-		e.Message = c.cred.redact(strings.TrimSpace(xe.Message))
-		e.RequestID = firstNonEmpty(xe.RequestId, e.RequestID)
-		e.Retryable = resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests || retryableCode(xe.Code)
-		return PutObjectResult{}, e
-	}
-	httpStatusError(e, resp.StatusCode, raw)
-	e.Message = c.cred.redact(strings.Replace(e.Message, "not a Tencent Cloud API answer", "not a COS answer", 1))
+	c.answerError(e, resp.StatusCode, raw, "a COS answer")
 	return PutObjectResult{}, e
 }

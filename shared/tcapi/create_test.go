@@ -41,7 +41,7 @@ func TestCreateIsNotRetriedAfterAmbiguousFailures(t *testing.T) {
 			checkCreate(t, err, tt.wantCode, tt.wantAttempts, len(srv.requests()))
 		})
 		t.Run("ci "+tt.name, func(t *testing.T) {
-			srv := newCIServer(t, func(n int, w http.ResponseWriter, r ciRecorded) {
+			srv := newStubServer(t, func(n int, w http.ResponseWriter, r recorded) {
 				if n == 1 {
 					if tt.name == "RequestLimitExceeded" {
 						writeCIError(w, 429, "RequestLimitExceeded", "slow down", "r1")

@@ -145,7 +145,7 @@ func TestCIAnswersNotAboutTheJob(t *testing.T) {
 	for name, body := range bodies {
 		for _, get := range []bool{false, true} {
 			t.Run(name+map[bool]string{false: "/cancel", true: "/get"}[get], func(t *testing.T) {
-				srv := newCIServer(t, func(_ int, w http.ResponseWriter, _ ciRecorded) { writeXMLBody(w, http.StatusOK, body) })
+				srv := newStubServer(t, func(_ int, w http.ResponseWriter, _ recorded) { writeXMLBody(w, http.StatusOK, body) })
 				c := newTestCI(t, srv.URL)
 				var err error
 				if get {

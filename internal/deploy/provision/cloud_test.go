@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/internal/emulator"
+	"github.com/scf-janitor/scf-janitor/internal/testkit/clocktest"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
@@ -22,30 +23,10 @@ import (
 type cloud struct {
 	t     *testing.T
 	emu   *emulator.Server
-	clock *manualClock
+	clock *clocktest.Clock
 	scf   *tcapi.SCFControl
 	cam   *tcapi.CAM
 	raw   *tcapi.Client // SCF, for requests the typed client does not send
-}
-
-// manualClock is the emulator's clock, moved on only by the engine's waits:
-// a function's Creating/Updating and a role's propagation pass without real
-// sleeps.
-type manualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *manualClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
 }
 
 // pollInterval is the engine's wait between GetFunction calls; readyAfter
@@ -60,7 +41,10 @@ func readyAfter(polls int) time.Duration { return time.Duration(polls) * pollInt
 // clients try each call once, so an injected failure reaches the engine.
 func newCloud(t *testing.T, opts emulator.Options) *cloud {
 	t.Helper()
-	clock := &manualClock{now: time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)}
+	// The emulator's clock is moved on only by the engine's waits: a
+	// function's Creating/Updating and a role's propagation pass without
+	// real sleeps.
+	clock := clocktest.New(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
 	opts.Now, opts.Rate = clock.Now, -1
 	if opts.FunctionReadyAfter == 0 {
 		opts.FunctionReadyAfter = -1
@@ -87,12 +71,7 @@ func newCloud(t *testing.T, opts emulator.Options) *cloud {
 
 // engine returns an engine on c whose waits move the emulator's clock.
 func (c *cloud) engine() *Engine {
-	return &Engine{SCF: c.scf, CAM: c.cam, PollInterval: pollInterval, Sleep: c.sleep}
-}
-
-func (c *cloud) sleep(ctx context.Context, d time.Duration) error {
-	c.clock.advance(d)
-	return ctx.Err()
+	return &Engine{SCF: c.scf, CAM: c.cam, PollInterval: pollInterval, Sleep: c.clock.Sleep}
 }
 
 // mutating returns the number of calls of each action that changes

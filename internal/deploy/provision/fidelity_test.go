@@ -96,7 +96,7 @@ func TestRolePropagation(t *testing.T) {
 			var notes []string
 			e.Note = func(m string) { notes = append(notes, m) }
 			var slept time.Duration
-			e.Sleep = func(ctx context.Context, d time.Duration) error { slept += d; return c.sleep(ctx, d) }
+			e.Sleep = func(ctx context.Context, d time.Duration) error { slept += d; return c.clock.Sleep(ctx, d) }
 			_, err := e.Apply(context.Background(), plan(t, e, desired()))
 			if tt.wantErr == "" {
 				if err != nil {

@@ -190,10 +190,10 @@ func Testdata(t *testing.T, f Function, dir string, update bool) {
 		}
 		got, err := os.ReadFile(p)
 		if err != nil {
-			t.Fatalf("%v (run go test -run Testdata -update to write it)", err)
+			t.Fatalf("%v (run go test -run /Testdata -update to write it)", err)
 		}
 		if !bytes.Equal(got, content) {
-			t.Errorf("%s differs from what canceltest.Events builds; run go test -run Testdata -update\ngot:\n%s\nwant:\n%s", p, got, content)
+			t.Errorf("%s differs from what canceltest.Events builds; run go test -run /Testdata -update\ngot:\n%s\nwant:\n%s", p, got, content)
 		}
 	}
 	read := func(name string) []byte {
