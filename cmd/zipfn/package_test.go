@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"debug/elf"
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -107,11 +108,18 @@ func TestMakePackage(t *testing.T) {
 	}
 }
 
-// snapshot copies the module's files (not .git, dist, bin) into a temporary directory.
+// snapshot copies the module's files (not .git, dist, bin, nor any
+// testdata folder, which the go command never builds) into a temporary
+// directory. Other packages' tests create and remove files in the tree
+// while this runs (cmd/scf-local's projects under its testdata): a file that
+// vanishes during the walk is skipped, not an error.
 func snapshot(t *testing.T, root string) string {
 	t.Helper()
 	dst := t.TempDir()
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
@@ -120,8 +128,8 @@ func snapshot(t *testing.T, root string) string {
 			return err
 		}
 		if d.IsDir() {
-			switch rel {
-			case ".git", "dist", "bin":
+			switch {
+			case rel == ".git", rel == "dist", rel == "bin", d.Name() == "testdata":
 				return filepath.SkipDir
 			}
 			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
@@ -130,10 +138,16 @@ func snapshot(t *testing.T, root string) string {
 			return nil
 		}
 		b, err := os.ReadFile(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
 		info, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
 		if err != nil {
 			return err
 		}
