@@ -142,6 +142,7 @@ func TestDeployRepositoryToEmulator(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the four functions")
 	}
+	t.Parallel() // its own emulator; it shares only the package builds
 	emu := emulator.New(emulator.Options{FunctionReadyAfter: 30 * time.Millisecond})
 	ts := httptest.NewServer(emu)
 	t.Cleanup(ts.Close)

@@ -145,6 +145,7 @@ func TestDeployAsTencentsClients(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the four functions")
 	}
+	t.Parallel() // its own emulator; it shares only the package builds
 	// The emulator's clock is moved on only by the engine's waits: role
 	// propagation and a function's Creating/Updating pass without real
 	// sleeps.

@@ -102,6 +102,7 @@ func TestDeploySweeperPolicy(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the four functions")
 	}
+	t.Parallel() // its own emulator; it shares only the package builds
 	tests := []struct {
 		name        string
 		roles       string // "" = the yml has no JANITOR_SWEEP_ROLES
@@ -253,6 +254,7 @@ func TestDeployedRolesSweepTargetAccount(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the four functions")
 	}
+	t.Parallel() // its own emulator; it shares only the package builds
 	const (
 		manualUin = "100000000003"
 		manualArn = otherArn

@@ -36,6 +36,7 @@ func TestDeployTargetRoles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the four functions")
 	}
+	t.Parallel() // its own emulator; it shares only the package builds
 	emu := emulator.New(emulator.Options{FunctionReadyAfter: -1})
 	emu.AddCredential(targetUin, emulator.Credential{SecretID: targetKeyID, SecretKey: targetKey})
 	url := serve(t, emu)

@@ -29,6 +29,7 @@ func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs every function")
 	}
+	t.Parallel() // its own scf-local on free ports; it waits more than it computes
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)

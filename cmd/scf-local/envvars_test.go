@@ -50,6 +50,7 @@ func TestLoadEnvVarsErrors(t *testing.T) {
 // object wins, both override serverless.yml, undeclared variables are
 // reported and not set; serve and invoke both take the file.
 func TestEnvVarsOverride(t *testing.T) {
+	t.Parallel() // its own scf-local on free ports; it waits more than it computes
 	file := writeFile(t, `{
 		"Parameters": {"JANITOR_GREETING": "from-parameters", "JANITOR_CI_BUCKET": "params-1250000000", "NOT_DECLARED": 1},
 		"echo": {"JANITOR_CI_BUCKET": "fromfile-1250000000", "ALSO_NOT_DECLARED": true}

@@ -11,6 +11,7 @@ import (
 // {"Error":{"Code","Message"},"RequestId"}, the request id also in
 // X-Scf-Request-Id, and no HTML escapes.
 func TestGatewayErrorBodies(t *testing.T) {
+	t.Parallel() // its own scf-local on free ports; it waits more than it computes
 	out, _ := startServe(t, nil, "--timers=false")
 	gw := out.field(t, "gateway:")
 	tests := []struct {

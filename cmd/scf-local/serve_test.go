@@ -259,6 +259,7 @@ func TestPrintedCurlCommandWorks(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the printed signing recipe with bash, openssl and curl against a served project")
 	}
+	t.Parallel() // its own scf-local on free ports; it waits more than it computes
 	for _, tool := range []string{"bash", "openssl", "curl"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("%s is not installed (.ci/run installs it): the README's signing recipe needs it", tool)

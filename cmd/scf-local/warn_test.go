@@ -30,12 +30,15 @@ func TestSweepWarningWindowThenCancel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the sweeper and waits for a task to turn stale")
 	}
+	t.Parallel() // its own scf-local on free ports; it waits more than it computes
 	out, _ := startServeConfig(t, sweepProjectWith(t, sweepProject{noRoles: true}), nil, "--demo=false", "--timers=false")
 	emu := out.field(t, "emulator:")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	const maxAge = 2 * time.Hour
-	created := time.Now().Add(-maxAge + 3*time.Second).Truncate(time.Second)
+	// Eight seconds short of stale: room for the first run to list it in
+	// time on a loaded machine.
+	created := time.Now().Add(-maxAge + 8*time.Second).Truncate(time.Second)
 	var added []emulator.Task
 	emuPost(t, emu+"/_emulator/tasks", []emulator.Task{
 		{Service: "ams", Type: emulator.TypeLiveAudio, Status: emulator.StatusRunning, Stuck: true, CreatedAt: created},
