@@ -15,15 +15,8 @@ type warnedSweep struct {
 	CancelledTaskHours              float64
 }
 
-func invokeWarned(ctx context.Context, t *testing.T, emu, event string) warnedSweep {
-	t.Helper()
-	var out warnedSweep
-	invokeSweepTasks(ctx, t, emu, event, &out)
-	return out
-}
-
 // TestSweepWarningWindowThenCancel: through scf-local (the real sweep-tasks
-// binary, the emulator's real clock), a task a few seconds short of the max
+// binary, the emulator's real clock), a task eight seconds short of the max
 // age is reported upcoming and left running; the first run after its
 // CancelAfter cancels it. A young task is neither.
 func TestSweepWarningWindowThenCancel(t *testing.T) {
@@ -49,7 +42,8 @@ func TestSweepWarningWindowThenCancel(t *testing.T) {
 	}
 	event := `{"maxAge":"2h","warnBefore":"1h"}`
 
-	first := invokeWarned(ctx, t, emu, event)
+	var first, second warnedSweep
+	invokeSweepTasks(ctx, t, emu, event, &first)
 	if first.Upcoming != 1 || len(first.UpcomingTasks) != 1 || first.UpcomingTasks[0].TaskId != added[0].TaskId || first.Cancelled != 0 || first.Candidates != 0 {
 		t.Fatalf("first run %+v: want the older task upcoming, nothing cancelled", first)
 	}
@@ -65,7 +59,7 @@ func TestSweepWarningWindowThenCancel(t *testing.T) {
 
 	// The task turns stale: the next run cancels it.
 	time.Sleep(time.Until(after.Add(2 * time.Second)))
-	second := invokeWarned(ctx, t, emu, event)
+	invokeSweepTasks(ctx, t, emu, event, &second)
 	if second.Cancelled != 1 || second.Upcoming != 0 {
 		t.Fatalf("second run %+v: want the task cancelled, none upcoming", second)
 	}
