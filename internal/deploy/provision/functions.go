@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -16,8 +17,10 @@ import (
 // refused before any call.
 func (e *Engine) Plan(ctx context.Context, d Desired) (*Plan, error) {
 	for _, f := range d.Functions {
-		if err := checkCodeSize(f); err != nil {
-			return nil, err
+		if n := base64.StdEncoding.EncodedLen(len(f.Code)); n > MaxCodeBase64 {
+			return nil, fmt.Errorf("function %s: its code package is %d bytes, %d as base64, over the %d bytes scf-deploy can send: "+
+				"a signed Tencent Cloud API request is limited to 10 MB, so a zip must stay under about %.1f MB; make the package smaller",
+				f.Name, len(f.Code), n, MaxCodeBase64, float64(MaxCodeBase64)*3/4/1e6)
 		}
 	}
 	p := &Plan{URLs: map[string]string{}}
@@ -35,66 +38,39 @@ func (e *Engine) Plan(ctx context.Context, d Desired) (*Plan, error) {
 	return p, nil
 }
 
-// checkCodeSize refuses a package whose base64 would not fit in one signed
-// request (MaxCodeBase64).
-func checkCodeSize(f Function) error {
-	n := base64.StdEncoding.EncodedLen(len(f.Code))
-	if n <= MaxCodeBase64 {
-		return nil
-	}
-	return fmt.Errorf("function %s: its code package is %d bytes, %d as base64, over the %d bytes scf-deploy can send: "+
-		"a signed Tencent Cloud API request is limited to 10 MB, so a zip must stay under about %.1f MB; make the package smaller",
-		f.Name, len(f.Code), n, MaxCodeBase64, float64(MaxCodeBase64)*3/4/1e6)
-}
-
-func envDetails(f Function) []string {
-	var out []string
-	for _, v := range f.Env {
-		out = append(out, "env "+envSet(v, f.Public))
-	}
-	return out
-}
-
 // envSet describes a variable being set: its value when public, else only
 // its length.
 func envSet(v tcapi.Variable, public map[string]bool) string {
 	if public[v.Key] {
-		return fmt.Sprintf("%s = %q", v.Key, v.Value)
+		return fmt.Sprintf("env %s = %q", v.Key, v.Value)
 	}
-	return fmt.Sprintf("%s (set, %d chars)", v.Key, len(v.Value))
+	return fmt.Sprintf("env %s (set, %d chars)", v.Key, len(v.Value))
 }
 
 func (e *Engine) planFunction(ctx context.Context, p *Plan, f Function) error {
 	fn, err := e.SCF.GetFunction(ctx, e.ref(f.Name))
 	switch {
-	// Both codes, as tencent-component-toolkit's get() treats them
-	// (scf/entities/scf.ts); tencentcloud-sdk-go lists both for GetFunction.
-	case isNotFound(err, "ResourceNotFound.Function", "ResourceNotFound.FunctionName"):
-		p.Changes = append(p.Changes, e.createFunction(f, ""))
+	case isNotFound(err, functionNotFound...):
+		p.add(e.createFunction(f, ""))
 		return e.planTriggers(p, f, nil)
 	case err != nil:
 		return fmt.Errorf("function %s: %w", f.Name, err)
-	}
-	if !hasTag(fn.Tags, ManagedTagKey, ManagedTagValue) {
+	case !hasTag(fn.Tags, ManagedTagKey, ManagedTagValue):
 		return fmt.Errorf("function %s exists in this region and namespace but was not created by scf-deploy (it has no tag %s=%s): "+
 			"refusing to change it; delete or rename it, or deploy to another region", f.Name, ManagedTagKey, ManagedTagValue)
-	}
-	switch fn.Status {
-	case "CreateFailed":
-		// A function that failed to create cannot be updated:
-		// tencent-component-toolkit deletes it and creates it again
+	case fn.Status == "CreateFailed":
+		// Deleted and created again, as tencent-component-toolkit does
 		// (scf/entities/scf.ts, getInitialStatus and tryToDelete).
-		p.Changes = append(p.Changes, e.createFunction(f, "it is "+statusText(fn)))
+		p.add(e.createFunction(f, "it is "+statusText(fn)))
 		return e.planTriggers(p, f, nil)
-	case "DeleteFailed":
+	case fn.Status == "DeleteFailed":
 		return fmt.Errorf("function %s is %s: ask Tencent Cloud support or delete it in the console, then apply again", f.Name, statusText(fn))
-	}
-	if fn.Runtime != f.Runtime {
+	case fn.Runtime != f.Runtime:
 		return fmt.Errorf("function %s has runtime %s, serverless.yml says %s: SCF cannot change a runtime; delete the function (scf-deploy delete --only %s --yes) and apply again",
 			f.Name, fn.Runtime, f.Runtime, f.Name)
 	}
-	// UpdateFailed: the configuration and the code are sent again, whatever
-	// GetFunction shows, since either may be what failed.
+	// UpdateFailed: configuration and code are sent again, since either may
+	// be what failed.
 	again := ""
 	if fn.Status == "UpdateFailed" {
 		again = "it is " + statusText(fn) + "; sent again"
@@ -110,13 +86,14 @@ func (e *Engine) planFunction(ctx context.Context, p *Plan, f Function) error {
 	return e.planTriggers(p, f, triggers)
 }
 
-// createFunction creates f, or, with a reason, deletes the failed function
-// of that name first and creates it again ("-/+ replace").
+// createFunction creates f or, with a reason, deletes the failed function
+// first and creates it again ("-/+ replace").
 func (e *Engine) createFunction(f Function, replace string) *Change {
-	hash := CodeSHA256(f.Code)
 	details := []string{fmt.Sprintf("runtime %s, handler %s, memory %d MB, timeout %s, role %s", f.Runtime, f.Handler, f.MemoryMB, f.Timeout, orNone(f.Role))}
-	details = append(details, envDetails(f)...)
-	details = append(details, fmt.Sprintf("code %d bytes, sha256 %s", len(f.Code), short(hash)))
+	for _, v := range f.Env {
+		details = append(details, envSet(v, f.Public))
+	}
+	details = append(details, fmt.Sprintf("code %d bytes, sha256 %s", len(f.Code), short(CodeSHA256(f.Code))))
 	c := &Change{Op: "create", Kind: "function", Name: f.Name, Details: details}
 	if replace != "" {
 		c.Op, c.Reason = "replace", replace
@@ -143,26 +120,21 @@ func (e *Engine) createFunction(f Function, replace string) *Change {
 }
 
 // deleteFunction deletes a function and waits until GetFunction no longer
-// finds it (it is Deleting meanwhile).
+// finds it.
 func (e *Engine) deleteFunction(ctx context.Context, name string) error {
-	if err := gone(e.SCF.DeleteFunction(ctx, e.ref(name)), "ResourceNotFound.Function", "ResourceNotFound.FunctionName"); err != nil {
+	if err := gone(e.SCF.DeleteFunction(ctx, e.ref(name)), functionNotFound...); err != nil {
 		return err
 	}
 	_, err := e.waitSettled(ctx, name)
-	if isNotFound(err, "ResourceNotFound.Function", "ResourceNotFound.FunctionName") {
-		return nil
-	}
 	if err == nil {
-		err = fmt.Errorf("function %s is still there after DeleteFunction", name)
+		return fmt.Errorf("function %s is still there after DeleteFunction", name)
 	}
-	return err
+	return gone(err, functionNotFound...)
 }
 
 // roleNotReadyCodes are SCF's answers while a role it was just given is not
-// usable yet (tencentcloud-sdk-go scf/v20180416/errors.go; CreateFunction's
-// list has ResourceNotFound.Role, FailedOperation.CallRoleFailed and
-// InternalError.GetRoleError). CAM changes take seconds to reach SCF:
-// terraform-provider-tencentcloud sleeps 10 s after attaching a policy
+// usable yet (SDK scf errors.go, CreateFunction). CAM changes take seconds
+// to reach SCF: terraform-provider-tencentcloud sleeps 10 s after attaching
 // (services/cam/resource_tc_cam_role_policy_attachment.go).
 var roleNotReadyCodes = []string{"ResourceNotFound.Role", "ResourceNotFound.RoleCheck", "FailedOperation.CallRoleFailed", "InternalError.GetRoleError"}
 
@@ -176,8 +148,7 @@ func (e *Engine) roleRetry(ctx context.Context, role string, call func() error) 
 	if interval <= 0 {
 		interval = 3 * time.Second
 	}
-	var waited time.Duration
-	for {
+	for waited := time.Duration(0); ; {
 		err := call()
 		if err == nil || role == "" || wait < 0 || !tcapi.HasCode(err, roleNotReadyCodes...) {
 			return err
@@ -186,7 +157,11 @@ func (e *Engine) roleRetry(ctx context.Context, role string, call func() error) 
 			return fmt.Errorf("role %s is still not usable by SCF after %s: %w", role, waited, err)
 		}
 		if waited == 0 {
-			e.note("waiting for role %s to reach SCF (%s): trying again for up to %s", role, codeOf(err), wait)
+			code := err.Error()
+			if te := (*tcapi.Error)(nil); errors.As(err, &te) {
+				code = te.Code
+			}
+			e.note("waiting for role %s to reach SCF (%s): trying again for up to %s", role, code, wait)
 		}
 		d := min(interval, wait-waited)
 		if err := e.sleep(ctx, d); err != nil {
@@ -196,16 +171,8 @@ func (e *Engine) roleRetry(ctx context.Context, role string, call func() error) 
 	}
 }
 
-func codeOf(err error) string {
-	var te *tcapi.Error
-	if errors.As(err, &te) {
-		return te.Code
-	}
-	return err.Error()
-}
-
 // planConfig compares memory, timeout, role and environment; again (an
-// UpdateFailed function) sends all of them whether they differ or not.
+// UpdateFailed function) sends all of them.
 func (e *Engine) planConfig(p *Plan, f Function, fn tcapi.GetFunctionResponse, again string) {
 	var cfg []string
 	upd := tcapi.UpdateFunctionConfigurationRequest{FunctionName: f.Name, Namespace: e.Namespace}
@@ -219,30 +186,27 @@ func (e *Engine) planConfig(p *Plan, f Function, fn tcapi.GetFunctionResponse, a
 	}
 	if !sameRole(fn.Role, f.Role) || again != "" {
 		cfg = append(cfg, fmt.Sprintf("role %s -> %s", orNone(fn.Role), orNone(f.Role)))
-		role := f.Role
-		upd.Role = &role
+		upd.Role = &f.Role
 	}
 	if env := diffEnv(fn.Environment.Variables, f.Env, f.Public); len(env) > 0 || again != "" {
 		cfg = append(cfg, env...)
 		upd.Environment = &tcapi.Environment{Variables: f.Env}
 		if len(f.Env) == 0 {
-			// SCF ignores an empty list: both tencent-component-toolkit
-			// (scf/entities/scf.ts, updateConfigure) and
-			// terraform-provider-tencentcloud (services/scf/
-			// service_tencentcloud_scf.go, ModifyFunctionConfig) remove every
-			// variable with this one empty element.
+			// SCF ignores an empty list; one empty element removes every
+			// variable (tencent-component-toolkit scf/entities/scf.ts
+			// updateConfigure; terraform-provider-tencentcloud
+			// services/scf/service_tencentcloud_scf.go ModifyFunctionConfig).
 			upd.Environment.Variables = []tcapi.Variable{{Key: "", Value: ""}}
 		}
 	}
-	if len(cfg) == 0 {
-		return
+	if len(cfg) > 0 {
+		p.add(&Change{Op: "update", Kind: "config", Name: f.Name, Details: cfg, Reason: again,
+			apply: func(ctx context.Context) error {
+				return e.whenActive(ctx, f.Name, func() error {
+					return e.roleRetry(ctx, f.Role, func() error { return e.SCF.UpdateFunctionConfiguration(ctx, upd) })
+				})
+			}})
 	}
-	p.Changes = append(p.Changes, &Change{Op: "update", Kind: "config", Name: f.Name, Details: cfg, Reason: again,
-		apply: func(ctx context.Context) error {
-			return e.whenActive(ctx, f.Name, func() error {
-				return e.roleRetry(ctx, f.Role, func() error { return e.SCF.UpdateFunctionConfiguration(ctx, upd) })
-			})
-		}})
 }
 
 // planCode compares the package's SHA-256 and the handler with SCF's.
@@ -259,27 +223,21 @@ func (e *Engine) planCode(ctx context.Context, p *Plan, f Function, fn tcapi.Get
 	if fn.Handler != f.Handler {
 		details = append(details, fmt.Sprintf("handler %s -> %s", fn.Handler, f.Handler))
 	}
-	p.Changes = append(p.Changes, &Change{Op: "update", Kind: "code", Name: f.Name, Details: details, Reason: again,
+	req := tcapi.UpdateFunctionCodeRequest{FunctionName: f.Name, Handler: f.Handler, Namespace: e.Namespace, CodeSource: "ZipFile"}
+	p.add(&Change{Op: "update", Kind: "code", Name: f.Name, Details: details, Reason: again,
 		apply: func(ctx context.Context) error {
-			req := tcapi.UpdateFunctionCodeRequest{FunctionName: f.Name, Handler: f.Handler, Namespace: e.Namespace,
-				ZipFile: base64.StdEncoding.EncodeToString(f.Code), CodeSource: "ZipFile"}
+			req.ZipFile = base64.StdEncoding.EncodeToString(f.Code)
 			return e.whenActive(ctx, f.Name, func() error { return e.SCF.UpdateFunctionCode(ctx, req) })
 		}})
 	return nil
 }
 
-// sameRole compares GetFunction's Role with a role name. GetFunction
-// answers the bare name (terraform-provider-tencentcloud reads it back into
-// "role" unchanged, services/scf/resource_tc_scf_function.go); a form ending
-// in "/<name>" (as in qcs::cam::uin/1:roleName/<name>) counts as the name
-// too.
+// sameRole compares GetFunction's Role, the bare name
+// (terraform-provider-tencentcloud services/scf/resource_tc_scf_function.go
+// reads it back unchanged), with a role name; "…/<name>" counts too.
 func sameRole(have, want string) bool {
 	return have == want || (want != "" && strings.HasSuffix(have, "/"+want))
 }
-
-// reservedEnvPrefixes are keys SCF keeps for itself (users cannot set them),
-// so an answer that lists them is not a difference to undo.
-var reservedEnvPrefixes = []string{"SCF_", "QCLOUD_", "TENCENTCLOUD_"}
 
 func orNone(s string) string {
 	if s == "" {
@@ -289,51 +247,43 @@ func orNone(s string) string {
 }
 
 func hasTag(tags []tcapi.Tag, k, v string) bool {
-	for _, t := range tags {
-		if t.Key == k && t.Value == v {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(tags, tcapi.Tag{Key: k, Value: v})
 }
 
-// diffEnv describes the differences, showing only public values. An element
-// with an empty key (the clearing element {"Key":"","Value":""}, should SCF
-// ever list it) is no variable.
+// diffEnv describes the differences, showing only public values. Keys SCF
+// reserves (users cannot set them) and the empty clearing element are no
+// difference.
 func diffEnv(have []tcapi.Variable, want []tcapi.Variable, public map[string]bool) []string {
 	old := map[string]string{}
 	for _, v := range have {
-		if v.Key != "" {
+		if v.Key != "" && !reservedEnvKey(v.Key) {
 			old[v.Key] = v.Value
 		}
 	}
 	var out []string
-	seen := map[string]bool{}
 	for _, v := range want {
-		seen[v.Key] = true
 		cur, ok := old[v.Key]
+		delete(old, v.Key)
 		switch {
 		case !ok:
-			out = append(out, "env "+envSet(v, public))
+			out = append(out, envSet(v, public))
 		case cur != v.Value && public[v.Key]:
 			out = append(out, fmt.Sprintf("env %s: %q -> %q", v.Key, cur, v.Value))
 		case cur != v.Value:
 			out = append(out, fmt.Sprintf("env %s (changed)", v.Key))
 		}
 	}
-	var removed []string
+	removed := make([]string, 0, len(old))
 	for k := range old {
-		reserved := false
-		for _, p := range reservedEnvPrefixes {
-			reserved = reserved || strings.HasPrefix(k, p)
-		}
-		if !seen[k] && !reserved {
-			removed = append(removed, k)
-		}
+		removed = append(removed, k)
 	}
 	sort.Strings(removed)
 	for _, k := range removed {
 		out = append(out, fmt.Sprintf("env %s (removed)", k))
 	}
 	return out
+}
+
+func reservedEnvKey(k string) bool {
+	return strings.HasPrefix(k, "SCF_") || strings.HasPrefix(k, "QCLOUD_") || strings.HasPrefix(k, "TENCENTCLOUD_")
 }

@@ -1,32 +1,11 @@
 // Package provision makes SCF functions, their triggers and their CAM
-// execution roles match a desired state, through the SCF (2018-04-16) and
-// CAM (2019-01-16) APIs.
-//
-// Plan reads what exists (Get*/List* calls only) and returns the changes
-// that would make it match; Apply makes them, in order, waiting for each
-// function to be Active before the next change to it. Because Plan only
-// reads, applying a plan of no changes makes no mutating call, and because
-// every change is derived from what exists, re-running after a failure
-// part-way picks up where it stopped, without duplicates.
-//
-// Ownership: a function is scf-deploy's when it carries the tag
-// ManagedTagKey=ManagedTagValue (set by CreateFunction); a trigger, role or
-// policy when its Description is ManagedDescription. Plan refuses to change a
-// function that exists without the tag, leaves foreign triggers alone, and
-// uses a foreign role as it is. Delete removes only what is scf-deploy's.
-//
-// Code: a function's code is up to date when GetFunctionAddress's CodeSha256
-// equals the SHA-256 of the package (compared as hex, or as base64 of the
-// digest). SCF has no call to change a function's tags after creation (tags
-// live in the separate Tag service), so the hash SCF reports is used rather
-// than a tag.
-//
-// How Tencent's own deploying clients behave decides the rest, each cited
-// where it is used: serverless-tencent/tencent-component-toolkit
-// (src/modules/scf, src/modules/triggers) and
-// tencentcloudstack/terraform-provider-tencentcloud (tencentcloud/services/scf,
-// services/cam), with field names and error codes from tencentcloud-sdk-go
-// and answer shapes from tccli's examples.json.
+// execution roles match a desired state (SCF 2018-04-16, CAM 2019-01-16).
+// Plan only reads (Get*/List*); Apply makes the planned changes in order,
+// waiting for each function to be Active. Every change is derived from what
+// exists, so re-running after a failure continues without duplicates.
+// Ownership (ManagedTagKey on functions, ManagedDescription on triggers,
+// roles and policies), what is left alone and the Tencent clients whose
+// behaviour is followed are described in docs/deploy.md.
 package provision
 
 import (
@@ -88,36 +67,30 @@ type Desired struct {
 	Functions []Function
 }
 
-// Role is an execution role: its trust policy and one custom policy
-// (PolicyName) with its permissions, attached to it.
+// Role is an execution role with one custom policy (PolicyName) attached.
+// PolicyNotes, TrustNote and PolicySource are shown in the plan (defaults:
+// SCF's trust, deploy/cam/<Name>.json).
 type Role struct {
-	Name        string
-	TrustPolicy string // JSON
-	Policy      string // JSON
-	// PolicyNotes describe what was derived into Policy (shown in the plan).
-	PolicyNotes []string
-	// TrustNote and PolicySource describe where the trust policy and the
-	// permissions come from, in the plan (default: SCF's trust,
-	// deploy/cam/trust-scf.json, and deploy/cam/<Name>.json).
-	TrustNote, PolicySource string
+	Name, TrustPolicy, Policy string // policies as JSON
+	PolicyNotes               []string
+	TrustNote, PolicySource   string
 }
 
 // PolicyName is the name of the role's custom policy.
 func (r Role) PolicyName() string { return r.Name + "Policy" }
 
-// Function is a function to deploy.
+// Function is a function to deploy. Public names the Env keys whose values
+// the plan may print (literals of serverless.yml); other values are shown
+// only by their length.
 type Function struct {
 	Name, Handler, Runtime, Role string
 	MemoryMB                     int64
 	Timeout                      time.Duration
 	Env                          []tcapi.Variable // no empty keys or values
-	// Public names the Env keys whose values may be printed in a plan: a
-	// literal already written in serverless.yml, never a secret or a value
-	// from .env. Every other value is shown only by its length.
-	Public map[string]bool
-	Code   []byte // the zip
-	Timers []Timer
-	URL    *URL // nil: no Function URL
+	Public                       map[string]bool
+	Code                         []byte // the zip
+	Timers                       []Timer
+	URL                          *URL // nil: no Function URL
 }
 
 // Timer is a timer trigger.
@@ -126,23 +99,20 @@ type Timer struct {
 	Enabled              bool
 }
 
-// URL is a Function URL (an http trigger).
+// URL is a Function URL (an http trigger); Name defaults to "url-trigger".
 type URL struct {
-	Name               string // sent to CreateTrigger; default "url-trigger"
-	AuthType           string // NONE or CAM
+	Name, AuthType     string // AuthType: NONE or CAM
 	Extranet, Intranet bool
 }
 
-// Change is one step of a plan.
+// Change is one step of a plan: Op is create, update, replace, delete,
+// attach or detach; Kind is role, policy, function, code, config, timer or
+// url; Reason, when set, is shown on the change's line.
 type Change struct {
-	Op      string // create, update, replace, delete, attach, detach
-	Kind    string // role, policy, function, code, config, timer, url
-	Name    string // what it applies to, such as "cancel-task" or "cancel-task/every-5-minutes"
-	Details []string
-	// Reason, when set, says why on the change's own line, such as "it is
-	// CreateFailed: <SCF's StatusDesc>".
-	Reason string
-	apply  func(ctx context.Context) error
+	Op, Kind, Name string
+	Details        []string
+	Reason         string
+	apply          func(ctx context.Context) error
 }
 
 func (c *Change) String() string {
@@ -162,33 +132,20 @@ type Plan struct {
 	names   []string          // functions in desired order
 }
 
+func (p *Plan) add(c *Change) { p.Changes = append(p.Changes, c) }
+
+func (p *Plan) note(format string, a ...any) { p.Notes = append(p.Notes, fmt.Sprintf(format, a...)) }
+
 // Empty reports whether the plan changes nothing.
 func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
 
-// Count returns how many changes have op and kind ("" matches any).
-func (p *Plan) Count(op, kind string) int {
-	n := 0
-	for _, c := range p.Changes {
-		if (op == "" || c.Op == op) && (kind == "" || c.Kind == kind) {
-			n++
-		}
-	}
-	return n
-}
-
-// Write prints the plan; secret values never appear (environment values
-// are shown as "(set, N chars)" or "(changed)" unless Function.Public says
-// they are literals of serverless.yml).
+// Write prints the plan; secret values never appear
+// (see Function.Public).
 func (p *Plan) Write(w io.Writer) {
 	for _, n := range p.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
 	}
-	for _, c := range p.Changes {
-		fmt.Fprintln(w, c.String())
-		for _, d := range c.Details {
-			fmt.Fprintf(w, "    %s\n", d)
-		}
-	}
+	p.writeChanges(w, "")
 	if p.Empty() {
 		fmt.Fprintf(w, "no changes: %d function(s) up to date\n", len(p.names))
 		return
@@ -202,46 +159,54 @@ func (p *Plan) Write(w io.Writer) {
 		}
 		counts[k]++
 	}
-	parts := make([]string, len(ops))
 	for i, k := range ops {
-		parts[i] = fmt.Sprintf("%s x%d", k, counts[k])
+		ops[i] = fmt.Sprintf("%s x%d", k, counts[k])
 	}
-	fmt.Fprintf(w, "plan: %d change(s): %s\n", len(p.Changes), strings.Join(parts, ", "))
+	fmt.Fprintf(w, "plan: %d change(s): %s\n", len(p.Changes), strings.Join(ops, ", "))
 }
 
-// Engine plans and applies. CAM is required; SCF only when Desired has
-// functions (an engine for roles alone, such as a target account's, may
-// leave it nil).
+// WriteAccount prints the plan of another account, each line naming it.
+func (p *Plan) WriteAccount(w io.Writer, uin string) {
+	for _, n := range p.Notes {
+		fmt.Fprintf(w, "account %s: note: %s\n", uin, n)
+	}
+	p.writeChanges(w, "account "+uin+": ")
+	if p.Empty() {
+		fmt.Fprintf(w, "account %s: no changes\n", uin)
+	} else {
+		fmt.Fprintf(w, "account %s: %d change(s)\n", uin, len(p.Changes))
+	}
+}
+
+func (p *Plan) writeChanges(w io.Writer, prefix string) {
+	for _, c := range p.Changes {
+		fmt.Fprintln(w, prefix+c.String())
+		for _, d := range c.Details {
+			fmt.Fprintf(w, "    %s\n", d)
+		}
+	}
+}
+
+// Engine plans and applies. SCF may be nil for roles alone. Sleep replaces
+// the waits (default: a timer ended by ctx); Progress is told each change
+// as Apply starts it, Note what Apply waits for. RoleWait (default 30s,
+// negative: no retry) bounds the retries, every RoleRetryInterval (default
+// 3s), while SCF answers that a new role is not usable yet.
 type Engine struct {
-	SCF       SCF
-	CAM       CAM
-	Namespace string // "" = default
-
-	// PollInterval is the wait between GetFunction calls while a function
-	// is Creating or Updating (default 1s); Sleep waits (default: a timer
-	// that ends early with ctx).
-	PollInterval time.Duration
-	Sleep        func(ctx context.Context, d time.Duration) error
-	// Progress, when set, is told each change as Apply starts it.
-	Progress func(c *Change)
-	// Note, when set, is told what Apply is waiting for, as a line for the
-	// user (such as a role that has not reached SCF yet).
-	Note func(msg string)
-
-	// RoleWait is how long CreateFunction and UpdateFunctionConfiguration
-	// are tried again while SCF answers that the function's role is not
-	// usable yet (a new role or attachment takes a few seconds to reach
-	// SCF). Default 30s; negative: not retried. RoleRetryInterval is the
-	// wait between tries (default 3s), through Sleep.
+	SCF                         SCF
+	CAM                         CAM
+	Namespace                   string        // "" = default
+	PollInterval                time.Duration // GetFunction while Creating/Updating; default 1s
+	Sleep                       func(ctx context.Context, d time.Duration) error
+	Progress                    func(c *Change)
+	Note                        func(msg string)
 	RoleWait, RoleRetryInterval time.Duration
 }
 
-// MaxCodeBase64 is the largest code package scf-deploy sends, as base64: a
-// TC3-signed API 3.0 POST is limited to 10 MB (Tencent Cloud API 3.0 request
-// structure docs), and the package travels inside the JSON body as
-// Code.ZipFile (CreateFunction) or ZipFile (UpdateFunctionCode). Tencent's
-// own toolkit always uploads through COS instead (tencent-component-toolkit
-// src/modules/scf/utils.ts, CosBucketName/CosObjectName).
+// MaxCodeBase64 is the largest package sent, as base64: a TC3-signed API 3.0
+// request is limited to 10 MB and the zip travels inside the JSON body
+// (Tencent Cloud API 3.0 request structure). Tencent's toolkit uploads
+// through COS instead (tencent-component-toolkit src/modules/scf/utils.ts).
 const MaxCodeBase64 = 9_500_000
 
 func (e *Engine) note(format string, args ...any) {
@@ -268,13 +233,10 @@ func (e *Engine) sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// waitStatuses are the transient states a function passes through; its
-// failed states are CreateFailed, UpdateFailed, PublishFailed and
-// DeleteFailed (tencent-component-toolkit src/modules/scf/config.ts,
-// waitStatus and failStatus).
+// waitStatuses are a function's transient states (tencent-component-toolkit
+// src/modules/scf/config.ts, waitStatus).
 var waitStatuses = []string{"Creating", "Updating", "Publishing", "Deleting"}
 
-// waitActive polls GetFunction until the function is Active.
 func (e *Engine) waitActive(ctx context.Context, name string) error {
 	_, err := e.waitSettled(ctx, name, "Active")
 	return err
@@ -282,7 +244,7 @@ func (e *Engine) waitActive(ctx context.Context, name string) error {
 
 // waitSettled polls GetFunction while the function is in a transient state
 // and returns its status once it is one of ok; any other settled status is
-// an error that carries SCF's StatusDesc and StatusReasons.
+// an error with SCF's StatusDesc and StatusReasons.
 func (e *Engine) waitSettled(ctx context.Context, name string, ok ...string) (string, error) {
 	interval := e.PollInterval
 	if interval <= 0 {
@@ -305,8 +267,7 @@ func (e *Engine) waitSettled(ctx context.Context, name string, ok ...string) (st
 	}
 }
 
-// statusText describes a function's status with SCF's own words: its
-// StatusDesc, else its StatusReasons.
+// statusText is a function's status with SCF's StatusDesc and StatusReasons.
 func statusText(fn tcapi.GetFunctionResponse) string {
 	var why []string
 	if fn.StatusDesc != "" {
@@ -323,37 +284,43 @@ func statusText(fn tcapi.GetFunctionResponse) string {
 	return fn.Status + ": " + strings.Join(why, "; ")
 }
 
-// busyCodes are SCF's refusals of a change while a function is not Active
-// (tencentcloud-sdk-go scf/v20180416/errors.go).
+// busyCodes refuse a change while a function is not Active (SDK scf
+// errors.go).
 var busyCodes = []string{"FailedOperation.UpdateFunctionCode", "FailedOperation.UpdateFunctionConfiguration", "FailedOperation.FunctionStatusError"}
 
-// whenActive waits for the function to be Active, calls update, and waits
-// again. A refusal because the function is busy (someone else's change, or a
-// retried call whose first attempt had succeeded) is answered by waiting and
-// calling once more: the update is idempotent. A function in UpdateFailed is
-// updated too, as tencent-component-toolkit does (scf/entities/scf.ts,
-// getInitialStatus stops only on the transient states and DeleteFailed, and
-// deletes a CreateFailed function): the update is what may mend it.
+// whenActive waits for the function to settle, calls update (once more
+// after a busy refusal: it is idempotent) and waits for Active. An
+// UpdateFailed function is updated too, as tencent-component-toolkit does
+// (scf/entities/scf.ts, getInitialStatus): the update may mend it.
 func (e *Engine) whenActive(ctx context.Context, name string, update func() error) error {
-	if _, err := e.waitSettled(ctx, name, "Active", "UpdateFailed"); err != nil {
-		return err
-	}
-	err := update()
-	if tcapi.HasCode(err, busyCodes...) {
+	for try := 0; ; try++ {
 		if _, err := e.waitSettled(ctx, name, "Active", "UpdateFailed"); err != nil {
 			return err
 		}
-		err = update()
+		err := update()
+		if try == 0 && tcapi.HasCode(err, busyCodes...) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		return e.waitActive(ctx, name)
 	}
-	if err != nil {
-		return err
+}
+
+// afterActive is a change's apply that waits for the function to be Active
+// first.
+func (e *Engine) afterActive(fn string, call func(ctx context.Context) error) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		if err := e.waitActive(ctx, fn); err != nil {
+			return err
+		}
+		return call(ctx)
 	}
-	return e.waitActive(ctx, name)
 }
 
 // Apply makes the plan's changes in order and returns the Function URLs
-// known at the end. It stops at the first failure; running Plan and Apply
-// again continues from there.
+// known at the end. It stops at the first failure.
 func (e *Engine) Apply(ctx context.Context, p *Plan) (map[string]string, error) {
 	for _, c := range p.Changes {
 		if e.Progress != nil {
@@ -366,12 +333,18 @@ func (e *Engine) Apply(ctx context.Context, p *Plan) (map[string]string, error) 
 	return p.URLs, nil
 }
 
+// Not-found codes (SDK scf and cam errors.go; tencent-component-toolkit
+// scf/entities/scf.ts get() treats both function codes so).
+var (
+	functionNotFound = []string{"ResourceNotFound.Function", "ResourceNotFound.FunctionName"}
+	roleNotFound     = []string{"InvalidParameter.RoleNotExist", "ResourceNotFound"}
+)
+
 func isNotFound(err error, codes ...string) bool {
 	return err != nil && tcapi.HasCode(err, codes...)
 }
 
-// gone treats a not-found answer to a delete as done (a retried call whose
-// first attempt had succeeded, or someone else's delete).
+// gone treats a not-found answer to a delete as done.
 func gone(err error, codes ...string) error {
 	if isNotFound(err, codes...) {
 		return nil
@@ -396,24 +369,18 @@ func CodeSHA256(zip []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// sameHash compares our hex digest with SCF's CodeSha256. tccli's example
-// answer of GetFunctionAddress (scf/v20180416/examples.json) has 64
-// lowercase hex digits ("5077f5203547b225..."); the SDK field doc says no
-// more, so base64 of the digest is accepted too.
+// sameHash compares our hex digest with SCF's CodeSha256: hex in tccli
+// scf/2018-04-16 examples.json GetFunctionAddress; base64 of the digest is
+// accepted too, as the SDK does not say.
 func sameHash(ours, theirs string) bool {
 	theirs = strings.TrimSpace(theirs)
 	if strings.EqualFold(ours, theirs) {
 		return true
 	}
-	if raw, err := base64.StdEncoding.DecodeString(theirs); err == nil && len(raw) == sha256.Size {
-		return hex.EncodeToString(raw) == ours
-	}
-	return false
+	raw, err := base64.StdEncoding.DecodeString(theirs)
+	return err == nil && len(raw) == sha256.Size && hex.EncodeToString(raw) == ours
 }
 
 func short(h string) string {
-	if len(h) > 12 {
-		return h[:12]
-	}
-	return h
+	return h[:min(len(h), 12)]
 }

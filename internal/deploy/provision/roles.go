@@ -8,38 +8,42 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
+// getRole reads role name: ours says scf-deploy created it. GetRole names a
+// missing role InvalidParameter.RoleNotExist (SDK cam client.go); any
+// ResourceNotFound is taken to mean the same.
+func (e *Engine) getRole(ctx context.Context, name string) (exists, ours bool, trust string, err error) {
+	role, err := e.CAM.GetRole(ctx, name)
+	if isNotFound(err, roleNotFound...) {
+		return false, false, "", nil
+	}
+	if err != nil {
+		return false, false, "", fmt.Errorf("role %s: %w", name, err)
+	}
+	return true, role.RoleInfo.Description == ManagedDescription, role.RoleInfo.PolicyDocument, nil
+}
+
 func (e *Engine) planRole(ctx context.Context, p *Plan, r Role) error {
-	role, err := e.CAM.GetRole(ctx, r.Name)
-	exists := true
+	exists, ours, trust, err := e.getRole(ctx, r.Name)
 	switch {
-	// GetRole's codes (tencentcloud-sdk-go cam/v20190116/client.go) name a
-	// missing role InvalidParameter.RoleNotExist; any ResourceNotFound is
-	// taken to mean the same.
-	case isNotFound(err, "InvalidParameter.RoleNotExist", "ResourceNotFound"):
-		exists = false
 	case err != nil:
-		return fmt.Errorf("role %s: %w", r.Name, err)
-	}
-	if exists && role.RoleInfo.Description != ManagedDescription {
-		p.Notes = append(p.Notes, fmt.Sprintf("role %s exists and was not created by scf-deploy: used as it is (its trust policy and permissions are not changed)", r.Name))
+		return err
+	case exists && !ours:
+		p.note("role %s exists and was not created by scf-deploy: used as it is (its trust policy and permissions are not changed)", r.Name)
 		return nil
-	}
-	if !exists {
-		trust := r.TrustNote
-		if trust == "" {
-			trust = "trusted by scf.qcloud.com (deploy/cam/trust-scf.json)"
+	case !exists:
+		note := r.TrustNote
+		if note == "" {
+			note = "trusted by scf.qcloud.com (deploy/cam/trust-scf.json)"
 		}
-		p.Changes = append(p.Changes, &Change{Op: "create", Kind: "role", Name: r.Name, Details: []string{trust},
+		p.add(&Change{Op: "create", Kind: "role", Name: r.Name, Details: []string{note},
 			apply: func(ctx context.Context) error {
 				_, err := e.CAM.CreateRole(ctx, tcapi.CreateRoleRequest{RoleName: r.Name, PolicyDocument: r.TrustPolicy, Description: ManagedDescription})
 				return err
 			}})
-	} else if !sameJSON(role.RoleInfo.PolicyDocument, r.TrustPolicy) {
-		p.Changes = append(p.Changes, &Change{Op: "update", Kind: "role", Name: r.Name, Details: []string{"trust policy (changed)"},
+	case !sameJSON(trust, r.TrustPolicy):
+		p.add(&Change{Op: "update", Kind: "role", Name: r.Name, Details: []string{"trust policy (changed)"},
 			apply: func(ctx context.Context) error { return e.CAM.UpdateAssumeRolePolicy(ctx, r.Name, r.TrustPolicy) }})
 	}
-
-	// The role's policy.
 	pol, err := e.findPolicy(ctx, r.PolicyName())
 	if err != nil {
 		return fmt.Errorf("policy %s: %w", r.PolicyName(), err)
@@ -51,7 +55,7 @@ func (e *Engine) planRole(ctx context.Context, p *Plan, r Role) error {
 		if src == "" {
 			src = "deploy/cam/" + r.Name + ".json"
 		}
-		p.Changes = append(p.Changes, &Change{Op: "create", Kind: "policy", Name: r.PolicyName(), Details: append([]string{"permissions of " + src}, r.PolicyNotes...),
+		p.add(&Change{Op: "create", Kind: "policy", Name: r.PolicyName(), Details: append([]string{"permissions of " + src}, r.PolicyNotes...),
 			apply: func(ctx context.Context) error {
 				out, err := e.CAM.CreatePolicy(ctx, tcapi.CreatePolicyRequest{PolicyName: r.PolicyName(), PolicyDocument: r.Policy, Description: ManagedDescription})
 				policyID = out.PolicyId
@@ -66,30 +70,22 @@ func (e *Engine) planRole(ctx context.Context, p *Plan, r Role) error {
 			return fmt.Errorf("policy %s: %w", r.PolicyName(), err)
 		}
 		if !sameJSON(got.PolicyDocument, r.Policy) {
-			// UpdatePolicy, as terraform-provider-tencentcloud changes a
-			// policy's document (services/cam/resource_tc_cam_policy.go,
-			// resourceTencentCloudCamPolicyUpdate), rather than
-			// CreatePolicyVersion: CAM keeps at most 5 versions of a policy
-			// (CreatePolicyVersion then fails FailedOperation.PolicyVersionFull),
-			// and UpdatePolicy rewrites the default version in place without
-			// adding one (tencentcloud-sdk-go cam/v20190116/client.go,
-			// UpdatePolicy). Deleting the oldest non-default version first
-			// would also work but takes three calls, keeps old documents
-			// around, and races with anyone else editing the policy.
-			id := pol.PolicyId
-			p.Changes = append(p.Changes, &Change{Op: "update", Kind: "policy", Name: r.PolicyName(), Details: append([]string{"permissions (changed)"}, r.PolicyNotes...),
-				apply: func(ctx context.Context) error { return e.CAM.UpdatePolicy(ctx, id, r.Policy) }})
+			// UpdatePolicy rewrites the default version in place, as
+			// terraform-provider-tencentcloud does (services/cam/
+			// resource_tc_cam_policy.go); CreatePolicyVersion would fail once
+			// CAM holds 5 versions (FailedOperation.PolicyVersionFull).
+			p.add(&Change{Op: "update", Kind: "policy", Name: r.PolicyName(), Details: append([]string{"permissions (changed)"}, r.PolicyNotes...),
+				apply: func(ctx context.Context) error { return e.CAM.UpdatePolicy(ctx, policyID, r.Policy) }})
 		}
 	}
 	attached := false
 	if exists && pol != nil {
-		attached, err = e.isAttached(ctx, r.Name, r.PolicyName())
-		if err != nil {
+		if attached, err = e.isAttached(ctx, r.Name, r.PolicyName()); err != nil {
 			return fmt.Errorf("role %s: %w", r.Name, err)
 		}
 	}
 	if !attached {
-		p.Changes = append(p.Changes, &Change{Op: "attach", Kind: "policy", Name: r.PolicyName() + " to " + r.Name,
+		p.add(&Change{Op: "attach", Kind: "policy", Name: r.PolicyName() + " to " + r.Name,
 			apply: func(ctx context.Context) error {
 				if policyID == 0 {
 					return errors.New("the policy's id is unknown (its creation did not report one)")
@@ -100,48 +96,45 @@ func (e *Engine) planRole(ctx context.Context, p *Plan, r Role) error {
 	return nil
 }
 
-// findPolicy returns the custom policy named name, or nil.
-func (e *Engine) findPolicy(ctx context.Context, name string) (*tcapi.StrategyInfo, error) {
+// findPage returns the first item of a 200-per-page listing that match
+// accepts, or nil.
+func findPage[T any](list func(page uint64) ([]T, uint64, error), match func(T) bool) (*T, error) {
 	for page := uint64(1); page <= 200; page++ {
-		out, err := e.CAM.ListPolicies(ctx, tcapi.ListPoliciesRequest{Rp: 200, Page: page, Scope: "Local", Keyword: name})
+		items, total, err := list(page)
 		if err != nil {
 			return nil, err
 		}
-		for i := range out.List {
-			if out.List[i].PolicyName == name {
-				return &out.List[i], nil
+		for i := range items {
+			if match(items[i]) {
+				return &items[i], nil
 			}
 		}
-		if page*200 >= out.TotalNum || len(out.List) == 0 {
-			return nil, nil
+		if page*200 >= total || len(items) == 0 {
+			break
 		}
 	}
 	return nil, nil
 }
 
-func (e *Engine) isAttached(ctx context.Context, role, policy string) (bool, error) {
-	for page := uint64(1); page <= 200; page++ {
-		out, err := e.CAM.ListAttachedRolePolicies(ctx, role, page, 200)
-		if err != nil {
-			return false, err
-		}
-		for _, a := range out.List {
-			if a.PolicyName == policy {
-				return true, nil
-			}
-		}
-		if page*200 >= out.TotalNum || len(out.List) == 0 {
-			return false, nil
-		}
-	}
-	return false, nil
+// findPolicy returns the custom policy named name, or nil.
+func (e *Engine) findPolicy(ctx context.Context, name string) (*tcapi.StrategyInfo, error) {
+	return findPage(func(page uint64) ([]tcapi.StrategyInfo, uint64, error) {
+		out, err := e.CAM.ListPolicies(ctx, tcapi.ListPoliciesRequest{Rp: 200, Page: page, Scope: "Local", Keyword: name})
+		return out.List, out.TotalNum, err
+	}, func(s tcapi.StrategyInfo) bool { return s.PolicyName == name })
 }
 
-// attach attaches a policy to a role. tencentcloud-sdk-go lists no code for
-// attaching a policy that is already attached (cam/v20190116/client.go,
-// AttachRolePolicy), and the emulator accepts it; whatever CAM answers, a
-// refusal after which the policy is attached (a retried call whose first
-// attempt had succeeded, someone else's attach) counts as done.
+func (e *Engine) isAttached(ctx context.Context, role, policy string) (bool, error) {
+	a, err := findPage(func(page uint64) ([]tcapi.AttachedPolicyOfRole, uint64, error) {
+		out, err := e.CAM.ListAttachedRolePolicies(ctx, role, page, 200)
+		return out.List, out.TotalNum, err
+	}, func(a tcapi.AttachedPolicyOfRole) bool { return a.PolicyName == policy })
+	return a != nil, err
+}
+
+// attach attaches a policy to a role. The SDK lists no code for an attach
+// already made (cam client.go AttachRolePolicy): a refusal after which the
+// policy is attached counts as done.
 func (e *Engine) attach(ctx context.Context, id uint64, role, policy string) error {
 	err := e.CAM.AttachRolePolicy(ctx, id, role)
 	if err == nil {
@@ -151,4 +144,76 @@ func (e *Engine) attach(ctx context.Context, id uint64, role, policy string) err
 		return nil
 	}
 	return err
+}
+
+// PlanDelete plans removing d's functions and roles where scf-deploy made
+// them; anything else is left alone (and noted).
+func (e *Engine) PlanDelete(ctx context.Context, d Desired) (*Plan, error) {
+	p := &Plan{URLs: map[string]string{}}
+	for _, f := range d.Functions {
+		p.names = append(p.names, f.Name)
+		fn, err := e.SCF.GetFunction(ctx, e.ref(f.Name))
+		switch {
+		case isNotFound(err, functionNotFound...):
+		case err != nil:
+			return nil, fmt.Errorf("function %s: %w", f.Name, err)
+		case !hasTag(fn.Tags, ManagedTagKey, ManagedTagValue):
+			p.note("function %s was not created by scf-deploy: left alone", f.Name)
+		default:
+			p.add(&Change{Op: "delete", Kind: "function", Name: f.Name, Details: []string{"with its triggers"},
+				apply: func(ctx context.Context) error {
+					// Any settled state, a failed one included, can be deleted.
+					if _, err := e.waitSettled(ctx, f.Name, "Active", "CreateFailed", "UpdateFailed", "PublishFailed", "DeleteFailed"); err != nil {
+						return gone(err, functionNotFound...)
+					}
+					return e.deleteFunction(ctx, f.Name)
+				}})
+		}
+	}
+	for _, r := range d.Roles {
+		if err := e.planRoleDelete(ctx, p, r); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+func (e *Engine) planRoleDelete(ctx context.Context, p *Plan, r Role) error {
+	exists, ours, _, err := e.getRole(ctx, r.Name)
+	if err != nil {
+		return err
+	}
+	if exists && !ours {
+		p.note("role %s was not created by scf-deploy: left alone", r.Name)
+	}
+	pol, err := e.findPolicy(ctx, r.PolicyName())
+	if err != nil {
+		return fmt.Errorf("policy %s: %w", r.PolicyName(), err)
+	}
+	if pol != nil && pol.Description != ManagedDescription {
+		p.note("policy %s was not created by scf-deploy: left alone", r.PolicyName())
+		pol = nil
+	}
+	if ours && pol != nil {
+		attached, err := e.isAttached(ctx, r.Name, pol.PolicyName)
+		if err != nil {
+			return fmt.Errorf("role %s: %w", r.Name, err)
+		}
+		if attached {
+			p.add(&Change{Op: "detach", Kind: "policy", Name: pol.PolicyName + " from " + r.Name,
+				apply: func(ctx context.Context) error { return e.CAM.DetachRolePolicy(ctx, pol.PolicyId, r.Name) }})
+		}
+	}
+	if ours {
+		p.add(&Change{Op: "delete", Kind: "role", Name: r.Name,
+			apply: func(ctx context.Context) error { return gone(e.CAM.DeleteRole(ctx, r.Name), "InvalidParameter.RoleNotExist") }})
+	}
+	if pol != nil {
+		p.add(&Change{Op: "delete", Kind: "policy", Name: pol.PolicyName,
+			apply: func(ctx context.Context) error {
+				// DeletePolicy's codes (SDK cam client.go).
+				return gone(e.CAM.DeletePolicy(ctx, pol.PolicyId), "ResourceNotFound.PolicyIdNotFound", "InvalidParameter.PolicyIdNotExist")
+			}})
+	}
+	return nil
 }
