@@ -1,46 +1,36 @@
 package provision
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/scf-janitor/scf-janitor/shared/sweep"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
-// The sweeper's policy is derived from what is deployed: its base
-// permissions (deploy/cam/<role>.json) plus
-//
-//   - name/sts:AssumeRole on exactly the role ARNs of JANITOR_SWEEP_ROLES,
-//     and no such statement without roles;
-//   - scf:InvokeFunction on the sweeper itself
-//     (qcs::scf:<region>:uin/<uin>:namespace/<ns>/function/<name>) only
-//     with JANITOR_SWEEP_FANOUT=async.
-//
-// The action spellings are those of CAM's documentation: "name/sts:AssumeRole"
-// for assuming a role (intl.cloud.tencent.com/document/product/598/19422,
-// whose resource is the role's qcs::cam::uin/<uin>:roleName/<name>) and
-// "scf:InvokeFunction" on a function's six-segment resource (SCF's CAM
-// documentation). Statements of the base document with either action are
-// replaced, so the derived policy never grants more than the yml asks for.
-
-// Actions the derivation owns.
+// The sweeper's policy is its deploy/cam permissions plus statements derived
+// from its resolved environment, each on exactly what it names and absent
+// without it (docs/deploy.md): AssumeRole on JANITOR_SWEEP_ROLES (resource
+// qcs::cam::uin/<uin>:roleName/<name>, CAM doc 598/19422), InvokeFunction on
+// itself with JANITOR_SWEEP_FANOUT=async (SCF's CAM doc) and PutObject under
+// the report archive's prefix (COS doc 436/31923 grants .../<bucket>/<prefix>*).
+// Base statements granting these actions are replaced.
 const (
 	ActionAssumeRole     = "name/sts:AssumeRole"
 	ActionInvokeFunction = "scf:InvokeFunction"
+	ActionPutObject      = "name/cos:PutObject"
 )
 
-// SweeperHandler is the sweeper's executable (Go1 handler): the function
-// whose role gets the derived policy.
+// SweeperHandler is the sweeper's executable (Go1 handler).
 const SweeperHandler = "sweep-tasks"
 
-// SweeperSettings reads what the sweeper's resolved environment (lookup of
-// a variable, "" when unset) asks of its policy: the roles of
-// JANITOR_SWEEP_ROLES, and fanout when JANITOR_SWEEP_FANOUT is async.
-// They are read through the function's own settings table
-// (sweep.SweepPolicyInputs), so a value the function refuses is refused here.
+// SweeperSettings reads, through the function's own settings table
+// (sweep.SweepPolicyInputs), the roles of JANITOR_SWEEP_ROLES and whether
+// JANITOR_SWEEP_FANOUT is async from the sweeper's resolved environment.
 func SweeperSettings(lookup func(key string) string) (targets []TargetRole, fanout bool, err error) {
 	roles, fanout, err := sweep.SweepPolicyInputs(lookup)
 	if err != nil {
@@ -50,23 +40,37 @@ func SweeperSettings(lookup func(key string) string) (targets []TargetRole, fano
 	return targets, fanout, err
 }
 
-// DeriveSweeperRole replaces, in roles, the policy of the sweeper's role
-// (named role) with SweeperPolicy(its policy, targets, invoke) and lists the
-// derived statements in its PolicyNotes.
+// DeriveSweeperRole replaces the policy of role in roles with
+// SweeperPolicy(its policy, targets, invoke) and notes the derived statements.
 func DeriveSweeperRole(roles []Role, role string, targets []TargetRole, invoke string) error {
+	var notes []string
+	for _, t := range targets {
+		notes = append(notes, ActionAssumeRole+" on "+t.Arn+" ("+sweep.EnvSweepRoles+")")
+	}
+	if invoke != "" {
+		notes = append(notes, ActionInvokeFunction+" on "+invoke+" ("+sweep.EnvSweepFanout+"=async)")
+	}
+	return derive(roles, role, notes, func(doc string) (string, error) { return SweeperPolicy(doc, targets, invoke) })
+}
+
+// DeriveSweeperArchive applies ArchivePolicy to the policy of role in roles
+// and notes the statement. Call it after DeriveSweeperRole.
+func DeriveSweeperArchive(roles []Role, role string, a ReportArchive) error {
+	var notes []string
+	if a.Bucket != "" {
+		notes = append(notes, ActionPutObject+" on "+a.Resource()+" (JANITOR_REPORT_BUCKET)")
+	}
+	return derive(roles, role, notes, func(doc string) (string, error) { return ArchivePolicy(doc, a) })
+}
+
+func derive(roles []Role, role string, notes []string, policy func(string) (string, error)) error {
 	for i := range roles {
-		if roles[i].Name != role {
-			continue
-		}
-		var err error
-		if roles[i].Policy, err = SweeperPolicy(roles[i].Policy, targets, invoke); err != nil {
-			return fmt.Errorf("role %s: %w", roles[i].Name, err)
-		}
-		for _, t := range targets {
-			roles[i].PolicyNotes = append(roles[i].PolicyNotes, ActionAssumeRole+" on "+t.Arn+" ("+sweep.EnvSweepRoles+")")
-		}
-		if invoke != "" {
-			roles[i].PolicyNotes = append(roles[i].PolicyNotes, ActionInvokeFunction+" on "+invoke+" ("+sweep.EnvSweepFanout+"=async)")
+		if roles[i].Name == role {
+			var err error
+			if roles[i].Policy, err = policy(roles[i].Policy); err != nil {
+				return fmt.Errorf("role %s: %w", role, err)
+			}
+			roles[i].PolicyNotes = append(roles[i].PolicyNotes, notes...)
 		}
 	}
 	return nil
@@ -77,14 +81,11 @@ type TargetRole struct {
 	Arn, Uin, Name string
 }
 
-// ParseTargetRoles reads JANITOR_SWEEP_ROLES (comma-separated role ARNs,
-// tcapi.ParseRoleARN, the parser the sweeper uses). Every malformed entry
-// is reported, with the form wanted. A role given by its id
-// (qcs::cam::uin/<uin>:role/<id>), which the sweeper can assume, is refused
-// here: scf-deploy grants name/sts:AssumeRole on the role's
-// qcs::cam::uin/<uin>:roleName/<name>, the resource CAM documents for it
-// (intl.cloud.tencent.com/document/product/598/19422), and creates a
-// target account's role by its name.
+// ParseTargetRoles reads JANITOR_SWEEP_ROLES (comma-separated ARNs, parsed
+// as the sweeper does, tcapi.ParseRoleARN) and reports every malformed
+// entry. A role given by id (…:role/<id>) is refused: scf-deploy grants
+// AssumeRole on the roleName/<name> resource CAM documents (doc 598/19422)
+// and creates target roles by name.
 func ParseTargetRoles(list string) ([]TargetRole, error) {
 	var out []TargetRole
 	var bad, byID []string
@@ -119,50 +120,96 @@ func ParseTargetRoles(list string) ([]TargetRole, error) {
 
 // FunctionResource is a function's CAM resource description.
 func FunctionResource(region, uin, namespace, name string) string {
-	if namespace == "" {
-		namespace = "default"
-	}
-	return fmt.Sprintf("qcs::scf:%s:uin/%s:namespace/%s/function/%s", region, uin, namespace, name)
-}
-
-type policyDoc struct {
-	Version   string           `json:"version"`
-	Statement []map[string]any `json:"statement"`
+	return fmt.Sprintf("qcs::scf:%s:uin/%s:namespace/%s/function/%s", region, uin, cmp.Or(namespace, "default"), name)
 }
 
 // SweeperPolicy returns base with the derived statements: AssumeRole on
-// roles (none: no statement) and InvokeFunction on invoke (a function
-// resource; "": no statement).
+// roles and InvokeFunction on invoke ("": none).
 func SweeperPolicy(base string, roles []TargetRole, invoke string) (string, error) {
-	var d policyDoc
-	if err := json.Unmarshal([]byte(base), &d); err != nil {
-		return "", fmt.Errorf("the sweeper's policy document: %w", err)
-	}
-	kept := d.Statement[:0]
-	for _, st := range d.Statement {
-		if !grants(st, ActionAssumeRole) && !grants(st, ActionInvokeFunction) {
-			kept = append(kept, st)
-		}
-	}
-	d.Statement = kept
-	if len(roles) > 0 {
-		arns := make([]string, len(roles))
-		for i, r := range roles {
-			arns[i] = r.Arn
-		}
-		d.Statement = append(d.Statement, map[string]any{"effect": "allow", "action": []string{ActionAssumeRole}, "resource": arns})
+	var arns, fns []string
+	for _, r := range roles {
+		arns = append(arns, r.Arn)
 	}
 	if invoke != "" {
-		d.Statement = append(d.Statement, map[string]any{"effect": "allow", "action": []string{ActionInvokeFunction}, "resource": []string{invoke}})
+		fns = []string{invoke}
 	}
-	if len(d.Statement) == 0 {
+	return replaceStatements(base, []string{ActionAssumeRole, ActionInvokeFunction}, true,
+		grant{ActionAssumeRole, arns}, grant{ActionInvokeFunction, fns})
+}
+
+// ReportArchive is where the sweeper keeps its reports.
+type ReportArchive struct {
+	Bucket, Region, Prefix string
+}
+
+// SweeperArchive reads JANITOR_REPORT_BUCKET, JANITOR_REPORT_REGION (default
+// region) and JANITOR_REPORT_PREFIX (default sweep.DefaultReportPrefix); the
+// zero ReportArchive when no bucket is set.
+func SweeperArchive(lookup func(key string) string, region string) (ReportArchive, error) {
+	a := ReportArchive{Bucket: strings.TrimSpace(lookup("JANITOR_REPORT_BUCKET"))}
+	if a.Bucket == "" {
+		return ReportArchive{}, nil
+	}
+	a.Region = cmp.Or(strings.TrimSpace(lookup("JANITOR_REPORT_REGION")), region)
+	a.Prefix = cmp.Or(strings.TrimSpace(lookup("JANITOR_REPORT_PREFIX")), sweep.DefaultReportPrefix)
+	if _, err := tcapi.ParseBucket(a.Bucket); err != nil {
+		return ReportArchive{}, fmt.Errorf("JANITOR_REPORT_BUCKET: %w", err)
+	}
+	if strings.Contains(a.Prefix, "*") || strings.HasPrefix(a.Prefix, "/") {
+		return ReportArchive{}, fmt.Errorf("JANITOR_REPORT_PREFIX %q: want a key prefix such as %s, not starting with / and without * (the policy grants <prefix>*)",
+			a.Prefix, sweep.DefaultReportPrefix)
+	}
+	if a.Region == "" {
+		return ReportArchive{}, fmt.Errorf("JANITOR_REPORT_REGION: the report bucket's region is unknown: set it, or deploy with a region")
+	}
+	return a, nil
+}
+
+// Resource is qcs::cos:<region>:uid/<appid>:<bucket>/<prefix>*.
+func (a ReportArchive) Resource() string {
+	appID, _ := tcapi.ParseBucket(a.Bucket)
+	return "qcs::cos:" + a.Region + ":uid/" + appID + ":" + a.Bucket + "/" + a.Prefix + "*"
+}
+
+// ArchivePolicy returns doc without its cos:PutObject statements, plus
+// ActionPutObject on a.Resource() when a has a bucket.
+func ArchivePolicy(doc string, a ReportArchive) (string, error) {
+	var res []string
+	if a.Bucket != "" {
+		res = []string{a.Resource()}
+	}
+	return replaceStatements(doc, []string{ActionPutObject, strings.TrimPrefix(ActionPutObject, "name/")}, false, grant{ActionPutObject, res})
+}
+
+// grant is a statement to add: action on resources (none: no statement).
+type grant struct {
+	action    string
+	resources []string
+}
+
+// replaceStatements drops doc's statements granting any of drop and adds
+// the grants; needSome refuses a result that grants nothing.
+func replaceStatements(doc string, drop []string, needSome bool, add ...grant) (string, error) {
+	var d struct {
+		Version   string           `json:"version"`
+		Statement []map[string]any `json:"statement"`
+	}
+	if err := json.Unmarshal([]byte(doc), &d); err != nil {
+		return "", fmt.Errorf("the sweeper's policy document: %w", err)
+	}
+	d.Statement = slices.DeleteFunc(d.Statement, func(st map[string]any) bool {
+		return slices.ContainsFunc(drop, func(a string) bool { return grants(st, a) })
+	})
+	for _, g := range add {
+		if len(g.resources) > 0 {
+			d.Statement = append(d.Statement, map[string]any{"effect": "allow", "action": []string{g.action}, "resource": g.resources})
+		}
+	}
+	if needSome && len(d.Statement) == 0 {
 		return "", fmt.Errorf("the sweeper's policy document grants nothing else: keep its ams/vm statement")
 	}
 	b, err := json.MarshalIndent(d, "", "  ")
-	if err != nil {
-		return "", err
-	}
-	return string(b), nil
+	return string(b), err
 }
 
 // grants reports whether a statement names action (as a string or in a list).
@@ -171,18 +218,13 @@ func grants(st map[string]any, action string) bool {
 	case string:
 		return a == action
 	case []any:
-		for _, v := range a {
-			if v == action {
-				return true
-			}
-		}
+		return slices.Contains(a, any(action))
 	}
 	return false
 }
 
 // TargetTrustPolicy fills a target role's trust policy template
-// (deploy/cam/trust-sweeper.json) with the sweeper's account uin and role
-// name (${SWEEPER_UIN}, ${SWEEPER_ROLE}).
+// (deploy/cam/trust-sweeper.json): ${SWEEPER_UIN} and ${SWEEPER_ROLE}.
 func TargetTrustPolicy(template, sweeperUin, sweeperRole string) string {
 	return strings.NewReplacer("${SWEEPER_UIN}", sweeperUin, "${SWEEPER_ROLE}", sweeperRole).Replace(template)
 }
