@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -27,29 +28,26 @@ type deployment struct {
 	eng            *provision.Engine
 	targets        *targetSetup // the sweeper's target roles (plan, apply)
 	accts          []*targetAccount
-	keyless        []provision.TargetRole // delete: target roles without keys here
+	keyless        []provision.TargetRole // target roles without keys here
 	plan           *provision.Plan
 	empty          bool // nothing to change in any account
 	changes        int
 	stdout, stderr io.Writer
 }
 
-// deployCommand runs plan, apply or delete: load the yml and its settings,
-// plan the changes in every account, print them, then apply them (apply,
-// delete --yes).
+// deployCommand runs plan, apply or delete: load → plan → print, then apply
+// (apply, delete --yes).
 func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, getenv func(string) (string, bool), ro runOptions) error {
 	d := &deployment{o: o, stdout: stdout, stderr: stderr}
-	if err := d.load(ctx, getenv); err != nil {
-		return err
-	}
-	if err := d.desire(ctx, ro); err != nil {
-		return err
-	}
-	if err := d.connect(ctx, ro); err != nil {
-		return err
-	}
-	if err := d.makePlan(ctx); err != nil {
-		return err
+	for _, step := range []func() error{
+		func() error { return d.load(ctx, getenv) },
+		func() error { return d.desire(ctx, ro) },
+		func() error { return d.connect(ctx, ro) },
+		func() error { return d.makePlan(ctx) },
+	} {
+		if err := step(); err != nil {
+			return err
+		}
 	}
 	d.print()
 	switch {
@@ -71,9 +69,9 @@ func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, get
 	return d.apply(ctx)
 }
 
-// load reads the yml and the .env, resolves ${env:NAME}, selects the
-// functions and checks the region, the credentials, the settings and the
-// endpoint.
+// load reads the yml and the .env, resolves ${env:NAME} as the Serverless
+// CLI does, selects the functions and checks the region, the credentials,
+// the settings and the endpoint.
 func (d *deployment) load(ctx context.Context, getenv func(string) (string, bool)) error {
 	o := d.o
 	cfg, err := deploy.Load(o.config)
@@ -87,18 +85,13 @@ func (d *deployment) load(ctx context.Context, getenv func(string) (string, bool
 	if err := d.readDotEnv(getenv); err != nil {
 		return err
 	}
-	// ${env:NAME} resolved as the Serverless CLI does (internal/deploy): an
-	// error names every variable the file needs that nobody set.
 	if d.fns, err = cfg.Resolve(d.lookup); err != nil {
 		return fmt.Errorf("%s: %w (scf-deploy read the shell, then %s)", o.config, err, d.envFile)
 	}
 	if d.selected, err = selectFunctions(d.fns, o.only); err != nil {
 		return err
 	}
-	d.region = o.region
-	if d.region == "" {
-		d.region = cfg.File.Inputs.Region
-	}
+	d.region = cmp.Or(o.region, cfg.File.Inputs.Region)
 	if !reRegion.MatchString(d.region) {
 		return fmt.Errorf("unknown region %q: want a Tencent Cloud region such as ap-guangzhou (--region, or inputs.region in %s)", d.region, o.config)
 	}
@@ -113,10 +106,8 @@ func (d *deployment) load(ctx context.Context, getenv func(string) (string, bool
 	return checkEndpoint(ctx, o.endpoint)
 }
 
-// readDotEnv reads the .env file (--env-file, else the one the Serverless
-// CLI would load: .env.<stage> or .env, here or up to two folders up) with
-// the same reading as scf-local and the Serverless CLI (dotenv 8); the
-// shell wins over it.
+// readDotEnv reads --env-file, else the .env the Serverless CLI would load;
+// the shell wins over it.
 func (d *deployment) readDotEnv(getenv func(string) (string, bool)) error {
 	d.envFile = d.o.envFile
 	if d.envFile == "" {
@@ -131,7 +122,7 @@ func (d *deployment) readDotEnv(getenv func(string) (string, bool)) error {
 	for _, w := range warnings {
 		fmt.Fprintln(d.stderr, "scf-deploy: warning:", w)
 	}
-	if unused := d.cfg.UnusedDotEnv(dotenv, toolVariable); len(unused) > 0 {
+	if unused := d.cfg.UnusedDotEnv(dotenv, toolVariableRE.MatchString); len(unused) > 0 {
 		fmt.Fprintf(d.stderr, "scf-deploy: warning: %s: unused: %s set but never referenced by %s as ${env:NAME} (a typo?)\n", d.envFile, strings.Join(unused, ", "), d.o.config)
 	}
 	d.lookup = deploy.LookupShellThenDotEnv(getenv, dotenv)
@@ -139,9 +130,7 @@ func (d *deployment) readDotEnv(getenv func(string) (string, bool)) error {
 }
 
 // desire builds what the account should hold: the roles the selected
-// functions use (delete removes a role only when every function of the yml
-// that uses it is being deleted) and the functions, packaged unless
-// deleting.
+// functions use and the functions, packaged unless deleting.
 func (d *deployment) desire(ctx context.Context, ro runOptions) error {
 	roles, err := loadRoles(d.root, d.fns, d.selected, d.o.command == "delete")
 	if err != nil {
@@ -153,7 +142,19 @@ func (d *deployment) desire(ctx context.Context, ro runOptions) error {
 		build = buildPackage
 	}
 	for _, f := range d.selected {
-		df := desiredFunction(d.cfg, f)
+		df := provision.Function{Name: f.Name, Handler: f.Handler, Runtime: f.Runtime, Role: f.Role, MemoryMB: int64(f.MemoryMB), Timeout: f.Timeout,
+			Public: publicSettings(d.cfg, f.Name)}
+		for _, kv := range f.Env {
+			if kv.Value != "" { // SCF refuses empty values; the code's default applies
+				df.Env = append(df.Env, tcapi.Variable{Key: kv.Key, Value: kv.Value})
+			}
+		}
+		for _, t := range f.Timers {
+			df.Timers = append(df.Timers, provision.Timer{Name: t.Name, Cron: t.Cron, Argument: t.Argument, Enabled: t.Enabled})
+		}
+		if u := f.URL; u != nil {
+			df.URL = &provision.URL{Name: u.Name, AuthType: u.AuthType, Extranet: u.Extranet, Intranet: u.Intranet}
+		}
 		if d.o.command != "delete" {
 			if df.Code, err = build(ctx, d.root, f.Handler); err != nil {
 				return err
@@ -164,36 +165,14 @@ func (d *deployment) desire(ctx context.Context, ro runOptions) error {
 	return nil
 }
 
-// desiredFunction is f as provision deploys it, without its code.
-func desiredFunction(cfg *deploy.Config, f deploy.Function) provision.Function {
-	df := provision.Function{Name: f.Name, Handler: f.Handler, Runtime: f.Runtime, Role: f.Role, MemoryMB: int64(f.MemoryMB), Timeout: f.Timeout,
-		Public: publicSettings(cfg, f.Name)}
-	for _, kv := range f.Env {
-		if kv.Value == "" {
-			continue // SCF refuses empty values; the code's default applies
-		}
-		df.Env = append(df.Env, tcapi.Variable{Key: kv.Key, Value: kv.Value})
-	}
-	for _, t := range f.Timers {
-		df.Timers = append(df.Timers, provision.Timer{Name: t.Name, Cron: t.Cron, Argument: t.Argument, Enabled: t.Enabled})
-	}
-	if f.URL != nil {
-		df.URL = &provision.URL{Name: f.URL.Name, AuthType: f.URL.AuthType, Extranet: f.URL.Extranet, Intranet: f.URL.Intranet}
-	}
-	return df
-}
-
 // connect makes the SCF and CAM clients and the engine, and finds the
-// sweeper's target accounts: their roles are created with their own keys
-// when set, else printed.
+// sweeper's target accounts.
 func (d *deployment) connect(ctx context.Context, ro runOptions) error {
-	topts := tcapi.Options{Region: d.region, Endpoint: d.o.endpoint}
-	scf, err := tcapi.NewSCFControl(d.cred, topts)
+	scf, err := tcapi.NewSCFControl(d.cred, tcapi.Options{Region: d.region, Endpoint: d.o.endpoint})
 	if err != nil {
 		return err
 	}
-	topts.Region = "" // CAM is global
-	cam, err := tcapi.NewCAM(d.cred, topts)
+	cam, err := tcapi.NewCAM(d.cred, tcapi.Options{Endpoint: d.o.endpoint}) // CAM is global
 	if err != nil {
 		return err
 	}
@@ -204,76 +183,28 @@ func (d *deployment) connect(ctx context.Context, ro runOptions) error {
 	if d.eng.Namespace == "default" {
 		d.eng.Namespace = ""
 	}
-	if d.o.command == "delete" {
-		return d.deleteTargets(ctx)
-	}
-	return d.sweeperTargets(ctx)
-}
-
-func (d *deployment) targetProgress(uin string, c *provision.Change) {
-	fmt.Fprintf(d.stdout, "account %s: %s ...\n", uin, c)
-}
-
-// deleteTargets finds the target accounts whose sweeper role goes with the
-// sweeper being deleted.
-func (d *deployment) deleteTargets(ctx context.Context) error {
-	sweeper := sweeperFunction(d.selected)
-	if sweeper == nil {
-		return nil
-	}
-	roles, err := sweepTargets(sweeper)
-	if err != nil {
-		return err
-	}
-	sopts := tcapi.Options{Region: d.region, Endpoint: d.o.endpoint}
-	d.accts, d.keyless, err = targetAccounts(ctx, d.lookup, roles, sopts, d.targetProgress,
-		func(r provision.TargetRole) provision.Role { return provision.Role{Name: r.Name} })
-	return err
-}
-
-// sweeperTargets sets the sweeper's policy from its environment (roles,
-// fan-out) and finds the target accounts its roles go to.
-func (d *deployment) sweeperTargets(ctx context.Context) error {
-	var err error
-	d.targets, err = sweeperPolicies(ctx, d.root, d.region, d.cfg.File.Inputs.Namespace, d.selected, d.desired.Roles, d.callerUin)
-	if err != nil || d.targets == nil {
-		return err
-	}
-	sopts := tcapi.Options{Region: d.region, Endpoint: d.o.endpoint}
-	d.accts, d.targets.roles, err = targetAccounts(ctx, d.lookup, d.targets.roles, sopts, d.targetProgress, d.targets.role)
-	return err
-}
-
-// callerUin is the uin of the account deployed to: --sweeper-uin, else STS
-// GetCallerIdentity.
-func (d *deployment) callerUin(ctx context.Context) (string, error) {
-	if d.o.sweeperUin != "" {
-		return d.o.sweeperUin, nil
-	}
-	sts, err := tcapi.NewSTS(d.cred, tcapi.Options{Region: d.region, Endpoint: d.o.endpoint})
-	if err != nil {
-		return "", err
-	}
-	id, err := sts.GetCallerIdentity(ctx)
-	if err != nil {
-		return "", fmt.Errorf("the sweeper's policy needs this account's uin: %w (or give it with --sweeper-uin)", err)
-	}
-	return id.AccountId, nil
+	return d.findTargets(ctx)
 }
 
 // makePlan plans this account's changes, then the target accounts'.
 func (d *deployment) makePlan(ctx context.Context) error {
 	fmt.Fprintf(d.stdout, "scf-deploy %s: %d function(s) in %s\n", d.o.command, len(d.selected), d.region)
-	var err error
-	if d.o.command == "delete" {
-		d.plan, err = d.eng.PlanDelete(ctx, d.desired)
-	} else {
-		d.plan, err = d.eng.Plan(ctx, d.desired)
+	planOf := func(e *provision.Engine, want provision.Desired) (*provision.Plan, error) {
+		if d.o.command == "delete" {
+			return e.PlanDelete(ctx, want)
+		}
+		return e.Plan(ctx, want)
 	}
-	if err != nil {
+	var err error
+	if d.plan, err = planOf(d.eng, d.desired); err != nil {
 		return regionHint(err, d.region)
 	}
-	return targetPlans(ctx, d.accts, d.o.command == "delete")
+	for _, a := range d.accts {
+		if a.plan, err = planOf(a.eng, provision.Desired{Roles: a.roles}); err != nil {
+			return fmt.Errorf("target account %s: %w", a.uin, err)
+		}
+	}
+	return nil
 }
 
 // print writes every account's plan and counts the changes.
@@ -281,7 +212,12 @@ func (d *deployment) print() {
 	d.plan.Write(d.stdout)
 	d.empty, d.changes = d.plan.Empty(), len(d.plan.Changes)
 	for _, a := range d.accts {
-		a.write(d.stdout)
+		names := make([]string, len(a.roles))
+		for i, r := range a.roles {
+			names[i] = r.Name
+		}
+		fmt.Fprintf(d.stdout, "target account %s (its own keys, %sSECRET_ID): role %s\n", a.uin, targetEnvPrefix(a.uin), strings.Join(names, ", "))
+		a.plan.WriteAccount(d.stdout, a.uin)
 		d.empty = d.empty && a.plan.Empty()
 		d.changes += len(a.plan.Changes)
 	}
@@ -289,7 +225,7 @@ func (d *deployment) print() {
 		fmt.Fprintf(d.stdout, "in all: %d change(s) in %d account(s)\n", d.changes, 1+len(d.accts))
 	}
 	if d.o.command == "delete" {
-		writeKeylessDelete(d.stdout, d.keyless)
+		d.writeKeyless(d.stdout)
 	}
 }
 
@@ -297,7 +233,9 @@ func (d *deployment) print() {
 // accounts without keys here.
 func (d *deployment) printOutcome(urls map[string]string) {
 	printURLs(d.stdout, urls)
-	d.targets.write(d.stdout)
+	if d.o.command != "delete" {
+		d.writeKeyless(d.stdout)
+	}
 }
 
 // apply makes the planned changes: this account's first, then the target

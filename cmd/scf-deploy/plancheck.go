@@ -19,9 +19,8 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/sweep"
 )
 
-// settingChecks: for each function of this project (by handler, the
-// executable), the check of its environment that the function itself applies
-// (shared/sweep and shared/cancel define the rules, once, for both).
+// settingChecks are, by handler, the checks each function applies to its
+// own environment (shared/sweep, shared/cancel).
 var settingChecks = map[string]func(config.Getenv) error{
 	"sweep-tasks":                    sweep.CheckEnv,
 	cancel.FunctionCancelTask:        cancel.CheckEnv(cancel.FunctionCancelTask),
@@ -30,9 +29,8 @@ var settingChecks = map[string]func(config.Getenv) error{
 }
 
 // checkSettings runs each function's settings check on its resolved
-// environment (with the region SCF sets), and names the function and the
-// variable of every value it would refuse. A value not written literally in
-// serverless.yml (public says which are) is never shown.
+// environment (with the region SCF sets) and names every value it would
+// refuse; a value that is not a public literal is never shown.
 func checkSettings(cfg *deploy.Config, fns []deploy.Function, region string) error {
 	var errs []error
 	for _, f := range fns {
@@ -89,16 +87,13 @@ func splitJoined(err error) []error {
 	return []error{err}
 }
 
-// toolVariable reports whether scf-deploy or scf-local read name themselves
-// (credentials, a target account's keys, scf-local's account ids), so a .env
-// setting of it is used though serverless.yml never names it.
+// toolVariableRE matches the names scf-deploy or scf-local read themselves
+// (credentials, target accounts' keys, scf-local's account ids): a .env
+// setting of one is used though serverless.yml never names it.
 var toolVariableRE = regexp.MustCompile(`^(TENCENTCLOUD_(SECRET_ID|SECRET_KEY|SESSION_TOKEN|SECRETID|SECRETKEY|SESSIONTOKEN|APPID|UIN)|TENCENT_(SECRET_ID|SECRET_KEY|TOKEN)|JANITOR_TARGET_[0-9]+_(SECRET_ID|SECRET_KEY|SESSION_TOKEN))$`)
 
-func toolVariable(name string) bool { return toolVariableRE.MatchString(name) }
-
-// nextCommand is the command line to run next: this program as the user ran
-// it, command, then every argument the user gave after the command word
-// (flags included as typed), each shell-quoted, with extra appended.
+// nextCommand is program, command, the user's arguments after the command
+// word and extra, each shell-quoted.
 func nextCommand(program, command string, args []string, extra ...string) string {
 	words := []string{program, command}
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -111,9 +106,7 @@ func nextCommand(program, command string, args []string, extra ...string) string
 }
 
 // programName is how to run this program again: `go run ./cmd/scf-deploy`
-// when it was started by go run (its executable is in go's build cache:
-// .../go-build.../exe/scf-deploy), else argv[0] as given (a name found on
-// PATH, or a path).
+// when go run started it (.../go-build.../exe/scf-deploy), else argv[0].
 func programName(arg0 string) string {
 	dir := filepath.Dir(arg0)
 	if filepath.Base(dir) == "exe" && strings.Contains(dir, "go-build") {
@@ -148,8 +141,7 @@ func endpointHint(err error, endpoint string) error {
 var arg0 = os.Args[0]
 
 // checkEndpoint fails fast, before anything is built, when nothing listens
-// at --endpoint (a stopped scf-local or emulator). A malformed endpoint is
-// left to the API client, which says what is wrong with it.
+// at --endpoint; a malformed one is left to the API client.
 func checkEndpoint(ctx context.Context, endpoint string) error {
 	u, err := url.Parse(endpoint)
 	if endpoint == "" || err != nil || u.Host == "" {

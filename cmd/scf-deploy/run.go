@@ -20,15 +20,12 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
-// runOptions are the seams tests use; zero values select the real ones.
+// runOptions are the seams tests use; zero values select the real ones
+// (the engine's for PollInterval, RoleRetryInterval and Sleep).
 type runOptions struct {
-	Build        func(ctx context.Context, root, handler string) ([]byte, error)
-	PollInterval time.Duration
-	// RoleRetryInterval is the engine's wait between tries while a new role
-	// has not reached SCF (default: the engine's).
-	RoleRetryInterval time.Duration
-	// Sleep replaces the engine's waits (default: a timer).
-	Sleep func(ctx context.Context, d time.Duration) error
+	Build                           func(ctx context.Context, root, handler string) ([]byte, error)
+	PollInterval, RoleRetryInterval time.Duration
+	Sleep                           func(ctx context.Context, d time.Duration) error
 }
 
 type stringList []string
@@ -91,7 +88,10 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	default:
 		return o, fmt.Errorf("unknown command %q: want plan, apply or delete", o.command)
 	}
-	return o, checkUin(o.sweeperUin)
+	if o.sweeperUin != "" && !reUin.MatchString(o.sweeperUin) {
+		return o, fmt.Errorf("--sweeper-uin %q: want the sweeper account's uin, digits only (such as 100000000001)", o.sweeperUin)
+	}
+	return o, nil
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) (string, bool), ro runOptions) int {
@@ -116,12 +116,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 // reRegion is the shape of a region id; which regions exist is Tencent's to say.
 var reRegion = regexp.MustCompile(`^[a-z]{2,3}-[a-z]+(-[a-z0-9]+)?$`)
 
-// principalHint explains a refused trust principal. Whether CAM accepts a
-// role (qcs::cam::uin/<uin>:roleName/<name>) as a trust principal is not
-// documented: terraform-provider-tencentcloud's examples trust
-// qcs::cam::uin/<uin>:root or :uin/<uin> (services/cam/resource_tc_cam_role.md),
-// and tencentcloud-sdk-go lists InvalidParameter.PrincipalQcsError among
-// CreateRole's codes.
+// principalHint explains a refused trust principal: whether CAM takes a
+// role as one is not documented (terraform-provider-tencentcloud
+// services/cam/resource_tc_cam_role.md trusts :root or :uin/<uin>; SDK cam
+// errors.go CreateRole lists InvalidParameter.PrincipalQcsError).
 func principalHint(err error) string {
 	if !tcapi.HasCode(err, "InvalidParameter.PrincipalQcsError", "InvalidParameter.PrincipalQcsNotExist", "InvalidParameter.PrincipalError") {
 		return ""
@@ -159,22 +157,16 @@ func selectFunctions(fns []deploy.Function, only []string) ([]deploy.Function, e
 		return fns, nil
 	}
 	var out []deploy.Function
-	var names []string
-	for _, f := range fns {
-		names = append(names, f.Name)
-	}
 	for _, want := range only {
-		found := false
-		for _, f := range fns {
-			if f.Name == want || f.Key == want {
-				out = append(out, f)
-				found = true
-				break
+		i := slices.IndexFunc(fns, func(f deploy.Function) bool { return f.Name == want || f.Key == want })
+		if i < 0 {
+			var names []string
+			for _, f := range fns {
+				names = append(names, f.Name)
 			}
-		}
-		if !found {
 			return nil, fmt.Errorf("--only %s: no such function (have %s)", want, strings.Join(names, ", "))
 		}
+		out = append(out, fns[i])
 	}
 	return out, nil
 }
@@ -211,19 +203,9 @@ func loadRoles(root string, all, selected []deploy.Function, deleting bool) ([]p
 }
 
 func usedElsewhere(role string, all, selected []deploy.Function) bool {
-	for _, f := range all {
-		if f.Role != role {
-			continue
-		}
-		in := false
-		for _, s := range selected {
-			in = in || s.Name == f.Name
-		}
-		if !in {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(all, func(f deploy.Function) bool {
+		return f.Role == role && !slices.ContainsFunc(selected, func(s deploy.Function) bool { return s.Name == f.Name })
+	})
 }
 
 // secretName matches setting names whose values are never printed, even
