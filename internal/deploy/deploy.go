@@ -1,15 +1,11 @@
-// Package deploy reads the project's serverless.yml (Serverless Framework for
-// Tencent Cloud, component multi-scf) and checks it against the component's
-// documented inputs and SCF's limits, so mistakes surface in `make test`
-// rather than at deploy time (the framework's CLI validates almost nothing
-// offline).
-//
-// The same parsed file drives the local runner (cmd/scf-local): function
-// names, handlers, memory, timeouts, environment and triggers.
+// Package deploy reads the project's serverless.yml (component multi-scf),
+// its .env and its ${env:NAME} variables as the Serverless CLI does, and
+// checks them against the component's inputs and SCF's limits, for
+// scf-deploy, scf-local and `make test` (docs/deploy.md).
 package deploy
 
 import (
-	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -48,16 +44,12 @@ type File struct {
 	Inputs    Inputs `yaml:"inputs"`
 }
 
-// Inputs are the multi-scf component inputs this project uses.
-//
-// The component copies every input except src into each function before the
-// function's own keys (Object.assign({}, commonInputs, func) in
-// serverless-components/tencent-multi-scf src/formatter.ts, formatInputs, at
-// commit 02cf5633e30e53c02528b03f1458c2b2d6e86b34), so memorySize, timeout,
-// role and environments set here are every function's defaults. The list key
-// has been `environments` since commit 5ddfb037 (2021-06-25, "fix: common
-// faas config"); before it the component read `environment`, which it now
-// overwrites.
+// Inputs are the multi-scf component inputs this project uses. The
+// component copies every input but src into each function before its own
+// keys (serverless-components/tencent-multi-scf src/formatter.ts
+// formatInputs, Object.assign({}, commonInputs, func)), so these are every
+// function's defaults; it reads `environments` (since commit 5ddfb037) and
+// overwrites `environment`.
 type Inputs struct {
 	Src          Src              `yaml:"src"`
 	Region       string           `yaml:"region"`
@@ -68,7 +60,7 @@ type Inputs struct {
 	Timeout      *int             `yaml:"timeout"`
 	Role         string           `yaml:"role"`
 	Environments yaml.Node        `yaml:"environments"` // [{key, value}]; see decodeEnvironments
-	Environment  yaml.Node        `yaml:"environment"`  // not read by the component: reported by Validate
+	Environment  yaml.Node        `yaml:"environment"`  // reported by Validate
 	Functions    yaml.Node        `yaml:"functions"`    // a mapping; decoded in order by Functions
 	Triggers     []TriggerInputs  `yaml:"triggers"`
 	Tags         []KeyValue       `yaml:"tags"`
@@ -99,7 +91,6 @@ type KeyValue struct {
 
 type functionInputs struct {
 	key          string
-	line         int
 	Name         string    `yaml:"name"`
 	Handler      string    `yaml:"handler"`
 	Runtime      string    `yaml:"runtime"`
@@ -108,7 +99,7 @@ type functionInputs struct {
 	MemorySize   *int      `yaml:"memorySize"`
 	Timeout      *int      `yaml:"timeout"`
 	Environments yaml.Node `yaml:"environments"`
-	Environment  yaml.Node `yaml:"environment"` // not read by the component: reported by Validate
+	Environment  yaml.Node `yaml:"environment"` // reported by Validate
 	environments envList
 }
 
@@ -147,7 +138,7 @@ func decodeEnvironments(n *yaml.Node, at string) (envList, error) {
 	return out, nil
 }
 
-// oneLineValue is a scalar's text as written, "..." for anything else.
+// oneLineValue is a one-line scalar's text, else "...".
 func oneLineValue(n *yaml.Node) string {
 	if n.Kind == yaml.ScalarNode && !strings.ContainsAny(n.Value, "\n\r") {
 		return n.Value
@@ -162,17 +153,16 @@ type TriggerInputs struct {
 	Parameters TriggerParameters `yaml:"parameters"`
 }
 
-// TriggerParameters holds the timer and http (Function URL) trigger parameters.
+// TriggerParameters holds the timer (cronExpression, argument) and http
+// (authType, netConfig) trigger parameters.
 type TriggerParameters struct {
-	Name      string `yaml:"name"`
-	Qualifier string `yaml:"qualifier"`
-	Enable    *bool  `yaml:"enable"`
-	// timer
-	CronExpression string `yaml:"cronExpression"`
-	Argument       string `yaml:"argument"`
-	// http (Function URL)
-	AuthType  string     `yaml:"authType"`
-	NetConfig *NetConfig `yaml:"netConfig"`
+	Name           string     `yaml:"name"`
+	Qualifier      string     `yaml:"qualifier"`
+	Enable         *bool      `yaml:"enable"`
+	CronExpression string     `yaml:"cronExpression"`
+	Argument       string     `yaml:"argument"`
+	AuthType       string     `yaml:"authType"`
+	NetConfig      *NetConfig `yaml:"netConfig"`
 }
 
 // NetConfig says where a Function URL is reachable from.
@@ -181,35 +171,29 @@ type NetConfig struct {
 	EnableExtranet bool `yaml:"enableExtranet"`
 }
 
-// Function is one function with the component's defaults applied.
+// Function is one function with the component's defaults applied: Key is
+// its key under inputs.functions, Name the deployed name (and scf-local's
+// route), Handler the Go1 executable's name in the code package.
 type Function struct {
-	Key      string // key under inputs.functions
-	Name     string // deployed SCF function name (also the local route /<Name>)
-	Handler  string // Go1: the executable's file name in the code package
-	Runtime  string
-	Role     string
-	MemoryMB int
-	Timeout  time.Duration
-	Env      []KeyValue // in file order
-	Timers   []Timer
-	URL      *FunctionURL // nil when the function has no http trigger
+	Key, Name, Handler, Runtime, Role string
+	MemoryMB                          int
+	Timeout                           time.Duration
+	Env                               []KeyValue // in file order
+	Timers                            []Timer
+	URL                               *FunctionURL // nil: no http trigger
 }
 
-// Timer is a timer trigger.
+// Timer is a timer trigger; Argument is the event's Message.
 type Timer struct {
-	Name     string
-	Cron     string
-	Schedule *cron.Schedule
-	Enabled  bool
-	Argument string // the event's Message
+	Name, Cron, Argument string
+	Schedule             *cron.Schedule
+	Enabled              bool
 }
 
-// FunctionURL is an http (Function URL) trigger.
+// FunctionURL is an http (Function URL) trigger; AuthType is NONE or CAM.
 type FunctionURL struct {
-	Name     string
-	AuthType string // NONE or CAM
-	Extranet bool
-	Intranet bool
+	Name, AuthType     string
+	Extranet, Intranet bool
 }
 
 // EnvMap returns the environment as a map.
@@ -271,13 +255,13 @@ func Parse(data []byte) (*Config, error) {
 	if root.Kind == 0 {
 		return nil, errors.New("the file is empty; start from the project's serverless.yml")
 	}
-	return build(data, &root)
+	return build(&root)
 }
 
-// build decodes the document (data, whose node tree is root) into a Config.
-func build(data []byte, root *yaml.Node) (*Config, error) {
+// build decodes the document root into a Config.
+func build(root *yaml.Node) (*Config, error) {
 	var f File
-	if err := decodeStrict(data, &f); err != nil {
+	if err := decodeStrict(root, &f); err != nil {
 		return nil, err
 	}
 	if err := f.Inputs.decodeFunctions(); err != nil {
@@ -287,45 +271,16 @@ func build(data []byte, root *yaml.Node) (*Config, error) {
 	in := f.Inputs
 	index := map[string]int{}
 	for _, fi := range in.functions {
-		// Object.assign({}, commonInputs, func): a key the function sets
-		// wins, whatever its value; the others come from inputs.
-		fn := Function{Key: fi.key, Name: fi.Name, Handler: fi.Handler, Runtime: fi.Runtime, Role: fi.Role}
-		if fn.Name == "" {
-			fn.Name = fi.key
-		}
-		if fn.Runtime == "" {
-			fn.Runtime = in.Runtime
-		}
-		if fn.Runtime == "" {
-			fn.Runtime = DefaultRuntime
-		}
-		if fn.Role == "" {
-			fn.Role = in.Role
-		}
-		switch {
-		case fi.MemorySize != nil:
-			fn.MemoryMB = *fi.MemorySize
-		case in.MemorySize != nil:
-			fn.MemoryMB = *in.MemorySize
-		default:
-			fn.MemoryMB = DefaultMemoryMB
-		}
-		switch {
-		case fi.Timeout != nil:
-			fn.Timeout = time.Duration(*fi.Timeout) * time.Second
-		case in.Timeout != nil:
-			fn.Timeout = time.Duration(*in.Timeout) * time.Second
-		default:
-			fn.Timeout = DefaultTimeout
-		}
-		// formatFaasInputs: `const { environments = [] } = inputs` on the
-		// merged inputs, so a function's own list replaces the top-level one
-		// (no merge), and environment.variables is rebuilt from it.
+		// Object.assign({}, commonInputs, func): a key the function sets wins;
+		// its environments list replaces the top-level one (formatFaasInputs).
 		envs := in.environments
 		if fi.environments.set {
 			envs = fi.environments
 		}
-		fn.Env = variables(envs.list)
+		fn := Function{Key: fi.key, Name: cmp.Or(fi.Name, fi.key), Handler: fi.Handler, Runtime: cmp.Or(fi.Runtime, in.Runtime, DefaultRuntime),
+			Role: cmp.Or(fi.Role, in.Role), MemoryMB: *cmp.Or(fi.MemorySize, in.MemorySize, ptr(DefaultMemoryMB)),
+			Timeout: time.Duration(*cmp.Or(fi.Timeout, in.Timeout, ptr(int(DefaultTimeout/time.Second)))) * time.Second,
+			Env:     variables(envs.list)}
 		index[fi.key] = len(c.Functions)
 		c.Functions = append(c.Functions, fn)
 	}
@@ -368,6 +323,8 @@ func build(data []byte, root *yaml.Node) (*Config, error) {
 	return c, nil
 }
 
+func ptr(v int) *int { return &v }
+
 func keys(m map[string]int) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
@@ -387,7 +344,7 @@ func (in *Inputs) decodeFunctions() error {
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		fi := functionInputs{key: k.Value, line: k.Line}
+		fi := functionInputs{key: k.Value}
 		at := "inputs.functions." + k.Value
 		if err := decodeStrict(v, &fi); err != nil {
 			return fmt.Errorf("%s: %w", at, err)
@@ -407,9 +364,8 @@ func (in *Inputs) decodeFunctions() error {
 	return nil
 }
 
-// variables turns an environments list into environment.variables as the
-// component does (newEnvs[key] = value): a repeated key keeps its first
-// position and its last value.
+// variables is environment.variables as the component builds it
+// (newEnvs[key] = value): a repeated key keeps its first place, last value.
 func variables(list []KeyValue) []KeyValue {
 	out := make([]KeyValue, 0, len(list))
 	at := map[string]int{}
@@ -424,32 +380,26 @@ func variables(list []KeyValue) []KeyValue {
 	return out
 }
 
-// decodeStrict decodes YAML bytes or a node, rejecting unknown fields. A
-// node is decoded in place (not re-marshalled), so every line an error names
-// is the line in the file; errors are in words, without Go type names.
-func decodeStrict(src any, v any) error {
-	switch s := src.(type) {
-	case []byte:
-		dec := yaml.NewDecoder(bytes.NewReader(s))
-		dec.KnownFields(true)
-		return inWords(dec.Decode(v))
-	case *yaml.Node:
-		if err := knownFields(s, reflect.TypeOf(v)); err != nil {
-			return err
-		}
-		return inWords(s.Decode(v))
+// decodeStrict decodes a node in place (so errors name the file's lines),
+// rejecting unknown fields, with errors in words.
+func decodeStrict(n *yaml.Node, v any) error {
+	if err := knownFields(n, reflect.TypeOf(v)); err != nil {
+		return err
 	}
-	return fmt.Errorf("decode: unsupported source %T", src)
+	return inWords(n.Decode(v))
 }
 
-// knownFields reports the first mapping key below n that the struct type t
-// (or a struct inside it) has no yaml field for, with its line.
+// knownFields reports the first mapping key below n that t has no yaml
+// field for, with its line.
 func knownFields(n *yaml.Node, t reflect.Type) error {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
+	}
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		n = n.Content[0]
 	}
 	switch {
 	case t == reflect.TypeOf(yaml.Node{}):
@@ -488,8 +438,7 @@ func knownFields(n *yaml.Node, t reflect.Type) error {
 	return nil
 }
 
-// yamlTypeErrorRE matches yaml.v3's "cannot unmarshal !!seq into string",
-// with or without the value quoted in backquotes.
+// yamlTypeErrorRE matches yaml.v3's "cannot unmarshal !!seq [`v` ]into string".
 var yamlTypeErrorRE = regexp.MustCompile("cannot unmarshal !!(\\w+) (`[^`]*` )?into (\\S+)")
 
 // inWords rewrites yaml.v3's errors without Go type names.
@@ -507,18 +456,11 @@ func inWords(err error) error {
 	return errors.New(msg)
 }
 
+var yamlKinds = map[string]string{"seq": "a list", "map": "a mapping (key: value)", "str": "text", "int": "a number", "float": "a number", "bool": "true/false"}
+
 func yamlKind(tag string) string {
-	switch tag {
-	case "seq":
-		return "a list"
-	case "map":
-		return "a mapping (key: value)"
-	case "str":
-		return "text"
-	case "int", "float":
-		return "a number"
-	case "bool":
-		return "true/false"
+	if k, ok := yamlKinds[tag]; ok {
+		return k
 	}
 	return "a " + tag
 }
@@ -567,13 +509,18 @@ func (c *Config) line(path ...string) int {
 	return line
 }
 
-// checkEnvironments checks one environments list as SCF will take it
-// (Variable Key and Value must not be empty; reserved prefixes).
-func checkEnvironments(at string, list []KeyValue) []error {
+// checkEnvironments reports an `environment:` key at path (the component
+// drops it) and checks an environments list as SCF will take it (keys and
+// values must not be empty; reserved prefixes).
+func (c *Config) checkEnvironments(at string, environment *yaml.Node, envs envList, path ...string) []error {
 	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if environment.Kind != 0 {
+		add("%s.environment (line %d): the multi-scf component does not read environment: (it rebuilds it from environments, so these settings would be dropped); use environments: with the same {key, value} entries", at, c.line(append(path, "environment")...))
+	}
+	at += ".environments"
 	seen := map[string]bool{}
-	for _, kv := range list {
+	for _, kv := range envs.list {
 		if !envKeyRE.MatchString(kv.Key) {
 			add("%s: environment key %q must be letters, digits and _, starting with a letter", at, kv.Key)
 		}
@@ -641,12 +588,7 @@ func (c *Config) validateFile() []error {
 	if len(c.Functions) == 0 {
 		add("inputs.functions: no functions declared")
 	}
-	if f.Inputs.Environment.Kind != 0 {
-		add("inputs.environment (line %d): the multi-scf component does not read environment: (it rebuilds it from environments, so these settings would be dropped); use environments: with the same {key, value} entries", c.line("inputs", "environment"))
-	}
-	if f.Inputs.environments.set {
-		errs = append(errs, checkEnvironments("inputs.environments", f.Inputs.environments.list)...)
-	}
+	errs = append(errs, c.checkEnvironments("inputs", &f.Inputs.Environment, f.Inputs.environments, "inputs")...)
 	if c.root != nil {
 		walkStrings(c.root, "", func(n *yaml.Node, path string) {
 			if strings.Contains(n.Value, "${env.") {
@@ -701,12 +643,7 @@ func (c *Config) validateFunction(i int, fn Function, names map[string]string) [
 			// formatScfName in the component's src/formatter.ts.
 			add("%s: name is required: without it multi-scf deploys the function as %s-%s-%s-%s, a name this project's tools do not derive", at, f.Name, f.Stage, f.App, fn.Key)
 		}
-		if fi.Environment.Kind != 0 {
-			add("%s.environment (line %d): the multi-scf component does not read environment: (it rebuilds it from environments, so these settings would be dropped); use environments: with the same {key, value} entries", at, c.line("inputs", "functions", fn.Key, "environment"))
-		}
-		if fi.environments.set {
-			errs = append(errs, checkEnvironments(at+".environments", fi.environments.list)...)
-		}
+		errs = append(errs, c.checkEnvironments(at, &fi.Environment, fi.environments, "inputs", "functions", fn.Key)...)
 	}
 	return append(errs, validateTriggers(at, fn)...)
 }
@@ -715,11 +652,7 @@ func (c *Config) validateFunction(i int, fn Function, names map[string]string) [
 func validateTriggers(at string, fn Function) []error {
 	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	size := 0
-	for _, kv := range fn.Env {
-		size += len(kv.Key) + len(kv.Value)
-	}
-	if size > MaxEnvBytes {
+	if size := envSize(fn); size > MaxEnvBytes {
 		add("%s: environment is %d bytes, over SCF's %d-byte limit", at, size, MaxEnvBytes)
 	}
 	for _, t := range fn.Timers {
@@ -739,6 +672,14 @@ func validateTriggers(at string, fn Function) []error {
 		}
 	}
 	return errs
+}
+
+func envSize(fn Function) int {
+	size := 0
+	for _, kv := range fn.Env {
+		size += len(kv.Key) + len(kv.Value)
+	}
+	return size
 }
 
 // roleNameRE is CAM's RoleName: 1-128 characters, letters, digits and

@@ -121,11 +121,7 @@ func (c *Config) Resolve(lookup func(name string) (string, bool)) ([]Function, e
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	data, err := yaml.Marshal(root)
-	if err != nil {
-		return nil, fmt.Errorf("resolve: %w", err)
-	}
-	rc, err := build(data, root)
+	rc, err := build(root)
 	if err != nil {
 		return nil, fmt.Errorf("after resolving ${env:NAME} variables: %w", err)
 	}
@@ -135,11 +131,7 @@ func (c *Config) Resolve(lookup func(name string) (string, bool)) ([]Function, e
 				errs = append(errs, fmt.Errorf("inputs.functions.%s: once variables are resolved, %w", fn.Key, err))
 			}
 		}
-		size := 0
-		for _, kv := range fn.Env {
-			size += len(kv.Key) + len(kv.Value)
-		}
-		if size > MaxEnvBytes {
+		if size := envSize(fn); size > MaxEnvBytes {
 			errs = append(errs, fmt.Errorf("inputs.functions.%s: environment is %d bytes once variables are resolved, over SCF's %d-byte limit", fn.Key, size, MaxEnvBytes))
 		}
 	}

@@ -206,7 +206,9 @@ func (e *Engine) planRoleDelete(ctx context.Context, p *Plan, r Role) error {
 	}
 	if ours {
 		p.add(&Change{Op: "delete", Kind: "role", Name: r.Name,
-			apply: func(ctx context.Context) error { return gone(e.CAM.DeleteRole(ctx, r.Name), "InvalidParameter.RoleNotExist") }})
+			apply: func(ctx context.Context) error {
+				return gone(e.CAM.DeleteRole(ctx, r.Name), "InvalidParameter.RoleNotExist")
+			}})
 	}
 	if pol != nil {
 		p.add(&Change{Op: "delete", Kind: "policy", Name: pol.PolicyName,
