@@ -13,25 +13,14 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// .env, read as the Serverless CLI reads it: serverless-cloud-framework
-// (src/libs/config.js) loads it with dotenv ^8.2.0, whose parse
-// (motdotla/dotenv lib/main.js, identical from v8.2.0 to v8.6.0) is:
-//   - lines split at \n, \r or \r\n; a line that does not match
-//     `^\s*([\w.-]+)\s*=\s*(.*)?\s*$` is ignored silently (so are comments,
-//     and so is `export KEY=value`);
-//   - a value wrapped in matching single or double quotes loses them (double
-//     quotes also turn \n into a newline); any other value is trimmed;
-//   - there are no inline comments: `KEY=x # note` is the value "x # note"
-//     (the CLI prints a warning for it);
-//   - a later line wins over an earlier one; dotenv never overrides a
-//     variable the shell already has, even an empty one.
-//
-// The regular expression is JavaScript's, where \s is every Unicode space
-// plus U+FEFF (ECMA-262 WhiteSpace and LineTerminator) and . is any character
-// but a line terminator. dotenv's config() reads the file with
-// fs.readFileSync(path, {encoding: "utf8"}), which keeps a leading UTF-8
-// byte-order mark, and ^\s* then skips it: a .env saved "with BOM" keeps its
-// first variable.
+// .env is read as the Serverless CLI reads it (serverless-cloud-framework
+// src/libs/config.js) with dotenv 8 (motdotla/dotenv lib/main.js, v8.2.0 to
+// v8.6.0): lines split at \n, \r or \r\n; a line not matching
+// `^\s*([\w.-]+)\s*=\s*(.*)?\s*$` is ignored (comments, `export`);
+// matching quotes are removed (double quotes turn \n into a newline), other
+// values trimmed; no inline comments; a later line wins; the shell wins over
+// the file. \s and . are JavaScript's (ECMA-262: \s includes U+FEFF, so a
+// leading byte-order mark, which fs.readFileSync keeps, is skipped).
 var dotenvLineRE = regexp.MustCompile(`^` + jsSpace + `*([\w.-]+)` + jsSpace + `*=` + jsSpace + `*(` + jsDot + `*)?` + jsSpace + `*$`)
 
 const (
@@ -39,7 +28,7 @@ const (
 	jsDot   = `[^\n\r\x{2028}\x{2029}]`
 )
 
-// jsTrim is JavaScript's String.prototype.trim (the same white space as \s).
+// jsTrim is JavaScript's String.prototype.trim.
 func jsTrim(s string) string {
 	return strings.TrimFunc(s, func(r rune) bool {
 		switch r {
@@ -50,17 +39,14 @@ func jsTrim(s string) string {
 	})
 }
 
-// MaxDotEnvBytes is the largest .env file read: a settings file is a few
-// hundred bytes, and one that points at an endless stream must not be read
-// until the process dies.
+// MaxDotEnvBytes is the largest .env file read.
 const MaxDotEnvBytes = 1 << 20
 
 // dotenvCommentRE is the CLI's check for an inline comment (config.js).
 var dotenvCommentRE = regexp.MustCompile(` #+.*$`)
 
 // ParseDotEnv parses a .env file's content as the CLI does. warnings name
-// (by line and key, never by value) what the CLI would read differently from
-// what its author probably meant: inline comments and ignored lines.
+// (by line and key, never by value) inline comments and ignored lines.
 func ParseDotEnv(data []byte) (vars map[string]string, warnings []string) {
 	vars = map[string]string{}
 	text := strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(string(data))
@@ -95,10 +81,9 @@ func ParseDotEnv(data []byte) (vars map[string]string, warnings []string) {
 	return vars, warnings
 }
 
-// ReadDotEnv reads and parses the .env file at path (see ParseDotEnv). A
-// missing file has no variables. Anything but a regular file (a directory,
-// a FIFO, a device such as /dev/zero) and a file over MaxDotEnvBytes are
-// refused without being read.
+// ReadDotEnv reads and parses the .env file at path; a missing file has no
+// variables. Anything but a regular file (a FIFO, /dev/zero) and a file
+// over MaxDotEnvBytes are refused without being read.
 func ReadDotEnv(path string) (vars map[string]string, warnings []string, err error) {
 	data, err := readSettingsFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -114,9 +99,8 @@ func ReadDotEnv(path string) (vars map[string]string, warnings []string, err err
 	return vars, warnings, nil
 }
 
-// readSettingsFile reads a small regular file. It checks the file before
-// opening it (opening a FIFO blocks until a writer comes) and again once
-// open, and reads at most MaxDotEnvBytes+1 bytes whatever the file claims.
+// readSettingsFile reads a small regular file, checked before opening (a
+// FIFO would block) and once open, reading at most MaxDotEnvBytes+1 bytes.
 func readSettingsFile(path string) ([]byte, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -130,17 +114,17 @@ func readSettingsFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	if fi, err = f.Stat(); err != nil {
-		return nil, err
+	if fi, err = f.Stat(); err == nil {
+		err = regularSmall(path, fi)
 	}
-	if err := regularSmall(path, fi); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxDotEnvBytes+1))
-	if err != nil {
+	switch {
+	case err != nil:
 		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(data) > MaxDotEnvBytes {
+	case len(data) > MaxDotEnvBytes:
 		return nil, fmt.Errorf("%s: larger than %d bytes: not a .env file (it holds KEY=value lines)", path, MaxDotEnvBytes)
 	}
 	return data, nil
@@ -158,11 +142,9 @@ func regularSmall(path string, fi os.FileInfo) error {
 	return nil
 }
 
-// UnusedDotEnv returns, sorted, the names set in a .env file that nothing
-// reads: serverless.yml never references them as ${env:NAME} (directly or
-// through another referenced variable's value) and used(name) is false
-// (the tool's own variables, such as credentials). A typo in a name is the
-// usual cause.
+// UnusedDotEnv returns, sorted, the .env names that serverless.yml never
+// references as ${env:NAME} (directly or through a referenced value) and
+// for which used (the tool's own variables) is false: usually typos.
 func (c *Config) UnusedDotEnv(dotenv map[string]string, used func(name string) bool) []string {
 	referenced := map[string]bool{}
 	var queue []string
@@ -192,8 +174,8 @@ func (c *Config) UnusedDotEnv(dotenv map[string]string, used func(name string) b
 	return out
 }
 
-// LookupShellThenDotEnv returns the lookup the CLI's process.env amounts to:
-// shell first (even when empty), then the .env variables.
+// LookupShellThenDotEnv is the CLI's process.env: the shell (even empty),
+// then .env.
 func LookupShellThenDotEnv(shell func(string) (string, bool), dotenv map[string]string) func(string) (string, bool) {
 	return func(name string) (string, bool) {
 		if v, ok := shell(name); ok {
@@ -204,10 +186,9 @@ func LookupShellThenDotEnv(shell func(string) (string, bool), dotenv map[string]
 	}
 }
 
-// FindDotEnv returns the one .env file the Serverless CLI would load for a
-// project in dir at stage (serverless-cloud-framework src/libs/config.js):
-// the first that exists of .env.<stage> and .env in dir, then in its parent,
-// then in the parent's parent. It returns dir/.env, false when none exists.
+// FindDotEnv returns the .env file the Serverless CLI would load for dir at
+// stage (src/libs/config.js): the first of .env.<stage> and .env in dir,
+// its parent, then the parent's parent; dir/.env, false when none exists.
 func FindDotEnv(dir, stage string) (path string, found bool) {
 	if stage == "" {
 		stage = "dev" // the CLI's default stage

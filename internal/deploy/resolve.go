@@ -3,33 +3,24 @@ package deploy
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 )
 
-// Variables, as the Serverless CLI for Tencent resolves them before the
-// component sees the inputs: Serverlesstencent/serverless-cloud-framework
-// src/libs/utils/basic.js, resolveVariables (commit a7c19d42). It walks every
-// string value of the file (not keys, numbers or booleans) and, for each
-// `${...}` found by the first pattern, substitutes those the second pattern
-// accepts (`${env:NAME}`) with process.env.NAME. process.env holds the shell's
-// variables, then those of .env that the shell does not set (dotenv never
-// overrides). Anything else, such as `${env.NAME}`, stays literal text.
-//   - A value that is exactly one `${env:NAME}` becomes the variable's value
-//     (undefined when unset); an embedded one is replaced with JavaScript's
-//     String.prototype.replace, so an unset variable becomes the text
-//     "undefined" and `$&`, `$$`, "$`" and `$'` in the value are patterns.
-//   - Each pass replaces, in each string, only the last of its references (every
-//     replace starts again from the original string), and the whole walk
-//     repeats while a pass found any `${env:...}`: so every reference, and a
-//     reference inside a variable's value, ends up resolved.
-//
-// Our deploy refuses an unset or empty variable instead of deploying
-// "undefined" or nothing (SCF refuses empty values anyway).
+// Variables are resolved as the Serverless CLI does
+// (serverless-cloud-framework src/libs/utils/basic.js resolveVariables,
+// commit a7c19d42): in every string value, each `${...}` of the first
+// pattern that the second accepts (`${env:NAME}`) is replaced with
+// process.env.NAME; a whole-value reference becomes the value, an embedded
+// one goes through JavaScript's String.prototype.replace ($&, $$, $`, $'
+// are patterns); each pass keeps only the last replacement per string, and
+// passes repeat while any reference was found. Anything else stays literal.
+// An unset or empty variable is refused (the CLI would deploy "undefined").
 var (
 	cliVariableRE = regexp.MustCompile(`\$\{(\w*:?[\w.-]+)\}`)
 	cliEnvRE      = regexp.MustCompile(`^\$\{env:(\w*[\w.-_]+)\}$`) // as in JS, .-_ is the range '.'..'_' (so no '-')
@@ -50,46 +41,31 @@ func EnvRefs(value string) []string {
 	return out
 }
 
-// UnsetVariablesError lists the ${env:NAME} references whose variable is
-// unset or empty, with where the file uses each (never a value).
+// UnsetVariablesError lists, sorted by name, the variables the file uses
+// that are unset or empty, with where each is used (never a value).
 type UnsetVariablesError struct {
-	Vars []UnsetVariable // sorted by name
+	Vars []UnsetVariable
 }
 
-// UnsetVariable is one variable the file needs and nobody set.
+// UnsetVariable is one variable the file needs and nobody set; Where is such
+// as inputs.functions.cancel-task.environments[JANITOR_WEBHOOK_SECRET].
 type UnsetVariable struct {
 	Name  string
-	Where []string // such as inputs.functions.cancel-task.environments[JANITOR_WEBHOOK_SECRET]
+	Where []string
 }
 
 func (e *UnsetVariablesError) Error() string {
-	var b strings.Builder
-	b.WriteString("serverless.yml uses variables that are unset or empty (set each in the shell or in .env next to serverless.yml; .env.example lists them): ")
+	parts := make([]string, len(e.Vars))
 	for i, v := range e.Vars {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		fmt.Fprintf(&b, "%s (used by %s)", v.Name, strings.Join(v.Where, ", "))
+		parts[i] = fmt.Sprintf("%s (used by %s)", v.Name, strings.Join(v.Where, ", "))
 	}
-	return b.String()
+	return "serverless.yml uses variables that are unset or empty (set each in the shell or in .env next to serverless.yml; .env.example lists them): " +
+		strings.Join(parts, "; ")
 }
 
-// Names returns the unset variables' names.
-func (e *UnsetVariablesError) Names() []string {
-	out := make([]string, len(e.Vars))
-	for i, v := range e.Vars {
-		out[i] = v.Name
-	}
-	return out
-}
-
-// Resolve returns the functions exactly as SCF will receive them from `scf
-// deploy`: ${env:NAME} replaced from lookup (the caller passes
-// shell-first-then-.env), after the component's Object.assign({}, common,
-// function) and environments -> environment.variables steps. Every unset or
-// empty variable the file references is reported in one error
-// (*UnsetVariablesError), naming the variables and where they are used
-// (never a value).
+// Resolve returns the functions as SCF will receive them from `scf deploy`,
+// ${env:NAME} replaced from lookup (shell, then .env). One error names every
+// unset or empty variable and where it is used (never a value).
 func (c *Config) Resolve(lookup func(name string) (string, bool)) ([]Function, error) {
 	if c.root == nil {
 		return nil, errors.New("resolve: the config was not made by Parse or Load")
@@ -112,10 +88,9 @@ func (c *Config) Resolve(lookup func(name string) (string, bool)) ([]Function, e
 	})
 	if len(unset) > 0 {
 		e := &UnsetVariablesError{}
-		for name, where := range unset {
-			e.Vars = append(e.Vars, UnsetVariable{Name: name, Where: where})
+		for _, name := range slices.Sorted(maps.Keys(unset)) {
+			e.Vars = append(e.Vars, UnsetVariable{Name: name, Where: unset[name]})
 		}
-		sort.Slice(e.Vars, func(i, j int) bool { return e.Vars[i].Name < e.Vars[j].Name })
 		errs = append(errs, e)
 	}
 	if len(errs) > 0 {
