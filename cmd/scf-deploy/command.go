@@ -149,12 +149,7 @@ func (d *deployment) desire(ctx context.Context, ro runOptions) error {
 				df.Env = append(df.Env, tcapi.Variable{Key: kv.Key, Value: kv.Value})
 			}
 		}
-		for _, t := range f.Timers {
-			df.Timers = append(df.Timers, provision.Timer{Name: t.Name, Cron: t.Cron, Argument: t.Argument, Enabled: t.Enabled})
-		}
-		if u := f.URL; u != nil {
-			df.URL = &provision.URL{Name: u.Name, AuthType: u.AuthType, Extranet: u.Extranet, Intranet: u.Intranet}
-		}
+		df.Timers, df.URL = f.Timers, f.URL
 		if d.o.command != "delete" {
 			if df.Code, err = build(ctx, d.root, f.Handler); err != nil {
 				return err

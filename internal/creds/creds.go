@@ -1,17 +1,9 @@
 // Package creds reads the Tencent Cloud keys of the tools (scf-deploy,
-// scf-local --cloud) from their environment: the shell, then the project's
-// .env, as each tool's lookup gives them. The functions do not use it: SCF
-// hands a function its execution role's keys as TENCENTCLOUD_SECRETID,
-// TENCENTCLOUD_SECRETKEY and TENCENTCLOUD_SESSIONTOKEN (config.LoadBase).
-//
-// The documented names are those of tencentcloud-sdk-go's environment
-// provider (common/env_provider.go: TENCENTCLOUD_SECRET_ID,
-// TENCENTCLOUD_SECRET_KEY) and of tccli (tccli/options_define.py, which adds
-// TENCENTCLOUD_TOKEN for temporary keys). Two other spellings are accepted,
-// after them, so that existing shells and .env files keep working: SCF's own
-// names, and the Serverless CLI's (TENCENT_SECRET_ID, TENCENT_SECRET_KEY,
-// TENCENT_TOKEN). The first set with a SecretId or a SecretKey is used, whole:
-// keys are never mixed across spellings.
+// scf-local --cloud) from the shell, then the project's .env; docs/deploy.md
+// ("Credentials") lists the names. The first are tencentcloud-sdk-go's
+// (common/env_provider.go) and tccli's (tccli/options_define.py,
+// TENCENTCLOUD_TOKEN); SCF's and the Serverless CLI's follow. The first
+// spelling with an id or a key is used whole, never mixed with another.
 package creds
 
 import (

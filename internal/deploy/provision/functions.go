@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scf-janitor/scf-janitor/internal/deploy"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
@@ -256,7 +257,7 @@ func hasTag(tags []tcapi.Tag, k, v string) bool {
 func diffEnv(have []tcapi.Variable, want []tcapi.Variable, public map[string]bool) []string {
 	old := map[string]string{}
 	for _, v := range have {
-		if v.Key != "" && !reservedEnvKey(v.Key) {
+		if v.Key != "" && !slices.ContainsFunc(deploy.ReservedEnvPrefixes, func(p string) bool { return strings.HasPrefix(v.Key, p) }) {
 			old[v.Key] = v.Value
 		}
 	}
@@ -282,8 +283,4 @@ func diffEnv(have []tcapi.Variable, want []tcapi.Variable, public map[string]boo
 		out = append(out, fmt.Sprintf("env %s (removed)", k))
 	}
 	return out
-}
-
-func reservedEnvKey(k string) bool {
-	return strings.HasPrefix(k, "SCF_") || strings.HasPrefix(k, "QCLOUD_") || strings.HasPrefix(k, "TENCENTCLOUD_")
 }

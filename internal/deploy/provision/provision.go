@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scf-janitor/scf-janitor/internal/deploy"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
@@ -93,17 +94,11 @@ type Function struct {
 	URL                          *URL // nil: no Function URL
 }
 
-// Timer is a timer trigger.
-type Timer struct {
-	Name, Cron, Argument string
-	Enabled              bool
-}
-
-// URL is a Function URL (an http trigger); Name defaults to "url-trigger".
-type URL struct {
-	Name, AuthType     string // AuthType: NONE or CAM
-	Extranet, Intranet bool
-}
+// Timer is a timer trigger; URL a Function URL (Name default "url-trigger").
+type (
+	Timer = deploy.Timer
+	URL   = deploy.FunctionURL
+)
 
 // Change is one step of a plan: Op is create, update, replace, delete,
 // attach or detach; Kind is role, policy, function, code, config, timer or
