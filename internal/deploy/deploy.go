@@ -8,11 +8,12 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -288,7 +289,7 @@ func build(root *yaml.Node) (*Config, error) {
 		at := fmt.Sprintf("inputs.triggers[%d]", i)
 		j, ok := index[t.Function]
 		if !ok {
-			return nil, fmt.Errorf("%s: function %q is not a key of inputs.functions (have %s)", at, t.Function, strings.Join(keys(index), ", "))
+			return nil, fmt.Errorf("%s: function %q is not a key of inputs.functions (have %s)", at, t.Function, strings.Join(slices.Sorted(maps.Keys(index)), ", "))
 		}
 		fn := &c.Functions[j]
 		enabled := t.Parameters.Enable == nil || *t.Parameters.Enable
@@ -298,20 +299,16 @@ func build(root *yaml.Node) (*Config, error) {
 			if tm.Cron == "" {
 				return nil, fmt.Errorf("%s: timer needs parameters.cronExpression, such as \"0 */5 * * * * *\"", at)
 			}
-			s, err := cron.Parse(tm.Cron)
-			if err != nil {
+			var err error
+			if tm.Schedule, err = cron.Parse(tm.Cron); err != nil {
 				return nil, fmt.Errorf("%s: %w", at, err)
 			}
-			tm.Schedule = s
 			fn.Timers = append(fn.Timers, tm)
 		case "http":
 			if fn.URL != nil {
 				return nil, fmt.Errorf("%s: function %q already has an http trigger (one Function URL per function)", at, t.Function)
 			}
-			u := &FunctionURL{Name: t.Parameters.Name, AuthType: t.Parameters.AuthType}
-			if u.AuthType == "" {
-				u.AuthType = "NONE"
-			}
+			u := &FunctionURL{Name: t.Parameters.Name, AuthType: cmp.Or(t.Parameters.AuthType, "NONE")}
 			if nc := t.Parameters.NetConfig; nc != nil {
 				u.Extranet, u.Intranet = nc.EnableExtranet, nc.EnableIntranet
 			}
@@ -324,15 +321,6 @@ func build(root *yaml.Node) (*Config, error) {
 }
 
 func ptr(v int) *int { return &v }
-
-func keys(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
 
 func (in *Inputs) decodeFunctions() error {
 	n := &in.Functions
