@@ -122,7 +122,7 @@ func (d *deployment) readDotEnv(getenv func(string) (string, bool)) error {
 	for _, w := range warnings {
 		fmt.Fprintln(d.stderr, "scf-deploy: warning:", w)
 	}
-	if unused := d.cfg.UnusedDotEnv(dotenv, toolVariableRE.MatchString); len(unused) > 0 {
+	if unused := d.cfg.UnusedDotEnv(dotenv, toolVariable); len(unused) > 0 {
 		fmt.Fprintf(d.stderr, "scf-deploy: warning: %s: unused: %s set but never referenced by %s as ${env:NAME} (a typo?)\n", d.envFile, strings.Join(unused, ", "), d.o.config)
 	}
 	d.lookup = deploy.LookupShellThenDotEnv(getenv, dotenv)

@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/scf-janitor/scf-janitor/internal/creds"
 	"github.com/scf-janitor/scf-janitor/internal/deploy"
 	"github.com/scf-janitor/scf-janitor/shared/cancel"
 	"github.com/scf-janitor/scf-janitor/shared/config"
@@ -87,10 +89,19 @@ func splitJoined(err error) []error {
 	return []error{err}
 }
 
-// toolVariableRE matches the names scf-deploy or scf-local read themselves
-// (credentials, target accounts' keys, scf-local's account ids): a .env
+// toolVariable reports whether scf-deploy or scf-local read name themselves
+// (creds.Spellings, target accounts' keys, scf-local's account ids): a .env
 // setting of one is used though serverless.yml never names it.
-var toolVariableRE = regexp.MustCompile(`^(TENCENTCLOUD_(SECRET_ID|SECRET_KEY|SESSION_TOKEN|SECRETID|SECRETKEY|SESSIONTOKEN|APPID|UIN)|TENCENT_(SECRET_ID|SECRET_KEY|TOKEN)|JANITOR_TARGET_[0-9]+_(SECRET_ID|SECRET_KEY|SESSION_TOKEN))$`)
+func toolVariable(name string) bool {
+	for _, n := range creds.Spellings {
+		if name == n.ID || name == n.Key || slices.Contains(n.Token, name) {
+			return true
+		}
+	}
+	return name == "TENCENTCLOUD_APPID" || name == "TENCENTCLOUD_UIN" || targetKeyRE.MatchString(name)
+}
+
+var targetKeyRE = regexp.MustCompile(`^JANITOR_TARGET_[0-9]+_(SECRET_ID|SECRET_KEY|SESSION_TOKEN)$`)
 
 // nextCommand is program, command, the user's arguments after the command
 // word and extra, each shell-quoted.

@@ -675,20 +675,12 @@ func envSize(fn Function) int {
 // RoleName: "长度为1~128个字符，可包含英文字母、数字和+=,.@-_").
 var roleNameRE = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{1,128}$`)
 
-// CheckRoleName reports whether name is a role name CAM accepts.
-func CheckRoleName(name string) error {
-	if !roleNameRE.MatchString(name) {
-		return fmt.Errorf("role %q is not a CAM role name: 1-128 letters, digits and + = , . @ - _", name)
-	}
-	return nil
-}
-
 // RolePolicyPath is the file holding role's permissions,
 // <root>/deploy/cam/<role>.json. The name is checked first, so the path
 // never leaves deploy/cam.
 func RolePolicyPath(root, role string) (string, error) {
-	if err := CheckRoleName(role); err != nil {
-		return "", err
+	if !roleNameRE.MatchString(role) {
+		return "", fmt.Errorf("role %q is not a CAM role name: 1-128 letters, digits and + = , . @ - _", role)
 	}
 	if role == "trust-scf" {
 		return "", fmt.Errorf("role %q: deploy/cam/trust-scf.json is the trust policy of every role, not a role's permissions; choose another role name", role)
