@@ -134,20 +134,23 @@ func (p *Plan) note(format string, a ...any) { p.Notes = append(p.Notes, fmt.Spr
 // Empty reports whether the plan changes nothing.
 func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
 
-// Write prints the plan; secret values never appear
-// (see Function.Public).
-func (p *Plan) Write(w io.Writer) {
+// Write prints the plan; secret values never appear (see Function.Public).
+func (p *Plan) Write(w io.Writer) { p.write(w, "") }
+
+// WriteAccount prints the plan of another account, each line naming it.
+func (p *Plan) WriteAccount(w io.Writer, uin string) { p.write(w, "account "+uin+": ") }
+
+func (p *Plan) write(w io.Writer, prefix string) {
 	for _, n := range p.Notes {
-		fmt.Fprintf(w, "note: %s\n", n)
-	}
-	p.writeChanges(w, "")
-	if p.Empty() {
-		fmt.Fprintf(w, "no changes: %d function(s) up to date\n", len(p.names))
-		return
+		fmt.Fprintf(w, "%snote: %s\n", prefix, n)
 	}
 	counts := map[string]int{}
 	var ops []string
 	for _, c := range p.Changes {
+		fmt.Fprintln(w, prefix+c.String())
+		for _, d := range c.Details {
+			fmt.Fprintf(w, "    %s\n", d)
+		}
 		k := c.Op + " " + c.Kind
 		if counts[k] == 0 {
 			ops = append(ops, k)
@@ -157,28 +160,15 @@ func (p *Plan) Write(w io.Writer) {
 	for i, k := range ops {
 		ops[i] = fmt.Sprintf("%s x%d", k, counts[k])
 	}
-	fmt.Fprintf(w, "plan: %d change(s): %s\n", len(p.Changes), strings.Join(ops, ", "))
-}
-
-// WriteAccount prints the plan of another account, each line naming it.
-func (p *Plan) WriteAccount(w io.Writer, uin string) {
-	for _, n := range p.Notes {
-		fmt.Fprintf(w, "account %s: note: %s\n", uin, n)
-	}
-	p.writeChanges(w, "account "+uin+": ")
-	if p.Empty() {
-		fmt.Fprintf(w, "account %s: no changes\n", uin)
-	} else {
-		fmt.Fprintf(w, "account %s: %d change(s)\n", uin, len(p.Changes))
-	}
-}
-
-func (p *Plan) writeChanges(w io.Writer, prefix string) {
-	for _, c := range p.Changes {
-		fmt.Fprintln(w, prefix+c.String())
-		for _, d := range c.Details {
-			fmt.Fprintf(w, "    %s\n", d)
-		}
+	switch {
+	case prefix != "" && p.Empty():
+		fmt.Fprintf(w, "%sno changes\n", prefix)
+	case prefix != "":
+		fmt.Fprintf(w, "%s%d change(s)\n", prefix, len(p.Changes))
+	case p.Empty():
+		fmt.Fprintf(w, "no changes: %d function(s) up to date\n", len(p.names))
+	default:
+		fmt.Fprintf(w, "plan: %d change(s): %s\n", len(p.Changes), strings.Join(ops, ", "))
 	}
 }
 
