@@ -415,6 +415,9 @@ func knownFields(n *yaml.Node, t reflect.Type) error {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
 			ft, ok := fields[k.Value]
+			if k.Value == "<<" { // a merge key: its mapping's keys belong here
+				ft, ok = t, true
+			}
 			if !ok {
 				return fmt.Errorf("line %d: unknown key %q here (the keys here are %s)", k.Line, k.Value, strings.Join(names, ", "))
 			}
