@@ -92,7 +92,7 @@ func (d *deployment) load(ctx context.Context, getenv func(string) (string, bool
 		return err
 	}
 	d.region = cmp.Or(o.region, cfg.File.Inputs.Region)
-	if !reRegion.MatchString(d.region) {
+	if !deploy.RegionRE.MatchString(d.region) {
 		return fmt.Errorf("unknown region %q: want a Tencent Cloud region such as ap-guangzhou (--region, or inputs.region in %s)", d.region, o.config)
 	}
 	if d.cred, err = credentials(d.lookup, d.envFile); err != nil {

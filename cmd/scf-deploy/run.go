@@ -113,9 +113,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	return 0
 }
 
-// reRegion is the shape of a region id; which regions exist is Tencent's to say.
-var reRegion = regexp.MustCompile(`^[a-z]{2,3}-[a-z]+(-[a-z0-9]+)?$`)
-
 // principalHint explains a refused trust principal: whether CAM takes a
 // role as one is not documented (terraform-provider-tencentcloud
 // services/cam/resource_tc_cam_role.md trusts :root or :uin/<uin>; SDK cam

@@ -540,8 +540,11 @@ var (
 	handlerRE      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 	triggerNameRE  = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,59}$`)
 	envKeyRE       = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
-	regionRE       = regexp.MustCompile(`^[a-z]{2}-[a-z]+(-[a-z0-9]+)?$`)
 )
+
+// RegionRE is the shape of a region id such as ap-guangzhou; which regions
+// exist is Tencent's to say.
+var RegionRE = regexp.MustCompile(`^[a-z]{2,3}-[a-z]+(-[a-z0-9]+)?$`)
 
 // ValidMemoryMB reports whether SCF accepts mb: 64, or 128-3072 in steps of 128.
 func ValidMemoryMB(mb int) bool {
@@ -573,7 +576,7 @@ func (c *Config) validateFile() []error {
 	if f.Inputs.Src.Src == "" {
 		add("inputs.src: the code directory to upload is required")
 	}
-	if f.Inputs.Region != "" && !regionRE.MatchString(f.Inputs.Region) {
+	if f.Inputs.Region != "" && !RegionRE.MatchString(f.Inputs.Region) {
 		add("inputs.region %q does not look like a Tencent Cloud region such as ap-guangzhou", f.Inputs.Region)
 	}
 	if len(c.Functions) == 0 {
