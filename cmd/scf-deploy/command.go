@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/scf-janitor/scf-janitor/internal/creds"
 	"github.com/scf-janitor/scf-janitor/internal/deploy"
 	"github.com/scf-janitor/scf-janitor/internal/deploy/provision"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
@@ -95,8 +96,8 @@ func (d *deployment) load(ctx context.Context, getenv func(string) (string, bool
 	if !deploy.RegionRE.MatchString(d.region) {
 		return fmt.Errorf("unknown region %q: want a Tencent Cloud region such as ap-guangzhou (--region, or inputs.region in %s)", d.region, o.config)
 	}
-	if d.cred, err = credentials(d.lookup, d.envFile); err != nil {
-		return err
+	if d.cred, _, err = creds.FromEnv(d.lookup); err != nil {
+		return fmt.Errorf("%w, in the shell or in %s; against the emulator or scf-local use AKIDLOCALEMULATOR / local-emulator-secret-key", err, d.envFile)
 	}
 	if o.command != "delete" {
 		if err := checkSettings(cfg, d.selected, d.region); err != nil {

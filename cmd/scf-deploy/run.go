@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/scf-janitor/scf-janitor/internal/creds"
 	"github.com/scf-janitor/scf-janitor/internal/deploy"
 	"github.com/scf-janitor/scf-janitor/internal/deploy/provision"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
@@ -138,15 +137,6 @@ func printURLs(w io.Writer, urls map[string]string) {
 			fmt.Fprintf(w, "url %s %s\n", n, urls[n])
 		}
 	}
-}
-
-// credentials reads the keys as every tool does (internal/creds).
-func credentials(lookup func(string) (string, bool), envFile string) (tcapi.Credentials, error) {
-	c, _, err := creds.FromEnv(lookup)
-	if err != nil {
-		return c, fmt.Errorf("%w, in the shell or in %s; against the emulator or scf-local use %s / %s", err, envFile, "AKIDLOCALEMULATOR", "local-emulator-secret-key")
-	}
-	return c, nil
 }
 
 func selectFunctions(fns []deploy.Function, only []string) ([]deploy.Function, error) {

@@ -162,7 +162,9 @@ func (e *Engine) roleRetry(ctx context.Context, role string, call func() error) 
 			if te := (*tcapi.Error)(nil); errors.As(err, &te) {
 				code = te.Code
 			}
-			e.note("waiting for role %s to reach SCF (%s): trying again for up to %s", role, code, wait)
+			if e.Note != nil {
+				e.Note(fmt.Sprintf("waiting for role %s to reach SCF (%s): trying again for up to %s", role, code, wait))
+			}
 		}
 		d := min(interval, wait-waited)
 		if err := e.sleep(ctx, d); err != nil {

@@ -194,12 +194,6 @@ type Engine struct {
 // through COS instead (tencent-component-toolkit src/modules/scf/utils.ts).
 const MaxCodeBase64 = 9_500_000
 
-func (e *Engine) note(format string, args ...any) {
-	if e.Note != nil {
-		e.Note(fmt.Sprintf(format, args...))
-	}
-}
-
 func (e *Engine) ref(name string) tcapi.FunctionRef {
 	return tcapi.FunctionRef{FunctionName: name, Namespace: e.Namespace}
 }
