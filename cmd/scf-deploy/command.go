@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/scf-janitor/scf-janitor/internal/deploy"
 	"github.com/scf-janitor/scf-janitor/internal/deploy/provision"
@@ -152,16 +153,19 @@ func (d *deployment) desire(ctx context.Context, ro runOptions) error {
 	if build == nil {
 		build = buildPackage
 	}
-	for _, f := range d.selected {
-		df := desiredFunction(d.cfg, f)
+	// The packages build at once (each go build is mostly one linker and
+	// one deflate, single-threaded); every failure is reported.
+	var wg sync.WaitGroup
+	errs := make([]error, len(d.selected))
+	d.desired.Functions = make([]provision.Function, len(d.selected))
+	for i, f := range d.selected {
+		d.desired.Functions[i] = desiredFunction(d.cfg, f)
 		if d.o.command != "delete" {
-			if df.Code, err = build(ctx, d.root, f.Handler); err != nil {
-				return err
-			}
+			wg.Go(func() { d.desired.Functions[i].Code, errs[i] = build(ctx, d.root, f.Handler) })
 		}
-		d.desired.Functions = append(d.desired.Functions, df)
 	}
-	return nil
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // desiredFunction is f as provision deploys it, without its code.

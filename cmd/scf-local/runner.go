@@ -218,6 +218,10 @@ func (r *runner) parallel(n int, f func(i int)) {
 	wg.Wait()
 }
 
+// buildLocal compiles a function package for running here; this package's
+// tests replace it with one that builds each distinct source once.
+var buildLocal = scflocal.BuildLocal
+
 // build compiles fn's handler into binDir/<name>/<handler>.
 func (r *runner) build(ctx context.Context, fn deploy.Function) (string, error) {
 	pkg := filepath.Join(r.rc.root, "functions", fn.Handler)
@@ -233,7 +237,7 @@ func (r *runner) build(ctx context.Context, fn deploy.Function) (string, error) 
 	begin := time.Now()
 	// BuildLocal reuses what `go run ./cmd/scf-local` compiled (same
 	// compiler flags); `make package` keeps the reproducible ones for SCF.
-	if err := scflocal.BuildLocal(ctx, pkg, bin); err != nil {
+	if err := buildLocal(ctx, pkg, bin); err != nil {
 		return "", fmt.Errorf("%s: %w", fn.Name, err)
 	}
 	r.notef("scf-local:   built %s in %s\n", fn.Name, time.Since(begin).Round(100*time.Millisecond))
