@@ -15,8 +15,55 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scf-janitor/scf-janitor/internal/cron"
 	"github.com/scf-janitor/scf-janitor/internal/deploy"
 )
+
+// Local identity used against the emulator (SCF sets these per account).
+const (
+	localAppID = "1250000000"
+	localUin   = "100000000001"
+)
+
+// common are the settings serve and invoke share.
+type common struct {
+	config       string
+	cloud        bool
+	emulatorAddr string
+	demo         bool
+	seed         int64
+	secret       string
+	logs         bool
+	envVars      string // --env-vars file
+}
+
+// serveOptions are serve's flags.
+type serveOptions struct {
+	common
+	addr       string
+	watch      bool // --watch: rebuild and reload a function when its Go files change
+	sweepNow   bool
+	timers     bool    // resolved from timersFlag and cloud
+	timersFlag optBool // --timers as given
+	crons      cronFlag
+}
+
+// cronFlag collects --cron FUNCTION=EXPR overrides.
+type cronFlag map[string]string
+
+func (c cronFlag) String() string { return "" }
+
+func (c cronFlag) Set(v string) error {
+	name, expr, ok := strings.Cut(v, "=")
+	if !ok || name == "" || expr == "" {
+		return errors.New(`want FUNCTION=EXPR, such as 'sweep-tasks=*/30 * * * * * *'`)
+	}
+	if _, err := cron.Parse(expr); err != nil {
+		return err
+	}
+	c[name] = expr
+	return nil
+}
 
 var (
 	errUsage          = errors.New("usage")
@@ -192,11 +239,11 @@ func invokeOnce(ctx context.Context, o invokeOptions, getenv func(string) (strin
 	}
 	defer r.stop()
 	f, _ := r.get(mustName(env, o.function))
-	extra := map[string]string{}
+	var opt callOptions
 	if isTimerEvent(payload) {
-		extra["TRIGGER_SRC"] = "timer"
+		opt.env = timerEnv
 	}
-	inv, err := r.invoke(ctx, f, payload, extra)
+	inv, err := r.invoke(ctx, f, payload, opt)
 	if err != nil {
 		return err
 	}

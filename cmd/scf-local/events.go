@@ -60,6 +60,9 @@ type timerEvent struct {
 	Message     string `json:"Message"`
 }
 
+// timerEnv is what SCF adds to a timer invocation's environment.
+var timerEnv = map[string]string{"TRIGGER_SRC": "timer"}
+
 func newTimerEvent(name string, at time.Time, message string) []byte {
 	b, _ := json.Marshal(timerEvent{Type: "Timer", TriggerName: name, Time: at.UTC().Format(time.RFC3339), Message: message})
 	return b

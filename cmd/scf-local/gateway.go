@@ -50,7 +50,7 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	ip, _, _ := net.SplitHostPort(req.RemoteAddr)
 	event := newURLEvent(req.Method, "/"+rest, req.Header, req.URL.Query(), body, ip)
 
-	inv, err := g.r.invoke(req.Context(), f, event, nil)
+	inv, err := g.r.invoke(req.Context(), f, event, callOptions{})
 	if err != nil {
 		status := http.StatusBadGateway
 		if errors.Is(err, context.Canceled) {
@@ -159,8 +159,6 @@ type invocationLog struct {
 	mu  sync.Mutex
 	out io.Writer
 }
-
-func newInvocationLog(out io.Writer) *invocationLog { return &invocationLog{out: out} }
 
 func (l *invocationLog) line(fn, trigger, status string, latency time.Duration, requestID, detail string) {
 	l.mu.Lock()

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -157,7 +158,7 @@ type runner struct {
 	// note prints scf-local's own messages (restarts, REPORT lines); nil: discarded.
 	note func(format string, a ...any)
 	// apiLog reports an invocation through the emulator's Invoke API (nil: none).
-	apiLog func(fn, trigger string, inv invocation, err error)
+	apiLog func(ctx context.Context, fn, trigger string, inv invocation, err error)
 }
 
 func (r *runner) notef(format string, a ...any) {
@@ -188,11 +189,11 @@ func (r *runner) start(ctx context.Context, names []string) error {
 	if len(fns) > 0 {
 		bins[0], errs[0] = r.build(ctx, fns[0])
 	}
-	r.parallel(len(fns)-1, func(i int) { bins[i+1], errs[i+1] = r.build(ctx, fns[i+1]) })
+	parallel(len(fns)-1, func(i int) { bins[i+1], errs[i+1] = r.build(ctx, fns[i+1]) })
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	r.parallel(len(fns), func(i int) {
+	parallel(len(fns), func(i int) {
 		f, err := r.startOne(ctx, fns[i], bins[i])
 		if err != nil {
 			errs[i] = err
@@ -206,14 +207,10 @@ func (r *runner) start(ctx context.Context, names []string) error {
 }
 
 // parallel runs f(0..n-1) concurrently and waits.
-func (r *runner) parallel(n int, f func(i int)) {
+func parallel(n int, f func(i int)) {
 	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(i)
-		}()
+	for i := range n {
+		wg.Go(func() { f(i) })
 	}
 	wg.Wait()
 }
@@ -301,25 +298,17 @@ type invokeError struct {
 
 // callOptions are invoke's optional settings.
 type callOptions struct {
+	env       map[string]string // per-trigger variables (timerEnv)
 	requestID string // "" = a new one
 	wantLog   bool   // capture the function's output into invocation.log
 }
 
 // invoke runs one invocation of f with its configured timeout, environment
-// and role credentials, as SCF does. extraEnv adds per-trigger variables
-// (TRIGGER_SRC for timers). The error is a transport failure (the process died).
-func (r *runner) invoke(ctx context.Context, f *function, payload []byte, extraEnv map[string]string) (invocation, error) {
-	return r.invokeWith(ctx, f, payload, extraEnv, callOptions{})
-}
-
-func (r *runner) invokeWith(ctx context.Context, f *function, payload []byte, extraEnv map[string]string, opt callOptions) (invocation, error) {
-	env := make(map[string]string, len(f.env)+len(extraEnv)+3)
-	for k, v := range f.env {
-		env[k] = v
-	}
-	for k, v := range extraEnv {
-		env[k] = v
-	}
+// and role credentials, as SCF does. The error is a transport failure (the process
+// died; the Process replaces it once, however many invocations saw it).
+func (r *runner) invoke(ctx context.Context, f *function, payload []byte, opt callOptions) (invocation, error) {
+	env := maps.Clone(f.env)
+	maps.Copy(env, opt.env)
 	id := opt.requestID
 	if id == "" {
 		id = scflocal.NewRequestID()
@@ -342,8 +331,6 @@ func (r *runner) invokeWith(ctx context.Context, f *function, payload []byte, ex
 	res, err := f.proc.Invoke(ctx, inv)
 	out := invocation{requestID: inv.RequestID, payload: res.Payload, latency: time.Since(start), peakRSS: res.PeakRSS, log: res.Log}
 	if err != nil {
-		// The process died or its connection broke: the Process replaces
-		// it once (AutoRestart), however many invocations saw it.
 		return out, err
 	}
 	if res.Error != nil {
@@ -392,13 +379,13 @@ func (r *runner) Invoke(ctx context.Context, req emulator.InvokeRequest) (emulat
 	if !ok {
 		return emulator.InvokeResult{}, fmt.Errorf("no function %s", req.Function)
 	}
-	inv, err := r.invokeWith(ctx, f, req.Event, nil, callOptions{requestID: req.RequestID, wantLog: req.WantLog})
+	inv, err := r.invoke(ctx, f, req.Event, callOptions{requestID: req.RequestID, wantLog: req.WantLog})
 	trigger := "api"
 	if req.Async {
 		trigger = "api-ev"
 	}
 	if r.apiLog != nil {
-		r.apiLog(f.fn.Name, trigger, inv, err)
+		r.apiLog(ctx, f.fn.Name, trigger, inv, err)
 	}
 	res := emulator.InvokeResult{Payload: inv.payload, Duration: inv.latency, MemUsage: inv.peakRSS, Log: inv.log}
 	if inv.fnErr != nil {
@@ -416,15 +403,7 @@ func (r *runner) stop() {
 		fs = append(fs, f)
 	}
 	r.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, f := range fs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_ = f.proc.Stop() // Stop falls back to SIGKILL; either way the process is gone
-		}()
-	}
-	wg.Wait()
+	parallel(len(fs), func(i int) { _ = fs[i].proc.Stop() }) // Stop falls back to SIGKILL: either way the process is gone
 }
 
 func randomHex(n int) string {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/internal/creds"
@@ -195,4 +196,60 @@ func (e *environment) buckets() []emulator.Bucket {
 		}
 	}
 	return buckets
+}
+
+// environment sets up credentials, the webhook secrets and (unless --cloud)
+// the embedded emulator. The returned stop function shuts the emulator down.
+type environment struct {
+	rc        *runtimeConfig
+	emu       *emulator.Server // nil when --cloud or reusing another emulator
+	emuURL    string
+	emuReused bool
+	emuSrv    *http.Server
+	emuAddr   string // host:port of the emulator this run started
+	config    string // absolute path of serverless.yml
+
+	o      common
+	src    envSource
+	stderr io.Writer
+}
+
+func (e *environment) close() {
+	if e.emuSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if e.emuSrv.Shutdown(ctx) != nil {
+			_ = e.emuSrv.Close()
+		}
+	}
+}
+
+func lookupNonEmpty(getenv func(string) (string, bool), k string) string {
+	v, _ := getenv(k)
+	return v
+}
+
+// emulatorRunning reports whether an emulator answers at addr.
+func emulatorRunning(ctx context.Context, addr string) bool {
+	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/_emulator/stats", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// portError says which port is taken and which flag changes it.
+func portError(what, flag, addr string, err error) error {
+	_, port, _ := net.SplitHostPort(addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("port %s (%s, %s, %s) is already in use: another scf-local running? stop it, or pass %s 127.0.0.1:0 for any free port", port, addr, what, flag, flag)
+	}
+	return fmt.Errorf("%s cannot listen on %s: %w (change it with %s)", what, addr, err, flag)
 }
