@@ -299,8 +299,8 @@ type invokeError struct {
 // callOptions are invoke's optional settings.
 type callOptions struct {
 	env       map[string]string // per-trigger variables (timerEnv)
-	requestID string // "" = a new one
-	wantLog   bool   // capture the function's output into invocation.log
+	requestID string            // "" = a new one
+	wantLog   bool              // capture the function's output into invocation.log
 }
 
 // invoke runs one invocation of f with its configured timeout, environment
