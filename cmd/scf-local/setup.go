@@ -193,12 +193,12 @@ func (e *environment) buckets() []emulator.Bucket {
 // environment sets up credentials, the webhook secrets and (unless --cloud)
 // the embedded emulator. The returned stop function shuts the emulator down.
 type environment struct {
-	rc        *runtimeConfig
-	emu       *emulator.Server // nil when --cloud or reusing another emulator
-	emuURL    string
-	emuSrv    *http.Server
-	emuAddr   string // host:port of the emulator this run started
-	config    string // absolute path of serverless.yml
+	rc      *runtimeConfig
+	emu     *emulator.Server // nil when --cloud or reusing another emulator
+	emuURL  string
+	emuSrv  *http.Server
+	emuAddr string // host:port of the emulator this run started
+	config  string // absolute path of serverless.yml
 
 	o      common
 	src    envSource
