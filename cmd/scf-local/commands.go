@@ -12,11 +12,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/internal/cron"
-	"github.com/scf-janitor/scf-janitor/internal/deploy"
 )
 
 // Local identity used against the emulator (SCF sets these per account).
@@ -216,9 +214,8 @@ func invokeOnce(ctx context.Context, o invokeOptions, getenv func(string) (strin
 	if !json.Valid(payload) {
 		return fmt.Errorf("the event in %s is not valid JSON (generate one with: scf-local generate-event url --body '{...}')", o.event)
 	}
-	// The function's log lines and scf-local's own notes (REPORT, restarts)
-	// are written from different goroutines.
-	stderr = &lockedWriter{w: stderr}
+	log := &lockedWriter{w: stderr}
+	stderr = log
 	env, err := setup(ctx, o.common, getenv, stderr, true)
 	if err != nil {
 		return err
@@ -229,7 +226,7 @@ func invokeOnce(ctx context.Context, o invokeOptions, getenv func(string) (strin
 		return err
 	}
 	defer os.RemoveAll(binDir)
-	r := &runner{rc: env.rc, binDir: binDir, note: func(format string, a ...any) { fmt.Fprintf(stderr, format, a...) }}
+	r := &runner{rc: env.rc, binDir: binDir, note: log.printf}
 	if o.logs {
 		r.logs = stderr
 	}
@@ -339,26 +336,22 @@ func defaultEventSecret(ctx context.Context, config, function, path, emulatorAdd
 			return "", nil // no function named, or no project here: an unsigned event
 		}
 	}
-	cfg, err := deploy.Load(config)
+	env, err := loadEnvironment(common{config: config}, getenv, io.Discard)
 	if err != nil {
 		return "", err
 	}
-	fn, ok := cfg.Function(function)
+	fn, ok := env.rc.cfg.Function(function)
 	if !ok && fromPath {
 		return "", nil // the path does not name a function
 	}
 	if !ok {
-		return "", fmt.Errorf("--function %s: no such function in %s (have %s)", function, config, strings.Join(cfg.Names(), ", "))
+		return "", fmt.Errorf("--function %s: no such function in %s (have %s)", function, config, strings.Join(env.rc.cfg.Names(), ", "))
 	}
 	if _, ok := fn.EnvMap()[envWebhookSecret]; !ok {
 		return "", nil // it checks no signature
 	}
-	root, err := absDir(config)
-	if err != nil {
-		return "", err
-	}
 	if emulatorRunning(ctx, emulatorAddr) {
-		st, ok, err := readRunState(emulatorAddr, filepath.Join(root, filepath.Base(config)))
+		st, ok, err := readRunState(emulatorAddr, env.config)
 		if err != nil {
 			return "", err
 		}
@@ -366,13 +359,8 @@ func defaultEventSecret(ctx context.Context, config, function, path, emulatorAdd
 			return webhookSecret{value: s}.signing(), nil
 		}
 	}
-	envFile, _ := deploy.FindDotEnv(root, cfg.File.Stage)
-	dotenv, _, err := deploy.ReadDotEnv(envFile)
-	if err != nil {
-		return "", err
-	}
-	rc := &runtimeConfig{cfg: cfg}
-	if err := rc.resolveFunctions(envSource{shell: getenv, dotenv: dotenv}, "", io.Discard); err != nil {
+	rc := env.rc
+	if err := rc.resolveFunctions(env.src, "", io.Discard); err != nil {
 		return "", err
 	}
 	s := rc.secrets[fn.Name]
@@ -388,16 +376,4 @@ func absDir(file string) (string, error) {
 		return "", err
 	}
 	return filepath.Dir(abs), nil
-}
-
-// lockedWriter serialises writes to w from several goroutines.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
 }

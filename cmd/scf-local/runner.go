@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -60,8 +61,7 @@ type credentials struct{ id, key, token string }
 // they are triggered.
 type runtimeConfig struct {
 	cfg      *deploy.Config
-	root     string // directory of serverless.yml: functions/<handler> is below it
-	lookup   func(string) (string, bool)
+	root     string                     // directory of serverless.yml: functions/<handler> is below it
 	creds    credentials                // --cloud: the shell's keys, for every function
 	roles    *roleCredentials           // against the emulator: each function's execution role's keys
 	emulator string                     // base URL of the emulator; "" = real Tencent endpoints
@@ -115,10 +115,6 @@ func (rc *runtimeConfig) credentialsFor(ctx context.Context, fn deploy.Function)
 
 // builtinEnv is what SCF sets on every instance of fn.
 func (rc *runtimeConfig) builtinEnv(fn deploy.Function, codeRoot string) map[string]string {
-	ns := rc.cfg.File.Inputs.Namespace
-	if ns == "" {
-		ns = "default"
-	}
 	return map[string]string{
 		"TENCENTCLOUD_RUNENV": "SCF",
 		"TENCENTCLOUD_REGION": rc.region(),
@@ -126,18 +122,16 @@ func (rc *runtimeConfig) builtinEnv(fn deploy.Function, codeRoot string) map[str
 		"TENCENTCLOUD_UIN":    rc.uin,
 		"SCF_FUNCTIONNAME":    fn.Name,
 		"SCF_FUNCTIONVERSION": "$LATEST",
-		"SCF_NAMESPACE":       ns,
+		"SCF_NAMESPACE":       rc.namespace(),
 		"SCF_MEMORYSIZE":      fmt.Sprint(fn.MemoryMB),
 		"USER_CODE_ROOT":      codeRoot,
 	}
 }
 
-func (rc *runtimeConfig) region() string {
-	if r := rc.cfg.File.Inputs.Region; r != "" {
-		return r
-	}
-	return "ap-guangzhou" // the component's default
-}
+// region and namespace are serverless.yml's, else the component's defaults.
+func (rc *runtimeConfig) region() string { return cmp.Or(rc.cfg.File.Inputs.Region, "ap-guangzhou") }
+
+func (rc *runtimeConfig) namespace() string { return cmp.Or(rc.cfg.File.Inputs.Namespace, "default") }
 
 // function is one running function.
 type function struct {
@@ -355,18 +349,10 @@ func reportLine(inv invocation, memoryMB int) string {
 		inv.requestID, ms, int64(math.Ceil(ms)), memoryMB, used)
 }
 
-// namespace is the functions' SCF namespace.
-func (r *runner) namespace() string {
-	if ns := r.rc.cfg.File.Inputs.Namespace; ns != "" {
-		return ns
-	}
-	return "default"
-}
-
 // HasFunction implements emulator.Invoker: the SCF Invoke API of the
 // embedded emulator runs the functions scf-local runs.
 func (r *runner) HasFunction(region, namespace, name string) bool {
-	if region != r.rc.region() || namespace != r.namespace() {
+	if region != r.rc.region() || namespace != r.rc.namespace() {
 		return false
 	}
 	_, ok := r.get(name)

@@ -23,7 +23,7 @@ type server struct {
 	o          serveOptions
 	env        *environment
 	r          *runner
-	log        *invocationLog
+	log        *lockedWriter
 	g          *gateway
 	srv        *http.Server
 	srvDone    chan struct{}
@@ -54,7 +54,7 @@ func serve(ctx context.Context, o serveOptions, getenv func(string) (string, boo
 		return err
 	}
 	defer os.RemoveAll(binDir)
-	s := &server{o: o, env: env, log: &invocationLog{out: stdout}}
+	s := &server{o: o, env: env, log: &lockedWriter{w: stdout}}
 	started := time.Now()
 	if err := s.build(ctx, binDir, stderr); err != nil {
 		return err

@@ -71,7 +71,7 @@ func loadEnvironment(o common, getenv func(string) (string, bool), stderr io.Wri
 	}
 	src := envSource{shell: getenv, dotenv: dotenv}
 	env := &environment{o: o, src: src, stderr: stderr, config: filepath.Join(root, filepath.Base(o.config)),
-		rc: &runtimeConfig{cfg: cfg, root: root, lookup: src.lookup}}
+		rc: &runtimeConfig{cfg: cfg, root: root}}
 	if o.envVars != "" {
 		if env.rc.envVars, err = loadEnvVars(o.envVars, cfg); err != nil {
 			return nil, err
@@ -100,14 +100,15 @@ func (e *environment) resolve() error {
 // through the tools' one reader (internal/creds): the SDK's names, SCF's,
 // then the Serverless CLI's.
 func (e *environment) setupCloud() error {
-	rc, getenv := e.rc, e.rc.lookup
+	rc, getenv := e.rc, e.src.lookup
 	c, _, err := creds.FromEnv(getenv)
 	if err != nil {
 		return fmt.Errorf("--cloud calls the real Tencent Cloud APIs and needs credentials, from the shell or .env next to serverless.yml "+
 			"(scf-local passes them to each invocation as SCF passes the execution role's): %w", err)
 	}
 	rc.creds = credentials{id: c.SecretID, key: c.SecretKey, token: c.Token}
-	rc.appID, rc.uin = lookupNonEmpty(getenv, "TENCENTCLOUD_APPID"), lookupNonEmpty(getenv, "TENCENTCLOUD_UIN")
+	rc.appID, _ = getenv("TENCENTCLOUD_APPID")
+	rc.uin, _ = getenv("TENCENTCLOUD_UIN")
 	return e.resolve()
 }
 
@@ -213,11 +214,6 @@ func (e *environment) close() {
 			_ = e.emuSrv.Close()
 		}
 	}
-}
-
-func lookupNonEmpty(getenv func(string) (string, bool), k string) string {
-	v, _ := getenv(k)
-	return v
 }
 
 // emulatorRunning reports whether an emulator answers at addr.
