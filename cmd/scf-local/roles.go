@@ -24,12 +24,10 @@ import (
 
 // Execution roles. On SCF a function acts with the temporary credentials of
 // its execution role (serverless.yml's role:), delivered in each
-// invocation's Environment (tencentyun/scf-go-lib issue #18, PR #19). Against the emulator scf-local does
-// the same: at start it creates each function's role in the emulator's CAM
-// (default account), marked as scf-local's (LocalDescription), unless it
-// already exists (and again before an invocation if it was deleted), and
-// each invocation gets that role's keys from the emulator's STS side
-// (Server.ServiceRoleCredential("scf.qcloud.com", <role ARN>)).
+// invocation's Environment (tencentyun/scf-go-lib issue #18, PR #19).
+// Against the emulator scf-local does the same: it creates each function's
+// role in the emulator's CAM unless it exists, and each invocation gets that
+// role's keys from the emulator.
 
 // scfService is the service principal SCF assumes execution roles as; the
 // trust policy of deploy/cam/trust-scf.json names it (CreateRole's documented
