@@ -75,9 +75,9 @@ func (s *Server) routeInspect(mux *http.ServeMux) {
 	// The control plane's endpoints (scf_control.go) answer another method
 	// with their own message.
 	cp := func(p string, routes ...route) { s.endpoint(mux, p, controlNotSupported, routes...) }
-	cp("/_emulator/functions", route{"GET", s.inspectFunctions})
-	cp("/_emulator/roles", route{"GET", s.inspectRoles})
-	cp("/_emulator/policies", route{"GET", s.inspectPolicies})
+	cp("/_emulator/functions", route{"GET", listing(s.Functions)})
+	cp("/_emulator/roles", route{"GET", listing(s.Roles)})
+	cp("/_emulator/policies", route{"GET", listing(s.Policies)})
 	cp("/_emulator/fail-next", route{"POST", s.inspectFailNext})
 }
 
@@ -213,4 +213,9 @@ func (s *Server) serveUnroutable(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.serveAPI3AnyMethod(w, r)
 	}
+}
+
+// listing answers GET with list's JSON.
+func listing[T any](list func() []T) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, list()) }
 }
