@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"context"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -11,8 +12,9 @@ import (
 	"time"
 )
 
-// call is one authenticated API 3.0 request handed to an action handler.
+// apiCall is one authenticated API 3.0 request handed to an action handler.
 type apiCall struct {
+	ctx                               context.Context
 	service, action, region, secretID string
 	account                           string // the credential's account ("" = default)
 	body                              []byte
@@ -132,12 +134,8 @@ func (s *Server) serveAPI3(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	call.now = s.now()
-	var res any
-	if cfn, ok := contextActions[info.action]; ok {
-		res, aerr = cfn(s, r.Context(), call)
-	} else {
-		res, aerr = fn(s, call)
-	}
+	call.ctx = r.Context()
+	res, aerr := fn(s, call)
 	if aerr != nil {
 		api3Fail(w, info, aerr)
 		return
