@@ -151,14 +151,7 @@ func (s *Server) AddCredential(account string, c Credential) { s.acct.addCredent
 // AccountStats returns the counters of one account's requests ("" = the
 // default account).
 func (s *Server) AccountStats(account string) Stats {
-	r := s.acct.stats(account)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := Stats{Actions: make(map[string]ActionStats, len(r.actions))}
-	for k, v := range r.actions {
-		out.Actions[k] = v.ActionStats
-	}
-	return out
+	return s.acct.stats(account).snapshot()
 }
 
 // AccountTasks returns the tasks of one account ("" = the default account)

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -163,20 +164,10 @@ func New(opts Options) *Server {
 	if opts.AuthNow == nil {
 		opts.AuthNow = time.Now
 	}
-	if opts.Rate == 0 {
-		opts.Rate = DefaultRate
-	}
-	if opts.Paging == "" {
-		opts.Paging = PagingCursor
-	}
+	opts.Rate, opts.Paging = cmp.Or(opts.Rate, DefaultRate), cmp.Or(opts.Paging, PagingCursor)
+	opts.PendingFor, opts.RunningFor = cmp.Or(opts.PendingFor, DefaultPendingFor), cmp.Or(opts.RunningFor, DefaultRunningFor)
 	if opts.MaxLimit <= 0 {
 		opts.MaxLimit = DefaultMaxLimit
-	}
-	if opts.PendingFor == 0 {
-		opts.PendingFor = DefaultPendingFor
-	}
-	if opts.RunningFor == 0 {
-		opts.RunningFor = DefaultRunningFor
 	}
 	if len(opts.SdkAppIDs) == 0 {
 		opts.SdkAppIDs = []uint64{DefaultSdkAppID}
@@ -293,12 +284,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-func (w *statusWriter) statusOrOK() int {
-	if w.status == 0 {
-		return http.StatusOK
-	}
-	return w.status
-}
+func (w *statusWriter) statusOrOK() int { return cmp.Or(w.status, http.StatusOK) }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
