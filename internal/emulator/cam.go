@@ -25,8 +25,8 @@ var camActions = map[string]actionFunc{
 	"ListPolicies":             controlAction((*Server).actListPolicies),
 	"CreatePolicyVersion":      controlAction((*Server).actCreatePolicyVersion),
 	"DeletePolicy":             controlAction((*Server).actDeletePolicy),
-	"AttachRolePolicy":         controlAction((*Server).actAttachRolePolicy),
-	"DetachRolePolicy":         controlAction((*Server).actDetachRolePolicy),
+	"AttachRolePolicy":         rolePolicyAction[attachReq](true),
+	"DetachRolePolicy":         rolePolicyAction[detachReq](false),
 	"ListAttachedRolePolicies": controlAction((*Server).actListAttachedRolePolicies),
 	"ListPolicyVersions":       controlAction((*Server).actListPolicyVersions),
 	"GetPolicyVersion":         controlAction((*Server).actGetPolicyVersion),
@@ -182,6 +182,14 @@ func (s *Server) actGetRole(c *apiCall, req *roleRefReq) (any, *apiError) {
 	return struct{ RoleInfo any }{r.info()}, nil
 }
 
+// checkCAMNew checks a new role's (trust) or policy's name and document.
+func checkCAMNew(kind, name string, doc *string, trust bool) *apiError {
+	if !reCAMName.MatchString(name) {
+		return errf("InvalidParameter."+kind+"NameError", kind+"Name "+strconv.Quote(name)+" is invalid: 1-128 letters, digits and +=,.@-_.")
+	}
+	return checkPolicyDocument(str(doc), trust)
+}
+
 type createRoleReq struct {
 	RoleName, PolicyDocument, Description *string
 	ConsoleLogin, SessionDuration         *uint64
@@ -190,10 +198,7 @@ type createRoleReq struct {
 
 func (s *Server) actCreateRole(c *apiCall, req *createRoleReq) (any, *apiError) {
 	name := str(req.RoleName)
-	if !reCAMName.MatchString(name) {
-		return nil, errf("InvalidParameter.RoleNameError", "RoleName "+strconv.Quote(name)+" is invalid: 1-128 letters, digits and +=,.@-_.")
-	}
-	if err := checkPolicyDocument(str(req.PolicyDocument), true); err != nil {
+	if err := checkCAMNew("Role", name, req.PolicyDocument, true); err != nil {
 		return nil, err
 	}
 	if s.control.roles[scope(c.account, name)] != nil {
@@ -239,10 +244,7 @@ type createPolicyReq struct {
 
 func (s *Server) actCreatePolicy(c *apiCall, req *createPolicyReq) (any, *apiError) {
 	name := str(req.PolicyName)
-	if !reCAMName.MatchString(name) {
-		return nil, errf("InvalidParameter.PolicyNameError", "PolicyName "+strconv.Quote(name)+" is invalid: 1-128 letters, digits and +=,.@-_.")
-	}
-	if err := checkPolicyDocument(str(req.PolicyDocument), false); err != nil {
+	if err := checkCAMNew("Policy", name, req.PolicyDocument, false); err != nil {
 		return nil, err
 	}
 	for _, p := range s.control.policies {
@@ -363,43 +365,43 @@ func (r *camRole) detach(id uint64) bool {
 	return false
 }
 
-// rolePolicy finds the policy and the role of an Attach/DetachRolePolicy.
-func (s *Server) rolePolicy(c *apiCall, policyID *uint64, policyName, roleID, roleName *string) (*camPolicy, *camRole, *apiError) {
-	p, err := s.policyRef(c.account, policyID, policyName)
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := s.roleRef(c.account, roleID, roleName)
-	return p, r, err
+// attachReq is AttachRolePolicy's request; detachReq, DetachRolePolicy's,
+// has the same fields under Detach names.
+type attachReq struct {
+	PolicyId   *uint64
+	RoleId     *string `json:"AttachRoleId"`
+	RoleName   *string `json:"AttachRoleName"`
+	PolicyName *string
 }
 
-func (s *Server) actAttachRolePolicy(c *apiCall, req *struct {
-	PolicyId                                 *uint64
-	AttachRoleId, AttachRoleName, PolicyName *string
-}) (any, *apiError) {
-	p, r, err := s.rolePolicy(c, req.PolicyId, req.PolicyName, req.AttachRoleId, req.AttachRoleName)
-	if err != nil {
-		return nil, err
-	}
-	if _, ok := r.attachedAt[p.PolicyId]; !ok {
-		r.attached = append(r.attached, p.PolicyId)
-		r.attachedAt[p.PolicyId] = c.now
-	}
-	return struct{}{}, nil
+type detachReq struct {
+	PolicyId   *uint64
+	RoleId     *string `json:"DetachRoleId"`
+	RoleName   *string `json:"DetachRoleName"`
+	PolicyName *string
 }
 
-func (s *Server) actDetachRolePolicy(c *apiCall, req *struct {
-	PolicyId                                 *uint64
-	DetachRoleId, DetachRoleName, PolicyName *string
-}) (any, *apiError) {
-	p, r, err := s.rolePolicy(c, req.PolicyId, req.PolicyName, req.DetachRoleId, req.DetachRoleName)
-	if err != nil {
-		return nil, err
-	}
-	if !r.detach(p.PolicyId) {
-		return nil, errf("InvalidParameter", fmt.Sprintf("Policy %s is not attached to role %s.", p.PolicyName, r.RoleName))
-	}
-	return struct{}{}, nil
+// rolePolicyAction is AttachRolePolicy (attach) or DetachRolePolicy.
+func rolePolicyAction[Req attachReq | detachReq](attach bool) actionFunc {
+	return controlAction(func(s *Server, c *apiCall, in *Req) (any, *apiError) {
+		req := attachReq(*in)
+		p, err := s.policyRef(c.account, req.PolicyId, req.PolicyName)
+		if err != nil {
+			return nil, err
+		}
+		r, err := s.roleRef(c.account, req.RoleId, req.RoleName)
+		if err != nil {
+			return nil, err
+		}
+		switch _, had := r.attachedAt[p.PolicyId]; {
+		case attach && !had:
+			r.attached = append(r.attached, p.PolicyId)
+			r.attachedAt[p.PolicyId] = c.now
+		case !attach && !r.detach(p.PolicyId):
+			return nil, errf("InvalidParameter", fmt.Sprintf("Policy %s is not attached to role %s.", p.PolicyName, r.RoleName))
+		}
+		return struct{}{}, nil
+	})
 }
 
 type listAttachedReq struct {
