@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/scf-janitor/scf-janitor/internal/creds"
 	"github.com/scf-janitor/scf-janitor/internal/deploy"
@@ -142,23 +143,26 @@ func (d *deployment) desire(ctx context.Context, ro runOptions) error {
 	if build == nil {
 		build = buildPackage
 	}
-	for _, f := range d.selected {
-		df := provision.Function{Name: f.Name, Handler: f.Handler, Runtime: f.Runtime, Role: f.Role, MemoryMB: int64(f.MemoryMB), Timeout: f.Timeout,
-			Public: publicSettings(d.cfg, f.Name)}
+	// The packages build at once (each go build is mostly one linker and
+	// one deflate, single-threaded); every failure is reported.
+	var wg sync.WaitGroup
+	errs := make([]error, len(d.selected))
+	d.desired.Functions = make([]provision.Function, len(d.selected))
+	for i, f := range d.selected {
+		df := &d.desired.Functions[i]
+		*df = provision.Function{Name: f.Name, Handler: f.Handler, Runtime: f.Runtime, Role: f.Role, MemoryMB: int64(f.MemoryMB), Timeout: f.Timeout,
+			Public: publicSettings(d.cfg, f.Name), Timers: f.Timers, URL: f.URL}
 		for _, kv := range f.Env {
 			if kv.Value != "" { // SCF refuses empty values; the code's default applies
 				df.Env = append(df.Env, tcapi.Variable{Key: kv.Key, Value: kv.Value})
 			}
 		}
-		df.Timers, df.URL = f.Timers, f.URL
 		if d.o.command != "delete" {
-			if df.Code, err = build(ctx, d.root, f.Handler); err != nil {
-				return err
-			}
+			wg.Go(func() { df.Code, errs[i] = build(ctx, d.root, f.Handler) })
 		}
-		d.desired.Functions = append(d.desired.Functions, df)
 	}
-	return nil
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // connect makes the SCF and CAM clients and the engine, and finds the

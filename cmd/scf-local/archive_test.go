@@ -44,6 +44,7 @@ func TestSweepReportArchive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the sweeper")
 	}
+	t.Parallel()
 	out, _ := startServeConfig(t, sweepProjectWith(t, sweepProject{noRoles: true}), nil, "--demo=false", "--timers=false")
 	emu := out.field(t, "emulator:")
 	if !strings.Contains(out.text(), "reports:   sweep-tasks keeps each run's report in COS bucket "+localReportBucket) {

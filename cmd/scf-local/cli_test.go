@@ -69,6 +69,7 @@ func TestHelpAndUsage(t *testing.T) {
 }
 
 func TestTimersFlag(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		args   []string
 		timers bool

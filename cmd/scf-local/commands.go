@@ -12,11 +12,56 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/scf-janitor/scf-janitor/internal/deploy"
+	"github.com/scf-janitor/scf-janitor/internal/cron"
 )
+
+// Local identity used against the emulator (SCF sets these per account).
+const (
+	localAppID = "1250000000"
+	localUin   = "100000000001"
+)
+
+// common are the settings serve and invoke share.
+type common struct {
+	config       string
+	cloud        bool
+	emulatorAddr string
+	demo         bool
+	seed         int64
+	secret       string
+	logs         bool
+	envVars      string // --env-vars file
+}
+
+// serveOptions are serve's flags.
+type serveOptions struct {
+	common
+	addr       string
+	watch      bool // --watch: rebuild and reload a function when its Go files change
+	sweepNow   bool
+	timers     bool    // resolved from timersFlag and cloud
+	timersFlag optBool // --timers as given
+	crons      cronFlag
+}
+
+// cronFlag collects --cron FUNCTION=EXPR overrides.
+type cronFlag map[string]string
+
+func (c cronFlag) String() string { return "" }
+
+func (c cronFlag) Set(v string) error {
+	name, expr, ok := strings.Cut(v, "=")
+	if !ok || name == "" || expr == "" {
+		return errors.New(`want FUNCTION=EXPR, such as 'sweep-tasks=*/30 * * * * * *'`)
+	}
+	if _, err := cron.Parse(expr); err != nil {
+		return err
+	}
+	c[name] = expr
+	return nil
+}
 
 var (
 	errUsage          = errors.New("usage")
@@ -169,9 +214,8 @@ func invokeOnce(ctx context.Context, o invokeOptions, getenv func(string) (strin
 	if !json.Valid(payload) {
 		return fmt.Errorf("the event in %s is not valid JSON (generate one with: scf-local generate-event url --body '{...}')", o.event)
 	}
-	// The function's log lines and scf-local's own notes (REPORT, restarts)
-	// are written from different goroutines.
-	stderr = &lockedWriter{w: stderr}
+	log := &lockedWriter{w: stderr}
+	stderr = log
 	env, err := setup(ctx, o.common, getenv, stderr, true)
 	if err != nil {
 		return err
@@ -182,7 +226,7 @@ func invokeOnce(ctx context.Context, o invokeOptions, getenv func(string) (strin
 		return err
 	}
 	defer os.RemoveAll(binDir)
-	r := &runner{rc: env.rc, binDir: binDir, note: func(format string, a ...any) { fmt.Fprintf(stderr, format, a...) }}
+	r := &runner{rc: env.rc, binDir: binDir, note: log.printf}
 	if o.logs {
 		r.logs = stderr
 	}
@@ -192,11 +236,11 @@ func invokeOnce(ctx context.Context, o invokeOptions, getenv func(string) (strin
 	}
 	defer r.stop()
 	f, _ := r.get(mustName(env, o.function))
-	extra := map[string]string{}
+	var opt callOptions
 	if isTimerEvent(payload) {
-		extra["TRIGGER_SRC"] = "timer"
+		opt.env = timerEnv
 	}
-	inv, err := r.invoke(ctx, f, payload, extra)
+	inv, err := r.invoke(ctx, f, payload, opt)
 	if err != nil {
 		return err
 	}
@@ -292,26 +336,22 @@ func defaultEventSecret(ctx context.Context, config, function, path, emulatorAdd
 			return "", nil // no function named, or no project here: an unsigned event
 		}
 	}
-	cfg, err := deploy.Load(config)
+	env, err := loadEnvironment(common{config: config}, getenv, io.Discard)
 	if err != nil {
 		return "", err
 	}
-	fn, ok := cfg.Function(function)
+	fn, ok := env.rc.cfg.Function(function)
 	if !ok && fromPath {
 		return "", nil // the path does not name a function
 	}
 	if !ok {
-		return "", fmt.Errorf("--function %s: no such function in %s (have %s)", function, config, strings.Join(cfg.Names(), ", "))
+		return "", fmt.Errorf("--function %s: no such function in %s (have %s)", function, config, strings.Join(env.rc.cfg.Names(), ", "))
 	}
 	if _, ok := fn.EnvMap()[envWebhookSecret]; !ok {
 		return "", nil // it checks no signature
 	}
-	root, err := absDir(config)
-	if err != nil {
-		return "", err
-	}
 	if emulatorRunning(ctx, emulatorAddr) {
-		st, ok, err := readRunState(emulatorAddr, filepath.Join(root, filepath.Base(config)))
+		st, ok, err := readRunState(emulatorAddr, env.config)
 		if err != nil {
 			return "", err
 		}
@@ -319,13 +359,8 @@ func defaultEventSecret(ctx context.Context, config, function, path, emulatorAdd
 			return webhookSecret{value: s}.signing(), nil
 		}
 	}
-	envFile, _ := deploy.FindDotEnv(root, cfg.File.Stage)
-	dotenv, _, err := deploy.ReadDotEnv(envFile)
-	if err != nil {
-		return "", err
-	}
-	rc := &runtimeConfig{cfg: cfg}
-	if err := rc.resolveFunctions(envSource{shell: getenv, dotenv: dotenv}, "", io.Discard); err != nil {
+	rc := env.rc
+	if err := rc.resolveFunctions(env.src, "", io.Discard); err != nil {
 		return "", err
 	}
 	s := rc.secrets[fn.Name]
@@ -341,16 +376,4 @@ func absDir(file string) (string, error) {
 		return "", err
 	}
 	return filepath.Dir(abs), nil
-}
-
-// lockedWriter serialises writes to w from several goroutines.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
 }

@@ -43,11 +43,7 @@ func TestEndToEnd(t *testing.T) {
 	// cache, so builds may be slow, but the test must fail, never hang.
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	bin := filepath.Join(t.TempDir(), "scf-local")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := scfLocalBinary(t)
 
 	start := time.Now()
 	cmd := exec.CommandContext(ctx, bin, "--addr", "127.0.0.1:0", "--emulator-addr", "127.0.0.1:0", "--sweep-now",

@@ -18,6 +18,7 @@ import (
 // job of the emulator, and the event does what it says: invoking
 // cancel-task with it cancels that task.
 func TestGenerateEventForFunction(t *testing.T) {
+	t.Parallel()
 	emu := emulator.New(emulator.Options{Seed: 7})
 	emu.LoadDemo()
 	ts := httptest.NewServer(emu)

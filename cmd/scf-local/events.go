@@ -60,6 +60,9 @@ type timerEvent struct {
 	Message     string `json:"Message"`
 }
 
+// timerEnv is what SCF adds to a timer invocation's environment.
+var timerEnv = map[string]string{"TRIGGER_SRC": "timer"}
+
 func newTimerEvent(name string, at time.Time, message string) []byte {
 	b, _ := json.Marshal(timerEvent{Type: "Timer", TriggerName: name, Time: at.UTC().Format(time.RFC3339), Message: message})
 	return b
@@ -87,6 +90,15 @@ func queryMap(q url.Values) map[string]any {
 	return out
 }
 
+// eventBody is body as SCF puts it in an event: as text, or base64 when it
+// is not UTF-8.
+func eventBody(body []byte) (string, bool) {
+	if utf8.Valid(body) {
+		return string(body), false
+	}
+	return base64.StdEncoding.EncodeToString(body), true
+}
+
 // newURLEvent builds the Function URL event for an HTTP request. path is the
 // path below the function's URL ("/" for the URL itself).
 func newURLEvent(method, path string, h http.Header, q url.Values, body []byte, remoteIP string) []byte {
@@ -95,11 +107,7 @@ func newURLEvent(method, path string, h http.Header, q url.Values, body []byte, 
 		headers["x-scf-remote-addr"] = remoteIP
 	}
 	ev := urlEvent{Headers: headers, HTTPMethod: method, Path: path, QueryString: queryMap(q)}
-	if utf8.Valid(body) {
-		ev.Body = string(body)
-	} else {
-		ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
-	}
+	ev.Body, ev.IsBase64Encoded = eventBody(body)
 	b, _ := json.Marshal(ev)
 	return b
 }
@@ -119,11 +127,7 @@ func newAPIGWEvent(method, path string, h http.Header, q url.Values, body []byte
 		QueryStringParameters: single, HeaderParameters: map[string]string{}, StageVariables: map[string]string{"stage": "release"},
 		QueryString: queryMap(q),
 	}
-	if utf8.Valid(body) {
-		ev.Body = string(body)
-	} else {
-		ev.Body, ev.IsBase64Encoded = base64.StdEncoding.EncodeToString(body), true
-	}
+	ev.Body, ev.IsBase64Encoded = eventBody(body)
 	b, _ := json.Marshal(ev)
 	return b
 }

@@ -23,7 +23,7 @@ const maxRequestBytes = 6 << 20
 // gateway turns HTTP requests into Function URL events: POST /<function> invokes it.
 type gateway struct {
 	r   *runner
-	log *invocationLog
+	log *lockedWriter
 	// routes maps function name -> function, for functions with an http trigger.
 	routes map[string]*function
 	order  []string
@@ -50,7 +50,7 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	ip, _, _ := net.SplitHostPort(req.RemoteAddr)
 	event := newURLEvent(req.Method, "/"+rest, req.Header, req.URL.Query(), body, ip)
 
-	inv, err := g.r.invoke(req.Context(), f, event, nil)
+	inv, err := g.r.invoke(req.Context(), f, event, callOptions{})
 	if err != nil {
 		status := http.StatusBadGateway
 		if errors.Is(err, context.Canceled) {
@@ -154,24 +154,22 @@ func writeError(w http.ResponseWriter, status int, code, msg, requestID string) 
 	return requestID
 }
 
-// invocationLog prints one line per invocation.
-type invocationLog struct {
-	mu  sync.Mutex
-	out io.Writer
+// lockedWriter serialises what several goroutines write to w: one line per
+// invocation, scf-local's notes and (invoke) the functions' output.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
 }
 
-func newInvocationLog(out io.Writer) *invocationLog { return &invocationLog{out: out} }
-
-func (l *invocationLog) line(fn, trigger, status string, latency time.Duration, requestID, detail string) {
+func (l *lockedWriter) Write(b []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	fmt.Fprintf(l.out, "%s  %-19s %-6s %-5s %8s  %s  %s\n", time.Now().Format("15:04:05"), fn, trigger, status,
+	return l.w.Write(b)
+}
+
+func (l *lockedWriter) line(fn, trigger, status string, latency time.Duration, requestID, detail string) {
+	l.printf("%s  %-19s %-6s %-5s %8s  %s  %s\n", time.Now().Format("15:04:05"), fn, trigger, status,
 		latency.Round(time.Millisecond), requestID, detail)
 }
 
-// printf writes a free-form line, serialised with invocation lines.
-func (l *invocationLog) printf(format string, a ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	fmt.Fprintf(l.out, format, a...)
-}
+func (l *lockedWriter) printf(format string, a ...any) { fmt.Fprintf(l, format, a...) }

@@ -3,30 +3,15 @@
 package main
 
 import (
-	"context"
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 )
-
-// scfLocalBinary builds this command once for the tests that need it as a
-// separate process.
-func scfLocalBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "scf-local")
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build scf-local: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // TestNothingOutlivesTheCommand starts scf-local below a shell job, as
 // `go run` or `make run` start it from a terminal, kills the job without

@@ -23,6 +23,7 @@ func TestDeployDeleteLeavesScfLocalRoles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the test project's functions")
 	}
+	t.Parallel()
 	out, stop := startServe(t, nil)
 	defer stop()
 	gw := out.field(t, "gateway:")

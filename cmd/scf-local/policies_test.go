@@ -135,6 +135,7 @@ func TestSweepFanoutManyAccountsEnforced(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the sweeper")
 	}
+	t.Parallel()
 	const targetUin = "100000000002"
 	targetArn := "qcs::cam::uin/" + targetUin + ":roleName/JanitorSweepTargetRole"
 	out, _ := startServeConfig(t, sweepProjectWith(t, sweepProject{fanout: true}), map[string]string{"SCF_LOCAL_TEST_SWEEP_ROLES": targetArn},

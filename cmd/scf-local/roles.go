@@ -24,12 +24,10 @@ import (
 
 // Execution roles. On SCF a function acts with the temporary credentials of
 // its execution role (serverless.yml's role:), delivered in each
-// invocation's Environment (tencentyun/scf-go-lib issue #18, PR #19). Against the emulator scf-local does
-// the same: at start it creates each function's role in the emulator's CAM
-// (default account), marked as scf-local's (LocalDescription), unless it
-// already exists (and again before an invocation if it was deleted), and
-// each invocation gets that role's keys from the emulator's STS side
-// (Server.ServiceRoleCredential("scf.qcloud.com", <role ARN>)).
+// invocation's Environment (tencentyun/scf-go-lib issue #18, PR #19).
+// Against the emulator scf-local does the same: it creates each function's
+// role in the emulator's CAM unless it exists, and each invocation gets that
+// role's keys from the emulator.
 
 // scfService is the service principal SCF assumes execution roles as; the
 // trust policy of deploy/cam/trust-scf.json names it (CreateRole's documented
@@ -99,17 +97,6 @@ func (rc *roleCredentials) forRole(ctx context.Context, role string) (credential
 	}
 	rc.cache[role] = roleCred{c: c, expires: now.Add(roleCredLifetime)}
 	return c, nil
-}
-
-// serviceRoleIssuer gets SCF's keys of a role from an emulator in this process.
-func serviceRoleIssuer(emu *emulator.Server) func(context.Context, string) (credentials, error) {
-	return func(_ context.Context, arn string) (credentials, error) {
-		c, err := emu.ServiceRoleCredential(scfService, arn)
-		if err != nil {
-			return credentials{}, err
-		}
-		return credentials{id: c.SecretID, key: c.SecretKey, token: c.Token}, nil
-	}
 }
 
 // executionRoles is what scf-deploy would create for the functions: each
@@ -265,21 +252,23 @@ func findPolicy(ctx context.Context, cam *tcapi.CAM, name string) (uint64, error
 }
 
 // roleKeeper returns a check, run before each invocation, that creates again
-// a role of roles deleted since start (by `scf-deploy delete --endpoint` of
-// an older scf-deploy, or by hand) in the emulator at emuURL; recreated says
-// the role's keys held until then are void. Without it every invocation of
-// the role's functions would fail until a restart. exists says whether the
-// role is there (in process for the embedded emulator: an API call per
-// invocation would meet the emulator's 20 requests/s limit).
-func roleKeeper(emuURL string, roles []provision.Role, exists func(ctx context.Context, role string) (bool, error)) func(ctx context.Context, role string) (recreated bool, err error) {
+// a role of roles deleted since start (by hand, or by an older scf-deploy's
+// delete) in the emulator at emuURL; recreated says the role's keys held
+// until then are void. Without it every invocation of the role's functions
+// would fail until a restart. It asks GET /_emulator/roles, not CAM GetRole,
+// which would meet the emulator's API rate limit at one call per invocation.
+func roleKeeper(emuURL string, roles []provision.Role) func(ctx context.Context, role string) (recreated bool, err error) {
 	return func(ctx context.Context, role string) (bool, error) {
 		i := slices.IndexFunc(roles, func(r provision.Role) bool { return r.Name == role })
 		if i < 0 {
 			return false, nil
 		}
-		ok, err := exists(ctx, role)
-		if err != nil || ok {
-			return false, err
+		var all []emulator.RoleInfo
+		if err := getJSON(ctx, emuURL+"/_emulator/roles", &all); err != nil {
+			return false, fmt.Errorf("execution role %s: %w", role, err)
+		}
+		if slices.ContainsFunc(all, func(r emulator.RoleInfo) bool { return r.RoleName == role && r.Account == emulator.DefaultAccountUin }) {
+			return false, nil
 		}
 		if err := ensureRoles(ctx, emuURL, roles[i:i+1]); err != nil {
 			return false, fmt.Errorf("execution role %s was deleted; creating it again: %w", role, err)
@@ -288,36 +277,8 @@ func roleKeeper(emuURL string, roles []provision.Role, exists func(ctx context.C
 	}
 }
 
-// embeddedRoleExists looks a role of the local account up in emu.
-func embeddedRoleExists(emu *emulator.Server) func(context.Context, string) (bool, error) {
-	return func(_ context.Context, role string) (bool, error) {
-		return slices.ContainsFunc(emu.Roles(), func(r emulator.RoleInfo) bool {
-			return r.RoleName == role && r.Account == emulator.DefaultAccountUin
-		}), nil
-	}
-}
-
-// apiRoleExists asks the emulator at emuURL for a role (CAM GetRole).
-func apiRoleExists(emuURL string) func(context.Context, string) (bool, error) {
-	return func(ctx context.Context, role string) (bool, error) {
-		cam, err := tcapi.NewCAM(tcapi.Credentials{SecretID: emulator.DefaultSecretID, SecretKey: emulator.DefaultSecretKey},
-			tcapi.Options{Endpoint: emuURL})
-		if err != nil {
-			return false, err
-		}
-		_, err = cam.GetRole(ctx, role)
-		switch {
-		case err == nil:
-			return true, nil
-		case tcapi.HasCode(err, "InvalidParameter.RoleNotExist"):
-			return false, nil
-		}
-		return false, fmt.Errorf("execution role %s: %w", role, err)
-	}
-}
-
-// emulatorRoleIssuer gets SCF's keys of a role from a running emulator at
-// emuURL (POST /_emulator/role-credentials), when scf-local reuses one.
+// emulatorRoleIssuer gets SCF's keys of a role from the emulator at emuURL
+// (POST /_emulator/role-credentials).
 func emulatorRoleIssuer(emuURL string) func(context.Context, string) (credentials, error) {
 	return func(ctx context.Context, arn string) (credentials, error) {
 		body, err := json.Marshal(map[string]string{"Service": scfService, "RoleArn": arn})

@@ -171,6 +171,7 @@ func TestSweepOtherAccountThroughRole(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the sweeper")
 	}
+	t.Parallel()
 	const targetUin = "100000000002"
 	targetArn := "qcs::cam::uin/" + targetUin + ":roleName/JanitorSweepTargetRole"
 	out, _ := startServeConfig(t, sweepRolesProject(t), map[string]string{"SCF_LOCAL_TEST_SWEEP_ROLES": targetArn}, "--demo=false", "--timers=false")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -59,8 +61,7 @@ type credentials struct{ id, key, token string }
 // they are triggered.
 type runtimeConfig struct {
 	cfg      *deploy.Config
-	root     string // directory of serverless.yml: functions/<handler> is below it
-	lookup   func(string) (string, bool)
+	root     string                     // directory of serverless.yml: functions/<handler> is below it
 	creds    credentials                // --cloud: the shell's keys, for every function
 	roles    *roleCredentials           // against the emulator: each function's execution role's keys
 	emulator string                     // base URL of the emulator; "" = real Tencent endpoints
@@ -114,10 +115,6 @@ func (rc *runtimeConfig) credentialsFor(ctx context.Context, fn deploy.Function)
 
 // builtinEnv is what SCF sets on every instance of fn.
 func (rc *runtimeConfig) builtinEnv(fn deploy.Function, codeRoot string) map[string]string {
-	ns := rc.cfg.File.Inputs.Namespace
-	if ns == "" {
-		ns = "default"
-	}
 	return map[string]string{
 		"TENCENTCLOUD_RUNENV": "SCF",
 		"TENCENTCLOUD_REGION": rc.region(),
@@ -125,18 +122,16 @@ func (rc *runtimeConfig) builtinEnv(fn deploy.Function, codeRoot string) map[str
 		"TENCENTCLOUD_UIN":    rc.uin,
 		"SCF_FUNCTIONNAME":    fn.Name,
 		"SCF_FUNCTIONVERSION": "$LATEST",
-		"SCF_NAMESPACE":       ns,
+		"SCF_NAMESPACE":       rc.namespace(),
 		"SCF_MEMORYSIZE":      fmt.Sprint(fn.MemoryMB),
 		"USER_CODE_ROOT":      codeRoot,
 	}
 }
 
-func (rc *runtimeConfig) region() string {
-	if r := rc.cfg.File.Inputs.Region; r != "" {
-		return r
-	}
-	return "ap-guangzhou" // the component's default
-}
+// region and namespace are serverless.yml's, else the component's defaults.
+func (rc *runtimeConfig) region() string { return cmp.Or(rc.cfg.File.Inputs.Region, "ap-guangzhou") }
+
+func (rc *runtimeConfig) namespace() string { return cmp.Or(rc.cfg.File.Inputs.Namespace, "default") }
 
 // function is one running function.
 type function struct {
@@ -157,7 +152,7 @@ type runner struct {
 	// note prints scf-local's own messages (restarts, REPORT lines); nil: discarded.
 	note func(format string, a ...any)
 	// apiLog reports an invocation through the emulator's Invoke API (nil: none).
-	apiLog func(fn, trigger string, inv invocation, err error)
+	apiLog func(ctx context.Context, fn, trigger string, inv invocation, err error)
 }
 
 func (r *runner) notef(format string, a ...any) {
@@ -188,11 +183,11 @@ func (r *runner) start(ctx context.Context, names []string) error {
 	if len(fns) > 0 {
 		bins[0], errs[0] = r.build(ctx, fns[0])
 	}
-	r.parallel(len(fns)-1, func(i int) { bins[i+1], errs[i+1] = r.build(ctx, fns[i+1]) })
+	parallel(len(fns)-1, func(i int) { bins[i+1], errs[i+1] = r.build(ctx, fns[i+1]) })
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	r.parallel(len(fns), func(i int) {
+	parallel(len(fns), func(i int) {
 		f, err := r.startOne(ctx, fns[i], bins[i])
 		if err != nil {
 			errs[i] = err
@@ -206,17 +201,17 @@ func (r *runner) start(ctx context.Context, names []string) error {
 }
 
 // parallel runs f(0..n-1) concurrently and waits.
-func (r *runner) parallel(n int, f func(i int)) {
+func parallel(n int, f func(i int)) {
 	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f(i)
-		}()
+	for i := range n {
+		wg.Go(func() { f(i) })
 	}
 	wg.Wait()
 }
+
+// buildLocal compiles a function package for running here; this package's
+// tests replace it with one that builds each distinct source once.
+var buildLocal = scflocal.BuildLocal
 
 // build compiles fn's handler into binDir/<name>/<handler>.
 func (r *runner) build(ctx context.Context, fn deploy.Function) (string, error) {
@@ -233,7 +228,7 @@ func (r *runner) build(ctx context.Context, fn deploy.Function) (string, error) 
 	begin := time.Now()
 	// BuildLocal reuses what `go run ./cmd/scf-local` compiled (same
 	// compiler flags); `make package` keeps the reproducible ones for SCF.
-	if err := scflocal.BuildLocal(ctx, pkg, bin); err != nil {
+	if err := buildLocal(ctx, pkg, bin); err != nil {
 		return "", fmt.Errorf("%s: %w", fn.Name, err)
 	}
 	r.notef("scf-local:   built %s in %s\n", fn.Name, time.Since(begin).Round(100*time.Millisecond))
@@ -301,25 +296,17 @@ type invokeError struct {
 
 // callOptions are invoke's optional settings.
 type callOptions struct {
-	requestID string // "" = a new one
-	wantLog   bool   // capture the function's output into invocation.log
+	env       map[string]string // per-trigger variables (timerEnv)
+	requestID string            // "" = a new one
+	wantLog   bool              // capture the function's output into invocation.log
 }
 
 // invoke runs one invocation of f with its configured timeout, environment
-// and role credentials, as SCF does. extraEnv adds per-trigger variables
-// (TRIGGER_SRC for timers). The error is a transport failure (the process died).
-func (r *runner) invoke(ctx context.Context, f *function, payload []byte, extraEnv map[string]string) (invocation, error) {
-	return r.invokeWith(ctx, f, payload, extraEnv, callOptions{})
-}
-
-func (r *runner) invokeWith(ctx context.Context, f *function, payload []byte, extraEnv map[string]string, opt callOptions) (invocation, error) {
-	env := make(map[string]string, len(f.env)+len(extraEnv)+3)
-	for k, v := range f.env {
-		env[k] = v
-	}
-	for k, v := range extraEnv {
-		env[k] = v
-	}
+// and role credentials, as SCF does. The error is a transport failure (the process
+// died; the Process replaces it once, however many invocations saw it).
+func (r *runner) invoke(ctx context.Context, f *function, payload []byte, opt callOptions) (invocation, error) {
+	env := maps.Clone(f.env)
+	maps.Copy(env, opt.env)
 	id := opt.requestID
 	if id == "" {
 		id = scflocal.NewRequestID()
@@ -342,8 +329,6 @@ func (r *runner) invokeWith(ctx context.Context, f *function, payload []byte, ex
 	res, err := f.proc.Invoke(ctx, inv)
 	out := invocation{requestID: inv.RequestID, payload: res.Payload, latency: time.Since(start), peakRSS: res.PeakRSS, log: res.Log}
 	if err != nil {
-		// The process died or its connection broke: the Process replaces
-		// it once (AutoRestart), however many invocations saw it.
 		return out, err
 	}
 	if res.Error != nil {
@@ -368,18 +353,10 @@ func reportLine(inv invocation, memoryMB int) string {
 		inv.requestID, ms, int64(math.Ceil(ms)), memoryMB, used)
 }
 
-// namespace is the functions' SCF namespace.
-func (r *runner) namespace() string {
-	if ns := r.rc.cfg.File.Inputs.Namespace; ns != "" {
-		return ns
-	}
-	return "default"
-}
-
 // HasFunction implements emulator.Invoker: the SCF Invoke API of the
 // embedded emulator runs the functions scf-local runs.
 func (r *runner) HasFunction(region, namespace, name string) bool {
-	if region != r.rc.region() || namespace != r.namespace() {
+	if region != r.rc.region() || namespace != r.rc.namespace() {
 		return false
 	}
 	_, ok := r.get(name)
@@ -392,13 +369,13 @@ func (r *runner) Invoke(ctx context.Context, req emulator.InvokeRequest) (emulat
 	if !ok {
 		return emulator.InvokeResult{}, fmt.Errorf("no function %s", req.Function)
 	}
-	inv, err := r.invokeWith(ctx, f, req.Event, nil, callOptions{requestID: req.RequestID, wantLog: req.WantLog})
+	inv, err := r.invoke(ctx, f, req.Event, callOptions{requestID: req.RequestID, wantLog: req.WantLog})
 	trigger := "api"
 	if req.Async {
 		trigger = "api-ev"
 	}
 	if r.apiLog != nil {
-		r.apiLog(f.fn.Name, trigger, inv, err)
+		r.apiLog(ctx, f.fn.Name, trigger, inv, err)
 	}
 	res := emulator.InvokeResult{Payload: inv.payload, Duration: inv.latency, MemUsage: inv.peakRSS, Log: inv.log}
 	if inv.fnErr != nil {
@@ -416,15 +393,7 @@ func (r *runner) stop() {
 		fs = append(fs, f)
 	}
 	r.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, f := range fs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_ = f.proc.Stop() // Stop falls back to SIGKILL; either way the process is gone
-		}()
-	}
-	wg.Wait()
+	parallel(len(fs), func(i int) { _ = fs[i].proc.Stop() }) // Stop falls back to SIGKILL: either way the process is gone
 }
 
 func randomHex(n int) string {

@@ -9,121 +9,196 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/internal/cron"
 	"github.com/scf-janitor/scf-janitor/internal/deploy"
-	"github.com/scf-janitor/scf-janitor/internal/emulator"
 )
 
-// Local identity used against the emulator (SCF sets these per account).
-const (
-	localAppID = "1250000000"
-	localUin   = "100000000001"
-)
-
-// common are the settings serve and invoke share.
-type common struct {
-	config       string
-	cloud        bool
-	emulatorAddr string
-	demo         bool
-	seed         int64
-	secret       string
-	logs         bool
-	envVars      string // --env-vars file
+// server is one scf-local serve run: the functions' runner, the HTTP
+// gateway, the timers and the source watcher.
+type server struct {
+	o          serveOptions
+	env        *environment
+	r          *runner
+	log        *lockedWriter
+	g          *gateway
+	srv        *http.Server
+	srvDone    chan struct{}
+	timers     sync.WaitGroup
+	stopTimers context.CancelFunc
+	watchDone  chan struct{}
 }
 
-// serveOptions are serve's flags.
-type serveOptions struct {
-	common
-	addr       string
-	watch      bool // --watch: rebuild and reload a function when its Go files change
-	sweepNow   bool
-	timers     bool    // resolved from timersFlag and cloud
-	timersFlag optBool // --timers as given
-	crons      cronFlag
-}
-
-// cronFlag collects --cron FUNCTION=EXPR overrides.
-type cronFlag map[string]string
-
-func (c cronFlag) String() string { return "" }
-
-func (c cronFlag) Set(v string) error {
-	name, expr, ok := strings.Cut(v, "=")
-	if !ok || name == "" || expr == "" {
-		return errors.New(`want FUNCTION=EXPR, such as 'sweep-tasks=*/30 * * * * * *'`)
+// serve runs every function until ctx ends: the HTTP gateway, the timers and
+// (unless --cloud) the emulator. Both ports are taken before anything is
+// built, so a busy one is reported at once.
+func serve(ctx context.Context, o serveOptions, getenv func(string) (string, bool), stdout, stderr io.Writer) error {
+	lis, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return portError("the gateway", "--addr", o.addr, err)
 	}
-	if _, err := cron.Parse(expr); err != nil {
+	defer lis.Close()
+	env, err := setup(ctx, o.common, getenv, stderr, false)
+	if err != nil {
 		return err
 	}
-	c[name] = expr
+	defer env.close()
+	if err := checkTimerFlags(o, env.rc.cfg); err != nil {
+		return err
+	}
+	binDir, err := os.MkdirTemp("", "scf-local-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(binDir)
+	s := &server{o: o, env: env, log: &lockedWriter{w: stdout}}
+	started := time.Now()
+	if err := s.build(ctx, binDir, stderr); err != nil {
+		return err
+	}
+	defer s.r.stop()
+	if env.emu != nil {
+		defer env.emu.SetInvoker(nil)
+	}
+	s.startGateway(lis)
+	if remove := s.publishRunState(stderr); remove != nil {
+		defer remove()
+	}
+	var watching []*watched
+	if o.watch {
+		watching = s.r.watchSources(ctx, s.functions())
+	}
+	secretFiles, err := writeSecretFiles(filepath.Join(binDir, "secrets"), env.rc.secrets)
+	if err != nil {
+		return err
+	}
+	printBanner(ctx, stdout, o, env, s.g, "http://"+lis.Addr().String(), secretFiles, time.Since(started))
+	timerCtx, stopTimers := context.WithCancel(ctx)
+	s.stopTimers = stopTimers
+	s.startTimers(timerCtx)
+	s.startWatch(timerCtx, watching)
+	<-ctx.Done()
+	s.stop()
 	return nil
 }
 
-// environment sets up credentials, the webhook secrets and (unless --cloud)
-// the embedded emulator. The returned stop function shuts the emulator down.
-type environment struct {
-	rc        *runtimeConfig
-	emu       *emulator.Server // nil when --cloud or reusing another emulator
-	emuURL    string
-	emuReused bool
-	emuSrv    *http.Server
-	emuAddr   string // host:port of the emulator this run started
-	config    string // absolute path of serverless.yml
-
-	o      common
-	src    envSource
-	stderr io.Writer
+// checkTimerFlags checks that --cron and --sweep-now name functions with a
+// timer trigger.
+func checkTimerFlags(o serveOptions, cfg *deploy.Config) error {
+	for name := range o.crons {
+		if f, ok := cfg.Function(name); !ok || len(f.Timers) == 0 {
+			return fmt.Errorf("--cron %s: serverless.yml has no timer trigger for a function named %s", name, name)
+		}
+	}
+	if f, ok := cfg.Function("sweep-tasks"); o.sweepNow && (!ok || len(f.Timers) == 0) {
+		return errors.New("--sweep-now: serverless.yml has no sweep-tasks function with a timer trigger")
+	}
+	return nil
 }
 
-func (e *environment) close() {
-	if e.emuSrv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		if e.emuSrv.Shutdown(ctx) != nil {
-			_ = e.emuSrv.Close()
+// build builds and starts every function in binDir; with the embedded
+// emulator, its SCF Invoke API runs them too.
+func (s *server) build(ctx context.Context, binDir string, stderr io.Writer) error {
+	rc := s.env.rc
+	s.r = &runner{rc: rc, binDir: binDir, note: s.log.printf}
+	if s.o.logs {
+		s.r.logs = stderr
+	}
+	s.log.printf("scf-local: building %d functions from %s ...\n", len(rc.cfg.Functions), s.o.config)
+	if err := s.r.start(ctx, nil); err != nil {
+		s.r.stop()
+		return err
+	}
+	if s.env.emu != nil {
+		s.r.apiLog = s.logResult
+		s.env.emu.SetInvoker(s.r)
+	}
+	return nil
+}
+
+// logResult writes the line of a timer or Invoke API invocation.
+func (s *server) logResult(ctx context.Context, fn, trigger string, inv invocation, err error) {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		s.log.line(fn, trigger, "abort", inv.latency, inv.requestID, "stopped by shutdown")
+	case err != nil:
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		s.log.line(fn, trigger, "fail", inv.latency, inv.requestID, first)
+		if s.r.logs == nil {
+			s.log.printf("%s\n", indentLines(err.Error()))
+		}
+	case inv.fnErr != nil:
+		s.log.line(fn, trigger, "error", inv.latency, inv.requestID, inv.fnErr.Type+": "+inv.fnErr.Message)
+	default:
+		s.log.line(fn, trigger, "ok", inv.latency, inv.requestID, summary(inv.payload))
+	}
+}
+
+func (s *server) functions() []*function {
+	fns := make([]*function, 0, len(s.env.rc.cfg.Functions))
+	for _, fn := range s.env.rc.cfg.Functions {
+		f, _ := s.r.get(fn.Name)
+		fns = append(fns, f)
+	}
+	return fns
+}
+
+// startGateway serves the functions' Function URLs on lis.
+func (s *server) startGateway(lis net.Listener) {
+	s.g = &gateway{r: s.r, log: s.log, routes: map[string]*function{}}
+	for _, fn := range s.env.rc.cfg.Functions {
+		if fn.URL != nil {
+			s.g.routes[fn.Name], _ = s.r.get(fn.Name)
+			s.g.order = append(s.g.order, fn.Name)
+		}
+	}
+	s.srv = &http.Server{Handler: s.g, ReadHeaderTimeout: 10 * time.Second}
+	s.srvDone = make(chan struct{})
+	go func() {
+		defer close(s.srvDone)
+		_ = s.srv.Serve(lis)
+	}()
+}
+
+// publishRunState tells scf-local invoke this server's webhook secrets
+// (with the embedded emulator); the returned function removes the record.
+func (s *server) publishRunState(stderr io.Writer) (remove func()) {
+	if s.env.emuAddr == "" {
+		return nil
+	}
+	remove, err := writeRunState(s.env.emuAddr, s.env.config, s.env.rc)
+	if err != nil {
+		fmt.Fprintf(stderr, "scf-local: %v (scf-local invoke will not know this server's secrets)\n", err)
+	}
+	return remove
+}
+
+// startTimers runs every enabled timer (--timers) on its schedule or its
+// --cron override, and fires sweep-tasks' at once (--sweep-now).
+func (s *server) startTimers(ctx context.Context) {
+	for _, fn := range s.env.rc.cfg.Functions {
+		f, _ := s.r.get(fn.Name)
+		for _, tm := range fn.Timers {
+			if s.o.sweepNow && fn.Name == "sweep-tasks" {
+				s.fireTimer(ctx, f, tm, time.Now())
+			}
+			if !s.o.timers || !tm.Enabled {
+				continue
+			}
+			sched := tm.Schedule
+			if expr, ok := s.o.crons[fn.Name]; ok {
+				sched = cron.MustParse(expr)
+			}
+			s.timers.Go(func() { s.runTimer(ctx, f, tm, sched) })
 		}
 	}
 }
 
-func lookupNonEmpty(getenv func(string) (string, bool), k string) string {
-	v, _ := getenv(k)
-	return v
-}
-
-// emulatorRunning reports whether an emulator answers at addr.
-func emulatorRunning(ctx context.Context, addr string) bool {
-	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/_emulator/stats", nil)
-	if err != nil {
-		return false
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
-}
-
-// portError says which port is taken and which flag changes it.
-func portError(what, flag, addr string, err error) error {
-	_, port, _ := net.SplitHostPort(addr)
-	if errors.Is(err, syscall.EADDRINUSE) {
-		return fmt.Errorf("port %s (%s, %s, %s) is already in use: another scf-local running? stop it, or pass %s 127.0.0.1:0 for any free port", port, addr, what, flag, flag)
-	}
-	return fmt.Errorf("%s cannot listen on %s: %w (change it with %s)", what, addr, err, flag)
-}
-
 // runTimer fires f's timer tm on sched until ctx ends.
-func runTimer(ctx context.Context, r *runner, log *invocationLog, f *function, tm deploy.Timer, sched *cron.Schedule, wg *sync.WaitGroup) {
+func (s *server) runTimer(ctx context.Context, f *function, tm deploy.Timer, sched *cron.Schedule) {
 	for {
 		next := sched.Next(time.Now().In(cron.Location))
 		if next.IsZero() {
@@ -136,197 +211,58 @@ func runTimer(ctx context.Context, r *runner, log *invocationLog, f *function, t
 			return
 		case <-t.C:
 		}
-		fireTimer(ctx, r, log, f, tm, next, wg)
+		s.fireTimer(ctx, f, tm, next)
 	}
 }
 
 // fireTimer invokes f with a timer event, asynchronously as SCF does, unless
 // the previous timer invocation of f is still running.
-func fireTimer(ctx context.Context, r *runner, log *invocationLog, f *function, tm deploy.Timer, at time.Time, wg *sync.WaitGroup) {
+func (s *server) fireTimer(ctx context.Context, f *function, tm deploy.Timer, at time.Time) {
 	if !f.timerRun.CompareAndSwap(false, true) {
-		log.line(f.fn.Name, "timer", "skip", 0, "-", "previous run still in progress")
+		s.log.line(f.fn.Name, "timer", "skip", 0, "-", "previous run still in progress")
 		return
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	s.timers.Go(func() {
 		defer f.timerRun.Store(false)
-		event := newTimerEvent(tm.Name, at, tm.Argument)
-		inv, err := r.invoke(ctx, f, event, map[string]string{"TRIGGER_SRC": "timer"})
-		switch {
-		case err != nil && ctx.Err() != nil:
-			log.line(f.fn.Name, "timer", "abort", inv.latency, inv.requestID, "stopped by shutdown")
-		case err != nil:
-			first, _, _ := strings.Cut(err.Error(), "\n")
-			log.line(f.fn.Name, "timer", "fail", inv.latency, inv.requestID, first)
-			if r.logs == nil {
-				log.printf("%s\n", indentLines(err.Error()))
-			}
-		case inv.fnErr != nil:
-			log.line(f.fn.Name, "timer", "error", inv.latency, inv.requestID, inv.fnErr.Type+": "+inv.fnErr.Message)
-		default:
-			log.line(f.fn.Name, "timer", "ok", inv.latency, inv.requestID, summary(inv.payload))
-		}
+		inv, err := s.r.invoke(ctx, f, newTimerEvent(tm.Name, at, tm.Argument), callOptions{env: timerEnv})
+		s.logResult(ctx, f.fn.Name, "timer", inv, err)
+	})
+}
+
+// startWatch rebuilds and reloads a function when its sources change
+// (--watch).
+func (s *server) startWatch(ctx context.Context, watching []*watched) {
+	s.watchDone = make(chan struct{})
+	if !s.o.watch {
+		close(s.watchDone)
+		return
+	}
+	go func() {
+		defer close(s.watchDone)
+		s.r.watch(ctx, watching, watchPoll)
 	}()
 }
 
-// printBanner says what runs where, and how to call it.
-func printBanner(w io.Writer, o serveOptions, env *environment, g *gateway, gatewayURL string, secretFiles map[string]string, took time.Duration) {
-	rc := env.rc
-	fmt.Fprintf(w, "scf-local: %d functions built and started in %s (region %s)\n", len(rc.cfg.Functions), took.Round(100*time.Millisecond), rc.region())
-	if o.cloud {
-		fmt.Fprintf(w, "tencent:   REAL Tencent Cloud APIs with the credentials in $%s (--cloud)\n", envSecretID)
-	} else {
-		demo := "empty (--demo=false)"
-		if o.demo {
-			demo = fmt.Sprintf("demo data: %d tasks, %d live jobs, %d transcriptions", len(env.emu.Tasks("")), len(env.emu.LiveJobs()), len(env.emu.Transcriptions()))
-		}
-		fmt.Fprintf(w, "emulator:  %s  (%s; inspect: curl %s/_emulator/tasks)\n", env.emuURL, demo, env.emuURL)
-		if line := reportsLine(rc, env.emuURL); line != "" {
-			fmt.Fprintln(w, line)
-		}
-		fmt.Fprintf(w, "invoke API: SCF Invoke/InvokeFunction (2018-04-16) at %s runs these functions (SDK endpoint %s, scheme HTTP)\n",
-			env.emuURL, strings.TrimPrefix(env.emuURL, "http://"))
+// stop ends the run: timers and watcher, gateway, then the functions and
+// their in-flight invocations, then the emulator.
+func (s *server) stop() {
+	s.log.printf("scf-local: stopping ...\n")
+	s.stopTimers()
+	<-s.watchDone
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if s.srv.Shutdown(shutdownCtx) != nil {
+		_ = s.srv.Close()
 	}
-	fmt.Fprintf(w, "gateway:   %s\n", gatewayURL)
-	for _, name := range g.order {
-		f := g.routes[name]
-		fmt.Fprintf(w, "  POST %s/%-20s Function URL -> %s (timeout %s, %d MB)\n", gatewayURL, name, name, f.fn.Timeout, f.fn.MemoryMB)
+	<-s.srvDone
+	if s.env.emu != nil {
+		s.env.emu.SetInvoker(nil)
 	}
-	var timerLines []string
-	for _, fn := range rc.cfg.Functions {
-		for _, tm := range fn.Timers {
-			expr, sched := tm.Cron, tm.Schedule
-			if e, ok := o.crons[fn.Name]; ok {
-				expr, sched = e+" (--cron)", cron.MustParse(e)
-			}
-			state := "next " + sched.Next(time.Now().In(cron.Location)).Format("2006-01-02 15:04:05 MST")
-			switch {
-			case !tm.Enabled:
-				state = "disabled in serverless.yml"
-			case !o.timers && !o.timersFlag.set:
-				state = "off (--cloud: pass --timers to run it against your account)"
-			case !o.timers:
-				state = "off (--timers=false)"
-			}
-			timerLines = append(timerLines, fmt.Sprintf("  %s  %s  %q  %s", fn.Name, tm.Name, expr, state))
-		}
+	s.r.stop() // ends in-flight timer and Invoke API invocations too
+	s.timers.Wait()
+	if s.env.emu != nil {
+		s.env.emu.WaitInvocations()
 	}
-	if len(timerLines) > 0 {
-		fmt.Fprintln(w, "timers:")
-		for _, l := range timerLines {
-			fmt.Fprintln(w, l)
-		}
-	}
-	if o.sweepNow {
-		fmt.Fprintln(w, "  sweep-tasks runs now (--sweep-now)")
-	} else if f, ok := rc.cfg.Function("sweep-tasks"); ok && len(f.Timers) > 0 && o.timers {
-		fmt.Fprintln(w, "  (start with --sweep-now to run sweep-tasks at once)")
-	}
-	var signed []string
-	for _, name := range g.order {
-		if _, ok := rc.secrets[name]; ok {
-			signed = append(signed, name)
-		}
-	}
-	if len(signed) > 0 {
-		fmt.Fprintln(w, "webhook secrets (each function accepts only its own; --webhook-secret sets one for all):")
-		for _, name := range signed {
-			fmt.Fprintf(w, "  %-20s %s\n", name, rc.secrets[name].from)
-		}
-	}
-	if len(g.order) > 0 {
-		fmt.Fprintln(w, "try them: paste a whole line (it reads the secret from a file only you can read while scf-local runs, and signs with openssl when run):")
-		for _, route := range g.order {
-			fmt.Fprintf(w, "  : try %s; %s\n", route, curlCommand(gatewayURL+"/"+route, exampleBody(env, route), secretFiles[route]))
-		}
-	}
-	fmt.Fprintln(w, "ready: one line per invocation follows; Ctrl-C stops everything")
-}
-
-// exampleBody is a request the route would accept: against the emulator, for
-// a real (young, running) demo task, live job or transcription.
-func exampleBody(env *environment, route string) string {
-	switch route {
-	case "cancel-task":
-		if env.emu != nil {
-			cutoff := time.Now().Add(-emulator.DemoStaleAge + 10*time.Minute)
-			var cands []emulator.Task
-			for _, t := range env.emu.Tasks("ams") {
-				if t.Status == emulator.StatusRunning && t.CreatedAt.After(cutoff) {
-					cands = append(cands, t)
-				}
-			}
-			sort.Slice(cands, func(i, j int) bool { return cands[i].TaskId < cands[j].TaskId })
-			for _, t := range cands {
-				if t.Type == emulator.TypeLiveAudio { // live tasks never finish by themselves
-					return fmt.Sprintf(`{"TaskId":"%s","Service":"ams"}`, t.TaskId)
-				}
-			}
-			if len(cands) > 0 {
-				return fmt.Sprintf(`{"TaskId":"%s","Service":"ams"}`, cands[0].TaskId)
-			}
-		}
-		return `{"TaskId":"task-id-to-cancel","Service":"ams"}`
-	case "cancel-live-audit":
-		if env.emu != nil {
-			jobs := env.emu.LiveJobs()
-			sort.Slice(jobs, func(i, j int) bool { return jobs[i].JobId < jobs[j].JobId })
-			for _, j := range jobs {
-				if j.State == emulator.LiveAuditing {
-					return fmt.Sprintf(`{"JobId":"%s"}`, j.JobId) // Bucket and Region: the function's defaults
-				}
-			}
-		}
-		return `{"JobId":"job-id-to-cancel"}`
-	case "stop-transcription":
-		if env.emu != nil {
-			trs := env.emu.Transcriptions()
-			sort.Slice(trs, func(i, j int) bool { return trs[i].TaskId < trs[j].TaskId })
-			for _, t := range trs {
-				if t.Status == "InProgress" {
-					return fmt.Sprintf(`{"TaskId":"%s","SdkAppId":%d,"Region":"%s"}`, t.TaskId, t.SdkAppId, t.Region)
-				}
-			}
-		}
-		return `{"TaskId":"task-id-to-stop"}`
-	}
-	return `{}`
-}
-
-// curlCommand is a one-line shell command that signs body at run time with
-// the secret in secretFile (the secret the function accepts: the first of its
-// list), so the line shows no secret; with no file, it sends the body
-// unsigned.
-func curlCommand(url, body, secretFile string) string {
-	if secretFile == "" {
-		return "curl -sS -X POST " + url + " -H 'Content-Type: application/json' --data-binary " + shellQuote(body) + "; echo"
-	}
-	return "secret=$(cat " + shellQuote(secretFile) + "); body=" + shellQuote(body) + `; ts=$(date +%s); ` +
-		`sig=$(printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$secret" | sed 's/^.* //'); ` +
-		`curl -sS -X POST ` + url + ` -H 'Content-Type: application/json' -H "X-Janitor-Signature: t=$ts,v1=$sig" --data-binary "$body"; echo`
-}
-
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-
-// writeSecretFiles writes each function's signing secret to dir/<function>
-// (the directory 0700, the files 0600; dir is removed when serve stops), so
-// the printed try lines read it when run and never show it: it may have come
-// from the shell or .env.
-func writeSecretFiles(dir string, secrets map[string]webhookSecret) (map[string]string, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("webhook secrets for the try lines: %w", err)
-	}
-	files := map[string]string{}
-	for name, s := range secrets {
-		if s.signing() == "" {
-			continue
-		}
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(s.signing()), 0o600); err != nil {
-			return nil, fmt.Errorf("webhook secrets for the try lines: %w", err)
-		}
-		files[name] = p
-	}
-	return files, nil
+	s.env.close()
+	s.log.printf("scf-local: stopped\n")
 }

@@ -217,6 +217,7 @@ func TestServeGatewayAndTimers(t *testing.T) {
 }
 
 func TestServeTimerEvent(t *testing.T) {
+	t.Parallel()
 	out, stop := startServe(t, nil, "--cron", "tick=* * * * * * *")
 	out.wait(t, 10*time.Second, 1, func(s string) bool { return strings.Contains(s, " timer ") && strings.Contains(s, " ok ") })
 	if code := stop(); code != 0 {
@@ -412,6 +413,7 @@ func TestInvokeAndGenerateEventUseTheRunningSecrets(t *testing.T) {
 	if testing.Short() {
 		t.Skip("serves a project and runs invoke and generate-event against it")
 	}
+	t.Parallel()
 	config := projectCopy(t, "")
 	out, _ := startServeConfig(t, config, nil)
 	emuAddr := strings.TrimPrefix(out.field(t, "emulator:"), "http://")

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/internal/creds"
@@ -41,10 +42,8 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 	for _, n := range notes {
 		fmt.Fprintln(stderr, "scf-local:", n)
 	}
-	if reuseEmulator && emulatorRunning(ctx, o.emulatorAddr) {
-		return env, env.useRunningEmulator(ctx, roles)
-	}
-	return env, env.startEmulator(ctx, roles)
+	reuse := reuseEmulator && emulatorRunning(ctx, o.emulatorAddr)
+	return env, env.useEmulator(ctx, roles, reuse)
 }
 
 // loadEnvironment reads serverless.yml, the .env file the Serverless CLI
@@ -72,7 +71,7 @@ func loadEnvironment(o common, getenv func(string) (string, bool), stderr io.Wri
 	}
 	src := envSource{shell: getenv, dotenv: dotenv}
 	env := &environment{o: o, src: src, stderr: stderr, config: filepath.Join(root, filepath.Base(o.config)),
-		rc: &runtimeConfig{cfg: cfg, root: root, lookup: src.lookup}}
+		rc: &runtimeConfig{cfg: cfg, root: root}}
 	if o.envVars != "" {
 		if env.rc.envVars, err = loadEnvVars(o.envVars, cfg); err != nil {
 			return nil, err
@@ -101,29 +100,59 @@ func (e *environment) resolve() error {
 // through the tools' one reader (internal/creds): the SDK's names, SCF's,
 // then the Serverless CLI's.
 func (e *environment) setupCloud() error {
-	rc, getenv := e.rc, e.rc.lookup
+	rc, getenv := e.rc, e.src.lookup
 	c, _, err := creds.FromEnv(getenv)
 	if err != nil {
 		return fmt.Errorf("--cloud calls the real Tencent Cloud APIs and needs credentials, from the shell or .env next to serverless.yml "+
 			"(scf-local passes them to each invocation as SCF passes the execution role's): %w", err)
 	}
 	rc.creds = credentials{id: c.SecretID, key: c.SecretKey, token: c.Token}
-	rc.appID, rc.uin = lookupNonEmpty(getenv, "TENCENTCLOUD_APPID"), lookupNonEmpty(getenv, "TENCENTCLOUD_UIN")
+	rc.appID, _ = getenv("TENCENTCLOUD_APPID")
+	rc.uin, _ = getenv("TENCENTCLOUD_UIN")
 	return e.resolve()
 }
 
-// useRunningEmulator points the functions at the emulator already running
-// at --emulator-addr (scf-local invoke beside scf-local serve).
-func (e *environment) useRunningEmulator(ctx context.Context, roles []provision.Role) error {
+// useEmulator points the functions at the emulator on --emulator-addr:
+// the one already running there (reuse: scf-local invoke beside scf-local
+// serve), else a new embedded one. It creates the functions' execution roles
+// and report buckets there; each invocation gets its role's keys from it.
+func (e *environment) useEmulator(ctx context.Context, roles []provision.Role, reuse bool) (err error) {
 	rc := e.rc
-	e.emuURL, e.emuReused = "http://"+e.o.emulatorAddr, true
+	var lis net.Listener
+	if reuse {
+		e.emuURL = "http://" + e.o.emulatorAddr
+		fmt.Fprintf(e.stderr, "scf-local: using the emulator already running at %s\n", e.emuURL)
+	} else {
+		if lis, err = net.Listen("tcp", e.o.emulatorAddr); err != nil {
+			return portError("the emulator", "--emulator-addr", e.o.emulatorAddr, err)
+		}
+		defer func() {
+			if err != nil && e.emuSrv == nil {
+				lis.Close()
+			} else if err != nil {
+				e.close()
+			}
+		}()
+		e.emuAddr = lis.Addr().String()
+		e.emuURL = "http://" + e.emuAddr
+	}
 	rc.emulator = e.emuURL
-	fmt.Fprintf(e.stderr, "scf-local: using the emulator already running at %s\n", e.emuURL)
 	if err := e.resolve(); err != nil {
 		return err
 	}
 	if err := rc.deriveSweeperRole(roles); err != nil {
 		return err
+	}
+	if !reuse {
+		// Role keys are held to their roles' policies, as on Tencent; new
+		// roles reach SCF after a few seconds (scf-deploy must wait for
+		// them), while the functions run here get their keys at once.
+		e.emu = emulator.New(emulator.Options{Seed: e.o.seed, Buckets: e.buckets(), EnforcePolicies: true, RolePropagation: 3 * time.Second})
+		if e.o.demo {
+			e.emu.LoadDemo()
+		}
+		e.emuSrv = &http.Server{Handler: e.emu, ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = e.emuSrv.Serve(lis) }()
 	}
 	if err := ensureRoles(ctx, e.emuURL, roles); err != nil {
 		return err
@@ -131,57 +160,22 @@ func (e *environment) useRunningEmulator(ctx context.Context, roles []provision.
 	if err := ensureReportBuckets(ctx, e.emuURL, rc.reportBuckets()); err != nil {
 		return err
 	}
-	rc.roles = &roleCredentials{uin: rc.uin, issue: emulatorRoleIssuer(e.emuURL), now: time.Now,
-		keep: roleKeeper(e.emuURL, roles, apiRoleExists(e.emuURL))}
-	// The functions accept what the running server's copies accept, so
-	// an event signed for the server (generate-event) works here too.
-	if st, ok, err := readRunState(e.o.emulatorAddr, e.config); err != nil {
-		fmt.Fprintf(e.stderr, "scf-local: the running server's webhook secrets are unreadable (%v); using this run's\n", err)
-	} else if ok && e.o.secret == "" {
-		rc.useRunningSecrets(st, e.emuURL)
+	rc.roles = &roleCredentials{uin: rc.uin, issue: emulatorRoleIssuer(e.emuURL), now: time.Now, keep: roleKeeper(e.emuURL, roles)}
+	if reuse {
+		e.useRunningSecrets()
 	}
 	return nil
 }
 
-// startEmulator starts the embedded emulator on --emulator-addr.
-func (e *environment) startEmulator(ctx context.Context, roles []provision.Role) error {
-	rc := e.rc
-	lis, err := net.Listen("tcp", e.o.emulatorAddr)
+// useRunningSecrets gives the functions what the running server's copies
+// accept, so that an event signed for the server (generate-event) works here.
+func (e *environment) useRunningSecrets() {
+	st, ok, err := readRunState(e.o.emulatorAddr, e.config)
 	if err != nil {
-		return portError("the emulator", "--emulator-addr", e.o.emulatorAddr, err)
+		fmt.Fprintf(e.stderr, "scf-local: the running server's webhook secrets are unreadable (%v); using this run's\n", err)
+	} else if ok && e.o.secret == "" {
+		e.rc.useRunningSecrets(st, e.emuURL)
 	}
-	e.emuURL = "http://" + lis.Addr().String()
-	rc.emulator = e.emuURL
-	if err := e.resolve(); err != nil {
-		lis.Close()
-		return err
-	}
-	e.emuAddr = lis.Addr().String()
-	if err := rc.deriveSweeperRole(roles); err != nil {
-		lis.Close()
-		return err
-	}
-	// The functions' role keys are held to their roles' policies
-	// (deploy/cam, plus the sweeper's derived statements), as on Tencent.
-	// New roles reach SCF after a few seconds, as on Tencent (scf-deploy must
-	// wait for them); the functions run here get their keys at once.
-	e.emu = emulator.New(emulator.Options{Seed: e.o.seed, Buckets: e.buckets(), EnforcePolicies: true, RolePropagation: 3 * time.Second})
-	if e.o.demo {
-		e.emu.LoadDemo()
-	}
-	e.emuSrv = &http.Server{Handler: e.emu, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = e.emuSrv.Serve(lis) }()
-	if err := ensureRoles(ctx, e.emuURL, roles); err != nil {
-		e.close()
-		return err
-	}
-	if err := ensureReportBuckets(ctx, e.emuURL, rc.reportBuckets()); err != nil {
-		e.close()
-		return err
-	}
-	rc.roles = &roleCredentials{uin: rc.uin, issue: serviceRoleIssuer(e.emu), now: time.Now,
-		keep: roleKeeper(e.emuURL, roles, embeddedRoleExists(e.emu))}
-	return nil
 }
 
 // buckets are the CI buckets that exist: the demo data's and those the
@@ -195,4 +189,54 @@ func (e *environment) buckets() []emulator.Bucket {
 		}
 	}
 	return buckets
+}
+
+// environment sets up credentials, the webhook secrets and (unless --cloud)
+// the embedded emulator. The returned stop function shuts the emulator down.
+type environment struct {
+	rc      *runtimeConfig
+	emu     *emulator.Server // nil when --cloud or reusing another emulator
+	emuURL  string
+	emuSrv  *http.Server
+	emuAddr string // host:port of the emulator this run started
+	config  string // absolute path of serverless.yml
+
+	o      common
+	src    envSource
+	stderr io.Writer
+}
+
+func (e *environment) close() {
+	if e.emuSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if e.emuSrv.Shutdown(ctx) != nil {
+			_ = e.emuSrv.Close()
+		}
+	}
+}
+
+// emulatorRunning reports whether an emulator answers at addr.
+func emulatorRunning(ctx context.Context, addr string) bool {
+	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/_emulator/stats", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// portError says which port is taken and which flag changes it.
+func portError(what, flag, addr string, err error) error {
+	_, port, _ := net.SplitHostPort(addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("port %s (%s, %s, %s) is already in use: another scf-local running? stop it, or pass %s 127.0.0.1:0 for any free port", port, addr, what, flag, flag)
+	}
+	return fmt.Errorf("%s cannot listen on %s: %w (change it with %s)", what, addr, err, flag)
 }

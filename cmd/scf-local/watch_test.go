@@ -58,6 +58,7 @@ func TestWatch(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds functions")
 	}
+	t.Parallel()
 	// Inside the module (testdata is left out of ./... patterns), so that
 	// the function builds against it.
 	dir, err := os.MkdirTemp("testdata", "watch-")

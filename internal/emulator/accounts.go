@@ -8,12 +8,9 @@ import (
 	"sync/atomic"
 )
 
-// Accounts. Every credential belongs to an account (a uin; "" is the default
-// account, which Options.Credentials belong to). An account has its own
-// AMS/VM tasks (Task.Account) and its own request quota per action, as
-// Tencent's limits are per account; the default account's keys keep the
-// per-SecretId buckets they always had. STS AssumeRole (sts.go) hands out
-// temporary credentials in a role's account.
+// Accounts: every credential belongs to an account (a uin; "" is the default
+// account, which Options.Credentials belong to), with its own AMS/VM tasks
+// and request quota.
 
 // Role is a CAM role that AssumeRole can assume.
 type Role struct {
@@ -94,12 +91,14 @@ func (a *accounts) addCredential(account string, c Credential) {
 	a.owner.Store(&owner)
 }
 
-// addSessionCredential adds temporary keys of a role session in account.
-func (a *accounts) addSessionCredential(account string, rs roleSession, c Credential) {
+// newSessionCredential adds fresh temporary keys of a role session in account.
+func (a *accounts) newSessionCredential(account string, rs roleSession) stsCredentials {
+	c := Credential{SecretID: "AKIDtmp" + randHex(16), SecretKey: randHex(20), Token: randHex(32)}
 	a.addCredential(account, c)
 	a.mu.Lock()
 	a.sessions[c.SecretID] = rs
 	a.mu.Unlock()
+	return stsCredentials{Token: c.Token, TmpSecretId: c.SecretID, TmpSecretKey: c.SecretKey}
 }
 
 // session returns the role session a SecretId belongs to (zero: none).
@@ -152,14 +151,7 @@ func (s *Server) AddCredential(account string, c Credential) { s.acct.addCredent
 // AccountStats returns the counters of one account's requests ("" = the
 // default account).
 func (s *Server) AccountStats(account string) Stats {
-	r := s.acct.stats(account)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := Stats{Actions: make(map[string]ActionStats, len(r.actions))}
-	for k, v := range r.actions {
-		out.Actions[k] = v.ActionStats
-	}
-	return out
+	return s.acct.stats(account).snapshot()
 }
 
 // AccountTasks returns the tasks of one account ("" = the default account)

@@ -2,6 +2,8 @@ package emulator
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -11,8 +13,9 @@ import (
 	"time"
 )
 
-// call is one authenticated API 3.0 request handed to an action handler.
+// apiCall is one authenticated API 3.0 request handed to an action handler.
 type apiCall struct {
+	ctx                               context.Context
 	service, action, region, secretID string
 	account                           string // the credential's account ("" = default)
 	body                              []byte
@@ -81,31 +84,17 @@ func api3Fail(w http.ResponseWriter, info *reqInfo, e *apiError) {
 	writeAPIError(w, e, info.requestID)
 }
 
-// api3UnsupportedProtocol answers an API 3.0 request of a method other than
-// GET and POST.
-func (s *Server) api3UnsupportedProtocol(w http.ResponseWriter, r *http.Request) {
+// serveAPI3AnyMethod serves one API 3.0 call: authenticate, resolve the
+// service and action, check the body, admit, then run the action. A method
+// other than GET and POST is UnsupportedProtocol.
+func (s *Server) serveAPI3AnyMethod(w http.ResponseWriter, r *http.Request) {
 	info := requestInfo(r)
 	info.requestID = newRequestID()
 	info.action = r.Header.Get("X-TC-Action")
-	api3Fail(w, info, errf("UnsupportedProtocol", "Only GET and POST requests are supported, got "+r.Method+"."))
-}
-
-// serveAPI3AnyMethod serves API 3.0's GET and POST; any other method is
-// UnsupportedProtocol.
-func (s *Server) serveAPI3AnyMethod(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
-		s.api3UnsupportedProtocol(w, r)
+		api3Fail(w, info, errf("UnsupportedProtocol", "Only GET and POST requests are supported, got "+r.Method+"."))
 		return
 	}
-	s.serveAPI3(w, r)
-}
-
-// serveAPI3 serves one API 3.0 call (GET or POST): authenticate, resolve
-// the service and action, check the body, admit, then run the action.
-func (s *Server) serveAPI3(w http.ResponseWriter, r *http.Request) {
-	info := requestInfo(r)
-	info.requestID = newRequestID()
-	info.action = r.Header.Get("X-TC-Action")
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
 		api3Fail(w, info, errf("RequestSizeLimitExceeded", "The request body exceeds 10 MB."))
@@ -132,12 +121,8 @@ func (s *Server) serveAPI3(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	call.now = s.now()
-	var res any
-	if cfn, ok := contextActions[info.action]; ok {
-		res, aerr = cfn(s, r.Context(), call)
-	} else {
-		res, aerr = fn(s, call)
-	}
+	call.ctx = r.Context()
+	res, aerr := fn(s, call)
 	if aerr != nil {
 		api3Fail(w, info, aerr)
 		return
@@ -219,17 +204,8 @@ func (s *Server) admitAPI3(w http.ResponseWriter, r *http.Request, info *reqInfo
 	return true
 }
 
-func faultName(k faultKind) string {
-	switch k {
-	case faultReset:
-		return "fault:reset"
-	case faultBadGateway:
-		return "fault:502"
-	case faultSlow:
-		return "fault:slow"
-	}
-	return ""
-}
+// faultNames are the access log's codes of the transport faults.
+var faultNames = map[faultKind]string{faultReset: "fault:reset", faultBadGateway: "fault:502", faultSlow: "fault:slow"}
 
 func formatRate(r float64) string {
 	b, _ := json.Marshal(r)
@@ -250,10 +226,10 @@ func writeAPIError(w http.ResponseWriter, e *apiError, requestID string) {
 	out.Response.Error.Message = e.Message
 	out.Response.RequestId = requestID
 	b, _ := json.Marshal(out)
-	status := e.status
-	if status == 0 {
-		status = http.StatusOK
-	}
+	writeAPIJSON(w, cmp.Or(e.status, http.StatusOK), b, requestID)
+}
+
+func writeAPIJSON(w http.ResponseWriter, status int, b []byte, requestID string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.Header().Set("X-TC-RequestId", requestID)
@@ -278,11 +254,7 @@ func writeAPIResult(w http.ResponseWriter, res any, requestID string) {
 	b.WriteString(`"RequestId":`)
 	b.Write(rid)
 	b.WriteString("}}")
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
-	w.Header().Set("X-TC-RequestId", requestID)
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(b.Bytes())
+	writeAPIJSON(w, http.StatusOK, b.Bytes(), requestID)
 }
 
 // decodeParams decodes body into v. strict rejects fields the action does

@@ -12,49 +12,27 @@ import (
 	"time"
 )
 
-// CAM (version 2019-01-16): the roles and custom policies of the one emulated
-// account. CAM is global: the region is ignored.
-//
-// Field names are those of tencentcloud-sdk-go
-// tencentcloud/cam/v20190116/models.go (CreateRoleRequestParams, RoleInfo,
-// CreatePolicyRequestParams, StrategyInfo, GetPolicyResponseParams,
-// AttachRolePolicyRequestParams, ListAttachedRolePoliciesRequestParams,
-// AttachedPolicyOfRole, CreatePolicyVersionRequestParams,
-// UpdateAssumeRolePolicyRequestParams, DeleteRoleRequestParams,
-// DetachRolePolicyRequestParams, DeletePolicyRequestParams). Error codes come
-// from the same directory's errors.go:
-//
-//	InvalidParameter.RoleNotExist         角色不存在 (GetRole, DeleteRole, attach/detach, ...)
-//	InvalidParameter.RoleNameInUse        相同名称的角色已存在
-//	InvalidParameter.RoleNameError        (name rules: 1-128 of letters, digits, +=,.@-_)
-//	FailedOperation.PolicyNameInUse       PolicyName字段指定的策略名已存在
-//	InvalidParameter.PolicyNameError      (the same name rules)
-//	InvalidParameter.PolicyDocumentError  PolicyDocument字段不合法
-//	InvalidParameter.PrincipalError       策略文档的principal字段不合法 (a trust policy without principal)
-//	ResourceNotFound.PolicyIdNotFound     PolicyId指定的资源不存在
-//
-// Assumptions: attaching a policy that is already attached succeeds and
-// changes nothing; deleting a role detaches its policies; a policy document
-// is valid when it is JSON with version "2.0" and a non-empty statement whose
-// entries have effect allow|deny and an action (string or non-empty list).
+// CAM (2019-01-16): the roles and custom policies of each account. CAM is
+// global: the region is ignored. Fields: SDK cam models.go; codes: SDK cam
+// errors.go; docs/emulator.md lists them and the undocumented choices.
 var camActions = map[string]actionFunc{
-	"GetRole":                  (*Server).actGetRole,
-	"CreateRole":               (*Server).actCreateRole,
-	"DeleteRole":               (*Server).actDeleteRole,
-	"UpdateAssumeRolePolicy":   (*Server).actUpdateAssumeRolePolicy,
-	"CreatePolicy":             (*Server).actCreatePolicy,
-	"GetPolicy":                (*Server).actGetPolicy,
-	"ListPolicies":             (*Server).actListPolicies,
-	"CreatePolicyVersion":      (*Server).actCreatePolicyVersion,
-	"DeletePolicy":             (*Server).actDeletePolicy,
-	"AttachRolePolicy":         (*Server).actAttachRolePolicy,
-	"DetachRolePolicy":         (*Server).actDetachRolePolicy,
-	"ListAttachedRolePolicies": (*Server).actListAttachedRolePolicies,
-	"ListPolicyVersions":       (*Server).actListPolicyVersions,
-	"GetPolicyVersion":         (*Server).actGetPolicyVersion,
-	"DeletePolicyVersion":      (*Server).actDeletePolicyVersion,
-	"SetDefaultPolicyVersion":  (*Server).actSetDefaultPolicyVersion,
-	"UpdatePolicy":             (*Server).actUpdatePolicy,
+	"GetRole":                  controlAction((*Server).actGetRole),
+	"CreateRole":               controlAction((*Server).actCreateRole),
+	"DeleteRole":               controlAction((*Server).actDeleteRole),
+	"UpdateAssumeRolePolicy":   controlAction((*Server).actUpdateAssumeRolePolicy),
+	"CreatePolicy":             controlAction((*Server).actCreatePolicy),
+	"GetPolicy":                controlAction((*Server).actGetPolicy),
+	"ListPolicies":             controlAction((*Server).actListPolicies),
+	"CreatePolicyVersion":      controlAction((*Server).actCreatePolicyVersion),
+	"DeletePolicy":             controlAction((*Server).actDeletePolicy),
+	"AttachRolePolicy":         rolePolicyAction[attachReq](true),
+	"DetachRolePolicy":         rolePolicyAction[detachReq](false),
+	"ListAttachedRolePolicies": controlAction((*Server).actListAttachedRolePolicies),
+	"ListPolicyVersions":       controlAction((*Server).actListPolicyVersions),
+	"GetPolicyVersion":         controlAction((*Server).actGetPolicyVersion),
+	"DeletePolicyVersion":      controlAction((*Server).actDeletePolicyVersion),
+	"SetDefaultPolicyVersion":  controlAction((*Server).actSetDefaultPolicyVersion),
+	"UpdatePolicy":             controlAction((*Server).actUpdatePolicy),
 }
 
 // 长度为1~128个字符，可包含英文字母、数字和+=,.@-_
@@ -64,7 +42,7 @@ type camRole struct {
 	account                                       string // "" = the default account (accounts.go)
 	RoleId, RoleName, PolicyDocument, Description string
 	SessionDuration                               uint64
-	Tags                                          []kvOut
+	Tags                                          []kv
 	AddTime, UpdateTime                           time.Time
 	attached                                      []uint64 // policy ids, in attach order
 	attachedAt                                    map[uint64]time.Time
@@ -77,7 +55,7 @@ type camPolicy struct {
 	PolicyId                                uint64
 	PolicyName, Description, PolicyDocument string
 	Alias                                   string
-	Tags                                    []kvOut
+	Tags                                    []kv
 	AddTime, UpdateTime                     time.Time
 	versions                                []*policyVersion // ascending VersionId
 	defaultVersion, lastVersion             uint64
@@ -181,183 +159,131 @@ func (s *Server) policyRef(account string, id *uint64, name *string) (*camPolicy
 	return nil, errf("ResourceNotFound.PolicyIdNotFound", "Policy "+*name+" does not exist.")
 }
 
-// info is GetRole's RoleInfo with the fields of the published example
-// (tccli cam/v20190116 examples.json GetRole). DeletionTaskId names a
-// service-linked role's deletion task; a user role has none ("").
+// info is GetRole's RoleInfo with the fields of tccli cam/v20190116
+// examples.json GetRole. A user role has no DeletionTaskId ("").
 func (r *camRole) info() any {
-	tags := r.Tags
-	if tags == nil {
-		tags = []kvOut{}
-	}
 	return struct {
 		RoleId, RoleName, PolicyDocument, Description, AddTime, UpdateTime string
 		ConsoleLogin                                                       uint64
 		RoleType                                                           string
 		SessionDuration                                                    uint64
 		DeletionTaskId                                                     string
-		Tags                                                               []kvOut
-	}{r.RoleId, r.RoleName, r.PolicyDocument, r.Description, scfTime(r.AddTime), scfTime(r.UpdateTime), 0, "user", r.SessionDuration, "", tags}
+		Tags                                                               []kv
+	}{r.RoleId, r.RoleName, r.PolicyDocument, r.Description, scfTime(r.AddTime), scfTime(r.UpdateTime), 0, "user", r.SessionDuration, "", r.Tags}
 }
 
-// camTags checks CAM Tags (Key and Value non-empty).
-func camTags(in []*struct{ Key, Value *string }) ([]kvOut, *apiError) {
-	out := []kvOut{}
-	for i, t := range in {
-		if t == nil || str(t.Key) == "" {
-			return nil, errf("InvalidParameter.ParamError", fmt.Sprintf("Tags.%d needs a non-empty Key.", i))
-		}
-		out = append(out, kvOut{*t.Key, str(t.Value)})
-	}
-	return out, nil
-}
+type roleRefReq struct{ RoleId, RoleName *string }
 
-// camLocked runs fn with the control-plane lock held, after the injected failure check.
-func (s *Server) camLocked(c *apiCall, req any, fn func() (any, *apiError)) (any, *apiError) {
-	if err := decodeParams(c.body, req, true); err != nil {
+func (s *Server) actGetRole(c *apiCall, req *roleRefReq) (any, *apiError) {
+	r, err := s.roleRef(c.account, req.RoleId, req.RoleName)
+	if err != nil {
 		return nil, err
 	}
-	if err := s.lockControl(c); err != nil {
-		s.control.mu.Unlock()
+	return struct{ RoleInfo any }{r.info()}, nil
+}
+
+// checkCAMNew checks a new role's (trust) or policy's name and document.
+func checkCAMNew(kind, name string, doc *string, trust bool) *apiError {
+	if !reCAMName.MatchString(name) {
+		return errf("InvalidParameter."+kind+"NameError", kind+"Name "+strconv.Quote(name)+" is invalid: 1-128 letters, digits and +=,.@-_.")
+	}
+	return checkPolicyDocument(str(doc), trust)
+}
+
+type createRoleReq struct {
+	RoleName, PolicyDocument, Description *string
+	ConsoleLogin, SessionDuration         *uint64
+	Tags                                  []*struct{ Key, Value *string }
+}
+
+func (s *Server) actCreateRole(c *apiCall, req *createRoleReq) (any, *apiError) {
+	name := str(req.RoleName)
+	if err := checkCAMNew("Role", name, req.PolicyDocument, true); err != nil {
 		return nil, err
 	}
-	defer s.control.mu.Unlock()
-	return fn()
-}
-
-func (s *Server) actGetRole(c *apiCall) (any, *apiError) {
-	var req struct{ RoleId, RoleName *string }
-	return s.camLocked(c, &req, func() (any, *apiError) {
-		r, err := s.roleRef(c.account, req.RoleId, req.RoleName)
-		if err != nil {
-			return nil, err
-		}
-		return struct{ RoleInfo any }{r.info()}, nil
-	})
-}
-
-func (s *Server) actCreateRole(c *apiCall) (any, *apiError) {
-	var req struct {
-		RoleName, PolicyDocument, Description *string
-		ConsoleLogin, SessionDuration         *uint64
-		Tags                                  []*struct{ Key, Value *string }
+	if s.control.roles[scope(c.account, name)] != nil {
+		return nil, errf("InvalidParameter.RoleNameInUse", "A role named "+name+" already exists.")
 	}
-	return s.camLocked(c, &req, func() (any, *apiError) {
-		name := str(req.RoleName)
-		if !reCAMName.MatchString(name) {
-			return nil, errf("InvalidParameter.RoleNameError", "RoleName "+strconv.Quote(name)+" is invalid: 1-128 letters, digits and +=,.@-_.")
-		}
-		if err := checkPolicyDocument(str(req.PolicyDocument), true); err != nil {
-			return nil, err
-		}
-		if s.control.roles[scope(c.account, name)] != nil {
-			return nil, errf("InvalidParameter.RoleNameInUse", "A role named "+name+" already exists.")
-		}
-		tags, err := camTags(req.Tags)
-		if err != nil {
-			return nil, err
-		}
-		// SessionDuration: 申请角色临时密钥的最长有效期限制(范围：0~43200).
-		var dur uint64
-		if req.SessionDuration != nil {
-			if dur = *req.SessionDuration; dur > 43200 {
-				return nil, errf("InvalidParameter.ParamError", "SessionDuration must be 0 to 43200 seconds.")
-			}
-		}
-		r := &camRole{account: c.account, RoleId: strconv.FormatUint(4611686018427387904+s.control.id(), 10), RoleName: name,
-			PolicyDocument: str(req.PolicyDocument), Description: str(req.Description), AddTime: c.now, UpdateTime: c.now,
-			SessionDuration: dur, Tags: tags, attachedAt: map[uint64]time.Time{}}
-		s.control.roles[scope(c.account, name)] = r
-		return struct{ RoleId string }{r.RoleId}, nil
-	})
-}
-
-func (s *Server) actDeleteRole(c *apiCall) (any, *apiError) {
-	var req struct{ RoleId, RoleName *string }
-	return s.camLocked(c, &req, func() (any, *apiError) {
-		r, err := s.roleRef(c.account, req.RoleId, req.RoleName)
-		if err != nil {
-			return nil, err
-		}
-		delete(s.control.roles, scope(r.account, r.RoleName))
-		return struct{}{}, nil
-	})
-}
-
-func (s *Server) actUpdateAssumeRolePolicy(c *apiCall) (any, *apiError) {
-	var req struct{ PolicyDocument, RoleId, RoleName *string }
-	return s.camLocked(c, &req, func() (any, *apiError) {
-		r, err := s.roleRef(c.account, req.RoleId, req.RoleName)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkPolicyDocument(str(req.PolicyDocument), true); err != nil {
-			return nil, err
-		}
-		r.PolicyDocument, r.UpdateTime = str(req.PolicyDocument), c.now
-		return struct{}{}, nil
-	})
-}
-
-func (s *Server) actCreatePolicy(c *apiCall) (any, *apiError) {
-	var req struct {
-		PolicyName, PolicyDocument, Description *string
-		Tags                                    []*struct{ Key, Value *string }
+	tags, err := checkTags(req.Tags, "InvalidParameter.ParamError", false)
+	if err != nil {
+		return nil, err
 	}
-	return s.camLocked(c, &req, func() (any, *apiError) {
-		name := str(req.PolicyName)
-		if !reCAMName.MatchString(name) {
-			return nil, errf("InvalidParameter.PolicyNameError", "PolicyName "+strconv.Quote(name)+" is invalid: 1-128 letters, digits and +=,.@-_.")
-		}
-		if err := checkPolicyDocument(str(req.PolicyDocument), false); err != nil {
-			return nil, err
-		}
-		for _, p := range s.control.policies {
-			if p.account == c.account && p.PolicyName == name {
-				return nil, errf("FailedOperation.PolicyNameInUse", "A policy named "+name+" already exists.")
-			}
-		}
-		tags, err := camTags(req.Tags)
-		if err != nil {
-			return nil, err
-		}
-		p := &camPolicy{account: c.account, PolicyId: 100000000 + s.control.id(), PolicyName: name, Description: str(req.Description),
-			Tags: tags, AddTime: c.now}
-		p.addVersion(str(req.PolicyDocument), c.now, true)
-		s.control.policies[p.PolicyId] = p
-		return struct{ PolicyId uint64 }{p.PolicyId}, nil
-	})
+	// SessionDuration: 申请角色临时密钥的最长有效期限制(范围：0~43200).
+	if deref(req.SessionDuration, 0) > 43200 {
+		return nil, errf("InvalidParameter.ParamError", "SessionDuration must be 0 to 43200 seconds.")
+	}
+	r := &camRole{account: c.account, RoleId: strconv.FormatUint(4611686018427387904+s.control.id(), 10), RoleName: name,
+		PolicyDocument: str(req.PolicyDocument), Description: str(req.Description), AddTime: c.now, UpdateTime: c.now,
+		SessionDuration: deref(req.SessionDuration, 0), Tags: tags, attachedAt: map[uint64]time.Time{}}
+	s.control.roles[scope(c.account, name)] = r
+	return struct{ RoleId string }{r.RoleId}, nil
 }
 
-func (s *Server) actGetPolicy(c *apiCall) (any, *apiError) {
-	var req struct{ PolicyId *uint64 }
-	return s.camLocked(c, &req, func() (any, *apiError) {
-		if req.PolicyId == nil {
-			return nil, errf("MissingParameter", "The request is missing the required parameter PolicyId.")
-		}
-		p, err := s.policyRef(c.account, req.PolicyId, nil)
-		if err != nil {
-			return nil, err
-		}
-		// The fields of the published example (tccli cam examples.json
-		// GetPolicy): Type 1 is a custom policy, PresetAlias the Alias
-		// UpdatePolicy sets.
-		return struct {
-			PolicyName, Description   string
-			Type                      uint64
-			AddTime, UpdateTime       string
-			PolicyDocument            string
-			PresetAlias               string
-			IsServiceLinkedRolePolicy uint64
-			Tags                      []kvOut
-		}{p.PolicyName, p.Description, 1, scfTime(p.AddTime), scfTime(p.UpdateTime), p.PolicyDocument, p.Alias, 0, p.tags()}, nil
-	})
+func (s *Server) actDeleteRole(c *apiCall, req *roleRefReq) (any, *apiError) {
+	r, err := s.roleRef(c.account, req.RoleId, req.RoleName)
+	if err != nil {
+		return nil, err
+	}
+	delete(s.control.roles, scope(r.account, r.RoleName))
+	return struct{}{}, nil
 }
 
-// strategyInfo is a ListPolicies entry with the fields of the published
-// example (StrategyInfo in models.go). For a custom policy: Type 1,
-// CreateMode 2 (created from a document), not deactivated, not a
-// service-linked policy; Attachments and AttachEntityCount count the roles
-// it is attached to, IsAttached is 1 when there is one.
+func (s *Server) actUpdateAssumeRolePolicy(c *apiCall, req *struct{ PolicyDocument, RoleId, RoleName *string }) (any, *apiError) {
+	r, err := s.roleRef(c.account, req.RoleId, req.RoleName)
+	if err = firstErr(err, checkPolicyDocument(str(req.PolicyDocument), true)); err != nil {
+		return nil, err
+	}
+	r.PolicyDocument, r.UpdateTime = str(req.PolicyDocument), c.now
+	return struct{}{}, nil
+}
+
+type createPolicyReq struct {
+	PolicyName, PolicyDocument, Description *string
+	Tags                                    []*struct{ Key, Value *string }
+}
+
+func (s *Server) actCreatePolicy(c *apiCall, req *createPolicyReq) (any, *apiError) {
+	name := str(req.PolicyName)
+	if err := checkCAMNew("Policy", name, req.PolicyDocument, false); err != nil {
+		return nil, err
+	}
+	for _, p := range s.control.policies {
+		if p.account == c.account && p.PolicyName == name {
+			return nil, errf("FailedOperation.PolicyNameInUse", "A policy named "+name+" already exists.")
+		}
+	}
+	tags, err := checkTags(req.Tags, "InvalidParameter.ParamError", false)
+	if err != nil {
+		return nil, err
+	}
+	p := &camPolicy{account: c.account, PolicyId: 100000000 + s.control.id(), PolicyName: name, Description: str(req.Description),
+		Tags: tags, AddTime: c.now}
+	p.addVersion(str(req.PolicyDocument), c.now, true)
+	s.control.policies[p.PolicyId] = p
+	return struct{ PolicyId uint64 }{p.PolicyId}, nil
+}
+
+// actGetPolicy answers the fields of tccli cam examples.json GetPolicy:
+// Type 1 is a custom policy, PresetAlias the Alias UpdatePolicy sets.
+func (s *Server) actGetPolicy(c *apiCall, req *struct{ PolicyId *uint64 }) (any, *apiError) {
+	p, err := s.policyByID(c, req.PolicyId)
+	if err != nil {
+		return nil, err
+	}
+	return struct {
+		PolicyName, Description   string
+		Type                      uint64
+		AddTime, UpdateTime       string
+		PolicyDocument            string
+		PresetAlias               string
+		IsServiceLinkedRolePolicy uint64
+		Tags                      []kv
+	}{p.PolicyName, p.Description, 1, scfTime(p.AddTime), scfTime(p.UpdateTime), p.PolicyDocument, p.Alias, 0, p.Tags}, nil
+}
+
+// strategyInfo is a ListPolicies entry (StrategyInfo in models.go). For a
+// custom policy: Type 1, CreateMode 2 (created from a document); Attachments
+// and AttachEntityCount count the roles it is attached to.
 type strategyInfo struct {
 	PolicyId                                     uint64
 	PolicyName, AddTime                          string
@@ -372,89 +298,60 @@ type strategyInfo struct {
 	AttachEntityCount, AttachEntityBoundaryCount uint64
 }
 
-func (s *Server) actListPolicies(c *apiCall) (any, *apiError) {
-	var req struct {
-		Rp, Page       *uint64
-		Scope, Keyword *string
-	}
-	return s.camLocked(c, &req, func() (any, *apiError) {
-		rp, page := uint64(20), uint64(1)
-		if req.Rp != nil {
-			rp = *req.Rp
-		}
-		if req.Page != nil {
-			page = *req.Page
-		}
-		if rp == 0 || rp > 200 || page == 0 || page > 200 {
-			return nil, errf("InvalidParameterValue", "Rp must be 1-200 and Page 1-200.")
-		}
-		switch str(req.Scope) {
-		case "", "All", "Local":
-		case "QCS":
-			return struct {
-				TotalNum        uint64
-				List            []strategyInfo
-				ServiceTypeList []string
-			}{0, []strategyInfo{}, []string{}}, nil // the emulator has no preset policies
-		default:
-			return nil, errf("InvalidParameterValue", "Scope must be All, QCS or Local.")
-		}
-		all := []strategyInfo{}
-		for _, p := range s.control.policies {
-			if p.account != c.account {
-				continue
-			}
-			if kw := str(req.Keyword); kw != "" && !strings.Contains(p.PolicyName, kw) {
-				continue
-			}
-			var n uint64
-			for _, r := range s.control.roles {
-				if r.attachedAt[p.PolicyId] != (time.Time{}) {
-					n++
-				}
-			}
-			var attached uint64
-			if n > 0 {
-				attached = 1
-			}
-			all = append(all, strategyInfo{PolicyId: p.PolicyId, PolicyName: p.PolicyName, AddTime: scfTime(p.AddTime), Type: 1,
-				Description: p.Description, CreateMode: 2, Attachments: n, IsAttached: attached, DeactivedDetail: []string{},
-				UpdateTime: scfTime(p.UpdateTime), AttachEntityCount: n})
-		}
-		sort.Slice(all, func(i, j int) bool { return all[i].PolicyId > all[j].PolicyId })
-		out := []strategyInfo{}
-		for i := (page - 1) * rp; i < uint64(len(all)) && i < page*rp; i++ {
-			out = append(out, all[i])
-		}
-		// ServiceTypeList: the services of the listed preset policies; the
-		// emulator has none.
-		return struct {
-			TotalNum        uint64
-			List            []strategyInfo
-			ServiceTypeList []string
-		}{uint64(len(all)), out, []string{}}, nil
-	})
+type listPoliciesReq struct {
+	Rp, Page       *uint64
+	Scope, Keyword *string
 }
 
-func (s *Server) actDeletePolicy(c *apiCall) (any, *apiError) {
-	var req struct{ PolicyId []uint64 }
-	return s.camLocked(c, &req, func() (any, *apiError) {
-		if len(req.PolicyId) == 0 {
-			return nil, errf("MissingParameter", "The request is missing the required parameter PolicyId.")
+// actListPolicies lists the custom policies; the emulator has no preset
+// (QCS) policies, so ServiceTypeList is always empty.
+func (s *Server) actListPolicies(c *apiCall, req *listPoliciesReq) (any, *apiError) {
+	rp, pg := deref(req.Rp, 20), deref(req.Page, 1)
+	if rp == 0 || rp > 200 || pg == 0 || pg > 200 {
+		return nil, errf("InvalidParameterValue", "Rp must be 1-200 and Page 1-200.")
+	}
+	if sc := str(req.Scope); sc != "" && sc != "All" && sc != "Local" && sc != "QCS" {
+		return nil, errf("InvalidParameterValue", "Scope must be All, QCS or Local.")
+	}
+	all := []strategyInfo{}
+	for _, p := range s.control.policies {
+		if p.account != c.account || str(req.Scope) == "QCS" || !strings.Contains(p.PolicyName, str(req.Keyword)) {
+			continue
 		}
-		for _, id := range req.PolicyId {
-			if p := s.control.policies[id]; p == nil || p.account != c.account {
-				return nil, errf("ResourceNotFound.PolicyIdNotFound", fmt.Sprintf("Policy %d does not exist.", id))
+		var n uint64
+		for _, r := range s.control.roles {
+			if _, ok := r.attachedAt[p.PolicyId]; ok {
+				n++
 			}
 		}
-		for _, id := range req.PolicyId {
-			delete(s.control.policies, id)
-			for _, r := range s.control.roles {
-				r.detach(id)
-			}
+		all = append(all, strategyInfo{PolicyId: p.PolicyId, PolicyName: p.PolicyName, AddTime: scfTime(p.AddTime), Type: 1,
+			Description: p.Description, CreateMode: 2, Attachments: n, IsAttached: min(n, 1), DeactivedDetail: []string{},
+			UpdateTime: scfTime(p.UpdateTime), AttachEntityCount: n})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].PolicyId > all[j].PolicyId })
+	return struct {
+		TotalNum        uint64
+		List            []strategyInfo
+		ServiceTypeList []string
+	}{uint64(len(all)), page(all, (pg-1)*rp, rp), []string{}}, nil
+}
+
+func (s *Server) actDeletePolicy(c *apiCall, req *struct{ PolicyId []uint64 }) (any, *apiError) {
+	if len(req.PolicyId) == 0 {
+		return nil, errf("MissingParameter", "The request is missing the required parameter PolicyId.")
+	}
+	for _, id := range req.PolicyId {
+		if p := s.control.policies[id]; p == nil || p.account != c.account {
+			return nil, errf("ResourceNotFound.PolicyIdNotFound", fmt.Sprintf("Policy %d does not exist.", id))
 		}
-		return struct{}{}, nil
-	})
+	}
+	for _, id := range req.PolicyId {
+		delete(s.control.policies, id)
+		for _, r := range s.control.roles {
+			r.detach(id)
+		}
+	}
+	return struct{}{}, nil
 }
 
 func (r *camRole) detach(id uint64) bool {
@@ -468,99 +365,81 @@ func (r *camRole) detach(id uint64) bool {
 	return false
 }
 
-func (s *Server) actAttachRolePolicy(c *apiCall) (any, *apiError) {
-	var req struct {
-		PolicyId                     *uint64
-		AttachRoleId, AttachRoleName *string
-		PolicyName                   *string
-	}
-	return s.camLocked(c, &req, func() (any, *apiError) {
-		p, err := s.policyRef(c.account, req.PolicyId, req.PolicyName)
-		if err != nil {
-			return nil, err
-		}
-		r, err := s.roleRef(c.account, req.AttachRoleId, req.AttachRoleName)
-		if err != nil {
-			return nil, err
-		}
-		if _, ok := r.attachedAt[p.PolicyId]; !ok {
-			r.attached = append(r.attached, p.PolicyId)
-			r.attachedAt[p.PolicyId] = c.now
-		}
-		return struct{}{}, nil
-	})
+// attachReq is AttachRolePolicy's request; detachReq, DetachRolePolicy's,
+// has the same fields under Detach names.
+type attachReq struct {
+	PolicyId   *uint64
+	RoleId     *string `json:"AttachRoleId"`
+	RoleName   *string `json:"AttachRoleName"`
+	PolicyName *string
 }
 
-func (s *Server) actDetachRolePolicy(c *apiCall) (any, *apiError) {
-	var req struct {
-		PolicyId                     *uint64
-		DetachRoleId, DetachRoleName *string
-		PolicyName                   *string
-	}
-	return s.camLocked(c, &req, func() (any, *apiError) {
+type detachReq struct {
+	PolicyId   *uint64
+	RoleId     *string `json:"DetachRoleId"`
+	RoleName   *string `json:"DetachRoleName"`
+	PolicyName *string
+}
+
+// rolePolicyAction is AttachRolePolicy (attach) or DetachRolePolicy.
+func rolePolicyAction[Req attachReq | detachReq](attach bool) actionFunc {
+	return controlAction(func(s *Server, c *apiCall, in *Req) (any, *apiError) {
+		req := attachReq(*in)
 		p, err := s.policyRef(c.account, req.PolicyId, req.PolicyName)
 		if err != nil {
 			return nil, err
 		}
-		r, err := s.roleRef(c.account, req.DetachRoleId, req.DetachRoleName)
+		r, err := s.roleRef(c.account, req.RoleId, req.RoleName)
 		if err != nil {
 			return nil, err
 		}
-		if !r.detach(p.PolicyId) {
+		switch _, had := r.attachedAt[p.PolicyId]; {
+		case attach && !had:
+			r.attached = append(r.attached, p.PolicyId)
+			r.attachedAt[p.PolicyId] = c.now
+		case !attach && !r.detach(p.PolicyId):
 			return nil, errf("InvalidParameter", fmt.Sprintf("Policy %s is not attached to role %s.", p.PolicyName, r.RoleName))
 		}
 		return struct{}{}, nil
 	})
 }
 
-func (s *Server) actListAttachedRolePolicies(c *apiCall) (any, *apiError) {
-	var req struct {
-		Page, Rp                              *uint64
-		RoleId, RoleName, PolicyType, Keyword *string
+type listAttachedReq struct {
+	Page, Rp                              *uint64
+	RoleId, RoleName, PolicyType, Keyword *string
+}
+
+// attachedPolicy is a ListAttachedRolePolicies entry (AttachedPolicyOfRole).
+type attachedPolicy struct {
+	PolicyId                        uint64
+	PolicyName, AddTime, PolicyType string
+	CreateMode                      uint64
+	Description                     string
+	Deactived                       uint64
+	DeactivedDetail                 []string
+}
+
+func (s *Server) actListAttachedRolePolicies(c *apiCall, req *listAttachedReq) (any, *apiError) {
+	r, err := s.roleRef(c.account, req.RoleId, req.RoleName)
+	if err != nil {
+		return nil, err
 	}
-	return s.camLocked(c, &req, func() (any, *apiError) {
-		r, err := s.roleRef(c.account, req.RoleId, req.RoleName)
-		if err != nil {
-			return nil, err
+	rp, pg := deref(req.Rp, 20), deref(req.Page, 1)
+	if rp == 0 || rp > 200 || pg == 0 {
+		return nil, errf("InvalidParameterValue", "Rp must be 1-200 and Page at least 1.")
+	}
+	all := []attachedPolicy{}
+	for _, id := range r.attached {
+		p := s.control.policies[id]
+		if p == nil || str(req.PolicyType) == "QCS" || !strings.Contains(p.PolicyName, str(req.Keyword)) {
+			continue
 		}
-		rp, page := uint64(20), uint64(1)
-		if req.Rp != nil {
-			rp = *req.Rp
-		}
-		if req.Page != nil {
-			page = *req.Page
-		}
-		if rp == 0 || rp > 200 || page == 0 {
-			return nil, errf("InvalidParameterValue", "Rp must be 1-200 and Page at least 1.")
-		}
-		// The fields of the published example (AttachedPolicyOfRole).
-		type attached struct {
-			PolicyId                        uint64
-			PolicyName, AddTime, PolicyType string
-			CreateMode                      uint64
-			Description                     string
-			Deactived                       uint64
-			DeactivedDetail                 []string
-		}
-		all := []attached{}
-		if str(req.PolicyType) != "QCS" {
-			for _, id := range r.attached {
-				p := s.control.policies[id]
-				if p == nil || (str(req.Keyword) != "" && !strings.Contains(p.PolicyName, *req.Keyword)) {
-					continue
-				}
-				all = append(all, attached{p.PolicyId, p.PolicyName, scfTime(r.attachedAt[id]), "User", 2, p.Description, 0, []string{}})
-			}
-		}
-		out := []attached{}
-		for i := (page - 1) * rp; i < uint64(len(all)) && i < page*rp; i++ {
-			out = append(out, all[i])
-		}
-		return struct {
-			List     []attached
-			TotalNum uint64
-		}{out, uint64(len(all))}, nil
-	})
+		all = append(all, attachedPolicy{p.PolicyId, p.PolicyName, scfTime(r.attachedAt[id]), "User", 2, p.Description, 0, []string{}})
+	}
+	return struct {
+		List     []attachedPolicy
+		TotalNum uint64
+	}{page(all, (pg-1)*rp, rp), uint64(len(all))}, nil
 }
 
 // Roles returns the CAM roles, by name.

@@ -2,28 +2,16 @@ package emulator
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
-// CAM policy versions (tencentcloud-sdk-go cam/v20190116 models.go:
-// CreatePolicyVersionRequestParams, ListPolicyVersionsRequestParams,
-// PolicyVersionItem, GetPolicyVersionRequestParams, PolicyVersionDetail,
-// DeletePolicyVersionRequestParams, SetDefaultPolicyVersionRequestParams,
-// UpdatePolicyRequestParams; answers as tccli cam examples.json shows them).
-// Codes from errors.go:
-//
-//	FailedOperation.PolicyVersionFull           策略版本数已经达到上限 (CreatePolicyVersion past MaxPolicyVersions)
-//	FailedOperation.PolicyVersionAlreadyDefault 该策略版本已经是默认策略版本 (DeletePolicyVersion of the
-//	                                            default version; SetDefaultPolicyVersion of it: assumption)
-//	InvalidParameter.PolicyVersionNotExists     策略版本不存在
-//
-// UpdatePolicy changes the default version's document in place: client.go
-// documents it "如果已存在策略版本，本接口会直接更新策略的默认版本，不会创建新版本"
-// (it updates the default version directly and creates no new version).
+// CAM policy versions (SDK cam models.go, answers as tccli cam examples.json
+// shows them; codes from errors.go, docs/emulator.md).
 
-// MaxPolicyVersions is how many versions a CAM policy keeps at most (the
-// limit of Tencent's CAM policy version documentation, product 598 "Policy
-// Version Control"; errors.go names the code, not the number).
+// MaxPolicyVersions is how many versions a CAM policy keeps at most (CAM
+// documentation, product 598 "Policy Version Control"; errors.go names the
+// code, FailedOperation.PolicyVersionFull, not the number).
 const MaxPolicyVersions = 5
 
 type policyVersion struct {
@@ -55,21 +43,25 @@ func (p *camPolicy) setDefault(id uint64, now time.Time) {
 	p.defaultVersion, p.PolicyDocument, p.UpdateTime = id, p.version(id).doc, now
 }
 
-func (p *camPolicy) tags() []kvOut {
-	if p.Tags == nil {
-		return []kvOut{}
+// versionInfo is a PolicyVersionItem, or with doc a PolicyVersionDetail;
+// CreateDate as the examples give it: "2019-08-09T10:31:47Z".
+func (p *camPolicy) versionInfo(v *policyVersion, doc bool) any {
+	type item struct {
+		VersionId        uint64
+		CreateDate       string
+		IsDefaultVersion int64
 	}
-	return p.Tags
-}
-
-// versionDate is CreateDate as the examples give it: "2019-08-09T10:31:47Z".
-func versionDate(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
-
-func (p *camPolicy) isDefault(v *policyVersion) int64 {
+	it := item{v.id, v.created.UTC().Format("2006-01-02T15:04:05Z"), 0}
 	if v.id == p.defaultVersion {
-		return 1
+		it.IsDefaultVersion = 1
 	}
-	return 0
+	if !doc {
+		return it
+	}
+	return struct {
+		item
+		Document string
+	}{it, v.doc}
 }
 
 // policyByID finds the caller's policy by a required PolicyId.
@@ -84,168 +76,119 @@ func versionNotFound(p *camPolicy, id uint64) *apiError {
 	return errf("InvalidParameter.PolicyVersionNotExists", fmt.Sprintf("Policy %d has no version %d.", p.PolicyId, id))
 }
 
+type policyVersionReq struct{ PolicyId, VersionId *uint64 }
+
 // policyVersion finds the policy and the version a request names; both ids
 // are required.
-func (s *Server) policyVersion(c *apiCall, policyID, versionID *uint64) (*camPolicy, *policyVersion, *apiError) {
-	p, err := s.policyByID(c, policyID)
+func (s *Server) policyVersion(c *apiCall, req *policyVersionReq) (*camPolicy, *policyVersion, *apiError) {
+	p, err := s.policyByID(c, req.PolicyId)
 	if err != nil {
 		return nil, nil, err
 	}
-	if versionID == nil {
+	if req.VersionId == nil {
 		return nil, nil, errf("MissingParameter", "The request is missing the required parameter VersionId.")
 	}
-	v := p.version(*versionID)
+	v := p.version(*req.VersionId)
 	if v == nil {
-		return nil, nil, versionNotFound(p, *versionID)
+		return nil, nil, versionNotFound(p, *req.VersionId)
 	}
 	return p, v, nil
 }
 
-func (s *Server) actCreatePolicyVersion(c *apiCall) (any, *apiError) {
-	var req struct {
-		PolicyId       *uint64
-		PolicyDocument *string
-		SetAsDefault   *bool
+func (s *Server) actCreatePolicyVersion(c *apiCall, req *struct {
+	PolicyId       *uint64
+	PolicyDocument *string
+	SetAsDefault   *bool
+}) (any, *apiError) {
+	p, err := s.policyByID(c, req.PolicyId)
+	if err = firstErr(err, checkPolicyDocument(str(req.PolicyDocument), false)); err != nil {
+		return nil, err
 	}
-	return s.camLocked(c, &req, func() (any, *apiError) {
-		p, err := s.policyByID(c, req.PolicyId)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkPolicyDocument(str(req.PolicyDocument), false); err != nil {
-			return nil, err
-		}
-		if len(p.versions) >= MaxPolicyVersions {
-			return nil, errf("FailedOperation.PolicyVersionFull", fmt.Sprintf("Policy %d already has %d versions, the most it may have; delete one (DeletePolicyVersion) first.", p.PolicyId, MaxPolicyVersions))
-		}
-		id := p.addVersion(str(req.PolicyDocument), c.now, req.SetAsDefault != nil && *req.SetAsDefault)
-		return struct{ VersionId uint64 }{id}, nil
-	})
-}
-
-func (s *Server) actListPolicyVersions(c *apiCall) (any, *apiError) {
-	var req struct{ PolicyId *uint64 }
-	return s.camLocked(c, &req, func() (any, *apiError) {
-		p, err := s.policyByID(c, req.PolicyId)
-		if err != nil {
-			return nil, err
-		}
-		type item struct {
-			VersionId        uint64
-			CreateDate       string
-			IsDefaultVersion int64
-		}
-		out := []item{}
-		for _, v := range p.versions {
-			out = append(out, item{v.id, versionDate(v.created), p.isDefault(v)})
-		}
-		return struct{ Versions []item }{out}, nil
-	})
-}
-
-func (s *Server) actGetPolicyVersion(c *apiCall) (any, *apiError) {
-	var req struct{ PolicyId, VersionId *uint64 }
-	return s.camLocked(c, &req, func() (any, *apiError) {
-		p, v, err := s.policyVersion(c, req.PolicyId, req.VersionId)
-		if err != nil {
-			return nil, err
-		}
-		type detail struct {
-			VersionId        uint64
-			CreateDate       string
-			IsDefaultVersion int64
-			Document         string
-		}
-		return struct{ PolicyVersion detail }{detail{v.id, versionDate(v.created), p.isDefault(v), v.doc}}, nil
-	})
-}
-
-func (s *Server) actDeletePolicyVersion(c *apiCall) (any, *apiError) {
-	var req struct {
-		PolicyId  *uint64
-		VersionId []uint64
+	if len(p.versions) >= MaxPolicyVersions {
+		return nil, errf("FailedOperation.PolicyVersionFull", fmt.Sprintf("Policy %d already has %d versions, the most it may have; delete one (DeletePolicyVersion) first.", p.PolicyId, MaxPolicyVersions))
 	}
-	return s.camLocked(c, &req, func() (any, *apiError) {
-		p, err := s.policyByID(c, req.PolicyId)
-		if err != nil {
-			return nil, err
-		}
-		if len(req.VersionId) == 0 {
-			return nil, errf("MissingParameter", "The request is missing the required parameter VersionId.")
-		}
-		for _, id := range req.VersionId {
-			switch {
-			case p.version(id) == nil:
-				return nil, versionNotFound(p, id)
-			case id == p.defaultVersion:
-				return nil, errf("FailedOperation.PolicyVersionAlreadyDefault", fmt.Sprintf("Version %d is policy %d's default version; make another the default first.", id, p.PolicyId))
-			}
-		}
-		keep := p.versions[:0]
-		for _, v := range p.versions {
-			if !containsUint(req.VersionId, v.id) {
-				keep = append(keep, v)
-			}
-		}
-		p.versions = keep
-		return struct{}{}, nil
-	})
+	id := p.addVersion(str(req.PolicyDocument), c.now, deref(req.SetAsDefault, false))
+	return struct{ VersionId uint64 }{id}, nil
 }
 
-func containsUint(list []uint64, v uint64) bool {
-	for _, x := range list {
-		if x == v {
-			return true
+func (s *Server) actListPolicyVersions(c *apiCall, req *struct{ PolicyId *uint64 }) (any, *apiError) {
+	p, err := s.policyByID(c, req.PolicyId)
+	if err != nil {
+		return nil, err
+	}
+	out := []any{}
+	for _, v := range p.versions {
+		out = append(out, p.versionInfo(v, false))
+	}
+	return struct{ Versions []any }{out}, nil
+}
+
+func (s *Server) actGetPolicyVersion(c *apiCall, req *policyVersionReq) (any, *apiError) {
+	p, v, err := s.policyVersion(c, req)
+	if err != nil {
+		return nil, err
+	}
+	return struct{ PolicyVersion any }{p.versionInfo(v, true)}, nil
+}
+
+func (s *Server) actDeletePolicyVersion(c *apiCall, req *struct {
+	PolicyId  *uint64
+	VersionId []uint64
+}) (any, *apiError) {
+	p, err := s.policyByID(c, req.PolicyId)
+	if err != nil {
+		return nil, err
+	}
+	if len(req.VersionId) == 0 {
+		return nil, errf("MissingParameter", "The request is missing the required parameter VersionId.")
+	}
+	for _, id := range req.VersionId {
+		switch {
+		case p.version(id) == nil:
+			return nil, versionNotFound(p, id)
+		case id == p.defaultVersion:
+			return nil, errf("FailedOperation.PolicyVersionAlreadyDefault", fmt.Sprintf("Version %d is policy %d's default version; make another the default first.", id, p.PolicyId))
 		}
 	}
-	return false
+	p.versions = slices.DeleteFunc(p.versions, func(v *policyVersion) bool { return slices.Contains(req.VersionId, v.id) })
+	return struct{}{}, nil
 }
 
-func (s *Server) actSetDefaultPolicyVersion(c *apiCall) (any, *apiError) {
-	var req struct{ PolicyId, VersionId *uint64 }
-	return s.camLocked(c, &req, func() (any, *apiError) {
-		p, v, err := s.policyVersion(c, req.PolicyId, req.VersionId)
-		if err != nil {
-			return nil, err
-		}
-		if v.id == p.defaultVersion {
-			return nil, errf("FailedOperation.PolicyVersionAlreadyDefault", fmt.Sprintf("Version %d is already policy %d's default version.", v.id, p.PolicyId))
-		}
-		p.setDefault(v.id, c.now)
-		return struct{}{}, nil
-	})
-}
-
-func (s *Server) actUpdatePolicy(c *apiCall) (any, *apiError) {
-	var req struct {
-		PolicyId                                       *uint64
-		PolicyName, Description, PolicyDocument, Alias *string
+// actSetDefaultPolicyVersion of the default version answers
+// FailedOperation.PolicyVersionAlreadyDefault (assumption).
+func (s *Server) actSetDefaultPolicyVersion(c *apiCall, req *policyVersionReq) (any, *apiError) {
+	p, v, err := s.policyVersion(c, req)
+	if err != nil {
+		return nil, err
 	}
-	return s.camLocked(c, &req, func() (any, *apiError) {
-		p, err := s.policyRef(c.account, req.PolicyId, req.PolicyName)
-		if err != nil {
+	if v.id == p.defaultVersion {
+		return nil, errf("FailedOperation.PolicyVersionAlreadyDefault", fmt.Sprintf("Version %d is already policy %d's default version.", v.id, p.PolicyId))
+	}
+	p.setDefault(v.id, c.now)
+	return struct{}{}, nil
+}
+
+// actUpdatePolicy changes the default version's document in place: SDK cam
+// client.go "如果已存在策略版本，本接口会直接更新策略的默认版本，不会创建新版本".
+func (s *Server) actUpdatePolicy(c *apiCall, req *struct {
+	PolicyId                                       *uint64
+	PolicyName, Description, PolicyDocument, Alias *string
+}) (any, *apiError) {
+	p, err := s.policyRef(c.account, req.PolicyId, req.PolicyName)
+	if err != nil {
+		return nil, err
+	}
+	if req.PolicyDocument != nil {
+		if err := checkPolicyDocument(*req.PolicyDocument, false); err != nil {
 			return nil, err
 		}
-		if req.PolicyDocument != nil {
-			if err := checkPolicyDocument(*req.PolicyDocument, false); err != nil {
-				return nil, err
-			}
+		if v := p.version(p.defaultVersion); v != nil {
+			v.doc = *req.PolicyDocument
+			p.setDefault(v.id, c.now)
+		} else {
+			p.addVersion(*req.PolicyDocument, c.now, true)
 		}
-		if req.Description != nil {
-			p.Description = *req.Description
-		}
-		if req.Alias != nil {
-			p.Alias = *req.Alias
-		}
-		if req.PolicyDocument != nil {
-			if v := p.version(p.defaultVersion); v != nil {
-				v.doc = *req.PolicyDocument
-				p.setDefault(v.id, c.now)
-			} else {
-				p.addVersion(*req.PolicyDocument, c.now, true)
-			}
-		}
-		p.UpdateTime = c.now
-		return struct{ PolicyId uint64 }{p.PolicyId}, nil
-	})
+	}
+	p.Description, p.Alias, p.UpdateTime = deref(req.Description, p.Description), deref(req.Alias, p.Alias), c.now
+	return struct{ PolicyId uint64 }{p.PolicyId}, nil
 }

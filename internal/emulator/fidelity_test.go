@@ -139,7 +139,7 @@ func TestEnvironmentVariablesClear(t *testing.T) {
 			newFunction(t, e, c)
 			mustCall(t, c, "scf", "UpdateFunctionConfiguration", map[string]any{"FunctionName": "cancel-task",
 				"Environment": map[string]any{"Variables": tc.vars}}, nil)
-			var got struct{ Environment struct{ Variables []kvOut } }
+			var got struct{ Environment struct{ Variables []kv } }
 			mustCall(t, c, "scf", "GetFunction", map[string]any{"FunctionName": "cancel-task"}, &got)
 			if len(got.Environment.Variables) != tc.want {
 				t.Errorf("variables = %v, want %d", got.Environment.Variables, tc.want)

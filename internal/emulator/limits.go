@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"context"
 	"math/rand/v2"
 	"net"
@@ -32,11 +33,7 @@ func (l *limiter) allow(action, secretID string, now time.Time) bool {
 	l.mu.Lock()
 	b, ok := l.buckets[key]
 	if !ok {
-		burst := int(l.rate)
-		if burst < 1 {
-			burst = 1
-		}
-		b = rate.NewLimiter(rate.Limit(l.rate), burst)
+		b = rate.NewLimiter(rate.Limit(l.rate), max(int(l.rate), 1))
 		// Start the bucket full at the injected time, not at wall time.
 		b.SetLimitAt(now, rate.Limit(l.rate))
 		l.buckets[key] = b
@@ -71,8 +68,8 @@ func newStatsRecorder() *statsRecorder {
 	return &statsRecorder{actions: make(map[string]*actionRec)}
 }
 
-// record counts one request for action at now and returns nothing; the
-// sliding window holds arrivals in (now-1s, now].
+// record counts one request for action at now; the sliding window holds
+// arrivals in (now-1s, now].
 func (r *statsRecorder) record(action string, now time.Time, throttled bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -97,11 +94,13 @@ func (r *statsRecorder) record(action string, now time.Time, throttled bool) {
 }
 
 // Stats returns a snapshot of the per-action counters.
-func (s *Server) Stats() Stats {
-	s.stats.mu.Lock()
-	defer s.stats.mu.Unlock()
-	out := Stats{Actions: make(map[string]ActionStats, len(s.stats.actions))}
-	for k, v := range s.stats.actions {
+func (s *Server) Stats() Stats { return s.stats.snapshot() }
+
+func (r *statsRecorder) snapshot() Stats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := Stats{Actions: make(map[string]ActionStats, len(r.actions))}
+	for k, v := range r.actions {
 		out.Actions[k] = v.ActionStats
 	}
 	return out
@@ -116,11 +115,9 @@ func (s *Server) ResetStats() {
 }
 
 // admit records the request in the stats and applies the rate limit; it
-// reports whether the request may proceed. The limit is per account for keys
-// of a named account and for role sessions' temporary keys in the default
-// account (so every function's execution-role keys share their account's
-// quota, as on Tencent), and per SecretId for the default account's own key
-// pairs (as before accounts existed).
+// reports whether the request may proceed. The limit is per account for a
+// named account's keys and for role sessions (as on Tencent), per SecretId
+// for the default account's own key pairs.
 func (s *Server) admit(action, secretID string) bool {
 	now := s.now()
 	key, account := secretID, s.acct.accountOf(secretID)
@@ -176,16 +173,13 @@ func (s *Server) injectFault(w http.ResponseWriter, r *http.Request, info *reqIn
 		panic(http.ErrAbortHandler) // added latency cut short: client gone or server shutting down
 	}
 	if s.applyTransportFault(w, r, kind, f) {
-		info.code = faultName(kind)
+		info.code = faultNames[kind]
 		return true, 0
 	}
 	if kind != faultInternal {
 		return false, 0
 	}
-	if f.InternalErrorStatus == 0 {
-		return false, http.StatusInternalServerError
-	}
-	return false, f.InternalErrorStatus
+	return false, cmp.Or(f.InternalErrorStatus, http.StatusInternalServerError)
 }
 
 // decideFault sleeps the configured latency (plus jitter) and picks the
@@ -246,9 +240,7 @@ func (s *Server) applyTransportFault(w http.ResponseWriter, r *http.Request, kin
 			d = DefaultSlowDelay
 		}
 		if !sleepCtx(r.Context(), d) {
-			// The client gave up or the server is shutting down: drop the
-			// connection rather than send an empty 200.
-			panic(http.ErrAbortHandler)
+			panic(http.ErrAbortHandler) // client or server gone: drop the connection, no empty 200
 		}
 	}
 	return false

@@ -7,13 +7,10 @@ import (
 	"strings"
 )
 
-// routes is the one table of what the emulator serves, as net/http.ServeMux
-// method-and-path patterns. Each surface registers its endpoints together
-// with explicit fallbacks, so a wrong method or an unknown path gets that
-// surface's own error (Tencent-shaped JSON for API 3.0, XML for CI, a JSON
-// {"error":...} for /_emulator/) rather than ServeMux's plain-text 404/405,
-// and no path is redirected (every subtree's root is registered too). A new
-// surface adds one call here.
+// routes is the one table of what the emulator serves. Each surface
+// registers explicit fallbacks, so a wrong method or an unknown path gets
+// that surface's own error (Tencent JSON, CI XML, inspection JSON) rather
+// than ServeMux's plain-text 404/405, and no path is redirected.
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	s.routeAPI3(mux)
@@ -25,20 +22,16 @@ func (s *Server) routes() *http.ServeMux {
 }
 
 // routeCOSInspect serves the COS inspection endpoints (cos_inspect.go), which
-// route by method and path themselves. COS itself is served by host, before
-// the mux (ServeHTTP).
+// route themselves; COS itself is served by host, before the mux.
 func (s *Server) routeCOSInspect(mux *http.ServeMux) {
 	for _, p := range []string{"/_emulator/cos", "/_emulator/cos/"} {
 		mux.HandleFunc(p, s.inspectHandler(s.serveCOSInspect))
 	}
 }
 
-// routeAPI3 serves API 3.0 (AMS, VM, TRTC, SCF, CAM, STS, told apart by the
-// credential scope) on every path no other surface claims, as Tencent's
-// endpoints do; "/video" and "/_emulator" (no slash) have always been API
-// 3.0 paths. The catch-all takes every method and answers those API 3.0
-// refuses itself: ServeMux rejects "POST /" beside a method-less pattern on
-// a longer path (such as "/_emulator/"), as neither would be more specific.
+// routeAPI3 serves API 3.0 on every path no other surface claims ("/video"
+// and "/_emulator" included), for every method: ServeMux rejects "POST /"
+// beside a method-less pattern on a longer path such as "/_emulator/".
 func (s *Server) routeAPI3(mux *http.ServeMux) {
 	for _, p := range []string{"/", "/video", "/_emulator"} {
 		mux.HandleFunc(p, s.serveAPI3AnyMethod)
@@ -72,12 +65,11 @@ func (s *Server) routeInspect(mux *http.ServeMux) {
 	ep("/_emulator/demo", route{"POST", s.inspectLoadDemo})
 	ep("/_emulator/accounts", route{"POST", s.inspectAddAccount})
 	ep("/_emulator/role-credentials", route{"POST", s.inspectRoleCredentials})
-	// The control plane's endpoints (scf_control.go) answer another method
-	// with their own message.
+	// The control plane's endpoints answer another method with their own message.
 	cp := func(p string, routes ...route) { s.endpoint(mux, p, controlNotSupported, routes...) }
-	cp("/_emulator/functions", route{"GET", s.inspectFunctions})
-	cp("/_emulator/roles", route{"GET", s.inspectRoles})
-	cp("/_emulator/policies", route{"GET", s.inspectPolicies})
+	cp("/_emulator/functions", route{"GET", listing(s.Functions)})
+	cp("/_emulator/roles", route{"GET", listing(s.Roles)})
+	cp("/_emulator/policies", route{"GET", listing(s.Policies)})
 	cp("/_emulator/fail-next", route{"POST", s.inspectFailNext})
 }
 
@@ -98,9 +90,8 @@ type route struct {
 	h      http.HandlerFunc
 }
 
-// endpoint registers an inspection endpoint at p and p + "/" (a trailing
-// slash has always been accepted): each route's method, and notAllowed for
-// any other method, HEAD included.
+// endpoint registers an inspection endpoint at p and p + "/": each route's
+// method, and notAllowed for any other method, HEAD included.
 func (s *Server) endpoint(mux *http.ServeMux, p string, notAllowed func(path, allow string) http.HandlerFunc, routes ...route) {
 	methods := make([]string, 0, len(routes))
 	for _, rt := range routes {
@@ -119,10 +110,8 @@ func (s *Server) endpoint(mux *http.ServeMux, p string, notAllowed func(path, al
 	}
 }
 
-// notHead is h for GET and other for HEAD: a "GET" pattern matches HEAD
-// too, and the emulator has never answered HEAD (no Tencent API it emulates
-// takes it). A "HEAD" pattern cannot do this: "HEAD /" would conflict with
-// every more specific "GET" pattern.
+// notHead is h for GET and other for HEAD, which a "GET" pattern matches too
+// and no emulated API takes ("HEAD /" would conflict with every "GET" pattern).
 func notHead(h, other http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodHead {
@@ -133,16 +122,14 @@ func notHead(h, other http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// reqInfoKey carries a request's *reqInfo (what the access log reports) to
-// the handler the mux picks.
+// reqInfoKey carries a request's *reqInfo (the access log's) to its handler.
 type reqInfoKey struct{}
 
 func withReqInfo(r *http.Request, info *reqInfo) *http.Request {
 	return r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, info))
 }
 
-// requestInfo is the request's access-log record (a throwaway one when the
-// handler is called without ServeHTTP).
+// requestInfo is the request's access-log record (a throwaway one without ServeHTTP).
 func requestInfo(r *http.Request) *reqInfo {
 	if info, ok := r.Context().Value(reqInfoKey{}).(*reqInfo); ok {
 		return info
@@ -165,9 +152,8 @@ func (s *Server) notificationsHandler(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// routable reports whether ServeMux would route r as it is: it redirects a
-// path that is not clean ("//", "." or ".." segments) and treats CONNECT
-// and "*" specially.
+// routable reports whether ServeMux would route r as it is (not redirect an
+// unclean path, nor treat CONNECT or "*" specially).
 func routable(r *http.Request) bool {
 	if r.Method == http.MethodConnect || r.RequestURI == "*" {
 		return false
@@ -183,11 +169,9 @@ func routable(r *http.Request) bool {
 	return clean == p
 }
 
-// serveUnroutable answers a request ServeMux would redirect, by path prefix
-// as the emulator always did: a receiver takes any path below
-// /_emulator/notifications/, no other inspection endpoint matches such a
-// path, CI's job paths take their method (the job id is then malformed),
-// and API 3.0 ignores the path.
+// serveUnroutable answers a request ServeMux would redirect, by path prefix:
+// the notification receiver takes any path below it, no other inspection
+// endpoint matches, CI's job paths take their method, API 3.0 ignores the path.
 func (s *Server) serveUnroutable(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
@@ -213,4 +197,9 @@ func (s *Server) serveUnroutable(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.serveAPI3AnyMethod(w, r)
 	}
+}
+
+// listing answers GET with list's JSON.
+func listing[T any](list func() []T) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, list()) }
 }

@@ -17,61 +17,21 @@ import (
 	"time"
 )
 
-// SCF control plane (version 2018-04-16): functions and their timer and http
-// (Function URL) triggers, kept per region and namespace.
-//
-// Field names and documented rules are those of tencentcloud-sdk-go
-// tencentcloud/scf/v20180416/models.go (CreateFunctionRequestParams,
-// GetFunctionResponseParams, UpdateFunctionCodeRequestParams,
-// UpdateFunctionConfigurationRequestParams, ListTriggersRequestParams,
-// TriggerInfo, CreateTriggerRequestParams, DeleteTriggerRequestParams,
-// GetFunctionAddressResponseParams). Error codes are taken from the same
-// directory's errors.go, each with the meaning written there:
-//
-//	ResourceNotFound.Function                 函数不存在 (unknown function)
-//	ResourceNotFound.FunctionVersion          a Qualifier other than $LATEST
-//	ResourceNotFound.Namespace                a namespace other than default
-//	ResourceNotFound.Trigger                  触发器不存在
-//	ResourceNotFound.Role                     角色不存在 (Role not a CAM role of the account)
-//	ResourceInUse.Function                    函数已存在
-//	ResourceInUse.Trigger                     TriggerName已存在 (also: a second http trigger)
-//	InvalidParameterValue.FunctionName / .Handler / .Runtime / .MemorySize / .Environment /
-//	  .EnvironmentSystemProtect / .EnvironmentExceededLimit / .ZipFile / .TriggerName /
-//	  .TriggerDesc / .TriggerCronConfig / .Description / .Namespace
-//	LimitExceeded.Timeout                     Timeout超出最大限制 (also used below 1 s)
-//	MissingParameter.Code                     no Code.ZipFile
-//	FailedOperation.FunctionStatusError       函数在部署中,无法做此操作 (CreateTrigger/DeleteTrigger while not Active)
-//	FailedOperation.UpdateFunctionCode        当前函数状态无法更新代码
-//	FailedOperation.UpdateFunctionConfiguration (while not Active)
-//	FailedOperation.DeleteFunction            当前函数状态无法进行此操作
-//	UnsupportedOperation.Trigger              trigger types other than timer and http (not emulated)
-//
-// Assumptions (Tencent does not document them; say so when relying on them):
-//   - Which of the codes above Tencent picks in each case, and whether a
-//     function may be deleted while Creating/Updating.
-//   - Triggers (scf_trigger.go): a function has at most one http trigger.
-//     A timer trigger's TriggerDesc is returned as {"cron":"<expr>"} and
-//     Enable as 1/0, as the ListTriggers/CreateTrigger examples show and
-//     tencent-component-toolkit src/modules/triggers/timer.ts describes.
-//   - GetFunctionAddress.CodeSha256 is the lowercase hex SHA-256 of the
-//     uploaded zip (the example's value is 64 lowercase hex digits; what it
-//     is computed over is not documented).
-//   - Fields of GetFunction the emulator has no feature for (VPC, EIP, CLS,
-//     layers, dead letter, ...) answer the example's "off" values.
-//   - A request body is still limited to 10 MB (API 3.0 with TC3 signing), so
-//     the documented 50 MB (CreateFunction) and 20 MB (UpdateFunctionCode) zip
-//     limits are checked but cannot be reached over HTTP.
+// SCF control plane (2018-04-16): functions and their timer and http
+// triggers, per account, region and namespace. Fields and rules: SDK scf
+// models.go; codes: SDK scf errors.go. docs/emulator.md lists the codes and
+// the undocumented choices.
 var scfControlActions = map[string]actionFunc{
-	"GetFunction":                 (*Server).actGetFunction,
-	"GetFunctionAddress":          (*Server).actGetFunctionAddress,
-	"CreateFunction":              (*Server).actCreateFunction,
-	"UpdateFunctionCode":          (*Server).actUpdateFunctionCode,
-	"UpdateFunctionConfiguration": (*Server).actUpdateFunctionConfiguration,
-	"DeleteFunction":              (*Server).actDeleteFunction,
-	"ListTriggers":                (*Server).actListTriggers,
-	"CreateTrigger":               (*Server).actCreateTrigger,
-	"DeleteTrigger":               (*Server).actDeleteTrigger,
-	"UpdateTrigger":               (*Server).actUpdateTrigger,
+	"GetFunction":                 functionAction((*Server).actGetFunction),
+	"GetFunctionAddress":          functionAction((*Server).actGetFunctionAddress),
+	"CreateFunction":              controlAction((*Server).actCreateFunction),
+	"UpdateFunctionCode":          functionAction((*Server).actUpdateFunctionCode),
+	"UpdateFunctionConfiguration": functionAction((*Server).actUpdateFunctionConfiguration),
+	"DeleteFunction":              functionAction((*Server).actDeleteFunction),
+	"ListTriggers":                functionAction((*Server).actListTriggers),
+	"CreateTrigger":               functionAction((*Server).actCreateTrigger),
+	"DeleteTrigger":               functionAction((*Server).actDeleteTrigger),
+	"UpdateTrigger":               functionAction((*Server).actUpdateTrigger),
 }
 
 // DefaultFunctionReadyAfter is Options.FunctionReadyAfter's default.
@@ -90,7 +50,8 @@ const (
 	FunctionUpdateFailed = "UpdateFailed"
 )
 
-// Limits documented in the SDK models.
+// Limits documented in the SDK models. A request body is limited to 10 MB,
+// so the zip limits cannot be reached over HTTP.
 const (
 	maxCreateZipBytes = 50 << 20 // Code.ZipFile: zip包大小上限为 50MB
 	maxUpdateZipBytes = 20 << 20 // UpdateFunctionCode.ZipFile: 最大支持20M
@@ -103,28 +64,26 @@ var scfRuntimes = []string{"Python2.7", "Python3.6", "Python3.7", "Python3.9", "
 	"Nodejs10.15", "Nodejs12.16", "Nodejs14.18", "Nodejs16.13", "Nodejs18.15", "Php5.6", "Php7", "Php7.4", "Php8.0",
 	"Go1", "Java8", "CustomRuntime"}
 
-// reservedEnvPrefixes are keys SCF keeps for itself (refused with
-// InvalidParameterValue.EnvironmentSystemProtect, tencentcloud-sdk-go scf
-// errors.go; SCF sets SCF_*, QCLOUD_* and TENCENTCLOUD_* variables itself).
+// reservedEnvPrefixes are keys SCF sets itself (InvalidParameterValue.EnvironmentSystemProtect).
 var reservedEnvPrefixes = []string{"SCF_", "QCLOUD_", "TENCENTCLOUD_"}
 
 var (
 	// 函数名称支持26个英文字母大小写、数字、连接符和下划线，第一个字符只能以字母开头，
 	// 最后一个字符不能为连接符或者下划线，名称长度2-60
 	reFunctionName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,58}[A-Za-z0-9]$`)
-	// Handler: starts and ends with a letter or digit, letters, digits, _ - . inside, 2-60 characters.
-	reHandler = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,58}[A-Za-z0-9]$`)
+	reHandler      = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,58}[A-Za-z0-9]$`)
 	// 定时触发器名称支持英文字母、数字、连接符和下划线，最长100个字符
 	reTimerName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,100}$`)
 	reEnvKey    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	// reRegion is the shape of a region id (ap-guangzhou, ap-beijing-1).
+	reRegion = regexp.MustCompile(`^[a-z]{2,3}-[a-z]+(-[a-z0-9]+)?$`)
 )
 
-// controlPlane is the state of the SCF control plane and of CAM. The zero
-// value is ready to use.
+// controlPlane is the state of the SCF control plane and of CAM.
 type controlPlane struct {
 	mu        sync.Mutex
-	functions map[string]*scfFunction // region/namespace/name
-	roles     map[string]*camRole     // by RoleName
+	functions map[string]*scfFunction // functionKey
+	roles     map[string]*camRole     // scope(account, RoleName)
 	policies  map[uint64]*camPolicy
 	nextID    uint64
 	failNext  []ControlFailure
@@ -155,11 +114,9 @@ func (f ControlFailure) check() string {
 		return "Action is required"
 	case f.Settle == "" && f.Code == "":
 		return "Code is required (or Settle)"
-	case f.Settle == "":
-		return ""
-	case f.Settle == FunctionCreateFailed && f.Action == "scf.CreateFunction":
-		return ""
-	case f.Settle == FunctionUpdateFailed && (f.Action == "scf.UpdateFunctionCode" || f.Action == "scf.UpdateFunctionConfiguration"):
+	case f.Settle == "",
+		f.Settle == FunctionCreateFailed && f.Action == "scf.CreateFunction",
+		f.Settle == FunctionUpdateFailed && (f.Action == "scf.UpdateFunctionCode" || f.Action == "scf.UpdateFunctionConfiguration"):
 		return ""
 	}
 	return "Settle CreateFailed goes with scf.CreateFunction, UpdateFailed with scf.UpdateFunctionCode or scf.UpdateFunctionConfiguration"
@@ -170,9 +127,7 @@ func (s *Server) FailNext(f ControlFailure) {
 	if msg := f.check(); msg != "" {
 		panic("emulator: FailNext: " + msg)
 	}
-	if f.Times <= 0 {
-		f.Times = 1
-	}
+	f.Times = max(f.Times, 1)
 	if f.Settle != "" && f.Code == "" {
 		f.Code = "FailedOperation." + strings.TrimPrefix(f.Action, "scf.")
 	}
@@ -184,14 +139,6 @@ func (s *Server) FailNext(f ControlFailure) {
 	s.control.mu.Unlock()
 }
 
-// takeFailure returns the queued failure for action, if any. Call with mu held.
-func (cp *controlPlane) takeFailure(action string) *apiError {
-	if f := cp.take(action, false); f != nil {
-		return errf(f.Code, f.Message)
-	}
-	return nil
-}
-
 // take dequeues one use of the first failure of action that settles (or,
 // with settle false, that refuses). Call with mu held.
 func (cp *controlPlane) take(action string, settle bool) *ControlFailure {
@@ -199,8 +146,7 @@ func (cp *controlPlane) take(action string, settle bool) *ControlFailure {
 		if f.Action != action || (f.Settle != "") != settle {
 			continue
 		}
-		cp.failNext[i].Times--
-		if cp.failNext[i].Times <= 0 {
+		if cp.failNext[i].Times--; cp.failNext[i].Times <= 0 {
 			cp.failNext = append(cp.failNext[:i], cp.failNext[i+1:]...)
 		}
 		return &f
@@ -208,9 +154,8 @@ func (cp *controlPlane) take(action string, settle bool) *ControlFailure {
 	return nil
 }
 
-// settle starts f's change: it is Creating/Updating (status) until
-// FunctionReadyAfter from now, then Active, or the failure state a queued
-// Settle fault of c's action names. Call with mu held.
+// settle starts f's change: it is status until FunctionReadyAfter from now,
+// then Active, or the state a queued Settle fault of c's action names.
 func (s *Server) settle(c *apiCall, f *scfFunction, status string) {
 	f.ModTime, f.status, f.readyAt = c.now, status, c.now.Add(s.readyAfter())
 	f.settleTo, f.statusDesc, f.reasons = FunctionActive, "", nil
@@ -223,15 +168,49 @@ func (s *Server) settle(c *apiCall, f *scfFunction, status string) {
 // statusReason is one of GetFunction's StatusReasons.
 type statusReason struct{ ErrorCode, ErrorMessage string }
 
-// lock takes the control-plane lock and the injected failure of c's action.
-func (s *Server) lockControl(c *apiCall) *apiError {
-	s.control.mu.Lock()
-	if s.control.functions == nil {
-		s.control.functions = map[string]*scfFunction{}
-		s.control.roles = map[string]*camRole{}
-		s.control.policies = map[uint64]*camPolicy{}
+// controlAction makes an SCF or CAM action of fn: decode the body strictly
+// into a Req, take the control-plane lock, refuse with the injected failure
+// of the action if one is queued, then run fn with the lock held.
+func controlAction[Req any](fn func(*Server, *apiCall, *Req) (any, *apiError)) actionFunc {
+	return func(s *Server, c *apiCall) (any, *apiError) {
+		req := new(Req)
+		if err := decodeParams(c.body, req, true); err != nil {
+			return nil, err
+		}
+		cp := &s.control
+		cp.mu.Lock()
+		defer cp.mu.Unlock()
+		if cp.functions == nil {
+			cp.functions, cp.roles, cp.policies = map[string]*scfFunction{}, map[string]*camRole{}, map[uint64]*camPolicy{}
+		}
+		if f := cp.take(c.service+"."+c.action, false); f != nil {
+			return nil, errf(f.Code, f.Message)
+		}
+		return fn(s, c, req)
 	}
-	return s.control.takeFailure(c.service + "." + c.action)
+}
+
+// functionAction is controlAction for an action on the function the
+// request's FunctionName and Namespace name.
+func functionAction[Req any](fn func(*Server, *apiCall, *Req, *scfFunction) (any, *apiError)) actionFunc {
+	return controlAction(func(s *Server, c *apiCall, req *Req) (any, *apiError) {
+		// The body decoded strictly into req: FunctionName and Namespace
+		// are strings or null.
+		var id struct{ FunctionName, Namespace string }
+		_ = json.Unmarshal(c.body, &id)
+		prefix, err := scfScope(c, id.Namespace)
+		if err != nil {
+			return nil, err
+		}
+		if id.FunctionName == "" {
+			return nil, errf("MissingParameter", "The request is missing the required parameter FunctionName.")
+		}
+		f := s.control.functions[prefix+id.FunctionName]
+		if f == nil {
+			return nil, errf("ResourceNotFound.Function", "Function "+id.FunctionName+" does not exist in namespace default of "+c.region+".")
+		}
+		return fn(s, c, req, f)
+	})
 }
 
 func (cp *controlPlane) id() uint64 {
@@ -239,22 +218,20 @@ func (cp *controlPlane) id() uint64 {
 	return cp.nextID
 }
 
-type scfKV struct{ Key, Value string }
+type kv struct{ Key, Value string }
 
 type scfFunction struct {
 	account                                     string // "" = the default account
 	Region, Namespace, FunctionName, FunctionId string
 	Handler, Runtime, Description, Role         string
 	MemorySize, Timeout                         int64
-	Variables                                   []scfKV
-	Tags                                        []scfKV
+	Variables, Tags                             []kv
 	CodeSha256                                  string
 	CodeSize                                    int64
 	AddTime, ModTime                            time.Time
 	status, settleTo, statusDesc                string
 	reasons                                     []statusReason
 	readyAt                                     time.Time
-	uin                                         string // the creating account's
 	triggers                                    []*scfTrigger
 }
 
@@ -272,80 +249,32 @@ func (s *Server) readyAfter() time.Duration {
 func (f *scfFunction) statusAt(now time.Time) string {
 	if (f.status == FunctionCreating || f.status == FunctionUpdating) && !now.Before(f.readyAt) {
 		f.status = f.settleTo
-		if f.status == "" {
-			f.status = FunctionActive
-		}
 	}
 	return f.status
 }
 
+// scfTime is SCF's time format, "2019-08-02 22:53:19" (China Standard Time).
 func scfTime(t time.Time) string {
-	// SCF answers times such as "2019-08-02 22:53:19" (China Standard Time).
 	return t.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04:05")
 }
 
-// scfScope checks region and namespace and returns the function map key prefix.
+// scfScope checks region and namespace and returns the function key prefix:
+// a function exists in one account and one region.
 func scfScope(c *apiCall, namespace string) (string, *apiError) {
-	if c.region == "" {
+	switch {
+	case c.region == "":
 		return "", errf("MissingParameter", "The request is missing the required header X-TC-Region (SCF is a regional service).")
-	}
-	if !reRegion.MatchString(c.region) {
+	case !reRegion.MatchString(c.region):
 		return "", errf("UnsupportedRegion", "SCF does not serve region "+strconv.Quote(c.region)+".")
-	}
-	if namespace != "" && namespace != "default" {
+	case namespace != "" && namespace != "default":
 		return "", errf("ResourceNotFound.Namespace", "Namespace "+namespace+" does not exist (the emulator has only default).")
 	}
-	// A function exists in one account and one region: another account's
-	// keys, or another region, never find it.
 	return functionKey(c.account, c.region, ""), nil
 }
 
 // functionKey is a function's key in controlPlane.functions.
 func functionKey(account, region, name string) string {
 	return scope(account, region) + "/default/" + name
-}
-
-// reRegion is the shape of a Tencent Cloud region id (ap-guangzhou,
-// na-siliconvalley, ap-beijing-1). Which regions exist is Tencent's to say.
-var reRegion = regexp.MustCompile(`^[a-z]{2,3}-[a-z]+(-[a-z0-9]+)?$`)
-
-func (s *Server) findFunction(c *apiCall, name, namespace string) (*scfFunction, *apiError) {
-	prefix, err := scfScope(c, namespace)
-	if err != nil {
-		return nil, err
-	}
-	if name == "" {
-		return nil, errf("MissingParameter", "The request is missing the required parameter FunctionName.")
-	}
-	f := s.control.functions[prefix+name]
-	if f == nil {
-		return nil, errf("ResourceNotFound.Function", "Function "+name+" does not exist in namespace default of "+c.region+".")
-	}
-	return f, nil
-}
-
-// lockFunction is the start every SCF action on one function shares: it
-// decodes c's parameters into req (a struct with FunctionName and Namespace
-// *string fields), takes the control-plane lock, refuses with the injected
-// failure of c's action if one is queued, and finds the function. Unless it
-// fails, the lock stays held until the caller calls unlock.
-func (s *Server) lockFunction(c *apiCall, req any) (f *scfFunction, unlock func(), aerr *apiError) {
-	if err := decodeParams(c.body, req, true); err != nil {
-		return nil, nil, err
-	}
-	// The body decoded strictly into req: it is one JSON object whose
-	// FunctionName and Namespace, when present, are strings or null.
-	var id struct{ FunctionName, Namespace string }
-	_ = json.Unmarshal(c.body, &id)
-	if err := s.lockControl(c); err != nil {
-		s.control.mu.Unlock()
-		return nil, nil, err
-	}
-	if f, aerr = s.findFunction(c, id.FunctionName, id.Namespace); aerr != nil {
-		s.control.mu.Unlock()
-		return nil, nil, aerr
-	}
-	return f, s.control.mu.Unlock, nil
 }
 
 // requireActive refuses with code unless f is Active (or in one of also);
@@ -358,70 +287,69 @@ func (f *scfFunction) requireActive(now time.Time, code, todo string, also ...st
 }
 
 type scfEnvironment struct {
-	Variables []*struct {
-		Key   *string
-		Value *string
-	}
+	Variables []*struct{ Key, Value *string }
 }
 
-// checkEnvironment checks Environment.Variables. An element whose Key and
-// Value are both empty is the "clear" element: SCF ignores an empty
-// Variables list, so clients that remove a function's last variable send
-// [{"Key":"","Value":""}] (terraform-provider-tencentcloud
-// tencentcloud/services/scf/service_tencentcloud_scf.go;
-// tencent-component-toolkit src/modules/scf/entities/scf.ts: "Environment
-// 参数也需要为特殊元素数组"); it adds no variable.
-func checkEnvironment(env *scfEnvironment) ([]scfKV, *apiError) {
+// checkEnvironment checks Environment.Variables. The element with empty Key
+// and Value is the "clear" element clients send to remove the last variable
+// (SCF ignores an empty list; terraform-provider-tencentcloud
+// service_tencentcloud_scf.go, tencent-component-toolkit
+// src/modules/scf/entities/scf.ts): it adds no variable.
+func checkEnvironment(env *scfEnvironment) ([]kv, *apiError) {
 	if env == nil {
 		return nil, nil
 	}
-	out := []scfKV{}
-	seen := map[string]bool{}
-	size := 0
+	out, seen, size := []kv{}, map[string]bool{}, 0
+	bad := func(code, msg string) ([]kv, *apiError) { return nil, errf("InvalidParameterValue."+code, msg) }
 	for i, v := range env.Variables {
 		if v != nil && str(v.Key) == "" && str(v.Value) == "" {
 			continue
 		}
-		if v == nil || v.Key == nil || *v.Key == "" {
-			return nil, errf("InvalidParameterValue.Environment", fmt.Sprintf("Environment.Variables.%d.Key must not be empty.", i))
+		if v == nil || str(v.Key) == "" {
+			return bad("Environment", fmt.Sprintf("Environment.Variables.%d.Key must not be empty.", i))
 		}
 		k := *v.Key
-		if v.Value == nil || *v.Value == "" {
-			return nil, errf("InvalidParameterValue.Environment", "Environment variable "+k+" has an empty Value; values must not be empty.")
-		}
-		if !reEnvKey.MatchString(k) {
-			return nil, errf("InvalidParameterValue.Environment", "Environment variable key "+strconv.Quote(k)+" must be letters, digits and underscores, not starting with a digit.")
+		switch {
+		case str(v.Value) == "":
+			return bad("Environment", "Environment variable "+k+" has an empty Value; values must not be empty.")
+		case !reEnvKey.MatchString(k):
+			return bad("Environment", "Environment variable key "+strconv.Quote(k)+" must be letters, digits and underscores, not starting with a digit.")
+		case seen[k]:
+			return bad("Environment", "Environment variable "+k+" is given twice.")
 		}
 		for _, p := range reservedEnvPrefixes {
 			if strings.HasPrefix(k, p) {
-				return nil, errf("InvalidParameterValue.EnvironmentSystemProtect", "Environment variable "+k+" uses the reserved prefix "+p+".")
+				return bad("EnvironmentSystemProtect", "Environment variable "+k+" uses the reserved prefix "+p+".")
 			}
 		}
-		if seen[k] {
-			return nil, errf("InvalidParameterValue.Environment", "Environment variable "+k+" is given twice.")
-		}
-		seen[k] = true
-		size += len(k) + len(*v.Value)
-		out = append(out, scfKV{k, *v.Value})
+		seen[k], size = true, size+len(k)+len(*v.Value)
+		out = append(out, kv{k, *v.Value})
 	}
 	if size > maxEnvBytes {
-		return nil, errf("InvalidParameterValue.EnvironmentExceededLimit", fmt.Sprintf("Environment variables total %d bytes; the limit is %d.", size, maxEnvBytes))
+		return bad("EnvironmentExceededLimit", fmt.Sprintf("Environment variables total %d bytes; the limit is %d.", size, maxEnvBytes))
 	}
 	return out, nil
 }
 
-func checkMemory(mb int64) *apiError {
-	if mb == 64 || (mb >= 128 && mb <= 3072 && mb%128 == 0) {
+func checkMemory(mb *int64) *apiError {
+	if mb == nil || *mb == 64 || (*mb >= 128 && *mb <= 3072 && *mb%128 == 0) {
 		return nil
 	}
-	return errf("InvalidParameterValue.MemorySize", fmt.Sprintf("MemorySize %d is invalid: use 64, or 128 to 3072 in steps of 128.", mb))
+	return errf("InvalidParameterValue.MemorySize", fmt.Sprintf("MemorySize %d is invalid: use 64, or 128 to 3072 in steps of 128.", *mb))
 }
 
-func checkTimeout(sec int64) *apiError {
-	if sec >= 1 && sec <= 900 {
+func checkTimeout(sec *int64) *apiError {
+	if sec == nil || (*sec >= 1 && *sec <= 900) {
 		return nil
 	}
-	return errf("LimitExceeded.Timeout", fmt.Sprintf("Timeout %d is out of range: 1 to 900 seconds.", sec))
+	return errf("LimitExceeded.Timeout", fmt.Sprintf("Timeout %d is out of range: 1 to 900 seconds.", *sec))
+}
+
+func checkDescription(d *string) *apiError {
+	if len(str(d)) > 1000 {
+		return errf("InvalidParameterValue.Description", "Description is longer than 1000 characters.")
+	}
+	return nil
 }
 
 // decodeZip decodes a base64 zip and checks it is a zip of at most limit bytes.
@@ -439,73 +367,58 @@ func decodeZip(b64 string, limit int, what string) ([]byte, *apiError) {
 	return raw, nil
 }
 
-func checkDescription(d string) *apiError {
-	if len(d) > 1000 {
-		return errf("InvalidParameterValue.Description", "Description is longer than 1000 characters.")
+// setCode stores the zip b64 as f's code (CodeSha256: hex SHA-256 of the zip).
+func (f *scfFunction) setCode(b64 string, limit int, what string) *apiError {
+	raw, err := decodeZip(b64, limit, what)
+	if err != nil {
+		return err
 	}
+	sum := sha256.Sum256(raw)
+	f.CodeSha256, f.CodeSize = hex.EncodeToString(sum[:]), int64(len(raw))
 	return nil
 }
 
 // checkRole refuses a role that is not a CAM role of the account ("": none),
 // and, with Options.RolePropagation, one created or given a policy less than
-// that long ago: CAM changes reach SCF after a while (terraform-provider-
-// tencentcloud sleeps after CreateRole and AttachRolePolicy before using a
-// role, and retries the codes below). The emulator answers
-// FailedOperation.CallRoleFailed (scf errors.go: 请求role信息失败, "getting
-// the role's information failed"), one of the codes terraform retries
-// (with ResourceNotFound.Role, ResourceNotFound.RoleCheck,
-// InternalError.GetRoleError); which one Tencent answers is not documented.
-// Call with the control-plane lock held.
-func (s *Server) checkRole(account, role string, now time.Time) *apiError {
-	if role == "" {
+// that long ago: FailedOperation.CallRoleFailed (SDK scf errors.go), one of
+// the codes terraform-provider-tencentcloud retries after CreateRole.
+func (s *Server) checkRole(account string, role *string, now time.Time) *apiError {
+	if str(role) == "" {
 		return nil
 	}
-	r := s.control.roles[scope(account, role)]
+	r := s.control.roles[scope(account, *role)]
 	if r == nil {
-		return errf("ResourceNotFound.Role", "Role "+role+" does not exist in CAM.")
+		return errf("ResourceNotFound.Role", "Role "+*role+" does not exist in CAM.")
 	}
 	if d := s.opts.RolePropagation; d > 0 {
 		latest := r.AddTime
 		for _, at := range r.attachedAt {
-			if at.After(latest) {
-				latest = at
-			}
+			latest = maxTime(latest, at)
 		}
 		if now.Before(latest.Add(d)) {
-			return errf("FailedOperation.CallRoleFailed", "Role "+role+" is not usable by SCF yet (a CAM change propagates in "+d.String()+"); retry.")
+			return errf("FailedOperation.CallRoleFailed", "Role "+*role+" is not usable by SCF yet (a CAM change propagates in "+d.String()+"); retry.")
 		}
 	}
 	return nil
 }
 
-func checkTags(tags []*struct{ Key, Value *string }) ([]scfKV, *apiError) {
-	var out []scfKV
-	for i, t := range tags {
-		if t == nil || t.Key == nil || *t.Key == "" || t.Value == nil || *t.Value == "" {
-			return nil, errf("InvalidParameterValue", fmt.Sprintf("Tags.%d needs a non-empty Key and Value.", i))
-		}
-		out = append(out, scfKV{*t.Key, *t.Value})
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
 	}
-	return out, nil
+	return a
 }
 
-type createFunctionReq struct {
-	FunctionName *string
-	Code         *struct {
-		ZipFile *string
+// checkTags checks Tags: a Key, and with valueRequired a Value, must not be empty.
+func checkTags(tags []*struct{ Key, Value *string }, code string, valueRequired bool) ([]kv, *apiError) {
+	out, need := []kv{}, map[bool]string{true: "Key and Value", false: "Key"}[valueRequired]
+	for i, t := range tags {
+		if t == nil || str(t.Key) == "" || (valueRequired && str(t.Value) == "") {
+			return nil, errf(code, fmt.Sprintf("Tags.%d needs a non-empty %s.", i, need))
+		}
+		out = append(out, kv{*t.Key, str(t.Value)})
 	}
-	Handler           *string
-	Description       *string
-	MemorySize        *int64
-	Timeout           *int64
-	Environment       *scfEnvironment
-	Runtime           *string
-	Namespace         *string
-	Role              *string
-	Type              *string
-	CodeSource        *string
-	InstallDependency *string
-	Tags              []*struct{ Key, Value *string }
+	return out, nil
 }
 
 func str(p *string) string {
@@ -515,120 +428,98 @@ func str(p *string) string {
 	return *p
 }
 
-func (s *Server) actCreateFunction(c *apiCall) (any, *apiError) {
-	var req createFunctionReq
-	if err := decodeParams(c.body, &req, true); err != nil {
-		return nil, err
+// firstErr returns the first error of errs.
+func firstErr(errs ...*apiError) *apiError {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
 	}
-	if err := s.lockControl(c); err != nil {
-		s.control.mu.Unlock()
-		return nil, err
+	return nil
+}
+
+// unsupported refuses a value other than "" and ok.
+func unsupported(v *string, ok, code, msg string) *apiError {
+	if p := str(v); p != "" && p != ok {
+		return errf(code, msg)
 	}
-	defer s.control.mu.Unlock()
+	return nil
+}
+
+type createFunctionReq struct {
+	FunctionName, Handler, Description                            *string
+	Code                                                          *struct{ ZipFile *string }
+	MemorySize, Timeout                                           *int64
+	Environment                                                   *scfEnvironment
+	Runtime, Namespace, Role, Type, CodeSource, InstallDependency *string
+	Tags                                                          []*struct{ Key, Value *string }
+}
+
+func (s *Server) actCreateFunction(c *apiCall, req *createFunctionReq) (any, *apiError) {
 	prefix, aerr := scfScope(c, str(req.Namespace))
 	if aerr != nil {
 		return nil, aerr
 	}
 	name := str(req.FunctionName)
-	if name == "" {
+	runtime := cmpOr(str(req.Runtime), "Python2.7") // the documented default
+	switch {
+	case name == "":
 		return nil, errf("MissingParameter", "The request is missing the required parameter FunctionName.")
-	}
-	if !reFunctionName.MatchString(name) {
+	case !reFunctionName.MatchString(name):
 		return nil, errf("InvalidParameterValue.FunctionName", "FunctionName "+strconv.Quote(name)+" is invalid: 2-60 letters, digits, - and _, starting with a letter, not ending with - or _.")
 	}
-	if t := str(req.Type); t != "" && t != "Event" {
-		return nil, errf("InvalidParameterValue.FunctionType", "The emulator serves event functions (Type Event) only.")
-	}
-	if cs := str(req.CodeSource); cs != "" && cs != "ZipFile" {
-		return nil, errf("InvalidParameterValue.CodeSource", "The emulator accepts code as Code.ZipFile only (CodeSource ZipFile).")
-	}
-	if req.Code == nil || req.Code.ZipFile == nil || *req.Code.ZipFile == "" {
+	aerr = firstErr(unsupported(req.Type, "Event", "InvalidParameterValue.FunctionType", "The emulator serves event functions (Type Event) only."),
+		unsupported(req.CodeSource, "ZipFile", "InvalidParameterValue.CodeSource", "The emulator accepts code as Code.ZipFile only (CodeSource ZipFile)."))
+	switch {
+	case aerr != nil:
+		return nil, aerr
+	case req.Code == nil || str(req.Code.ZipFile) == "":
 		return nil, errf("MissingParameter.Code", "Code.ZipFile (the base64 of a zip) is required.")
-	}
-	runtime := str(req.Runtime)
-	if runtime == "" {
-		runtime = "Python2.7" // the documented default
-	}
-	if !contains(scfRuntimes, runtime) {
+	case !contains(scfRuntimes, runtime):
 		return nil, errf("InvalidParameterValue.Runtime", "Runtime "+strconv.Quote(runtime)+" is not supported; use one of "+strings.Join(scfRuntimes, ", ")+".")
+	case !reHandler.MatchString(str(req.Handler)):
+		return nil, errf("InvalidParameterValue.Handler", "Handler "+strconv.Quote(str(req.Handler))+" is invalid: 2-60 letters, digits, _ - and ., starting and ending with a letter or digit (Go1: the executable's file name).")
 	}
-	handler := str(req.Handler)
-	if handler == "" || !reHandler.MatchString(handler) {
-		return nil, errf("InvalidParameterValue.Handler", "Handler "+strconv.Quote(handler)+" is invalid: 2-60 letters, digits, _ - and ., starting and ending with a letter or digit (Go1: the executable's file name).")
-	}
-	mem, timeout := int64(128), int64(3)
-	if req.MemorySize != nil {
-		mem = *req.MemorySize
-	}
-	if req.Timeout != nil {
-		timeout = *req.Timeout
-	}
-	if err := checkMemory(mem); err != nil {
-		return nil, err
-	}
-	if err := checkTimeout(timeout); err != nil {
-		return nil, err
-	}
-	vars, aerr := checkEnvironment(req.Environment)
-	if aerr != nil {
-		return nil, aerr
-	}
-	if aerr := checkDescription(str(req.Description)); aerr != nil {
-		return nil, aerr
-	}
-	tags, aerr := checkTags(req.Tags)
-	if aerr != nil {
-		return nil, aerr
-	}
-	role := str(req.Role)
-	if aerr := s.checkRole(c.account, role, c.now); aerr != nil {
+	vars, envErr := checkEnvironment(req.Environment)
+	tags, tagErr := checkTags(req.Tags, "InvalidParameterValue", true)
+	if aerr := firstErr(checkMemory(req.MemorySize), checkTimeout(req.Timeout), envErr, checkDescription(req.Description),
+		tagErr, s.checkRole(c.account, req.Role, c.now)); aerr != nil {
 		return nil, aerr
 	}
 	if s.control.functions[prefix+name] != nil {
 		return nil, errf("ResourceInUse.Function", "Function "+name+" already exists.")
 	}
-	zipBytes, aerr := decodeZip(*req.Code.ZipFile, maxCreateZipBytes, "Code.ZipFile")
-	if aerr != nil {
+	f := &scfFunction{
+		account: c.account, Region: c.region, Namespace: "default", FunctionName: name,
+		Handler: *req.Handler, Runtime: runtime, Description: str(req.Description), Role: str(req.Role),
+		MemorySize: deref(req.MemorySize, 128), Timeout: deref(req.Timeout, 3), Variables: vars, Tags: tags, AddTime: c.now,
+	}
+	if aerr := f.setCode(*req.Code.ZipFile, maxCreateZipBytes, "Code.ZipFile"); aerr != nil {
 		return nil, aerr
 	}
-	sum := sha256.Sum256(zipBytes)
-	f := &scfFunction{
-		account: c.account, Region: c.region, Namespace: "default", FunctionName: name, FunctionId: fmt.Sprintf("lam-%08x", s.control.id()),
-		Handler: handler, Runtime: runtime, Description: str(req.Description), Role: role,
-		MemorySize: mem, Timeout: timeout, Variables: vars, Tags: tags,
-		CodeSha256: hex.EncodeToString(sum[:]), CodeSize: int64(len(zipBytes)),
-		AddTime: c.now, uin: s.accountUin(c.account),
-	}
+	f.FunctionId = fmt.Sprintf("lam-%08x", s.control.id())
 	s.settle(c, f, FunctionCreating)
 	s.control.functions[prefix+name] = f
 	return struct{}{}, nil
 }
 
-type functionRef struct {
-	FunctionName *string
-	Namespace    *string
-	Qualifier    *string
+// deref is *p, or def when p is nil.
+func deref[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
 }
 
-// lockFunctionRef is lockFunction for an action whose parameters are a
-// functionRef: it refuses a Qualifier other than $LATEST too.
-func (s *Server) lockFunctionRef(c *apiCall) (f *scfFunction, unlock func(), aerr *apiError) {
-	var req functionRef
-	if f, unlock, aerr = s.lockFunction(c, &req); aerr != nil {
-		return nil, nil, aerr
+func cmpOr(v, def string) string {
+	if v == "" {
+		return def
 	}
-	if aerr = checkQualifier(req.Qualifier); aerr != nil {
-		unlock()
-		return nil, nil, aerr
-	}
-	return f, unlock, nil
+	return v
 }
 
 func checkQualifier(q *string) *apiError {
-	if q != nil && *q != "" && *q != "$LATEST" {
-		return errf("ResourceNotFound.FunctionVersion", "Version "+*q+" does not exist (the emulator keeps $LATEST only).")
-	}
-	return nil
+	return unsupported(q, "$LATEST", "ResourceNotFound.FunctionVersion", "Version "+str(q)+" does not exist (the emulator keeps $LATEST only).")
 }
 
 // FunctionInfo is what GET /_emulator/functions and GetFunction report.
@@ -636,8 +527,7 @@ type FunctionInfo struct {
 	Region, Namespace, FunctionName, FunctionId, Status string
 	Handler, Runtime, Description, Role                 string
 	MemorySize, Timeout                                 int64
-	Environment                                         map[string]string
-	Tags                                                map[string]string
+	Environment, Tags                                   map[string]string
 	CodeSha256                                          string
 	CodeSize                                            int64
 	AddTime, ModTime                                    string
@@ -645,286 +535,36 @@ type FunctionInfo struct {
 }
 
 func (f *scfFunction) info(now time.Time) FunctionInfo {
-	out := FunctionInfo{Region: f.Region, Namespace: f.Namespace, FunctionName: f.FunctionName, FunctionId: f.FunctionId,
+	return FunctionInfo{Region: f.Region, Namespace: f.Namespace, FunctionName: f.FunctionName, FunctionId: f.FunctionId,
 		Status: f.statusAt(now), Handler: f.Handler, Runtime: f.Runtime, Description: f.Description, Role: f.Role,
-		MemorySize: f.MemorySize, Timeout: f.Timeout, Environment: map[string]string{}, Tags: map[string]string{},
+		MemorySize: f.MemorySize, Timeout: f.Timeout, Environment: kvMap(f.Variables), Tags: kvMap(f.Tags),
 		CodeSha256: f.CodeSha256, CodeSize: f.CodeSize, AddTime: scfTime(f.AddTime), ModTime: scfTime(f.ModTime),
-		Triggers: []TriggerInfo{}}
-	for _, kv := range f.Variables {
-		out.Environment[kv.Key] = kv.Value
-	}
-	for _, kv := range f.Tags {
-		out.Tags[kv.Key] = kv.Value
-	}
-	for _, t := range f.triggers {
-		out.Triggers = append(out.Triggers, t.info())
+		Triggers: f.triggerInfos()}
+}
+
+func kvMap(in []kv) map[string]string {
+	out := map[string]string{}
+	for _, e := range in {
+		out[e.Key] = e.Value
 	}
 	return out
 }
 
-type kvOut struct{ Key, Value string }
-
-func kvList(in []scfKV) []kvOut {
-	out := make([]kvOut, 0, len(in))
-	for _, kv := range in {
-		out = append(out, kvOut(kv))
+func (f *scfFunction) triggerInfos() []TriggerInfo {
+	out := []TriggerInfo{}
+	for _, t := range f.triggers {
+		out = append(out, t.info())
 	}
 	return out
-}
-
-func (s *Server) actGetFunction(c *apiCall) (any, *apiError) {
-	// Not functionRef embedded: the decoder would name a mistyped field
-	// "functionRef.FunctionName" in the error.
-	var req struct {
-		FunctionName, Namespace, Qualifier, ShowCode *string
-	}
-	f, unlock, aerr := s.lockFunction(c, &req)
-	if aerr != nil {
-		return nil, aerr
-	}
-	defer unlock()
-	if err := checkQualifier(req.Qualifier); err != nil {
-		return nil, err
-	}
-	return f.getFunction(c.now), nil
-}
-
-// getFunction is GetFunction's answer with every field of the published
-// example (tccli scf/v20180416 examples.json GetFunction; types from
-// GetFunctionResponseParams). Features the emulator does not have (VPC,
-// EIP, CLS, layers, dead letter, CFS, images, ...) answer the example's
-// "off" values; ImageConfig, ProtocolParams and InstanceConcurrencyConfig
-// are null (a zip function has no image).
-func (f *scfFunction) getFunction(now time.Time) any {
-	triggers := []TriggerInfo{}
-	for _, t := range f.triggers {
-		triggers = append(triggers, t.info())
-	}
-	status := f.statusAt(now)
-	available := "Available"
-	if status != FunctionActive {
-		available = "Unavailable"
-	}
-	reasons := f.reasons
-	if status != FunctionCreateFailed && status != FunctionUpdateFailed {
-		reasons = []statusReason{}
-	}
-	statusDesc := ""
-	if len(reasons) > 0 {
-		statusDesc = f.statusDesc
-	}
-	type eipOut struct {
-		EipStatus  string
-		EipAddress []string
-	}
-	return struct {
-		Qualifier, Description           string
-		Timeout, InitTimeout, MemorySize int64
-		Runtime                          string
-		VpcConfig                        struct{ VpcId, SubnetId string }
-		Environment                      struct{ Variables []kvOut }
-		Handler, UseGpu, Role            string
-		CodeSize                         int64
-		FunctionVersion, FunctionName    string
-		FunctionId, Namespace            string
-		InstallDependency, Status        string
-		AvailableStatus, StatusDesc      string
-		L5Enable, DnsCache               string
-		EipConfig                        struct {
-			EipFixed string
-			Eips     []string
-		}
-		ModTime, AddTime string
-		Layers           []struct{}
-		DeadLetterConfig struct{ Type, Name, FilterType string }
-		OnsEnable        string
-		PublicNetConfig  struct {
-			PublicNetStatus string
-			EipConfig       eipOut
-		}
-		ImageConfig                     *struct{}
-		ProtocolType                    string
-		Triggers                        []TriggerInfo
-		ClsLogsetId, ClsTopicId         string
-		CodeInfo, CodeResult, CodeError string
-		ErrNo                           int64
-		Tags                            []kvOut
-		AccessInfo                      struct{ Host, Vip string }
-		Type                            string
-		CfsConfig                       struct{ CfsInsList []struct{} }
-		StatusReasons                   []statusReason
-		AsyncRunEnable, TraceEnable     string
-		ProtocolParams                  *struct{}
-		InstanceConcurrencyConfig       *struct{}
-		IntranetConfig                  struct {
-			IpFixed   string
-			IpAddress []string
-		}
-	}{
-		Qualifier: "$LATEST", Description: f.Description, Timeout: f.Timeout, InitTimeout: 90, MemorySize: f.MemorySize,
-		Runtime: f.Runtime, Environment: struct{ Variables []kvOut }{kvList(f.Variables)},
-		Handler: f.Handler, UseGpu: "FALSE", Role: f.Role, CodeSize: f.CodeSize,
-		FunctionVersion: "$LATEST", FunctionName: f.FunctionName, FunctionId: f.FunctionId, Namespace: f.Namespace,
-		InstallDependency: "FALSE", Status: status, AvailableStatus: available, StatusDesc: statusDesc,
-		L5Enable: "FALSE", DnsCache: "FALSE", EipConfig: struct {
-			EipFixed string
-			Eips     []string
-		}{"FALSE", []string{}},
-		ModTime: scfTime(f.ModTime), AddTime: scfTime(f.AddTime), Layers: []struct{}{},
-		OnsEnable: "FALSE", PublicNetConfig: struct {
-			PublicNetStatus string
-			EipConfig       eipOut
-		}{"ENABLE", eipOut{"DISABLE", []string{}}},
-		Triggers: triggers, CodeResult: "success", Tags: kvList(f.Tags), Type: "Event",
-		CfsConfig: struct{ CfsInsList []struct{} }{[]struct{}{}}, StatusReasons: reasons,
-		AsyncRunEnable: "FALSE", TraceEnable: "FALSE",
-		IntranetConfig: struct {
-			IpFixed   string
-			IpAddress []string
-		}{"DISABLE", []string{}},
-	}
-}
-
-func (s *Server) actGetFunctionAddress(c *apiCall) (any, *apiError) {
-	f, unlock, aerr := s.lockFunctionRef(c)
-	if aerr != nil {
-		return nil, aerr
-	}
-	defer unlock()
-	// Url is the code package's (COS) download address; the emulator keeps
-	// no package to download, so it names one that does not resolve.
-	return struct{ Url, CodeSha256 string }{
-		Url:        "https://scf-code.emulator.invalid/" + f.Region + "/" + f.Namespace + "/" + f.FunctionName + ".zip",
-		CodeSha256: f.CodeSha256,
-	}, nil
-}
-
-func (s *Server) actUpdateFunctionCode(c *apiCall) (any, *apiError) {
-	var req struct {
-		FunctionName, Handler, ZipFile, Namespace, CodeSource, Publish, InstallDependency *string
-	}
-	f, unlock, aerr := s.lockFunction(c, &req)
-	if aerr != nil {
-		return nil, aerr
-	}
-	defer unlock()
-	// A CreateFailed function cannot be updated (tencent-component-toolkit
-	// deletes and re-creates it); an UpdateFailed one can be updated again.
-	if aerr := f.requireActive(c.now, "FailedOperation.UpdateFunctionCode", "update its code", FunctionUpdateFailed); aerr != nil {
-		return nil, aerr
-	}
-	if cs := str(req.CodeSource); cs != "" && cs != "ZipFile" {
-		return nil, errf("InvalidParameterValue.CodeSource", "The emulator accepts code as ZipFile only.")
-	}
-	if str(req.ZipFile) == "" {
-		return nil, errf("MissingParameter.Code", "ZipFile (the base64 of a zip) is required.")
-	}
-	if p := str(req.Publish); p != "" && p != "FALSE" {
-		return nil, errf("UnsupportedOperation.UpdateFunctionCode", "The emulator does not publish versions (Publish TRUE).")
-	}
-	handler := f.Handler
-	if req.Handler != nil {
-		if !reHandler.MatchString(*req.Handler) {
-			return nil, errf("InvalidParameterValue.Handler", "Handler "+strconv.Quote(*req.Handler)+" is invalid.")
-		}
-		handler = *req.Handler
-	}
-	zipBytes, aerr := decodeZip(*req.ZipFile, maxUpdateZipBytes, "ZipFile")
-	if aerr != nil {
-		return nil, aerr
-	}
-	sum := sha256.Sum256(zipBytes)
-	f.Handler, f.CodeSha256, f.CodeSize = handler, hex.EncodeToString(sum[:]), int64(len(zipBytes))
-	s.settle(c, f, FunctionUpdating)
-	return struct{}{}, nil
-}
-
-func (s *Server) actUpdateFunctionConfiguration(c *apiCall) (any, *apiError) {
-	var req struct {
-		FunctionName, Description *string
-		MemorySize, Timeout       *int64
-		Runtime                   *string
-		Environment               *scfEnvironment
-		Namespace, Role, Publish  *string
-		InstallDependency         *string
-	}
-	f, unlock, aerr := s.lockFunction(c, &req)
-	if aerr != nil {
-		return nil, aerr
-	}
-	defer unlock()
-	if aerr := f.requireActive(c.now, "FailedOperation.UpdateFunctionConfiguration", "update its configuration", FunctionUpdateFailed); aerr != nil {
-		return nil, aerr
-	}
-	// Runtime: 创建时指定，目前不支持修改。
-	if req.Runtime != nil && *req.Runtime != f.Runtime {
-		return nil, errf("InvalidParameterValue.Runtime", "Runtime cannot be changed after creation (is "+f.Runtime+").")
-	}
-	if p := str(req.Publish); p != "" && p != "FALSE" {
-		return nil, errf("UnsupportedOperation", "The emulator does not publish versions (Publish TRUE).")
-	}
-	if req.MemorySize != nil {
-		if err := checkMemory(*req.MemorySize); err != nil {
-			return nil, err
-		}
-	}
-	if req.Timeout != nil {
-		if err := checkTimeout(*req.Timeout); err != nil {
-			return nil, err
-		}
-	}
-	vars, aerr := checkEnvironment(req.Environment)
-	if aerr != nil {
-		return nil, aerr
-	}
-	if aerr := checkDescription(str(req.Description)); aerr != nil {
-		return nil, aerr
-	}
-	if aerr := s.checkRole(c.account, str(req.Role), c.now); aerr != nil {
-		return nil, aerr
-	}
-	if req.MemorySize != nil {
-		f.MemorySize = *req.MemorySize
-	}
-	if req.Timeout != nil {
-		f.Timeout = *req.Timeout
-	}
-	// An empty Variables list is ignored (the variables stay); the clear
-	// element alone removes them all (checkEnvironment).
-	if req.Environment != nil && len(req.Environment.Variables) > 0 {
-		f.Variables = vars
-	}
-	if req.Description != nil {
-		f.Description = *req.Description
-	}
-	if req.Role != nil {
-		f.Role = *req.Role
-	}
-	s.settle(c, f, FunctionUpdating)
-	return struct{}{}, nil
-}
-
-func (s *Server) actDeleteFunction(c *apiCall) (any, *apiError) {
-	f, unlock, aerr := s.lockFunctionRef(c)
-	if aerr != nil {
-		return nil, aerr
-	}
-	defer unlock()
-	if aerr := f.requireActive(c.now, "FailedOperation.DeleteFunction", "delete it", FunctionCreateFailed, FunctionUpdateFailed); aerr != nil {
-		return nil, aerr
-	}
-	delete(s.control.functions, functionKey(f.account, f.Region, f.FunctionName))
-	return struct{}{}, nil
 }
 
 // Functions returns every function as of now, sorted by region and name.
 func (s *Server) Functions() []FunctionInfo {
 	s.control.mu.Lock()
 	defer s.control.mu.Unlock()
-	now := s.now()
 	out := []FunctionInfo{}
 	for _, f := range s.control.functions {
-		out = append(out, f.info(now))
+		out = append(out, f.info(s.now()))
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Region != out[j].Region {
@@ -935,38 +575,200 @@ func (s *Server) Functions() []FunctionInfo {
 	return out
 }
 
-// The control plane's inspection endpoints (routes.go registers them):
-//
-//	GET  /_emulator/functions   every SCF function with its triggers (FunctionInfo)
-//	GET  /_emulator/roles       CAM roles (RoleInfo), GET /_emulator/policies (PolicyInfo)
-//	POST /_emulator/fail-next   queue a ControlFailure {"Action":"scf.CreateTrigger","Code":"InternalError"},
-//	                            or a settle fault {"Action":"scf.CreateFunction","Settle":"CreateFailed"}
-func (s *Server) inspectFunctions(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.Functions())
+// actGetFunction answers every field of the published example (tccli
+// scf/v20180416 examples.json GetFunction; types from
+// GetFunctionResponseParams). Features the emulator does not have (VPC, EIP,
+// CLS, layers, dead letter, CFS, images, ...) answer the example's "off"
+// values; a zip function has no ImageConfig, ProtocolParams or
+// InstanceConcurrencyConfig (null).
+func (s *Server) actGetFunction(c *apiCall, req *struct{ FunctionName, Namespace, Qualifier, ShowCode *string }, f *scfFunction) (any, *apiError) {
+	if err := checkQualifier(req.Qualifier); err != nil {
+		return nil, err
+	}
+	status, available, reasons, statusDesc := f.statusAt(c.now), "Available", []statusReason{}, ""
+	if status != FunctionActive {
+		available = "Unavailable"
+	}
+	if status == FunctionCreateFailed || status == FunctionUpdateFailed {
+		reasons, statusDesc = f.reasons, f.statusDesc
+	}
+	type ipConfig struct {
+		IpFixed   string
+		IpAddress []string
+	}
+	type eips struct {
+		EipFixed string
+		Eips     []string
+	}
+	type eipOut struct {
+		EipStatus  string
+		EipAddress []string
+	}
+	return struct {
+		Qualifier, Description           string
+		Timeout, InitTimeout, MemorySize int64
+		Runtime                          string
+		VpcConfig                        struct{ VpcId, SubnetId string }
+		Environment                      struct{ Variables []kv }
+		Handler, UseGpu, Role            string
+		CodeSize                         int64
+		FunctionVersion, FunctionName    string
+		FunctionId, Namespace            string
+		InstallDependency, Status        string
+		AvailableStatus, StatusDesc      string
+		L5Enable, DnsCache               string
+		EipConfig                        eips
+		ModTime, AddTime                 string
+		Layers                           []struct{}
+		DeadLetterConfig                 struct{ Type, Name, FilterType string }
+		OnsEnable                        string
+		PublicNetConfig                  struct {
+			PublicNetStatus string
+			EipConfig       eipOut
+		}
+		ImageConfig                     *struct{}
+		ProtocolType                    string
+		Triggers                        []TriggerInfo
+		ClsLogsetId, ClsTopicId         string
+		CodeInfo, CodeResult, CodeError string
+		ErrNo                           int64
+		Tags                            []kv
+		AccessInfo                      struct{ Host, Vip string }
+		Type                            string
+		CfsConfig                       struct{ CfsInsList []struct{} }
+		StatusReasons                   []statusReason
+		AsyncRunEnable, TraceEnable     string
+		ProtocolParams                  *struct{}
+		InstanceConcurrencyConfig       *struct{}
+		IntranetConfig                  ipConfig
+	}{
+		Qualifier: "$LATEST", Description: f.Description, Timeout: f.Timeout, InitTimeout: 90, MemorySize: f.MemorySize,
+		Runtime: f.Runtime, Environment: struct{ Variables []kv }{append([]kv{}, f.Variables...)},
+		Handler: f.Handler, UseGpu: "FALSE", Role: f.Role, CodeSize: f.CodeSize,
+		FunctionVersion: "$LATEST", FunctionName: f.FunctionName, FunctionId: f.FunctionId, Namespace: f.Namespace,
+		InstallDependency: "FALSE", Status: status, AvailableStatus: available, StatusDesc: statusDesc,
+		L5Enable: "FALSE", DnsCache: "FALSE", EipConfig: eips{"FALSE", []string{}},
+		ModTime: scfTime(f.ModTime), AddTime: scfTime(f.AddTime), Layers: []struct{}{}, OnsEnable: "FALSE",
+		PublicNetConfig: struct {
+			PublicNetStatus string
+			EipConfig       eipOut
+		}{"ENABLE", eipOut{"DISABLE", []string{}}},
+		Triggers: f.triggerInfos(), CodeResult: "success", Tags: f.Tags, Type: "Event",
+		CfsConfig: struct{ CfsInsList []struct{} }{[]struct{}{}}, StatusReasons: reasons,
+		AsyncRunEnable: "FALSE", TraceEnable: "FALSE", IntranetConfig: ipConfig{"DISABLE", []string{}},
+	}, nil
 }
 
-func (s *Server) inspectRoles(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.Roles())
+type functionRef struct{ FunctionName, Namespace, Qualifier *string }
+
+// actGetFunctionAddress names, as Url, a code package address that does not
+// resolve: the emulator keeps no package to download.
+func (s *Server) actGetFunctionAddress(_ *apiCall, req *functionRef, f *scfFunction) (any, *apiError) {
+	if err := checkQualifier(req.Qualifier); err != nil {
+		return nil, err
+	}
+	return struct{ Url, CodeSha256 string }{
+		Url:        "https://scf-code.emulator.invalid/" + f.Region + "/" + f.Namespace + "/" + f.FunctionName + ".zip",
+		CodeSha256: f.CodeSha256,
+	}, nil
 }
 
-func (s *Server) inspectPolicies(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.Policies())
+type updateCodeReq struct {
+	FunctionName, Handler, ZipFile, Namespace, CodeSource, Publish, InstallDependency *string
 }
 
+// actUpdateFunctionCode: a CreateFailed function cannot be updated
+// (tencent-component-toolkit deletes and re-creates it); an UpdateFailed one can.
+func (s *Server) actUpdateFunctionCode(c *apiCall, req *updateCodeReq, f *scfFunction) (any, *apiError) {
+	aerr := firstErr(f.requireActive(c.now, "FailedOperation.UpdateFunctionCode", "update its code", FunctionUpdateFailed),
+		unsupported(req.CodeSource, "ZipFile", "InvalidParameterValue.CodeSource", "The emulator accepts code as ZipFile only."))
+	switch {
+	case aerr != nil:
+		return nil, aerr
+	case str(req.ZipFile) == "":
+		return nil, errf("MissingParameter.Code", "ZipFile (the base64 of a zip) is required.")
+	case str(req.Publish) != "" && str(req.Publish) != "FALSE":
+		return nil, errf("UnsupportedOperation.UpdateFunctionCode", "The emulator does not publish versions (Publish TRUE).")
+	case req.Handler != nil && !reHandler.MatchString(*req.Handler):
+		return nil, errf("InvalidParameterValue.Handler", "Handler "+strconv.Quote(*req.Handler)+" is invalid.")
+	}
+	if aerr := f.setCode(*req.ZipFile, maxUpdateZipBytes, "ZipFile"); aerr != nil {
+		return nil, aerr
+	}
+	f.Handler = deref(req.Handler, f.Handler)
+	s.settle(c, f, FunctionUpdating)
+	return struct{}{}, nil
+}
+
+type updateConfigReq struct {
+	FunctionName, Description                            *string
+	MemorySize, Timeout                                  *int64
+	Environment                                          *scfEnvironment
+	Runtime, Namespace, Role, Publish, InstallDependency *string
+}
+
+func (s *Server) actUpdateFunctionConfiguration(c *apiCall, req *updateConfigReq, f *scfFunction) (any, *apiError) {
+	if aerr := f.requireActive(c.now, "FailedOperation.UpdateFunctionConfiguration", "update its configuration", FunctionUpdateFailed); aerr != nil {
+		return nil, aerr
+	}
+	// Runtime: 创建时指定，目前不支持修改。
+	if req.Runtime != nil && *req.Runtime != f.Runtime {
+		return nil, errf("InvalidParameterValue.Runtime", "Runtime cannot be changed after creation (is "+f.Runtime+").")
+	}
+	vars, envErr := checkEnvironment(req.Environment)
+	if aerr := firstErr(unsupported(req.Publish, "FALSE", "UnsupportedOperation", "The emulator does not publish versions (Publish TRUE)."),
+		checkMemory(req.MemorySize), checkTimeout(req.Timeout), envErr, checkDescription(req.Description),
+		s.checkRole(c.account, req.Role, c.now)); aerr != nil {
+		return nil, aerr
+	}
+	f.MemorySize, f.Timeout = deref(req.MemorySize, f.MemorySize), deref(req.Timeout, f.Timeout)
+	f.Description, f.Role = deref(req.Description, f.Description), deref(req.Role, f.Role)
+	// An empty Variables list leaves the variables; the clear element alone removes them all.
+	if req.Environment != nil && len(req.Environment.Variables) > 0 {
+		f.Variables = vars
+	}
+	s.settle(c, f, FunctionUpdating)
+	return struct{}{}, nil
+}
+
+func (s *Server) actDeleteFunction(c *apiCall, req *functionRef, f *scfFunction) (any, *apiError) {
+	if aerr := firstErr(checkQualifier(req.Qualifier),
+		f.requireActive(c.now, "FailedOperation.DeleteFunction", "delete it", FunctionCreateFailed, FunctionUpdateFailed)); aerr != nil {
+		return nil, aerr
+	}
+	delete(s.control.functions, functionKey(f.account, f.Region, f.FunctionName))
+	return struct{}{}, nil
+}
+
+// inspectFailNext is POST /_emulator/fail-next: queue a ControlFailure.
 func (s *Server) inspectFailNext(w http.ResponseWriter, r *http.Request) {
-	body, ok := inspectBody(w, r)
-	if !ok {
+	const want = `want {"Action":"scf.CreateTrigger","Code":"InternalError","Times":1} or {"Action":"scf.CreateFunction","Settle":"CreateFailed"}`
+	var f ControlFailure
+	if !decodeInspect(w, r, &f, func(error) { inspectError(w, http.StatusBadRequest, want) }) {
 		return
 	}
-	var f ControlFailure
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil || f.check() != "" {
-		inspectError(w, http.StatusBadRequest, "want {\"Action\":\"scf.CreateTrigger\",\"Code\":\"InternalError\",\"Times\":1} or {\"Action\":\"scf.CreateFunction\",\"Settle\":\"CreateFailed\"}")
+	if f.check() != "" {
+		inspectError(w, http.StatusBadRequest, want)
 		return
 	}
 	s.FailNext(f)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// decodeInspect decodes an inspection request's body strictly into v; it
+// reports false when the request is answered: 413, or bad's answer.
+func decodeInspect(w http.ResponseWriter, r *http.Request, v any, bad func(error)) bool {
+	body, ok := inspectBody(w, r)
+	if !ok {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		bad(err)
+		return false
+	}
+	return true
 }
 
 // controlNotSupported answers a method a control-plane inspection endpoint
@@ -976,5 +778,3 @@ func controlNotSupported(path, _ string) http.HandlerFunc {
 		inspectError(w, http.StatusMethodNotAllowed, "%s %s is not supported", r.Method, path)
 	}
 }
-
-func sha256Sum(s string) [32]byte { return sha256.Sum256([]byte(s)) }

@@ -10,28 +10,13 @@ import (
 	"time"
 )
 
-// scfInvokeActions are the SCF (2018-04-16) Invoke and InvokeFunction: the
-// local Invoke API. They run a function through the Invoker set with
-// Options.Invoker or SetInvoker (cmd/scf-local's runner), so a program that
-// invokes SCF functions with the official SDK can be pointed at scf-local.
-// Both need the request's context: serveAPI3 calls them through
-// scfInvokeContextActions; these entries make the actions known.
+// scfInvokeActions are SCF Invoke and InvokeFunction: the local Invoke API,
+// run through the Invoker (Options.Invoker, SetInvoker; cmd/scf-local's
+// runner), so a program using the official SDK can invoke scf-local's
+// functions. Limits and the undocumented choices: docs/emulator.md.
 var scfInvokeActions = map[string]actionFunc{
-	"Invoke":         (*Server).actNeedsContext,
-	"InvokeFunction": (*Server).actNeedsContext,
-}
-
-// contextAction is an action that needs the request's context (it waits for
-// a function); serveAPI3 prefers these over the actions table.
-type contextAction func(s *Server, ctx context.Context, c *apiCall) (any, *apiError)
-
-var contextActions = map[string]contextAction{
-	"scf.Invoke":         (*Server).actInvoke,
-	"scf.InvokeFunction": (*Server).actInvokeFunction,
-}
-
-func (s *Server) actNeedsContext(c *apiCall) (any, *apiError) {
-	return nil, &apiError{Code: "InternalError", Message: c.service + "." + c.action + " was dispatched without its context.", status: 500}
+	"Invoke":         (*Server).actInvoke,
+	"InvokeFunction": (*Server).actInvokeFunction,
 }
 
 // Invoker runs the functions behind the Invoke API.
@@ -81,19 +66,17 @@ func (s *Server) currentInvoker() Invoker {
 	return s.invoker
 }
 
-// Limits of the Invoke API, from tencentcloud-sdk-go
-// tencentcloud/scf/v20180416/models.go (InvokeRequest.ClientContext: "同步调用
-// 最大支持 6MB，异步调用最大支持 128 KB"; InvokeFunctionRequest.Event: 6 MB;
-// LogType Tail: "返回值会包含4KB的日志").
+// Limits from SDK scf models.go (InvokeRequest.ClientContext: "同步调用最大支持
+// 6MB，异步调用最大支持 128 KB"; LogType Tail: "返回值会包含4KB的日志").
 const (
 	maxSyncEventBytes  = 6 << 20
 	maxAsyncEventBytes = 128 << 10
 	maxTailLogBytes    = 4 << 10
 )
 
-// invokeResult is the SDK's Result (models.go): Duration in ms (float),
-// BillDuration in ms, MemUsage in bytes, InvokeResult 0 for success. An
-// asynchronous invocation answers only FunctionRequestId ("异步调用返回为空").
+// invokeResult is the SDK's Result (models.go): Duration in ms, MemUsage in
+// bytes, InvokeResult 0 for success; an asynchronous invocation answers only
+// FunctionRequestId ("异步调用返回为空").
 type invokeResult struct {
 	FunctionRequestId string
 	Duration          *float64 `json:",omitempty"`
@@ -105,12 +88,11 @@ type invokeResult struct {
 	InvokeResult      *int64   `json:",omitempty"`
 }
 
-// invokeFailed is InvokeResult for a function that returned an error.
-// Models.go documents only "0为正确" (0 is success); the non-zero value SCF
-// uses is not documented: 1 here.
+// invokeFailed is InvokeResult for a function that returned an error
+// (models.go documents only "0为正确"; assumption).
 const invokeFailed = 1
 
-func (s *Server) actInvoke(ctx context.Context, c *apiCall) (any, *apiError) {
+func (s *Server) actInvoke(c *apiCall) (any, *apiError) {
 	var p struct {
 		FunctionName   string
 		InvocationType string
@@ -135,13 +117,13 @@ func (s *Server) actInvoke(ctx context.Context, c *apiCall) (any, *apiError) {
 	if p.ClientContext != nil {
 		event = *p.ClientContext
 	}
-	return s.invoke(ctx, c, p.FunctionName, p.Namespace, p.Qualifier, "$LATEST", event, "ClientContext", p.LogType, async)
+	return s.invoke(c, p.FunctionName, p.Namespace, p.Qualifier, "$LATEST", event, "ClientContext", p.LogType, async)
 }
 
 // actInvokeFunction is InvokeFunction: always synchronous, the event in
 // Event (Invoke's is ClientContext), Qualifier defaulting to the $DEFAULT
 // alias (models.go), which scf-local's single version serves.
-func (s *Server) actInvokeFunction(ctx context.Context, c *apiCall) (any, *apiError) {
+func (s *Server) actInvokeFunction(c *apiCall) (any, *apiError) {
 	var p struct {
 		FunctionName string
 		Qualifier    string
@@ -157,10 +139,10 @@ func (s *Server) actInvokeFunction(ctx context.Context, c *apiCall) (any, *apiEr
 	if p.Event != nil {
 		event = *p.Event
 	}
-	return s.invoke(ctx, c, p.FunctionName, p.Namespace, p.Qualifier, "$DEFAULT", event, "Event", p.LogType, false)
+	return s.invoke(c, p.FunctionName, p.Namespace, p.Qualifier, "$DEFAULT", event, "Event", p.LogType, false)
 }
 
-func (s *Server) invoke(ctx context.Context, c *apiCall, name, namespace, qualifier, defaultQualifier, event, eventField, logType string, async bool) (any, *apiError) {
+func (s *Server) invoke(c *apiCall, name, namespace, qualifier, defaultQualifier, event, eventField, logType string, async bool) (any, *apiError) {
 	if name == "" {
 		return nil, errf("MissingParameter", "The request is missing the required parameter FunctionName.")
 	}
@@ -202,12 +184,12 @@ func (s *Server) invoke(ctx context.Context, c *apiCall, name, namespace, qualif
 	}
 	req := InvokeRequest{RequestID: newRequestID(), Namespace: namespace, Function: name, Event: []byte(event), Async: async, WantLog: logType == "Tail" && !async}
 	if async {
-		s.invokeAsync(ctx, inv, req)
+		s.invokeAsync(c.ctx, inv, req)
 		return map[string]any{"Result": invokeResult{FunctionRequestId: req.RequestID}}, nil
 	}
-	res, err := inv.Invoke(ctx, req)
+	res, err := inv.Invoke(c.ctx, req)
 	if err != nil {
-		if ctx.Err() != nil {
+		if c.ctx.Err() != nil {
 			return nil, &apiError{Code: "InternalError", Message: "The invocation was abandoned: the request ended first.", status: 499}
 		}
 		return nil, errf("FailedOperation.InvokeFunction", "Invoking "+name+" failed ("+req.RequestID+"): "+firstLineOf(err.Error()))
@@ -259,12 +241,8 @@ func (s *Server) WaitInvocations() { s.asyncInvokes.Wait() }
 func quote(s string) string { b, _ := json.Marshal(s); return string(b) }
 
 func firstLineOf(s string) string {
-	for i := range len(s) {
-		if s[i] == '\n' {
-			return s[:i]
-		}
-	}
-	return s
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 // invokerState is the Server's part of the Invoke API.

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -12,26 +13,10 @@ import (
 	"github.com/scf-janitor/scf-janitor/internal/cron"
 )
 
-// SCF triggers: timer and http (Function URL). The answer shapes are those of
-// tccli's published examples (TencentCloud/tencentcloud-cli
-// tccli/services/scf/v20180416/examples.json: ListTriggers, CreateTrigger):
-//
-//   - every trigger carries Qualifier, Description, AvailableStatus,
-//     BindStatus ("on"), TriggerAttribute ("single"), ResourceId, AddTime and
-//     ModTime;
-//   - an http trigger's TriggerDesc is
-//     {"AuthType":..,"NetConfig":{"EnableIntranet","IntranetUrl","IntranetHTTPUrl",
-//     "ExtranetUrl","ExtranetHTTPUrl","WssIntranetUrl","WsIntranetUrl",
-//     "WssExtranetUrl","WsExtranetUrl","EnableExtranet"}}, the URLs
-//     https://<appid>-<id>[.in].<region>.tencentscf.com (and http:// forms),
-//     "" for a side that is not enabled, and its TriggerName is the URL id;
-//   - a timer's TriggerDesc is {"cron":"<7 fields>"}.
-//
-// Assumption (not documented): a 5-field cron ("*/5 * * * *", minute hour day
-// month week) is stored as 7 fields by adding second 0 in front and year *
-// after ("0 */5 * * * * *"). UpdateTrigger's documentation
-// (tencentcloud-sdk-go scf/v20180416 client.go) says timer TriggerDesc accepts
-// both the 5- and 7-field forms; the examples only ever answer 7 fields.
+// scfTrigger is a timer or http (Function URL) trigger; the answer shapes
+// are tccli scf/v20180416 examples.json ListTriggers and CreateTrigger's.
+// A 5-field cron is stored as 7 fields, second 0 and year * added
+// (assumption; docs/emulator.md).
 type scfTrigger struct {
 	TriggerName, Type, Qualifier, CustomArgument, Description string
 	Enable                                                    bool
@@ -116,28 +101,18 @@ func (t *scfTrigger) info() TriggerInfo {
 	return out
 }
 
-func (s *Server) actListTriggers(c *apiCall) (any, *apiError) {
-	var req struct {
-		FunctionName, Namespace *string
-		Offset, Limit           *uint64
-		OrderBy, Order          *string
-		Filters                 []*struct {
-			Name   *string
-			Values []string
-		}
+type listTriggersReq struct {
+	FunctionName, Namespace *string
+	Offset, Limit           *uint64
+	OrderBy, Order          *string
+	Filters                 []*struct {
+		Name   *string
+		Values []string
 	}
-	f, unlock, aerr := s.lockFunction(c, &req)
-	if aerr != nil {
-		return nil, aerr
-	}
-	defer unlock()
-	offset, limit := uint64(0), uint64(20)
-	if req.Offset != nil {
-		offset = *req.Offset
-	}
-	if req.Limit != nil {
-		limit = *req.Limit
-	}
+}
+
+func (s *Server) actListTriggers(_ *apiCall, req *listTriggersReq, f *scfFunction) (any, *apiError) {
+	offset, limit := deref(req.Offset, 0), deref(req.Limit, 20)
 	if limit == 0 || limit > 100 {
 		return nil, errf("InvalidParameterValue", "Limit must be between 1 and 100 (default 20).")
 	}
@@ -148,15 +123,8 @@ func (s *Server) actListTriggers(c *apiCall) (any, *apiError) {
 			if flt == nil {
 				continue
 			}
-			var v string
-			switch str(flt.Name) {
-			case "TriggerName":
-				v = t.TriggerName
-			case "Qualifier":
-				v = t.Qualifier
-			case "Description":
-				v = t.Description
-			default:
+			v, known := map[string]string{"TriggerName": t.TriggerName, "Qualifier": t.Qualifier, "Description": t.Description}[str(flt.Name)]
+			if !known {
 				return nil, errf("InvalidParameterValue", "Filter Name "+strconv.Quote(str(flt.Name))+" is not one of TriggerName, Qualifier, Description.")
 			}
 			ok = ok && contains(flt.Values, v)
@@ -166,14 +134,16 @@ func (s *Server) actListTriggers(c *apiCall) (any, *apiError) {
 		}
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].AddTime < all[j].AddTime })
-	page := []TriggerInfo{}
-	for i := offset; i < uint64(len(all)) && i < offset+limit; i++ {
-		page = append(page, all[i])
-	}
 	return struct {
 		TotalCount uint64
 		Triggers   []TriggerInfo
-	}{uint64(len(all)), page}, nil
+	}{uint64(len(all)), page(all, offset, limit)}, nil
+}
+
+// page is list[offset:offset+limit], clipped to list ([] when empty).
+func page[T any](list []T, offset, limit uint64) []T {
+	start := min(offset, uint64(len(list)))
+	return append([]T{}, list[start:start+min(limit, uint64(len(list))-start)]...)
 }
 
 // timerCron checks a timer's TriggerDesc and returns it as 7 fields.
@@ -233,53 +203,40 @@ func parseEnable(p *string, code string) (bool, *apiError) {
 	return false, errf(code, "Enable must be OPEN or CLOSE, got "+strconv.Quote(str(p))+".")
 }
 
-func (s *Server) actCreateTrigger(c *apiCall) (any, *apiError) {
-	var req struct {
-		FunctionName, TriggerName, Type, TriggerDesc, Namespace, Qualifier, Enable, CustomArgument, Description *string
-	}
-	f, unlock, aerr := s.lockFunction(c, &req)
-	if aerr != nil {
-		return nil, aerr
-	}
-	defer unlock()
+type triggerReq struct {
+	FunctionName, TriggerName, Type, TriggerDesc, Namespace, Qualifier, Enable, CustomArgument, Description *string
+}
+
+func (s *Server) actCreateTrigger(c *apiCall, req *triggerReq, f *scfFunction) (any, *apiError) {
 	if aerr := f.requireActive(c.now, "FailedOperation.FunctionStatusError", "add triggers"); aerr != nil {
 		return nil, aerr
 	}
 	// Qualifier: 函数的版本，默认为 $LATEST (CreateTriggerRequestParams);
 	// the example answers the $DEFAULT a client sent.
-	qualifier := str(req.Qualifier)
-	switch qualifier {
-	case "":
-		qualifier = "$LATEST"
-	case "$LATEST", "$DEFAULT":
-	default:
+	qualifier := cmpOr(str(req.Qualifier), "$LATEST")
+	if qualifier != "$LATEST" && qualifier != "$DEFAULT" {
 		return nil, errf("ResourceNotFound.FunctionVersion", "Qualifier "+qualifier+" does not exist (use $LATEST or $DEFAULT).")
 	}
 	enable, aerr := parseEnable(req.Enable, "InvalidParameterValue")
-	if aerr != nil {
-		return nil, aerr
-	}
-	if aerr := checkDescription(str(req.Description)); aerr != nil {
+	if aerr = firstErr(aerr, checkDescription(req.Description)); aerr != nil {
 		return nil, aerr
 	}
 	t := &scfTrigger{Type: str(req.Type), TriggerName: str(req.TriggerName), Qualifier: qualifier, Enable: enable,
 		Description: str(req.Description), AddTime: c.now, ModTime: c.now}
 	switch t.Type {
 	case "timer":
-		if aerr := s.newTimer(f, t, str(req.TriggerDesc), req.CustomArgument); aerr != nil {
-			return nil, aerr
-		}
+		aerr = s.newTimer(f, t, str(req.TriggerDesc), req.CustomArgument)
 	case "http":
-		if aerr := s.newHTTP(c, f, t, str(req.TriggerDesc), req.CustomArgument); aerr != nil {
-			return nil, aerr
-		}
+		aerr = s.newHTTP(c, f, t, str(req.TriggerDesc), req.CustomArgument)
 	case "":
-		return nil, errf("MissingParameter", "The request is missing the required parameter Type.")
+		aerr = errf("MissingParameter", "The request is missing the required parameter Type.")
 	default:
-		return nil, errf("UnsupportedOperation.Trigger", "The emulator serves timer and http triggers only, not "+strconv.Quote(t.Type)+".")
+		aerr = errf("UnsupportedOperation.Trigger", "The emulator serves timer and http triggers only, not "+strconv.Quote(t.Type)+".")
 	}
-	// ResourceId as in the ListTriggers example:
-	// qcs::scf:<region>:uin/<uin>:function/<function>/<trigger>.
+	if aerr != nil {
+		return nil, aerr
+	}
+	// ResourceId as in the ListTriggers example.
 	t.resourceID = "qcs::scf:" + f.Region + ":uin/" + s.accountUin(c.account) + ":function/" + f.FunctionName + "/" + t.TriggerName
 	f.triggers = append(f.triggers, t)
 	return struct{ TriggerInfo TriggerInfo }{t.info()}, nil
@@ -333,7 +290,7 @@ func (s *Server) newHTTP(c *apiCall, f *scfFunction, t *scfTrigger, desc string,
 // in https://1250000000-9i9j1kpa67.ap-guangzhou.tencentscf.com.
 func (s *Server) newURLID() string {
 	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-	sum := sha256Sum(fmt.Sprintf("url/%d/%d", s.opts.Seed, s.seq.Add(1)))
+	sum := sha256.Sum256(fmt.Appendf(nil, "url/%d/%d", s.opts.Seed, s.seq.Add(1)))
 	b := make([]byte, 10)
 	for i := range b {
 		b[i] = alphabet[int(sum[i])%len(alphabet)]
@@ -342,23 +299,11 @@ func (s *Server) newURLID() string {
 }
 
 // actUpdateTrigger changes a timer or http trigger in place
-// (UpdateTriggerRequestParams; client.go: Enable, TriggerDesc, Description
-// and CustomArgument; "不传值表示原值不变" — a field not sent keeps its
-// value; Description sent empty becomes empty). The trigger keeps its name,
-// AddTime and (http) its URL id and addresses; ModTime becomes now.
+// (UpdateTriggerRequestParams; SDK scf client.go: "不传值表示原值不变", a field
+// not sent keeps its value). The trigger keeps its name, AddTime and URL.
 // client.go says only timer and ckafka update, the model's Type says timer,
-// ckafka and http; tencent-component-toolkit updates http triggers with it,
-// so the emulator serves timer and http (it has no ckafka triggers). Another
-// Type is InvalidParameterValue.Type (listed for UpdateTrigger in client.go).
-func (s *Server) actUpdateTrigger(c *apiCall) (any, *apiError) {
-	var req struct {
-		FunctionName, TriggerName, Type, Enable, Qualifier, Namespace, TriggerDesc, Description, CustomArgument *string
-	}
-	f, unlock, aerr := s.lockFunction(c, &req)
-	if aerr != nil {
-		return nil, aerr
-	}
-	defer unlock()
+// ckafka and http; tencent-component-toolkit updates http triggers with it.
+func (s *Server) actUpdateTrigger(c *apiCall, req *triggerReq, f *scfFunction) (any, *apiError) {
 	switch typ := str(req.Type); {
 	case typ == "" || str(req.TriggerName) == "":
 		return nil, errf("MissingParameter", "TriggerName and Type are required.")
@@ -368,15 +313,11 @@ func (s *Server) actUpdateTrigger(c *apiCall) (any, *apiError) {
 	if aerr := f.requireActive(c.now, "FailedOperation.FunctionStatusError", "update triggers"); aerr != nil {
 		return nil, aerr
 	}
-	var t *scfTrigger
-	for _, o := range f.triggers {
-		if o.TriggerName == str(req.TriggerName) && o.Type == str(req.Type) {
-			t = o
-		}
+	i, aerr := f.trigger(req)
+	if aerr != nil {
+		return nil, aerr
 	}
-	if t == nil {
-		return nil, errf("ResourceNotFound.Trigger", "Function "+f.FunctionName+" has no "+str(req.Type)+" trigger "+str(req.TriggerName)+".")
-	}
+	t := f.triggers[i]
 	if q := str(req.Qualifier); q != "" && q != t.Qualifier {
 		return nil, errf("ResourceNotFound.Qualifier", "Trigger "+t.TriggerName+" is on "+t.Qualifier+", not "+q+".")
 	}
@@ -385,6 +326,16 @@ func (s *Server) actUpdateTrigger(c *apiCall) (any, *apiError) {
 	}
 	t.ModTime = c.now
 	return struct{}{}, nil
+}
+
+// trigger finds the trigger req names by TriggerName and Type.
+func (f *scfFunction) trigger(req *triggerReq) (int, *apiError) {
+	for i, t := range f.triggers {
+		if t.TriggerName == str(req.TriggerName) && t.Type == str(req.Type) {
+			return i, nil
+		}
+	}
+	return 0, errf("ResourceNotFound.Trigger", "Function "+f.FunctionName+" has no "+str(req.Type)+" trigger "+str(req.TriggerName)+".")
 }
 
 // update validates every given field, then applies them all.
@@ -397,7 +348,7 @@ func (t *scfTrigger) update(enable, desc, description, arg *string) *apiError {
 		}
 	}
 	if description != nil {
-		if aerr := checkDescription(*description); aerr != nil {
+		if aerr := checkDescription(description); aerr != nil {
 			return aerr
 		}
 	}
@@ -433,26 +384,21 @@ func (t *scfTrigger) update(enable, desc, description, arg *string) *apiError {
 	return nil
 }
 
-func (s *Server) actDeleteTrigger(c *apiCall) (any, *apiError) {
-	var req struct {
-		FunctionName, TriggerName, Type, Namespace, TriggerDesc, Qualifier *string
-	}
-	f, unlock, aerr := s.lockFunction(c, &req)
-	if aerr != nil {
-		return nil, aerr
-	}
-	defer unlock()
+type deleteTriggerReq struct {
+	FunctionName, TriggerName, Type, Namespace, TriggerDesc, Qualifier *string
+}
+
+func (s *Server) actDeleteTrigger(c *apiCall, req *deleteTriggerReq, f *scfFunction) (any, *apiError) {
 	if str(req.TriggerName) == "" || str(req.Type) == "" {
 		return nil, errf("MissingParameter", "TriggerName and Type are required.")
 	}
 	if aerr := f.requireActive(c.now, "FailedOperation.FunctionStatusError", "remove triggers"); aerr != nil {
 		return nil, aerr
 	}
-	for i, t := range f.triggers {
-		if t.TriggerName == str(req.TriggerName) && t.Type == str(req.Type) {
-			f.triggers = append(f.triggers[:i], f.triggers[i+1:]...)
-			return struct{}{}, nil
-		}
+	i, aerr := f.trigger(&triggerReq{TriggerName: req.TriggerName, Type: req.Type})
+	if aerr != nil {
+		return nil, aerr
 	}
-	return nil, errf("ResourceNotFound.Trigger", "Function "+f.FunctionName+" has no "+str(req.Type)+" trigger "+str(req.TriggerName)+".")
+	f.triggers = append(f.triggers[:i], f.triggers[i+1:]...)
+	return struct{}{}, nil
 }

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -60,11 +61,9 @@ type Faults struct {
 type Options struct {
 	Credentials []Credential     // default: DefaultSecretID/DefaultSecretKey
 	Now         func() time.Time // injectable clock; default time.Now
-	// AuthNow is the clock that X-TC-Timestamp and q-sign-time are checked
-	// against (5 minutes of skew allowed). Default time.Now, even when Now is
-	// injected, because the official SDKs sign with the real clock: tests can
-	// age tasks by hours through Now and still authenticate. Set AuthNow to
-	// the injected clock to test SignatureExpire without waiting.
+	// AuthNow is the clock X-TC-Timestamp and q-sign-time are checked against
+	// (5 minutes of skew). Default time.Now even when Now is injected: the
+	// SDKs sign with the real clock. Set it to test SignatureExpire.
 	AuthNow  func() time.Time
 	Rate     float64 // per action per SecretId, requests/second (burst = rate); default 20; negative disables
 	Paging   string  // PagingCursor (default) or PagingOffset
@@ -78,28 +77,23 @@ type Options struct {
 	Faults                 Faults
 	Seed                   int64
 	Logger                 *slog.Logger // nil = silent
-	// SpecificEndedCodes makes a cancel of a job that has already ended
-	// answer FailedOperation.TaskEnded (AMS/VM/TRTC) or 409
-	// FailedOperation.JobEnded (CI), codes scf-janitor once assumed. By
-	// default it answers plain FailedOperation (CI: 400), because Tencent
-	// documents no specific code for it (none in the SDK's errors.go for
-	// AMS, VM or TRTC; the CI cancel doc has none): clients must ask for
-	// the job's state instead of trusting the code.
+	// SpecificEndedCodes makes a cancel of an ended job answer
+	// FailedOperation.TaskEnded (AMS/VM/TRTC) or 409 FailedOperation.JobEnded
+	// (CI), codes scf-janitor once assumed. By default: plain FailedOperation
+	// (CI: 400), as Tencent documents no specific code (SDK errors.go, the CI
+	// cancel doc).
 	SpecificEndedCodes bool
 	// FunctionReadyAfter is how long an SCF function stays Creating or
-	// Updating after CreateFunction / UpdateFunctionCode /
-	// UpdateFunctionConfiguration before it is Active (scf_control.go).
-	// 0 selects DefaultFunctionReadyAfter; negative means at once.
+	// Updating before it is Active: 0 selects DefaultFunctionReadyAfter,
+	// negative means at once.
 	FunctionReadyAfter time.Duration
-	// RolePropagation is how long after CreateRole, or after
-	// AttachRolePolicy on it, a CAM role becomes usable by SCF:
-	// CreateFunction and UpdateFunctionConfiguration naming it before then
-	// answer FailedOperation.CallRoleFailed (scf_control.go checkRole), as a
-	// CAM change reaches SCF only after a while. 0 (the default) = at once.
+	// RolePropagation is how long after CreateRole or AttachRolePolicy a
+	// role is usable by SCF (FailedOperation.CallRoleFailed before then,
+	// checkRole). 0 (the default) = at once.
 	RolePropagation time.Duration
-	// Roles can be assumed with STS AssumeRole (sts.go); their temporary
-	// credentials act in the role's account. Roles created through CAM
-	// (cam.go) can be assumed too, as their trust policy allows (trust.go).
+	// Roles can be assumed with STS AssumeRole; their temporary credentials
+	// act in the role's account. CAM roles can be too, as their trust
+	// policy allows (trust.go).
 	Roles []Role
 	// AccountUin is the uin of the default account (Credentials), as
 	// GetCallerIdentity answers it and trust policies and role ARNs name it;
@@ -112,11 +106,9 @@ type Options struct {
 	// Invoker runs the functions of the SCF Invoke and InvokeFunction
 	// actions (nil: every function is unknown); see also SetInvoker.
 	Invoker Invoker
-	// EnforcePolicies checks requests made with a role session's temporary
-	// keys against the permission policies attached to the role (policy.go):
-	// one no policy allows is refused (UnauthorizedOperation; CI 403
-	// AccessDenied). Root keys are never checked. Off: a role may call
-	// anything.
+	// EnforcePolicies refuses a role session's request no policy attached
+	// to the role allows (policy.go; UnauthorizedOperation, CI 403
+	// AccessDenied). Root keys are never checked.
 	EnforcePolicies bool
 }
 
@@ -163,20 +155,10 @@ func New(opts Options) *Server {
 	if opts.AuthNow == nil {
 		opts.AuthNow = time.Now
 	}
-	if opts.Rate == 0 {
-		opts.Rate = DefaultRate
-	}
-	if opts.Paging == "" {
-		opts.Paging = PagingCursor
-	}
+	opts.Rate, opts.Paging = cmp.Or(opts.Rate, DefaultRate), cmp.Or(opts.Paging, PagingCursor)
+	opts.PendingFor, opts.RunningFor = cmp.Or(opts.PendingFor, DefaultPendingFor), cmp.Or(opts.RunningFor, DefaultRunningFor)
 	if opts.MaxLimit <= 0 {
 		opts.MaxLimit = DefaultMaxLimit
-	}
-	if opts.PendingFor == 0 {
-		opts.PendingFor = DefaultPendingFor
-	}
-	if opts.RunningFor == 0 {
-		opts.RunningFor = DefaultRunningFor
 	}
 	if len(opts.SdkAppIDs) == 0 {
 		opts.SdkAppIDs = []uint64{DefaultSdkAppID}
@@ -222,19 +204,15 @@ func (s *Server) CurrentFaults() Faults {
 	return s.faults
 }
 
-// ServeHTTP logs each request and routes it: a bucket's COS host
-// (<bucket>.cos.<region>.myqcloud.com) to COS (cos.go), then by path
-// (routes.go): /_emulator/... inspection, /video/... CI live moderation,
-// everything else API 3.0 (AMS, VM, TRTC, SCF, CAM, STS by credential scope).
+// ServeHTTP logs each request and routes it: a bucket's COS host to COS,
+// then by path (routes.go).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusWriter{ResponseWriter: w}
 	info := &reqInfo{}
 	defer func() {
-		// A handler that drops the connection (reset fault, or a delayed
-		// request whose client left or whose server is shutting down)
-		// panics with http.ErrAbortHandler: log it, then let net/http
-		// close the connection.
+		// A handler that drops the connection panics with
+		// http.ErrAbortHandler: log it, then let net/http close it.
 		aborted := recover()
 		if s.logger != nil {
 			status, code := rec.statusOrOK(), info.code
@@ -293,12 +271,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
-func (w *statusWriter) statusOrOK() int {
-	if w.status == 0 {
-		return http.StatusOK
-	}
-	return w.status
-}
+func (w *statusWriter) statusOrOK() int { return cmp.Or(w.status, http.StatusOK) }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
@@ -312,9 +285,8 @@ func newRequestID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// newID returns a deterministic identifier: prefix + hex of a hash of the seed
-// and a per-server sequence number, so a seeded server generates the same ids
-// in the same order.
+// newID returns prefix + hex of a hash of the seed and a sequence number:
+// a seeded server generates the same ids in the same order.
 func (s *Server) newID(prefix string, hexLen int) string {
 	n := s.seq.Add(1)
 	var out strings.Builder

@@ -17,22 +17,15 @@ var stsActions = map[string]actionFunc{
 	"GetCallerIdentity": (*Server).actGetCallerIdentity,
 }
 
-// AssumeRole limits and codes, from tencentcloud-sdk-go
-// tencentcloud/sts/v20180813/models.go (AssumeRoleRequestParams: RoleSessionName
-// 2-128 characters of [\w+=,.@_-]; DurationSeconds default 7200, at most
-// 43200) and errors.go (ResourceNotFound.RoleNotFound "账号对应的角色不存在",
-// InvalidParameter.ParamError, InvalidParameter.OverTimeError "过期时间超过阈值",
-// UnauthorizedOperation).
+// AssumeRole limits, from SDK sts models.go AssumeRoleRequestParams; codes
+// from sts errors.go (docs/emulator.md).
 const (
 	DefaultRoleDuration = 7200 * time.Second
 	MaxRoleDuration     = 43200 * time.Second
 )
 
-var reSessionName = regexp.MustCompile(`^[\w+=,.@-]+$`) // and 2 to 128 long (checked apart: see reRoleArn)
-
-func validSessionName(s string) bool {
-	return len(s) >= 2 && len(s) <= 128 && reSessionName.MatchString(s)
-}
+// reSessionName: 2 to 128 long, checked apart (see reRoleArn).
+var reSessionName = regexp.MustCompile(`^[\w+=,.@-]+$`)
 
 type assumeRoleReq struct {
 	RoleArn, RoleSessionName string
@@ -54,19 +47,17 @@ type assumeRoleResp struct {
 // when the role exists and trusts the caller: a role of Options.Roles /
 // AddRole whose Trusted list names the caller's account (empty = any), or a
 // role created through CAM whose trust policy names the caller (trust.go).
-// The emulator does not expire them (Tencent's error for an expired token is
-// not documented).
 func (s *Server) actAssumeRole(c *apiCall) (any, *apiError) {
 	var req assumeRoleReq
 	if err := decodeParams(c.body, &req, true); err != nil {
 		return nil, err
 	}
-	switch {
+	switch n := len(req.RoleSessionName); {
 	case req.RoleArn == "":
 		return nil, errf("MissingParameter", "The request is missing the required parameter RoleArn.")
 	case req.RoleSessionName == "":
 		return nil, errf("MissingParameter", "The request is missing the required parameter RoleSessionName.")
-	case !validSessionName(req.RoleSessionName):
+	case n < 2 || n > 128 || !reSessionName.MatchString(req.RoleSessionName):
 		return nil, errf("InvalidParameter.ParamError", "RoleSessionName must be 2 to 128 characters of letters, digits and =,.@_-.")
 	}
 	d := DefaultRoleDuration
@@ -98,14 +89,9 @@ func (s *Server) actAssumeRole(c *apiCall) (any, *apiError) {
 			return nil, errf("UnauthorizedOperation", "The trust policy of "+req.RoleArn+" does not name the caller ("+s.callerArn(c)+").")
 		}
 	}
-	cred := Credential{SecretID: "AKIDtmp" + randHex(16), SecretKey: randHex(20), Token: randHex(32)}
-	s.acct.addSessionCredential(account, rs, cred)
+	cred := s.acct.newSessionCredential(account, rs)
 	exp := c.now.Add(d)
-	return assumeRoleResp{
-		Credentials: stsCredentials{Token: cred.Token, TmpSecretId: cred.SecretID, TmpSecretKey: cred.SecretKey},
-		ExpiredTime: exp.Unix(),
-		Expiration:  exp.UTC().Format(time.RFC3339),
-	}, nil
+	return assumeRoleResp{cred, exp.Unix(), exp.UTC().Format(time.RFC3339)}, nil
 }
 
 func randHex(n int) string {
@@ -114,15 +100,8 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// actGetCallerIdentity answers who the caller's keys are, with the fields of
-// tencentcloud-sdk-go sts/v20180813 GetCallerIdentityResponseParams:
-// AccountId is the account's uin; for a role session, as documented there,
-// UserId is roleId:roleSessionName and PrincipalId the uin of the account
-// that asked for the keys. The Arn forms and the Type values are not
-// documented: the emulator answers qcs::cam::uin/<uin>:uin/<uin> and
-// "RootAccount" for an account's keys, qcs::cam::uin/<uin>:roleName/<name>
-// and "AssumedRole" for a role session (assumptions; scf-deploy uses only
-// AccountId).
+// actGetCallerIdentity answers SDK sts GetCallerIdentityResponseParams; the
+// Arn forms and Type values are assumptions (docs/emulator.md).
 func (s *Server) actGetCallerIdentity(c *apiCall) (any, *apiError) {
 	if err := decodeParams(c.body, &struct{}{}, true); err != nil {
 		return nil, err

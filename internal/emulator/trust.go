@@ -1,7 +1,6 @@
 package emulator
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -10,34 +9,11 @@ import (
 	"strings"
 )
 
-// Roles created through the emulator's CAM control plane (cam.go CreateRole)
-// can be assumed with STS AssumeRole when their trust policy (the role's
-// PolicyDocument) allows the caller. The principal forms are the documented
-// ones:
-//
-//   - {"qcs":["qcs::cam::uin/<uin>:root"]}: any identity of that account
-//     (its root keys, sub-users' keys, its roles' temporary keys). Tencent's
-//     GetRole / DescribeRoleList examples show this form
-//     (intl.cloud.tencent.com/document/product/598/13888,
-//     cloud.tencent.com/document/api/598/13887); CAM doc 598/58344 says the
-//     entity account then grants its own identities the right to assume it,
-//     which the emulator checks only for role sessions and only with
-//     Options.EnforcePolicies (policy.go: sts:AssumeRole on the RoleArn).
-//   - {"qcs":["qcs::cam::uin/<uin>:roleName/<name>"]}: only temporary keys
-//     obtained by assuming that role of that account (the role session),
-//     the form deploy/cam/trust-sweeper.json uses. Tencent documents roles
-//     as resources in this six-segment form (AssumeRole's RoleArn); that CAM
-//     accepts it as a trust principal is an assumption.
-//   - {"service":["scf.qcloud.com"]}: a Tencent service (CreateRole's
-//     documented example, cloud.tencent.com/document/api/598/36225). No key
-//     of a user is a service, so such a statement never lets a caller's
-//     keys in; ServiceRoleCredential stands for the service assuming it.
-//
-// A principal value may be a string or a list of strings. The action is
-// matched as in a permission policy (policy.go actionMatches): the documented
-// "name/sts:AssumeRole", "sts:AssumeRole", "sts:*" and "*" all name it. A
-// matching "deny" statement wins over any "allow". Anything else (another
-// principal form, a malformed document) allows nobody: fail closed.
+// Trust policies: a role created through CAM can be assumed with STS
+// AssumeRole when its PolicyDocument names the caller (qcs root or role
+// principals) or, for ServiceRoleCredential, the service. The documented
+// principal forms and what is assumed: docs/emulator.md. Anything else allows
+// nobody: fail closed.
 
 // DefaultAccountUin is the uin of the default account (Options.Credentials)
 // when Options.AccountUin is empty: the same as scf-local's TENCENTCLOUD_UIN.
@@ -100,7 +76,7 @@ func trusts(doc string, p trustPrincipal) bool {
 	allowed := false
 	for _, st := range d.Statement {
 		actions, ok := stringOrList(st.Action)
-		if !ok || !slices.ContainsFunc(actions, assumeRoleAction) || !st.names(p) {
+		if !ok || !slices.ContainsFunc(actions, func(a string) bool { return actionMatches(a, "sts:AssumeRole") }) || !st.names(p) {
 			continue
 		}
 		switch strings.ToLower(st.Effect) {
@@ -113,11 +89,6 @@ func trusts(doc string, p trustPrincipal) bool {
 	return allowed
 }
 
-// assumeRoleAction reports whether a trust statement's action names
-// sts:AssumeRole, matched as a permission policy's action is (actionMatches:
-// "name/sts:AssumeRole", "sts:AssumeRole", "sts:*", "*").
-func assumeRoleAction(pattern string) bool { return actionMatches(pattern, "sts:AssumeRole") }
-
 // names reports whether the statement's principal names p.
 func (st trustStatement) names(p trustPrincipal) bool {
 	for kind, raw := range st.Principal {
@@ -126,14 +97,9 @@ func (st trustStatement) names(p trustPrincipal) bool {
 			continue
 		}
 		for _, v := range values {
-			switch {
-			case kind == "service" && p.service != "" && v == p.service:
-				return true
-			case kind == "qcs" && p.uin != "" && v == "qcs::cam::uin/"+p.uin+":root":
-				return true
-			case kind == "qcs" && p.uin != "" && p.role != "" && v == "qcs::cam::uin/"+p.uin+":roleName/"+p.role:
-				return true
-			case kind == "qcs" && p.uin != "" && p.roleID != "" && v == "qcs::cam::uin/"+p.uin+":role/"+p.roleID:
+			if (kind == "service" && p.service != "" && v == p.service) || (kind == "qcs" && p.uin != "" &&
+				(v == "qcs::cam::uin/"+p.uin+":root" || (p.role != "" && v == "qcs::cam::uin/"+p.uin+":roleName/"+p.role) ||
+					(p.roleID != "" && v == "qcs::cam::uin/"+p.uin+":role/"+p.roleID))) {
 				return true
 			}
 		}
@@ -191,38 +157,19 @@ func (s *Server) ServiceRoleCredential(service, roleArn string) (Credential, err
 	if !trusts(doc, trustPrincipal{service: service}) {
 		return Credential{}, ErrNotTrusted
 	}
-	cred := Credential{SecretID: "AKIDtmp" + randHex(16), SecretKey: randHex(20), Token: randHex(32)}
-	s.acct.addSessionCredential(account, roleSession{role: name, roleID: id, name: service, principal: s.accountUin(account)}, cred)
-	return cred, nil
+	c := s.acct.newSessionCredential(account, roleSession{role: name, roleID: id, name: service, principal: s.accountUin(account)})
+	return Credential{SecretID: c.TmpSecretId, SecretKey: c.TmpSecretKey, Token: c.Token}, nil
 }
 
-// Local stand-ins, over HTTP, for what only Tencent's side can do (see
-// inspectAddAccount and inspectRoleCredentials):
-//
-//	POST /_emulator/accounts          {"Uin":"100000000002","SecretId":"AKID...","SecretKey":"..."}
-//	                                  accept keys of another account (AddCredential): 201 {"Uin","SecretId"}
-//	POST /_emulator/role-credentials  {"Service":"scf.qcloud.com","RoleArn":"qcs::cam::uin/<uin>:roleName/<name>"}
-//	                                  the service's temporary keys for the role (ServiceRoleCredential):
-//	                                  200 {"TmpSecretId","TmpSecretKey","Token"}, as AssumeRole's Credentials;
-//	                                  404 unknown role, 403 its trust policy does not name the service
-//
-// scf-local uses role-credentials to give a function its execution role's
-// keys when it reuses a running emulator; accounts lets a test or a user
-// create a role in another account through CAM with that account's keys.
 var reUin = regexp.MustCompile(`^[0-9]{1,20}$`)
 
 // inspectAddAccount is POST /_emulator/accounts: accept another account's
 // keys.
 func (s *Server) inspectAddAccount(w http.ResponseWriter, r *http.Request) {
-	body, ok := inspectBody(w, r)
-	if !ok {
-		return
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
 	var in struct{ Uin, SecretId, SecretKey string }
-	if err := dec.Decode(&in); err != nil {
+	if !decodeInspect(w, r, &in, func(err error) {
 		inspectError(w, http.StatusBadRequest, `decode account: %v (want {"Uin":"100000000002","SecretId":"AKID...","SecretKey":"..."})`, err)
+	}) {
 		return
 	}
 	if !reUin.MatchString(in.Uin) || in.SecretId == "" || in.SecretKey == "" {
@@ -236,23 +183,17 @@ func (s *Server) inspectAddAccount(w http.ResponseWriter, r *http.Request) {
 // inspectRoleCredentials is POST /_emulator/role-credentials: a service's
 // keys for a role (what SCF gives a function).
 func (s *Server) inspectRoleCredentials(w http.ResponseWriter, r *http.Request) {
-	body, ok := inspectBody(w, r)
-	if !ok {
-		return
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
 	var in struct{ Service, RoleArn string }
-	if err := dec.Decode(&in); err != nil {
+	if !decodeInspect(w, r, &in, func(err error) {
 		inspectError(w, http.StatusBadRequest, `decode: %v (want {"Service":"scf.qcloud.com","RoleArn":"qcs::cam::uin/<uin>:roleName/<name>"})`, err)
+	}) {
 		return
 	}
 	if in.Service == "" || in.RoleArn == "" {
 		inspectError(w, http.StatusBadRequest, "Service (such as scf.qcloud.com) and RoleArn are required")
 		return
 	}
-	c, err := s.ServiceRoleCredential(in.Service, in.RoleArn)
-	switch {
+	switch c, err := s.ServiceRoleCredential(in.Service, in.RoleArn); {
 	case errors.Is(err, ErrNotTrusted):
 		inspectError(w, http.StatusForbidden, "the trust policy of %s does not name the service %s", in.RoleArn, in.Service)
 	case err != nil:

@@ -12,26 +12,17 @@ const (
 	sigKill = syscall.SIGKILL
 )
 
+// setProcAttr starts the function in its own process group (signalGroup).
 func setProcAttr(cmd *exec.Cmd) {
-	if cmd.SysProcAttr == nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{}
-	}
-	cmd.SysProcAttr.Setpgid = true
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	setParentDeathSignal(cmd.SysProcAttr)
 }
 
-// signalGroup signals the process group led by cmd's process.
-func signalGroup(cmd *exec.Cmd, sig syscall.Signal) error {
-	if cmd.Process == nil {
-		return errNoPid
-	}
-	return syscall.Kill(-cmd.Process.Pid, sig)
-}
+// signalGroup signals the process group led by cmd's (started) process.
+func signalGroup(cmd *exec.Cmd, sig syscall.Signal) { _ = syscall.Kill(-cmd.Process.Pid, sig) }
 
 // setBuildProcAttr makes the kernel end a go build if this process dies.
 func setBuildProcAttr(cmd *exec.Cmd) {
-	if cmd.SysProcAttr == nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{}
-	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{}
 	setParentDeathSignal(cmd.SysProcAttr)
 }

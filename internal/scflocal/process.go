@@ -27,45 +27,35 @@ const (
 	DefaultTimeout      = 3 * time.Second // SCF's default function timeout
 	DefaultMemoryMB     = 128
 	// TimeoutGrace is how long past its deadline an invocation may take to
-	// reply before Invoke gives up on it and kills the process (SCF likewise
-	// ends an instance that overruns its timeout).
+	// reply before Invoke kills the process (SCF likewise ends an instance
+	// that overruns its timeout).
 	TimeoutGrace = time.Second
 )
 
 // ProcessOptions configures StartProcess.
 type ProcessOptions struct {
 	// Env holds extra KEY=VALUE entries for the process environment: what SCF
-	// sets on the instance, such as TENCENTCLOUD_REGION or SCF_FUNCTIONNAME,
-	// and non-secret configuration. Credentials belong in Invocation.Env,
-	// which is where SCF delivers them.
+	// sets on the instance (TENCENTCLOUD_REGION, SCF_FUNCTIONNAME, ...) and
+	// non-secret configuration. Credentials belong in Invocation.Env.
 	Env []string
 	// Stdout and Stderr receive the process's output (nil: discarded). The
 	// last 64 KiB of both are kept for error messages and Output.
 	Stdout, Stderr io.Writer
-
-	// InheritEnv starts from this process's environment (os.Environ) instead
-	// of a minimal one holding only PATH, HOME, TMPDIR, TZ and LANG. The
-	// default keeps a developer's shell credentials out of the function, as
-	// on SCF.
+	// InheritEnv starts from os.Environ instead of only PATH, HOME, TMPDIR,
+	// TZ and LANG, which keeps a developer's shell credentials out, as on SCF.
 	InheritEnv bool
-	// StartTimeout bounds the wait for the first successful Ping (default
-	// DefaultStartTimeout).
+	// StartTimeout bounds the wait for the first successful Ping.
 	StartTimeout time.Duration
-	// StopTimeout is the grace period between SIGTERM and SIGKILL in Stop
-	// (default DefaultStopTimeout).
+	// StopTimeout is the grace period between SIGTERM and SIGKILL.
 	StopTimeout time.Duration
-
 	// AutoRestart replaces the instance, as SCF replaces a failed one, when
 	// it dies, breaks its connection, overruns a deadline or asks to exit
-	// (Error.ShouldExit, after a panic). The replacement starts once, however
-	// many invocations saw the failure; an instance that is still alive
-	// finishes the invocations it already has before it is stopped; and
-	// Invoke calls that arrive meanwhile wait for the new instance, within
-	// their ctx and deadline, instead of failing. Without it the caller
-	// decides, with Restart.
+	// (Error.ShouldExit, after a panic): once, however many invocations saw
+	// it. A live old instance finishes the invocations it has; new ones wait
+	// for the replacement within their ctx and deadline. Without it the
+	// caller decides, with Restart.
 	AutoRestart bool
-	// OnRestart, when set, is called after each automatic replacement, from
-	// the goroutine that started it.
+	// OnRestart, when set, is called after each automatic replacement.
 	OnRestart func(RestartEvent)
 }
 
@@ -79,73 +69,64 @@ type RestartEvent struct {
 
 // Invocation is one call of Function.Invoke.
 type Invocation struct {
-	Payload []byte
-	// RequestID defaults to a random UUID-shaped id.
-	RequestID string
-	// Timeout is the function's configured timeout (default DefaultTimeout):
-	// the request carries Deadline = now + Timeout and TimeLimitInMs.
+	Payload   []byte
+	RequestID string // default: a random UUID-shaped id
+	// Timeout is the function's timeout (default DefaultTimeout): the request
+	// carries Deadline = now + Timeout and TimeLimitInMs.
 	Timeout time.Duration
-	// Env is sent as the invocation's Environment JSON (nil: none). SCF puts
-	// the execution role's credentials here.
+	// Env is sent as the invocation's Environment JSON (nil: none); SCF puts
+	// the execution role's credentials there.
 	Env             map[string]string
 	FunctionName    string
 	Namespace       string // default "default"
 	FunctionVersion string // default "$LATEST"
 	Region          string
-	MemoryMB        int32 // default DefaultMemoryMB
-
-	// Deadline, when non-zero, is sent instead of now + Timeout (for
-	// example one already in the past).
-	Deadline time.Time
-	// AppID and Uin are sent as TencentcloudAppID and TencentcloudUin.
-	AppID, Uin string
-	// WantLog fills Result.Log, after making sure the output the function
-	// wrote before replying has been read.
+	MemoryMB        int32     // default DefaultMemoryMB
+	Deadline        time.Time // when non-zero, sent instead of now + Timeout
+	AppID, Uin      string    // sent as TencentcloudAppID and TencentcloudUin
+	// WantLog fills Result.Log, once the output written before the reply
+	// has been read.
 	WantLog bool
 }
 
-// Result is what the function replied. Error is non-nil when the handler
-// returned an error or panicked (then Error.ShouldExit is true), or when
-// Invoke gave up on an invocation that overran its deadline (Type
-// "TimeoutError", ShouldExit true; the process has been stopped: call
-// Restart).
+// Result is what the function replied. Error is set when the handler
+// returned an error or panicked (then ShouldExit), or when Invoke gave up on
+// an invocation that overran its deadline (Type "TimeoutError", ShouldExit;
+// the process has been stopped).
 type Result struct {
 	Payload []byte
 	Error   *scf.InvokeError
-	// PeakRSS is the function process's peak resident set size in bytes
-	// after the call (Linux VmHWM; 0 when unknown), what SCF reports as the
-	// memory used.
+	// PeakRSS is the process's peak resident set size in bytes (Linux VmHWM;
+	// 0 when unknown), what SCF reports as the memory used.
 	PeakRSS int64
-	// Log (with Invocation.WantLog) is what the function process wrote to
-	// stdout and stderr while the call was under way (invocations queued on
-	// the same instance may add their lines), at most the last 64 KiB.
+	// Log (with Invocation.WantLog) is what the process wrote while the call
+	// was under way, at most the last 64 KiB.
 	Log string
 }
 
 // Process is a running function binary. Its methods are safe for concurrent
 // use; the function itself serves invocations one at a time.
 type Process struct {
-	bin  string
 	opts ProcessOptions
 	out  *tailBuffer
 
 	mu         sync.Mutex
+	bin        string                 // what new instances run (Reload changes it)
 	cur        *instance              // nil after Stop, and while a replacement starts
 	stopped    bool                   // Stop was called (and no Restart since)
 	replacing  chan struct{}          // non-nil while a replacement starts; closed when it is done
-	replaceErr error                  // why the last replacement failed (nil when it worked)
+	replaceErr error                  // why the last replacement failed
 	retiring   map[*instance]struct{} // replaced instances finishing their invocations
 	starts     int                    // instances started successfully
 }
 
-// instance is one OS process of a Process (Restart replaces it).
+// instance is one OS process of a Process.
 type instance struct {
-	cmd     *exec.Cmd
-	addr    string
-	client  *rpc.Client
-	exited  chan struct{} // closed once cmd.Wait returns and its output is copied
-	waitErr error         // valid after exited is closed
-
+	cmd            *exec.Cmd
+	addr           string
+	client         *rpc.Client
+	exited         chan struct{} // closed once cmd.Wait returns and its output is copied
+	waitErr        error         // valid after exited is closed
 	stdout, stderr *outPipe
 
 	// guarded by Process.mu
@@ -162,55 +143,40 @@ func (in *instance) hasExited() bool {
 	}
 }
 
-// StartProcess starts bin as SCF does: with $_LAMBDA_SERVER_PORT set to a free
-// local port (and $_LAMBDA_SERVER_HOST=127.0.0.1 so it listens on loopback
-// only), then waits until it answers Function.Ping. ctx bounds the start-up
-// only; the process runs until Stop. It runs in its own process group,
-// which Stop ends as a whole, and on Linux it is killed if this process dies.
+// StartProcess starts bin as SCF does, with $_LAMBDA_SERVER_PORT set to a
+// free port (and $_LAMBDA_SERVER_HOST=127.0.0.1), and waits until it answers
+// Function.Ping. ctx bounds the start-up only. The process runs in its own
+// process group, which Stop ends as a whole; on Linux it is killed if this
+// process dies.
 func StartProcess(ctx context.Context, bin string, opts ProcessOptions) (*Process, error) {
-	if opts.StartTimeout <= 0 {
-		opts.StartTimeout = DefaultStartTimeout
-	}
-	if opts.StopTimeout <= 0 {
-		opts.StopTimeout = DefaultStopTimeout
-	}
+	opts.StartTimeout = orDefault(opts.StartTimeout, DefaultStartTimeout)
+	opts.StopTimeout = orDefault(opts.StopTimeout, DefaultStopTimeout)
 	p := &Process{bin: bin, opts: opts, out: newTailBuffer(64 << 10), retiring: map[*instance]struct{}{}}
-	in, err := p.start(ctx)
+	in, err := p.start(ctx, bin)
 	if err != nil {
 		return nil, err
 	}
-	p.cur = in
-	p.starts = 1
+	p.cur, p.starts = in, 1
 	return p, nil
 }
 
-// start launches a new instance, retrying when another process took the
-// chosen port between choosing and binding it.
-func (p *Process) start(ctx context.Context) (*instance, error) {
-	return p.startFrom(ctx, p.binary())
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
 }
 
-// binary is the executable new instances run (Reload changes it).
-func (p *Process) binary() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.bin
-}
-
-func (p *Process) startFrom(ctx context.Context, bin string) (*instance, error) {
-	var err error
+// start launches a new instance of bin, retrying when another process took
+// the chosen port between choosing and binding it.
+func (p *Process) start(ctx context.Context, bin string) (in *instance, err error) {
 	for range 3 {
-		var in *instance
 		var retry bool
-		in, retry, err = p.startOnce(ctx, bin)
-		if err == nil {
-			return in, nil
-		}
-		if !retry {
+		if in, retry, err = p.startOnce(ctx, bin); err == nil || !retry {
 			break
 		}
 	}
-	return nil, err
+	return in, err
 }
 
 func (p *Process) startOnce(ctx context.Context, bin string) (in *instance, retry bool, err error) {
@@ -221,55 +187,34 @@ func (p *Process) startOnce(ctx context.Context, bin string) (in *instance, retr
 	cmd := exec.Command(bin)
 	cmd.Env = append(p.baseEnv(), p.opts.Env...)
 	cmd.Env = append(cmd.Env, scf.EnvServerPort+"="+strconv.Itoa(port), scf.EnvServerHost+"=127.0.0.1")
-	stdout, err := newOutPipe(writerOr(p.opts.Stdout, p.out))
+	in = &instance{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), exited: make(chan struct{})}
+	if in.stdout, err = newOutPipe(writerOr(p.opts.Stdout, p.out)); err == nil {
+		if in.stderr, err = newOutPipe(writerOr(p.opts.Stderr, p.out)); err != nil {
+			in.stdout.closeWriter()
+		}
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("start %s: %w", bin, err)
 	}
-	stderr, err := newOutPipe(writerOr(p.opts.Stderr, p.out))
-	if err != nil {
-		stdout.closeWriter()
-		return nil, false, fmt.Errorf("start %s: %w", bin, err)
-	}
-	cmd.Stdout, cmd.Stderr = stdout.w, stderr.w
+	cmd.Stdout, cmd.Stderr = in.stdout.w, in.stderr.w
 	setProcAttr(cmd)
 	mark := p.out.Len()
 	if err := cmd.Start(); err != nil {
-		stdout.closeWriter()
-		stderr.closeWriter()
+		in.stdout.closeWriter()
+		in.stderr.closeWriter()
 		return nil, false, fmt.Errorf("start %s: %w", bin, err)
 	}
-	in = &instance{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), exited: make(chan struct{}), stdout: stdout, stderr: stderr}
-	go func() {
-		in.waitErr = cmd.Wait()
-		// The output the process wrote before it exited, for its error
-		// message (a child it left behind may keep the pipes open: don't
-		// wait for that).
-		stdout.closeWriter()
-		stderr.closeWriter()
-		t := time.NewTimer(2 * time.Second)
-		defer t.Stop()
-		for _, o := range []*outPipe{stdout, stderr} {
-			select {
-			case <-o.done:
-			case <-t.C:
-			}
-		}
-		close(in.exited)
-	}()
+	go in.wait()
 
 	ctx, cancel := context.WithTimeout(ctx, p.opts.StartTimeout)
 	defer cancel()
-	delay := 5 * time.Millisecond
-	for {
-		select {
-		case <-in.exited:
+	for delay := 5 * time.Millisecond; ; delay = min(delay*2, 100*time.Millisecond) {
+		if in.hasExited() {
 			out := p.out.Since(mark)
 			return nil, strings.Contains(out, "address already in use"),
 				fmt.Errorf("start %s: process exited before answering Ping (%v)%s", bin, in.waitErr, indent(out))
-		default:
 		}
-		if client, err := dialAndPing(ctx, in.addr); err == nil {
-			in.client = client
+		if in.client, err = dialAndPing(ctx, in.addr); err == nil {
 			return in, false, nil
 		}
 		select {
@@ -279,8 +224,24 @@ func (p *Process) startOnce(ctx context.Context, bin string) (in *instance, retr
 		case <-in.exited:
 		case <-time.After(delay):
 		}
-		delay = min(delay*2, 100*time.Millisecond)
 	}
+}
+
+// wait reaps the process, then waits (2 s at most: a child it left behind
+// may keep the pipes open) for the output it wrote, for its error message.
+func (in *instance) wait() {
+	in.waitErr = in.cmd.Wait()
+	in.stdout.closeWriter()
+	in.stderr.closeWriter()
+	t := time.NewTimer(2 * time.Second)
+	defer t.Stop()
+	for _, o := range []*outPipe{in.stdout, in.stderr} {
+		select {
+		case <-o.done:
+		case <-t.C:
+		}
+	}
+	close(in.exited)
 }
 
 func dialAndPing(ctx context.Context, addr string) (*rpc.Client, error) {
@@ -321,42 +282,50 @@ func (p *Process) baseEnv() []string {
 	return env
 }
 
-func (p *Process) instance() (*instance, error) {
+func (p *Process) instance() *instance {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cur == nil {
-		return nil, ErrStopped
-	}
-	return p.cur, nil
+	return p.cur
 }
 
 // Addr returns the host:port the function serves net/rpc on ("" after Stop).
 func (p *Process) Addr() string {
-	in, err := p.instance()
-	if err != nil {
-		return ""
+	if in := p.instance(); in != nil {
+		return in.addr
 	}
-	return in.addr
+	return ""
 }
 
 // Pid returns the OS process id (0 after Stop).
 func (p *Process) Pid() int {
-	in, err := p.instance()
-	if err != nil {
-		return 0
+	if in := p.instance(); in != nil {
+		return in.cmd.Process.Pid
 	}
-	return in.cmd.Process.Pid
+	return 0
 }
 
-// Output returns the last 64 KiB the process (and those it replaced through
-// Restart) wrote to stdout and stderr.
+// Exited reports whether the current process has exited (true after Stop).
+func (p *Process) Exited() bool {
+	in := p.instance()
+	return in == nil || in.hasExited()
+}
+
+// Output returns the last 64 KiB all its processes wrote to stdout and stderr.
 func (p *Process) Output() string { return p.out.String() }
+
+// Starts returns how many processes were started successfully: 1 plus the
+// replacements (automatic, Restart and Reload).
+func (p *Process) Starts() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.starts
+}
 
 // Ping calls Function.Ping (bounded by StartTimeout).
 func (p *Process) Ping() error {
-	in, err := p.instance()
-	if err != nil {
-		return err
+	in := p.instance()
+	if in == nil {
+		return ErrStopped
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), p.opts.StartTimeout)
 	defer cancel()
@@ -366,13 +335,11 @@ func (p *Process) Ping() error {
 	return nil
 }
 
-// Invoke calls Function.Invoke with inv and returns what the function
-// replied. The error is non-nil only for transport failures: the process is
-// not running or died, the connection broke, or ctx ended first (the reply is
-// then discarded). See Result for an invocation that overruns its deadline.
-// With AutoRestart, an invocation that arrives while the instance is being
-// replaced waits for the new one; if its deadline passes first, the Result
-// is a TimeoutError (ShouldExit false) and the function never saw it.
+// Invoke calls Function.Invoke with inv. The error reports transport
+// failures only: the process is not running or died, the connection broke,
+// or ctx ended first. With AutoRestart, an invocation whose deadline passes
+// while it waits for a replacement gets a TimeoutError Result (ShouldExit
+// false) without reaching the function.
 func (p *Process) Invoke(ctx context.Context, inv Invocation) (Result, error) {
 	req, err := inv.request(time.Now())
 	if err != nil {
@@ -381,10 +348,8 @@ func (p *Process) Invoke(ctx context.Context, inv Invocation) (Result, error) {
 	deadline := time.Unix(req.Deadline.Seconds, req.Deadline.Nanos)
 	in, err := p.acquire(ctx, deadline)
 	if errors.Is(err, errWaitedPastDeadline) {
-		return Result{Error: &scf.InvokeError{
-			Type:    "TimeoutError",
-			Message: fmt.Sprintf("invocation %s: its deadline passed while the function instance was being replaced", req.RequestId),
-		}}, nil
+		return Result{Error: &scf.InvokeError{Type: "TimeoutError",
+			Message: fmt.Sprintf("invocation %s: its deadline passed while the function instance was being replaced", req.RequestId)}}, nil
 	}
 	if err != nil {
 		return Result{}, fmt.Errorf("invoke %s: %w", req.RequestId, err)
@@ -399,7 +364,8 @@ func (p *Process) Invoke(ctx context.Context, inv Invocation) (Result, error) {
 	case <-call.Done:
 		if call.Error != nil {
 			err := p.transportErr(in, "invoke "+req.RequestId, call.Error)
-			p.replace(in, "the connection to the function failed: "+firstLine(err.Error()))
+			first, _, _ := strings.Cut(err.Error(), "\n")
+			p.replace(in, "the connection to the function failed: "+first)
 			return Result{Log: p.out.Since(mark)}, err
 		}
 		res := Result{Payload: resp.Payload, Error: resp.Error, PeakRSS: peakRSS(in.cmd.Process.Pid)}
@@ -418,65 +384,53 @@ func (p *Process) Invoke(ctx context.Context, inv Invocation) (Result, error) {
 		rss := peakRSS(in.cmd.Process.Pid)
 		in.kill(p.opts.StopTimeout)
 		p.replace(in, "invocation "+req.RequestId+" overran its deadline")
-		return Result{PeakRSS: rss, Log: p.out.Since(mark), Error: &scf.InvokeError{
-			Type: "TimeoutError",
-			Message: fmt.Sprintf("invocation %s did not reply within %s of its deadline; the function process was stopped",
-				req.RequestId, TimeoutGrace),
-			ShouldExit: true,
-		}}, nil
+		return Result{PeakRSS: rss, Log: p.out.Since(mark), Error: &scf.InvokeError{Type: "TimeoutError", ShouldExit: true,
+			Message: fmt.Sprintf("invocation %s did not reply within %s of its deadline; the function process was stopped", req.RequestId, TimeoutGrace)}}, nil
 	}
 }
 
-// errWaitedPastDeadline: an invocation's deadline passed while it waited for
-// a replacement instance.
 var errWaitedPastDeadline = errors.New("deadline passed while waiting for a new instance")
 
 // acquire returns the instance to invoke, counted as in flight until
-// release. With AutoRestart it starts a replacement for an instance found
-// dead (once) and waits for a replacement under way, until ctx ends or
-// deadline passes.
+// release. With AutoRestart it replaces an instance found dead (once) and
+// waits for a replacement under way, until ctx ends or deadline passes.
 func (p *Process) acquire(ctx context.Context, deadline time.Time) (*instance, error) {
-	var timeout <-chan time.Time
+	timeout := time.NewTimer(max(time.Until(deadline), 0))
+	defer timeout.Stop()
 	for {
 		p.mu.Lock()
 		if p.stopped {
 			p.mu.Unlock()
 			return nil, ErrStopped
 		}
-		if in := p.cur; in != nil {
-			if !p.opts.AutoRestart || !in.hasExited() {
-				in.inflight++
-				p.mu.Unlock()
-				return in, nil
-			}
+		in := p.cur
+		if in != nil && (!p.opts.AutoRestart || !in.hasExited()) {
+			in.inflight++
+			p.mu.Unlock()
+			return in, nil
+		}
+		if in != nil {
 			p.replaceLocked(in, "the process exited: "+exitStatus(in))
 		}
 		ch := p.replacing
-		if ch == nil {
-			if !p.opts.AutoRestart {
-				p.mu.Unlock()
-				return nil, ErrStopped
-			}
-			// The last replacement failed to start: try again.
+		if ch == nil && p.opts.AutoRestart { // the last replacement failed to start: try again
 			p.startReplacementLocked("the previous start failed")
 			ch = p.replacing
 		}
 		p.mu.Unlock()
-		if timeout == nil {
-			t := time.NewTimer(max(time.Until(deadline), 0))
-			defer t.Stop()
-			timeout = t.C
+		if ch == nil {
+			return nil, ErrStopped
 		}
 		select {
 		case <-ch:
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-timeout:
+		case <-timeout.C:
 			return nil, errWaitedPastDeadline
 		}
 		p.mu.Lock()
-		failed := p.cur == nil && !p.stopped && p.replaceErr != nil
 		err := p.replaceErr
+		failed := p.cur == nil && !p.stopped && err != nil
 		p.mu.Unlock()
 		if failed {
 			return nil, fmt.Errorf("%w: a new instance failed to start: %w", ErrStopped, err)
@@ -499,9 +453,21 @@ func (p *Process) release(in *instance) {
 	}
 }
 
+// retireLocked stops old once its invocations in flight are done.
+func (p *Process) retireLocked(old *instance) {
+	if old == nil {
+		return
+	}
+	old.retired = true
+	if old.inflight == 0 {
+		go old.kill(p.opts.StopTimeout)
+	} else {
+		p.retiring[old] = struct{}{}
+	}
+}
+
 // replace starts a replacement for in when AutoRestart is on and in is still
-// the current instance; a replacement already under way (or done) for in
-// makes it a no-op, so a failure many invocations see restarts once.
+// the current instance, so that a failure many invocations see restarts once.
 func (p *Process) replace(in *instance, reason string) {
 	if !p.opts.AutoRestart {
 		return
@@ -516,35 +482,29 @@ func (p *Process) replaceLocked(in *instance, reason string) {
 		return
 	}
 	p.cur = nil
-	in.retired = true
-	if in.inflight == 0 {
-		go in.kill(p.opts.StopTimeout)
-	} else {
-		p.retiring[in] = struct{}{}
-	}
+	p.retireLocked(in)
 	p.startReplacementLocked(reason)
 }
 
-// startReplacementLocked starts a new instance in the background; p.mu is held.
+// startReplacementLocked starts a new instance in the background.
 func (p *Process) startReplacementLocked(reason string) {
 	ch := make(chan struct{})
 	p.replacing = ch
+	bin := p.bin
 	go func() {
 		begin := time.Now()
 		ctx, cancel := context.WithTimeout(context.Background(), p.opts.StartTimeout)
-		in, err := p.start(ctx)
+		in, err := p.start(ctx, bin)
 		cancel()
 		ev := RestartEvent{Reason: reason, Took: time.Since(begin), Err: err}
 		p.mu.Lock()
 		p.replaceErr = err
-		if err == nil {
-			if p.stopped || p.cur != nil { // stopped, or Reload installed one meanwhile
-				in.kill(p.opts.StopTimeout) // Stop waits for ch, so nothing outlives it
-			} else {
-				p.cur = in
-				p.starts++
-				ev.Pid = in.cmd.Process.Pid
-			}
+		switch {
+		case err != nil:
+		case p.install(in):
+			ev.Pid = in.cmd.Process.Pid
+		default: // stopped, or Reload installed one (Stop waits for ch, so nothing outlives it)
+			in.kill(p.opts.StopTimeout)
 		}
 		p.replacing = nil
 		close(ch)
@@ -555,12 +515,15 @@ func (p *Process) startReplacementLocked(reason string) {
 	}()
 }
 
-// Starts returns how many processes were started successfully: 1 plus the
-// replacements (automatic and by Restart).
-func (p *Process) Starts() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.starts
+// install makes in the current instance unless Stop was called or another
+// one was installed meanwhile; p.mu is held.
+func (p *Process) install(in *instance) bool {
+	if p.stopped || p.cur != nil {
+		return false
+	}
+	p.cur = in
+	p.starts++
+	return true
 }
 
 func exitStatus(in *instance) string {
@@ -570,32 +533,21 @@ func exitStatus(in *instance) string {
 	return in.waitErr.Error()
 }
 
-func firstLine(s string) string {
-	first, _, _ := strings.Cut(s, "\n")
-	return first
-}
-
 // transportErr describes a failed rpc call, with the process's exit status
-// and recent output when it died.
+// and recent output when it died (given a moment to do so).
 func (p *Process) transportErr(in *instance, op string, err error) error {
 	select {
 	case <-in.exited:
 	case <-time.After(200 * time.Millisecond):
-		// give a dying process a moment, so the error can say why
 	}
-	select {
-	case <-in.exited:
+	if in.hasExited() {
 		return fmt.Errorf("%s: %w: function process exited (%v)%s", op, ErrStopped, in.waitErr, indent(p.out.Since(p.out.Len()-4096)))
-	default:
-		return fmt.Errorf("%s: %w", op, err)
 	}
+	return fmt.Errorf("%s: %w", op, err)
 }
 
 func (inv Invocation) request(now time.Time) (*scf.InvokeRequest, error) {
-	timeout := inv.Timeout
-	if timeout <= 0 {
-		timeout = DefaultTimeout
-	}
+	timeout := orDefault(inv.Timeout, DefaultTimeout)
 	deadline := inv.Deadline
 	if deadline.IsZero() {
 		deadline = now.Add(timeout)
@@ -645,21 +597,20 @@ func NewRequestID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
-// Stop ends the process: SIGTERM to its process group, then SIGKILL if it has
-// not exited within StopTimeout. It waits for the exit (and for a replacement
-// under way, which it stops too) and is safe to call more than once. It
-// returns an error only when SIGKILL was needed.
+// Stop ends every process (SIGTERM to its group, SIGKILL after
+// StopTimeout), waiting for them and for a replacement under way. It is safe
+// to call more than once and returns an error only when SIGKILL was needed.
 func (p *Process) Stop() error {
 	p.mu.Lock()
 	p.stopped = true
-	in := p.cur
+	in, ch := p.cur, p.replacing
 	p.cur = nil
-	ch := p.replacing
 	retiring := make([]*instance, 0, len(p.retiring))
 	for r := range p.retiring {
 		retiring = append(retiring, r)
 	}
 	clear(p.retiring)
+	bin := p.bin
 	p.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, r := range retiring {
@@ -669,69 +620,28 @@ func (p *Process) Stop() error {
 		<-ch
 	}
 	var err error
-	if in != nil {
-		if killed := in.kill(p.opts.StopTimeout); killed {
-			err = fmt.Errorf("stop %s: no exit within %s of SIGTERM; killed", p.binary(), p.opts.StopTimeout)
-		}
+	if in != nil && in.kill(p.opts.StopTimeout) {
+		err = fmt.Errorf("stop %s: no exit within %s of SIGTERM; killed", bin, p.opts.StopTimeout)
 	}
 	wg.Wait()
 	return err
 }
 
-// Restart replaces the process with a fresh one now (new port, same binary
-// and options), for example after a Result whose Error.ShouldExit is set:
-// the old one is stopped at once. If a replacement is already under way, it
-// waits for that one instead of starting another. After Stop it starts the
-// process again.
+// Restart starts a fresh process now (same binary and options; after Stop
+// too) and switches to it as Reload does, for example after a Result whose
+// Error.ShouldExit is set.
 func (p *Process) Restart(ctx context.Context) error {
 	p.mu.Lock()
-	if ch := p.replacing; ch != nil {
-		p.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		return p.replaceErr
-	}
-	old := p.cur
-	p.cur = nil
 	p.stopped = false
-	ch := make(chan struct{})
-	p.replacing = ch
+	bin := p.bin
 	p.mu.Unlock()
-	if old != nil {
-		old.kill(p.opts.StopTimeout)
-	}
-	in, err := p.start(ctx)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.replaceErr = err
-	p.replacing = nil
-	close(ch)
-	if err != nil {
-		return err
-	}
-	if p.stopped { // Stop came meanwhile
-		in.kill(p.opts.StopTimeout)
-		return ErrStopped
-	}
-	if p.cur != nil { // Reload installed one meanwhile: keep that
-		go in.kill(p.opts.StopTimeout)
-		return nil
-	}
-	p.cur = in
-	p.starts++
-	return nil
+	return p.Reload(ctx, bin)
 }
 
-// Reload switches to a new executable bin (a rebuilt function) with the
-// same options: it starts bin, and once that answers Ping, new invocations
-// go to it while those in flight finish on the old process, which is then
-// stopped. Later restarts run bin. If bin fails to start, the old process
-// keeps serving and the error says why.
+// Reload switches to the executable bin (a rebuilt function) with the same
+// options: once bin answers Ping, new invocations go to it while those in
+// flight finish on the old process, which is then stopped; later restarts
+// run bin. If bin fails to start, the old process keeps serving.
 func (p *Process) Reload(ctx context.Context, bin string) error {
 	p.mu.Lock()
 	stopped := p.stopped
@@ -739,7 +649,7 @@ func (p *Process) Reload(ctx context.Context, bin string) error {
 	if stopped {
 		return ErrStopped
 	}
-	in, err := p.startFrom(ctx, bin)
+	in, err := p.start(ctx, bin)
 	if err != nil {
 		return err
 	}
@@ -749,32 +659,10 @@ func (p *Process) Reload(ctx context.Context, bin string) error {
 		go in.kill(p.opts.StopTimeout)
 		return ErrStopped
 	}
-	old := p.cur
-	p.cur, p.bin = in, bin
-	p.starts++
-	if old != nil {
-		old.retired = true
-		if old.inflight == 0 {
-			go old.kill(p.opts.StopTimeout)
-		} else {
-			p.retiring[old] = struct{}{}
-		}
-	}
+	p.retireLocked(p.cur)
+	p.cur, p.bin = nil, bin
+	p.install(in)
 	return nil
-}
-
-// Exited reports whether the current process has exited (true after Stop).
-func (p *Process) Exited() bool {
-	in, err := p.instance()
-	if err != nil {
-		return true
-	}
-	select {
-	case <-in.exited:
-		return true
-	default:
-		return false
-	}
 }
 
 // kill ends the instance's process group (SIGTERM, then SIGKILL after
@@ -783,23 +671,19 @@ func (in *instance) kill(grace time.Duration) (killed bool) {
 	if in.client != nil {
 		in.client.Close()
 	}
-	select {
-	case <-in.exited:
-		signalGroup(in.cmd, sigKill) // leftovers the leader may have started
-		return false
-	default:
+	if !in.hasExited() {
+		signalGroup(in.cmd, sigTerm)
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-in.exited:
+		case <-t.C:
+			killed = true
+			signalGroup(in.cmd, sigKill)
+			<-in.exited
+		}
 	}
-	signalGroup(in.cmd, sigTerm)
-	t := time.NewTimer(grace)
-	defer t.Stop()
-	select {
-	case <-in.exited:
-	case <-t.C:
-		killed = true
-		signalGroup(in.cmd, sigKill)
-		<-in.exited
-	}
-	signalGroup(in.cmd, sigKill)
+	signalGroup(in.cmd, sigKill) // leftovers the leader may have started
 	return killed
 }
 
@@ -826,9 +710,6 @@ func indent(out string) string {
 	}
 	return "\n\t" + strings.ReplaceAll(out, "\n", "\n\t")
 }
-
-// errNoPid is returned when signalling a process that never started.
-var errNoPid = errors.New("no process")
 
 // tailBuffer keeps the last max bytes written to it; safe for concurrent use.
 type tailBuffer struct {
@@ -858,13 +739,11 @@ func (b *tailBuffer) Len() int {
 	return b.total
 }
 
-// Since returns what was written after the first n bytes, as far as it is
-// still kept.
+// Since returns what was written after the first n bytes, as far as it is kept.
 func (b *tailBuffer) Since(n int) string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	kept := b.total - len(b.buf) // offset of buf[0]
-	start := max(n-kept, 0)
+	start := max(n-(b.total-len(b.buf)), 0)
 	if start > len(b.buf) {
 		return ""
 	}

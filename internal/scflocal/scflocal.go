@@ -4,19 +4,7 @@
 // net/rpc with a deadline and a per-invocation Environment, and stops it
 // without leaving processes behind.
 //
-// The local runner (cmd/scf-local) and every function's end-to-end test use
-// it:
-//
-//	bin := filepath.Join(t.TempDir(), "fn")
-//	if err := scflocal.Build(ctx, "./functions/cancel-task", bin); err != nil { ... }
-//	p, err := scflocal.StartProcess(ctx, bin, scflocal.ProcessOptions{Stderr: os.Stderr})
-//	if err != nil { ... }
-//	defer p.Stop()
-//	res, err := p.Invoke(ctx, scflocal.Invocation{
-//		Payload: event,
-//		Timeout: 3 * time.Second,
-//		Env:     map[string]string{"TENCENTCLOUD_SECRETID": id, ...},
-//	})
+// cmd/scf-local and the functions' end-to-end tests use it (see Example).
 //
 // Invoke's error reports transport failures only (the process died, the
 // connection broke, ctx ended); what the function returned, including its
@@ -65,7 +53,7 @@ func build(ctx context.Context, pkgDir, out string, reproducible bool, tags []st
 	}
 	gobin := "go"
 	if goroot := os.Getenv("GOROOT"); goroot != "" {
-		if p := filepath.Join(goroot, "bin", "go"); fileExists(p) {
+		if p := filepath.Join(goroot, "bin", "go"); isFile(p) {
 			gobin = p
 		}
 	}
@@ -96,7 +84,7 @@ func build(ctx context.Context, pkgDir, out string, reproducible bool, tags []st
 	return nil
 }
 
-func fileExists(p string) bool {
+func isFile(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && !st.IsDir()
 }
