@@ -11,15 +11,10 @@ import (
 // them); younger unfinished ones must be left alone.
 const DemoStaleAge = 2 * time.Hour
 
-// LoadDemo adds a realistic data set relative to the current clock: 290 AMS
-// and VM tasks of every type with ages from a minute to four days (some
-// older than DescribeTasks' default 3-day window), 12 CI live jobs and 9 TRTC
-// transcriptions (SdkAppId 1400000000, mostly ap-guangzhou). It includes
-// stale PENDING/RUNNING tasks (Stuck, so they never finish by themselves),
-// LIVE_AUDIO/LIVE_VIDEO tasks, live jobs and transcriptions older than
-// DemoStaleAge, and young unfinished ones on both sides of that line. The
-// data depend only on Options.Seed and the clock's reading at the call, so
-// the same seed and time give the same set, ids included.
+// LoadDemo adds a realistic data set relative to the current clock
+// (docs/emulator.md#inspection-api): 290 AMS and VM tasks, 12 CI live jobs
+// and 9 TRTC transcriptions, stale and young. The data depend only on
+// Options.Seed and the clock's reading, ids included.
 func (s *Server) LoadDemo() {
 	g := &demoGen{now: s.now(), rng: rand.New(rand.NewPCG(uint64(s.opts.Seed), 0xdea0))}
 	// The order of the calls fixes the random sequence: keep it.
@@ -140,14 +135,14 @@ var demoLiveJobs = []struct {
 	state    string
 	min, max time.Duration
 }{
-	{LiveAuditing, 3 * time.Hour, 48 * time.Hour}, {LiveAuditing, 3 * time.Hour, 48 * time.Hour},
-	{LiveAuditing, 3 * time.Hour, 48 * time.Hour}, {LiveAuditing, 3 * time.Hour, 48 * time.Hour},
-	{LiveAuditing, 3 * time.Hour, 48 * time.Hour}, {LiveSubmitted, 3 * time.Hour, 48 * time.Hour},
-	{LiveAuditing, 5 * time.Minute, time.Hour}, {LiveAuditing, 5 * time.Minute, time.Hour},
-	{LiveAuditing, 5 * time.Minute, time.Hour},
-	{LiveCancelled, 3 * time.Hour, 48 * time.Hour}, {LiveSuccess, 3 * time.Hour, 48 * time.Hour},
-	{LiveFailed, 5 * time.Minute, time.Hour},
+	{LiveAuditing, demoOld, 48 * time.Hour}, {LiveAuditing, demoOld, 48 * time.Hour}, {LiveAuditing, demoOld, 48 * time.Hour},
+	{LiveAuditing, demoOld, 48 * time.Hour}, {LiveAuditing, demoOld, 48 * time.Hour}, {LiveSubmitted, demoOld, 48 * time.Hour},
+	{LiveAuditing, demoYoung, time.Hour}, {LiveAuditing, demoYoung, time.Hour}, {LiveAuditing, demoYoung, time.Hour},
+	{LiveCancelled, demoOld, 48 * time.Hour}, {LiveSuccess, demoOld, 48 * time.Hour}, {LiveFailed, demoYoung, time.Hour},
 }
+
+// demoOld and demoYoung are the least ages of the stale and young live jobs.
+const demoOld, demoYoung = 3 * time.Hour, 5 * time.Minute
 
 var demoTranscriptions = []struct {
 	region, status string

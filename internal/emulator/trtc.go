@@ -12,15 +12,13 @@ const (
 	TranscriptionExited     = "Exited"
 )
 
-// Transcription is a TRTC cloud transcription task. Status is as of the
+// Transcription is a TRTC cloud transcription task, its Status as of the
 // moment it is read.
 type Transcription struct {
-	TaskId    string
-	SdkAppId  uint64
-	RoomId    string
-	Region    string
-	Status    string
-	StartTime time.Time
+	TaskId                 string
+	SdkAppId               uint64
+	RoomId, Region, Status string
+	StartTime              time.Time
 }
 
 type transRec struct {
@@ -74,22 +72,14 @@ func (s *Server) Transcriptions() []Transcription {
 	return newestFirst(s, s.transcriptions, s.currentTrans, func(t Transcription) (time.Time, string) { return t.StartTime, t.TaskId })
 }
 
-type transcriptionParam struct {
-	UserId      string
-	UserSig     string
-	MaxIdleTime int64
-}
-
 type createTranscriptionReq struct {
 	SdkAppId           uint64
 	RoomId             string
 	RoomIdType         int64
-	TranscriptionParam *transcriptionParam
-}
-
-type transcriptionIDReq struct {
-	SdkAppId uint64
-	TaskId   string
+	TranscriptionParam *struct {
+		UserId, UserSig string
+		MaxIdleTime     int64
+	}
 }
 
 // checkApp refuses an app that is not the caller's: the TRTC apps
@@ -124,8 +114,13 @@ func (s *Server) actCreateCloudTranscription(c *apiCall) (any, *apiError) {
 	return struct{ TaskId string }{t.TaskId}, nil
 }
 
+// lookupTranscription is the task a Describe or Delete names; s.mu must be
+// held.
 func (s *Server) lookupTranscription(c *apiCall) (*transRec, *apiError) {
-	var req transcriptionIDReq
+	var req struct {
+		SdkAppId uint64
+		TaskId   string
+	}
 	if err := decodeParams(c.body, &req, true); err != nil {
 		return nil, err
 	}
