@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/xml"
 	"net/http"
 	"regexp"
@@ -96,9 +97,7 @@ func (s *Server) currentLive(rec *liveJobRec, now time.Time) LiveJob {
 // generated ("av" + 32 hex digits).
 func (s *Server) AddLiveJob(j LiveJob) LiveJob {
 	now := s.now()
-	if j.State == "" {
-		j.State = LiveAuditing
-	}
+	j.State = cmp.Or(j.State, LiveAuditing)
 	if j.CreationTime.IsZero() {
 		j.CreationTime = now
 	}

@@ -36,11 +36,8 @@ func (s *Server) serveCOSInspect(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusCreated, b)
 			return
 		}
-		for _, have := range s.COSBuckets() {
-			if have.Name == name {
-				writeJSON(w, http.StatusOK, have)
-			}
-		}
+		s.withBucket(Bucket{Name: name}, func(have *cosBucketRec) { b = have.Bucket })
+		writeJSON(w, http.StatusOK, b)
 	case key == "" && !hasSlash && r.Method == http.MethodDelete:
 		if !s.DeleteBucket(name) {
 			inspectError(w, http.StatusNotFound, "no bucket %s", name)

@@ -72,11 +72,7 @@ func (g *demoGen) task(grp demoTaskGroup, i int) Task {
 	t := Task{Service: grp.service, Type: grp.typ, BizType: grp.bizTypes[g.rng.IntN(len(grp.bizTypes))],
 		DataId: fmt.Sprintf("demo-%s-%s-%03d", grp.service, grp.typ, i)}
 	t.Name = t.DataId
-	prefix := "at-"
-	if grp.service == "vm" {
-		prefix = "vt-"
-	}
-	t.TaskId = g.hexID(prefix, 24)
+	t.TaskId = g.hexID(taskIDPrefix(grp.service), 24)
 	var a time.Duration
 	if old := g.rng.Float64() < 0.7; old {
 		a = g.age(DemoStaleAge+time.Minute, 96*time.Hour)

@@ -98,21 +98,15 @@ func inspectError(w http.ResponseWriter, status int, format string, args ...any)
 }
 
 // decodeOneOrMany decodes a JSON object or an array of objects into []T.
-func decodeOneOrMany[T any](body []byte) ([]T, bool, error) {
+func decodeOneOrMany[T any](body []byte) (out []T, many bool, err error) {
 	body = bytes.TrimSpace(body)
-	dec := func(v any) error {
-		d := json.NewDecoder(bytes.NewReader(body))
-		d.DisallowUnknownFields()
-		return d.Decode(v)
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.DisallowUnknownFields()
+	if many = len(body) > 0 && body[0] == '['; many {
+		return out, many, d.Decode(&out)
 	}
-	if len(body) > 0 && body[0] == '[' {
-		var many []T
-		err := dec(&many)
-		return many, true, err
-	}
-	var one T
-	err := dec(&one)
-	return []T{one}, false, err
+	out = make([]T, 1)
+	return out, many, d.Decode(&out[0])
 }
 
 // inspectBody reads a POST or PUT body; it answers 413 and reports false

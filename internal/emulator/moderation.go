@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"fmt"
 	"hash/fnv"
@@ -102,17 +103,12 @@ func derivedSuggestion(id string) string {
 // task with the same Service and TaskId is replaced.
 func (s *Server) AddTask(t Task) Task {
 	now := s.now()
-	if t.Service == "" {
-		t.Service = "ams"
-	}
+	t.Service, t.Status = cmp.Or(t.Service, "ams"), cmp.Or(t.Status, StatusPending)
 	if t.Type == "" {
 		t.Type = TypeAudio
 		if t.Service == "vm" {
 			t.Type = TypeVideo
 		}
-	}
-	if t.Status == "" {
-		t.Status = StatusPending
 	}
 	if t.CreatedAt.IsZero() {
 		if p, err := time.Parse(time.RFC3339Nano, t.CreatedAtRaw); t.CreatedAtRaw != "" && err == nil {
@@ -144,11 +140,14 @@ func (s *Server) AddTask(t Task) Task {
 
 // uniqueTaskID must be called with s.mu held.
 func (s *Server) uniqueTaskID(service string) string {
-	prefix := "at-"
+	return s.uniqueID(taskIDPrefix(service), 24, func(id string) bool { _, dup := s.tasks[taskKey(service, id)]; return dup })
+}
+
+func taskIDPrefix(service string) string {
 	if service == "vm" {
-		prefix = "vt-"
+		return "vt-"
 	}
-	return s.uniqueID(prefix, 24, func(id string) bool { _, dup := s.tasks[taskKey(service, id)]; return dup })
+	return "at-"
 }
 
 // Tasks returns the tasks of service ("" = all) as of now, newest first.

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"strconv"
 	"time"
 )
@@ -42,15 +43,8 @@ func (s *Server) currentTrans(rec *transRec, now time.Time) Transcription {
 // ap-guangzhou, Status InProgress, StartTime now, TaskId generated.
 func (s *Server) AddTranscription(t Transcription) Transcription {
 	now := s.now()
-	if t.SdkAppId == 0 {
-		t.SdkAppId = DefaultSdkAppID
-	}
-	if t.Region == "" {
-		t.Region = "ap-guangzhou"
-	}
-	if t.Status == "" {
-		t.Status = TranscriptionInProgress
-	}
+	t.SdkAppId = cmp.Or(t.SdkAppId, DefaultSdkAppID)
+	t.Region, t.Status = cmp.Or(t.Region, "ap-guangzhou"), cmp.Or(t.Status, TranscriptionInProgress)
 	if t.StartTime.IsZero() {
 		t.StartTime = now
 	}
