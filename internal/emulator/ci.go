@@ -87,7 +87,7 @@ type liveJobRec struct {
 
 func (s *Server) currentLive(rec *liveJobRec, now time.Time) LiveJob {
 	j := rec.LiveJob
-	if j.State == LiveSubmitted && s.opts.PendingFor >= 0 && !now.Before(rec.phaseStart.Add(s.opts.PendingFor)) {
+	if j.State == LiveSubmitted && s.pendingOver(rec.phaseStart, now) {
 		j.State = LiveAuditing
 	}
 	return j

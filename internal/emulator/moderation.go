@@ -71,11 +71,9 @@ func (s *Server) current(rec *taskRec, now time.Time) Task {
 		return t
 	}
 	start := rec.phaseStart
-	if t.Status == StatusPending && s.opts.PendingFor >= 0 {
-		end := start.Add(s.opts.PendingFor)
-		if !now.Before(end) {
-			t.Status, start, t.UpdatedAt = StatusRunning, end, end
-		}
+	if t.Status == StatusPending && s.pendingOver(start, now) {
+		start = start.Add(s.opts.PendingFor)
+		t.Status, t.UpdatedAt = StatusRunning, start
 	}
 	if t.Status == StatusRunning && !isLive(t.Type) && s.opts.RunningFor >= 0 {
 		end := start.Add(s.opts.RunningFor)
@@ -90,6 +88,12 @@ func (s *Server) current(rec *taskRec, now time.Time) Task {
 }
 
 // derivedSuggestion is 70% Pass, 20% Review, 10% Block, fixed by the id.
+// pendingOver reports whether a record pending since start (a task, live
+// job or transcription) has left that state by now (Options.PendingFor).
+func (s *Server) pendingOver(start, now time.Time) bool {
+	return s.opts.PendingFor >= 0 && !now.Before(start.Add(s.opts.PendingFor))
+}
+
 func derivedSuggestion(id string) string {
 	h := fnv.New32a()
 	h.Write([]byte(id))

@@ -33,7 +33,7 @@ func transKey(region string, app uint64, id string) string {
 
 func (s *Server) currentTrans(rec *transRec, now time.Time) Transcription {
 	t := rec.Transcription
-	if t.Status == TranscriptionIdle && s.opts.PendingFor >= 0 && !now.Before(rec.phaseStart.Add(s.opts.PendingFor)) {
+	if t.Status == TranscriptionIdle && s.pendingOver(rec.phaseStart, now) {
 		t.Status = TranscriptionInProgress
 	}
 	return t
