@@ -7,6 +7,7 @@ import (
 	"hash/crc64"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -122,7 +123,16 @@ func (s *Server) COSObjects(bucket, prefix string) (objs []COSObject, ok bool) {
 	return objs, ok
 }
 
-// cosObject returns an object and its content.
+// COSObjectBody returns an object and its content.
+func (s *Server) COSObjectBody(bucket, key string) (COSObject, []byte, bool) {
+	o, ok := s.cosObject(Bucket{Name: bucket}, key)
+	if !ok {
+		return COSObject{}, nil, false
+	}
+	return o.COSObject, slices.Clone(o.body), true
+}
+
+// cosObject is bucket b's object key (its body is never written to).
 func (s *Server) cosObject(b Bucket, key string) (o *cosObjectRec, ok bool) {
 	s.withBucket(b, func(b *cosBucketRec) { o, ok = b.objects[key] })
 	return o, ok
