@@ -2,8 +2,8 @@ package emulator
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/xml"
-	"io"
 	"net/http"
 	"regexp"
 	"slices"
@@ -87,7 +87,7 @@ type liveJobRec struct {
 
 func (s *Server) currentLive(rec *liveJobRec, now time.Time) LiveJob {
 	j := rec.LiveJob
-	if j.State == LiveSubmitted && s.opts.PendingFor >= 0 && !now.Before(rec.phaseStart.Add(s.opts.PendingFor)) {
+	if j.State == LiveSubmitted && s.pendingOver(rec.phaseStart, now) {
 		j.State = LiveAuditing
 	}
 	return j
@@ -97,9 +97,7 @@ func (s *Server) currentLive(rec *liveJobRec, now time.Time) LiveJob {
 // generated ("av" + 32 hex digits).
 func (s *Server) AddLiveJob(j LiveJob) LiveJob {
 	now := s.now()
-	if j.State == "" {
-		j.State = LiveAuditing
-	}
+	j.State = cmp.Or(j.State, LiveAuditing)
 	if j.CreationTime.IsZero() {
 		j.CreationTime = now
 	}
@@ -118,259 +116,148 @@ func (s *Server) LiveJobs() []LiveJob {
 	return newestFirst(s, s.liveJobs, s.currentLive, func(j LiveJob) (time.Time, string) { return j.CreationTime, j.JobId })
 }
 
-// ---- HTTP ----
-
-type ciErrorBody struct {
-	XMLName   xml.Name `xml:"Error"`
-	Code      string   `xml:"Code"`
-	Message   string   `xml:"Message"`
-	RequestId string   `xml:"RequestId"`
-	TraceId   string   `xml:"TraceId"`
-}
-
-func writeCIError(w http.ResponseWriter, e *ciError, requestID string) {
-	writeXML(w, e.status, ciErrorBody{Code: e.Code, Message: e.Message, RequestId: requestID, TraceId: requestID}, requestID)
-}
-
-func writeXML(w http.ResponseWriter, status int, v any, requestID string) {
-	b, err := xml.Marshal(v)
-	if err != nil {
-		status, b = http.StatusInternalServerError, []byte("<Error><Code>InternalError</Code><Message>emulator could not encode the response</Message></Error>")
-	}
-	w.Header().Set("Content-Type", "application/xml")
-	w.Header().Set("x-ci-request-id", requestID)
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(xml.Header))
-	_, _ = w.Write(b)
-}
-
 type ciCreateReq struct {
 	XMLName xml.Name `xml:"Request"`
-	Type    string   `xml:"Type"`
-	Input   struct {
-		Url    string `xml:"Url"`
-		DataId string `xml:"DataId"`
-		Object string `xml:"Object"`
-	} `xml:"Input"`
-	Conf struct {
-		BizType  string `xml:"BizType"`
-		Callback string `xml:"Callback"`
-	} `xml:"Conf"`
+	Type    string
+	Input   struct{ Url, DataId, Object string }
+	Conf    struct{ BizType, Callback string }
 }
 
+// ciResp is a CI answer: create and cancel answer a ciJobSummary, the query
+// a ciJobDetail.
+type ciResp[D any] struct {
+	XMLName    xml.Name `xml:"Response"`
+	JobsDetail D
+	RequestId  string
+}
+
+// ciJobSummary is the create and cancel answers' JobsDetail: the doc's
+// DataId, JobId and CreationTime ("取消直播审核任务"), and the State and Url
+// cos-go-sdk-v5 decodes (PutVideoAuditingJobResult).
 type ciJobSummary struct {
-	DataId       string `xml:"DataId"`
-	JobId        string `xml:"JobId"`
-	State        string `xml:"State"`
-	CreationTime string `xml:"CreationTime"`
-	Url          string `xml:"Url"`
-}
-
-type ciCreateResp struct {
-	XMLName    xml.Name     `xml:"Response"`
-	JobsDetail ciJobSummary `xml:"JobsDetail"`
-	RequestId  string       `xml:"RequestId"`
+	DataId, JobId, State, CreationTime, Url string
 }
 
 // ciJobDetail is the query's JobsDetail: the nodes of the published live
-// sample (tencentcloud.com doc 1045/49342: Code, Message, DataId, JobId,
-// State, CreationTime, Type, SnapshotCount, Result, Label, PornInfo,
-// AdsInfo) that cos-go-sdk-v5's AuditingJobDetail decodes. No frame is
-// moderated here, so the counts are 0, Result 0 (normal) and Label Normal.
+// sample (tencentcloud.com doc 1045/49342) that cos-go-sdk-v5's
+// AuditingJobDetail decodes. No frame is moderated here, so the counts are 0,
+// Result 0 (normal) and Label Normal.
 type ciJobDetail struct {
-	Code          string     `xml:"Code"`
-	Message       string     `xml:"Message"`
-	DataId        string     `xml:"DataId"`
-	JobId         string     `xml:"JobId"`
-	State         string     `xml:"State"`
-	CreationTime  string     `xml:"CreationTime"`
-	Url           string     `xml:"Url"`
-	Type          string     `xml:"Type"`
-	BizType       string     `xml:"BizType"`
-	SnapshotCount string     `xml:"SnapshotCount"`
-	Result        int        `xml:"Result"`
-	Label         string     `xml:"Label"`
-	PornInfo      ciHitCount `xml:"PornInfo"`
-	AdsInfo       ciHitCount `xml:"AdsInfo"`
+	Code, Message, DataId, JobId, State, CreationTime, Url, Type, BizType, SnapshotCount string
+	Result                                                                               int
+	Label                                                                                string
+	PornInfo, AdsInfo                                                                    ciHitCount
 }
 
-// ciHitCount is a scene's summary in a query answer (RecognitionInfo in
-// cos-go-sdk-v5: HitFlag, Count).
-type ciHitCount struct {
-	HitFlag int `xml:"HitFlag"`
-	Count   int `xml:"Count"`
-}
+// ciHitCount is a scene's summary (RecognitionInfo in cos-go-sdk-v5).
+type ciHitCount struct{ HitFlag, Count int }
 
-type ciGetResp struct {
-	XMLName    xml.Name    `xml:"Response"`
-	JobsDetail ciJobDetail `xml:"JobsDetail"`
-	RequestId  string      `xml:"RequestId"`
-}
-
-// ciCancelResp is the cancel's answer: the doc's DataId, JobId and
-// CreationTime ("取消直播审核任务"), and the State and Url that
-// cos-go-sdk-v5 decodes it into (PutVideoAuditingJobResult, which
-// PostVideoAuditingCancelJob returns).
-type ciCancelResp struct {
-	XMLName    xml.Name     `xml:"Response"`
-	JobsDetail ciJobSummary `xml:"JobsDetail"`
-	RequestId  string       `xml:"RequestId"`
-}
-
-// ciRequest is one admitted CI request handed to an action: authenticated,
-// in a known bucket, allowed, within the rate limit and past the faults.
-type ciRequest struct {
-	info   *reqInfo
-	body   []byte
-	bucket Bucket
-	jobID  string // from the path; "" for CreateAuditing
-	now    time.Time
-}
-
-func (c *ciRequest) fail(w http.ResponseWriter, e *ciError) {
-	c.info.code = e.Code
-	writeCIError(w, e, c.info.requestID)
+func summary(j LiveJob) ciJobSummary {
+	return ciJobSummary{DataId: j.DataId, JobId: j.JobId, State: j.State, CreationTime: fmtCITime(j.CreationTime), Url: j.Url}
 }
 
 func (s *Server) ciNotFound(w http.ResponseWriter, r *http.Request) {
-	info := requestInfo(r)
-	info.requestID = newRequestID()
-	(&ciRequest{info: info}).fail(w, ciErrf(http.StatusNotFound, "ResourceNotFound", "No CI API at "+r.URL.Path+
+	s.ciRefuse(w, r, ciErrf(http.StatusNotFound, "ResourceNotFound", "No CI API at "+r.URL.Path+
 		"; the emulator serves POST /video/auditing, GET /video/auditing/<jobId> and POST /video/cancel_auditing/<jobId>."))
 }
 
 func (s *Server) ciMethodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	s.ciRefuse(w, r, ciErrf(http.StatusMethodNotAllowed, "MethodNotAllowed", r.Method+" is not allowed on "+r.URL.Path+"."))
+}
+
+func (s *Server) ciRefuse(w http.ResponseWriter, r *http.Request, e *ciError) {
 	info := requestInfo(r)
 	info.requestID = newRequestID()
-	(&ciRequest{info: info}).fail(w, ciErrf(http.StatusMethodNotAllowed, "MethodNotAllowed", r.Method+" is not allowed on "+r.URL.Path+"."))
+	(&xmlCall{w: w, info: info}).fail(e)
 }
 
-// ciAction is the handler of one CI action: it admits the request (body,
-// COS signature, bucket, job id, policy, rate limit, faults, in that order)
-// and hands it to act.
-func (s *Server) ciAction(action string, act func(*Server, http.ResponseWriter, *ciRequest)) http.HandlerFunc {
+// ciAction is the handler of one CI action: it admits the request (admitXML;
+// then the bucket of the host and the job id of the path) and hands it to act.
+func (s *Server) ciAction(action string, act func(*Server, *xmlCall)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		c := &ciRequest{info: requestInfo(r), jobID: r.PathValue("jobId")}
+		c := &xmlCall{w: w, info: requestInfo(r), jobID: r.PathValue("jobId")}
 		c.info.requestID = newRequestID()
 		c.info.action = action
-		if !s.admitCI(w, r, c) {
-			return
+		check := func() *ciError {
+			bucket, known := s.ciBucket(r.Host)
+			c.bucket = bucket
+			if !known {
+				return ciErrf(http.StatusNotFound, "NoSuchBucket", "The specified bucket "+bucket.Name+" does not exist in "+bucket.Region+".")
+			}
+			if action != "ci.CreateAuditing" && (c.jobID == "" || strings.Contains(c.jobID, "/")) {
+				return ciErrf(http.StatusBadRequest, "InvalidArgument", "The job id in the path is empty or malformed.")
+			}
+			return nil
 		}
-		c.now = s.now()
-		act(s, w, c)
+		if s.admitXML(r, c, ciPolicyActions[action], func() string { return "" }, check) {
+			act(s, c)
+		}
 	}
-}
-
-// admitCI checks what every CI action checks; it writes the error and
-// reports false when the request is refused.
-func (s *Server) admitCI(w http.ResponseWriter, r *http.Request, c *ciRequest) bool {
-	action := c.info.action
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	if err != nil {
-		c.fail(w, ciErrf(http.StatusRequestEntityTooLarge, "EntityTooLarge", "The request body exceeds 10 MB."))
-		return false
-	}
-	c.body = body
-	cred, cerr := verifyCOS(r, s.acct.credentials(), s.opts.AuthNow())
-	if cerr != nil {
-		c.fail(w, cerr)
-		return false
-	}
-	bucket, known := s.ciBucket(r.Host)
-	if !known {
-		c.fail(w, ciErrf(http.StatusNotFound, "NoSuchBucket", "The specified bucket "+bucket.Name+" does not exist in "+bucket.Region+"."))
-		return false
-	}
-	c.bucket = bucket
-	if action != "ci.CreateAuditing" && (c.jobID == "" || strings.Contains(c.jobID, "/")) {
-		c.fail(w, ciErrf(http.StatusBadRequest, "InvalidArgument", "The job id in the path is empty or malformed."))
-		return false
-	}
-	if !s.authorizeCI(w, c.info, cred.SecretID) {
-		return false
-	}
-	if !s.admit(action, cred.SecretID) {
-		c.fail(w, ciErrf(http.StatusTooManyRequests, "RequestLimitExceeded", "Too many requests: "+action+" allows "+formatRate(s.opts.Rate)+" requests per second per SecretId."))
-		return false
-	}
-	if done, internal := s.injectFault(w, r, c.info); done {
-		return false
-	} else if internal != 0 {
-		c.fail(w, ciErrf(internal, "InternalError", "An internal error occurred (injected fault)."))
-		return false
-	}
-	return true
 }
 
 // ciCreateAuditing is POST /video/auditing: a live_video job.
-func (s *Server) ciCreateAuditing(w http.ResponseWriter, c *ciRequest) {
+func (s *Server) ciCreateAuditing(c *xmlCall) {
 	var req ciCreateReq
 	if err := xml.NewDecoder(bytes.NewReader(c.body)).Decode(&req); err != nil {
-		c.fail(w, ciErrf(http.StatusBadRequest, "InvalidArgument", "The request body is not a <Request> XML document: "+err.Error()+"."))
+		c.fail(ciErrf(http.StatusBadRequest, "InvalidArgument", "The request body is not a <Request> XML document: "+err.Error()+"."))
 		return
 	}
 	if req.Type != "live_video" {
-		c.fail(w, ciErrf(http.StatusBadRequest, "InvalidArgument", "Type must be live_video (only live-stream moderation is emulated), got "+req.Type+"."))
+		c.fail(ciErrf(http.StatusBadRequest, "InvalidArgument", "Type must be live_video (only live-stream moderation is emulated), got "+req.Type+"."))
 		return
 	}
 	if req.Input.Url == "" {
-		c.fail(w, ciErrf(http.StatusBadRequest, "InvalidArgument", "Input.Url (the stream address) is required for live_video."))
+		c.fail(ciErrf(http.StatusBadRequest, "InvalidArgument", "Input.Url (the stream address) is required for live_video."))
 		return
 	}
 	j := s.AddLiveJob(LiveJob{DataId: req.Input.DataId, Url: req.Input.Url, BizType: req.Conf.BizType, State: LiveSubmitted, CreationTime: c.now,
 		Bucket: c.bucket.Name, Region: c.bucket.Region})
-	writeXML(w, http.StatusOK, ciCreateResp{JobsDetail: ciJobSummary{DataId: j.DataId, JobId: j.JobId, State: j.State,
-		CreationTime: fmtCITime(j.CreationTime), Url: j.Url}, RequestId: c.info.requestID}, c.info.requestID)
+	c.reply(http.StatusOK, ciResp[ciJobSummary]{JobsDetail: summary(j), RequestId: c.info.requestID})
+}
+
+// liveJob is the job c names, in c's bucket, and its state now; s.mu must be
+// held.
+func (s *Server) liveJob(c *xmlCall) (*liveJobRec, LiveJob, *ciError) {
+	rec, ok := s.liveJobs[c.jobID]
+	if !ok || !inBucket(rec.LiveJob, c.bucket) {
+		return nil, LiveJob{}, ciErrf(http.StatusNotFound, "ResourceNotFound", "Job "+c.jobID+" does not exist"+bucketNote(c.bucket)+".")
+	}
+	return rec, s.currentLive(rec, c.now), nil
 }
 
 // ciGetAuditing is GET /video/auditing/{jobId}.
-func (s *Server) ciGetAuditing(w http.ResponseWriter, c *ciRequest) {
+func (s *Server) ciGetAuditing(c *xmlCall) {
 	s.mu.Lock()
-	rec, ok := s.liveJobs[c.jobID]
-	ok = ok && inBucket(rec.LiveJob, c.bucket)
-	var j LiveJob
-	if ok {
-		j = s.currentLive(rec, c.now)
-	}
+	_, j, e := s.liveJob(c)
 	s.mu.Unlock()
-	if !ok {
-		c.fail(w, ciErrf(http.StatusNotFound, "ResourceNotFound", "Job "+c.jobID+" does not exist"+bucketNote(c.bucket)+"."))
+	if e != nil {
+		c.fail(e)
 		return
 	}
-	writeXML(w, http.StatusOK, ciGetResp{JobsDetail: ciJobDetail{Code: "Success", DataId: j.DataId, JobId: j.JobId,
+	c.reply(http.StatusOK, ciResp[ciJobDetail]{JobsDetail: ciJobDetail{Code: "Success", DataId: j.DataId, JobId: j.JobId,
 		State: j.State, CreationTime: fmtCITime(j.CreationTime), Url: j.Url, Type: "live_video", BizType: j.BizType,
-		SnapshotCount: "0", Label: "Normal"},
-		RequestId: c.info.requestID}, c.info.requestID)
+		SnapshotCount: "0", Label: "Normal"}, RequestId: c.info.requestID})
 }
 
-// ciCancelAuditing is POST /video/cancel_auditing/{jobId}.
-func (s *Server) ciCancelAuditing(w http.ResponseWriter, c *ciRequest) {
+// ciCancelAuditing is POST /video/cancel_auditing/{jobId}. The CI cancel doc
+// lists no error for a job that has ended: the status and code of Tencent's
+// answer are unknown (Options.SpecificEndedCodes picks the other guess).
+func (s *Server) ciCancelAuditing(c *xmlCall) {
 	s.mu.Lock()
-	rec, ok := s.liveJobs[c.jobID]
-	ok = ok && inBucket(rec.LiveJob, c.bucket)
-	var j LiveJob
-	ended := false
-	if ok {
-		j = s.currentLive(rec, c.now)
-		if j.State == LiveSubmitted || j.State == LiveAuditing {
-			rec.LiveJob = j
-			rec.State, rec.phaseStart = LiveCancelled, c.now
-		} else {
-			ended = true
+	rec, j, e := s.liveJob(c)
+	if e == nil && j.State != LiveSubmitted && j.State != LiveAuditing {
+		e = ciErrf(http.StatusBadRequest, "FailedOperation", "Job "+c.jobID+" has already ended with state "+j.State+".")
+		if s.opts.SpecificEndedCodes {
+			e = ciErrf(http.StatusConflict, "FailedOperation.JobEnded", e.Message)
 		}
+	} else if e == nil {
+		rec.LiveJob = j
+		rec.State, rec.phaseStart, j.State = LiveCancelled, c.now, LiveCancelled
 	}
 	s.mu.Unlock()
-	switch {
-	case !ok:
-		c.fail(w, ciErrf(http.StatusNotFound, "ResourceNotFound", "Job "+c.jobID+" does not exist"+bucketNote(c.bucket)+"."))
-	case ended && s.opts.SpecificEndedCodes:
-		c.fail(w, ciErrf(http.StatusConflict, "FailedOperation.JobEnded", "Job "+c.jobID+" has already ended with state "+j.State+"."))
-	case ended:
-		// The CI cancel doc lists no special error codes; the status and
-		// code of Tencent's real answer are unknown.
-		c.fail(w, ciErrf(http.StatusBadRequest, "FailedOperation", "Job "+c.jobID+" has already ended with state "+j.State+"."))
-	default:
-		writeXML(w, http.StatusOK, ciCancelResp{JobsDetail: ciJobSummary{DataId: j.DataId, JobId: j.JobId, State: LiveCancelled,
-			CreationTime: fmtCITime(j.CreationTime), Url: j.Url}, RequestId: c.info.requestID}, c.info.requestID)
+	if e != nil {
+		c.fail(e)
+		return
 	}
+	c.reply(http.StatusOK, ciResp[ciJobSummary]{JobsDetail: summary(j), RequestId: c.info.requestID})
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // keySets is testdata/conformance/api3_keysets.json, written by
-// keysets_gen.go from tccli's published examples.
+// keysets_gen_test.go (TestKeysetsGen) from tccli's published examples.
 type keySets struct {
 	Source struct {
 		Repo, Commit string
@@ -39,7 +39,7 @@ func loadKeySets(t *testing.T) keySets {
 	return ks
 }
 
-// hasKeyPath reports whether v holds the dotted key path (keysets_gen.go's
+// hasKeyPath reports whether v holds the dotted key path (keysets_gen_test.go's
 // syntax): through an array, some element must hold the rest; through "{}",
 // the string field must be a JSON object holding the rest.
 func hasKeyPath(v any, path string) bool {
@@ -137,7 +137,7 @@ func TestConformanceAPI3(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			set, ok := ks.Actions[name]
 			if !ok {
-				t.Fatalf("no key set for served action %s: run keysets_gen.go", name)
+				t.Fatalf("no key set for served action %s: run go test -run TestKeysetsGen -update-keysets <tccli>", name)
 			}
 			answer, ok := answers[name]
 			if !ok {

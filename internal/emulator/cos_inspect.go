@@ -5,20 +5,13 @@ import (
 	"strings"
 )
 
-// The COS part of the inspection API (no authentication):
-//
-//	GET    /_emulator/cos/                    the buckets (Bucket JSON)
-//	PUT    /_emulator/cos/<bucket>[?region=R] create a bucket (default region DefaultBucketRegion): 201, 200 if it exists
-//	DELETE /_emulator/cos/<bucket>            remove a bucket and its objects: 204
-//	GET    /_emulator/cos/<bucket>/[?prefix=] its objects in key order (COSObject JSON)
-//	GET    /_emulator/cos/<bucket>/<key>      an object's content, with its Content-Type
-
 // validBucket reports whether name (and region) would make a bucket's COS
 // host, the one rule for both.
 func validBucket(name, region string) bool {
 	return !strings.Contains(name, ".") && isCOSHost(name+".cos."+region+".myqcloud.com")
 }
 
+// serveCOSInspect serves /_emulator/cos/ (docs/emulator.md#inspection-api).
 func (s *Server) serveCOSInspect(w http.ResponseWriter, r *http.Request) {
 	rest := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/_emulator/cos"), "/")
 	name, key, hasSlash := strings.Cut(rest, "/")
@@ -43,11 +36,8 @@ func (s *Server) serveCOSInspect(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusCreated, b)
 			return
 		}
-		for _, have := range s.COSBuckets() {
-			if have.Name == name {
-				writeJSON(w, http.StatusOK, have)
-			}
-		}
+		s.withBucket(Bucket{Name: name}, func(have *cosBucketRec) { b = have.Bucket })
+		writeJSON(w, http.StatusOK, b)
 	case key == "" && !hasSlash && r.Method == http.MethodDelete:
 		if !s.DeleteBucket(name) {
 			inspectError(w, http.StatusNotFound, "no bucket %s", name)
@@ -62,12 +52,12 @@ func (s *Server) serveCOSInspect(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, http.StatusOK, objs)
 	case r.Method == http.MethodGet:
-		o, data, ok := s.COSObjectBody(name, key)
+		o, ok := s.cosObject(Bucket{Name: name}, key)
 		if !ok {
 			inspectError(w, http.StatusNotFound, "no object %q in bucket %s", key, name)
 			return
 		}
-		writeCOSObject(w, o, data, "")
+		writeCOSObject(w, o)
 	default:
 		inspectError(w, http.StatusMethodNotAllowed, "%s %s: want GET (list or read), PUT (create the bucket) or DELETE (remove it)", r.Method, r.URL.Path)
 	}

@@ -1,18 +1,21 @@
 package emulator
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha1"
 	"encoding/hex"
+	"encoding/xml"
+	"io"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// ciError is a CI (COS-style XML) error answer.
+// ciError is a CI or COS (XML) error answer.
 type ciError struct {
 	status        int
 	Code, Message string
@@ -20,6 +23,97 @@ type ciError struct {
 
 func ciErrf(status int, code, msg string) *ciError {
 	return &ciError{status: status, Code: code, Message: msg}
+}
+
+// ciErrorBody is a CI or COS error document; only COS names the Resource.
+type ciErrorBody struct {
+	XMLName   xml.Name `xml:"Error"`
+	Code      string
+	Message   string
+	Resource  string `xml:",omitempty"`
+	RequestId string
+	TraceId   string
+}
+
+// xmlCall is one CI or COS request: admitted by admitXML, then handed to its
+// action, which answers with reply or fail.
+type xmlCall struct {
+	w        http.ResponseWriter
+	info     *reqInfo
+	body     []byte
+	now      time.Time
+	cos      bool   // COS (x-cos-request-id, errors name the Resource), else CI
+	resource string // COS: the error's Resource
+	bucket   Bucket
+	jobID    string // CI: from the path; "" for CreateAuditing
+}
+
+func (c *xmlCall) fail(e *ciError) {
+	c.info.code = e.Code
+	id := c.info.requestID
+	c.reply(e.status, ciErrorBody{Code: e.Code, Message: e.Message, Resource: c.resource, RequestId: id, TraceId: id})
+}
+
+// reply writes status and v as an XML document (no body when v is nil).
+func (c *xmlCall) reply(status int, v any) {
+	if c.cos {
+		c.w.Header().Set("x-cos-request-id", c.info.requestID)
+	} else {
+		c.w.Header().Set("x-ci-request-id", c.info.requestID)
+	}
+	if v == nil {
+		c.w.WriteHeader(status)
+		return
+	}
+	b, err := xml.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte("<Error><Code>InternalError</Code><Message>emulator could not encode the response</Message></Error>")
+	}
+	c.w.Header().Set("Content-Type", "application/xml")
+	c.w.WriteHeader(status)
+	_, _ = c.w.Write([]byte(xml.Header))
+	_, _ = c.w.Write(b)
+}
+
+// admitXML checks what every CI and COS request is checked for, in order:
+// the body's size, the COS signature, check (CI: bucket and job id), the
+// role's policy, the rate limit and the faults. It answers the refusal and
+// reports false when the request is refused.
+func (s *Server) admitXML(r *http.Request, c *xmlCall, policyAction string, resource func() string, check func() *ciError) bool {
+	body, err := io.ReadAll(http.MaxBytesReader(c.w, r.Body, maxBodyBytes))
+	if err != nil {
+		c.fail(ciErrf(http.StatusRequestEntityTooLarge, "EntityTooLarge", "The request body exceeds 10 MB."))
+		return false
+	}
+	c.body = body
+	cred, e := verifyCOS(r, s.acct.credentials(), s.opts.AuthNow())
+	if e == nil {
+		e = check()
+	}
+	if msg := ""; e == nil {
+		if msg = s.authorize(cred.SecretID, policyAction, resource); msg != "" {
+			e = ciErrf(http.StatusForbidden, "AccessDenied", msg)
+		}
+	}
+	if action := c.info.action; e == nil && !s.admit(action, cred.SecretID) {
+		msg := "Too many requests: " + action + " allows " + formatRate(s.opts.Rate) + " requests per second per SecretId."
+		e = ciErrf(http.StatusTooManyRequests, "RequestLimitExceeded", msg)
+		if c.cos {
+			e = ciErrf(http.StatusServiceUnavailable, "SlowDown", msg)
+		}
+	}
+	if e != nil {
+		c.fail(e)
+		return false
+	}
+	if done, internal := s.injectFault(c.w, r, c.info); done {
+		return false
+	} else if internal != 0 {
+		c.fail(ciErrf(internal, "InternalError", "An internal error occurred (injected fault)."))
+		return false
+	}
+	c.now = s.now()
+	return true
 }
 
 // cosEncode percent-encodes everything except RFC 3986 unreserved
@@ -46,25 +140,22 @@ func hmacSHA1Hex(key, msg string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// cosPairs formats name=value pairs for the listed names (lower-case,
-// encoded) from values, sorted by key then value.
-func cosPairs(names []string, get func(name string) []string) string {
+// cosPairs is the signed "name=value&..." list: for each name of list
+// (";"-separated), the values of the keys of m that encode to it in lower
+// case, sorted by name, then value.
+func cosPairs(list string, m map[string][]string) string {
 	type kv struct{ k, v string }
 	var pairs []kv
-	for _, n := range names {
-		if n == "" {
-			continue
-		}
-		for _, v := range get(n) {
-			pairs = append(pairs, kv{n, cosEncode(v)})
+	for _, n := range strings.Split(strings.ToLower(list), ";") {
+		for k, vs := range m {
+			for _, v := range vs {
+				if n != "" && strings.ToLower(cosEncode(k)) == n {
+					pairs = append(pairs, kv{n, cosEncode(v)})
+				}
+			}
 		}
 	}
-	sort.Slice(pairs, func(i, j int) bool {
-		if pairs[i].k != pairs[j].k {
-			return pairs[i].k < pairs[j].k
-		}
-		return pairs[i].v < pairs[j].v
-	})
+	slices.SortFunc(pairs, func(a, b kv) int { return cmp.Or(strings.Compare(a.k, b.k), strings.Compare(a.v, b.v)) })
 	parts := make([]string, len(pairs))
 	for i, p := range pairs {
 		parts[i] = p.k + "=" + p.v
@@ -72,93 +163,66 @@ func cosPairs(names []string, get func(name string) []string) string {
 	return strings.Join(parts, "&")
 }
 
-func parseTimeWindow(v string) (time.Time, time.Time, bool) {
-	a, b, ok := strings.Cut(v, ";")
-	if !ok {
-		return time.Time{}, time.Time{}, false
+// checkTimeWindow checks a q-sign-time or q-key-time ("<start>;<end>" Unix
+// seconds) against now: not ended, and not starting more than MaxSkew ahead.
+func checkTimeWindow(name, v string, now time.Time) *ciError {
+	a, b, _ := strings.Cut(v, ";")
+	start, err1 := strconv.ParseInt(a, 10, 64)
+	end, err2 := strconv.ParseInt(b, 10, 64)
+	at := strconv.FormatInt(now.Unix(), 10)
+	switch {
+	case err1 != nil || err2 != nil || end < start:
+		return ciErrf(http.StatusForbidden, "AccessDenied", name+" must be <start>;<end> Unix seconds.")
+	case now.After(time.Unix(end, 0)):
+		return ciErrf(http.StatusForbidden, "AccessDenied", "Request has expired: "+name+" ended before server time "+at+".")
+	case time.Unix(start, 0).After(now.Add(MaxSkew)):
+		return ciErrf(http.StatusForbidden, "RequestTimeTooSkewed", name+" starts more than 5 minutes after server time "+at+".")
 	}
-	s, err1 := strconv.ParseInt(a, 10, 64)
-	e, err2 := strconv.ParseInt(b, 10, 64)
-	if err1 != nil || err2 != nil || e < s {
-		return time.Time{}, time.Time{}, false
-	}
-	return time.Unix(s, 0), time.Unix(e, 0), true
+	return nil
 }
 
-// verifyCOS authenticates a CI request signed with the COS sha1 scheme
-// (Authorization header form). Header names in q-header-list are looked up
-// case-insensitively ("host" is r.Host); query names in q-url-param-list are
-// matched against the lower-cased, encoded query keys.
+// verifyCOS authenticates a request signed with the COS sha1 scheme
+// (Authorization header form; COS doc 436/7778). Header names in
+// q-header-list are matched case-insensitively ("host" is r.Host), query
+// names in q-url-param-list against the lower-cased, encoded query keys.
 func verifyCOS(r *http.Request, creds map[string]Credential, now time.Time) (Credential, *ciError) {
+	denied := func(msg string) (Credential, *ciError) {
+		return Credential{}, ciErrf(http.StatusForbidden, "AccessDenied", msg)
+	}
 	authz := r.Header.Get("Authorization")
 	if authz == "" {
-		return Credential{}, ciErrf(http.StatusForbidden, "AccessDenied", "Authorization header is missing; sign the request with the COS signature (q-sign-algorithm=sha1&...).")
+		return denied("Authorization header is missing; sign the request with the COS signature (q-sign-algorithm=sha1&...).")
 	}
 	f := url.Values{}
 	for _, part := range strings.Split(authz, "&") {
 		k, v, ok := strings.Cut(part, "=")
 		if !ok {
-			return Credential{}, ciErrf(http.StatusForbidden, "AccessDenied", "Authorization is not in the q-sign-algorithm=sha1&q-ak=...&q-signature=... form.")
+			return denied("Authorization is not in the q-sign-algorithm=sha1&q-ak=...&q-signature=... form.")
 		}
 		f.Set(strings.TrimSpace(k), strings.TrimSpace(v))
 	}
-	for _, k := range []string{"q-sign-algorithm", "q-ak", "q-sign-time", "q-key-time", "q-signature"} {
-		if f.Get(k) == "" {
-			return Credential{}, ciErrf(http.StatusForbidden, "AccessDenied", "Authorization is missing "+k+".")
+	for _, k := range []string{"q-sign-algorithm", "q-ak", "q-sign-time", "q-key-time", "q-signature", "q-header-list", "q-url-param-list"} {
+		if _, ok := f[k]; !ok || f.Get(k) == "" && !strings.HasSuffix(k, "-list") {
+			return denied("Authorization is missing " + k + ".")
 		}
 	}
-	if _, ok := f["q-header-list"]; !ok {
-		return Credential{}, ciErrf(http.StatusForbidden, "AccessDenied", "Authorization is missing q-header-list.")
-	}
-	if _, ok := f["q-url-param-list"]; !ok {
-		return Credential{}, ciErrf(http.StatusForbidden, "AccessDenied", "Authorization is missing q-url-param-list.")
-	}
 	if f.Get("q-sign-algorithm") != "sha1" {
-		return Credential{}, ciErrf(http.StatusForbidden, "AccessDenied", "q-sign-algorithm must be sha1.")
+		return denied("q-sign-algorithm must be sha1.")
 	}
-	signStart, signEnd, ok := parseTimeWindow(f.Get("q-sign-time"))
-	if !ok {
-		return Credential{}, ciErrf(http.StatusForbidden, "AccessDenied", "q-sign-time must be <start>;<end> Unix seconds.")
-	}
-	keyStart, keyEnd, ok := parseTimeWindow(f.Get("q-key-time"))
-	if !ok {
-		return Credential{}, ciErrf(http.StatusForbidden, "AccessDenied", "q-key-time must be <start>;<end> Unix seconds.")
-	}
-	if now.After(signEnd) || now.After(keyEnd) {
-		return Credential{}, ciErrf(http.StatusForbidden, "AccessDenied", "Request has expired: q-sign-time/q-key-time ended before server time "+strconv.FormatInt(now.Unix(), 10)+".")
-	}
-	if signStart.After(now.Add(MaxSkew)) || keyStart.After(now.Add(MaxSkew)) {
-		return Credential{}, ciErrf(http.StatusForbidden, "RequestTimeTooSkewed", "q-sign-time starts more than 5 minutes after server time "+strconv.FormatInt(now.Unix(), 10)+".")
+	for _, k := range []string{"q-sign-time", "q-key-time"} {
+		if e := checkTimeWindow(k, f.Get(k), now); e != nil {
+			return Credential{}, e
+		}
 	}
 	cred, ok := creds[f.Get("q-ak")]
 	if !ok {
 		return Credential{}, ciErrf(http.StatusForbidden, "InvalidAccessKeyId", "The q-ak (SecretId) you provided does not exist.")
 	}
-	headerNames := strings.Split(strings.ToLower(f.Get("q-header-list")), ";")
-	paramNames := strings.Split(strings.ToLower(f.Get("q-url-param-list")), ";")
-	headers := cosPairs(headerNames, func(n string) []string {
-		if n == "host" {
-			return []string{r.Host}
-		}
-		var out []string
-		for k, vs := range r.Header {
-			if strings.ToLower(cosEncode(k)) == n {
-				out = append(out, vs...)
-			}
-		}
-		return out
-	})
-	query := r.URL.Query()
-	params := cosPairs(paramNames, func(n string) []string {
-		var out []string
-		for k, vs := range query {
-			if strings.ToLower(cosEncode(k)) == n {
-				out = append(out, vs...)
-			}
-		}
-		return out
-	})
-	formatString := strings.ToLower(r.Method) + "\n" + r.URL.Path + "\n" + params + "\n" + headers + "\n"
+	headers := r.Header.Clone()
+	delete(headers, "Host")
+	headers["host"] = []string{r.Host}
+	formatString := strings.ToLower(r.Method) + "\n" + r.URL.Path + "\n" + cosPairs(f.Get("q-url-param-list"), r.URL.Query()) +
+		"\n" + cosPairs(f.Get("q-header-list"), headers) + "\n"
 	h := sha1.Sum([]byte(formatString))
 	keyTime := f.Get("q-key-time")
 	stringToSign := "sha1\n" + keyTime + "\n" + hex.EncodeToString(h[:]) + "\n"

@@ -11,15 +11,10 @@ import (
 // them); younger unfinished ones must be left alone.
 const DemoStaleAge = 2 * time.Hour
 
-// LoadDemo adds a realistic data set relative to the current clock: 290 AMS
-// and VM tasks of every type with ages from a minute to four days (some
-// older than DescribeTasks' default 3-day window), 12 CI live jobs and 9 TRTC
-// transcriptions (SdkAppId 1400000000, mostly ap-guangzhou). It includes
-// stale PENDING/RUNNING tasks (Stuck, so they never finish by themselves),
-// LIVE_AUDIO/LIVE_VIDEO tasks, live jobs and transcriptions older than
-// DemoStaleAge, and young unfinished ones on both sides of that line. The
-// data depend only on Options.Seed and the clock's reading at the call, so
-// the same seed and time give the same set, ids included.
+// LoadDemo adds a realistic data set relative to the current clock
+// (docs/emulator.md#inspection-api): 290 AMS and VM tasks, 12 CI live jobs
+// and 9 TRTC transcriptions, stale and young. The data depend only on
+// Options.Seed and the clock's reading, ids included.
 func (s *Server) LoadDemo() {
 	g := &demoGen{now: s.now(), rng: rand.New(rand.NewPCG(uint64(s.opts.Seed), 0xdea0))}
 	// The order of the calls fixes the random sequence: keep it.
@@ -77,11 +72,7 @@ func (g *demoGen) task(grp demoTaskGroup, i int) Task {
 	t := Task{Service: grp.service, Type: grp.typ, BizType: grp.bizTypes[g.rng.IntN(len(grp.bizTypes))],
 		DataId: fmt.Sprintf("demo-%s-%s-%03d", grp.service, grp.typ, i)}
 	t.Name = t.DataId
-	prefix := "at-"
-	if grp.service == "vm" {
-		prefix = "vt-"
-	}
-	t.TaskId = g.hexID(prefix, 24)
+	t.TaskId = g.hexID(taskIDPrefix(grp.service), 24)
 	var a time.Duration
 	if old := g.rng.Float64() < 0.7; old {
 		a = g.age(DemoStaleAge+time.Minute, 96*time.Hour)
@@ -140,14 +131,14 @@ var demoLiveJobs = []struct {
 	state    string
 	min, max time.Duration
 }{
-	{LiveAuditing, 3 * time.Hour, 48 * time.Hour}, {LiveAuditing, 3 * time.Hour, 48 * time.Hour},
-	{LiveAuditing, 3 * time.Hour, 48 * time.Hour}, {LiveAuditing, 3 * time.Hour, 48 * time.Hour},
-	{LiveAuditing, 3 * time.Hour, 48 * time.Hour}, {LiveSubmitted, 3 * time.Hour, 48 * time.Hour},
-	{LiveAuditing, 5 * time.Minute, time.Hour}, {LiveAuditing, 5 * time.Minute, time.Hour},
-	{LiveAuditing, 5 * time.Minute, time.Hour},
-	{LiveCancelled, 3 * time.Hour, 48 * time.Hour}, {LiveSuccess, 3 * time.Hour, 48 * time.Hour},
-	{LiveFailed, 5 * time.Minute, time.Hour},
+	{LiveAuditing, demoOld, 48 * time.Hour}, {LiveAuditing, demoOld, 48 * time.Hour}, {LiveAuditing, demoOld, 48 * time.Hour},
+	{LiveAuditing, demoOld, 48 * time.Hour}, {LiveAuditing, demoOld, 48 * time.Hour}, {LiveSubmitted, demoOld, 48 * time.Hour},
+	{LiveAuditing, demoYoung, time.Hour}, {LiveAuditing, demoYoung, time.Hour}, {LiveAuditing, demoYoung, time.Hour},
+	{LiveCancelled, demoOld, 48 * time.Hour}, {LiveSuccess, demoOld, 48 * time.Hour}, {LiveFailed, demoYoung, time.Hour},
 }
+
+// demoOld and demoYoung are the least ages of the stale and young live jobs.
+const demoOld, demoYoung = 3 * time.Hour, 5 * time.Minute
 
 var demoTranscriptions = []struct {
 	region, status string

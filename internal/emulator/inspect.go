@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,74 +13,62 @@ import (
 
 // faultsJSON is the wire form of Faults: durations as Go duration strings.
 type faultsJSON struct {
-	Latency             string  `json:"Latency,omitempty"`
-	Jitter              string  `json:"Jitter,omitempty"`
-	InternalErrorRate   float64 `json:"InternalErrorRate"`
-	BadGatewayRate      float64 `json:"BadGatewayRate"`
-	ResetRate           float64 `json:"ResetRate"`
-	SlowRate            float64 `json:"SlowRate"`
-	SlowDelay           string  `json:"SlowDelay,omitempty"`
-	InternalErrorStatus int     `json:"InternalErrorStatus,omitempty"`
+	Latency, Jitter                                        faultDuration `json:",omitempty"`
+	InternalErrorRate, BadGatewayRate, ResetRate, SlowRate float64
+	SlowDelay                                              faultDuration `json:",omitempty"`
+	InternalErrorStatus                                    int           `json:",omitempty"`
+}
+
+type faultDuration time.Duration
+
+func (d faultDuration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+func (d *faultDuration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil && s != "" {
+		return fmt.Errorf("duration %q: want a Go duration such as 250ms", s)
+	}
+	*d = faultDuration(v)
+	return nil
 }
 
 func (f Faults) wire() faultsJSON {
-	d := func(v time.Duration) string {
-		if v == 0 {
-			return ""
-		}
-		return v.String()
-	}
-	return faultsJSON{d(f.Latency), d(f.Jitter), f.InternalErrorRate, f.BadGatewayRate, f.ResetRate, f.SlowRate, d(f.SlowDelay), f.InternalErrorStatus}
-}
-
-func (j faultsJSON) faults() (Faults, error) {
-	var f Faults
-	parse := func(name, v string, dst *time.Duration) error {
-		if v == "" {
-			return nil
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			return fmt.Errorf("field %s %q: want a non-negative Go duration such as 250ms", name, v)
-		}
-		*dst = d
-		return nil
-	}
-	if err := parse("Latency", j.Latency, &f.Latency); err != nil {
-		return f, err
-	}
-	if err := parse("Jitter", j.Jitter, &f.Jitter); err != nil {
-		return f, err
-	}
-	if err := parse("SlowDelay", j.SlowDelay, &f.SlowDelay); err != nil {
-		return f, err
-	}
-	rates := []struct {
-		name string
-		v    float64
-	}{{"InternalErrorRate", j.InternalErrorRate}, {"BadGatewayRate", j.BadGatewayRate}, {"ResetRate", j.ResetRate}, {"SlowRate", j.SlowRate}}
-	sum := 0.0
-	for _, r := range rates {
-		if r.v < 0 || r.v > 1 {
-			return f, fmt.Errorf("field %s %v: want a probability between 0 and 1", r.name, r.v)
-		}
-		sum += r.v
-	}
-	if sum > 1 {
-		return f, fmt.Errorf("the fault rates add up to %v: their sum must not exceed 1", sum)
-	}
-	if j.InternalErrorStatus != 0 && (j.InternalErrorStatus < 200 || j.InternalErrorStatus > 599) {
-		return f, fmt.Errorf("field InternalErrorStatus %d: want an HTTP status between 200 and 599", j.InternalErrorStatus)
-	}
-	f.InternalErrorRate, f.BadGatewayRate, f.ResetRate, f.SlowRate = j.InternalErrorRate, j.BadGatewayRate, j.ResetRate, j.SlowRate
-	f.InternalErrorStatus = j.InternalErrorStatus
-	return f, nil
+	return faultsJSON{faultDuration(f.Latency), faultDuration(f.Jitter), f.InternalErrorRate, f.BadGatewayRate, f.ResetRate,
+		f.SlowRate, faultDuration(f.SlowDelay), f.InternalErrorStatus}
 }
 
 // Validate reports the first invalid field of f.
 func (f Faults) Validate() error {
-	_, err := f.wire().faults()
-	return err
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"Latency", f.Latency}, {"Jitter", f.Jitter}, {"SlowDelay", f.SlowDelay}} {
+		if d.v < 0 {
+			return fmt.Errorf("field %s %v: want a non-negative Go duration such as 250ms", d.name, d.v)
+		}
+	}
+	rates := []struct {
+		name string
+		v    float64
+	}{{"InternalErrorRate", f.InternalErrorRate}, {"BadGatewayRate", f.BadGatewayRate}, {"ResetRate", f.ResetRate}, {"SlowRate", f.SlowRate}}
+	sum := 0.0
+	for _, r := range rates {
+		if r.v < 0 || r.v > 1 {
+			return fmt.Errorf("field %s %v: want a probability between 0 and 1", r.name, r.v)
+		}
+		sum += r.v
+	}
+	if sum > 1 {
+		return fmt.Errorf("the fault rates add up to %v: their sum must not exceed 1", sum)
+	}
+	if f.InternalErrorStatus != 0 && (f.InternalErrorStatus < 200 || f.InternalErrorStatus > 599) {
+		return fmt.Errorf("field InternalErrorStatus %d: want an HTTP status between 200 and 599", f.InternalErrorStatus)
+	}
+	return nil
 }
 
 // ParseFaultsJSON decodes the /_emulator/faults JSON form of Faults.
@@ -90,7 +79,9 @@ func ParseFaultsJSON(b []byte) (Faults, error) {
 	if err := dec.Decode(&j); err != nil {
 		return Faults{}, fmt.Errorf("decode faults: %w", err)
 	}
-	return j.faults()
+	f := Faults{time.Duration(j.Latency), time.Duration(j.Jitter), j.InternalErrorRate, j.BadGatewayRate, j.ResetRate, j.SlowRate,
+		time.Duration(j.SlowDelay), j.InternalErrorStatus}
+	return f, f.Validate()
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -107,21 +98,15 @@ func inspectError(w http.ResponseWriter, status int, format string, args ...any)
 }
 
 // decodeOneOrMany decodes a JSON object or an array of objects into []T.
-func decodeOneOrMany[T any](body []byte) ([]T, bool, error) {
+func decodeOneOrMany[T any](body []byte) (out []T, many bool, err error) {
 	body = bytes.TrimSpace(body)
-	dec := func(v any) error {
-		d := json.NewDecoder(bytes.NewReader(body))
-		d.DisallowUnknownFields()
-		return d.Decode(v)
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.DisallowUnknownFields()
+	if many = len(body) > 0 && body[0] == '['; many {
+		return out, many, d.Decode(&out)
 	}
-	if len(body) > 0 && body[0] == '[' {
-		var many []T
-		err := dec(&many)
-		return many, true, err
-	}
-	var one T
-	err := dec(&one)
-	return []T{one}, false, err
+	out = make([]T, 1)
+	return out, many, d.Decode(&out[0])
 }
 
 // inspectBody reads a POST or PUT body; it answers 413 and reports false
@@ -159,8 +144,8 @@ func (s *Server) inspectTasks(w http.ResponseWriter, r *http.Request) {
 		inspectError(w, http.StatusBadRequest, "service %q: want ams or vm (or no service for both)", sv)
 		return
 	}
-	if st := q.Get("status"); st != "" && !contains(taskStatuses, st) {
-		inspectError(w, http.StatusBadRequest, "status %q: want one of %s", st, strings.Join(taskStatuses, ", "))
+	if err := oneOf("status", q.Get("status"), taskStatuses...); err != nil {
+		inspectError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
 	out := []Task{}
@@ -177,26 +162,13 @@ func (s *Server) inspectTasks(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) inspectAddTasks(w http.ResponseWriter, r *http.Request) {
-	body, ok := inspectBody(w, r)
-	if !ok {
-		return
-	}
-	in, many, err := decodeOneOrMany[Task](body)
-	if err != nil {
-		inspectError(w, http.StatusBadRequest, "decode tasks: %v", err)
-		return
-	}
-	for i, t := range in {
-		if err := validateTask(t); err != nil {
-			inspectError(w, http.StatusBadRequest, "task %d: %v", i, err)
-			return
+	inspectAdd(w, r, "task", func(t Task) error {
+		if t.Service != "" && t.Service != "ams" && t.Service != "vm" {
+			return fmt.Errorf("field Service %q: want ams or vm", t.Service)
 		}
-	}
-	out := make([]Task, 0, len(in))
-	for _, t := range in {
-		out = append(out, s.AddTask(t))
-	}
-	respondOneOrMany(w, out, many)
+		return cmp.Or(oneOf("field Type", t.Type, taskTypes...), oneOf("field Status", t.Status, taskStatuses...),
+			oneOf("field Suggestion", t.Suggestion, suggestions...))
+	}, s.AddTask)
 }
 
 func (s *Server) inspectLiveJobs(w http.ResponseWriter, _ *http.Request) {
@@ -204,27 +176,9 @@ func (s *Server) inspectLiveJobs(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) inspectAddLiveJobs(w http.ResponseWriter, r *http.Request) {
-	body, ok := inspectBody(w, r)
-	if !ok {
-		return
-	}
-	in, many, err := decodeOneOrMany[LiveJob](body)
-	if err != nil {
-		inspectError(w, http.StatusBadRequest, "decode live jobs: %v", err)
-		return
-	}
-	states := []string{"", LiveSubmitted, LiveAuditing, LiveSuccess, LiveFailed, LiveCancelled}
-	for i, j := range in {
-		if !contains(states, j.State) {
-			inspectError(w, http.StatusBadRequest, "live job %d: State %q: want one of %s", i, j.State, strings.Join(states[1:], ", "))
-			return
-		}
-	}
-	out := make([]LiveJob, 0, len(in))
-	for _, j := range in {
-		out = append(out, s.AddLiveJob(j))
-	}
-	respondOneOrMany(w, out, many)
+	inspectAdd(w, r, "live job", func(j LiveJob) error {
+		return oneOf("State", j.State, LiveSubmitted, LiveAuditing, LiveSuccess, LiveFailed, LiveCancelled)
+	}, s.AddLiveJob)
 }
 
 func (s *Server) inspectTranscriptions(w http.ResponseWriter, _ *http.Request) {
@@ -232,31 +186,47 @@ func (s *Server) inspectTranscriptions(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) inspectAddTranscriptions(w http.ResponseWriter, r *http.Request) {
+	inspectAdd(w, r, "transcription", func(t Transcription) error {
+		return cmp.Or(oneOf("Status", t.Status, TranscriptionIdle, TranscriptionInProgress, TranscriptionExited),
+			oneOf("Region", t.Region, TranscriptionRegions...))
+	}, s.AddTranscription)
+}
+
+// inspectAdd is a POST of one record or an array of them: each is checked,
+// then added; the answer (201) is what was stored, in the same form.
+func inspectAdd[T any](w http.ResponseWriter, r *http.Request, what string, check func(T) error, add func(T) T) {
 	body, ok := inspectBody(w, r)
 	if !ok {
 		return
 	}
-	in, many, err := decodeOneOrMany[Transcription](body)
+	in, many, err := decodeOneOrMany[T](body)
 	if err != nil {
-		inspectError(w, http.StatusBadRequest, "decode transcriptions: %v", err)
+		inspectError(w, http.StatusBadRequest, "decode %ss: %v", what, err)
 		return
 	}
-	states := []string{"", TranscriptionIdle, TranscriptionInProgress, TranscriptionExited}
-	for i, t := range in {
-		if !contains(states, t.Status) {
-			inspectError(w, http.StatusBadRequest, "transcription %d: Status %q: want one of %s", i, t.Status, strings.Join(states[1:], ", "))
-			return
-		}
-		if t.Region != "" && !contains(TranscriptionRegions, t.Region) {
-			inspectError(w, http.StatusBadRequest, "transcription %d: Region %q: want one of %s", i, t.Region, strings.Join(TranscriptionRegions, ", "))
+	for i, v := range in {
+		if err := check(v); err != nil {
+			inspectError(w, http.StatusBadRequest, "%s %d: %v", what, i, err)
 			return
 		}
 	}
-	out := make([]Transcription, 0, len(in))
-	for _, t := range in {
-		out = append(out, s.AddTranscription(t))
+	out := make([]T, 0, len(in))
+	for _, v := range in {
+		out = append(out, add(v))
 	}
-	respondOneOrMany(w, out, many)
+	if many {
+		writeJSON(w, http.StatusCreated, out)
+		return
+	}
+	writeJSON(w, http.StatusCreated, out[0])
+}
+
+// oneOf reports a field whose value, when set, is not one of valid.
+func oneOf(field, v string, valid ...string) error {
+	if v == "" || contains(valid, v) {
+		return nil
+	}
+	return fmt.Errorf("%s %q: want one of %s", field, v, strings.Join(valid, ", "))
 }
 
 // inspectStats is GET /_emulator/stats[?account=UIN] (empty: the default
@@ -303,8 +273,8 @@ func (s *Server) inspectLoadDemo(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]int{"tasks": len(s.Tasks("")), "liveJobs": len(s.LiveJobs()), "transcriptions": len(s.Transcriptions())})
 }
 
-// inspectEndpoints is what GET /_emulator/ answers (the package
-// documentation describes each).
+// inspectEndpoints is what GET /_emulator/ answers (docs/emulator.md
+// describes each).
 var inspectEndpoints = []string{
 	"GET  /_emulator/                      this list",
 	"GET  /_emulator/tasks[?service=ams|vm][&status=PENDING|RUNNING|FINISH|ERROR|CANCELLED]",
@@ -324,28 +294,4 @@ var inspectEndpoints = []string{
 	"POST /_emulator/role-credentials      a service's keys for a role {\"Service\":\"scf.qcloud.com\",\"RoleArn\":\"...\"} (what SCF gives a function)",
 	"GET  /_emulator/cos/                  COS buckets; PUT /_emulator/cos/<bucket>[?region=R] creates one, DELETE removes it",
 	"GET  /_emulator/cos/<bucket>/[?prefix=P]   its objects; GET /_emulator/cos/<bucket>/<key> an object's content",
-}
-
-func respondOneOrMany[T any](w http.ResponseWriter, out []T, many bool) {
-	if many {
-		writeJSON(w, http.StatusCreated, out)
-		return
-	}
-	writeJSON(w, http.StatusCreated, out[0])
-}
-
-func validateTask(t Task) error {
-	if t.Service != "" && t.Service != "ams" && t.Service != "vm" {
-		return fmt.Errorf("field Service %q: want ams or vm", t.Service)
-	}
-	if t.Type != "" && !contains(taskTypes, t.Type) {
-		return fmt.Errorf("field Type %q: want one of %s", t.Type, strings.Join(taskTypes, ", "))
-	}
-	if t.Status != "" && !contains(taskStatuses, t.Status) {
-		return fmt.Errorf("field Status %q: want one of %s", t.Status, strings.Join(taskStatuses, ", "))
-	}
-	if t.Suggestion != "" && !contains(suggestions, t.Suggestion) {
-		return fmt.Errorf("field Suggestion %q: want one of %s", t.Suggestion, strings.Join(suggestions, ", "))
-	}
-	return nil
 }

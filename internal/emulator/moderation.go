@@ -2,9 +2,11 @@ package emulator
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/base64"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,24 +38,21 @@ const timeLayout = "2006-01-02T15:04:05.000Z"
 
 func fmtTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
-// Task is an AMS or VM moderation task. Status is the state as of the moment
-// it is read; tasks advance lazily from the clock.
+// Task is an AMS or VM moderation task, its Status as of the moment it is
+// read (tasks advance lazily from the clock). CreatedAtRaw, when set, is
+// answered verbatim as CreatedAt; an empty Suggestion of a FINISH task is
+// derived from the TaskId; Stuck freezes the status until CancelTask (a job
+// stuck on Tencent's side); Url is reported in InputInfo; Account is the
+// owner's uin ("" = the default account, accounts.go).
 type Task struct {
 	Service, TaskId, DataId, Name, BizType, Type, Status string
 	CreatedAt                                            time.Time
-	CreatedAtRaw                                         string // when set, returned verbatim as CreatedAt (for unparseable-date tests)
+	CreatedAtRaw                                         string
 	UpdatedAt                                            time.Time
-	// Suggestion is Block, Review or Pass; when empty, a FINISH task gets a
-	// deterministic one derived from its TaskId.
-	Suggestion string
-	// Stuck freezes the status: it never advances by itself, only CancelTask
-	// ends it (a job stuck on Tencent's side, which is what a sweeper is for).
-	Stuck bool
-	// Url is the input URL reported in InputInfo.
-	Url string
-	// Account is the uin owning the task ("" = the default account); only
-	// credentials of that account see it (accounts.go).
-	Account string `json:",omitempty"`
+	Suggestion                                           string
+	Stuck                                                bool
+	Url                                                  string
+	Account                                              string `json:",omitempty"`
 }
 
 type taskRec struct {
@@ -72,11 +71,9 @@ func (s *Server) current(rec *taskRec, now time.Time) Task {
 		return t
 	}
 	start := rec.phaseStart
-	if t.Status == StatusPending && s.opts.PendingFor >= 0 {
-		end := start.Add(s.opts.PendingFor)
-		if !now.Before(end) {
-			t.Status, start, t.UpdatedAt = StatusRunning, end, end
-		}
+	if t.Status == StatusPending && s.pendingOver(start, now) {
+		start = start.Add(s.opts.PendingFor)
+		t.Status, t.UpdatedAt = StatusRunning, start
 	}
 	if t.Status == StatusRunning && !isLive(t.Type) && s.opts.RunningFor >= 0 {
 		end := start.Add(s.opts.RunningFor)
@@ -90,17 +87,17 @@ func (s *Server) current(rec *taskRec, now time.Time) Task {
 	return t
 }
 
+// derivedSuggestion is 70% Pass, 20% Review, 10% Block, fixed by the id.
+// pendingOver reports whether a record pending since start (a task, live
+// job or transcription) has left that state by now (Options.PendingFor).
+func (s *Server) pendingOver(start, now time.Time) bool {
+	return s.opts.PendingFor >= 0 && !now.Before(start.Add(s.opts.PendingFor))
+}
+
 func derivedSuggestion(id string) string {
 	h := fnv.New32a()
 	h.Write([]byte(id))
-	switch v := h.Sum32() % 10; {
-	case v < 7:
-		return "Pass"
-	case v < 9:
-		return "Review"
-	default:
-		return "Block"
-	}
+	return [10]string{"Pass", "Pass", "Pass", "Pass", "Pass", "Pass", "Pass", "Review", "Review", "Block"}[h.Sum32()%10]
 }
 
 // AddTask stores t and returns it as stored (status as of now). Defaults:
@@ -110,17 +107,12 @@ func derivedSuggestion(id string) string {
 // task with the same Service and TaskId is replaced.
 func (s *Server) AddTask(t Task) Task {
 	now := s.now()
-	if t.Service == "" {
-		t.Service = "ams"
-	}
+	t.Service, t.Status = cmp.Or(t.Service, "ams"), cmp.Or(t.Status, StatusPending)
 	if t.Type == "" {
 		t.Type = TypeAudio
 		if t.Service == "vm" {
 			t.Type = TypeVideo
 		}
-	}
-	if t.Status == "" {
-		t.Status = StatusPending
 	}
 	if t.CreatedAt.IsZero() {
 		if p, err := time.Parse(time.RFC3339Nano, t.CreatedAtRaw); t.CreatedAtRaw != "" && err == nil {
@@ -141,30 +133,25 @@ func (s *Server) AddTask(t Task) Task {
 	sc := scope(t.Account, t.Service)
 	key := taskKey(sc, t.TaskId)
 	list := s.order[sc]
-	if old, ok := s.tasks[key]; ok {
-		for i, r := range list {
-			if r == old {
-				list = append(list[:i], list[i+1:]...)
-				break
-			}
-		}
+	if i := slices.Index(list, s.tasks[key]); i >= 0 {
+		list = slices.Delete(list, i, i+1)
 	}
 	i := sort.Search(len(list), func(i int) bool { return taskBefore(t, list[i].Task) })
-	list = append(list, nil)
-	copy(list[i+1:], list[i:])
-	list[i] = rec
-	s.order[sc] = list
+	s.order[sc] = slices.Insert(list, i, rec)
 	s.tasks[key] = rec
 	return s.current(rec, now)
 }
 
 // uniqueTaskID must be called with s.mu held.
 func (s *Server) uniqueTaskID(service string) string {
-	prefix := "at-"
+	return s.uniqueID(taskIDPrefix(service), 24, func(id string) bool { _, dup := s.tasks[taskKey(service, id)]; return dup })
+}
+
+func taskIDPrefix(service string) string {
 	if service == "vm" {
-		prefix = "vt-"
+		return "vt-"
 	}
-	return s.uniqueID(prefix, 24, func(id string) bool { _, dup := s.tasks[taskKey(service, id)]; return dup })
+	return "at-"
 }
 
 // Tasks returns the tasks of service ("" = all) as of now, newest first.
@@ -210,21 +197,16 @@ func taskBefore(a, b Task) bool {
 	return a.TaskId > b.TaskId
 }
 
-// ---- wire types ----
-
 type taskLabel struct {
-	Label      string
-	Suggestion string
-	Score      int64
-	SubLabel   string
+	Label, Suggestion string
+	Score             int64
+	SubLabel          string
 }
 
 type mediaInfo struct {
-	Codecs    string
-	Duration  int64
-	Width     int64
-	Height    int64
-	Thumbnail string
+	Codecs                  string
+	Duration, Width, Height int64
+	Thumbnail               string
 }
 
 type bucketInfo struct {
@@ -234,24 +216,17 @@ type bucketInfo struct {
 }
 
 type inputInfo struct {
-	Type       string
-	Url        string
+	Type, Url  string
 	BucketInfo *bucketInfo
 }
 
+// taskData is a task as DescribeTasks answers it.
 type taskData struct {
-	DataId     string
-	TaskId     string
-	Name       string
-	BizType    string
-	Status     string
-	Type       string
-	Suggestion string
-	Labels     []taskLabel
-	MediaInfo  *mediaInfo
-	InputInfo  *inputInfo
-	CreatedAt  string
-	UpdatedAt  string
+	DataId, TaskId, Name, BizType, Status, Type, Suggestion string
+	Labels                                                  []taskLabel
+	MediaInfo                                               *mediaInfo
+	InputInfo                                               *inputInfo
+	CreatedAt, UpdatedAt                                    string
 }
 
 func toTaskData(t Task) taskData {
@@ -271,42 +246,34 @@ func toTaskData(t Task) taskData {
 		if t.Suggestion != "Pass" {
 			label = "Porn"
 		}
-		d.Labels = []taskLabel{{Label: label, Suggestion: t.Suggestion, Score: scoreFor(t.Suggestion)}}
-		d.MediaInfo.Duration = int64(t.UpdatedAt.Sub(t.CreatedAt) / time.Millisecond)
-		if d.MediaInfo.Duration < 0 {
-			d.MediaInfo.Duration = 0
-		}
+		d.Labels = []taskLabel{{Label: label, Suggestion: t.Suggestion, Score: map[string]int64{"Block": 95, "Review": 70}[t.Suggestion]}}
+		d.MediaInfo.Duration = max(0, t.UpdatedAt.Sub(t.CreatedAt).Milliseconds())
 	}
 	return d
 }
 
-func scoreFor(sugg string) int64 {
-	switch sugg {
-	case "Block":
-		return 95
-	case "Review":
-		return 70
+// findTask is the caller's task id; s.mu must be held.
+func (s *Server) findTask(c *apiCall, id string) (*taskRec, *apiError) {
+	if id == "" {
+		return nil, errf("MissingParameter", "The request is missing the required parameter TaskId.")
 	}
-	return 0
+	rec, ok := s.tasks[taskKey(c.scope(), id)]
+	if !ok {
+		return nil, errf("ResourceNotFound", "Task "+id+" does not exist.")
+	}
+	return rec, nil
 }
 
-// ---- CancelTask ----
-
-type cancelTaskReq struct{ TaskId string }
-
 func (s *Server) actCancelTask(c *apiCall) (any, *apiError) {
-	var req cancelTaskReq
+	var req struct{ TaskId string }
 	if err := decodeParams(c.body, &req, true); err != nil {
 		return nil, err
 	}
-	if req.TaskId == "" {
-		return nil, errf("MissingParameter", "The request is missing the required parameter TaskId.")
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec, ok := s.tasks[taskKey(c.scope(), req.TaskId)]
-	if !ok {
-		return nil, errf("ResourceNotFound", "Task "+req.TaskId+" does not exist.")
+	rec, err := s.findTask(c, req.TaskId)
+	if err != nil {
+		return nil, err
 	}
 	cur := s.current(rec, c.now)
 	if cur.Status != StatusPending && cur.Status != StatusRunning {
@@ -317,27 +284,14 @@ func (s *Server) actCancelTask(c *apiCall) (any, *apiError) {
 	return struct{}{}, nil
 }
 
-// ---- DescribeTasks ----
-
-type amsTaskFilter struct {
-	BizType                      string
-	Type, Suggestion, TaskStatus string
-}
-
-type vmTaskFilter struct {
-	BizType                      []string
-	Type, Suggestion, TaskStatus string
-}
-
-type describeTasksAMS struct {
-	Limit                         int64
-	Filter                        *amsTaskFilter
-	PageToken, StartTime, EndTime string
-}
-
-type describeTasksVM struct {
-	Limit                         int64
-	Filter                        *vmTaskFilter
+// describeTasksIn is DescribeTasks' request: Filter.BizType is a string
+// (AMS) or a list (VM).
+type describeTasksIn[B any] struct {
+	Limit  int64
+	Filter *struct {
+		BizType                      B
+		Type, Suggestion, TaskStatus string
+	}
 	PageToken, StartTime, EndTime string
 }
 
@@ -348,25 +302,11 @@ type taskQuery struct {
 }
 
 func (q taskQuery) match(t Task) bool {
-	if len(q.bizTypes) > 0 && !contains(q.bizTypes, t.BizType) {
-		return false
-	}
-	if q.typ != "" && t.Type != q.typ {
-		return false
-	}
-	if q.taskStatus != "" && t.Status != q.taskStatus {
-		return false
-	}
-	if q.suggestion != "" && (t.Status != StatusFinish || t.Suggestion != q.suggestion) {
-		return false
-	}
-	if t.CreatedAt.Before(q.start) {
-		return false
-	}
-	if !q.end.IsZero() && t.CreatedAt.After(q.end) {
-		return false
-	}
-	return true
+	return (len(q.bizTypes) == 0 || contains(q.bizTypes, t.BizType)) &&
+		(q.typ == "" || t.Type == q.typ) &&
+		(q.taskStatus == "" || t.Status == q.taskStatus) &&
+		(q.suggestion == "" || t.Status == StatusFinish && t.Suggestion == q.suggestion) &&
+		!t.CreatedAt.Before(q.start) && (q.end.IsZero() || !t.CreatedAt.After(q.end))
 }
 
 // hash identifies the filter a page token belongs to (times excluded, so a
@@ -399,31 +339,26 @@ type describeTasksReq struct {
 	q                       taskQuery
 }
 
-// decodeDescribeTasks reads the request: VM's Filter.BizType is a list,
-// AMS's a single string.
 func decodeDescribeTasks(c *apiCall) (describeTasksReq, *apiError) {
-	var d describeTasksReq
 	if c.service == "vm" {
-		var req describeTasksVM
-		if err := decodeParams(c.body, &req, true); err != nil {
-			return d, err
-		}
-		d.limit, d.token, d.startRaw, d.endRaw = req.Limit, req.PageToken, req.StartTime, req.EndTime
-		if f := req.Filter; f != nil {
-			d.q.bizTypes, d.q.typ, d.q.suggestion, d.q.taskStatus = f.BizType, f.Type, f.Suggestion, f.TaskStatus
-		}
-		return d, nil
+		return decodeTasksIn(c.body, func(b []string) []string { return b })
 	}
-	var req describeTasksAMS
-	if err := decodeParams(c.body, &req, true); err != nil {
-		return d, err
-	}
-	d.limit, d.token, d.startRaw, d.endRaw = req.Limit, req.PageToken, req.StartTime, req.EndTime
-	if f := req.Filter; f != nil {
-		if f.BizType != "" {
-			d.q.bizTypes = []string{f.BizType}
+	return decodeTasksIn(c.body, func(b string) []string {
+		if b == "" {
+			return nil
 		}
-		d.q.typ, d.q.suggestion, d.q.taskStatus = f.Type, f.Suggestion, f.TaskStatus
+		return []string{b}
+	})
+}
+
+func decodeTasksIn[B any](body []byte, bizTypes func(B) []string) (describeTasksReq, *apiError) {
+	var in describeTasksIn[B]
+	if err := decodeParams(body, &in, true); err != nil {
+		return describeTasksReq{}, err
+	}
+	d := describeTasksReq{limit: in.Limit, token: in.PageToken, startRaw: in.StartTime, endRaw: in.EndTime}
+	if f := in.Filter; f != nil {
+		d.q = taskQuery{bizTypes: bizTypes(f.BizType), typ: f.Type, suggestion: f.Suggestion, taskStatus: f.TaskStatus}
 	}
 	return d, nil
 }
@@ -438,14 +373,13 @@ func (d *describeTasksReq) check(maxLimit int, now time.Time) *apiError {
 		d.limit = 10
 	}
 	q := &d.q
-	if q.typ != "" && !contains(taskTypes, q.typ) {
-		return errf("InvalidParameterValue", "Filter.Type "+strconv.Quote(q.typ)+" is invalid; use one of "+strings.Join(taskTypes, ", ")+".")
-	}
-	if q.suggestion != "" && !contains(suggestions, q.suggestion) {
-		return errf("InvalidParameterValue", "Filter.Suggestion "+strconv.Quote(q.suggestion)+" is invalid; use one of "+strings.Join(suggestions, ", ")+".")
-	}
-	if q.taskStatus != "" && !contains(taskStatuses, q.taskStatus) {
-		return errf("InvalidParameterValue", "Filter.TaskStatus "+strconv.Quote(q.taskStatus)+" is invalid; use one of "+strings.Join(taskStatuses, ", ")+".")
+	for _, f := range [...]struct {
+		name, v string
+		valid   []string
+	}{{"Filter.Type", q.typ, taskTypes}, {"Filter.Suggestion", q.suggestion, suggestions}, {"Filter.TaskStatus", q.taskStatus, taskStatuses}} {
+		if f.v != "" && !contains(f.valid, f.v) {
+			return errf("InvalidParameterValue", f.name+" "+strconv.Quote(f.v)+" is invalid; use one of "+strings.Join(f.valid, ", ")+".")
+		}
 	}
 	q.start = now.Add(-72 * time.Hour)
 	if d.startRaw != "" {
@@ -520,26 +454,26 @@ func (s *Server) actDescribeTasks(c *apiCall) (any, *apiError) {
 	return resp, nil
 }
 
-// pageToken is the opaque DescribeTasks PageToken.
+// pageToken is the opaque DescribeTasks PageToken: the mode, the offset
+// (offset mode) or the last task returned (cursor mode), and the Filter's
+// hash, with a checksum that makes a corrupted or hand-made token invalid.
 type pageToken struct {
 	mode    string
-	offset  int       // offset mode
-	created time.Time // cursor mode: the last task returned
+	offset  int
+	created time.Time
 	id      string
 	query   string
 }
 
 func encodePageToken(t pageToken) string {
-	var raw string
+	n := t.created.UnixNano()
 	if t.mode == PagingOffset {
-		raw = fmt.Sprintf("o1|%d|%s", t.offset, t.query)
-	} else {
-		raw = fmt.Sprintf("c1|%d|%s|%s", t.created.UnixNano(), t.query, t.id)
+		n = int64(t.offset)
 	}
+	raw := fmt.Sprintf("%s|%d|%s|%s", t.mode, n, t.query, t.id)
 	return base64.RawURLEncoding.EncodeToString([]byte(raw + "|" + tokenSum(raw)))
 }
 
-// tokenSum is a checksum that makes a corrupted or hand-made token invalid.
 func tokenSum(raw string) string {
 	h := fnv.New32a()
 	h.Write([]byte("emulator-page-token|" + raw))
@@ -551,118 +485,73 @@ func decodePageToken(s, mode, query string) (pageToken, *apiError) {
 		return pageToken{}, errf("InvalidParameterValue", "PageToken is invalid: "+why+". Pass the PageToken of the previous response unchanged, with the same Filter.")
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return bad("not a token issued by this server")
-	}
 	i := bytes.LastIndexByte(b, '|')
-	if i < 0 || tokenSum(string(b[:i])) != string(b[i+1:]) {
+	if err != nil || i < 0 || tokenSum(string(b[:i])) != string(b[i+1:]) {
 		return bad("not a token issued by this server")
 	}
 	parts := strings.SplitN(string(b[:i]), "|", 4)
-	switch {
-	case mode == PagingOffset && len(parts) == 3 && parts[0] == "o1":
-		off, err := strconv.Atoi(parts[1])
-		if err != nil || off < 0 {
-			return bad("not a token issued by this server")
-		}
-		if parts[2] != query {
-			return bad("it belongs to a different Filter")
-		}
-		return pageToken{mode: mode, offset: off, query: query}, nil
-	case mode == PagingCursor && len(parts) == 4 && parts[0] == "c1":
-		n, err := strconv.ParseInt(parts[1], 10, 64)
-		if err != nil {
-			return bad("not a token issued by this server")
-		}
-		if parts[2] != query {
-			return bad("it belongs to a different Filter")
-		}
-		return pageToken{mode: mode, created: time.Unix(0, n), id: parts[3], query: query}, nil
+	if len(parts) != 4 || parts[0] != mode {
+		return bad("not a token issued by this server")
 	}
-	return bad("not a token issued by this server")
+	n, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil || mode == PagingOffset && n < 0 {
+		return bad("not a token issued by this server")
+	}
+	if parts[2] != query {
+		return bad("it belongs to a different Filter")
+	}
+	return pageToken{mode: mode, offset: int(n), created: time.Unix(0, n), id: parts[3], query: query}, nil
 }
 
-// ---- DescribeTaskDetail ----
-
-type describeTaskDetailReq struct {
-	TaskId          string
-	ShowAllSegments bool
-}
-
+// taskDetailResp is DescribeTaskDetail's answer: the task's fields and its
+// segments (moderation_detail.go).
 type taskDetailResp struct {
-	TaskId, DataId, BizType, Name, Status, Type, Suggestion string
-	Labels                                                  []taskLabel
-	InputInfo                                               *inputInfo
-	MediaInfo                                               *mediaInfo
-	CreatedAt, UpdatedAt                                    string
-	AudioSegments                                           []audioSegment
-	ImageSegments                                           []imageSegment  `json:",omitempty"` // VM only
-	SegmentCosUrlList                                       *segmentCosURLs `json:",omitempty"` // VM only
-	AudioText                                               *string         `json:",omitempty"` // AMS only
-	ErrorType, ErrorDescription, Label                      string
+	taskData
+	AudioSegments                      []audioSegment
+	ImageSegments                      []imageSegment  `json:",omitempty"` // VM only
+	SegmentCosUrlList                  *segmentCosURLs `json:",omitempty"` // VM only
+	AudioText                          *string         `json:",omitempty"` // AMS only
+	ErrorType, ErrorDescription, Label string
 }
 
 func (s *Server) actDescribeTaskDetail(c *apiCall) (any, *apiError) {
-	var req describeTaskDetailReq
+	var req struct {
+		TaskId          string
+		ShowAllSegments bool
+	}
 	if err := decodeParams(c.body, &req, true); err != nil {
 		return nil, err
 	}
-	if req.TaskId == "" {
-		return nil, errf("MissingParameter", "The request is missing the required parameter TaskId.")
-	}
 	s.mu.Lock()
-	rec, ok := s.tasks[taskKey(c.scope(), req.TaskId)]
+	rec, err := s.findTask(c, req.TaskId)
 	var t Task
-	if ok {
+	if err == nil {
 		t = s.current(rec, c.now)
 	}
 	s.mu.Unlock()
-	if !ok {
-		return nil, errf("ResourceNotFound", "Task "+req.TaskId+" does not exist.")
+	if err != nil {
+		return nil, err
 	}
-	d := toTaskData(t)
-	out := taskDetailResp{
-		TaskId: d.TaskId, DataId: d.DataId, BizType: d.BizType, Name: d.Name, Status: d.Status,
-		Type: d.Type, Suggestion: d.Suggestion, Labels: d.Labels, InputInfo: d.InputInfo,
-		MediaInfo: d.MediaInfo, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
-	}
+	out := taskDetailResp{taskData: toTaskData(t)}
 	video := c.service == "vm"
-	out.AudioSegments, out.ImageSegments, out.SegmentCosUrlList = segmentsOf(d, video)
-	if video && out.ImageSegments == nil {
-		out.ImageSegments = []imageSegment{}
-	}
+	out.AudioSegments, out.ImageSegments, out.SegmentCosUrlList = segmentsOf(out.taskData, video)
 	if !video {
-		text := ""
-		out.AudioText, out.ImageSegments = &text, nil
+		out.AudioText = new(string)
 	}
-	if len(d.Labels) > 0 {
-		out.Label = d.Labels[0].Label
+	if len(out.Labels) > 0 {
+		out.Label = out.Labels[0].Label
 	}
 	return out, nil
 }
 
-// ---- Create{Audio,Video}ModerationTask ----
-
-type storageInfo struct {
-	Type       string
-	Url        string
-	BucketInfo *bucketInfo
-}
-
-type taskInput struct {
-	DataId string
-	Name   string
-	Input  *storageInfo
-}
-
 type createModerationReq struct {
-	BizType     string
-	Type        string
-	Seed        string
-	CallbackUrl string
-	Tasks       []taskInput
-	Priority    int64
-	User        map[string]any
+	BizType, Type, Seed, CallbackUrl string
+	Tasks                            []struct {
+		DataId, Name string
+		Input        *inputInfo
+	}
+	Priority int64
+	User     map[string]any
 }
 
 type taskResult struct {

@@ -3,31 +3,19 @@ package emulator
 import "strconv"
 
 // DescribeTaskDetail's segment fields, with the keys of tccli's published
-// examples (tccli/services/ams/v20201229 and vm/v20201229 examples.json
-// DescribeTaskDetail; types from tencentcloud-sdk-go ams/vm models.go
-// AudioSegments, ImageSegments, AudioResult, ImageResult, SegmentCosUrlList).
-// A finished task has one segment at offset 0 carrying the task's label and
-// suggestion; an unfinished one has none. The emulator keeps no media: the
-// segment URLs point at an address that does not resolve.
+// examples (ams and vm 2020-12-29 examples.json DescribeTaskDetail; types from
+// tencentcloud-sdk-go ams/vm models.go). A finished task has one segment at
+// offset 0 carrying the task's label and suggestion; an unfinished one has
+// none. The emulator keeps no media: the segment URLs do not resolve.
 
 type textResult struct {
-	Label      string
-	Keywords   []string
-	LibId      string
-	LibName    string
-	Score      int64
-	Suggestion string
-	LibType    int64
-	SubLabel   string
-}
-
-type moanResult struct {
-	Label              string
-	Score              int64
-	StartTime, EndTime float64
-	SubLabelCode       string
-	SubLabel           string
-	Suggestion         string
+	Label          string
+	Keywords       []string
+	LibId, LibName string
+	Score          int64
+	Suggestion     string
+	LibType        int64
+	SubLabel       string
 }
 
 type languageResult struct {
@@ -35,6 +23,11 @@ type languageResult struct {
 	Score              int64
 	StartTime, EndTime float64
 	SubLabelCode       string
+}
+
+type moanResult struct {
+	languageResult
+	SubLabel, Suggestion string
 }
 
 type recognitionTag struct {
@@ -49,17 +42,16 @@ type recognitionResult struct {
 }
 
 type audioResult struct {
-	HitFlag                      int64
-	Label, Suggestion            string
-	Score                        int64
-	Text, Url, Duration, Extra   string
-	TextResults                  []textResult
-	MoanResults                  []moanResult
-	LanguageResults              []languageResult
-	SpeakerResults, LabelResults []struct{}
-	TravelResults                []struct{}
-	SubLabel                     string
-	RecognitionResults           []recognitionResult
+	HitFlag                                     int64
+	Label, Suggestion                           string
+	Score                                       int64
+	Text, Url, Duration, Extra                  string
+	TextResults                                 []textResult
+	MoanResults                                 []moanResult
+	LanguageResults                             []languageResult
+	SpeakerResults, LabelResults, TravelResults []struct{}
+	SubLabel                                    string
+	RecognitionResults                          []recognitionResult
 }
 
 type audioSegment struct {
@@ -68,14 +60,13 @@ type audioSegment struct {
 }
 
 type imageResultItem struct {
-	Scene             string
-	HitFlag           int64
-	Suggestion, Label string
-	SubLabel          string
-	Score             int64
-	Names             []string
-	Text              string
-	Details           []struct{}
+	Scene                       string
+	HitFlag                     int64
+	Suggestion, Label, SubLabel string
+	Score                       int64
+	Names                       []string
+	Text                        string
+	Details                     []struct{}
 }
 
 type imageResult struct {
@@ -95,11 +86,13 @@ type segmentCosURLs struct {
 	ImageAllUrl, AudioAllUrl, ImageBlockUrl, AudioBlockUrl, AsrUrl string
 }
 
-// segmentsOf fills the segment fields of a finished task's detail.
+// segmentsOf is the segment fields of a task's detail; images and urls are
+// VM's only (nil for AMS).
 func segmentsOf(d taskData, video bool) (audio []audioSegment, images []imageSegment, urls *segmentCosURLs) {
-	audio, images = []audioSegment{}, []imageSegment{}
+	audio = []audioSegment{}
 	base := "https://moderation-segments.emulator.invalid/" + d.TaskId + "/"
 	if video {
+		images = []imageSegment{}
 		urls = &segmentCosURLs{ImageAllUrl: base + "image_all.txt", AudioAllUrl: base + "audio_all.txt",
 			ImageBlockUrl: base + "image_block.txt", AudioBlockUrl: base + "audio_block.txt", AsrUrl: base + "asr.txt"}
 	}
@@ -116,7 +109,7 @@ func segmentsOf(d taskData, video bool) (audio []audioSegment, images []imageSeg
 		HitFlag: hit, Label: l.Label, Suggestion: d.Suggestion, Score: l.Score, Url: base + "audio_0.mp3",
 		Duration:        strconv.FormatInt(d.MediaInfo.Duration, 10),
 		TextResults:     []textResult{{Label: l.Label, Keywords: []string{}, Score: l.Score, Suggestion: d.Suggestion}},
-		MoanResults:     []moanResult{{Label: "Moan", Suggestion: "Pass", EndTime: secs}},
+		MoanResults:     []moanResult{{languageResult: languageResult{Label: "Moan", EndTime: secs}, Suggestion: "Pass"}},
 		LanguageResults: []languageResult{{Label: "cmn", Score: 99, EndTime: secs}},
 		SpeakerResults:  []struct{}{}, LabelResults: []struct{}{}, TravelResults: []struct{}{},
 		RecognitionResults: []recognitionResult{{Label: "Voice", Tags: []recognitionTag{{Name: "speech", Score: 90, EndTime: secs}}}},

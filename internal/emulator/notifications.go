@@ -9,24 +9,18 @@ import (
 	"time"
 )
 
-// A local notification sink: scf-local points the sweeper's JANITOR_NOTIFY_URL
-// at POST /_emulator/notifications, and GET /_emulator/notifications shows what
-// arrived (DELETE clears it). It accepts any body; the query string (where a
-// WeCom robot's key would be) is not kept.
-
-// MaxNotifications is how many received notifications the sink keeps (the
-// oldest are dropped).
+// MaxNotifications is how many received notifications the notification
+// sink (docs/emulator.md#inspection-api) keeps; the oldest are dropped.
 const MaxNotifications = 1000
 
-// Notification is one request the sink received.
+// Notification is one request the sink received: Signature is its
+// X-Janitor-Signature header, Body the JSON body as sent (a JSON string of it
+// when it is not JSON). The query string (a WeCom robot's key) is not kept.
 type Notification struct {
-	ReceivedAt  time.Time
-	Path        string
-	ContentType string
-	// Signature is the X-Janitor-Signature header, when the sender signed.
-	Signature string `json:",omitempty"`
-	// Body is the JSON body as sent (or, when it is not JSON, a JSON string of it).
-	Body json.RawMessage
+	ReceivedAt        time.Time
+	Path, ContentType string
+	Signature         string `json:",omitempty"`
+	Body              json.RawMessage
 }
 
 type notificationSink struct {

@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"encoding/json"
-	"net/http"
 	"slices"
 	"strings"
 )
@@ -198,16 +197,4 @@ func (s *Server) resourceAliases(resource string) []string {
 		out = append(out, prefix+"role/"+id)
 	}
 	return out
-}
-
-// authorizeCI is authorize for a CI request; it writes the 403 and reports
-// false when the request is refused.
-func (s *Server) authorizeCI(w http.ResponseWriter, info *reqInfo, secretID string) bool {
-	msg := s.authorize(secretID, ciPolicyActions[info.action], func() string { return "" })
-	if msg == "" {
-		return true
-	}
-	info.code = "AccessDenied"
-	writeCIError(w, ciErrf(http.StatusForbidden, "AccessDenied", msg), info.requestID)
-	return false
 }

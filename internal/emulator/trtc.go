@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"strconv"
 	"time"
 )
@@ -12,15 +13,13 @@ const (
 	TranscriptionExited     = "Exited"
 )
 
-// Transcription is a TRTC cloud transcription task. Status is as of the
+// Transcription is a TRTC cloud transcription task, its Status as of the
 // moment it is read.
 type Transcription struct {
-	TaskId    string
-	SdkAppId  uint64
-	RoomId    string
-	Region    string
-	Status    string
-	StartTime time.Time
+	TaskId                 string
+	SdkAppId               uint64
+	RoomId, Region, Status string
+	StartTime              time.Time
 }
 
 type transRec struct {
@@ -34,7 +33,7 @@ func transKey(region string, app uint64, id string) string {
 
 func (s *Server) currentTrans(rec *transRec, now time.Time) Transcription {
 	t := rec.Transcription
-	if t.Status == TranscriptionIdle && s.opts.PendingFor >= 0 && !now.Before(rec.phaseStart.Add(s.opts.PendingFor)) {
+	if t.Status == TranscriptionIdle && s.pendingOver(rec.phaseStart, now) {
 		t.Status = TranscriptionInProgress
 	}
 	return t
@@ -44,15 +43,8 @@ func (s *Server) currentTrans(rec *transRec, now time.Time) Transcription {
 // ap-guangzhou, Status InProgress, StartTime now, TaskId generated.
 func (s *Server) AddTranscription(t Transcription) Transcription {
 	now := s.now()
-	if t.SdkAppId == 0 {
-		t.SdkAppId = DefaultSdkAppID
-	}
-	if t.Region == "" {
-		t.Region = "ap-guangzhou"
-	}
-	if t.Status == "" {
-		t.Status = TranscriptionInProgress
-	}
+	t.SdkAppId = cmp.Or(t.SdkAppId, DefaultSdkAppID)
+	t.Region, t.Status = cmp.Or(t.Region, "ap-guangzhou"), cmp.Or(t.Status, TranscriptionInProgress)
 	if t.StartTime.IsZero() {
 		t.StartTime = now
 	}
@@ -74,22 +66,14 @@ func (s *Server) Transcriptions() []Transcription {
 	return newestFirst(s, s.transcriptions, s.currentTrans, func(t Transcription) (time.Time, string) { return t.StartTime, t.TaskId })
 }
 
-type transcriptionParam struct {
-	UserId      string
-	UserSig     string
-	MaxIdleTime int64
-}
-
 type createTranscriptionReq struct {
 	SdkAppId           uint64
 	RoomId             string
 	RoomIdType         int64
-	TranscriptionParam *transcriptionParam
-}
-
-type transcriptionIDReq struct {
-	SdkAppId uint64
-	TaskId   string
+	TranscriptionParam *struct {
+		UserId, UserSig string
+		MaxIdleTime     int64
+	}
 }
 
 // checkApp refuses an app that is not the caller's: the TRTC apps
@@ -124,8 +108,13 @@ func (s *Server) actCreateCloudTranscription(c *apiCall) (any, *apiError) {
 	return struct{ TaskId string }{t.TaskId}, nil
 }
 
+// lookupTranscription is the task a Describe or Delete names; s.mu must be
+// held.
 func (s *Server) lookupTranscription(c *apiCall) (*transRec, *apiError) {
-	var req transcriptionIDReq
+	var req struct {
+		SdkAppId uint64
+		TaskId   string
+	}
 	if err := decodeParams(c.body, &req, true); err != nil {
 		return nil, err
 	}
