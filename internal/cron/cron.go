@@ -71,12 +71,9 @@ func Parse(expr string) (*Schedule, error) {
 	dst := []*bits{&s.second, &s.minute, &s.hour, &s.dom, &s.month, &s.dow, &s.year}
 	for i, text := range parts {
 		var err error
-		switch i {
-		case 3:
-			err = s.parseDay(text)
-		case 5:
-			err = s.parseWeek(text)
-		default:
+		if i == 3 || i == 5 {
+			err = s.parseDate(i, text)
+		} else {
 			err = fields[i].parse(text, dst[i])
 		}
 		if err != nil {
@@ -160,66 +157,51 @@ func (f field) value(text string) (int, error) {
 	return v, nil
 }
 
-// special parses a day or week list: "*" or "?" alone (any), else each item
-// through item (which reports whether it took it) or as plain values.
-func special(f field, text string, any *bool, b *bits, item func(up string) (bool, error)) error {
+// parseDate parses the day (i = 3) or week (i = 5) field: "*" or "?" alone
+// (any day), else a list of values and the field's special items.
+func (s *Schedule) parseDate(i int, text string) error {
+	f, b, any := fields[i], &s.dom, &s.domAny
+	if i == 5 {
+		b, any = &s.dow, &s.dowAny
+	}
 	if text == "*" || text == "?" {
 		*any = true
 		return f.parse("*", b)
 	}
 	for _, part := range strings.Split(text, ",") {
-		if part == "?" {
+		up := strings.ToUpper(part)
+		wd, nth, isNth := strings.Cut(up, "#")
+		var v int
+		var err error
+		switch {
+		case part == "?":
 			return fmt.Errorf("%s field: \"?\" must stand alone", f.name)
+		case i == 3 && up == "L":
+			s.lastDay = true
+		case i == 3 && up == "LW":
+			s.lastWeekday = true
+		case i == 3 && strings.HasSuffix(up, "W"):
+			v, err = f.value(up[:len(up)-1])
+			s.nearestWeekday = append(s.nearestWeekday, v)
+		case i == 5 && isNth:
+			if v, err = f.value(wd); err == nil {
+				k, kerr := strconv.Atoi(nth)
+				if kerr != nil || k < 1 || k > 5 {
+					return fmt.Errorf("week field: %q: the occurrence after # must be 1-5", part)
+				}
+				s.nthDOW = append(s.nthDOW, [2]int{v, k})
+			}
+		case i == 5 && len(up) > 1 && strings.HasSuffix(up, "L"):
+			v, err = f.value(up[:len(up)-1])
+			s.lastDOW = append(s.lastDOW, v)
+		default:
+			err = f.parse(part, b)
 		}
-		if ok, err := item(strings.ToUpper(part)); ok || err != nil {
-			return err
-		}
-		if err := f.parse(part, b); err != nil {
+		if err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-func (s *Schedule) parseDay(text string) error {
-	return special(fields[3], text, &s.domAny, &s.dom, func(up string) (bool, error) {
-		switch {
-		case up == "L":
-			s.lastDay = true
-		case up == "LW":
-			s.lastWeekday = true
-		case strings.HasSuffix(up, "W"):
-			v, err := fields[3].value(up[:len(up)-1])
-			s.nearestWeekday = append(s.nearestWeekday, v)
-			return true, err
-		default:
-			return false, nil
-		}
-		return true, nil
-	})
-}
-
-func (s *Schedule) parseWeek(text string) error {
-	return special(fields[5], text, &s.dowAny, &s.dow, func(up string) (bool, error) {
-		if a, b, ok := strings.Cut(up, "#"); ok {
-			wd, err := fields[5].value(a)
-			if err != nil {
-				return true, err
-			}
-			k, err := strconv.Atoi(b)
-			if err != nil || k < 1 || k > 5 {
-				return true, fmt.Errorf("week field: %q: the occurrence after # must be 1-5", up)
-			}
-			s.nthDOW = append(s.nthDOW, [2]int{wd, k})
-			return true, nil
-		}
-		if len(up) > 1 && strings.HasSuffix(up, "L") {
-			wd, err := fields[5].value(up[:len(up)-1])
-			s.lastDOW = append(s.lastDOW, wd)
-			return true, err
-		}
-		return false, nil
-	})
 }
 
 func daysIn(year int, m time.Month) int {
