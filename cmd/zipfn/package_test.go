@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/scf-janitor/scf-janitor/internal/deploy"
@@ -43,12 +44,23 @@ func TestMakePackage(t *testing.T) {
 	// Build from a snapshot of the sources, so both builds see the same bytes
 	// even if files change in the working tree meanwhile.
 	src := snapshot(t, repoRoot)
+	// The two builds run at once, as two release jobs on one machine would
+	// (the go command's build cache is shared and safe for that).
 	dists := []string{t.TempDir(), t.TempDir()}
-	for _, d := range dists {
-		cmd := exec.Command("make", "--no-print-directory", "package", "DIST="+d)
-		cmd.Dir = src
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("make package: %v\n%s", err, out)
+	outs := make([][]byte, len(dists))
+	errs := make([]error, len(dists))
+	var wg sync.WaitGroup
+	for i, d := range dists {
+		wg.Go(func() {
+			cmd := exec.Command("make", "--no-print-directory", "package", "DIST="+d)
+			cmd.Dir = src
+			outs[i], errs[i] = cmd.CombinedOutput()
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("make package: %v\n%s", err, outs[i])
 		}
 	}
 	for _, f := range cfg.Functions {
