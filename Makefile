@@ -45,8 +45,12 @@ staticcheck:
 # The end-to-end deploy of the four real packages is byte-crunching (deflate,
 # base64, JSON of 4 MB each) that costs 14 times the CPU under -race, so it
 # skips there and runs in a second pass without the race detector.
+#
+# Most slow tests wait (on processes, timers, the network) rather than compute,
+# so twice as many test binaries and parallel tests as cores keep the machine busy.
+TEST_JOBS ?= $(shell echo $$(( 2 * $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) )))
 unit:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -p $(TEST_JOBS) -parallel $(TEST_JOBS) ./...
 	$(GO) test -count=1 -run '^TestDeployRepositoryToEmulator$$' ./cmd/scf-deploy
 
 # package writes the deployable code packages.

@@ -44,7 +44,7 @@ func handle(ctx context.Context, payload json.RawMessage) (any, error) {
 	case "error":
 		return nil, errors.New("asked to fail")
 	case "sleep":
-		time.Sleep(5 * time.Second)
+		time.Sleep(4 * time.Second) // past the 2 s timeout of serverless.yml and the 1 s grace
 	case "plain":
 		return map[string]string{"plain": "json"}, nil
 	case "whoami":
