@@ -28,9 +28,11 @@ type deployment struct {
 	fns, selected  []deploy.Function
 	desired        provision.Desired
 	eng            *provision.Engine
-	targets        *targetSetup // the sweeper's target roles (plan, apply)
 	accts          []*targetAccount
 	keyless        []provision.TargetRole // target roles without keys here
+	// What the target accounts' roles need (plan, apply): the sweeper's
+	// account and role, and their compact trust and permission policies.
+	sweeperUin, sweeperRole, trust, policy string
 	plan           *provision.Plan
 	empty          bool // nothing to change in any account
 	changes        int
@@ -40,7 +42,7 @@ type deployment struct {
 // deployCommand runs plan, apply or delete: load → plan → print, then apply
 // (apply, delete --yes).
 func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, getenv func(string) (string, bool), ro runOptions) error {
-	d := &deployment{o: o, stdout: stdout, stderr: stderr}
+	d := &deployment{o: o, sweeperUin: o.sweeperUin, stdout: stdout, stderr: stderr}
 	for _, step := range []func() error{
 		func() error { return d.load(ctx, getenv) },
 		func() error { return d.desire(ctx, ro) },
