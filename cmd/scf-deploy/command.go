@@ -92,7 +92,7 @@ func (d *deployment) load(ctx context.Context, getenv func(string) (string, bool
 	if d.fns, err = cfg.Resolve(d.lookup); err != nil {
 		return fmt.Errorf("%s: %w (scf-deploy read the shell, then %s)", o.config, err, d.envFile)
 	}
-	if d.selected, err = selectFunctions(d.fns, o.only); err != nil {
+	if d.selected, err = d.selectFunctions(); err != nil {
 		return err
 	}
 	d.region = cmp.Or(o.region, cfg.File.Inputs.Region)
