@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -19,24 +21,24 @@ import (
 
 // deployment is one run of a command: what load read, what plan found.
 type deployment struct {
-	o              options
-	cfg            *deploy.Config
-	root, envFile  string
-	region         string
-	lookup         func(string) (string, bool)
-	cred           tcapi.Credentials
-	fns, selected  []deploy.Function
-	desired        provision.Desired
-	eng            *provision.Engine
-	accts          []*targetAccount
-	keyless        []provision.TargetRole // target roles without keys here
+	o             options
+	cfg           *deploy.Config
+	root, envFile string
+	region        string
+	lookup        func(string) (string, bool)
+	cred          tcapi.Credentials
+	fns, selected []deploy.Function
+	desired       provision.Desired
+	eng           *provision.Engine
+	accts         []*targetAccount
+	keyless       []provision.TargetRole // target roles without keys here
 	// What the target accounts' roles need (plan, apply): the sweeper's
 	// account and role, and their compact trust and permission policies.
 	sweeperUin, sweeperRole, trust, policy string
-	plan           *provision.Plan
-	empty          bool // nothing to change in any account
-	changes        int
-	stdout, stderr io.Writer
+	plan                                   *provision.Plan
+	empty                                  bool // nothing to change in any account
+	changes                                int
+	stdout, stderr                         io.Writer
 }
 
 // deployCommand runs plan, apply or delete: load → plan → print, then apply
@@ -227,16 +229,20 @@ func (d *deployment) print() {
 		fmt.Fprintf(d.stdout, "in all: %d change(s) in %d account(s)\n", d.changes, 1+len(d.accts))
 	}
 	if d.o.command == "delete" {
-		d.writeKeyless(d.stdout)
+		d.writeKeyless()
 	}
 }
 
 // printOutcome writes the Function URLs and what to do in the target
 // accounts without keys here.
 func (d *deployment) printOutcome(urls map[string]string) {
-	printURLs(d.stdout, urls)
+	for _, n := range slices.Sorted(maps.Keys(urls)) {
+		if urls[n] != "" {
+			fmt.Fprintf(d.stdout, "url %s %s\n", n, urls[n])
+		}
+	}
 	if d.o.command != "delete" {
-		d.writeKeyless(d.stdout)
+		d.writeKeyless()
 	}
 }
 

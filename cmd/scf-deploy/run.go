@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -129,14 +128,6 @@ func regionHint(err error, region string) error {
 		return fmt.Errorf("%w (is %q a region where SCF is offered?)", err, region)
 	}
 	return err
-}
-
-func printURLs(w io.Writer, urls map[string]string) {
-	for _, n := range slices.Sorted(maps.Keys(urls)) {
-		if urls[n] != "" {
-			fmt.Fprintf(w, "url %s %s\n", n, urls[n])
-		}
-	}
 }
 
 // selectFunctions picks --only's functions, by name or key.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -185,7 +184,8 @@ func (d *deployment) targetRole(r provision.TargetRole) provision.Role {
 
 // writeKeyless prints, for each target account without keys, the role to
 // create there and how (delete: what is left there).
-func (d *deployment) writeKeyless(w io.Writer) {
+func (d *deployment) writeKeyless() {
+	w := d.stdout
 	if d.o.command == "delete" {
 		for _, r := range d.keyless {
 			p := targetEnvPrefix(r.Uin)

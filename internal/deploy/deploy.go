@@ -52,9 +52,9 @@ type File struct {
 // every function's defaults; it reads `environments` (since commit
 // 5ddfb037) and overwrites `environment`.
 type Inputs struct {
-	Src       Src             `yaml:"src"`
-	Region    string          `yaml:"region"`
-	Namespace string          `yaml:"namespace"`
+	Src       Src    `yaml:"src"`
+	Region    string `yaml:"region"`
+	Namespace string `yaml:"namespace"`
 	Settings  `yaml:",inline"`
 	Functions yaml.Node       `yaml:"functions"` // a mapping, decoded in file order into functions
 	Triggers  []TriggerInputs `yaml:"triggers"`
@@ -440,7 +440,6 @@ func inWords(err error) error {
 	}
 	msg := err.Error()
 	msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n  ")
-	msg = regexp.MustCompile(`field (\S+) not found in type \S+`).ReplaceAllString(msg, `unknown key "$1" here`)
 	msg = yamlTypeErrorRE.ReplaceAllStringFunc(msg, func(m string) string {
 		sub := yamlTypeErrorRE.FindStringSubmatch(m)
 		return "found " + yamlKind(sub[1]) + " where " + goKindInWords(sub[3]) + " belongs"
