@@ -111,10 +111,7 @@ func (in *Inputs) UnmarshalYAML(n *yaml.Node) error {
 		return err
 	}
 	fns := &in.Functions
-	if fns.Kind == 0 {
-		return errors.New("inputs.functions: missing; declare each function under it")
-	}
-	if fns.Kind != yaml.MappingNode {
+	if fns.Kind != 0 && fns.Kind != yaml.MappingNode {
 		return fmt.Errorf("inputs.functions (line %d): want a mapping of function key to its settings", fns.Line)
 	}
 	for i := 0; i+1 < len(fns.Content); i += 2 {
@@ -299,6 +296,9 @@ func build(root *yaml.Node) (*Config, error) {
 	var f File
 	if err := decodeStrict(root, &f); err != nil {
 		return nil, err
+	}
+	if f.Inputs.Functions.Kind == 0 {
+		return nil, errors.New("inputs.functions: missing; declare each function under it")
 	}
 	c := &Config{File: f, root: root}
 	in := f.Inputs
