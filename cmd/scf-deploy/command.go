@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -19,28 +21,30 @@ import (
 
 // deployment is one run of a command: what load read, what plan found.
 type deployment struct {
-	o              options
-	cfg            *deploy.Config
-	root, envFile  string
-	region         string
-	lookup         func(string) (string, bool)
-	cred           tcapi.Credentials
-	fns, selected  []deploy.Function
-	desired        provision.Desired
-	eng            *provision.Engine
-	targets        *targetSetup // the sweeper's target roles (plan, apply)
-	accts          []*targetAccount
-	keyless        []provision.TargetRole // target roles without keys here
-	plan           *provision.Plan
-	empty          bool // nothing to change in any account
-	changes        int
-	stdout, stderr io.Writer
+	o             options
+	cfg           *deploy.Config
+	root, envFile string
+	region        string
+	lookup        func(string) (string, bool)
+	cred          tcapi.Credentials
+	fns, selected []deploy.Function
+	desired       provision.Desired
+	eng           *provision.Engine
+	accts         []*targetAccount
+	keyless       []provision.TargetRole // target roles without keys here
+	// What the target accounts' roles need (plan, apply): the sweeper's
+	// account and role, and their compact trust and permission policies.
+	sweeperUin, sweeperRole, trust, policy string
+	plan                                   *provision.Plan
+	empty                                  bool // nothing to change in any account
+	changes                                int
+	stdout, stderr                         io.Writer
 }
 
 // deployCommand runs plan, apply or delete: load → plan → print, then apply
 // (apply, delete --yes).
 func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, getenv func(string) (string, bool), ro runOptions) error {
-	d := &deployment{o: o, stdout: stdout, stderr: stderr}
+	d := &deployment{o: o, sweeperUin: o.sweeperUin, stdout: stdout, stderr: stderr}
 	for _, step := range []func() error{
 		func() error { return d.load(ctx, getenv) },
 		func() error { return d.desire(ctx, ro) },
@@ -90,7 +94,7 @@ func (d *deployment) load(ctx context.Context, getenv func(string) (string, bool
 	if d.fns, err = cfg.Resolve(d.lookup); err != nil {
 		return fmt.Errorf("%s: %w (scf-deploy read the shell, then %s)", o.config, err, d.envFile)
 	}
-	if d.selected, err = selectFunctions(d.fns, o.only); err != nil {
+	if d.selected, err = d.selectFunctions(); err != nil {
 		return err
 	}
 	d.region = cmp.Or(o.region, cfg.File.Inputs.Region)
@@ -225,16 +229,20 @@ func (d *deployment) print() {
 		fmt.Fprintf(d.stdout, "in all: %d change(s) in %d account(s)\n", d.changes, 1+len(d.accts))
 	}
 	if d.o.command == "delete" {
-		d.writeKeyless(d.stdout)
+		d.writeKeyless()
 	}
 }
 
 // printOutcome writes the Function URLs and what to do in the target
 // accounts without keys here.
 func (d *deployment) printOutcome(urls map[string]string) {
-	printURLs(d.stdout, urls)
+	for _, n := range slices.Sorted(maps.Keys(urls)) {
+		if urls[n] != "" {
+			fmt.Fprintf(d.stdout, "url %s %s\n", n, urls[n])
+		}
+	}
 	if d.o.command != "delete" {
-		d.writeKeyless(d.stdout)
+		d.writeKeyless()
 	}
 }
 

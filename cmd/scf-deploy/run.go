@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -131,52 +130,37 @@ func regionHint(err error, region string) error {
 	return err
 }
 
-func printURLs(w io.Writer, urls map[string]string) {
-	for _, n := range slices.Sorted(maps.Keys(urls)) {
-		if urls[n] != "" {
-			fmt.Fprintf(w, "url %s %s\n", n, urls[n])
-		}
-	}
-}
-
-func selectFunctions(fns []deploy.Function, only []string) ([]deploy.Function, error) {
-	if len(only) == 0 {
-		return fns, nil
+// selectFunctions picks --only's functions, by name or key.
+func (d *deployment) selectFunctions() ([]deploy.Function, error) {
+	if len(d.o.only) == 0 {
+		return d.fns, nil
 	}
 	var out []deploy.Function
-	for _, want := range only {
-		i := slices.IndexFunc(fns, func(f deploy.Function) bool { return f.Name == want || f.Key == want })
+	for _, want := range d.o.only {
+		i := slices.IndexFunc(d.fns, func(f deploy.Function) bool { return f.Name == want || f.Key == want })
 		if i < 0 {
-			var names []string
-			for _, f := range fns {
-				names = append(names, f.Name)
-			}
-			return nil, fmt.Errorf("--only %s: no such function (have %s)", want, strings.Join(names, ", "))
+			return nil, fmt.Errorf("--only %s: no such function (have %s)", want, strings.Join(d.cfg.Names(), ", "))
 		}
-		out = append(out, fns[i])
+		out = append(out, d.fns[i])
 	}
 	return out, nil
 }
 
 // loadRoles reads deploy/cam/trust-scf.json and deploy/cam/<Role>.json for
-// the selected functions' roles.
+// the selected functions' roles (deleting: those no other function uses).
 func loadRoles(root string, all, selected []deploy.Function, deleting bool) ([]provision.Role, error) {
-	trustPath := filepath.Join(root, "deploy", "cam", "trust-scf.json")
 	var roles []provision.Role
 	seen := map[string]bool{}
 	for _, f := range selected {
-		if f.Role == "" || seen[f.Role] {
+		if f.Role == "" || seen[f.Role] || deleting && usedElsewhere(f.Role, all, selected) {
 			continue
 		}
 		seen[f.Role] = true
-		if deleting && usedElsewhere(f.Role, all, selected) {
-			continue
-		}
 		policyPath, err := deploy.RolePolicyPath(root, f.Role)
 		if err != nil {
 			return nil, fmt.Errorf("function %s: %w", f.Name, err)
 		}
-		trust, err := os.ReadFile(trustPath)
+		trust, err := os.ReadFile(filepath.Join(root, "deploy", "cam", "trust-scf.json"))
 		if err != nil {
 			return nil, fmt.Errorf("role %s: its trust policy: %w", f.Role, err)
 		}

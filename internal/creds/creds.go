@@ -37,24 +37,37 @@ var ErrNone = errors.New("no credentials: set TENCENTCLOUD_SECRET_ID and TENCENT
 // them from. Half a pair is an error naming the missing variable; none at
 // all is ErrNone. Errors never hold a value.
 func FromEnv(lookup func(string) (string, bool)) (tcapi.Credentials, Names, error) {
-	get := func(k string) string { v, _ := lookup(k); return strings.TrimSpace(v) }
 	for _, n := range Spellings {
-		c := tcapi.Credentials{SecretID: get(n.ID), SecretKey: get(n.Key)}
-		if c.SecretID == "" && c.SecretKey == "" {
-			continue
-		}
-		for _, t := range n.Token {
-			if c.Token = get(t); c.Token != "" {
-				break
-			}
-		}
+		c, missing := n.Read(lookup)
 		switch {
-		case c.SecretID == "":
+		case c.SecretID == "" && c.SecretKey == "":
+			continue
+		case missing == n.ID:
 			return c, n, fmt.Errorf("credentials: %s is set but %s is not", n.Key, n.ID)
-		case c.SecretKey == "":
+		case missing == n.Key:
 			return c, n, fmt.Errorf("credentials: %s is set but %s is not", n.ID, n.Key)
 		}
 		return c, n, nil
 	}
 	return tcapi.Credentials{}, Names{}, ErrNone
+}
+
+// Read returns the keys under n's names (blank counts as unset) and, when
+// one of the pair is set without the other or a token alone is set, the
+// name missing.
+func (n Names) Read(lookup func(string) (string, bool)) (c tcapi.Credentials, missing string) {
+	get := func(k string) string { v, _ := lookup(k); return strings.TrimSpace(v) }
+	c = tcapi.Credentials{SecretID: get(n.ID), SecretKey: get(n.Key)}
+	for _, t := range n.Token {
+		if c.Token = get(t); c.Token != "" {
+			break
+		}
+	}
+	switch {
+	case c.SecretID == "" && (c.SecretKey != "" || c.Token != ""):
+		return c, n.ID
+	case c.SecretID != "" && c.SecretKey == "":
+		return c, n.Key
+	}
+	return c, ""
 }

@@ -48,25 +48,31 @@ type File struct {
 // Inputs are the multi-scf component inputs this project uses. The
 // component copies every input but src into each function before its own
 // keys (serverless-components/tencent-multi-scf src/formatter.ts
-// formatInputs, Object.assign({}, commonInputs, func)), so these are every
-// function's defaults; it reads `environments` (since commit 5ddfb037) and
-// overwrites `environment`.
+// formatInputs, Object.assign({}, commonInputs, func)), so its settings are
+// every function's defaults; it reads `environments` (since commit
+// 5ddfb037) and overwrites `environment`.
 type Inputs struct {
-	Src          Src              `yaml:"src"`
-	Region       string           `yaml:"region"`
-	Runtime      string           `yaml:"runtime"`
-	Namespace    string           `yaml:"namespace"`
-	Description  string           `yaml:"description"`
-	MemorySize   *int             `yaml:"memorySize"`
-	Timeout      *int             `yaml:"timeout"`
-	Role         string           `yaml:"role"`
-	Environments yaml.Node        `yaml:"environments"` // [{key, value}]; see decodeEnvironments
-	Environment  yaml.Node        `yaml:"environment"`  // reported by Validate
-	Functions    yaml.Node        `yaml:"functions"`    // a mapping; decoded in order by Functions
-	Triggers     []TriggerInputs  `yaml:"triggers"`
-	Tags         []KeyValue       `yaml:"tags"`
-	functions    []functionInputs // decoded from Functions, in file order
-	environments envList          // decoded from Environments
+	Src       Src    `yaml:"src"`
+	Region    string `yaml:"region"`
+	Namespace string `yaml:"namespace"`
+	Settings  `yaml:",inline"`
+	Functions yaml.Node       `yaml:"functions"` // a mapping, decoded in file order into functions
+	Triggers  []TriggerInputs `yaml:"triggers"`
+	Tags      []KeyValue      `yaml:"tags"`
+	functions []functionInputs
+}
+
+// Settings are the keys a function and inputs (its defaults) share.
+type Settings struct {
+	Runtime      string    `yaml:"runtime"`
+	Description  string    `yaml:"description"`
+	Role         string    `yaml:"role"`
+	MemorySize   *int      `yaml:"memorySize"`
+	Timeout      *int      `yaml:"timeout"`
+	Environments yaml.Node `yaml:"environments"` // [{key, value}]; see decodeEnvironments
+	Environment  yaml.Node `yaml:"environment"`  // refused by Validate
+	environments envList
+	environment  int // the line of an environment: key, 0 if none
 }
 
 // Src is the code directory uploaded for every function (a string or {src, exclude}).
@@ -91,17 +97,36 @@ type KeyValue struct {
 }
 
 type functionInputs struct {
-	key          string
-	Name         string    `yaml:"name"`
-	Handler      string    `yaml:"handler"`
-	Runtime      string    `yaml:"runtime"`
-	Description  string    `yaml:"description"`
-	Role         string    `yaml:"role"`
-	MemorySize   *int      `yaml:"memorySize"`
-	Timeout      *int      `yaml:"timeout"`
-	Environments yaml.Node `yaml:"environments"`
-	Environment  yaml.Node `yaml:"environment"` // reported by Validate
-	environments envList
+	key      string
+	Name     string `yaml:"name"`
+	Handler  string `yaml:"handler"`
+	Settings `yaml:",inline"`
+}
+
+// UnmarshalYAML decodes the inputs strictly, then each function in file
+// order (its errors prefixed inputs.functions.<key>) and the environments.
+func (in *Inputs) UnmarshalYAML(n *yaml.Node) error {
+	type plain Inputs
+	if err := decodeStrict(n, (*plain)(in)); err != nil {
+		return err
+	}
+	fns := &in.Functions
+	if fns.Kind != 0 && fns.Kind != yaml.MappingNode {
+		return fmt.Errorf("inputs.functions (line %d): want a mapping of function key to its settings", fns.Line)
+	}
+	for i := 0; i+1 < len(fns.Content); i += 2 {
+		k, v := fns.Content[i], fns.Content[i+1]
+		fi := functionInputs{key: k.Value}
+		at := "inputs.functions." + k.Value
+		if err := decodeStrict(v, &fi); err != nil {
+			return fmt.Errorf("%s: %w", at, err)
+		}
+		if err := fi.decodeEnvironments(v, at); err != nil {
+			return err
+		}
+		in.functions = append(in.functions, fi)
+	}
+	return in.decodeEnvironments(n, "inputs")
 }
 
 // envList is a decoded environments list; set says the key was present
@@ -111,32 +136,39 @@ type envList struct {
 	list []KeyValue
 }
 
-// decodeEnvironments decodes an environments node ({key, value} entries).
-func decodeEnvironments(n *yaml.Node, at string) (envList, error) {
-	if n.Kind == 0 {
-		return envList{}, nil
+// decodeEnvironments decodes s.Environments ({key, value} entries) and
+// notes the line of an environment: key of the mapping n.
+func (s *Settings) decodeEnvironments(n *yaml.Node, at string) error {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "environment" {
+			s.environment = n.Content[i].Line
+		}
 	}
-	if n.Kind != yaml.SequenceNode {
-		return envList{}, fmt.Errorf("%s.environments (line %d): want a list of {key, value} entries, such as\n  environments:\n    - key: JANITOR_LOG_LEVEL\n      value: info", at, n.Line)
+	e := &s.Environments
+	if e.Kind == 0 {
+		return nil
 	}
-	out := envList{set: true, list: []KeyValue{}}
-	for i, item := range n.Content {
+	if e.Kind != yaml.SequenceNode {
+		return fmt.Errorf("%s.environments (line %d): want a list of {key, value} entries, such as\n  environments:\n    - key: JANITOR_LOG_LEVEL\n      value: info", at, e.Line)
+	}
+	s.environments = envList{set: true, list: []KeyValue{}}
+	for i, item := range e.Content {
 		if item.Kind == yaml.MappingNode && len(item.Content) == 2 && item.Content[0].Value != "key" && item.Content[0].Value != "value" {
 			// `- JANITOR_X: value`, as in other frameworks' environment maps.
 			k, v := item.Content[0], item.Content[1]
-			return envList{}, fmt.Errorf("%s.environments, line %d: \"- %s: %s\" is not how multi-scf takes a setting: write it as two lines,\n  - key: %s\n    value: %s",
+			return fmt.Errorf("%s.environments, line %d: \"- %s: %s\" is not how multi-scf takes a setting: write it as two lines,\n  - key: %s\n    value: %s",
 				at, k.Line, k.Value, oneLineValue(v), k.Value, oneLineValue(v))
 		}
 		if item.Kind != yaml.MappingNode {
-			return envList{}, fmt.Errorf("%s.environments, line %d: each entry is a {key, value} mapping, such as\n  - key: JANITOR_LOG_LEVEL\n    value: info", at, item.Line)
+			return fmt.Errorf("%s.environments, line %d: each entry is a {key, value} mapping, such as\n  - key: JANITOR_LOG_LEVEL\n    value: info", at, item.Line)
 		}
 		var kv KeyValue
 		if err := decodeStrict(item, &kv); err != nil {
-			return envList{}, fmt.Errorf("%s.environments[%d] (line %d): %w", at, i, item.Line, err)
+			return fmt.Errorf("%s.environments[%d] (line %d): %w", at, i, item.Line, err)
 		}
-		out.list = append(out.list, kv)
+		s.environments.list = append(s.environments.list, kv)
 	}
-	return out, nil
+	return nil
 }
 
 // oneLineValue is a one-line scalar's text, else "...".
@@ -265,8 +297,8 @@ func build(root *yaml.Node) (*Config, error) {
 	if err := decodeStrict(root, &f); err != nil {
 		return nil, err
 	}
-	if err := f.Inputs.decodeFunctions(); err != nil {
-		return nil, err
+	if f.Inputs.Functions.Kind == 0 {
+		return nil, errors.New("inputs.functions: missing; declare each function under it")
 	}
 	c := &Config{File: f, root: root}
 	in := f.Inputs
@@ -322,36 +354,6 @@ func build(root *yaml.Node) (*Config, error) {
 
 func ptr(v int) *int { return &v }
 
-func (in *Inputs) decodeFunctions() error {
-	n := &in.Functions
-	if n.Kind == 0 {
-		return errors.New("inputs.functions: missing; declare each function under it")
-	}
-	if n.Kind != yaml.MappingNode {
-		return fmt.Errorf("inputs.functions (line %d): want a mapping of function key to its settings", n.Line)
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		fi := functionInputs{key: k.Value}
-		at := "inputs.functions." + k.Value
-		if err := decodeStrict(v, &fi); err != nil {
-			return fmt.Errorf("%s: %w", at, err)
-		}
-		envs, err := decodeEnvironments(&fi.Environments, at)
-		if err != nil {
-			return err
-		}
-		fi.environments = envs
-		in.functions = append(in.functions, fi)
-	}
-	envs, err := decodeEnvironments(&in.Environments, "inputs")
-	if err != nil {
-		return err
-	}
-	in.environments = envs
-	return nil
-}
-
 // variables is environment.variables as the component builds it
 // (newEnvs[key] = value): a repeated key keeps its first place, last value.
 func variables(list []KeyValue) []KeyValue {
@@ -404,10 +406,9 @@ func knownFields(n *yaml.Node, t reflect.Type) error {
 		}
 		fields := map[string]reflect.Type{}
 		var names []string
-		for i := 0; i < t.NumField(); i++ {
-			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			if f.IsExported() && name != "" && name != "-" {
+		for _, f := range reflect.VisibleFields(t) {
+			name, opt, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			if f.IsExported() && name != "" && name != "-" && opt != "inline" {
 				fields[name] = f.Type
 				names = append(names, name)
 			}
@@ -439,7 +440,6 @@ func inWords(err error) error {
 	}
 	msg := err.Error()
 	msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n  ")
-	msg = regexp.MustCompile(`field (\S+) not found in type \S+`).ReplaceAllString(msg, `unknown key "$1" here`)
 	msg = yamlTypeErrorRE.ReplaceAllStringFunc(msg, func(m string) string {
 		sub := yamlTypeErrorRE.FindStringSubmatch(m)
 		return "found " + yamlKind(sub[1]) + " where " + goKindInWords(sub[3]) + " belongs"
@@ -472,46 +472,18 @@ func goKindInWords(t string) string {
 	return "another kind of value"
 }
 
-// line returns the line of the key at path in the file (0 when unknown).
-func (c *Config) line(path ...string) int {
-	n := c.root
-	if n == nil {
-		return 0
-	}
-	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
-		n = n.Content[0]
-	}
-	line := 0
-	for _, k := range path {
-		if n.Kind != yaml.MappingNode {
-			return 0
-		}
-		found := false
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == k {
-				line, n, found = n.Content[i].Line, n.Content[i+1], true
-				break
-			}
-		}
-		if !found {
-			return 0
-		}
-	}
-	return line
-}
-
-// checkEnvironments reports an `environment:` key at path (the component
-// drops it) and checks an environments list as SCF will take it (keys and
-// values must not be empty; reserved prefixes).
-func (c *Config) checkEnvironments(at string, environment *yaml.Node, envs envList, path ...string) []error {
+// checkEnvironments reports an environment: key (the component drops it)
+// and checks the environments list as SCF will take it (keys and values
+// must not be empty; reserved prefixes).
+func (s *Settings) checkEnvironments(at string) []error {
 	var errs []error
 	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if environment.Kind != 0 {
-		add("%s.environment (line %d): the multi-scf component does not read environment: (it rebuilds it from environments, so these settings would be dropped); use environments: with the same {key, value} entries", at, c.line(append(path, "environment")...))
+	if s.environment != 0 {
+		add("%s.environment (line %d): the multi-scf component does not read environment: (it rebuilds it from environments, so these settings would be dropped); use environments: with the same {key, value} entries", at, s.environment)
 	}
 	at += ".environments"
 	seen := map[string]bool{}
-	for _, kv := range envs.list {
+	for _, kv := range s.environments.list {
 		if !envKeyRE.MatchString(kv.Key) {
 			add("%s: environment key %q must be letters, digits and _, starting with a letter", at, kv.Key)
 		}
@@ -582,7 +554,7 @@ func (c *Config) validateFile() []error {
 	if len(c.Functions) == 0 {
 		add("inputs.functions: no functions declared")
 	}
-	errs = append(errs, c.checkEnvironments("inputs", &f.Inputs.Environment, f.Inputs.environments, "inputs")...)
+	errs = append(errs, f.Inputs.checkEnvironments("inputs")...)
 	if c.root != nil {
 		walkStrings(c.root, "", func(n *yaml.Node, path string) {
 			if strings.Contains(n.Value, "${env.") {
@@ -637,7 +609,7 @@ func (c *Config) validateFunction(i int, fn Function, names map[string]string) [
 			// formatScfName in the component's src/formatter.ts.
 			add("%s: name is required: without it multi-scf deploys the function as %s-%s-%s-%s, a name this project's tools do not derive", at, f.Name, f.Stage, f.App, fn.Key)
 		}
-		errs = append(errs, c.checkEnvironments(at, &fi.Environment, fi.environments, "inputs", "functions", fn.Key)...)
+		errs = append(errs, fi.checkEnvironments(at)...)
 	}
 	return append(errs, validateTriggers(at, fn)...)
 }

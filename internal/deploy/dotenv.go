@@ -103,10 +103,10 @@ func ReadDotEnv(path string) (vars map[string]string, warnings []string, err err
 // FIFO would block) and once open, reading at most MaxDotEnvBytes+1 bytes.
 func readSettingsFile(path string) ([]byte, error) {
 	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		err = regularSmall(path, fi)
 	}
-	if err := regularSmall(path, fi); err != nil {
+	if err != nil {
 		return nil, err
 	}
 	f, err := os.Open(path)

@@ -56,7 +56,7 @@ func (e *Engine) planFunction(ctx context.Context, p *Plan, f Function) error {
 		return e.planTriggers(p, f, nil)
 	case err != nil:
 		return fmt.Errorf("function %s: %w", f.Name, err)
-	case !hasTag(fn.Tags, ManagedTagKey, ManagedTagValue):
+	case !slices.Contains(fn.Tags, managedTag):
 		return fmt.Errorf("function %s exists in this region and namespace but was not created by scf-deploy (it has no tag %s=%s): "+
 			"refusing to change it; delete or rename it, or deploy to another region", f.Name, ManagedTagKey, ManagedTagValue)
 	case fn.Status == "CreateFailed":
@@ -108,7 +108,7 @@ func (e *Engine) createFunction(f Function, replace string) *Change {
 		req := tcapi.CreateFunctionRequest{FunctionName: f.Name, Handler: f.Handler, Runtime: f.Runtime, MemorySize: f.MemoryMB,
 			Timeout: int64(f.Timeout / time.Second), Role: f.Role, Namespace: e.Namespace, CodeSource: "ZipFile",
 			Code: &tcapi.Code{ZipFile: base64.StdEncoding.EncodeToString(f.Code)},
-			Tags: []tcapi.Tag{{Key: ManagedTagKey, Value: ManagedTagValue}}}
+			Tags: []tcapi.Tag{managedTag}}
 		if len(f.Env) > 0 {
 			req.Environment = &tcapi.Environment{Variables: f.Env}
 		}
@@ -247,10 +247,6 @@ func orNone(s string) string {
 		return "(none)"
 	}
 	return s
-}
-
-func hasTag(tags []tcapi.Tag, k, v string) bool {
-	return slices.Contains(tags, tcapi.Tag{Key: k, Value: v})
 }
 
 // diffEnv describes the differences, showing only public values. Keys SCF

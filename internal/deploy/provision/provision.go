@@ -32,6 +32,8 @@ const (
 	ManagedDescription = "managed by scf-deploy (scf-janitor)"
 )
 
+var managedTag = tcapi.Tag{Key: ManagedTagKey, Value: ManagedTagValue}
+
 // SCF is the part of the SCF API the engine uses; *tcapi.SCFControl has it.
 type SCF interface {
 	GetFunction(ctx context.Context, req tcapi.FunctionRef) (tcapi.GetFunctionResponse, error)

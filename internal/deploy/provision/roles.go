@@ -1,9 +1,11 @@
 package provision
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
@@ -31,10 +33,7 @@ func (e *Engine) planRole(ctx context.Context, p *Plan, r Role) error {
 		p.note("role %s exists and was not created by scf-deploy: used as it is (its trust policy and permissions are not changed)", r.Name)
 		return nil
 	case !exists:
-		note := r.TrustNote
-		if note == "" {
-			note = "trusted by scf.qcloud.com (deploy/cam/trust-scf.json)"
-		}
+		note := cmp.Or(r.TrustNote, "trusted by scf.qcloud.com (deploy/cam/trust-scf.json)")
 		p.add(&Change{Op: "create", Kind: "role", Name: r.Name, Details: []string{note},
 			apply: func(ctx context.Context) error {
 				_, err := e.CAM.CreateRole(ctx, tcapi.CreateRoleRequest{RoleName: r.Name, PolicyDocument: r.TrustPolicy, Description: ManagedDescription})
@@ -51,10 +50,7 @@ func (e *Engine) planRole(ctx context.Context, p *Plan, r Role) error {
 	var policyID uint64
 	switch {
 	case pol == nil:
-		src := r.PolicySource
-		if src == "" {
-			src = "deploy/cam/" + r.Name + ".json"
-		}
+		src := cmp.Or(r.PolicySource, "deploy/cam/"+r.Name+".json")
 		p.add(&Change{Op: "create", Kind: "policy", Name: r.PolicyName(), Details: append([]string{"permissions of " + src}, r.PolicyNotes...),
 			apply: func(ctx context.Context) error {
 				out, err := e.CAM.CreatePolicy(ctx, tcapi.CreatePolicyRequest{PolicyName: r.PolicyName(), PolicyDocument: r.Policy, Description: ManagedDescription})
@@ -157,7 +153,7 @@ func (e *Engine) PlanDelete(ctx context.Context, d Desired) (*Plan, error) {
 		case isNotFound(err, functionNotFound...):
 		case err != nil:
 			return nil, fmt.Errorf("function %s: %w", f.Name, err)
-		case !hasTag(fn.Tags, ManagedTagKey, ManagedTagValue):
+		case !slices.Contains(fn.Tags, managedTag):
 			p.note("function %s was not created by scf-deploy: left alone", f.Name)
 		default:
 			p.add(&Change{Op: "delete", Kind: "function", Name: f.Name, Details: []string{"with its triggers"},

@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -142,7 +143,7 @@ func (e *Engine) planTimers(p *Plan, f Function, have []tcapi.TriggerInfo) error
 				p.add(&Change{Op: "update", Kind: "timer", Name: f.Name + "/" + w.Name, Details: d,
 					apply: e.afterActive(f.Name, func(ctx context.Context) error {
 						return e.SCF.UpdateTrigger(ctx, tcapi.UpdateTriggerRequest{FunctionName: f.Name, Namespace: e.Namespace, Type: "timer",
-							TriggerName: t.TriggerName, Qualifier: qualifier(t.Qualifier), TriggerDesc: w.Cron, Enable: enable(w.Enabled),
+							TriggerName: t.TriggerName, Qualifier: cmp.Or(t.Qualifier, defaultQualifier), TriggerDesc: w.Cron, Enable: enable(w.Enabled),
 							CustomArgument: &w.Argument, Description: ManagedDescription})
 					})})
 			}
@@ -174,13 +175,6 @@ func timerDiff(t tcapi.TriggerInfo, w Timer) []string {
 		d = append(d, fmt.Sprintf("argument %q -> %q", t.CustomArgument, w.Argument))
 	}
 	return d
-}
-
-func qualifier(q string) string {
-	if q == "" {
-		return defaultQualifier
-	}
-	return q
 }
 
 func enable(on bool) string {
@@ -255,7 +249,7 @@ func (e *Engine) putURL(p *Plan, f Function, t *tcapi.TriggerInfo, details []str
 	c.apply = e.afterActive(f.Name, func(ctx context.Context) error {
 		if t != nil {
 			err := e.SCF.UpdateTrigger(ctx, tcapi.UpdateTriggerRequest{FunctionName: f.Name, Namespace: e.Namespace, Type: "http",
-				TriggerName: t.TriggerName, Qualifier: qualifier(t.Qualifier), TriggerDesc: urlDesc(&u), Enable: "OPEN", Description: ManagedDescription})
+				TriggerName: t.TriggerName, Qualifier: cmp.Or(t.Qualifier, defaultQualifier), TriggerDesc: urlDesc(&u), Enable: "OPEN", Description: ManagedDescription})
 			if err != nil {
 				return err
 			}
