@@ -26,9 +26,7 @@ import (
 // unsigned one is refused, the sweeper's timer cancels every stale demo task
 // and nothing young, and Ctrl-C leaves no process behind.
 func TestEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs every function")
-	}
+	skipShort(t, "builds and runs every function")
 	t.Parallel() // its own scf-local on free ports; it waits more than it computes
 	root, err := filepath.Abs("../..")
 	if err != nil {
