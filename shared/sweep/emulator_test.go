@@ -262,14 +262,22 @@ func TestFaultsKeepInvariant(t *testing.T) {
 	}
 }
 
-func TestThrottlingCountedAndSurvived(t *testing.T) {
+// sweepAtRates sweeps 60 stale tasks from an emulator that answers emuRate
+// calls a second, with a client limiter of ourRate a second and the test
+// settings as edit changes them.
+func sweepAtRates(t *testing.T, emuRate, ourRate float64, edit func(*Settings)) (*Report, *emu) {
+	t.Helper()
 	clock := testClock()
-	e := newEmu(t, emulator.Options{Now: clock, Rate: 40})
+	e := newEmu(t, emulator.Options{Now: clock, Rate: emuRate})
 	e.addStale(60)
 	set := testSettings()
-	set.Concurrency = 16
+	edit(&set)
+	return runSweep(t, e.clients(t, ourRate), clock, set), e
+}
+
+func TestThrottlingCountedAndSurvived(t *testing.T) {
 	// Our limiter allows 400/s against the emulator's 40/s: throttling is certain.
-	r := runSweep(t, e.clients(t, 400), clock, set)
+	r, e := sweepAtRates(t, 40, 400, func(set *Settings) { set.Concurrency = 16 })
 	st := e.srv.Stats().Actions
 	wantThrottled := st["ams.CancelTask"].Throttled + st["ams.DescribeTasks"].Throttled
 	if r.Throttled == 0 || r.Throttled != wantThrottled {
@@ -284,12 +292,7 @@ func TestThrottlingCountedAndSurvived(t *testing.T) {
 }
 
 func TestRateLimitedSweepIsNeverThrottled(t *testing.T) {
-	clock := testClock()
-	e := newEmu(t, emulator.Options{Now: clock, Rate: 100})
-	e.addStale(60)
-	set := testSettings()
-	set.PageSize = 10
-	r := runSweep(t, e.clients(t, 80), clock, set)
+	r, e := sweepAtRates(t, 100, 80, func(set *Settings) { set.PageSize = 10 })
 	if r.Throttled != 0 || r.Cancelled != 60 {
 		t.Errorf("Throttled %d Cancelled %d, want 0 and 60", r.Throttled, r.Cancelled)
 	}
