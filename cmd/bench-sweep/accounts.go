@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -59,17 +58,9 @@ func handlerCtx(ctx context.Context, url string, accounts int) context.Context {
 	return scf.NewContext(ctx, &scf.FunctionContext{RequestID: "bench", FunctionName: "sweep-tasks", Env: env})
 }
 
+// accountStats is the emulator's counters for one account.
 func accountStats(base, account string) (emulator.Stats, error) {
-	var st emulator.Stats
-	resp, err := http.Get(base + "/_emulator/stats?account=" + url.QueryEscape(account))
-	if err != nil {
-		return st, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return st, fmt.Errorf("emulator stats: %s", resp.Status)
-	}
-	return st, json.NewDecoder(resp.Body).Decode(&st)
+	return emulatorStats(base + "/_emulator/stats?account=" + url.QueryEscape(account))
 }
 
 // accountsThroughput: every account limited to emuRate per action, the

@@ -356,8 +356,14 @@ func startEmulatorArgs(ctx context.Context, args ...string) (*emuProcess, error)
 }
 
 func (e *emuProcess) stats() (emulator.Stats, error) {
+	return emulatorStats(e.url + "/_emulator/stats")
+}
+
+// emulatorStats reads the emulator's counters at statsURL (its
+// /_emulator/stats, for one account or all).
+func emulatorStats(statsURL string) (emulator.Stats, error) {
 	var st emulator.Stats
-	resp, err := http.Get(e.url + "/_emulator/stats")
+	resp, err := http.Get(statsURL)
 	if err != nil {
 		return st, err
 	}

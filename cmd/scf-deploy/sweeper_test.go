@@ -119,9 +119,7 @@ func TestDeploySweeperPolicy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			emu := emulator.New(emulator.Options{FunctionReadyAfter: -1})
-			url := serve(t, emu)
-			config := sweeperProject(t, tt.roles != "")
+			emu, url, config := sweeperCloud(t, tt.roles != "")
 			over := map[string]string{"SWEEP_FANOUT": tt.fanout}
 			if tt.roles != "" {
 				over["JANITOR_SWEEP_ROLES"] = tt.roles
@@ -170,9 +168,7 @@ func TestDeploySweeperPolicy(t *testing.T) {
 	}
 
 	t.Run("roles changed: the policy follows", func(t *testing.T) {
-		emu := emulator.New(emulator.Options{FunctionReadyAfter: -1})
-		url := serve(t, emu)
-		config := sweeperProject(t, true)
+		emu, url, config := sweeperCloud(t, true)
 		envPath, _ := envFor(t, map[string]string{"SWEEP_FANOUT": "none", "JANITOR_SWEEP_ROLES": targetArn})
 		if out, code := runDeploy(t, url, config, envPath, "apply"); code != 0 {
 			t.Fatalf("apply (exit %d):\n%s", code, out)
@@ -188,9 +184,7 @@ func TestDeploySweeperPolicy(t *testing.T) {
 	})
 
 	t.Run("report archive: cos:PutObject on exactly its prefix", func(t *testing.T) {
-		emu := emulator.New(emulator.Options{FunctionReadyAfter: -1})
-		url := serve(t, emu)
-		config := sweeperProject(t, false)
+		emu, url, config := sweeperCloud(t, false)
 		yml, err := os.ReadFile(config)
 		if err != nil {
 			t.Fatal(err)
@@ -215,9 +209,7 @@ func TestDeploySweeperPolicy(t *testing.T) {
 	})
 
 	t.Run("bad role ARN", func(t *testing.T) {
-		emu := emulator.New(emulator.Options{FunctionReadyAfter: -1})
-		url := serve(t, emu)
-		config := sweeperProject(t, true)
+		emu, url, config := sweeperCloud(t, true)
 		envPath, _ := envFor(t, map[string]string{"SWEEP_FANOUT": "none", "JANITOR_SWEEP_ROLES": targetArn + ",qcs::cam::uin/*:roleName/JanitorSweepTargetRole"})
 		out, code := runDeploy(t, url, config, envPath, "plan")
 		if code != 1 || !strings.Contains(out, `function sweep-tasks: roles (JANITOR_SWEEP_ROLES) role "qcs::cam::uin/*:roleName/JanitorSweepTargetRole": want a role ARN such as`) {
@@ -234,6 +226,14 @@ func TestDeploySweeperPolicy(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+}
+
+// sweeperCloud is a new emulator (functions ready at once) served at url,
+// and the sweeper project's serverless.yml (sweeperProject).
+func sweeperCloud(t *testing.T, roles bool) (emu *emulator.Server, url, config string) {
+	t.Helper()
+	emu = emulator.New(emulator.Options{FunctionReadyAfter: -1})
+	return emu, serve(t, emu), sweeperProject(t, roles)
 }
 
 func serve(t *testing.T, emu *emulator.Server) string {

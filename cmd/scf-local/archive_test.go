@@ -41,9 +41,7 @@ var reReportKey = regexp.MustCompile(`^scf-janitor/sweeps/(\d{4})/(\d\d)/(\d\d)/
 // beside it or in another bucket; when the bucket is gone, the run says so
 // in ReportError and its counts are those of the same run with the bucket.
 func TestSweepReportArchive(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the sweeper")
-	}
+	skipShort(t, "builds the sweeper")
 	t.Parallel()
 	out, _ := startServeConfig(t, sweepProjectWith(t, sweepProject{noRoles: true}), nil, "--demo=false", "--timers=false")
 	emu := out.field(t, "emulator:")

@@ -26,9 +26,7 @@ import (
 // unsigned one is refused, the sweeper's timer cancels every stale demo task
 // and nothing young, and Ctrl-C leaves no process behind.
 func TestEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs every function")
-	}
+	skipShort(t, "builds and runs every function")
 	t.Parallel() // its own scf-local on free ports; it waits more than it computes
 	root, err := filepath.Abs("../..")
 	if err != nil {
@@ -158,12 +156,8 @@ func TestEndToEnd(t *testing.T) {
 		if status != 200 || !strings.Contains(resp, job.JobId) || !strings.Contains(resp, "e2e-room") {
 			t.Fatalf("%d %s: want the JobsDetail with its DataId", status, resp)
 		}
-		var jobs []emulator.LiveJob
-		emuGet(t, emu+"/_emulator/live-jobs", &jobs)
-		for _, j := range jobs {
-			if j.JobId == job.JobId && j.State != "Cancelled" {
-				t.Fatalf("live job state %s, want Cancelled", j.State)
-			}
+		if j, ok := emuFind(t, emu+"/_emulator/live-jobs", func(j emulator.LiveJob) bool { return j.JobId == job.JobId }); ok && j.State != "Cancelled" {
+			t.Fatalf("live job state %s, want Cancelled", j.State)
 		}
 	})
 	t.Run("cancel-live-audit in a bucket that does not exist", func(t *testing.T) {
@@ -179,12 +173,8 @@ func TestEndToEnd(t *testing.T) {
 		if status != 200 || !strings.Contains(resp, tr.TaskId) {
 			t.Fatalf("%d %s", status, resp)
 		}
-		var trs []emulator.Transcription
-		emuGet(t, emu+"/_emulator/transcriptions", &trs)
-		for _, x := range trs {
-			if x.TaskId == tr.TaskId && x.Status != "Exited" {
-				t.Fatalf("transcription status %s, want Exited", x.Status)
-			}
+		if x, ok := emuFind(t, emu+"/_emulator/transcriptions", func(x emulator.Transcription) bool { return x.TaskId == tr.TaskId }); ok && x.Status != "Exited" {
+			t.Fatalf("transcription status %s, want Exited", x.Status)
 		}
 	})
 
@@ -354,13 +344,24 @@ func emuGet(t *testing.T, url string, out any) {
 
 func emuTask(t *testing.T, emu, id string) emulator.Task {
 	t.Helper()
-	var tasks []emulator.Task
-	emuGet(t, emu+"/_emulator/tasks?service=ams", &tasks)
-	for _, x := range tasks {
-		if x.TaskId == id {
-			return x
+	x, ok := emuFind(t, emu+"/_emulator/tasks?service=ams", func(x emulator.Task) bool { return x.TaskId == id })
+	if !ok {
+		t.Fatalf("task %s not in the emulator", id)
+	}
+	return x
+}
+
+// emuFind returns the first record of the emulator's list at url that match
+// accepts, and whether there is one.
+func emuFind[T any](t *testing.T, url string, match func(T) bool) (T, bool) {
+	t.Helper()
+	var list []T
+	emuGet(t, url, &list)
+	for _, x := range list {
+		if match(x) {
+			return x, true
 		}
 	}
-	t.Fatalf("task %s not in the emulator", id)
-	return emulator.Task{}
+	var zero T
+	return zero, false
 }

@@ -18,9 +18,7 @@ import (
 // giving scf-local a chance to hear about it (SIGKILL), and checks that
 // scf-local and every function process it started exit.
 func TestNothingOutlivesTheCommand(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds scf-local and the test functions")
-	}
+	skipShort(t, "builds scf-local and the test functions")
 	t.Parallel() // it counts the children of its own scf-local, not of this process
 	bin := scfLocalBinary(t)
 	run := `"$SCF_LOCAL" --config "$CONFIG" --addr 127.0.0.1:0 --emulator-addr 127.0.0.1:0 --timers=false & echo "pid $!"; wait`

@@ -20,9 +20,7 @@ import (
 // and a role deleted anyway (by hand) is created again by the next
 // invocation instead of every webhook answering 502 until a restart.
 func TestDeployDeleteLeavesScfLocalRoles(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the test project's functions")
-	}
+	skipShort(t, "builds the test project's functions")
 	t.Parallel()
 	out, stop := startServe(t, nil)
 	defer stop()

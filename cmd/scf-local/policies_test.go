@@ -101,9 +101,7 @@ func invokeSweep(ctx context.Context, t *testing.T, emu, event string) sweepRepo
 // lacks an action the code calls fails locally, as it would on Tencent, with
 // an error naming the action and the role.
 func TestPolicyWithoutAnActionIsRefused(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the sweeper")
-	}
+	skipShort(t, "builds the sweeper")
 	out, _ := startServeConfig(t, sweepProjectWith(t, sweepProject{noRoles: true, dropAction: "ams:CancelTask"}), nil, "--demo=false", "--timers=false")
 	emu := out.field(t, "emulator:")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -132,9 +130,7 @@ func TestPolicyWithoutAnActionIsRefused(t *testing.T) {
 // itself, PutObject under its report prefix), and with policies enforced the parent dispatches both accounts
 // and each child sweeps its own.
 func TestSweepFanoutManyAccountsEnforced(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the sweeper")
-	}
+	skipShort(t, "builds the sweeper")
 	t.Parallel()
 	const targetUin = "100000000002"
 	targetArn := "qcs::cam::uin/" + targetUin + ":roleName/JanitorSweepTargetRole"

@@ -20,9 +20,7 @@ import (
 // request after that (including those that arrived during the restart) is
 // answered by the new instance.
 func TestKill9UnderLoad(t *testing.T) {
-	if testing.Short() {
-		t.Skip("kills a function process under load")
-	}
+	skipShort(t, "kills a function process under load")
 	out, _ := startServe(t, nil, "--timers=false")
 	gw := out.field(t, "gateway:")
 	var echoPid int

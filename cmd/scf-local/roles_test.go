@@ -168,9 +168,7 @@ func sweepProjectWith(t *testing.T, p sweepProject) string {
 // that role lets it sweep the target account, as on SCF; the root keys
 // scf-local used to hand out would be refused.
 func TestSweepOtherAccountThroughRole(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the sweeper")
-	}
+	skipShort(t, "builds the sweeper")
 	t.Parallel()
 	const targetUin = "100000000002"
 	targetArn := "qcs::cam::uin/" + targetUin + ":roleName/JanitorSweepTargetRole"
@@ -253,9 +251,7 @@ func TestSweepOtherAccountThroughRole(t *testing.T) {
 // its CAM when missing and hands the invocation that role's keys, through
 // POST /_emulator/role-credentials.
 func TestInvokeReusedEmulatorRoleKeys(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds a function")
-	}
+	skipShort(t, "builds a function")
 	srv := emulator.New(emulator.Options{})
 	ts := httptest.NewServer(srv)
 	defer ts.Close()

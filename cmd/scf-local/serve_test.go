@@ -257,9 +257,7 @@ func printedCurl(t *testing.T, out *lines, fn string) string {
 // with the literal secret the function accepts wherever it came from: the
 // first of a rotation list, from the shell or from .env, or generated.
 func TestPrintedCurlCommandWorks(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the printed signing recipe with bash, openssl and curl against a served project")
-	}
+	skipShort(t, "runs the printed signing recipe with bash, openssl and curl against a served project")
 	t.Parallel() // its own scf-local on free ports; it waits more than it computes
 	for _, tool := range []string{"bash", "openssl", "curl"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -410,9 +408,7 @@ func TestUsageErrors(t *testing.T) {
 // accepts (generated here), and invoke gives its function that same secret,
 // so the event verifies.
 func TestInvokeAndGenerateEventUseTheRunningSecrets(t *testing.T) {
-	if testing.Short() {
-		t.Skip("serves a project and runs invoke and generate-event against it")
-	}
+	skipShort(t, "serves a project and runs invoke and generate-event against it")
 	t.Parallel()
 	config := projectCopy(t, "")
 	out, _ := startServeConfig(t, config, nil)

@@ -20,9 +20,7 @@ type warnedSweep struct {
 // age is reported upcoming and left running; the first run after its
 // CancelAfter cancels it. A young task is neither.
 func TestSweepWarningWindowThenCancel(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the sweeper and waits for a task to turn stale")
-	}
+	skipShort(t, "builds the sweeper and waits for a task to turn stale")
 	t.Parallel() // its own scf-local on free ports; it waits more than it computes
 	out, _ := startServeConfig(t, sweepProjectWith(t, sweepProject{noRoles: true}), nil, "--demo=false", "--timers=false")
 	emu := out.field(t, "emulator:")

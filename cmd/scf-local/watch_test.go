@@ -55,9 +55,7 @@ func main() {
 // serves without a restart of scf-local, and a change that does not compile
 // prints the compiler's error while the previous code keeps serving.
 func TestWatch(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds functions")
-	}
+	skipShort(t, "builds functions")
 	t.Parallel()
 	// Inside the module (testdata is left out of ./... patterns), so that
 	// the function builds against it.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/scf-janitor/scf-janitor/internal/emulator"
 	"github.com/scf-janitor/scf-janitor/internal/testkit/logtest"
+	"github.com/scf-janitor/scf-janitor/internal/testkit/stoptest"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
 	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
@@ -180,14 +181,8 @@ func TestRunCommand(t *testing.T) {
 	if err := json.Unmarshal(resp.GetBody(), &body); err != nil || len(body.Response.Data) != 3 || body.Response.Total == "0" {
 		t.Fatalf("demo data not served: %s", resp.GetBody())
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("shutdown: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no clean shutdown")
+	if err := stoptest.Stop(t, "run", cancel, done, 10*time.Second); err != nil {
+		t.Fatalf("shutdown: %v", err)
 	}
 	out := logs.String()
 	for _, want := range []string{`"msg":"request"`, `"action":"ams.DescribeTasks"`, `"status":200`, `"latency_ms":`, `"msg":"shutting down"`} {
@@ -237,14 +232,8 @@ func TestRunCommandShutdownEndsSlowRequests(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	start := time.Now()
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("shutdown with a slow request in flight: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("no shutdown")
+	if err := stoptest.Stop(t, "run", cancel, done, 10*time.Second); err != nil {
+		t.Fatalf("shutdown with a slow request in flight: %v", err)
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("shutdown took %s with a slow request in flight, want well under the 5s grace", d)

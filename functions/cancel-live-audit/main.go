@@ -4,22 +4,10 @@
 package main
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/scf-janitor/scf-janitor/shared/cancel"
-	"github.com/scf-janitor/scf-janitor/shared/logging"
-	"github.com/scf-janitor/scf-janitor/shared/scf"
-	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi/cossign"
 )
 
 func main() {
-	// JANITOR_LOG_LEVEL is read once, here: a cancel function's level is the process's.
-	logger, _ := logging.ForFunction(os.Stdout, os.Getenv, cancel.FunctionCancelLiveAudit)
-	h := cancel.NewCancelLiveAudit(cancel.Options{Logger: logger, Limiters: tcapi.NewLimiters(20, 20), COSSigner: cossign.Transport})
-	if err := scf.Start(h.Handle); err != nil {
-		fmt.Fprintln(os.Stderr, "cancel-live-audit:", err)
-		os.Exit(1)
-	}
+	cancel.Main(cancel.FunctionCancelLiveAudit, cancel.NewCancelLiveAudit, cancel.Options{COSSigner: cossign.Transport})
 }

@@ -49,10 +49,18 @@ func newFunction(t *testing.T, e *env, c *common.Client) {
 	e.clock.Advance(DefaultFunctionReadyAfter)
 }
 
-func TestTriggersPublishedShapes(t *testing.T) {
+// withFunction is a new emulator with function cancel-task in ap-guangzhou
+// (newFunction) and a client there.
+func withFunction(t *testing.T) (*env, *common.Client) {
+	t.Helper()
 	e := newEnv(t, Options{})
 	c := e.sdk(t, "ap-guangzhou", nil)
 	newFunction(t, e, c)
+	return e, c
+}
+
+func TestTriggersPublishedShapes(t *testing.T) {
+	_, c := withFunction(t)
 	mustCall(t, c, "scf", "CreateTrigger", map[string]any{"FunctionName": "cancel-task", "TriggerName": "sweep", "Type": "timer",
 		"TriggerDesc": "*/5 * * * *", "Qualifier": "$DEFAULT"}, nil)
 	mustCall(t, c, "scf", "CreateTrigger", map[string]any{"FunctionName": "cancel-task", "TriggerName": "ignored", "Type": "http",
@@ -77,9 +85,7 @@ func TestTriggersPublishedShapes(t *testing.T) {
 }
 
 func TestUpdateTrigger(t *testing.T) {
-	e := newEnv(t, Options{})
-	c := e.sdk(t, "ap-guangzhou", nil)
-	newFunction(t, e, c)
+	e, c := withFunction(t)
 	mustCall(t, c, "scf", "CreateTrigger", map[string]any{"FunctionName": "cancel-task", "TriggerName": "sweep", "Type": "timer",
 		"TriggerDesc": "0 */5 * * * * *", "Description": "keep"}, nil)
 	mustCall(t, c, "scf", "CreateTrigger", map[string]any{"FunctionName": "cancel-task", "Type": "http",
@@ -134,9 +140,7 @@ func TestEnvironmentVariablesClear(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, Options{})
-			c := e.sdk(t, "ap-guangzhou", nil)
-			newFunction(t, e, c)
+			_, c := withFunction(t)
 			mustCall(t, c, "scf", "UpdateFunctionConfiguration", map[string]any{"FunctionName": "cancel-task",
 				"Environment": map[string]any{"Variables": tc.vars}}, nil)
 			var got struct{ Environment struct{ Variables []kv } }
@@ -174,9 +178,7 @@ func TestSettleFaults(t *testing.T) {
 		mustCall(t, c, "scf", "DeleteFunction", map[string]any{"FunctionName": "cancel-task"}, nil)
 	})
 	t.Run("UpdateFailed: can be updated again", func(t *testing.T) {
-		e := newEnv(t, Options{})
-		c := e.sdk(t, "ap-guangzhou", nil)
-		newFunction(t, e, c)
+		e, c := withFunction(t)
 		e.srv.FailNext(ControlFailure{Action: "scf.UpdateFunctionConfiguration", Settle: FunctionUpdateFailed})
 		mustCall(t, c, "scf", "UpdateFunctionConfiguration", map[string]any{"FunctionName": "cancel-task", "Timeout": 5}, nil)
 		if st := get(t, c); st.Status != FunctionUpdating {

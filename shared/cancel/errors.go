@@ -70,6 +70,15 @@ func badRequest(code, format string, args ...any) *Error {
 	return &Error{Status: http.StatusBadRequest, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// withError returns a parser's answer with its *Error as an error, nil when
+// there is none (a nil *Error in an error would not be nil).
+func withError[R any](r R, e *Error) (R, error) {
+	if e != nil {
+		return r, e
+	}
+	return r, nil
+}
+
 func configError(format string, args ...any) *Error {
 	return &Error{Status: http.StatusInternalServerError, Code: CodeConfiguration, Message: fmt.Sprintf(format, args...)}
 }

@@ -33,6 +33,17 @@ type fnSpec struct {
 	invalid map[string]string
 }
 
+// stateOf is the state of the job id in list, where idState gives a job's id
+// and state; "absent" when list has no such job.
+func stateOf[T any](list []T, id string, idState func(T) (id, state string)) string {
+	for _, j := range list {
+		if jid, state := idState(j); jid == id {
+			return state
+		}
+	}
+	return "absent"
+}
+
 var specs = []fnSpec{
 	{
 		name:       cancel.FunctionCancelTask,
@@ -79,12 +90,7 @@ var specs = []fnSpec{
 			return fmt.Sprintf(`{"JobId":%q,"Bucket":%q,"Region":"ap-beijing"}`, id, bucket)
 		},
 		state: func(h *harness, id string) string {
-			for _, j := range h.emu.LiveJobs() {
-				if j.JobId == id {
-					return j.State
-				}
-			}
-			return "absent"
+			return stateOf(h.emu.LiveJobs(), id, func(j emulator.LiveJob) (string, string) { return j.JobId, j.State })
 		},
 		ended: "Cancelled",
 		checkResult: func(tb testing.TB, res map[string]any, id string) {
@@ -115,12 +121,7 @@ var specs = []fnSpec{
 			return fmt.Sprintf(`{"TaskId":%q,"SdkAppId":%d,"Region":"ap-guangzhou"}`, id, sdkAppID)
 		},
 		state: func(h *harness, id string) string {
-			for _, t := range h.emu.Transcriptions() {
-				if t.TaskId == id {
-					return t.Status
-				}
-			}
-			return "absent"
+			return stateOf(h.emu.Transcriptions(), id, func(t emulator.Transcription) (string, string) { return t.TaskId, t.Status })
 		},
 		ended: "Exited",
 		checkResult: func(tb testing.TB, res map[string]any, id string) {

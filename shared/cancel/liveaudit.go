@@ -48,11 +48,7 @@ func (liveAuditJob) example() string { return liveAuditExample }
 // when the body has none. A non-nil error is an *Error (400, or 500 for an
 // invalid setting).
 func ParseLiveAuditRequest(body []byte, getenv func(string) string) (LiveAuditRequest, error) {
-	r, e := parseLiveAuditRequest(body, getenv)
-	if e != nil {
-		return r, e
-	}
-	return r, nil
+	return withError(parseLiveAuditRequest(body, getenv))
 }
 
 func parseLiveAuditRequest(body []byte, getenv func(string) string) (LiveAuditRequest, *Error) {

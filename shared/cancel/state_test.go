@@ -75,6 +75,37 @@ func scriptedRefusal(t *testing.T, newHandler func(Options) *Handler, s *scripte
 	return e
 }
 
+// refusalCase is a cancel that Tencent refuses: what the scripted cancel
+// and state lookup answer, and what the handler must then answer.
+type refusalCase struct {
+	name      string
+	cancelErr error
+	status    string // what the lookup says, when lookupErr is nil
+	lookupErr error
+	lookups   int    // lookups made
+	want      int    // the answer's HTTP status
+	code      string // the answer's Code
+	rid       string // the answer's RequestID; "" = not checked
+	words     []string
+}
+
+// check sends body to newHandler's handler over the case's script and checks
+// the answer's status, code, words, RequestID and the lookups made; it
+// returns the answer.
+func (tc refusalCase) check(t *testing.T, newHandler func(Options) *Handler, body string) *Error {
+	t.Helper()
+	s := &scripted{cancelErr: tc.cancelErr, status: tc.status, lookupErr: tc.lookupErr}
+	e := scriptedRefusal(t, newHandler, s, body)
+	wantErr(t, e, tc.want, tc.code, tc.words...)
+	if s.lookups != tc.lookups {
+		t.Errorf("%d lookups, want %d", s.lookups, tc.lookups)
+	}
+	if tc.rid != "" && e.RequestID != tc.rid {
+		t.Errorf("RequestID %q, want %q", e.RequestID, tc.rid)
+	}
+	return e
+}
+
 // TestStateLookup: a cancel Tencent refuses with a code that does not say
 // why is answered from the job's state; a code that does say why is not
 // looked up.
@@ -99,43 +130,29 @@ func TestStateLookup(t *testing.T) {
 		return &tcapi.Error{Service: service, Action: "Describe", Code: "ResourceNotFound", Message: "gone", RequestID: "rid-lookup", Attempts: 1}
 	}
 	for _, k := range kinds {
-		cases := []struct {
-			name      string
-			cancelErr error
-			status    string
-			lookupErr error
-			lookups   int
-			want      int
-			code      string
-			words     []string
-		}{
+		cases := []refusalCase{
 			{"FailedOperation, ended", tencentErr(k.service, "FailedOperation", 1), k.ended, nil, 1, 409, k.endedCode,
-				[]string{"already ended (status " + k.ended + ")", "FailedOperation: said tencent"}},
+				"", []string{"already ended (status " + k.ended + ")", "FailedOperation: said tencent"}},
 			{"FailedOperation on a retry, ended", tencentErr(k.service, "FailedOperation", 3), k.ended, nil, 1, 409, k.endedCode,
-				[]string{"status " + k.ended, "attempt 3", "earlier attempt most likely cancelled it"}},
-			{"lost answers, ended", tencentErr(k.service, tcapi.CodeBadGateway, 4), k.ended, nil, 1, 409, k.endedCode, []string{"attempt 4"}},
-			{"ResourceInUse, ended", tencentErr(k.service, "ResourceInUse", 1), k.ended, nil, 1, 409, k.endedCode, nil},
-			{"old specific code, ended", tencentErr(k.service, k.endedCode, 1), k.ended, nil, 1, 409, k.endedCode, nil},
-			{"FailedOperation, running", tencentErr(k.service, "FailedOperation", 1), k.running, nil, 1, 502, "FailedOperation", []string{"retry later"}},
-			{"FailedOperation, gone", tencentErr(k.service, "FailedOperation", 1), "", notFound(k.service), 1, 404, "ResourceNotFound", []string{k.gone}},
-			{"FailedOperation, status not judged", tencentErr(k.service, "FailedOperation", 1), k.odd, nil, 1, 502, "FailedOperation", nil},
+				"", []string{"status " + k.ended, "attempt 3", "earlier attempt most likely cancelled it"}},
+			{"lost answers, ended", tencentErr(k.service, tcapi.CodeBadGateway, 4), k.ended, nil, 1, 409, k.endedCode, "", []string{"attempt 4"}},
+			{"ResourceInUse, ended", tencentErr(k.service, "ResourceInUse", 1), k.ended, nil, 1, 409, k.endedCode, "", nil},
+			{"old specific code, ended", tencentErr(k.service, k.endedCode, 1), k.ended, nil, 1, 409, k.endedCode, "", nil},
+			{"FailedOperation, running", tencentErr(k.service, "FailedOperation", 1), k.running, nil, 1, 502, "FailedOperation", "", []string{"retry later"}},
+			{"FailedOperation, gone", tencentErr(k.service, "FailedOperation", 1), "", notFound(k.service), 1, 404, "ResourceNotFound", "", []string{k.gone}},
+			{"FailedOperation, status not judged", tencentErr(k.service, "FailedOperation", 1), k.odd, nil, 1, 502, "FailedOperation", "", nil},
 			{"FailedOperation, lookup fails", tencentErr(k.service, "FailedOperation", 1), "",
-				tencentErr(k.service, "UnauthorizedOperation", 1), 1, 502, "FailedOperation", []string{"retry later"}},
-			{"old specific code, lookup fails", tencentErr(k.service, k.endedCode, 1), "", tencentErr(k.service, "InternalError", 4), 1, 409, k.endedCode, nil},
-			{"auth failure is not looked up", tencentErr(k.service, "AuthFailure.SignatureFailure", 1), k.ended, nil, 0, 502, "AuthFailure.SignatureFailure", nil},
-			{"throttling is not looked up", tencentErr(k.service, "RequestLimitExceeded", 4), k.ended, nil, 0, 429, "RequestLimitExceeded", nil},
-			{"a bad parameter is not looked up", tencentErr(k.service, "InvalidParameterValue", 1), k.ended, nil, 0, 400, "InvalidParameterValue", nil},
-			{"not found is not looked up", tencentErr(k.service, "ResourceNotFound", 1), k.ended, nil, 0, 404, "ResourceNotFound", nil},
-			{"an answer that is not Tencent's is not looked up", tencentErr(k.service, tcapi.CodeInvalidResponse, 1), k.ended, nil, 0, 502, tcapi.CodeInvalidResponse, nil},
+				tencentErr(k.service, "UnauthorizedOperation", 1), 1, 502, "FailedOperation", "", []string{"retry later"}},
+			{"old specific code, lookup fails", tencentErr(k.service, k.endedCode, 1), "", tencentErr(k.service, "InternalError", 4), 1, 409, k.endedCode, "", nil},
+			{"auth failure is not looked up", tencentErr(k.service, "AuthFailure.SignatureFailure", 1), k.ended, nil, 0, 502, "AuthFailure.SignatureFailure", "", nil},
+			{"throttling is not looked up", tencentErr(k.service, "RequestLimitExceeded", 4), k.ended, nil, 0, 429, "RequestLimitExceeded", "", nil},
+			{"a bad parameter is not looked up", tencentErr(k.service, "InvalidParameterValue", 1), k.ended, nil, 0, 400, "InvalidParameterValue", "", nil},
+			{"not found is not looked up", tencentErr(k.service, "ResourceNotFound", 1), k.ended, nil, 0, 404, "ResourceNotFound", "", nil},
+			{"an answer that is not Tencent's is not looked up", tencentErr(k.service, tcapi.CodeInvalidResponse, 1), k.ended, nil, 0, 502, tcapi.CodeInvalidResponse, "", nil},
 		}
 		for _, tc := range cases {
 			t.Run(k.service+"/"+tc.name, func(t *testing.T) {
-				s := &scripted{cancelErr: tc.cancelErr, status: tc.status, lookupErr: tc.lookupErr}
-				e := scriptedRefusal(t, k.newHandler, s, k.body)
-				wantErr(t, e, tc.want, tc.code, tc.words...)
-				if s.lookups != tc.lookups {
-					t.Errorf("%d lookups, want %d", s.lookups, tc.lookups)
-				}
+				e := tc.check(t, k.newHandler, k.body)
 				if tc.want == http.StatusConflict && e.RequestID != "rid-cancel" {
 					t.Errorf("RequestID %q, want the cancel's", e.RequestID)
 				}
@@ -165,17 +182,7 @@ func TestTranscriptionLookupError(t *testing.T) {
 	lookup := func(code string) error { return tencentErr("DescribeCloudTranscription", code, 1) }
 	ended := []string{"transcription task tt-1 has ended, or never existed, in TRTC application 1400000000 (ap-beijing)",
 		"FailedOperation: said DeleteCloudTranscription", "said DescribeCloudTranscription", "nothing to stop"}
-	for _, tc := range []struct {
-		name      string
-		cancelErr error
-		status    string
-		lookupErr error
-		lookups   int
-		want      int
-		code      string
-		rid       string
-		words     []string
-	}{
+	for _, tc := range []refusalCase{
 		{"lookup ResourceNotFound", refused("FailedOperation", 1), "", lookup("ResourceNotFound"), 1, 404, "ResourceNotFound", "rid-DescribeCloudTranscription", ended},
 		{"lookup FailedOperation", refused("FailedOperation", 1), "", lookup("FailedOperation"), 1, 404, "ResourceNotFound", "rid-DescribeCloudTranscription", ended},
 		{"lookup FailedOperation.CTUnsupportMethod", refused("FailedOperation", 1), "", lookup("FailedOperation.CTUnsupportMethod"), 1, 404, "ResourceNotFound", "", ended},
@@ -199,15 +206,7 @@ func TestTranscriptionLookupError(t *testing.T) {
 			[]string{"transcription task tt-1 has ended, or never existed, in TRTC application 1400000000 (ap-beijing)", "said DeleteCloudTranscription"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := &scripted{cancelErr: tc.cancelErr, status: tc.status, lookupErr: tc.lookupErr}
-			e := scriptedRefusal(t, NewStopTranscription, s, body)
-			wantErr(t, e, tc.want, tc.code, tc.words...)
-			if s.lookups != tc.lookups {
-				t.Errorf("%d lookups, want %d", s.lookups, tc.lookups)
-			}
-			if tc.rid != "" && e.RequestID != tc.rid {
-				t.Errorf("RequestID %q, want %q", e.RequestID, tc.rid)
-			}
+			e := tc.check(t, NewStopTranscription, body)
 			if tc.want == http.StatusNotFound && (strings.Contains(e.Message, "has no ") || strings.Contains(e.Message, "found nothing")) {
 				t.Errorf("404 message %q says there is no such task; want ended, or never existed", e.Message)
 			}

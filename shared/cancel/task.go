@@ -38,11 +38,7 @@ func (taskJob) example() string { return taskExample }
 // ParseTaskRequest parses and validates a cancel-task request body. A non-nil
 // error is an *Error with status 400.
 func ParseTaskRequest(body []byte) (TaskRequest, error) {
-	r, e := parseTaskRequest(body)
-	if e != nil {
-		return r, e
-	}
-	return r, nil
+	return withError(parseTaskRequest(body))
 }
 
 func parseTaskRequest(body []byte) (TaskRequest, *Error) {

@@ -46,11 +46,7 @@ func (transcriptionJob) example() string { return transcriptionExample }
 // body, taking defaults from getenv. A non-nil error is an *Error (400, or
 // 500 for an invalid setting).
 func ParseTranscriptionRequest(body []byte, getenv func(string) string) (TranscriptionRequest, error) {
-	r, e := parseTranscriptionRequest(body, getenv)
-	if e != nil {
-		return r, e
-	}
-	return r, nil
+	return withError(parseTranscriptionRequest(body, getenv))
 }
 
 func parseTranscriptionRequest(body []byte, getenv func(string) string) (TranscriptionRequest, *Error) {

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/scf-janitor/scf-janitor/internal/testkit/stoptest"
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 )
 
@@ -420,14 +421,8 @@ func TestServeSurvivesTransientAcceptErrors(t *testing.T) {
 	if resp.Error != nil || string(resp.Payload) != `"up"` {
 		t.Errorf("invoke after EMFILE: %+v", resp)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("Serve = %v, want nil after cancel", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Serve did not return")
+	if err := stoptest.Stop(t, "Serve", cancel, done, 10*time.Second); err != nil {
+		t.Errorf("Serve = %v, want nil after cancel", err)
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/scf-janitor/scf-janitor/internal/testkit/stoptest"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -85,14 +87,8 @@ func TestStartServesUntilCancelled(t *testing.T) {
 	if err := client.Call("Function.Ping", PingRequest{}, &PingResponse{}); err != nil {
 		t.Fatalf("Ping: %v", err)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("start returned %v after cancel, want nil", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("start did not return after its context was cancelled")
+	if err := stoptest.Stop(t, "start", cancel, done, 5*time.Second); err != nil {
+		t.Errorf("start returned %v after cancel, want nil", err)
 	}
 }
 

@@ -146,9 +146,7 @@ func TestCapHonoured(t *testing.T) {
 	for _, dry := range []bool{false, true} {
 		t.Run(map[bool]string{false: "real", true: "dry run"}[dry], func(t *testing.T) {
 			e := newEmu(t, emulator.Options{})
-			for i := range 40 {
-				e.add("ams", emulator.TypeLiveAudio, emulator.StatusRunning, "", 3*time.Hour+time.Duration(i)*time.Second)
-			}
+			e.addStale(40)
 			set := testSettings()
 			set.MaxCancels = 7
 			set.Concurrency = 4
@@ -170,9 +168,7 @@ func TestCapHonoured(t *testing.T) {
 
 func TestCapNotReportedWhenNothingLeft(t *testing.T) {
 	e := newEmu(t, emulator.Options{})
-	for i := range 5 {
-		e.add("ams", emulator.TypeLiveAudio, emulator.StatusRunning, "", 3*time.Hour+time.Duration(i)*time.Second)
-	}
+	e.addStale(5)
 	set := testSettings()
 	set.MaxCancels = 5
 	r := runSweep(t, e.clients(t, 1000), e.clock, set)
@@ -230,9 +226,7 @@ func TestFaultsKeepInvariant(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEmu(t, emulator.Options{Faults: tc.faults, Seed: 7})
-			for i := range 60 {
-				e.add("ams", emulator.TypeLiveAudio, emulator.StatusRunning, "", 3*time.Hour+time.Duration(i)*time.Second)
-			}
+			e.addStale(60)
 			set := testSettings()
 			set.PageSize = 10
 			r := runSweep(t, e.clients(t, 1000), e.clock, set)
@@ -268,16 +262,22 @@ func TestFaultsKeepInvariant(t *testing.T) {
 	}
 }
 
-func TestThrottlingCountedAndSurvived(t *testing.T) {
+// sweepAtRates sweeps 60 stale tasks from an emulator that answers emuRate
+// calls a second, with a client limiter of ourRate a second and the test
+// settings as edit changes them.
+func sweepAtRates(t *testing.T, emuRate, ourRate float64, edit func(*Settings)) (*Report, *emu) {
+	t.Helper()
 	clock := testClock()
-	e := newEmu(t, emulator.Options{Now: clock, Rate: 40})
-	for i := range 60 {
-		e.add("ams", emulator.TypeLiveAudio, emulator.StatusRunning, "", 3*time.Hour+time.Duration(i)*time.Second)
-	}
+	e := newEmu(t, emulator.Options{Now: clock, Rate: emuRate})
+	e.addStale(60)
 	set := testSettings()
-	set.Concurrency = 16
+	edit(&set)
+	return runSweep(t, e.clients(t, ourRate), clock, set), e
+}
+
+func TestThrottlingCountedAndSurvived(t *testing.T) {
 	// Our limiter allows 400/s against the emulator's 40/s: throttling is certain.
-	r := runSweep(t, e.clients(t, 400), clock, set)
+	r, e := sweepAtRates(t, 40, 400, func(set *Settings) { set.Concurrency = 16 })
 	st := e.srv.Stats().Actions
 	wantThrottled := st["ams.CancelTask"].Throttled + st["ams.DescribeTasks"].Throttled
 	if r.Throttled == 0 || r.Throttled != wantThrottled {
@@ -292,14 +292,7 @@ func TestThrottlingCountedAndSurvived(t *testing.T) {
 }
 
 func TestRateLimitedSweepIsNeverThrottled(t *testing.T) {
-	clock := testClock()
-	e := newEmu(t, emulator.Options{Now: clock, Rate: 100})
-	for i := range 60 {
-		e.add("ams", emulator.TypeLiveAudio, emulator.StatusRunning, "", 3*time.Hour+time.Duration(i)*time.Second)
-	}
-	set := testSettings()
-	set.PageSize = 10
-	r := runSweep(t, e.clients(t, 80), clock, set)
+	r, e := sweepAtRates(t, 100, 80, func(set *Settings) { set.PageSize = 10 })
 	if r.Throttled != 0 || r.Cancelled != 60 {
 		t.Errorf("Throttled %d Cancelled %d, want 0 and 60", r.Throttled, r.Cancelled)
 	}
@@ -312,9 +305,7 @@ func TestRateLimitedSweepIsNeverThrottled(t *testing.T) {
 
 func TestDeadlineTruncates(t *testing.T) {
 	e := newEmu(t, emulator.Options{Faults: emulator.Faults{Latency: 20 * time.Millisecond}})
-	for i := range 200 {
-		e.add("ams", emulator.TypeLiveAudio, emulator.StatusRunning, "", 3*time.Hour+time.Duration(i)*time.Second)
-	}
+	e.addStale(200)
 	set := testSettings()
 	set.Concurrency = 2
 	set.SafetyMargin = 200 * time.Millisecond

@@ -72,6 +72,14 @@ func (e *emu) add(svc, typ, status, biz string, age time.Duration) string {
 	return t.TaskId
 }
 
+// addStale stores n running AMS live-audio tasks, all stale: 3 hours old plus
+// one second per task.
+func (e *emu) addStale(n int) {
+	for i := range n {
+		e.add("ams", emulator.TypeLiveAudio, emulator.StatusRunning, "", 3*time.Hour+time.Duration(i)*time.Second)
+	}
+}
+
 // cancelled returns the ids of the emulator's CANCELLED tasks, sorted.
 func (e *emu) cancelled() []string {
 	var ids []string

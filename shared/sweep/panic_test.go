@@ -125,6 +125,14 @@ func running(*fakeAPI) Settings {
 	return set
 }
 
+// plainScenario runs over f with the scenarios' settings (running) as edit
+// changes them, through a detailFake and in a context that never ends.
+func plainScenario(f *fakeAPI, edit func(*Settings)) *seamScenario {
+	set := running(f)
+	edit(&set)
+	return &seamScenario{fake: f, client: &detailFake{fakeAPI: f}, set: set, ctx: context.Background()}
+}
+
 var seamScenarios = map[string]func() *seamScenario{
 	// Cancels, a task that cannot be judged, a page size Tencent rejects
 	// once (halved), a page limit (the listing stops), and refused cancels:
@@ -161,16 +169,12 @@ var seamScenarios = map[string]func() *seamScenario{
 	"dry run": func() *seamScenario {
 		f := newFake("ams")
 		f.add(15, "RUNNING", "LIVE_AUDIO", "", 3*time.Hour)
-		set := running(f)
-		set.DryRun = true
-		return &seamScenario{fake: f, client: &detailFake{fakeAPI: f}, set: set, ctx: context.Background()}
+		return plainScenario(f, func(set *Settings) { set.DryRun = true })
 	},
 	"capped": func() *seamScenario {
 		f := newFake("ams")
 		f.add(6, "RUNNING", "LIVE_AUDIO", "", 3*time.Hour)
-		set := running(f)
-		set.MaxCancels = 2
-		return &seamScenario{fake: f, client: &detailFake{fakeAPI: f}, set: set, ctx: context.Background()}
+		return plainScenario(f, func(set *Settings) { set.MaxCancels = 2 })
 	},
 	// A warning window: stale tasks are cancelled, younger ones in the
 	// window are upcoming.
@@ -178,9 +182,7 @@ var seamScenarios = map[string]func() *seamScenario{
 		f := newFake("ams")
 		f.add(5, "RUNNING", "LIVE_AUDIO", "", 3*time.Hour)
 		f.add(5, "RUNNING", "LIVE_AUDIO", "", 90*time.Minute)
-		set := running(f)
-		set.WarnBefore = time.Hour
-		return &seamScenario{fake: f, client: &detailFake{fakeAPI: f}, set: set, ctx: context.Background()}
+		return plainScenario(f, func(set *Settings) { set.WarnBefore = time.Hour })
 	},
 	// A cancel the limiter never sent (deadline): it is dropped.
 	"never sent": func() *seamScenario {
@@ -192,9 +194,7 @@ var seamScenarios = map[string]func() *seamScenario{
 			}
 			return nil
 		}
-		set := running(f)
-		set.Concurrency = 1
-		return &seamScenario{fake: f, client: &detailFake{fakeAPI: f}, set: set, ctx: context.Background()}
+		return plainScenario(f, func(set *Settings) { set.Concurrency = 1 })
 	},
 	// The run's time is up while the run loop waits for a cancel slot: the
 	// one cancel allowed ends it. (Whether the run loop sees the time up or

@@ -198,3 +198,25 @@ func (r *recordingSCF) UpdateFunctionConfiguration(ctx context.Context, req tcap
 	r.mu.Unlock()
 	return r.SCFControl.UpdateFunctionConfiguration(ctx, req)
 }
+
+// recordedApply applies desired() to a new cloud through an engine whose SCF
+// calls rec records.
+func recordedApply(t *testing.T) (c *cloud, e *Engine, rec *recordingSCF) {
+	t.Helper()
+	c = newCloud(t, emulator.Options{})
+	rec = &recordingSCF{SCFControl: c.scf}
+	e = c.engine()
+	e.SCF = rec
+	apply(t, e, desired())
+	return c, e, rec
+}
+
+// appliedPolicy applies desired() to a new cloud and returns the engine and
+// the id of the policy it created for role R.
+func appliedPolicy(t *testing.T) (c *cloud, e *Engine, id uint64) {
+	t.Helper()
+	c = newCloud(t, emulator.Options{})
+	e = c.engine()
+	apply(t, e, desired())
+	return c, e, c.policyID("RPolicy")
+}

@@ -50,11 +50,8 @@ func TestURLKeepsItsAddress(t *testing.T) {
 // policy; six edits in a row all apply (UpdatePolicy adds no version), also
 // on a policy someone else already filled with versions.
 func TestPolicyEditsNeverFillVersions(t *testing.T) {
-	c := newCloud(t, emulator.Options{})
-	e := c.engine()
+	c, e, id := appliedPolicy(t)
 	ctx := context.Background()
-	apply(t, e, desired())
-	id := c.policyID("RPolicy")
 	for i := range 4 {
 		if err := c.cam.CreatePolicyVersion(ctx, id, strings.Replace(policy, "CancelTask", "CancelTask"+strings.Repeat("x", i+1), 1)); err != nil {
 			t.Fatal(err)
@@ -140,11 +137,7 @@ func TestRoleNotReadyOnUpdate(t *testing.T) {
 // the last variable sends the clearing element, and the function ends with
 // none.
 func TestLastVariableRemoved(t *testing.T) {
-	c := newCloud(t, emulator.Options{})
-	rec := &recordingSCF{SCFControl: c.scf}
-	e := c.engine()
-	e.SCF = rec
-	apply(t, e, desired())
+	c, e, rec := recordedApply(t)
 	d := desired()
 	d.Functions[0].Env = nil
 	rec.configs = nil
@@ -230,11 +223,7 @@ func TestUpdateFailedIsSentAgain(t *testing.T) {
 // for timers and URLs; the URL is asked for as "url-trigger" and SCF's name
 // (the URL id) is used afterwards.
 func TestTriggersAsTheToolkitSends(t *testing.T) {
-	c := newCloud(t, emulator.Options{})
-	rec := &recordingSCF{SCFControl: c.scf}
-	e := c.engine()
-	e.SCF = rec
-	apply(t, e, desired())
+	c, e, rec := recordedApply(t)
 	for _, req := range rec.creates {
 		if req.Qualifier != "$DEFAULT" || req.Description != ManagedDescription || (req.Type == "http" && req.TriggerName != "url-trigger") {
 			t.Errorf("CreateTrigger %+v", req)
@@ -288,11 +277,8 @@ func TestTriggerMatching(t *testing.T) {
 // TestAttachIdempotent: an attach refused although the policy is attached
 // (someone else's attach, a retried call) counts as done.
 func TestAttachIdempotent(t *testing.T) {
-	c := newCloud(t, emulator.Options{})
-	e := c.engine()
+	c, e, id := appliedPolicy(t)
 	ctx := context.Background()
-	apply(t, e, desired())
-	id := c.policyID("RPolicy")
 	if err := c.cam.DetachRolePolicy(ctx, id, "R"); err != nil {
 		t.Fatal(err)
 	}

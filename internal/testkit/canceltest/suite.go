@@ -2,7 +2,6 @@ package canceltest
 
 import (
 	"flag"
-	"os"
 	"testing"
 
 	"github.com/scf-janitor/scf-janitor/internal/scflocal/scflocaltest"
@@ -11,18 +10,13 @@ import (
 // update rewrites the testdata files: go test -run /Testdata -update.
 var update = flag.Bool("update", false, "rewrite testdata")
 
-// Main is a cancel function package's TestMain: it runs the tests, then
-// removes the binaries scflocaltest built.
-func Main(m *testing.M) {
-	code := m.Run()
-	scflocaltest.Cleanup()
-	os.Exit(code)
-}
-
 // Run runs every test of the cancel function name, whose package is the
 // current directory: Testdata on testdata/ (with -update it rewrites the
-// files) and the runtime end-to-end test E2E.
+// files) and the runtime end-to-end test E2E. It is the package's only test,
+// so the package needs no TestMain: when Run ends it removes the binaries
+// scflocaltest built.
 func Run(t *testing.T, name string) {
+	t.Cleanup(scflocaltest.Cleanup)
 	f, ok := Functions[name]
 	if !ok {
 		t.Fatalf("canceltest knows no cancel function %q", name)
