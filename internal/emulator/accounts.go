@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	"sort"
 	"sync"
 	"sync/atomic"
 )
@@ -159,7 +160,7 @@ func (s *Server) AccountStats(account string) Stats {
 func (s *Server) AccountTasks(account, service string) []Task {
 	now := s.now()
 	s.mu.Lock()
-	var out []Task
+	out := []Task{}
 	for _, svc := range []string{"ams", "vm"} {
 		if service == "" || svc == service {
 			for _, rec := range s.order[scope(account, svc)] {
@@ -168,7 +169,7 @@ func (s *Server) AccountTasks(account, service string) []Task {
 		}
 	}
 	s.mu.Unlock()
-	sortTasks(out)
+	sort.Slice(out, func(i, j int) bool { return taskBefore(out[i], out[j]) })
 	return out
 }
 

@@ -213,19 +213,8 @@ func formatRate(r float64) string {
 }
 
 func writeAPIError(w http.ResponseWriter, e *apiError, requestID string) {
-	var out struct {
-		Response struct {
-			Error struct {
-				Code    string
-				Message string
-			}
-			RequestId string
-		}
-	}
-	out.Response.Error.Code = e.Code
-	out.Response.Error.Message = e.Message
-	out.Response.RequestId = requestID
-	b, _ := json.Marshal(out)
+	b, _ := json.Marshal(map[string]any{"Response": map[string]any{ // keys in Tencent's order
+		"Error": map[string]string{"Code": e.Code, "Message": e.Message}, "RequestId": requestID}})
 	writeAPIJSON(w, cmp.Or(e.status, http.StatusOK), b, requestID)
 }
 

@@ -149,11 +149,7 @@ func (s *Server) inspectTasks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := []Task{}
-	tasks := s.Tasks(q.Get("service"))
-	if acct := q.Get("account"); acct != "" {
-		tasks = s.AccountTasks(acct, q.Get("service"))
-	}
-	for _, t := range tasks {
+	for _, t := range s.AccountTasks(q.Get("account"), q.Get("service")) {
 		if st := q.Get("status"); st == "" || st == t.Status {
 			out = append(out, t)
 		}

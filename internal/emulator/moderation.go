@@ -154,24 +154,9 @@ func taskIDPrefix(service string) string {
 	return "at-"
 }
 
-// Tasks returns the tasks of service ("" = all) as of now, newest first.
-func (s *Server) Tasks(service string) []Task {
-	now := s.now()
-	s.mu.Lock()
-	out := make([]Task, 0, len(s.tasks))
-	for svc, list := range s.order {
-		if svc == service || service == "" && !strings.Contains(svc, "|") { // the default account's (AccountTasks: the others')
-			for _, rec := range list {
-				out = append(out, s.current(rec, now))
-			}
-		}
-	}
-	s.mu.Unlock()
-	if service == "" {
-		sortTasks(out)
-	}
-	return out
-}
+// Tasks returns the default account's tasks of service ("" = all) as of
+// now, newest first.
+func (s *Server) Tasks(service string) []Task { return s.AccountTasks("", service) }
 
 // Task returns one task as of now.
 func (s *Server) Task(service, id string) (Task, bool) {
@@ -183,11 +168,6 @@ func (s *Server) Task(service, id string) (Task, bool) {
 		return Task{}, false
 	}
 	return s.current(rec, now), true
-}
-
-// sortTasks orders newest first (CreatedAt descending, then TaskId descending).
-func sortTasks(ts []Task) {
-	sort.Slice(ts, func(i, j int) bool { return taskBefore(ts[i], ts[j]) })
 }
 
 func taskBefore(a, b Task) bool {

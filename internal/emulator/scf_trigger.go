@@ -26,51 +26,41 @@ type scfTrigger struct {
 	AddTime, ModTime                                          time.Time
 }
 
-// httpTrigger is the state of a Function URL.
+// httpTrigger is a Function URL: its TriggerDesc and its address.
 type httpTrigger struct {
-	AuthType                       string
-	EnableIntranet, EnableExtranet bool
-	CorsConfig                     json.RawMessage
-	host, region                   string // "<appid>-<id>", the function's region
+	httpTriggerDesc
+	host, region string // "<appid>-<id>", the function's region
 }
 
-// httpTriggerDesc is the TriggerDesc a client sends for an http trigger, as
-// tencent-component-toolkit src/modules/triggers/http.ts builds it. The
-// address fields of an answer's NetConfig are accepted (a client may send
-// back what it read) and ignored.
+// httpTriggerDesc is an http trigger's TriggerDesc as a client sends it
+// (tencent-component-toolkit src/modules/triggers/http.ts) and as answers
+// show it, with the NetConfig addresses (a client's are ignored).
 type httpTriggerDesc struct {
-	AuthType  string
-	NetConfig *struct {
-		EnableIntranet, EnableExtranet                               *bool
-		IntranetUrl, IntranetHTTPUrl, ExtranetUrl, ExtranetHTTPUrl   string
-		WssIntranetUrl, WsIntranetUrl, WssExtranetUrl, WsExtranetUrl string
-	}
+	AuthType   string
+	NetConfig  *netAddrs
 	CorsConfig json.RawMessage `json:",omitempty"`
 }
 
-// netConfigOut is NetConfig in the answer, in the example's key order.
-type netConfigOut struct {
-	EnableIntranet                                               bool
+// netAddrs is NetConfig, in the example's key order.
+type netAddrs struct {
+	EnableIntranet                                               *bool
 	IntranetUrl, IntranetHTTPUrl, ExtranetUrl, ExtranetHTTPUrl   string
 	WssIntranetUrl, WsIntranetUrl, WssExtranetUrl, WsExtranetUrl string
-	EnableExtranet                                               bool
+	EnableExtranet                                               *bool
 }
 
 func (h *httpTrigger) desc() string {
-	nc := netConfigOut{EnableIntranet: h.EnableIntranet, EnableExtranet: h.EnableExtranet}
-	if h.EnableIntranet {
-		nc.IntranetUrl = "https://" + h.host + ".in." + h.region + ".tencentscf.com"
-		nc.IntranetHTTPUrl = "http://" + h.host + ".in." + h.region + ".tencentscf.com"
+	d, in, ex := h.httpTriggerDesc, h.NetConfig.EnableIntranet, h.NetConfig.EnableExtranet
+	d.NetConfig = &netAddrs{EnableIntranet: in, EnableExtranet: ex}
+	if *in {
+		d.NetConfig.IntranetUrl = "https://" + h.host + ".in." + h.region + ".tencentscf.com"
+		d.NetConfig.IntranetHTTPUrl = "http://" + h.host + ".in." + h.region + ".tencentscf.com"
 	}
-	if h.EnableExtranet {
-		nc.ExtranetUrl = "https://" + h.host + "." + h.region + ".tencentscf.com"
-		nc.ExtranetHTTPUrl = "http://" + h.host + "." + h.region + ".tencentscf.com"
+	if *ex {
+		d.NetConfig.ExtranetUrl = "https://" + h.host + "." + h.region + ".tencentscf.com"
+		d.NetConfig.ExtranetHTTPUrl = "http://" + h.host + "." + h.region + ".tencentscf.com"
 	}
-	b, _ := json.Marshal(struct {
-		AuthType   string
-		NetConfig  netConfigOut
-		CorsConfig json.RawMessage `json:",omitempty"`
-	}{h.AuthType, nc, h.CorsConfig})
+	b, _ := json.Marshal(d)
 	return string(b)
 }
 
@@ -185,10 +175,6 @@ func parseHTTPDesc(desc string) (*httpTriggerDesc, *apiError) {
 	return &d, nil
 }
 
-func (h *httpTrigger) apply(d *httpTriggerDesc) {
-	h.AuthType, h.EnableIntranet, h.EnableExtranet, h.CorsConfig = d.AuthType, *d.NetConfig.EnableIntranet, *d.NetConfig.EnableExtranet, d.CorsConfig
-}
-
 func parseEnable(p *string, code string) (bool, *apiError) {
 	switch str(p) {
 	case "OPEN":
@@ -281,8 +267,7 @@ func (s *Server) newHTTP(c *apiCall, f *scfFunction, t *scfTrigger, desc string,
 		}
 	}
 	t.TriggerName = s.newURLID()
-	t.http = &httpTrigger{host: EmulatorAppID + "-" + t.TriggerName, region: c.region}
-	t.http.apply(d)
+	t.http = &httpTrigger{*d, EmulatorAppID + "-" + t.TriggerName, c.region}
 	return nil
 }
 
@@ -378,7 +363,7 @@ func (t *scfTrigger) update(enable, desc, description, arg *string) *apiError {
 		t.Description = *description
 	}
 	if hd != nil {
-		t.http.apply(hd)
+		t.http.httpTriggerDesc = *hd
 	}
 	t.Enable, t.cron = en, expr
 	return nil
