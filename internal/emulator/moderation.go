@@ -275,10 +275,13 @@ type describeTasksIn[B any] struct {
 	PageToken, StartTime, EndTime string
 }
 
+// taskQuery is a checked DescribeTasks request.
 type taskQuery struct {
 	bizTypes                    []string
 	typ, suggestion, taskStatus string
 	start, end                  time.Time // end zero = no bound
+	limit                       int64
+	token                       string
 }
 
 func (q taskQuery) match(t Task) bool {
@@ -312,18 +315,11 @@ type describeTasksResp struct {
 	PageToken string
 }
 
-// describeTasksReq is a DescribeTasks request of either service.
-type describeTasksReq struct {
-	limit                   int64
-	token, startRaw, endRaw string
-	q                       taskQuery
-}
-
-func decodeDescribeTasks(c *apiCall) (describeTasksReq, *apiError) {
+func decodeDescribeTasks(c *apiCall, maxLimit int) (taskQuery, *apiError) {
 	if c.service == "vm" {
-		return decodeTasksIn(c.body, func(b []string) []string { return b })
+		return decodeTasksIn(c.body, maxLimit, c.now, func(b []string) []string { return b })
 	}
-	return decodeTasksIn(c.body, func(b string) []string {
+	return decodeTasksIn(c.body, maxLimit, c.now, func(b string) []string {
 		if b == "" {
 			return nil
 		}
@@ -331,67 +327,50 @@ func decodeDescribeTasks(c *apiCall) (describeTasksReq, *apiError) {
 	})
 }
 
-func decodeTasksIn[B any](body []byte, bizTypes func(B) []string) (describeTasksReq, *apiError) {
+// decodeTasksIn decodes and checks the limit (0 becomes 10), the filters and
+// the time window (default: the last 72 hours).
+func decodeTasksIn[B any](body []byte, maxLimit int, now time.Time, bizTypes func(B) []string) (q taskQuery, aerr *apiError) {
 	var in describeTasksIn[B]
-	if err := decodeParams(body, &in, true); err != nil {
-		return describeTasksReq{}, err
+	if aerr = decodeParams(body, &in, true); aerr != nil {
+		return q, aerr
 	}
-	d := describeTasksReq{limit: in.Limit, token: in.PageToken, startRaw: in.StartTime, endRaw: in.EndTime}
 	if f := in.Filter; f != nil {
-		d.q = taskQuery{bizTypes: bizTypes(f.BizType), typ: f.Type, suggestion: f.Suggestion, taskStatus: f.TaskStatus}
+		q = taskQuery{bizTypes: bizTypes(f.BizType), typ: f.Type, suggestion: f.Suggestion, taskStatus: f.TaskStatus}
 	}
-	return d, nil
-}
-
-// check validates the limit (0 becomes 10) and the filters, and sets the
-// time window (default: the last 72 hours).
-func (d *describeTasksReq) check(maxLimit int, now time.Time) *apiError {
-	if d.limit < 0 || d.limit > int64(maxLimit) {
-		return errf("InvalidParameterValue", fmt.Sprintf("Limit %d is out of range; it must be between 1 and %d (0 or absent means 10).", d.limit, maxLimit))
+	if in.Limit < 0 || in.Limit > int64(maxLimit) {
+		return q, errf("InvalidParameterValue", fmt.Sprintf("Limit %d is out of range; it must be between 1 and %d (0 or absent means 10).", in.Limit, maxLimit))
 	}
-	if d.limit == 0 {
-		d.limit = 10
-	}
-	q := &d.q
+	q.limit, q.token, q.start = cmp.Or(in.Limit, 10), in.PageToken, now.Add(-72*time.Hour)
 	for _, f := range [...]struct {
 		name, v string
 		valid   []string
 	}{{"Filter.Type", q.typ, taskTypes}, {"Filter.Suggestion", q.suggestion, suggestions}, {"Filter.TaskStatus", q.taskStatus, taskStatuses}} {
 		if f.v != "" && !contains(f.valid, f.v) {
-			return errf("InvalidParameterValue", f.name+" "+strconv.Quote(f.v)+" is invalid; use one of "+strings.Join(f.valid, ", ")+".")
+			return q, errf("InvalidParameterValue", f.name+" "+strconv.Quote(f.v)+" is invalid; use one of "+strings.Join(f.valid, ", ")+".")
 		}
 	}
-	q.start = now.Add(-72 * time.Hour)
-	if d.startRaw != "" {
-		t, err := parseISOTime("StartTime", d.startRaw)
-		if err != nil {
-			return err
+	if in.StartTime != "" {
+		if q.start, aerr = parseISOTime("StartTime", in.StartTime); aerr != nil {
+			return q, aerr
 		}
-		q.start = t
 	}
-	if d.endRaw != "" {
-		t, err := parseISOTime("EndTime", d.endRaw)
-		if err != nil {
-			return err
+	if in.EndTime != "" {
+		if q.end, aerr = parseISOTime("EndTime", in.EndTime); aerr != nil {
+			return q, aerr
 		}
-		q.end = t
 		if q.end.Before(q.start) {
-			return errf("InvalidParameterValue", "EndTime "+d.endRaw+" is before StartTime.")
+			return q, errf("InvalidParameterValue", "EndTime "+in.EndTime+" is before StartTime.")
 		}
 	}
-	return nil
+	return q, nil
 }
 
 func (s *Server) actDescribeTasks(c *apiCall) (any, *apiError) {
-	d, aerr := decodeDescribeTasks(c)
-	if aerr == nil {
-		aerr = d.check(s.opts.MaxLimit, c.now)
-	}
+	q, aerr := decodeDescribeTasks(c, s.opts.MaxLimit)
 	if aerr != nil {
 		return nil, aerr
 	}
-	q, token, limit := d.q, d.token, d.limit
-	qh := q.hash(c.service)
+	token, qh := q.token, q.hash(c.service)
 	var tok pageToken
 	if token != "" {
 		var err *apiError
@@ -418,7 +397,7 @@ func (s *Server) actDescribeTasks(c *apiCall) (any, *apiError) {
 			from = sort.Search(len(matches), func(i int) bool { return taskBefore(key, matches[i].Task) })
 		}
 	}
-	to := min(from+int(limit), len(matches))
+	to := min(from+int(q.limit), len(matches))
 	resp := describeTasksResp{Total: strconv.Itoa(len(matches)), Data: make([]taskData, 0, to-from)}
 	for _, rec := range matches[from:to] {
 		resp.Data = append(resp.Data, toTaskData(s.current(rec, c.now)))

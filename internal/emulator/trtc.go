@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"cmp"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -82,7 +83,7 @@ func (s *Server) checkApp(c *apiCall, app uint64) *apiError {
 	if app == 0 {
 		return errf("MissingParameter.SdkAppId", "The request is missing the required parameter SdkAppId.")
 	}
-	if c.account != "" || !s.apps[app] {
+	if c.account != "" || !slices.Contains(s.opts.SdkAppIDs, app) {
 		return errf("InvalidParameter.SdkAppId", "SdkAppId "+strconv.FormatUint(app, 10)+" does not exist or does not belong to this account.")
 	}
 	return nil
