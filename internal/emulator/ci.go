@@ -80,14 +80,9 @@ func inBucket(j LiveJob, b Bucket) bool {
 	return b.Name == "" || j.Bucket == "" || j.Bucket == b.Name && j.Region == b.Region
 }
 
-type liveJobRec struct {
-	LiveJob
-	phaseStart time.Time
-}
-
-func (s *Server) currentLive(rec *liveJobRec, now time.Time) LiveJob {
-	j := rec.LiveJob
-	if j.State == LiveSubmitted && s.pendingOver(rec.phaseStart, now) {
+func (s *Server) currentLive(rec *record[LiveJob], now time.Time) LiveJob {
+	j := rec.v
+	if j.State == LiveSubmitted && s.pendingOver(rec.since, now) {
 		j.State = LiveAuditing
 	}
 	return j
@@ -106,7 +101,7 @@ func (s *Server) AddLiveJob(j LiveJob) LiveJob {
 	if j.JobId == "" {
 		j.JobId = s.uniqueID("av", 32, func(id string) bool { _, dup := s.liveJobs[id]; return dup })
 	}
-	rec := &liveJobRec{LiveJob: j, phaseStart: now}
+	rec := &record[LiveJob]{j, now}
 	s.liveJobs[j.JobId] = rec
 	return s.currentLive(rec, now)
 }
@@ -217,9 +212,9 @@ func (s *Server) ciCreateAuditing(c *xmlCall) {
 
 // liveJob is the job c names, in c's bucket, and its state now; s.mu must be
 // held.
-func (s *Server) liveJob(c *xmlCall) (*liveJobRec, LiveJob, *ciError) {
+func (s *Server) liveJob(c *xmlCall) (*record[LiveJob], LiveJob, *ciError) {
 	rec, ok := s.liveJobs[c.jobID]
-	if !ok || !inBucket(rec.LiveJob, c.bucket) {
+	if !ok || !inBucket(rec.v, c.bucket) {
 		return nil, LiveJob{}, ciErrf(http.StatusNotFound, "ResourceNotFound", "Job "+c.jobID+" does not exist"+bucketNote(c.bucket)+".")
 	}
 	return rec, s.currentLive(rec, c.now), nil
@@ -251,8 +246,8 @@ func (s *Server) ciCancelAuditing(c *xmlCall) {
 			e = ciErrf(http.StatusConflict, "FailedOperation.JobEnded", e.Message)
 		}
 	} else if e == nil {
-		rec.LiveJob = j
-		rec.State, rec.phaseStart, j.State = LiveCancelled, c.now, LiveCancelled
+		j.State = LiveCancelled
+		rec.v, rec.since = j, c.now
 	}
 	s.mu.Unlock()
 	if e != nil {

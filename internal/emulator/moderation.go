@@ -38,12 +38,8 @@ const timeLayout = "2006-01-02T15:04:05.000Z"
 
 func fmtTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
-// Task is an AMS or VM moderation task, its Status as of the moment it is
-// read (tasks advance lazily from the clock). CreatedAtRaw, when set, is
-// answered verbatim as CreatedAt; an empty Suggestion of a FINISH task is
-// derived from the TaskId; Stuck freezes the status until CancelTask (a job
-// stuck on Tencent's side); Url is reported in InputInfo; Account is the
-// owner's uin ("" = the default account, accounts.go).
+// Task is an AMS or VM moderation task, its Status as of when it is read
+// (docs/emulator.md#api-30-ams-vm-trtc describes the fields).
 type Task struct {
 	Service, TaskId, DataId, Name, BizType, Type, Status string
 	CreatedAt                                            time.Time
@@ -55,22 +51,23 @@ type Task struct {
 	Account                                              string `json:",omitempty"`
 }
 
-type taskRec struct {
-	Task
-	phaseStart time.Time // when the stored Status began
+// record is a stored task, live job or transcription, its state as last
+// set, and when that state began.
+type record[T any] struct {
+	v     T
+	since time.Time
 }
 
 func taskKey(service, id string) string { return service + "/" + id }
 
 func isLive(typ string) bool { return typ == TypeLiveAudio || typ == TypeLiveVideo }
 
-// current returns the task as of now (status advanced lazily).
-func (s *Server) current(rec *taskRec, now time.Time) Task {
-	t := rec.Task
+func (s *Server) current(rec *record[Task], now time.Time) Task {
+	t := rec.v
 	if t.Stuck {
 		return t
 	}
-	start := rec.phaseStart
+	start := rec.since
 	if t.Status == StatusPending && s.pendingOver(start, now) {
 		start = start.Add(s.opts.PendingFor)
 		t.Status, t.UpdatedAt = StatusRunning, start
@@ -87,24 +84,20 @@ func (s *Server) current(rec *taskRec, now time.Time) Task {
 	return t
 }
 
-// derivedSuggestion is 70% Pass, 20% Review, 10% Block, fixed by the id.
-// pendingOver reports whether a record pending since start (a task, live
-// job or transcription) has left that state by now (Options.PendingFor).
+// pendingOver reports whether a record pending since start has left that state.
 func (s *Server) pendingOver(start, now time.Time) bool {
 	return s.opts.PendingFor >= 0 && !now.Before(start.Add(s.opts.PendingFor))
 }
 
+// derivedSuggestion is 70% Pass, 20% Review, 10% Block, fixed by the id.
 func derivedSuggestion(id string) string {
 	h := fnv.New32a()
 	h.Write([]byte(id))
 	return [10]string{"Pass", "Pass", "Pass", "Pass", "Pass", "Pass", "Pass", "Review", "Review", "Block"}[h.Sum32()%10]
 }
 
-// AddTask stores t and returns it as stored (status as of now). Defaults:
-// Service "ams"; Type AUDIO (ams) or VIDEO (vm); Status PENDING; CreatedAt
-// parsed from CreatedAtRaw when possible, else now; UpdatedAt = CreatedAt;
-// TaskId generated. The lifecycle clock of the given Status starts now. A
-// task with the same Service and TaskId is replaced.
+// AddTask stores (or replaces) t and returns it as of now; zero fields get
+// defaults (docs/emulator.md#inspection-api).
 func (s *Server) AddTask(t Task) Task {
 	now := s.now()
 	t.Service, t.Status = cmp.Or(t.Service, "ams"), cmp.Or(t.Status, StatusPending)
@@ -129,20 +122,19 @@ func (s *Server) AddTask(t Task) Task {
 	if t.TaskId == "" {
 		t.TaskId = s.uniqueTaskID(t.Service)
 	}
-	rec := &taskRec{Task: t, phaseStart: now}
+	rec := &record[Task]{t, now}
 	sc := scope(t.Account, t.Service)
 	key := taskKey(sc, t.TaskId)
 	list := s.order[sc]
 	if i := slices.Index(list, s.tasks[key]); i >= 0 {
 		list = slices.Delete(list, i, i+1)
 	}
-	i := sort.Search(len(list), func(i int) bool { return taskBefore(t, list[i].Task) })
+	i := sort.Search(len(list), func(i int) bool { return taskBefore(t, list[i].v) })
 	s.order[sc] = slices.Insert(list, i, rec)
 	s.tasks[key] = rec
 	return s.current(rec, now)
 }
 
-// uniqueTaskID must be called with s.mu held.
 func (s *Server) uniqueTaskID(service string) string {
 	return s.uniqueID(taskIDPrefix(service), 24, func(id string) bool { _, dup := s.tasks[taskKey(service, id)]; return dup })
 }
@@ -233,7 +225,7 @@ func toTaskData(t Task) taskData {
 }
 
 // findTask is the caller's task id; s.mu must be held.
-func (s *Server) findTask(c *apiCall, id string) (*taskRec, *apiError) {
+func (s *Server) findTask(c *apiCall, id string) (*record[Task], *apiError) {
 	if id == "" {
 		return nil, errf("MissingParameter", "The request is missing the required parameter TaskId.")
 	}
@@ -259,8 +251,8 @@ func (s *Server) actCancelTask(c *apiCall) (any, *apiError) {
 	if cur.Status != StatusPending && cur.Status != StatusRunning {
 		return nil, s.endedError("Task " + req.TaskId + " has already ended with status " + cur.Status + ".")
 	}
-	rec.Task = cur
-	rec.Status, rec.UpdatedAt, rec.phaseStart = StatusCancelled, c.now, c.now
+	rec.v, rec.since = cur, c.now
+	rec.v.Status, rec.v.UpdatedAt = StatusCancelled, c.now
 	return struct{}{}, nil
 }
 
@@ -292,8 +284,7 @@ func (q taskQuery) match(t Task) bool {
 		!t.CreatedAt.Before(q.start) && (q.end.IsZero() || !t.CreatedAt.After(q.end))
 }
 
-// hash identifies the filter a page token belongs to (times excluded, so a
-// client may recompute StartTime between pages).
+// hash identifies the filter of a page token (times excluded).
 func (q taskQuery) hash(service string) string {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%s|%s|%s|%s|%s", service, strings.Join(q.bizTypes, ","), q.typ, q.suggestion, q.taskStatus)
@@ -381,8 +372,7 @@ func (s *Server) actDescribeTasks(c *apiCall) (any, *apiError) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	// Matching tasks, newest first: the service's list is kept in that order.
-	var matches []*taskRec
+	var matches []*record[Task]
 	for _, rec := range s.order[c.scope()] {
 		if q.match(s.current(rec, c.now)) {
 			matches = append(matches, rec)
@@ -394,7 +384,7 @@ func (s *Server) actDescribeTasks(c *apiCall) (any, *apiError) {
 			from = min(tok.offset, len(matches))
 		} else {
 			key := Task{CreatedAt: tok.created, TaskId: tok.id}
-			from = sort.Search(len(matches), func(i int) bool { return taskBefore(key, matches[i].Task) })
+			from = sort.Search(len(matches), func(i int) bool { return taskBefore(key, matches[i].v) })
 		}
 	}
 	to := min(from+int(q.limit), len(matches))
@@ -407,15 +397,13 @@ func (s *Server) actDescribeTasks(c *apiCall) (any, *apiError) {
 			resp.PageToken = encodePageToken(pageToken{mode: PagingOffset, offset: to, query: qh})
 		} else {
 			last := matches[to-1]
-			resp.PageToken = encodePageToken(pageToken{mode: PagingCursor, created: last.CreatedAt, id: last.TaskId, query: qh})
+			resp.PageToken = encodePageToken(pageToken{mode: PagingCursor, created: last.v.CreatedAt, id: last.v.TaskId, query: qh})
 		}
 	}
 	return resp, nil
 }
 
-// pageToken is the opaque DescribeTasks PageToken: the mode, the offset
-// (offset mode) or the last task returned (cursor mode), and the Filter's
-// hash, with a checksum that makes a corrupted or hand-made token invalid.
+// pageToken is the opaque, checksummed DescribeTasks PageToken.
 type pageToken struct {
 	mode    string
 	offset  int
@@ -462,8 +450,6 @@ func decodePageToken(s, mode, query string) (pageToken, *apiError) {
 	return pageToken{mode: mode, offset: int(n), created: time.Unix(0, n), id: parts[3], query: query}, nil
 }
 
-// taskDetailResp is DescribeTaskDetail's answer: the task's fields and its
-// segments (moderation_detail.go).
 type taskDetailResp struct {
 	taskData
 	AudioSegments                      []audioSegment

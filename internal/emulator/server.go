@@ -88,10 +88,10 @@ type Server struct {
 	sink notificationSink
 
 	mu             sync.Mutex
-	tasks          map[string]*taskRec   // key service+"/"+TaskId
-	order          map[string][]*taskRec // per service, newest first (taskBefore order)
-	liveJobs       map[string]*liveJobRec
-	transcriptions map[string]*transRec
+	tasks          map[string]*record[Task]   // key service+"/"+TaskId
+	order          map[string][]*record[Task] // per service, newest first (taskBefore order)
+	liveJobs       map[string]*record[LiveJob]
+	transcriptions map[string]*record[Transcription]
 	seq            atomic.Uint64
 
 	mux *http.ServeMux // routes.go
@@ -121,8 +121,8 @@ func New(opts Options) *Server {
 		opts.SdkAppIDs = []uint64{DefaultSdkAppID}
 	}
 	s := &Server{opts: opts, now: opts.Now, faults: opts.Faults, rng: newFaultRand(opts.Seed), limits: newLimiter(opts.Rate),
-		stats: newStatsRecorder(), tasks: map[string]*taskRec{}, order: map[string][]*taskRec{},
-		liveJobs: map[string]*liveJobRec{}, transcriptions: map[string]*transRec{}}
+		stats: newStatsRecorder(), tasks: map[string]*record[Task]{}, order: map[string][]*record[Task]{},
+		liveJobs: map[string]*record[LiveJob]{}, transcriptions: map[string]*record[Transcription]{}}
 	s.invoker = opts.Invoker
 	creds := map[string]Credential{}
 	for _, c := range opts.Credentials {
@@ -147,15 +147,13 @@ func (s *Server) CurrentFaults() Faults {
 	return s.faults
 }
 
-// ServeHTTP logs each request and routes it: a bucket's COS host to COS,
-// then by path (routes.go).
+// ServeHTTP logs each request and routes it: COS by host, then by path.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusWriter{ResponseWriter: w}
 	info := &reqInfo{}
 	defer func() {
-		// A handler that drops the connection panics with
-		// http.ErrAbortHandler: log it, then let net/http close it.
+		// http.ErrAbortHandler: log, then let net/http drop the connection.
 		aborted := recover()
 		if logger := s.opts.Logger; logger != nil {
 			status, code := rec.statusOrOK(), info.code
@@ -191,7 +189,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(rec, r)
 }
 
-// reqInfo collects what the access log reports.
 type reqInfo struct{ action, code, requestID string }
 
 // statusWriter records the status code; it keeps Hijack and Flush usable.
@@ -218,7 +215,7 @@ func (w *statusWriter) statusOrOK() int { return cmp.Or(w.status, http.StatusOK)
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// newRequestID returns a fresh random UUID (version 4 layout).
+// newRequestID returns a random UUID v4.
 func newRequestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
@@ -228,8 +225,7 @@ func newRequestID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// newID returns prefix + hex of a hash of the seed and a sequence number:
-// a seeded server generates the same ids in the same order.
+// newID returns prefix + hex of a hash of the seed and a sequence number.
 func (s *Server) newID(prefix string, hexLen int) string {
 	n := s.seq.Add(1)
 	var out strings.Builder

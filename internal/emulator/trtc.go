@@ -23,18 +23,13 @@ type Transcription struct {
 	StartTime              time.Time
 }
 
-type transRec struct {
-	Transcription
-	phaseStart time.Time
-}
-
 func transKey(region string, app uint64, id string) string {
 	return region + "/" + strconv.FormatUint(app, 10) + "/" + id
 }
 
-func (s *Server) currentTrans(rec *transRec, now time.Time) Transcription {
-	t := rec.Transcription
-	if t.Status == TranscriptionIdle && s.pendingOver(rec.phaseStart, now) {
+func (s *Server) currentTrans(rec *record[Transcription], now time.Time) Transcription {
+	t := rec.v
+	if t.Status == TranscriptionIdle && s.pendingOver(rec.since, now) {
 		t.Status = TranscriptionInProgress
 	}
 	return t
@@ -57,7 +52,7 @@ func (s *Server) AddTranscription(t Transcription) Transcription {
 			return dup
 		})
 	}
-	rec := &transRec{Transcription: t, phaseStart: now}
+	rec := &record[Transcription]{t, now}
 	s.transcriptions[transKey(t.Region, t.SdkAppId, t.TaskId)] = rec
 	return s.currentTrans(rec, now)
 }
@@ -111,7 +106,7 @@ func (s *Server) actCreateCloudTranscription(c *apiCall) (any, *apiError) {
 
 // lookupTranscription is the task a Describe or Delete names; s.mu must be
 // held.
-func (s *Server) lookupTranscription(c *apiCall) (*transRec, *apiError) {
+func (s *Server) lookupTranscription(c *apiCall) (*record[Transcription], *apiError) {
 	var req struct {
 		SdkAppId uint64
 		TaskId   string
@@ -168,7 +163,7 @@ func (s *Server) actDeleteCloudTranscription(c *apiCall) (any, *apiError) {
 	if t.Status == TranscriptionExited {
 		return nil, s.endedError("Transcription task " + t.TaskId + " has already exited.")
 	}
-	rec.Transcription = t
-	rec.Status, rec.phaseStart = TranscriptionExited, c.now
+	rec.v, rec.since = t, c.now
+	rec.v.Status = TranscriptionExited
 	return struct{ TaskId string }{t.TaskId}, nil
 }
