@@ -13,10 +13,8 @@ import (
 	"github.com/scf-janitor/scf-janitor/internal/cron"
 )
 
-// scfTrigger is a timer or http (Function URL) trigger; the answer shapes
-// are tccli scf/v20180416 examples.json ListTriggers and CreateTrigger's.
-// A 5-field cron is stored as 7 fields, second 0 and year * added
-// (assumption; docs/emulator.md).
+// scfTrigger is a timer or http trigger (tccli scf/v20180416 examples.json
+// ListTriggers, CreateTrigger).
 type scfTrigger struct {
 	TriggerName, Type, Qualifier, CustomArgument, Description string
 	Enable                                                    bool
@@ -64,8 +62,7 @@ func (h *httpTrigger) desc() string {
 	return string(b)
 }
 
-// TriggerInfo is one trigger as ListTriggers, GetFunction's Triggers and
-// CreateTrigger's TriggerInfo answer it (and GET /_emulator/functions).
+// TriggerInfo is one trigger as the SCF answers and /_emulator/functions show it.
 type TriggerInfo struct {
 	Enable                                       uint64
 	Qualifier, TriggerName, Type, TriggerDesc    string
@@ -197,8 +194,7 @@ func (s *Server) actCreateTrigger(c *apiCall, req *triggerReq, f *scfFunction) (
 	if aerr := f.requireActive(c.now, "FailedOperation.FunctionStatusError", "add triggers"); aerr != nil {
 		return nil, aerr
 	}
-	// Qualifier: 函数的版本，默认为 $LATEST (CreateTriggerRequestParams);
-	// the example answers the $DEFAULT a client sent.
+	// Qualifier: 函数的版本，默认为 $LATEST (CreateTriggerRequestParams).
 	qualifier := cmpOr(str(req.Qualifier), "$LATEST")
 	if qualifier != "$LATEST" && qualifier != "$DEFAULT" {
 		return nil, errf("ResourceNotFound.FunctionVersion", "Qualifier "+qualifier+" does not exist (use $LATEST or $DEFAULT).")
@@ -248,11 +244,8 @@ func (s *Server) newTimer(f *scfFunction, t *scfTrigger, desc string, arg *strin
 	return nil
 }
 
-// newHTTP sets up a Function URL. Its name is chosen by SCF: a 10-character
-// id, also the host label of its addresses (the given TriggerName is
-// ignored; ListTriggers example: TriggerName "hulrzrbh9f", IntranetUrl
-// https://1258888888-hulrzrbh9f.in.ap-chongqing.tencentscf.com). A function
-// has at most one (assumption).
+// newHTTP sets up a Function URL, named by SCF with its host's id (tccli
+// examples.json ListTriggers); one per function (assumption).
 func (s *Server) newHTTP(c *apiCall, f *scfFunction, t *scfTrigger, desc string, arg *string) *apiError {
 	if arg != nil {
 		return errf("InvalidParameterValue", "CustomArgument applies to timer triggers only.")
@@ -271,8 +264,7 @@ func (s *Server) newHTTP(c *apiCall, f *scfFunction, t *scfTrigger, desc string,
 	return nil
 }
 
-// newURLID returns a Function URL id: 10 lowercase letters and digits, as
-// in https://1250000000-9i9j1kpa67.ap-guangzhou.tencentscf.com.
+// newURLID returns 10 lowercase letters and digits.
 func (s *Server) newURLID() string {
 	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 	sum := sha256.Sum256(fmt.Appendf(nil, "url/%d/%d", s.opts.Seed, s.seq.Add(1)))
@@ -283,11 +275,8 @@ func (s *Server) newURLID() string {
 	return string(b)
 }
 
-// actUpdateTrigger changes a timer or http trigger in place
-// (UpdateTriggerRequestParams; SDK scf client.go: "不传值表示原值不变", a field
-// not sent keeps its value). The trigger keeps its name, AddTime and URL.
-// client.go says only timer and ckafka update, the model's Type says timer,
-// ckafka and http; tencent-component-toolkit updates http triggers with it.
+// actUpdateTrigger changes the fields sent (SDK scf client.go "不传值表示原值不变";
+// http as tencent-component-toolkit uses it).
 func (s *Server) actUpdateTrigger(c *apiCall, req *triggerReq, f *scfFunction) (any, *apiError) {
 	switch typ := str(req.Type); {
 	case typ == "" || str(req.TriggerName) == "":
