@@ -109,8 +109,7 @@ func decodeOneOrMany[T any](body []byte) (out []T, many bool, err error) {
 	return out, many, d.Decode(&out[0])
 }
 
-// inspectBody reads a POST or PUT body; it answers 413 and reports false
-// when the body is too large.
+// inspectBody reads a body; false when it answered 413.
 func inspectBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
@@ -188,8 +187,7 @@ func (s *Server) inspectAddTranscriptions(w http.ResponseWriter, r *http.Request
 	}, s.AddTranscription)
 }
 
-// inspectAdd is a POST of one record or an array of them: each is checked,
-// then added; the answer (201) is what was stored, in the same form.
+// inspectAdd checks then adds one record or an array; 201 with what was stored.
 func inspectAdd[T any](w http.ResponseWriter, r *http.Request, what string, check func(T) error, add func(T) T) {
 	body, ok := inspectBody(w, r)
 	if !ok {
@@ -225,8 +223,6 @@ func oneOf(field, v string, valid ...string) error {
 	return fmt.Errorf("%s %q: want one of %s", field, v, strings.Join(valid, ", "))
 }
 
-// inspectStats is GET /_emulator/stats[?account=UIN] (empty: the default
-// account).
 func (s *Server) inspectStats(w http.ResponseWriter, r *http.Request) {
 	if q := r.URL.Query(); q.Has("account") {
 		writeJSON(w, http.StatusOK, s.AccountStats(q.Get("account")))
@@ -269,8 +265,7 @@ func (s *Server) inspectLoadDemo(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]int{"tasks": len(s.Tasks("")), "liveJobs": len(s.LiveJobs()), "transcriptions": len(s.Transcriptions())})
 }
 
-// inspectEndpoints is what GET /_emulator/ answers (docs/emulator.md
-// describes each).
+// inspectEndpoints is what GET /_emulator/ answers.
 var inspectEndpoints = []string{
 	"GET  /_emulator/                      this list",
 	"GET  /_emulator/tasks[?service=ams|vm][&status=PENDING|RUNNING|FINISH|ERROR|CANCELLED]",

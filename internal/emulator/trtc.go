@@ -14,8 +14,7 @@ const (
 	TranscriptionExited     = "Exited"
 )
 
-// Transcription is a TRTC cloud transcription task, its Status as of the
-// moment it is read.
+// Transcription is a TRTC cloud transcription task, Status as of when read.
 type Transcription struct {
 	TaskId                 string
 	SdkAppId               uint64
@@ -35,8 +34,7 @@ func (s *Server) currentTrans(rec *record[Transcription], now time.Time) Transcr
 	return t
 }
 
-// AddTranscription stores t. Defaults: SdkAppId 1400000000, Region
-// ap-guangzhou, Status InProgress, StartTime now, TaskId generated.
+// AddTranscription stores t; zero fields get defaults (docs/emulator.md#inspection-api).
 func (s *Server) AddTranscription(t Transcription) Transcription {
 	now := s.now()
 	t.SdkAppId = cmp.Or(t.SdkAppId, DefaultSdkAppID)
@@ -72,8 +70,7 @@ type createTranscriptionReq struct {
 	}
 }
 
-// checkApp refuses an app that is not the caller's: the TRTC apps
-// (Options.SdkAppIDs) belong to the default account.
+// checkApp refuses an app that is not the caller's (all are the default account's).
 func (s *Server) checkApp(c *apiCall, app uint64) *apiError {
 	if app == 0 {
 		return errf("MissingParameter.SdkAppId", "The request is missing the required parameter SdkAppId.")
@@ -104,8 +101,7 @@ func (s *Server) actCreateCloudTranscription(c *apiCall) (any, *apiError) {
 	return struct{ TaskId string }{t.TaskId}, nil
 }
 
-// lookupTranscription is the task a Describe or Delete names; s.mu must be
-// held.
+// lookupTranscription is the task a request names; s.mu held.
 func (s *Server) lookupTranscription(c *apiCall) (*record[Transcription], *apiError) {
 	var req struct {
 		SdkAppId uint64
@@ -142,9 +138,7 @@ func (s *Server) actDescribeCloudTranscription(c *apiCall) (any, *apiError) {
 	}{t.TaskId, t.Status, uint64(t.StartTime.UnixMilli())}, nil
 }
 
-// endedError is the API 3.0 answer to cancelling something that has ended:
-// plain FailedOperation (Tencent's real code is undocumented), or the
-// specific FailedOperation.TaskEnded with Options.SpecificEndedCodes.
+// endedError answers a cancel of an ended job (the real code is undocumented).
 func (s *Server) endedError(msg string) *apiError {
 	if s.opts.SpecificEndedCodes {
 		return errf("FailedOperation.TaskEnded", msg)
