@@ -166,18 +166,10 @@ func (s *Server) inspectAddTasks(w http.ResponseWriter, r *http.Request) {
 	}, s.AddTask)
 }
 
-func (s *Server) inspectLiveJobs(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.LiveJobs())
-}
-
 func (s *Server) inspectAddLiveJobs(w http.ResponseWriter, r *http.Request) {
 	inspectAdd(w, r, "live job", func(j LiveJob) error {
 		return oneOf("State", j.State, LiveSubmitted, LiveAuditing, LiveSuccess, LiveFailed, LiveCancelled)
 	}, s.AddLiveJob)
-}
-
-func (s *Server) inspectTranscriptions(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.Transcriptions())
 }
 
 func (s *Server) inspectAddTranscriptions(w http.ResponseWriter, r *http.Request) {

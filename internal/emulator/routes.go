@@ -49,8 +49,8 @@ func (s *Server) routeInspect(mux *http.ServeMux) {
 	mux.HandleFunc("/_emulator/", s.inspectHandler(inspectNotFound))
 	ep := func(p string, routes ...route) { s.endpoint(mux, p, inspectNotAllowed, routes...) }
 	ep("/_emulator/tasks", route{"GET", s.inspectTasks}, route{"POST", s.inspectAddTasks})
-	ep("/_emulator/live-jobs", route{"GET", s.inspectLiveJobs}, route{"POST", s.inspectAddLiveJobs})
-	ep("/_emulator/transcriptions", route{"GET", s.inspectTranscriptions}, route{"POST", s.inspectAddTranscriptions})
+	ep("/_emulator/live-jobs", route{"GET", listing(s.LiveJobs)}, route{"POST", s.inspectAddLiveJobs})
+	ep("/_emulator/transcriptions", route{"GET", listing(s.Transcriptions)}, route{"POST", s.inspectAddTranscriptions})
 	ep("/_emulator/stats", route{"GET", s.inspectStats})
 	ep("/_emulator/stats/reset", route{"POST", s.inspectResetStats})
 	ep("/_emulator/faults", route{"GET", s.inspectFaults}, route{"PUT", s.inspectSetFaults})

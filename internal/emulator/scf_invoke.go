@@ -81,15 +81,14 @@ type invokeResult struct {
 // (models.go documents only "0为正确"; assumption).
 const invokeFailed = 1
 
+// invokeParams are the parameters Invoke and InvokeFunction share.
+type invokeParams struct{ FunctionName, Qualifier, LogType, Namespace, RoutingKey string }
+
 func (s *Server) actInvoke(c *apiCall) (any, *apiError) {
 	var p struct {
-		FunctionName   string
+		invokeParams
 		InvocationType string
-		Qualifier      string
 		ClientContext  *string
-		LogType        string
-		Namespace      string
-		RoutingKey     string
 	}
 	if e := decodeParams(c.body, &p, true); e != nil {
 		return nil, e
@@ -102,42 +101,25 @@ func (s *Server) actInvoke(c *apiCall) (any, *apiError) {
 	default:
 		return nil, errf("InvalidParameterValue", "InvocationType must be RequestResponse (synchronous, the default) or Event (asynchronous), got "+quote(p.InvocationType)+".")
 	}
-	event := "{}"
-	if p.ClientContext != nil {
-		event = *p.ClientContext
-	}
-	return s.invoke(c, p.FunctionName, p.Namespace, p.Qualifier, "$LATEST", event, "ClientContext", p.LogType, async)
+	return s.invoke(c, p.invokeParams, "$LATEST", deref(p.ClientContext, "{}"), "ClientContext", async)
 }
 
 // actInvokeFunction: synchronous, Qualifier default $DEFAULT (models.go).
 func (s *Server) actInvokeFunction(c *apiCall) (any, *apiError) {
 	var p struct {
-		FunctionName string
-		Qualifier    string
-		Event        *string
-		LogType      string
-		Namespace    string
-		RoutingKey   string
+		invokeParams
+		Event *string
 	}
 	if e := decodeParams(c.body, &p, true); e != nil {
 		return nil, e
 	}
-	event := "{}"
-	if p.Event != nil {
-		event = *p.Event
-	}
-	return s.invoke(c, p.FunctionName, p.Namespace, p.Qualifier, "$DEFAULT", event, "Event", p.LogType, false)
+	return s.invoke(c, p.invokeParams, "$DEFAULT", deref(p.Event, "{}"), "Event", false)
 }
 
-func (s *Server) invoke(c *apiCall, name, namespace, qualifier, defaultQualifier, event, eventField, logType string, async bool) (any, *apiError) {
+func (s *Server) invoke(c *apiCall, p invokeParams, defaultQualifier, event, eventField string, async bool) (any, *apiError) {
+	name, namespace, qualifier, logType := p.FunctionName, cmpOr(p.Namespace, "default"), cmpOr(p.Qualifier, defaultQualifier), p.LogType
 	if name == "" {
 		return nil, errf("MissingParameter", "The request is missing the required parameter FunctionName.")
-	}
-	if namespace == "" {
-		namespace = "default"
-	}
-	if qualifier == "" {
-		qualifier = defaultQualifier
 	}
 	if qualifier != "$LATEST" && qualifier != "$DEFAULT" {
 		return nil, errf("ResourceNotFound.Qualifier", "Qualifier "+quote(qualifier)+" does not exist for function "+name+": scf-local serves $LATEST (and the $DEFAULT alias) only.")
