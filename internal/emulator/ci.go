@@ -126,10 +126,12 @@ type ciJobSummary struct {
 // ciJobDetail: the nodes of the live sample (doc 1045/49342) that
 // cos-go-sdk-v5 AuditingJobDetail decodes; no frame is moderated.
 type ciJobDetail struct {
-	Code, Message, DataId, JobId, State, CreationTime, Url, Type, BizType, SnapshotCount string
-	Result                                                                               int
-	Label                                                                                string
-	PornInfo, AdsInfo                                                                    ciHitCount
+	Code, Message string
+	ciJobSummary
+	Type, BizType, SnapshotCount string
+	Result                       int
+	Label                        string
+	PornInfo, AdsInfo            ciHitCount
 }
 
 // ciHitCount is a scene's summary (RecognitionInfo in cos-go-sdk-v5).
@@ -215,9 +217,8 @@ func (s *Server) ciGetAuditing(c *xmlCall) {
 		c.fail(e)
 		return
 	}
-	c.reply(http.StatusOK, ciResp[ciJobDetail]{JobsDetail: ciJobDetail{Code: "Success", DataId: j.DataId, JobId: j.JobId,
-		State: j.State, CreationTime: fmtCITime(j.CreationTime), Url: j.Url, Type: "live_video", BizType: j.BizType,
-		SnapshotCount: "0", Label: "Normal"}, RequestId: c.info.requestID})
+	c.reply(http.StatusOK, ciResp[ciJobDetail]{JobsDetail: ciJobDetail{Code: "Success", ciJobSummary: summary(j), Type: "live_video",
+		BizType: j.BizType, SnapshotCount: "0", Label: "Normal"}, RequestId: c.info.requestID})
 }
 
 // ciCancelAuditing: the CI cancel doc gives no error for an ended job (assumption, SpecificEndedCodes).
