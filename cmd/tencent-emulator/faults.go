@@ -3,7 +3,9 @@ package main
 import (
 	"flag"
 	"fmt"
-	"sort"
+	"maps"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,47 +16,43 @@ import (
 // faultKinds are the kinds -fault takes, each setting one field of
 // emulator.Faults (the field of PUT /_emulator/faults in parentheses).
 var faultKinds = map[string]struct {
-	help string
-	set  func(f *emulator.Faults, v string) error
+	help  string
+	field func(*emulator.Faults) any
 }{
-	"latency":               {"DURATION added to every request (Latency)", durationField(func(f *emulator.Faults) *time.Duration { return &f.Latency })},
-	"jitter":                {"up to DURATION more, at random (Jitter)", durationField(func(f *emulator.Faults) *time.Duration { return &f.Jitter })},
-	"internal-error":        {"RATE of requests answered InternalError (InternalErrorRate)", rateField(func(f *emulator.Faults) *float64 { return &f.InternalErrorRate })},
-	"internal-error-status": {"HTTP STATUS of that InternalError, default 500 (InternalErrorStatus)", statusField},
-	"bad-gateway":           {"RATE of requests answered 502 with an HTML body (BadGatewayRate)", rateField(func(f *emulator.Faults) *float64 { return &f.BadGatewayRate })},
-	"reset":                 {"RATE of requests whose connection is reset (ResetRate)", rateField(func(f *emulator.Faults) *float64 { return &f.ResetRate })},
-	"slow":                  {"RATE of requests answered only after slow-delay (SlowRate)", rateField(func(f *emulator.Faults) *float64 { return &f.SlowRate })},
-	"slow-delay":            {"DURATION of a slow answer, default 30s (SlowDelay)", durationField(func(f *emulator.Faults) *time.Duration { return &f.SlowDelay })},
+	"latency":               {"DURATION added to every request (Latency)", func(f *emulator.Faults) any { return &f.Latency }},
+	"jitter":                {"up to DURATION more, at random (Jitter)", func(f *emulator.Faults) any { return &f.Jitter }},
+	"internal-error":        {"RATE of requests answered InternalError (InternalErrorRate)", func(f *emulator.Faults) any { return &f.InternalErrorRate }},
+	"internal-error-status": {"HTTP STATUS of that InternalError, default 500 (InternalErrorStatus)", func(f *emulator.Faults) any { return &f.InternalErrorStatus }},
+	"bad-gateway":           {"RATE of requests answered 502 with an HTML body (BadGatewayRate)", func(f *emulator.Faults) any { return &f.BadGatewayRate }},
+	"reset":                 {"RATE of requests whose connection is reset (ResetRate)", func(f *emulator.Faults) any { return &f.ResetRate }},
+	"slow":                  {"RATE of requests answered only after slow-delay (SlowRate)", func(f *emulator.Faults) any { return &f.SlowRate }},
+	"slow-delay":            {"DURATION of a slow answer, default 30s (SlowDelay)", func(f *emulator.Faults) any { return &f.SlowDelay }},
 }
 
-func durationField(field func(*emulator.Faults) *time.Duration) func(*emulator.Faults, string) error {
-	return func(f *emulator.Faults, v string) error {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			return fmt.Errorf("%q: want a non-negative Go duration such as 250ms", v)
-		}
-		*field(f) = d
-		return nil
+// setFault parses v into the field of kind, checked as Faults.Validate
+// checks that field alone (the sum of the rates is checked once all are set).
+func setFault(f *emulator.Faults, kind, v string) error {
+	k, ok := faultKinds[kind]
+	if !ok {
+		return fmt.Errorf("unknown fault %q: want one of %s", kind, strings.Join(faultKindNames(), ", "))
 	}
-}
-
-func rateField(field func(*emulator.Faults) *float64) func(*emulator.Faults, string) error {
-	return func(f *emulator.Faults, v string) error {
-		r, err := strconv.ParseFloat(v, 64)
-		if err != nil || r < 0 || r > 1 {
-			return fmt.Errorf("%q: want a probability between 0 and 1", v)
-		}
-		*field(f) = r
-		return nil
+	var one emulator.Faults
+	var err error
+	want := "a probability between 0 and 1"
+	switch p := k.field(&one).(type) {
+	case *time.Duration:
+		*p, err = time.ParseDuration(v)
+		want = "a non-negative Go duration such as 250ms"
+	case *float64:
+		*p, err = strconv.ParseFloat(v, 64)
+	case *int:
+		*p, err = strconv.Atoi(v)
+		want = "an HTTP status between 200 and 599"
 	}
-}
-
-func statusField(f *emulator.Faults, v string) error {
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 200 || n > 599 {
-		return fmt.Errorf("%q: want an HTTP status between 200 and 599", v)
+	if err != nil || one.Validate() != nil {
+		return fmt.Errorf("%s=%q: want %s", kind, v, want)
 	}
-	f.InternalErrorStatus = n
+	reflect.ValueOf(k.field(f)).Elem().Set(reflect.ValueOf(k.field(&one)).Elem())
 	return nil
 }
 
@@ -70,32 +68,14 @@ func (ff faultsFlag) Set(spec string) error {
 		if !ok {
 			return fmt.Errorf("%q: want KIND=VALUE, KIND one of %s", kv, strings.Join(faultKindNames(), ", "))
 		}
-		if err := ff.set(kind, v); err != nil {
+		if err := setFault(ff.f, kind, v); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (ff faultsFlag) set(kind, v string) error {
-	k, ok := faultKinds[kind]
-	if !ok {
-		return fmt.Errorf("unknown fault %q: want one of %s", kind, strings.Join(faultKindNames(), ", "))
-	}
-	if err := k.set(ff.f, v); err != nil {
-		return fmt.Errorf("%s=%w", kind, err)
-	}
-	return nil
-}
-
-func faultKindNames() []string {
-	names := make([]string, 0, len(faultKinds))
-	for k := range faultKinds {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
-}
+func faultKindNames() []string { return slices.Sorted(maps.Keys(faultKinds)) }
 
 func faultUsage() string {
 	var b strings.Builder
@@ -115,9 +95,8 @@ var faultAliases = map[string]string{
 
 // registerFaults adds -fault and its aliases to fs; they fill f.
 func registerFaults(fs *flag.FlagSet, f *emulator.Faults) {
-	ff := faultsFlag{f}
-	fs.Var(ff, "fault", faultUsage())
+	fs.Var(faultsFlag{f}, "fault", faultUsage())
 	for alias, kind := range faultAliases {
-		fs.Func(alias, "same as -fault "+kind+"=VALUE", func(v string) error { return ff.set(kind, v) })
+		fs.Func(alias, "same as -fault "+kind+"=VALUE", func(v string) error { return setFault(f, kind, v) })
 	}
 }

@@ -21,18 +21,13 @@ type config struct {
 	Options emulator.Options
 }
 
-// rawFlags are the flags kept as typed before they become Options.
-type rawFlags struct {
-	apps, roles string
-}
-
 // parseFlags parses the command line. Usage goes to out.
 func parseFlags(args []string, out io.Writer) (config, error) {
 	fs := flag.NewFlagSet("tencent-emulator", flag.ContinueOnError)
 	fs.SetOutput(out)
-	cfg := config{Options: emulator.Options{Credentials: []emulator.Credential{{}}, Faults: emulator.Faults{SlowDelay: emulator.DefaultSlowDelay}}}
-	var raw rawFlags
-	registerFlags(fs, &cfg, &raw)
+	cfg := config{Options: emulator.Options{Credentials: []emulator.Credential{{}}, SdkAppIDs: []uint64{emulator.DefaultSdkAppID},
+		Faults: emulator.Faults{SlowDelay: emulator.DefaultSlowDelay}}}
+	registerFlags(fs, &cfg)
 	registerFaults(fs, &cfg.Options.Faults)
 	fs.Usage = func() { usage(fs) }
 	if err := fs.Parse(args); err != nil {
@@ -41,18 +36,10 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	if err := check(cfg.Options); err != nil {
-		return cfg, err
-	}
-	var err error
-	if cfg.Options.SdkAppIDs, err = parseAppIDs(raw.apps); err != nil {
-		return cfg, err
-	}
-	cfg.Options.Roles, err = parseRoles(raw.roles)
-	return cfg, err
+	return cfg, check(cfg.Options)
 }
 
-func registerFlags(fs *flag.FlagSet, cfg *config, raw *rawFlags) {
+func registerFlags(fs *flag.FlagSet, cfg *config) {
 	o, cred := &cfg.Options, &cfg.Options.Credentials[0]
 	fs.StringVar(&cfg.Addr, "addr", defaultAddr, "listen address")
 	fs.BoolVar(&cfg.Demo, "demo", false, "load the demo data set (a few hundred tasks, live jobs, transcriptions)")
@@ -64,7 +51,13 @@ func registerFlags(fs *flag.FlagSet, cfg *config, raw *rawFlags) {
 	fs.IntVar(&o.MaxLimit, "max-limit", emulator.DefaultMaxLimit, "largest DescribeTasks Limit accepted")
 	fs.DurationVar(&o.PendingFor, "pending-for", emulator.DefaultPendingFor, "how long new tasks stay PENDING (negative: forever)")
 	fs.DurationVar(&o.RunningFor, "running-for", emulator.DefaultRunningFor, "how long non-live tasks stay RUNNING (negative: forever)")
-	fs.StringVar(&raw.apps, "sdk-app-ids", strconv.FormatUint(emulator.DefaultSdkAppID, 10), "comma-separated known TRTC SdkAppIds")
+	fs.Func("sdk-app-ids", "comma-separated known TRTC SdkAppIds (default 1400000000)", listFlag(&o.SdkAppIDs, func(p string) (uint64, error) {
+		id, err := strconv.ParseUint(p, 10, 64)
+		if err != nil || id == 0 {
+			return 0, fmt.Errorf("--sdk-app-ids: %q is not a positive integer", p)
+		}
+		return id, nil
+	}))
 	fs.Int64Var(&o.Seed, "seed", 1, "seed of fault decisions, generated ids and the demo data")
 	fs.BoolVar(&o.SpecificEndedCodes, "specific-ended-codes", false, "answer a cancel of an ended job with FailedOperation.TaskEnded / 409 FailedOperation.JobEnded "+
 		"(scf-janitor's old codes) instead of plain FailedOperation (Tencent's real code is undocumented)")
@@ -72,7 +65,14 @@ func registerFlags(fs *flag.FlagSet, cfg *config, raw *rawFlags) {
 		"(CAM semantics: default deny, explicit deny wins; conditions are not evaluated); root keys are never checked")
 	fs.DurationVar(&o.RolePropagation, "role-propagation", 0, "how long after CreateRole / AttachRolePolicy a role is usable by SCF "+
 		"(CreateFunction / UpdateFunctionConfiguration answer FailedOperation.CallRoleFailed before then); 0 = at once")
-	fs.StringVar(&raw.roles, "roles", "", "comma-separated role `ARNs` (qcs::cam::uin/<uin>:roleName/<name>) any account may assume with STS AssumeRole")
+	fs.Func("roles", "comma-separated role `ARNs` (qcs::cam::uin/<uin>:roleName/<name>) any account may assume with STS AssumeRole",
+		listFlag(&o.Roles, func(arn string) (emulator.Role, error) {
+			r := emulator.Role{Arn: arn}
+			if err := r.Validate(); err != nil {
+				return r, fmt.Errorf("--roles: %w", err)
+			}
+			return r, nil
+		}))
 }
 
 // usage prints the flags but the old fault aliases.
@@ -113,32 +113,19 @@ func check(o emulator.Options) error {
 	return nil
 }
 
-func parseAppIDs(list string) ([]uint64, error) {
-	var ids []uint64
-	for _, p := range strings.Split(list, ",") {
-		if p = strings.TrimSpace(p); p == "" {
-			continue
+// listFlag sets *dst to the comma-separated items of a flag, each parsed by parse.
+func listFlag[T any](dst *[]T, parse func(string) (T, error)) func(string) error {
+	return func(list string) error {
+		*dst = nil
+		for _, p := range strings.Split(list, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				v, err := parse(p)
+				if err != nil {
+					return err
+				}
+				*dst = append(*dst, v)
+			}
 		}
-		id, err := strconv.ParseUint(p, 10, 64)
-		if err != nil || id == 0 {
-			return nil, fmt.Errorf("--sdk-app-ids: %q is not a positive integer", p)
-		}
-		ids = append(ids, id)
+		return nil
 	}
-	return ids, nil
-}
-
-func parseRoles(list string) ([]emulator.Role, error) {
-	var roles []emulator.Role
-	for _, arn := range strings.Split(list, ",") {
-		if arn = strings.TrimSpace(arn); arn == "" {
-			continue
-		}
-		r := emulator.Role{Arn: arn}
-		if err := r.Validate(); err != nil {
-			return nil, fmt.Errorf("--roles: %w", err)
-		}
-		roles = append(roles, r)
-	}
-	return roles, nil
 }

@@ -33,9 +33,7 @@ func main() {
 	}
 }
 
-// run parses args (usage and flag errors go to stderr), serves until ctx is
-// done, then shuts down gracefully. logger receives one record per request;
-// ready, when set, is told the address once the emulator listens.
+// run serves until ctx is done; ready, when set, is told the address.
 func run(ctx context.Context, args []string, stderr io.Writer, logger *slog.Logger, ready func(addr string)) error {
 	cfg, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -53,10 +51,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, logger *slog.Logg
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	// Requests held back by injected latency or a slow-response fault wait
-	// on their context; cancelling the base context at shutdown ends those
-	// waits (the client's connection is closed without an answer), so a
-	// slow-delay of minutes does not hold the process up.
+	// Cancelled at shutdown: ends the waits of latency and slow faults.
 	baseCtx, cancelBase := context.WithCancel(context.Background())
 	defer cancelBase()
 	hs := &http.Server{

@@ -4,26 +4,20 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	"sort"
 	"sync"
 	"sync/atomic"
 )
 
-// Accounts: every credential belongs to an account (a uin; "" is the default
-// account, which Options.Credentials belong to), with its own AMS/VM tasks
-// and request quota.
-
 // Role is a CAM role that AssumeRole can assume.
 type Role struct {
-	// Arn is the role's resource description, qcs::cam::uin/<uin>:roleName/<name>;
-	// its uin is the account the temporary credentials act in.
+	// Arn is qcs::cam::uin/<uin>:roleName/<name>; the keys act in <uin>.
 	Arn string
-	// Trusted are the accounts ("" = the default account) whose credentials
-	// may assume the role: its trust policy. Empty = any account.
+	// Trusted are the accounts that may assume it ("" = default); empty: any.
 	Trusted []string
 }
 
-// reRoleArn has no counted repetition ({1,128} compiles into that many
-// copies, tens of KB of heap); roleAccount checks the lengths.
+// reRoleArn has no {1,128} (tens of KB of heap); roleAccount checks lengths.
 var reRoleArn = regexp.MustCompile(`^qcs::cam::uin/([0-9]+):(roleName/[\w+=,.@-]+|role/[0-9]+)$`)
 
 // roleAccount returns the uin of a role ARN, or "" when it is not one.
@@ -132,8 +126,7 @@ func (a *accounts) resetStats() {
 	a.mu.Unlock()
 }
 
-// AddRole makes a role assumable (replacing one with the same Arn). An Arn
-// that is not a role ARN is ignored and reported false.
+// AddRole makes a role assumable; false (ignored) for an Arn that is not one.
 func (s *Server) AddRole(r Role) bool {
 	if roleAccount(r.Arn) == "" {
 		return false
@@ -144,22 +137,19 @@ func (s *Server) AddRole(r Role) bool {
 	return true
 }
 
-// AddCredential accepts another key pair, of account ("" = the default
-// account), from now on.
+// AddCredential accepts another key pair of account ("" = the default).
 func (s *Server) AddCredential(account string, c Credential) { s.acct.addCredential(account, c) }
 
-// AccountStats returns the counters of one account's requests ("" = the
-// default account).
+// AccountStats returns the counters of one account ("" = the default).
 func (s *Server) AccountStats(account string) Stats {
 	return s.acct.stats(account).snapshot()
 }
 
-// AccountTasks returns the tasks of one account ("" = the default account)
-// and service ("" = all) as of now, newest first.
+// AccountTasks returns an account's tasks of service ("" = all), newest first.
 func (s *Server) AccountTasks(account, service string) []Task {
 	now := s.now()
 	s.mu.Lock()
-	var out []Task
+	out := []Task{}
 	for _, svc := range []string{"ams", "vm"} {
 		if service == "" || svc == service {
 			for _, rec := range s.order[scope(account, svc)] {
@@ -168,13 +158,11 @@ func (s *Server) AccountTasks(account, service string) []Task {
 		}
 	}
 	s.mu.Unlock()
-	sortTasks(out)
+	sort.Slice(out, func(i, j int) bool { return taskBefore(out[i], out[j]) })
 	return out
 }
 
-// scope is the key of an account's tasks of a service in Server.order (and,
-// with the TaskId, in Server.tasks): the service alone for the default
-// account, so existing state is unchanged.
+// scope keys an account's records of a service; the default account's is the service.
 func scope(account, service string) string {
 	if account == "" {
 		return service

@@ -31,11 +31,7 @@ type serviceDef struct {
 	actions        map[string]actionFunc
 }
 
-// TranscriptionRegions are the regions TRTC cloud transcription is served in:
-// the union of the Chinese docs (ap-beijing, ap-guangzhou, ap-hongkong,
-// ap-shanghai; cloud.tencent.com/document/product/647/129057) and the
-// international ones (ap-guangzhou, ap-hongkong, ap-singapore). Any other
-// region is answered UnsupportedRegion, API 3.0's common error code.
+// TranscriptionRegions: the Chinese (647/129057) and international docs' regions.
 var TranscriptionRegions = []string{"ap-beijing", "ap-guangzhou", "ap-hongkong", "ap-shanghai", "ap-singapore"}
 
 var services = map[string]serviceDef{
@@ -56,15 +52,12 @@ var services = map[string]serviceDef{
 		"DescribeCloudTranscription": (*Server).actDescribeCloudTranscription,
 		"DeleteCloudTranscription":   (*Server).actDeleteCloudTranscription,
 	}},
-	// SCF's control plane (scf_control.go) and its Invoke API (scf_invoke.go),
-	// CAM (cam.go) and STS (sts.go) each keep their actions in their own file.
 	"scf": {version: "2018-04-16", actions: mergeActions(scfControlActions, scfInvokeActions)},
 	"cam": {version: "2019-01-16", actions: camActions},
 	"sts": {version: "2018-08-13", actions: stsActions},
 }
 
-// mergeActions joins action tables kept in separate files; a name in two
-// tables is a programming error.
+// mergeActions joins action tables; a name in two panics.
 func mergeActions(tables ...map[string]actionFunc) map[string]actionFunc {
 	out := map[string]actionFunc{}
 	for _, t := range tables {
@@ -84,9 +77,8 @@ func api3Fail(w http.ResponseWriter, info *reqInfo, e *apiError) {
 	writeAPIError(w, e, info.requestID)
 }
 
-// serveAPI3AnyMethod serves one API 3.0 call: authenticate, resolve the
-// service and action, check the body, admit, then run the action. A method
-// other than GET and POST is UnsupportedProtocol.
+// serveAPI3AnyMethod serves one API 3.0 call: authenticate, resolve, check
+// the body, admit, run.
 func (s *Server) serveAPI3AnyMethod(w http.ResponseWriter, r *http.Request) {
 	info := requestInfo(r)
 	info.requestID = newRequestID()
@@ -130,8 +122,7 @@ func (s *Server) serveAPI3AnyMethod(w http.ResponseWriter, r *http.Request) {
 	writeAPIResult(w, res, info.requestID)
 }
 
-// resolveAPI3 finds the action the headers name for service (from the
-// credential scope) and checks its version and region.
+// resolveAPI3 finds the action and checks its version and region.
 func resolveAPI3(r *http.Request, service string, info *reqInfo) (*apiCall, actionFunc, *apiError) {
 	svc, ok := services[service]
 	if !ok {
@@ -163,9 +154,7 @@ func resolveAPI3(r *http.Request, service string, info *reqInfo) (*apiCall, acti
 	return &apiCall{service: service, action: action, region: region}, fn, nil
 }
 
-// api3Body checks the request is a POST of one JSON object ("{}" when
-// empty), before anything reads it: the policy check and the action then
-// see the same request.
+// api3Body checks the request is a POST of one JSON object ("{}" when empty).
 func api3Body(r *http.Request, body []byte) ([]byte, *apiError) {
 	if r.Method == http.MethodGet {
 		return nil, errf("UnsupportedOperation", "The emulator accepts API 3.0 calls as POST with Content-Type application/json only.")
@@ -182,9 +171,7 @@ func api3Body(r *http.Request, body []byte) ([]byte, *apiError) {
 	return body, nil
 }
 
-// admitAPI3 applies the permission policies, the rate limit and the
-// injected faults; it writes the error and reports false when the call is
-// refused.
+// admitAPI3 applies the policies, the rate limit and the faults; false when refused.
 func (s *Server) admitAPI3(w http.ResponseWriter, r *http.Request, info *reqInfo, c *apiCall) bool {
 	resource := func() string { return s.policyResource(c.service, c.action, c.region, c.account, c.body) }
 	if msg := s.authorize(c.secretID, policyAction(c.service, c.action), resource); msg != "" {
@@ -213,19 +200,8 @@ func formatRate(r float64) string {
 }
 
 func writeAPIError(w http.ResponseWriter, e *apiError, requestID string) {
-	var out struct {
-		Response struct {
-			Error struct {
-				Code    string
-				Message string
-			}
-			RequestId string
-		}
-	}
-	out.Response.Error.Code = e.Code
-	out.Response.Error.Message = e.Message
-	out.Response.RequestId = requestID
-	b, _ := json.Marshal(out)
+	b, _ := json.Marshal(map[string]any{"Response": map[string]any{ // keys in Tencent's order
+		"Error": map[string]string{"Code": e.Code, "Message": e.Message}, "RequestId": requestID}})
 	writeAPIJSON(w, cmp.Or(e.status, http.StatusOK), b, requestID)
 }
 
@@ -257,8 +233,7 @@ func writeAPIResult(w http.ResponseWriter, res any, requestID string) {
 	writeAPIJSON(w, http.StatusOK, b.Bytes(), requestID)
 }
 
-// decodeParams decodes body into v. strict rejects fields the action does
-// not document (UnknownParameter), as Tencent does.
+// decodeParams decodes body into v; strict answers UnknownParameter, as Tencent does.
 func decodeParams(body []byte, v any, strict bool) *apiError {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if strict {
@@ -279,8 +254,7 @@ func decodeParams(body []byte, v any, strict bool) *apiError {
 	return checkEnd(dec)
 }
 
-// checkEnd refuses anything but white space after the value dec decoded
-// (dec.More alone misses a stray "]" or "}").
+// checkEnd refuses trailing data (dec.More misses a stray "]" or "}").
 func checkEnd(dec *json.Decoder) *apiError {
 	if _, err := dec.Token(); err != io.EOF {
 		return errf("InvalidParameter", "The request body has trailing data after the JSON object.")

@@ -12,9 +12,8 @@ import (
 	"time"
 )
 
-// CAM (2019-01-16): the roles and custom policies of each account. CAM is
-// global: the region is ignored. Fields: SDK cam models.go; codes: SDK cam
-// errors.go; docs/emulator.md lists them and the undocumented choices.
+// CAM (2019-01-16), global: fields from SDK cam models.go, codes from errors.go
+// (docs/emulator.md#cam-roles-and-policies-2019-01-16).
 var camActions = map[string]actionFunc{
 	"GetRole":                  controlAction((*Server).actGetRole),
 	"CreateRole":               controlAction((*Server).actCreateRole),
@@ -48,8 +47,7 @@ type camRole struct {
 	attachedAt                                    map[uint64]time.Time
 }
 
-// camPolicy is a custom policy. PolicyDocument is always the default
-// version's document (what policy.go enforces).
+// camPolicy is a custom policy; PolicyDocument is the default version's.
 type camPolicy struct {
 	account                                 string
 	PolicyId                                uint64
@@ -61,8 +59,7 @@ type camPolicy struct {
 	defaultVersion, lastVersion             uint64
 }
 
-// RoleInfo is a CAM role as GET /_emulator/roles reports it; Account is
-// the uin of the account it belongs to.
+// RoleInfo is a CAM role as GET /_emulator/roles reports it.
 type RoleInfo struct {
 	Account                                                            string
 	RoleId, RoleName, PolicyDocument, Description, AddTime, UpdateTime string
@@ -76,8 +73,7 @@ type PolicyInfo struct {
 	AddTime, UpdateTime                     string
 }
 
-// checkPolicyDocument validates a CAM policy document; trust requires a
-// principal in every statement (a role's trust policy).
+// checkPolicyDocument validates a policy document; trust requires principals.
 func checkPolicyDocument(doc string, trust bool) *apiError {
 	var d struct {
 		Version   string `json:"version"`
@@ -124,8 +120,7 @@ func checkPolicyDocument(doc string, trust bool) *apiError {
 	return nil
 }
 
-// roleRef finds a role of the account by RoleId or RoleName (exactly one
-// of them). Every account has its own roles and policies.
+// roleRef finds the account's role by exactly one of RoleId and RoleName.
 func (s *Server) roleRef(account string, id, name *string) (*camRole, *apiError) {
 	if (str(id) == "") == (str(name) == "") {
 		return nil, errf("InvalidParameter", "Give exactly one of RoleId and RoleName.")
@@ -159,8 +154,7 @@ func (s *Server) policyRef(account string, id *uint64, name *string) (*camPolicy
 	return nil, errf("ResourceNotFound.PolicyIdNotFound", "Policy "+*name+" does not exist.")
 }
 
-// info is GetRole's RoleInfo with the fields of tccli cam/v20190116
-// examples.json GetRole. A user role has no DeletionTaskId ("").
+// info is GetRole's RoleInfo (tccli cam/v20190116 examples.json GetRole).
 func (r *camRole) info() any {
 	return struct {
 		RoleId, RoleName, PolicyDocument, Description, AddTime, UpdateTime string
@@ -263,8 +257,7 @@ func (s *Server) actCreatePolicy(c *apiCall, req *createPolicyReq) (any, *apiErr
 	return struct{ PolicyId uint64 }{p.PolicyId}, nil
 }
 
-// actGetPolicy answers the fields of tccli cam examples.json GetPolicy:
-// Type 1 is a custom policy, PresetAlias the Alias UpdatePolicy sets.
+// actGetPolicy: tccli cam examples.json GetPolicy (Type 1: custom).
 func (s *Server) actGetPolicy(c *apiCall, req *struct{ PolicyId *uint64 }) (any, *apiError) {
 	p, err := s.policyByID(c, req.PolicyId)
 	if err != nil {
@@ -281,9 +274,7 @@ func (s *Server) actGetPolicy(c *apiCall, req *struct{ PolicyId *uint64 }) (any,
 	}{p.PolicyName, p.Description, 1, scfTime(p.AddTime), scfTime(p.UpdateTime), p.PolicyDocument, p.Alias, 0, p.Tags}, nil
 }
 
-// strategyInfo is a ListPolicies entry (StrategyInfo in models.go). For a
-// custom policy: Type 1, CreateMode 2 (created from a document); Attachments
-// and AttachEntityCount count the roles it is attached to.
+// strategyInfo is a ListPolicies entry (StrategyInfo in models.go).
 type strategyInfo struct {
 	PolicyId                                     uint64
 	PolicyName, AddTime                          string
@@ -303,8 +294,7 @@ type listPoliciesReq struct {
 	Scope, Keyword *string
 }
 
-// actListPolicies lists the custom policies; the emulator has no preset
-// (QCS) policies, so ServiceTypeList is always empty.
+// actListPolicies lists the custom policies (there are no QCS ones).
 func (s *Server) actListPolicies(c *apiCall, req *listPoliciesReq) (any, *apiError) {
 	rp, pg := deref(req.Rp, 20), deref(req.Page, 1)
 	if rp == 0 || rp > 200 || pg == 0 || pg > 200 {
@@ -365,8 +355,7 @@ func (r *camRole) detach(id uint64) bool {
 	return false
 }
 
-// attachReq is AttachRolePolicy's request; detachReq, DetachRolePolicy's,
-// has the same fields under Detach names.
+// attachReq and detachReq: the same fields under Attach and Detach names.
 type attachReq struct {
 	PolicyId   *uint64
 	RoleId     *string `json:"AttachRoleId"`

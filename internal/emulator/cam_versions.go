@@ -6,12 +6,7 @@ import (
 	"time"
 )
 
-// CAM policy versions (SDK cam models.go, answers as tccli cam examples.json
-// shows them; codes from errors.go, docs/emulator.md).
-
-// MaxPolicyVersions is how many versions a CAM policy keeps at most (CAM
-// documentation, product 598 "Policy Version Control"; errors.go names the
-// code, FailedOperation.PolicyVersionFull, not the number).
+// MaxPolicyVersions: CAM doc product 598 "Policy Version Control".
 const MaxPolicyVersions = 5
 
 type policyVersion struct {
@@ -43,8 +38,7 @@ func (p *camPolicy) setDefault(id uint64, now time.Time) {
 	p.defaultVersion, p.PolicyDocument, p.UpdateTime = id, p.version(id).doc, now
 }
 
-// versionInfo is a PolicyVersionItem, or with doc a PolicyVersionDetail;
-// CreateDate as the examples give it: "2019-08-09T10:31:47Z".
+// versionInfo is a PolicyVersionItem, or with doc a PolicyVersionDetail.
 func (p *camPolicy) versionInfo(v *policyVersion, doc bool) any {
 	type item struct {
 		VersionId        uint64
@@ -78,8 +72,7 @@ func versionNotFound(p *camPolicy, id uint64) *apiError {
 
 type policyVersionReq struct{ PolicyId, VersionId *uint64 }
 
-// policyVersion finds the policy and the version a request names; both ids
-// are required.
+// policyVersion finds the policy and the version a request names.
 func (s *Server) policyVersion(c *apiCall, req *policyVersionReq) (*camPolicy, *policyVersion, *apiError) {
 	p, err := s.policyByID(c, req.PolicyId)
 	if err != nil {
@@ -154,8 +147,7 @@ func (s *Server) actDeletePolicyVersion(c *apiCall, req *struct {
 	return struct{}{}, nil
 }
 
-// actSetDefaultPolicyVersion of the default version answers
-// FailedOperation.PolicyVersionAlreadyDefault (assumption).
+// actSetDefaultPolicyVersion: PolicyVersionAlreadyDefault is assumed.
 func (s *Server) actSetDefaultPolicyVersion(c *apiCall, req *policyVersionReq) (any, *apiError) {
 	p, v, err := s.policyVersion(c, req)
 	if err != nil {

@@ -27,10 +27,8 @@ var cst = time.FixedZone("CST", 8*3600)
 
 func fmtCITime(t time.Time) string { return t.In(cst).Format(ciTimeLayout) }
 
-// LiveJob is a CI live-stream (live_video) moderation job. State is as of the
-// moment it is read. Bucket and Region are those of the ci host the job was
-// created on (<Bucket>.ci.<Region>.myqcloud.com); jobs are per bucket ("":
-// a job added without one, reachable from any bucket).
+// LiveJob is a CI live_video moderation job, State as of when it is read, in
+// the bucket of the ci host it was created on ("": any bucket).
 type LiveJob struct {
 	JobId, DataId, Url, BizType, State string
 	CreationTime                       time.Time
@@ -49,11 +47,8 @@ const (
 // reCIHost matches a bucket's CI host, <name-appid>.ci.<region>.myqcloud.com.
 var reCIHost = regexp.MustCompile(`^([a-z0-9-]+-[0-9]+)\.ci\.([a-z0-9-]+)\.myqcloud\.com(:[0-9]+)?$`)
 
-// ciBucket is the bucket a CI request addresses, from its Host. name is ""
-// when the host names no bucket (an IP address or localhost: a client
-// pointed at the emulator without a bucket host); the request is then not
-// scoped to one. ok is false for a bucket outside Options.Buckets (when set):
-// NoSuchBucket.
+// ciBucket is the bucket a CI request's Host names (Name "" for none, such as
+// localhost); ok is false for one outside Options.Buckets.
 func (s *Server) ciBucket(host string) (b Bucket, ok bool) {
 	m := reCIHost.FindStringSubmatch(strings.ToLower(host))
 	if m == nil {
@@ -73,28 +68,20 @@ func bucketNote(b Bucket) string {
 	return " in bucket " + b.Name + " (" + b.Region + ")"
 }
 
-// inBucket reports whether job j can be addressed through bucket b: a job
-// belongs to the bucket it was created in; one added without a bucket
-// (AddLiveJob, the inspection API) and a request naming none match any.
+// inBucket reports whether job j can be addressed through bucket b.
 func inBucket(j LiveJob, b Bucket) bool {
 	return b.Name == "" || j.Bucket == "" || j.Bucket == b.Name && j.Region == b.Region
 }
 
-type liveJobRec struct {
-	LiveJob
-	phaseStart time.Time
-}
-
-func (s *Server) currentLive(rec *liveJobRec, now time.Time) LiveJob {
-	j := rec.LiveJob
-	if j.State == LiveSubmitted && s.pendingOver(rec.phaseStart, now) {
+func (s *Server) currentLive(rec *record[LiveJob], now time.Time) LiveJob {
+	j := rec.v
+	if j.State == LiveSubmitted && s.pendingOver(rec.since, now) {
 		j.State = LiveAuditing
 	}
 	return j
 }
 
-// AddLiveJob stores j. Defaults: State Auditing, CreationTime now, JobId
-// generated ("av" + 32 hex digits).
+// AddLiveJob stores j; zero fields get defaults (docs/emulator.md#inspection-api).
 func (s *Server) AddLiveJob(j LiveJob) LiveJob {
 	now := s.now()
 	j.State = cmp.Or(j.State, LiveAuditing)
@@ -106,7 +93,7 @@ func (s *Server) AddLiveJob(j LiveJob) LiveJob {
 	if j.JobId == "" {
 		j.JobId = s.uniqueID("av", 32, func(id string) bool { _, dup := s.liveJobs[id]; return dup })
 	}
-	rec := &liveJobRec{LiveJob: j, phaseStart: now}
+	rec := &record[LiveJob]{j, now}
 	s.liveJobs[j.JobId] = rec
 	return s.currentLive(rec, now)
 }
@@ -123,30 +110,28 @@ type ciCreateReq struct {
 	Conf    struct{ BizType, Callback string }
 }
 
-// ciResp is a CI answer: create and cancel answer a ciJobSummary, the query
-// a ciJobDetail.
+// ciResp is a CI answer: a ciJobSummary (create, cancel) or ciJobDetail.
 type ciResp[D any] struct {
 	XMLName    xml.Name `xml:"Response"`
 	JobsDetail D
 	RequestId  string
 }
 
-// ciJobSummary is the create and cancel answers' JobsDetail: the doc's
-// DataId, JobId and CreationTime ("取消直播审核任务"), and the State and Url
-// cos-go-sdk-v5 decodes (PutVideoAuditingJobResult).
+// ciJobSummary: the cancel doc's nodes ("取消直播审核任务") and what
+// cos-go-sdk-v5 PutVideoAuditingJobResult decodes.
 type ciJobSummary struct {
 	DataId, JobId, State, CreationTime, Url string
 }
 
-// ciJobDetail is the query's JobsDetail: the nodes of the published live
-// sample (tencentcloud.com doc 1045/49342) that cos-go-sdk-v5's
-// AuditingJobDetail decodes. No frame is moderated here, so the counts are 0,
-// Result 0 (normal) and Label Normal.
+// ciJobDetail: the nodes of the live sample (doc 1045/49342) that
+// cos-go-sdk-v5 AuditingJobDetail decodes; no frame is moderated.
 type ciJobDetail struct {
-	Code, Message, DataId, JobId, State, CreationTime, Url, Type, BizType, SnapshotCount string
-	Result                                                                               int
-	Label                                                                                string
-	PornInfo, AdsInfo                                                                    ciHitCount
+	Code, Message string
+	ciJobSummary
+	Type, BizType, SnapshotCount string
+	Result                       int
+	Label                        string
+	PornInfo, AdsInfo            ciHitCount
 }
 
 // ciHitCount is a scene's summary (RecognitionInfo in cos-go-sdk-v5).
@@ -171,8 +156,7 @@ func (s *Server) ciRefuse(w http.ResponseWriter, r *http.Request, e *ciError) {
 	(&xmlCall{w: w, info: info}).fail(e)
 }
 
-// ciAction is the handler of one CI action: it admits the request (admitXML;
-// then the bucket of the host and the job id of the path) and hands it to act.
+// ciAction admits a CI request (admitXML, bucket, job id), then runs act.
 func (s *Server) ciAction(action string, act func(*Server, *xmlCall)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		c := &xmlCall{w: w, info: requestInfo(r), jobID: r.PathValue("jobId")}
@@ -215,11 +199,10 @@ func (s *Server) ciCreateAuditing(c *xmlCall) {
 	c.reply(http.StatusOK, ciResp[ciJobSummary]{JobsDetail: summary(j), RequestId: c.info.requestID})
 }
 
-// liveJob is the job c names, in c's bucket, and its state now; s.mu must be
-// held.
-func (s *Server) liveJob(c *xmlCall) (*liveJobRec, LiveJob, *ciError) {
+// liveJob is the job c names and its state now; s.mu held.
+func (s *Server) liveJob(c *xmlCall) (*record[LiveJob], LiveJob, *ciError) {
 	rec, ok := s.liveJobs[c.jobID]
-	if !ok || !inBucket(rec.LiveJob, c.bucket) {
+	if !ok || !inBucket(rec.v, c.bucket) {
 		return nil, LiveJob{}, ciErrf(http.StatusNotFound, "ResourceNotFound", "Job "+c.jobID+" does not exist"+bucketNote(c.bucket)+".")
 	}
 	return rec, s.currentLive(rec, c.now), nil
@@ -234,14 +217,11 @@ func (s *Server) ciGetAuditing(c *xmlCall) {
 		c.fail(e)
 		return
 	}
-	c.reply(http.StatusOK, ciResp[ciJobDetail]{JobsDetail: ciJobDetail{Code: "Success", DataId: j.DataId, JobId: j.JobId,
-		State: j.State, CreationTime: fmtCITime(j.CreationTime), Url: j.Url, Type: "live_video", BizType: j.BizType,
-		SnapshotCount: "0", Label: "Normal"}, RequestId: c.info.requestID})
+	c.reply(http.StatusOK, ciResp[ciJobDetail]{JobsDetail: ciJobDetail{Code: "Success", ciJobSummary: summary(j), Type: "live_video",
+		BizType: j.BizType, SnapshotCount: "0", Label: "Normal"}, RequestId: c.info.requestID})
 }
 
-// ciCancelAuditing is POST /video/cancel_auditing/{jobId}. The CI cancel doc
-// lists no error for a job that has ended: the status and code of Tencent's
-// answer are unknown (Options.SpecificEndedCodes picks the other guess).
+// ciCancelAuditing: the CI cancel doc gives no error for an ended job (assumption, SpecificEndedCodes).
 func (s *Server) ciCancelAuditing(c *xmlCall) {
 	s.mu.Lock()
 	rec, j, e := s.liveJob(c)
@@ -251,8 +231,8 @@ func (s *Server) ciCancelAuditing(c *xmlCall) {
 			e = ciErrf(http.StatusConflict, "FailedOperation.JobEnded", e.Message)
 		}
 	} else if e == nil {
-		rec.LiveJob = j
-		rec.State, rec.phaseStart, j.State = LiveCancelled, c.now, LiveCancelled
+		j.State = LiveCancelled
+		rec.v, rec.since = j, c.now
 	}
 	s.mu.Unlock()
 	if e != nil {

@@ -15,10 +15,8 @@ import (
 	"time"
 )
 
-// COS object storage, as much as scf-janitor's report archive and a reader
-// of it need (docs/emulator.md#cos): PUT Bucket, GET Bucket, PUT Object and
-// GET Object on the bucket's host (COS API docs 436/7752, 7734, 7749, 7753),
-// with the COS signature and the role's policies as CI.
+// COS (docs/emulator.md#cos): PUT/GET Bucket and Object on the bucket's
+// host (COS API docs 436/7752, 7734, 7749, 7753).
 
 // reCOSHost matches a bucket's COS host, <name-appid>.cos.<region>.myqcloud.com.
 var reCOSHost = regexp.MustCompile(`^([a-z0-9-]+-([0-9]+))\.cos\.([a-z0-9-]+)\.myqcloud\.com(:[0-9]+)?$`)
@@ -39,9 +37,7 @@ type cosObjectRec struct {
 	body []byte
 }
 
-// cosCRC64 is x-cos-hash-crc64ecma (doc 7749), the decimal CRC-64/ECMA of
-// the content, which cos-go-sdk-v5 verifies. The 32 KB table is made on
-// first use, not at init, so programs linking the emulator do not carry it.
+// cosCRC64 is x-cos-hash-crc64ecma (doc 7749); the table is made on use, not at init.
 func cosCRC64(b []byte) string {
 	return strconv.FormatUint(crc64.Checksum(b, crc64.MakeTable(crc64.ECMA)), 10)
 }
@@ -51,8 +47,7 @@ type cosBucketRec struct {
 	objects map[string]*cosObjectRec
 }
 
-// cosStore holds the buckets by name (unique with its APPID); its zero
-// value is ready.
+// cosStore holds the buckets by name; its zero value is ready.
 type cosStore struct {
 	mu      sync.Mutex
 	buckets map[string]*cosBucketRec
@@ -60,8 +55,7 @@ type cosStore struct {
 
 func isCOSHost(host string) bool { return reCOSHost.MatchString(strings.ToLower(host)) }
 
-// CreateBucket creates bucket b (Name <name>-<appid>, Region); it reports
-// false when a bucket of that name exists already (it is kept as it is).
+// CreateBucket creates bucket b; false when it exists (it is kept).
 func (s *Server) CreateBucket(b Bucket) bool {
 	s.cos.mu.Lock()
 	defer s.cos.mu.Unlock()
@@ -96,8 +90,7 @@ func (s *Server) COSBuckets() []Bucket {
 	return out
 }
 
-// withBucket runs f on bucket b under the store's lock (b.Region "" = any
-// region); false when there is no such bucket.
+// withBucket runs f on bucket b (Region "" = any) under the lock; false when none.
 func (s *Server) withBucket(b Bucket, f func(*cosBucketRec)) bool {
 	s.cos.mu.Lock()
 	defer s.cos.mu.Unlock()
@@ -108,8 +101,7 @@ func (s *Server) withBucket(b Bucket, f func(*cosBucketRec)) bool {
 	return ok
 }
 
-// COSObjects returns the objects of a bucket whose keys start with prefix,
-// in key order; ok is false when there is no such bucket.
+// COSObjects returns a bucket's objects under prefix in key order; false: no bucket.
 func (s *Server) COSObjects(bucket, prefix string) (objs []COSObject, ok bool) {
 	objs = []COSObject{}
 	ok = s.withBucket(Bucket{Name: bucket}, func(b *cosBucketRec) {
@@ -146,9 +138,7 @@ func (s *Server) putCOSObject(b Bucket, key, contentType string, body []byte) (C
 	return o.COSObject, s.withBucket(b, func(b *cosBucketRec) { b.objects[key] = o })
 }
 
-// cosResource is the CAM resource of a request on bucket b (key "" for the
-// bucket itself): qcs::cos:<region>:uid/<appid>:<bucket>/<key>, the form of
-// the policies in doc 436/31923 (which grant a prefix as .../<prefix>*).
+// cosResource is the CAM resource of bucket b's key (doc 436/31923).
 func cosResource(b Bucket, key string) string {
 	appID := b.Name[strings.LastIndexByte(b.Name, '-')+1:]
 	return "qcs::cos:" + b.Region + ":uid/" + appID + ":" + b.Name + "/" + key
@@ -172,8 +162,7 @@ type cosListObject struct {
 	StorageClass            string
 }
 
-// cosAction names a request: the action (stats key; "cos:" and the rest are
-// its CAM name, doc 436/31923) and the object key ("" for the bucket).
+// cosAction names a request's action (stats key) and object key ("" for the bucket).
 func cosAction(r *http.Request) (action, key string, e *ciError) {
 	key = strings.TrimPrefix(r.URL.Path, "/")
 	verb := map[string]string{http.MethodPut: "Put", http.MethodGet: "Get"}[r.Method]
@@ -249,10 +238,7 @@ func writeCOSObject(w http.ResponseWriter, o *cosObjectRec) {
 	_, _ = w.Write(o.body)
 }
 
-// serveCOSList answers GET Bucket: the keys after marker that start with
-// prefix, in key order, at most max-keys of them (default and maximum 1000);
-// with a delimiter, keys holding it after the prefix are rolled up into
-// CommonPrefixes (a prefix's keys are adjacent in key order).
+// serveCOSList answers GET Bucket (doc 7734): prefix, marker, max-keys, delimiter.
 func (s *Server) serveCOSList(r *http.Request, c *xmlCall) {
 	q := r.URL.Query()
 	prefix, marker, delim := q.Get("prefix"), q.Get("marker"), q.Get("delimiter")

@@ -35,8 +35,7 @@ type ciErrorBody struct {
 	TraceId   string
 }
 
-// xmlCall is one CI or COS request: admitted by admitXML, then handed to its
-// action, which answers with reply or fail.
+// xmlCall is one CI or COS request, admitted by admitXML.
 type xmlCall struct {
 	w        http.ResponseWriter
 	info     *reqInfo
@@ -75,10 +74,8 @@ func (c *xmlCall) reply(status int, v any) {
 	_, _ = c.w.Write(b)
 }
 
-// admitXML checks what every CI and COS request is checked for, in order:
-// the body's size, the COS signature, check (CI: bucket and job id), the
-// role's policy, the rate limit and the faults. It answers the refusal and
-// reports false when the request is refused.
+// admitXML checks, in order, body size, signature, check, policy, rate limit
+// and faults; false when it answered a refusal.
 func (s *Server) admitXML(r *http.Request, c *xmlCall, policyAction string, resource func() string, check func() *ciError) bool {
 	body, err := io.ReadAll(http.MaxBytesReader(c.w, r.Body, maxBodyBytes))
 	if err != nil {
@@ -116,8 +113,7 @@ func (s *Server) admitXML(r *http.Request, c *xmlCall, policyAction string, reso
 	return true
 }
 
-// cosEncode percent-encodes everything except RFC 3986 unreserved
-// characters, upper-case hex, as the COS signature requires.
+// cosEncode percent-encodes all but RFC 3986 unreserved characters, upper-case hex.
 func cosEncode(s string) string {
 	const hexdig = "0123456789ABCDEF"
 	var b strings.Builder
@@ -140,9 +136,7 @@ func hmacSHA1Hex(key, msg string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// cosPairs is the signed "name=value&..." list: for each name of list
-// (";"-separated), the values of the keys of m that encode to it in lower
-// case, sorted by name, then value.
+// cosPairs is the signed "name=value&..." list of the names in list.
 func cosPairs(list string, m map[string][]string) string {
 	type kv struct{ k, v string }
 	var pairs []kv
@@ -163,8 +157,7 @@ func cosPairs(list string, m map[string][]string) string {
 	return strings.Join(parts, "&")
 }
 
-// checkTimeWindow checks a q-sign-time or q-key-time ("<start>;<end>" Unix
-// seconds) against now: not ended, and not starting more than MaxSkew ahead.
+// checkTimeWindow checks a q-sign-time or q-key-time against now.
 func checkTimeWindow(name, v string, now time.Time) *ciError {
 	a, b, _ := strings.Cut(v, ";")
 	start, err1 := strconv.ParseInt(a, 10, 64)
@@ -181,10 +174,7 @@ func checkTimeWindow(name, v string, now time.Time) *ciError {
 	return nil
 }
 
-// verifyCOS authenticates a request signed with the COS sha1 scheme
-// (Authorization header form; COS doc 436/7778). Header names in
-// q-header-list are matched case-insensitively ("host" is r.Host), query
-// names in q-url-param-list against the lower-cased, encoded query keys.
+// verifyCOS checks the COS sha1 signature (doc 436/7778).
 func verifyCOS(r *http.Request, creds map[string]Credential, now time.Time) (Credential, *ciError) {
 	denied := func(msg string) (Credential, *ciError) {
 		return Credential{}, ciErrf(http.StatusForbidden, "AccessDenied", msg)

@@ -6,15 +6,11 @@ import (
 	"time"
 )
 
-// DemoStaleAge is the age beyond which LoadDemo's unfinished tasks, live jobs
-// and transcriptions are "stale" (a sweeper with a 2h max age should end
-// them); younger unfinished ones must be left alone.
+// DemoStaleAge is the age beyond which LoadDemo's unfinished records are stale.
 const DemoStaleAge = 2 * time.Hour
 
-// LoadDemo adds a realistic data set relative to the current clock
-// (docs/emulator.md#inspection-api): 290 AMS and VM tasks, 12 CI live jobs
-// and 9 TRTC transcriptions, stale and young. The data depend only on
-// Options.Seed and the clock's reading, ids included.
+// LoadDemo adds the demo data set (docs/emulator.md#inspection-api), fixed by
+// Options.Seed and the clock.
 func (s *Server) LoadDemo() {
 	g := &demoGen{now: s.now(), rng: rand.New(rand.NewPCG(uint64(s.opts.Seed), 0xdea0))}
 	// The order of the calls fixes the random sequence: keep it.
@@ -96,8 +92,7 @@ func (g *demoGen) task(grp demoTaskGroup, i int) Task {
 	return t
 }
 
-// liveStatus: live streams never finish, so old RUNNING ones are what a
-// sweeper must cancel and young RUNNING ones must be left alone.
+// liveStatus: live streams never finish by themselves.
 func (g *demoGen) liveStatus(t *Task) {
 	switch p := g.rng.Float64(); {
 	case p < 0.55:

@@ -109,8 +109,7 @@ func decodeOneOrMany[T any](body []byte) (out []T, many bool, err error) {
 	return out, many, d.Decode(&out[0])
 }
 
-// inspectBody reads a POST or PUT body; it answers 413 and reports false
-// when the body is too large.
+// inspectBody reads a body; false when it answered 413.
 func inspectBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
@@ -149,11 +148,7 @@ func (s *Server) inspectTasks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := []Task{}
-	tasks := s.Tasks(q.Get("service"))
-	if acct := q.Get("account"); acct != "" {
-		tasks = s.AccountTasks(acct, q.Get("service"))
-	}
-	for _, t := range tasks {
+	for _, t := range s.AccountTasks(q.Get("account"), q.Get("service")) {
 		if st := q.Get("status"); st == "" || st == t.Status {
 			out = append(out, t)
 		}
@@ -171,18 +166,10 @@ func (s *Server) inspectAddTasks(w http.ResponseWriter, r *http.Request) {
 	}, s.AddTask)
 }
 
-func (s *Server) inspectLiveJobs(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.LiveJobs())
-}
-
 func (s *Server) inspectAddLiveJobs(w http.ResponseWriter, r *http.Request) {
 	inspectAdd(w, r, "live job", func(j LiveJob) error {
 		return oneOf("State", j.State, LiveSubmitted, LiveAuditing, LiveSuccess, LiveFailed, LiveCancelled)
 	}, s.AddLiveJob)
-}
-
-func (s *Server) inspectTranscriptions(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, s.Transcriptions())
 }
 
 func (s *Server) inspectAddTranscriptions(w http.ResponseWriter, r *http.Request) {
@@ -192,8 +179,7 @@ func (s *Server) inspectAddTranscriptions(w http.ResponseWriter, r *http.Request
 	}, s.AddTranscription)
 }
 
-// inspectAdd is a POST of one record or an array of them: each is checked,
-// then added; the answer (201) is what was stored, in the same form.
+// inspectAdd checks then adds one record or an array; 201 with what was stored.
 func inspectAdd[T any](w http.ResponseWriter, r *http.Request, what string, check func(T) error, add func(T) T) {
 	body, ok := inspectBody(w, r)
 	if !ok {
@@ -229,8 +215,6 @@ func oneOf(field, v string, valid ...string) error {
 	return fmt.Errorf("%s %q: want one of %s", field, v, strings.Join(valid, ", "))
 }
 
-// inspectStats is GET /_emulator/stats[?account=UIN] (empty: the default
-// account).
 func (s *Server) inspectStats(w http.ResponseWriter, r *http.Request) {
 	if q := r.URL.Query(); q.Has("account") {
 		writeJSON(w, http.StatusOK, s.AccountStats(q.Get("account")))
@@ -273,8 +257,7 @@ func (s *Server) inspectLoadDemo(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]int{"tasks": len(s.Tasks("")), "liveJobs": len(s.LiveJobs()), "transcriptions": len(s.Transcriptions())})
 }
 
-// inspectEndpoints is what GET /_emulator/ answers (docs/emulator.md
-// describes each).
+// inspectEndpoints is what GET /_emulator/ answers.
 var inspectEndpoints = []string{
 	"GET  /_emulator/                      this list",
 	"GET  /_emulator/tasks[?service=ams|vm][&status=PENDING|RUNNING|FINISH|ERROR|CANCELLED]",

@@ -12,8 +12,7 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// limiter is a token bucket per action per SecretId, driven by the injected
-// clock (rate.Limiter.AllowN takes the time explicitly).
+// limiter is a token bucket per action per key, on the injected clock.
 type limiter struct {
 	rate    float64
 	mu      sync.Mutex
@@ -24,7 +23,6 @@ func newLimiter(perSecond float64) *limiter {
 	return &limiter{rate: perSecond, buckets: make(map[string]*rate.Limiter)}
 }
 
-// allow reports whether a request for action by secretID may proceed at now.
 func (l *limiter) allow(action, secretID string, now time.Time) bool {
 	if l.rate < 0 {
 		return true
@@ -68,8 +66,7 @@ func newStatsRecorder() *statsRecorder {
 	return &statsRecorder{actions: make(map[string]*actionRec)}
 }
 
-// record counts one request for action at now; the sliding window holds
-// arrivals in (now-1s, now].
+// record counts a request; the window holds arrivals in (now-1s, now].
 func (r *statsRecorder) record(action string, now time.Time, throttled bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -114,10 +111,8 @@ func (s *Server) ResetStats() {
 	s.acct.resetStats()
 }
 
-// admit records the request in the stats and applies the rate limit; it
-// reports whether the request may proceed. The limit is per account for a
-// named account's keys and for role sessions (as on Tencent), per SecretId
-// for the default account's own key pairs.
+// admit counts the request and applies the rate limit: per account for
+// another account's keys and role sessions, per SecretId for the default's.
 func (s *Server) admit(action, secretID string) bool {
 	now := s.now()
 	key, account := secretID, s.acct.accountOf(secretID)
@@ -143,9 +138,7 @@ func newFaultRand(seed int64) *faultRand {
 	return &faultRand{r: rand.New(rand.NewPCG(uint64(seed), 0x5c0f_ea11))}
 }
 
-// draw returns two uniforms in [0,1): the jitter fraction and the fault pick.
-// Every request draws both, whatever the configuration, so a seed yields the
-// same sequence of decisions for the same sequence of requests.
+// draw returns the jitter fraction and the fault pick; every request draws both.
 func (f *faultRand) draw() (jitter, pick float64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -162,11 +155,8 @@ const (
 	faultSlow
 )
 
-// injectFault sleeps the configured latency and applies this request's fault,
-// the same way for every protocol. done means the response is finished (a
-// reset or a 502 was sent; a client gone during the latency aborts the
-// handler). Otherwise a non-zero internal asks the caller to answer an
-// InternalError with that HTTP status, in its protocol's format.
+// injectFault sleeps the latency and applies the request's fault: done when
+// answered, else internal is the status of an InternalError to answer.
 func (s *Server) injectFault(w http.ResponseWriter, r *http.Request, info *reqInfo) (done bool, internal int) {
 	kind, f, alive := s.decideFault(r.Context())
 	if !alive {
@@ -182,8 +172,7 @@ func (s *Server) injectFault(w http.ResponseWriter, r *http.Request, info *reqIn
 	return false, cmp.Or(f.InternalErrorStatus, http.StatusInternalServerError)
 }
 
-// decideFault sleeps the configured latency (plus jitter) and picks the
-// fault for this request. It returns false when the client went away.
+// decideFault sleeps the latency and picks the fault; false when the client left.
 func (s *Server) decideFault(ctx context.Context) (faultKind, Faults, bool) {
 	f := s.CurrentFaults()
 	j, u := s.rng.draw()
@@ -222,8 +211,7 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// applyTransportFault handles the faults that are the same for every
-// protocol (reset, 502, slow). It returns true when the response is done.
+// applyTransportFault applies reset, 502 or slow; true when answered.
 func (s *Server) applyTransportFault(w http.ResponseWriter, r *http.Request, kind faultKind, f Faults) bool {
 	switch kind {
 	case faultReset:
@@ -248,8 +236,7 @@ func (s *Server) applyTransportFault(w http.ResponseWriter, r *http.Request, kin
 
 const badGatewayHTML = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>stgw</center>\r\n</body>\r\n</html>\r\n"
 
-// resetConn closes the client connection abruptly: with a TCP RST when the
-// connection can be hijacked, otherwise by aborting the handler.
+// resetConn sends a TCP RST, or aborts the handler when it cannot hijack.
 func resetConn(w http.ResponseWriter) {
 	rc := http.NewResponseController(w)
 	conn, _, err := rc.Hijack()

@@ -38,12 +38,8 @@ const timeLayout = "2006-01-02T15:04:05.000Z"
 
 func fmtTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
-// Task is an AMS or VM moderation task, its Status as of the moment it is
-// read (tasks advance lazily from the clock). CreatedAtRaw, when set, is
-// answered verbatim as CreatedAt; an empty Suggestion of a FINISH task is
-// derived from the TaskId; Stuck freezes the status until CancelTask (a job
-// stuck on Tencent's side); Url is reported in InputInfo; Account is the
-// owner's uin ("" = the default account, accounts.go).
+// Task is an AMS or VM moderation task, its Status as of when it is read
+// (docs/emulator.md#api-30-ams-vm-trtc describes the fields).
 type Task struct {
 	Service, TaskId, DataId, Name, BizType, Type, Status string
 	CreatedAt                                            time.Time
@@ -55,22 +51,23 @@ type Task struct {
 	Account                                              string `json:",omitempty"`
 }
 
-type taskRec struct {
-	Task
-	phaseStart time.Time // when the stored Status began
+// record is a stored task, live job or transcription, its state as last
+// set, and when that state began.
+type record[T any] struct {
+	v     T
+	since time.Time
 }
 
 func taskKey(service, id string) string { return service + "/" + id }
 
 func isLive(typ string) bool { return typ == TypeLiveAudio || typ == TypeLiveVideo }
 
-// current returns the task as of now (status advanced lazily).
-func (s *Server) current(rec *taskRec, now time.Time) Task {
-	t := rec.Task
+func (s *Server) current(rec *record[Task], now time.Time) Task {
+	t := rec.v
 	if t.Stuck {
 		return t
 	}
-	start := rec.phaseStart
+	start := rec.since
 	if t.Status == StatusPending && s.pendingOver(start, now) {
 		start = start.Add(s.opts.PendingFor)
 		t.Status, t.UpdatedAt = StatusRunning, start
@@ -87,24 +84,20 @@ func (s *Server) current(rec *taskRec, now time.Time) Task {
 	return t
 }
 
-// derivedSuggestion is 70% Pass, 20% Review, 10% Block, fixed by the id.
-// pendingOver reports whether a record pending since start (a task, live
-// job or transcription) has left that state by now (Options.PendingFor).
+// pendingOver reports whether a record pending since start has left that state.
 func (s *Server) pendingOver(start, now time.Time) bool {
 	return s.opts.PendingFor >= 0 && !now.Before(start.Add(s.opts.PendingFor))
 }
 
+// derivedSuggestion is 70% Pass, 20% Review, 10% Block, fixed by the id.
 func derivedSuggestion(id string) string {
 	h := fnv.New32a()
 	h.Write([]byte(id))
 	return [10]string{"Pass", "Pass", "Pass", "Pass", "Pass", "Pass", "Pass", "Review", "Review", "Block"}[h.Sum32()%10]
 }
 
-// AddTask stores t and returns it as stored (status as of now). Defaults:
-// Service "ams"; Type AUDIO (ams) or VIDEO (vm); Status PENDING; CreatedAt
-// parsed from CreatedAtRaw when possible, else now; UpdatedAt = CreatedAt;
-// TaskId generated. The lifecycle clock of the given Status starts now. A
-// task with the same Service and TaskId is replaced.
+// AddTask stores (or replaces) t and returns it as of now; zero fields get
+// defaults (docs/emulator.md#inspection-api).
 func (s *Server) AddTask(t Task) Task {
 	now := s.now()
 	t.Service, t.Status = cmp.Or(t.Service, "ams"), cmp.Or(t.Status, StatusPending)
@@ -129,20 +122,19 @@ func (s *Server) AddTask(t Task) Task {
 	if t.TaskId == "" {
 		t.TaskId = s.uniqueTaskID(t.Service)
 	}
-	rec := &taskRec{Task: t, phaseStart: now}
+	rec := &record[Task]{t, now}
 	sc := scope(t.Account, t.Service)
 	key := taskKey(sc, t.TaskId)
 	list := s.order[sc]
 	if i := slices.Index(list, s.tasks[key]); i >= 0 {
 		list = slices.Delete(list, i, i+1)
 	}
-	i := sort.Search(len(list), func(i int) bool { return taskBefore(t, list[i].Task) })
+	i := sort.Search(len(list), func(i int) bool { return taskBefore(t, list[i].v) })
 	s.order[sc] = slices.Insert(list, i, rec)
 	s.tasks[key] = rec
 	return s.current(rec, now)
 }
 
-// uniqueTaskID must be called with s.mu held.
 func (s *Server) uniqueTaskID(service string) string {
 	return s.uniqueID(taskIDPrefix(service), 24, func(id string) bool { _, dup := s.tasks[taskKey(service, id)]; return dup })
 }
@@ -154,24 +146,9 @@ func taskIDPrefix(service string) string {
 	return "at-"
 }
 
-// Tasks returns the tasks of service ("" = all) as of now, newest first.
-func (s *Server) Tasks(service string) []Task {
-	now := s.now()
-	s.mu.Lock()
-	out := make([]Task, 0, len(s.tasks))
-	for svc, list := range s.order {
-		if svc == service || service == "" && !strings.Contains(svc, "|") { // the default account's (AccountTasks: the others')
-			for _, rec := range list {
-				out = append(out, s.current(rec, now))
-			}
-		}
-	}
-	s.mu.Unlock()
-	if service == "" {
-		sortTasks(out)
-	}
-	return out
-}
+// Tasks returns the default account's tasks of service ("" = all) as of
+// now, newest first.
+func (s *Server) Tasks(service string) []Task { return s.AccountTasks("", service) }
 
 // Task returns one task as of now.
 func (s *Server) Task(service, id string) (Task, bool) {
@@ -183,11 +160,6 @@ func (s *Server) Task(service, id string) (Task, bool) {
 		return Task{}, false
 	}
 	return s.current(rec, now), true
-}
-
-// sortTasks orders newest first (CreatedAt descending, then TaskId descending).
-func sortTasks(ts []Task) {
-	sort.Slice(ts, func(i, j int) bool { return taskBefore(ts[i], ts[j]) })
 }
 
 func taskBefore(a, b Task) bool {
@@ -253,7 +225,7 @@ func toTaskData(t Task) taskData {
 }
 
 // findTask is the caller's task id; s.mu must be held.
-func (s *Server) findTask(c *apiCall, id string) (*taskRec, *apiError) {
+func (s *Server) findTask(c *apiCall, id string) (*record[Task], *apiError) {
 	if id == "" {
 		return nil, errf("MissingParameter", "The request is missing the required parameter TaskId.")
 	}
@@ -279,8 +251,8 @@ func (s *Server) actCancelTask(c *apiCall) (any, *apiError) {
 	if cur.Status != StatusPending && cur.Status != StatusRunning {
 		return nil, s.endedError("Task " + req.TaskId + " has already ended with status " + cur.Status + ".")
 	}
-	rec.Task = cur
-	rec.Status, rec.UpdatedAt, rec.phaseStart = StatusCancelled, c.now, c.now
+	rec.v, rec.since = cur, c.now
+	rec.v.Status, rec.v.UpdatedAt = StatusCancelled, c.now
 	return struct{}{}, nil
 }
 
@@ -295,10 +267,13 @@ type describeTasksIn[B any] struct {
 	PageToken, StartTime, EndTime string
 }
 
+// taskQuery is a checked DescribeTasks request.
 type taskQuery struct {
 	bizTypes                    []string
 	typ, suggestion, taskStatus string
 	start, end                  time.Time // end zero = no bound
+	limit                       int64
+	token                       string
 }
 
 func (q taskQuery) match(t Task) bool {
@@ -309,8 +284,7 @@ func (q taskQuery) match(t Task) bool {
 		!t.CreatedAt.Before(q.start) && (q.end.IsZero() || !t.CreatedAt.After(q.end))
 }
 
-// hash identifies the filter a page token belongs to (times excluded, so a
-// client may recompute StartTime between pages).
+// hash identifies the filter of a page token (times excluded).
 func (q taskQuery) hash(service string) string {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%s|%s|%s|%s|%s", service, strings.Join(q.bizTypes, ","), q.typ, q.suggestion, q.taskStatus)
@@ -332,18 +306,11 @@ type describeTasksResp struct {
 	PageToken string
 }
 
-// describeTasksReq is a DescribeTasks request of either service.
-type describeTasksReq struct {
-	limit                   int64
-	token, startRaw, endRaw string
-	q                       taskQuery
-}
-
-func decodeDescribeTasks(c *apiCall) (describeTasksReq, *apiError) {
+func decodeDescribeTasks(c *apiCall, maxLimit int) (taskQuery, *apiError) {
 	if c.service == "vm" {
-		return decodeTasksIn(c.body, func(b []string) []string { return b })
+		return decodeTasksIn(c.body, maxLimit, c.now, func(b []string) []string { return b })
 	}
-	return decodeTasksIn(c.body, func(b string) []string {
+	return decodeTasksIn(c.body, maxLimit, c.now, func(b string) []string {
 		if b == "" {
 			return nil
 		}
@@ -351,67 +318,50 @@ func decodeDescribeTasks(c *apiCall) (describeTasksReq, *apiError) {
 	})
 }
 
-func decodeTasksIn[B any](body []byte, bizTypes func(B) []string) (describeTasksReq, *apiError) {
+// decodeTasksIn decodes and checks the limit (0 becomes 10), the filters and
+// the time window (default: the last 72 hours).
+func decodeTasksIn[B any](body []byte, maxLimit int, now time.Time, bizTypes func(B) []string) (q taskQuery, aerr *apiError) {
 	var in describeTasksIn[B]
-	if err := decodeParams(body, &in, true); err != nil {
-		return describeTasksReq{}, err
+	if aerr = decodeParams(body, &in, true); aerr != nil {
+		return q, aerr
 	}
-	d := describeTasksReq{limit: in.Limit, token: in.PageToken, startRaw: in.StartTime, endRaw: in.EndTime}
 	if f := in.Filter; f != nil {
-		d.q = taskQuery{bizTypes: bizTypes(f.BizType), typ: f.Type, suggestion: f.Suggestion, taskStatus: f.TaskStatus}
+		q = taskQuery{bizTypes: bizTypes(f.BizType), typ: f.Type, suggestion: f.Suggestion, taskStatus: f.TaskStatus}
 	}
-	return d, nil
-}
-
-// check validates the limit (0 becomes 10) and the filters, and sets the
-// time window (default: the last 72 hours).
-func (d *describeTasksReq) check(maxLimit int, now time.Time) *apiError {
-	if d.limit < 0 || d.limit > int64(maxLimit) {
-		return errf("InvalidParameterValue", fmt.Sprintf("Limit %d is out of range; it must be between 1 and %d (0 or absent means 10).", d.limit, maxLimit))
+	if in.Limit < 0 || in.Limit > int64(maxLimit) {
+		return q, errf("InvalidParameterValue", fmt.Sprintf("Limit %d is out of range; it must be between 1 and %d (0 or absent means 10).", in.Limit, maxLimit))
 	}
-	if d.limit == 0 {
-		d.limit = 10
-	}
-	q := &d.q
+	q.limit, q.token, q.start = cmp.Or(in.Limit, 10), in.PageToken, now.Add(-72*time.Hour)
 	for _, f := range [...]struct {
 		name, v string
 		valid   []string
 	}{{"Filter.Type", q.typ, taskTypes}, {"Filter.Suggestion", q.suggestion, suggestions}, {"Filter.TaskStatus", q.taskStatus, taskStatuses}} {
 		if f.v != "" && !contains(f.valid, f.v) {
-			return errf("InvalidParameterValue", f.name+" "+strconv.Quote(f.v)+" is invalid; use one of "+strings.Join(f.valid, ", ")+".")
+			return q, errf("InvalidParameterValue", f.name+" "+strconv.Quote(f.v)+" is invalid; use one of "+strings.Join(f.valid, ", ")+".")
 		}
 	}
-	q.start = now.Add(-72 * time.Hour)
-	if d.startRaw != "" {
-		t, err := parseISOTime("StartTime", d.startRaw)
-		if err != nil {
-			return err
+	if in.StartTime != "" {
+		if q.start, aerr = parseISOTime("StartTime", in.StartTime); aerr != nil {
+			return q, aerr
 		}
-		q.start = t
 	}
-	if d.endRaw != "" {
-		t, err := parseISOTime("EndTime", d.endRaw)
-		if err != nil {
-			return err
+	if in.EndTime != "" {
+		if q.end, aerr = parseISOTime("EndTime", in.EndTime); aerr != nil {
+			return q, aerr
 		}
-		q.end = t
 		if q.end.Before(q.start) {
-			return errf("InvalidParameterValue", "EndTime "+d.endRaw+" is before StartTime.")
+			return q, errf("InvalidParameterValue", "EndTime "+in.EndTime+" is before StartTime.")
 		}
 	}
-	return nil
+	return q, nil
 }
 
 func (s *Server) actDescribeTasks(c *apiCall) (any, *apiError) {
-	d, aerr := decodeDescribeTasks(c)
-	if aerr == nil {
-		aerr = d.check(s.opts.MaxLimit, c.now)
-	}
+	q, aerr := decodeDescribeTasks(c, s.opts.MaxLimit)
 	if aerr != nil {
 		return nil, aerr
 	}
-	q, token, limit := d.q, d.token, d.limit
-	qh := q.hash(c.service)
+	token, qh := q.token, q.hash(c.service)
 	var tok pageToken
 	if token != "" {
 		var err *apiError
@@ -422,8 +372,7 @@ func (s *Server) actDescribeTasks(c *apiCall) (any, *apiError) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	// Matching tasks, newest first: the service's list is kept in that order.
-	var matches []*taskRec
+	var matches []*record[Task]
 	for _, rec := range s.order[c.scope()] {
 		if q.match(s.current(rec, c.now)) {
 			matches = append(matches, rec)
@@ -435,10 +384,10 @@ func (s *Server) actDescribeTasks(c *apiCall) (any, *apiError) {
 			from = min(tok.offset, len(matches))
 		} else {
 			key := Task{CreatedAt: tok.created, TaskId: tok.id}
-			from = sort.Search(len(matches), func(i int) bool { return taskBefore(key, matches[i].Task) })
+			from = sort.Search(len(matches), func(i int) bool { return taskBefore(key, matches[i].v) })
 		}
 	}
-	to := min(from+int(limit), len(matches))
+	to := min(from+int(q.limit), len(matches))
 	resp := describeTasksResp{Total: strconv.Itoa(len(matches)), Data: make([]taskData, 0, to-from)}
 	for _, rec := range matches[from:to] {
 		resp.Data = append(resp.Data, toTaskData(s.current(rec, c.now)))
@@ -448,15 +397,13 @@ func (s *Server) actDescribeTasks(c *apiCall) (any, *apiError) {
 			resp.PageToken = encodePageToken(pageToken{mode: PagingOffset, offset: to, query: qh})
 		} else {
 			last := matches[to-1]
-			resp.PageToken = encodePageToken(pageToken{mode: PagingCursor, created: last.CreatedAt, id: last.TaskId, query: qh})
+			resp.PageToken = encodePageToken(pageToken{mode: PagingCursor, created: last.v.CreatedAt, id: last.v.TaskId, query: qh})
 		}
 	}
 	return resp, nil
 }
 
-// pageToken is the opaque DescribeTasks PageToken: the mode, the offset
-// (offset mode) or the last task returned (cursor mode), and the Filter's
-// hash, with a checksum that makes a corrupted or hand-made token invalid.
+// pageToken is the opaque, checksummed DescribeTasks PageToken.
 type pageToken struct {
 	mode    string
 	offset  int
@@ -503,8 +450,6 @@ func decodePageToken(s, mode, query string) (pageToken, *apiError) {
 	return pageToken{mode: mode, offset: int(n), created: time.Unix(0, n), id: parts[3], query: query}, nil
 }
 
-// taskDetailResp is DescribeTaskDetail's answer: the task's fields and its
-// segments (moderation_detail.go).
 type taskDetailResp struct {
 	taskData
 	AudioSegments                      []audioSegment

@@ -2,11 +2,8 @@ package emulator
 
 import "strconv"
 
-// DescribeTaskDetail's segment fields, with the keys of tccli's published
-// examples (ams and vm 2020-12-29 examples.json DescribeTaskDetail; types from
-// tencentcloud-sdk-go ams/vm models.go). A finished task has one segment at
-// offset 0 carrying the task's label and suggestion; an unfinished one has
-// none. The emulator keeps no media: the segment URLs do not resolve.
+// DescribeTaskDetail's segments: keys of tccli ams and vm 2020-12-29
+// examples.json DescribeTaskDetail, types of the SDK models.go.
 
 type textResult struct {
 	Label          string
@@ -86,8 +83,8 @@ type segmentCosURLs struct {
 	ImageAllUrl, AudioAllUrl, ImageBlockUrl, AudioBlockUrl, AsrUrl string
 }
 
-// segmentsOf is the segment fields of a task's detail; images and urls are
-// VM's only (nil for AMS).
+// segmentsOf: a finished task has one segment at offset 0 with its label;
+// images and urls are VM's only. The URLs do not resolve.
 func segmentsOf(d taskData, video bool) (audio []audioSegment, images []imageSegment, urls *segmentCosURLs) {
 	audio = []audioSegment{}
 	base := "https://moderation-segments.emulator.invalid/" + d.TaskId + "/"

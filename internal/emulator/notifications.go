@@ -9,13 +9,10 @@ import (
 	"time"
 )
 
-// MaxNotifications is how many received notifications the notification
-// sink (docs/emulator.md#inspection-api) keeps; the oldest are dropped.
+// MaxNotifications is how many notifications the sink keeps (docs/emulator.md#inspection-api).
 const MaxNotifications = 1000
 
-// Notification is one request the sink received: Signature is its
-// X-Janitor-Signature header, Body the JSON body as sent (a JSON string of it
-// when it is not JSON). The query string (a WeCom robot's key) is not kept.
+// Notification is one request the sink received (a non-JSON Body as a string).
 type Notification struct {
 	ReceivedAt        time.Time
 	Path, ContentType string
@@ -46,8 +43,6 @@ func (s *Server) clearNotifications(w http.ResponseWriter, _ *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// receiveNotification is a POST to /_emulator/notifications or any path
-// below it.
 func (s *Server) receiveNotification(w http.ResponseWriter, r *http.Request) {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
 	if err != nil {

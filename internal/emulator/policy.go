@@ -6,10 +6,7 @@ import (
 	"strings"
 )
 
-// Permission policies (Options.EnforcePolicies): a role session's request is
-// served only when a policy attached to its role allows it, as CAM's policy
-// syntax says (cloud.tencent.com/document/product/216/52046); root keys are
-// never checked. docs/emulator.md describes what is and is not evaluated.
+// Permission policies (CAM doc 216/52046; docs/emulator.md#permission-policies-enforce-policies).
 
 // ciPolicyActions maps the CI actions (stats keys) to their CAM names.
 var ciPolicyActions = map[string]string{
@@ -32,10 +29,8 @@ type policyStatement struct {
 	Resource json.RawMessage `json:"resource"`
 }
 
-// evaluatePolicies decides action on resource ("" = not built by the
-// emulator) under docs; a statement naming any of aliases (other names of the
-// resource) applies too. A document that does not parse denies everything:
-// skipping it would skip its denies.
+// evaluatePolicies decides action on resource (or an alias) under docs; a
+// document that does not parse denies (skipping it would skip its denies).
 func evaluatePolicies(docs []string, action, resource string, aliases ...string) policyDecision {
 	out := policyImplicitDeny
 	for _, doc := range docs {
@@ -67,8 +62,7 @@ func (st policyStatement) matches(action, resource string) bool {
 		slices.ContainsFunc(resources, func(r string) bool { return resourceMatches(r, resource) })
 }
 
-// actionMatches reports whether the policy action pattern names action
-// ("<service>:<Name>"; the service compared case-insensitively).
+// actionMatches: the service part is compared case-insensitively.
 func actionMatches(pattern, action string) bool {
 	pattern = strings.TrimPrefix(strings.TrimSpace(pattern), "name/")
 	if pattern == "*" {
@@ -79,8 +73,7 @@ func actionMatches(pattern, action string) bool {
 	return ok && strings.EqualFold(psvc, asvc) && globMatch(pname, aname)
 }
 
-// resourceMatches reports whether a policy resource pattern covers
-// resource ("" = not built by the emulator: any pattern ending in "*").
+// resourceMatches: resource "" (not built) matches any pattern ending in "*".
 func resourceMatches(pattern, resource string) bool {
 	pattern = strings.TrimSpace(pattern)
 	if pattern == "*" {
@@ -92,8 +85,7 @@ func resourceMatches(pattern, resource string) bool {
 	return globMatch(pattern, resource)
 }
 
-// globMatch matches s against pattern, where "*" stands for any run of
-// characters (also none) and everything else is literal.
+// globMatch matches s against pattern, "*" standing for any run.
 func globMatch(pattern, s string) bool {
 	parts := strings.Split(pattern, "*")
 	if len(parts) == 1 {
@@ -113,8 +105,7 @@ func globMatch(pattern, s string) bool {
 	return strings.HasSuffix(s, parts[len(parts)-1])
 }
 
-// isInvoke reports whether an SCF action is Invoke or InvokeFunction, both
-// scf:InvokeFunction in CAM.
+// isInvoke: Invoke and InvokeFunction are both scf:InvokeFunction in CAM.
 func isInvoke(service, action string) bool {
 	return service == "scf" && (action == "Invoke" || action == "InvokeFunction")
 }
@@ -127,8 +118,7 @@ func policyAction(service, action string) string {
 	return service + ":" + action
 }
 
-// policyResource is the resource of an API 3.0 request ("" when the emulator
-// does not build it).
+// policyResource is an API 3.0 request's resource ("" when not built).
 func (s *Server) policyResource(service, action, region, account string, body []byte) string {
 	var req struct{ RoleArn, FunctionName, Namespace string }
 	_ = json.Unmarshal(body, &req)
@@ -141,9 +131,8 @@ func (s *Server) policyResource(service, action, region, account string, body []
 	return ""
 }
 
-// authorize checks a request made with secretID's keys against the policies
-// of its role when Options.EnforcePolicies is set; resourceOf is asked only
-// then. It returns "" when the request may go on, else the refusal.
+// authorize checks a role session's request against its role's policies
+// (EnforcePolicies); "" allows it, else the refusal.
 func (s *Server) authorize(secretID, action string, resourceOf func() string) string {
 	if !s.opts.EnforcePolicies {
 		return ""
@@ -183,9 +172,7 @@ func (s *Server) authorize(secretID, action string, resourceOf func() string) st
 	return base + "no policy attached to " + role + " allows " + action + "."
 }
 
-// resourceAliases returns the other names of a CAM role resource: roleName/<name>
-// and role/<id> (AssumeRole's RoleArn takes either; SDK sts models.go). Call
-// without the control-plane lock.
+// resourceAliases: a role's roleName/ and role/ ARNs (SDK sts models.go).
 func (s *Server) resourceAliases(resource string) []string {
 	_, name, id, _, ok := s.camRoleByArn(resource)
 	if !ok {

@@ -5,8 +5,7 @@ import (
 	"time"
 )
 
-// uniqueID returns a fresh newID(prefix, hexLen) that taken does not report
-// as in use. It must be called with the lock that guards taken's records held.
+// uniqueID returns a newID not taken; call with taken's lock held.
 func (s *Server) uniqueID(prefix string, hexLen int, taken func(id string) bool) string {
 	for {
 		if id := s.newID(prefix, hexLen); !taken(id) {
@@ -15,9 +14,7 @@ func (s *Server) uniqueID(prefix string, hexLen int, taken func(id string) bool)
 	}
 }
 
-// newestFirst lists every record of recs as current reports it at the
-// server's now, newest first: by the time stamp returns, then by its id, both
-// descending. It takes s.mu while it reads recs.
+// newestFirst lists recs as of now, by stamp's time then id, descending.
 func newestFirst[K comparable, R, V any](s *Server, recs map[K]R, current func(R, time.Time) V, stamp func(V) (time.Time, string)) []V {
 	now := s.now()
 	s.mu.Lock()

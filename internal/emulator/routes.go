@@ -7,10 +7,8 @@ import (
 	"strings"
 )
 
-// routes is the one table of what the emulator serves. Each surface
-// registers explicit fallbacks, so a wrong method or an unknown path gets
-// that surface's own error (Tencent JSON, CI XML, inspection JSON) rather
-// than ServeMux's plain-text 404/405, and no path is redirected.
+// routes is what the emulator serves; each surface answers a wrong method or
+// path with its own error, never ServeMux's plain text.
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	s.routeAPI3(mux)
@@ -21,24 +19,20 @@ func (s *Server) routes() *http.ServeMux {
 	return mux
 }
 
-// routeCOSInspect serves the COS inspection endpoints (cos_inspect.go), which
-// route themselves; COS itself is served by host, before the mux.
 func (s *Server) routeCOSInspect(mux *http.ServeMux) {
 	for _, p := range []string{"/_emulator/cos", "/_emulator/cos/"} {
 		mux.HandleFunc(p, s.inspectHandler(s.serveCOSInspect))
 	}
 }
 
-// routeAPI3 serves API 3.0 on every path no other surface claims ("/video"
-// and "/_emulator" included), for every method: ServeMux rejects "POST /"
-// beside a method-less pattern on a longer path such as "/_emulator/".
+// routeAPI3 serves API 3.0 on every other path, any method (ServeMux rejects
+// "POST /" beside a method-less "/_emulator/").
 func (s *Server) routeAPI3(mux *http.ServeMux) {
 	for _, p := range []string{"/", "/video", "/_emulator"} {
 		mux.HandleFunc(p, s.serveAPI3AnyMethod)
 	}
 }
 
-// routeCI serves CI live moderation (ci.go).
 func (s *Server) routeCI(mux *http.ServeMux) {
 	mux.HandleFunc("POST /video/auditing", s.ciAction("ci.CreateAuditing", (*Server).ciCreateAuditing))
 	mux.HandleFunc("GET /video/auditing/{jobId...}", notHead(s.ciAction("ci.GetAuditing", (*Server).ciGetAuditing), s.ciMethodNotAllowed))
@@ -50,15 +44,13 @@ func (s *Server) routeCI(mux *http.ServeMux) {
 	mux.HandleFunc("/video/", s.ciNotFound)
 }
 
-// routeInspect serves the inspection API (inspect.go); GET /_emulator/
-// lists it (inspectEndpoints).
 func (s *Server) routeInspect(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_emulator/{$}", s.inspectHandler(notHead(s.inspectIndex, inspectNotFound)))
 	mux.HandleFunc("/_emulator/", s.inspectHandler(inspectNotFound))
 	ep := func(p string, routes ...route) { s.endpoint(mux, p, inspectNotAllowed, routes...) }
 	ep("/_emulator/tasks", route{"GET", s.inspectTasks}, route{"POST", s.inspectAddTasks})
-	ep("/_emulator/live-jobs", route{"GET", s.inspectLiveJobs}, route{"POST", s.inspectAddLiveJobs})
-	ep("/_emulator/transcriptions", route{"GET", s.inspectTranscriptions}, route{"POST", s.inspectAddTranscriptions})
+	ep("/_emulator/live-jobs", route{"GET", listing(s.LiveJobs)}, route{"POST", s.inspectAddLiveJobs})
+	ep("/_emulator/transcriptions", route{"GET", listing(s.Transcriptions)}, route{"POST", s.inspectAddTranscriptions})
 	ep("/_emulator/stats", route{"GET", s.inspectStats})
 	ep("/_emulator/stats/reset", route{"POST", s.inspectResetStats})
 	ep("/_emulator/faults", route{"GET", s.inspectFaults}, route{"PUT", s.inspectSetFaults})
@@ -73,8 +65,6 @@ func (s *Server) routeInspect(mux *http.ServeMux) {
 	cp("/_emulator/fail-next", route{"POST", s.inspectFailNext})
 }
 
-// routeNotifications serves the notification receiver (notifications.go):
-// the path itself and any path below it.
 func (s *Server) routeNotifications(mux *http.ServeMux) {
 	for _, p := range []string{"/_emulator/notifications", "/_emulator/notifications/"} {
 		mux.HandleFunc("GET "+p, s.notificationsHandler(notHead(s.listNotifications, notificationsNotAllowed)))
@@ -84,14 +74,12 @@ func (s *Server) routeNotifications(mux *http.ServeMux) {
 	}
 }
 
-// route is one method's handler of an inspection endpoint.
 type route struct {
 	method string
 	h      http.HandlerFunc
 }
 
-// endpoint registers an inspection endpoint at p and p + "/": each route's
-// method, and notAllowed for any other method, HEAD included.
+// endpoint registers p and p + "/": each route, and notAllowed for other methods.
 func (s *Server) endpoint(mux *http.ServeMux, p string, notAllowed func(path, allow string) http.HandlerFunc, routes ...route) {
 	methods := make([]string, 0, len(routes))
 	for _, rt := range routes {
@@ -110,8 +98,7 @@ func (s *Server) endpoint(mux *http.ServeMux, p string, notAllowed func(path, al
 	}
 }
 
-// notHead is h for GET and other for HEAD, which a "GET" pattern matches too
-// and no emulated API takes ("HEAD /" would conflict with every "GET" pattern).
+// notHead is h for GET and other for HEAD (which a "GET" pattern matches too).
 func notHead(h, other http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodHead {
@@ -122,14 +109,12 @@ func notHead(h, other http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// reqInfoKey carries a request's *reqInfo (the access log's) to its handler.
 type reqInfoKey struct{}
 
 func withReqInfo(r *http.Request, info *reqInfo) *http.Request {
 	return r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, info))
 }
 
-// requestInfo is the request's access-log record (a throwaway one without ServeHTTP).
 func requestInfo(r *http.Request) *reqInfo {
 	if info, ok := r.Context().Value(reqInfoKey{}).(*reqInfo); ok {
 		return info
@@ -137,7 +122,6 @@ func requestInfo(r *http.Request) *reqInfo {
 	return &reqInfo{}
 }
 
-// inspectHandler marks the request as an inspection call in the access log.
 func (s *Server) inspectHandler(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		requestInfo(r).action = "emulator"
@@ -152,8 +136,7 @@ func (s *Server) notificationsHandler(h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// routable reports whether ServeMux would route r as it is (not redirect an
-// unclean path, nor treat CONNECT or "*" specially).
+// routable reports whether ServeMux would route r without a redirect.
 func routable(r *http.Request) bool {
 	if r.Method == http.MethodConnect || r.RequestURI == "*" {
 		return false
@@ -169,9 +152,7 @@ func routable(r *http.Request) bool {
 	return clean == p
 }
 
-// serveUnroutable answers a request ServeMux would redirect, by path prefix:
-// the notification receiver takes any path below it, no other inspection
-// endpoint matches, CI's job paths take their method, API 3.0 ignores the path.
+// serveUnroutable answers a request ServeMux would redirect, by path prefix.
 func (s *Server) serveUnroutable(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
@@ -199,7 +180,6 @@ func (s *Server) serveUnroutable(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// listing answers GET with list's JSON.
 func listing[T any](list func() []T) http.HandlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, list()) }
 }

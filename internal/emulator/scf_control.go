@@ -17,10 +17,8 @@ import (
 	"time"
 )
 
-// SCF control plane (2018-04-16): functions and their timer and http
-// triggers, per account, region and namespace. Fields and rules: SDK scf
-// models.go; codes: SDK scf errors.go. docs/emulator.md lists the codes and
-// the undocumented choices.
+// SCF control plane (2018-04-16): fields and rules from SDK scf models.go,
+// codes from errors.go (docs/emulator.md#scf-functions-and-triggers-2018-04-16).
 var scfControlActions = map[string]actionFunc{
 	"GetFunction":                 functionAction((*Server).actGetFunction),
 	"GetFunctionAddress":          functionAction((*Server).actGetFunctionAddress),
@@ -40,8 +38,7 @@ const DefaultFunctionReadyAfter = time.Second
 // EmulatorAppID is the APPID of the emulated account (Function URL hosts).
 const EmulatorAppID = "1250000000"
 
-// SCF function statuses (GetFunctionResponseParams.Status; the failure
-// states as tencent-component-toolkit src/modules/scf/config.ts lists them).
+// SCF function statuses (SDK scf models.go; tencent-component-toolkit src/modules/scf/config.ts).
 const (
 	FunctionCreating     = "Creating"
 	FunctionUpdating     = "Updating"
@@ -50,8 +47,7 @@ const (
 	FunctionUpdateFailed = "UpdateFailed"
 )
 
-// Limits documented in the SDK models. A request body is limited to 10 MB,
-// so the zip limits cannot be reached over HTTP.
+// Limits from SDK scf models.go (a 10 MB body cannot reach the zip limits).
 const (
 	maxCreateZipBytes = 50 << 20 // Code.ZipFile: zip包大小上限为 50MB
 	maxUpdateZipBytes = 20 << 20 // UpdateFunctionCode.ZipFile: 最大支持20M
@@ -89,16 +85,9 @@ type controlPlane struct {
 	failNext  []ControlFailure
 }
 
-// ControlFailure makes the next call(s) of Action ("scf.CreateTrigger",
-// "cam.CreateRole") fail with Code before doing anything, as a refused call
-// would: a one-shot fault for tests of convergence after a failure part-way.
-//
-// With Settle set the call does not fail: it succeeds, and the function
-// settles in Settle instead of Active after FunctionReadyAfter, with
-// StatusDesc Message and StatusReasons [{ErrorCode: Code, ErrorMessage:
-// Message}] (Code and Message have defaults then). Settle is "CreateFailed"
-// for "scf.CreateFunction" and "UpdateFailed" for "scf.UpdateFunctionCode"
-// and "scf.UpdateFunctionConfiguration".
+// ControlFailure makes the next Times calls of Action ("scf.CreateTrigger")
+// fail with Code, or with Settle succeed and leave the function in Settle
+// (CreateFailed, UpdateFailed) instead of Active (docs/emulator.md#control-plane-inspection).
 type ControlFailure struct {
 	Action  string
 	Code    string `json:",omitempty"`
@@ -139,8 +128,7 @@ func (s *Server) FailNext(f ControlFailure) {
 	s.control.mu.Unlock()
 }
 
-// take dequeues one use of the first failure of action that settles (or,
-// with settle false, that refuses). Call with mu held.
+// take dequeues one use of action's first settle (or refusal) fault; mu held.
 func (cp *controlPlane) take(action string, settle bool) *ControlFailure {
 	for i, f := range cp.failNext {
 		if f.Action != action || (f.Settle != "") != settle {
@@ -154,8 +142,7 @@ func (cp *controlPlane) take(action string, settle bool) *ControlFailure {
 	return nil
 }
 
-// settle starts f's change: it is status until FunctionReadyAfter from now,
-// then Active, or the state a queued Settle fault of c's action names.
+// settle makes f status until FunctionReadyAfter, then Active or a Settle fault's state.
 func (s *Server) settle(c *apiCall, f *scfFunction, status string) {
 	f.ModTime, f.status, f.readyAt = c.now, status, c.now.Add(s.readyAfter())
 	f.settleTo, f.statusDesc, f.reasons = FunctionActive, "", nil
@@ -168,9 +155,8 @@ func (s *Server) settle(c *apiCall, f *scfFunction, status string) {
 // statusReason is one of GetFunction's StatusReasons.
 type statusReason struct{ ErrorCode, ErrorMessage string }
 
-// controlAction makes an SCF or CAM action of fn: decode the body strictly
-// into a Req, take the control-plane lock, refuse with the injected failure
-// of the action if one is queued, then run fn with the lock held.
+// controlAction makes an SCF or CAM action of fn: decode strictly, lock,
+// answer a queued ControlFailure, else run fn.
 func controlAction[Req any](fn func(*Server, *apiCall, *Req) (any, *apiError)) actionFunc {
 	return func(s *Server, c *apiCall) (any, *apiError) {
 		req := new(Req)
@@ -190,12 +176,9 @@ func controlAction[Req any](fn func(*Server, *apiCall, *Req) (any, *apiError)) a
 	}
 }
 
-// functionAction is controlAction for an action on the function the
-// request's FunctionName and Namespace name.
+// functionAction is controlAction on the function FunctionName and Namespace name.
 func functionAction[Req any](fn func(*Server, *apiCall, *Req, *scfFunction) (any, *apiError)) actionFunc {
 	return controlAction(func(s *Server, c *apiCall, req *Req) (any, *apiError) {
-		// The body decoded strictly into req: FunctionName and Namespace
-		// are strings or null.
 		var id struct{ FunctionName, Namespace string }
 		_ = json.Unmarshal(c.body, &id)
 		prefix, err := scfScope(c, id.Namespace)
@@ -258,8 +241,7 @@ func scfTime(t time.Time) string {
 	return t.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04:05")
 }
 
-// scfScope checks region and namespace and returns the function key prefix:
-// a function exists in one account and one region.
+// scfScope checks region and namespace; it returns the function key prefix.
 func scfScope(c *apiCall, namespace string) (string, *apiError) {
 	switch {
 	case c.region == "":
@@ -277,8 +259,7 @@ func functionKey(account, region, name string) string {
 	return scope(account, region) + "/default/" + name
 }
 
-// requireActive refuses with code unless f is Active (or in one of also);
-// todo is what the caller wanted to do ("delete it").
+// requireActive refuses with code unless f is Active (or in one of also).
 func (f *scfFunction) requireActive(now time.Time, code, todo string, also ...string) *apiError {
 	if st := f.statusAt(now); st != FunctionActive && !contains(also, st) {
 		return errf(code, "Function "+f.FunctionName+" is "+st+"; "+todo+" when it is Active.")
@@ -290,11 +271,9 @@ type scfEnvironment struct {
 	Variables []*struct{ Key, Value *string }
 }
 
-// checkEnvironment checks Environment.Variables. The element with empty Key
-// and Value is the "clear" element clients send to remove the last variable
-// (SCF ignores an empty list; terraform-provider-tencentcloud
-// service_tencentcloud_scf.go, tencent-component-toolkit
-// src/modules/scf/entities/scf.ts): it adds no variable.
+// checkEnvironment checks Environment.Variables; the empty element clients
+// send to clear them adds none (terraform-provider-tencentcloud
+// service_tencentcloud_scf.go, tencent-component-toolkit src/modules/scf/entities/scf.ts).
 func checkEnvironment(env *scfEnvironment) ([]kv, *apiError) {
 	if env == nil {
 		return nil, nil
@@ -378,10 +357,9 @@ func (f *scfFunction) setCode(b64 string, limit int, what string) *apiError {
 	return nil
 }
 
-// checkRole refuses a role that is not a CAM role of the account ("": none),
-// and, with Options.RolePropagation, one created or given a policy less than
-// that long ago: FailedOperation.CallRoleFailed (SDK scf errors.go), one of
-// the codes terraform-provider-tencentcloud retries after CreateRole.
+// checkRole refuses an unknown role, and one changed less than
+// RolePropagation ago: FailedOperation.CallRoleFailed (SDK scf errors.go),
+// which terraform-provider-tencentcloud retries.
 func (s *Server) checkRole(account string, role *string, now time.Time) *apiError {
 	if str(role) == "" {
 		return nil
@@ -428,7 +406,6 @@ func str(p *string) string {
 	return *p
 }
 
-// firstErr returns the first error of errs.
 func firstErr(errs ...*apiError) *apiError {
 	for _, e := range errs {
 		if e != nil {
@@ -503,7 +480,6 @@ func (s *Server) actCreateFunction(c *apiCall, req *createFunctionReq) (any, *ap
 	return struct{}{}, nil
 }
 
-// deref is *p, or def when p is nil.
 func deref[T any](p *T, def T) T {
 	if p == nil {
 		return def
@@ -575,12 +551,8 @@ func (s *Server) Functions() []FunctionInfo {
 	return out
 }
 
-// actGetFunction answers every field of the published example (tccli
-// scf/v20180416 examples.json GetFunction; types from
-// GetFunctionResponseParams). Features the emulator does not have (VPC, EIP,
-// CLS, layers, dead letter, CFS, images, ...) answer the example's "off"
-// values; a zip function has no ImageConfig, ProtocolParams or
-// InstanceConcurrencyConfig (null).
+// actGetFunction answers every field of tccli scf/v20180416 examples.json
+// GetFunction; features not emulated answer the example's "off" values.
 func (s *Server) actGetFunction(c *apiCall, req *struct{ FunctionName, Namespace, Qualifier, ShowCode *string }, f *scfFunction) (any, *apiError) {
 	if err := checkQualifier(req.Qualifier); err != nil {
 		return nil, err
@@ -661,8 +633,7 @@ func (s *Server) actGetFunction(c *apiCall, req *struct{ FunctionName, Namespace
 
 type functionRef struct{ FunctionName, Namespace, Qualifier *string }
 
-// actGetFunctionAddress names, as Url, a code package address that does not
-// resolve: the emulator keeps no package to download.
+// actGetFunctionAddress's Url does not resolve: no package is kept.
 func (s *Server) actGetFunctionAddress(_ *apiCall, req *functionRef, f *scfFunction) (any, *apiError) {
 	if err := checkQualifier(req.Qualifier); err != nil {
 		return nil, err
@@ -677,8 +648,8 @@ type updateCodeReq struct {
 	FunctionName, Handler, ZipFile, Namespace, CodeSource, Publish, InstallDependency *string
 }
 
-// actUpdateFunctionCode: a CreateFailed function cannot be updated
-// (tencent-component-toolkit deletes and re-creates it); an UpdateFailed one can.
+// actUpdateFunctionCode: an UpdateFailed function can be updated, a
+// CreateFailed one not (tencent-component-toolkit re-creates it).
 func (s *Server) actUpdateFunctionCode(c *apiCall, req *updateCodeReq, f *scfFunction) (any, *apiError) {
 	aerr := firstErr(f.requireActive(c.now, "FailedOperation.UpdateFunctionCode", "update its code", FunctionUpdateFailed),
 		unsupported(req.CodeSource, "ZipFile", "InvalidParameterValue.CodeSource", "The emulator accepts code as ZipFile only."))
@@ -723,7 +694,6 @@ func (s *Server) actUpdateFunctionConfiguration(c *apiCall, req *updateConfigReq
 	}
 	f.MemorySize, f.Timeout = deref(req.MemorySize, f.MemorySize), deref(req.Timeout, f.Timeout)
 	f.Description, f.Role = deref(req.Description, f.Description), deref(req.Role, f.Role)
-	// An empty Variables list leaves the variables; the clear element alone removes them all.
 	if req.Environment != nil && len(req.Environment.Variables) > 0 {
 		f.Variables = vars
 	}
@@ -755,8 +725,7 @@ func (s *Server) inspectFailNext(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// decodeInspect decodes an inspection request's body strictly into v; it
-// reports false when the request is answered: 413, or bad's answer.
+// decodeInspect decodes a body strictly into v; false when answered (413, or bad).
 func decodeInspect(w http.ResponseWriter, r *http.Request, v any, bad func(error)) bool {
 	body, ok := inspectBody(w, r)
 	if !ok {
@@ -771,8 +740,6 @@ func decodeInspect(w http.ResponseWriter, r *http.Request, v any, bad func(error
 	return true
 }
 
-// controlNotSupported answers a method a control-plane inspection endpoint
-// does not take.
 func controlNotSupported(path, _ string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		inspectError(w, http.StatusMethodNotAllowed, "%s %s is not supported", r.Method, path)

@@ -10,10 +10,7 @@ import (
 	"time"
 )
 
-// scfInvokeActions are SCF Invoke and InvokeFunction: the local Invoke API,
-// run through the Invoker (Options.Invoker, SetInvoker; cmd/scf-local's
-// runner), so a program using the official SDK can invoke scf-local's
-// functions. Limits and the undocumented choices: docs/emulator.md.
+// scfInvokeActions run through the Invoker (docs/emulator.md#scf-invoke-api).
 var scfInvokeActions = map[string]actionFunc{
 	"Invoke":         (*Server).actInvoke,
 	"InvokeFunction": (*Server).actInvokeFunction,
@@ -21,14 +18,9 @@ var scfInvokeActions = map[string]actionFunc{
 
 // Invoker runs the functions behind the Invoke API.
 type Invoker interface {
-	// HasFunction reports whether the function name exists in region and
-	// namespace. The Invoker's functions belong to the default account: a
-	// caller of another account never reaches them, as on Tencent, where a
-	// function exists in one account and one region.
+	// HasFunction reports whether the default account has the function.
 	HasFunction(region, namespace, name string) bool
-	// Invoke runs one invocation and waits for its end. The error is for
-	// an invocation that could not complete (the function process failed);
-	// what the function returned, errors included, is in the result.
+	// Invoke runs one invocation; the error is for one that could not complete.
 	Invoke(ctx context.Context, req InvokeRequest) (InvokeResult, error)
 }
 
@@ -52,8 +44,7 @@ type InvokeResult struct {
 	Log      string // the function's output during the call (WantLog)
 }
 
-// SetInvoker sets (or with nil removes) the Invoker behind the SCF Invoke
-// and InvokeFunction actions; safe while serving.
+// SetInvoker sets (nil removes) the Invoker; safe while serving.
 func (s *Server) SetInvoker(inv Invoker) {
 	s.invokerMu.Lock()
 	defer s.invokerMu.Unlock()
@@ -74,9 +65,7 @@ const (
 	maxTailLogBytes    = 4 << 10
 )
 
-// invokeResult is the SDK's Result (models.go): Duration in ms, MemUsage in
-// bytes, InvokeResult 0 for success; an asynchronous invocation answers only
-// FunctionRequestId ("异步调用返回为空").
+// invokeResult is SDK scf models.go Result ("异步调用返回为空": async, the id only).
 type invokeResult struct {
 	FunctionRequestId string
 	Duration          *float64 `json:",omitempty"`
@@ -92,15 +81,14 @@ type invokeResult struct {
 // (models.go documents only "0为正确"; assumption).
 const invokeFailed = 1
 
+// invokeParams are the parameters Invoke and InvokeFunction share.
+type invokeParams struct{ FunctionName, Qualifier, LogType, Namespace, RoutingKey string }
+
 func (s *Server) actInvoke(c *apiCall) (any, *apiError) {
 	var p struct {
-		FunctionName   string
+		invokeParams
 		InvocationType string
-		Qualifier      string
 		ClientContext  *string
-		LogType        string
-		Namespace      string
-		RoutingKey     string
 	}
 	if e := decodeParams(c.body, &p, true); e != nil {
 		return nil, e
@@ -113,48 +101,27 @@ func (s *Server) actInvoke(c *apiCall) (any, *apiError) {
 	default:
 		return nil, errf("InvalidParameterValue", "InvocationType must be RequestResponse (synchronous, the default) or Event (asynchronous), got "+quote(p.InvocationType)+".")
 	}
-	event := "{}"
-	if p.ClientContext != nil {
-		event = *p.ClientContext
-	}
-	return s.invoke(c, p.FunctionName, p.Namespace, p.Qualifier, "$LATEST", event, "ClientContext", p.LogType, async)
+	return s.invoke(c, p.invokeParams, "$LATEST", deref(p.ClientContext, "{}"), "ClientContext", async)
 }
 
-// actInvokeFunction is InvokeFunction: always synchronous, the event in
-// Event (Invoke's is ClientContext), Qualifier defaulting to the $DEFAULT
-// alias (models.go), which scf-local's single version serves.
+// actInvokeFunction: synchronous, Qualifier default $DEFAULT (models.go).
 func (s *Server) actInvokeFunction(c *apiCall) (any, *apiError) {
 	var p struct {
-		FunctionName string
-		Qualifier    string
-		Event        *string
-		LogType      string
-		Namespace    string
-		RoutingKey   string
+		invokeParams
+		Event *string
 	}
 	if e := decodeParams(c.body, &p, true); e != nil {
 		return nil, e
 	}
-	event := "{}"
-	if p.Event != nil {
-		event = *p.Event
-	}
-	return s.invoke(c, p.FunctionName, p.Namespace, p.Qualifier, "$DEFAULT", event, "Event", p.LogType, false)
+	return s.invoke(c, p.invokeParams, "$DEFAULT", deref(p.Event, "{}"), "Event", false)
 }
 
-func (s *Server) invoke(c *apiCall, name, namespace, qualifier, defaultQualifier, event, eventField, logType string, async bool) (any, *apiError) {
+func (s *Server) invoke(c *apiCall, p invokeParams, defaultQualifier, event, eventField string, async bool) (any, *apiError) {
+	name, namespace, qualifier, logType := p.FunctionName, cmpOr(p.Namespace, "default"), cmpOr(p.Qualifier, defaultQualifier), p.LogType
 	if name == "" {
 		return nil, errf("MissingParameter", "The request is missing the required parameter FunctionName.")
 	}
-	if namespace == "" {
-		namespace = "default"
-	}
-	if qualifier == "" {
-		qualifier = defaultQualifier
-	}
 	if qualifier != "$LATEST" && qualifier != "$DEFAULT" {
-		// scf-local runs the working tree: one version, $LATEST, which the
-		// $DEFAULT alias points at.
 		return nil, errf("ResourceNotFound.Qualifier", "Qualifier "+quote(qualifier)+" does not exist for function "+name+": scf-local serves $LATEST (and the $DEFAULT alias) only.")
 	}
 	switch logType {
@@ -199,11 +166,9 @@ func (s *Server) invoke(c *apiCall, name, namespace, qualifier, defaultQualifier
 
 func resultOf(requestID string, res InvokeResult, wantLog bool) invokeResult {
 	ms := float64(res.Duration.Microseconds()) / 1000
-	// Billed by the actual duration, to the millisecond (tencentcloud.com
-	// doc 583/12285, which replaced rounding up to 100 ms).
+	// Billed to the millisecond (doc 583/12285).
 	bill := int64(math.Ceil(ms))
-	// A success carries ErrMsg "" and, without LogType Tail, Log "" (tccli
-	// scf examples.json Invoke/InvokeFunction).
+	// ErrMsg and Log "" as in tccli scf examples.json Invoke.
 	ret, code, noErr, noLog := string(res.Payload), int64(0), "", ""
 	out := invokeResult{FunctionRequestId: requestID, Duration: &ms, BillDuration: &bill, MemUsage: &res.MemUsage, RetMsg: &ret,
 		ErrMsg: &noErr, Log: &noLog, InvokeResult: &code}
@@ -225,8 +190,6 @@ func resultOf(requestID string, res InvokeResult, wantLog bool) invokeResult {
 	return out
 }
 
-// invokeAsync runs an asynchronous invocation after the answer; Wait (for
-// tests and shutdown) waits for those under way.
 func (s *Server) invokeAsync(ctx context.Context, inv Invoker, req InvokeRequest) {
 	s.asyncInvokes.Add(1)
 	go func() {

@@ -13,10 +13,8 @@ import (
 	"github.com/scf-janitor/scf-janitor/internal/cron"
 )
 
-// scfTrigger is a timer or http (Function URL) trigger; the answer shapes
-// are tccli scf/v20180416 examples.json ListTriggers and CreateTrigger's.
-// A 5-field cron is stored as 7 fields, second 0 and year * added
-// (assumption; docs/emulator.md).
+// scfTrigger is a timer or http trigger (tccli scf/v20180416 examples.json
+// ListTriggers, CreateTrigger).
 type scfTrigger struct {
 	TriggerName, Type, Qualifier, CustomArgument, Description string
 	Enable                                                    bool
@@ -26,56 +24,45 @@ type scfTrigger struct {
 	AddTime, ModTime                                          time.Time
 }
 
-// httpTrigger is the state of a Function URL.
+// httpTrigger is a Function URL: its TriggerDesc and its address.
 type httpTrigger struct {
-	AuthType                       string
-	EnableIntranet, EnableExtranet bool
-	CorsConfig                     json.RawMessage
-	host, region                   string // "<appid>-<id>", the function's region
+	httpTriggerDesc
+	host, region string // "<appid>-<id>", the function's region
 }
 
-// httpTriggerDesc is the TriggerDesc a client sends for an http trigger, as
-// tencent-component-toolkit src/modules/triggers/http.ts builds it. The
-// address fields of an answer's NetConfig are accepted (a client may send
-// back what it read) and ignored.
+// httpTriggerDesc is an http trigger's TriggerDesc as a client sends it
+// (tencent-component-toolkit src/modules/triggers/http.ts) and as answers
+// show it, with the NetConfig addresses (a client's are ignored).
 type httpTriggerDesc struct {
-	AuthType  string
-	NetConfig *struct {
-		EnableIntranet, EnableExtranet                               *bool
-		IntranetUrl, IntranetHTTPUrl, ExtranetUrl, ExtranetHTTPUrl   string
-		WssIntranetUrl, WsIntranetUrl, WssExtranetUrl, WsExtranetUrl string
-	}
+	AuthType   string
+	NetConfig  *netAddrs
 	CorsConfig json.RawMessage `json:",omitempty"`
 }
 
-// netConfigOut is NetConfig in the answer, in the example's key order.
-type netConfigOut struct {
-	EnableIntranet                                               bool
+// netAddrs is NetConfig, in the example's key order.
+type netAddrs struct {
+	EnableIntranet                                               *bool
 	IntranetUrl, IntranetHTTPUrl, ExtranetUrl, ExtranetHTTPUrl   string
 	WssIntranetUrl, WsIntranetUrl, WssExtranetUrl, WsExtranetUrl string
-	EnableExtranet                                               bool
+	EnableExtranet                                               *bool
 }
 
 func (h *httpTrigger) desc() string {
-	nc := netConfigOut{EnableIntranet: h.EnableIntranet, EnableExtranet: h.EnableExtranet}
-	if h.EnableIntranet {
-		nc.IntranetUrl = "https://" + h.host + ".in." + h.region + ".tencentscf.com"
-		nc.IntranetHTTPUrl = "http://" + h.host + ".in." + h.region + ".tencentscf.com"
+	d, in, ex := h.httpTriggerDesc, h.NetConfig.EnableIntranet, h.NetConfig.EnableExtranet
+	d.NetConfig = &netAddrs{EnableIntranet: in, EnableExtranet: ex}
+	if *in {
+		d.NetConfig.IntranetUrl = "https://" + h.host + ".in." + h.region + ".tencentscf.com"
+		d.NetConfig.IntranetHTTPUrl = "http://" + h.host + ".in." + h.region + ".tencentscf.com"
 	}
-	if h.EnableExtranet {
-		nc.ExtranetUrl = "https://" + h.host + "." + h.region + ".tencentscf.com"
-		nc.ExtranetHTTPUrl = "http://" + h.host + "." + h.region + ".tencentscf.com"
+	if *ex {
+		d.NetConfig.ExtranetUrl = "https://" + h.host + "." + h.region + ".tencentscf.com"
+		d.NetConfig.ExtranetHTTPUrl = "http://" + h.host + "." + h.region + ".tencentscf.com"
 	}
-	b, _ := json.Marshal(struct {
-		AuthType   string
-		NetConfig  netConfigOut
-		CorsConfig json.RawMessage `json:",omitempty"`
-	}{h.AuthType, nc, h.CorsConfig})
+	b, _ := json.Marshal(d)
 	return string(b)
 }
 
-// TriggerInfo is one trigger as ListTriggers, GetFunction's Triggers and
-// CreateTrigger's TriggerInfo answer it (and GET /_emulator/functions).
+// TriggerInfo is one trigger as the SCF answers and /_emulator/functions show it.
 type TriggerInfo struct {
 	Enable                                       uint64
 	Qualifier, TriggerName, Type, TriggerDesc    string
@@ -185,10 +172,6 @@ func parseHTTPDesc(desc string) (*httpTriggerDesc, *apiError) {
 	return &d, nil
 }
 
-func (h *httpTrigger) apply(d *httpTriggerDesc) {
-	h.AuthType, h.EnableIntranet, h.EnableExtranet, h.CorsConfig = d.AuthType, *d.NetConfig.EnableIntranet, *d.NetConfig.EnableExtranet, d.CorsConfig
-}
-
 func parseEnable(p *string, code string) (bool, *apiError) {
 	switch str(p) {
 	case "OPEN":
@@ -211,8 +194,7 @@ func (s *Server) actCreateTrigger(c *apiCall, req *triggerReq, f *scfFunction) (
 	if aerr := f.requireActive(c.now, "FailedOperation.FunctionStatusError", "add triggers"); aerr != nil {
 		return nil, aerr
 	}
-	// Qualifier: 函数的版本，默认为 $LATEST (CreateTriggerRequestParams);
-	// the example answers the $DEFAULT a client sent.
+	// Qualifier: 函数的版本，默认为 $LATEST (CreateTriggerRequestParams).
 	qualifier := cmpOr(str(req.Qualifier), "$LATEST")
 	if qualifier != "$LATEST" && qualifier != "$DEFAULT" {
 		return nil, errf("ResourceNotFound.FunctionVersion", "Qualifier "+qualifier+" does not exist (use $LATEST or $DEFAULT).")
@@ -262,11 +244,8 @@ func (s *Server) newTimer(f *scfFunction, t *scfTrigger, desc string, arg *strin
 	return nil
 }
 
-// newHTTP sets up a Function URL. Its name is chosen by SCF: a 10-character
-// id, also the host label of its addresses (the given TriggerName is
-// ignored; ListTriggers example: TriggerName "hulrzrbh9f", IntranetUrl
-// https://1258888888-hulrzrbh9f.in.ap-chongqing.tencentscf.com). A function
-// has at most one (assumption).
+// newHTTP sets up a Function URL, named by SCF with its host's id (tccli
+// examples.json ListTriggers); one per function (assumption).
 func (s *Server) newHTTP(c *apiCall, f *scfFunction, t *scfTrigger, desc string, arg *string) *apiError {
 	if arg != nil {
 		return errf("InvalidParameterValue", "CustomArgument applies to timer triggers only.")
@@ -281,13 +260,11 @@ func (s *Server) newHTTP(c *apiCall, f *scfFunction, t *scfTrigger, desc string,
 		}
 	}
 	t.TriggerName = s.newURLID()
-	t.http = &httpTrigger{host: EmulatorAppID + "-" + t.TriggerName, region: c.region}
-	t.http.apply(d)
+	t.http = &httpTrigger{*d, EmulatorAppID + "-" + t.TriggerName, c.region}
 	return nil
 }
 
-// newURLID returns a Function URL id: 10 lowercase letters and digits, as
-// in https://1250000000-9i9j1kpa67.ap-guangzhou.tencentscf.com.
+// newURLID returns 10 lowercase letters and digits.
 func (s *Server) newURLID() string {
 	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 	sum := sha256.Sum256(fmt.Appendf(nil, "url/%d/%d", s.opts.Seed, s.seq.Add(1)))
@@ -298,11 +275,8 @@ func (s *Server) newURLID() string {
 	return string(b)
 }
 
-// actUpdateTrigger changes a timer or http trigger in place
-// (UpdateTriggerRequestParams; SDK scf client.go: "不传值表示原值不变", a field
-// not sent keeps its value). The trigger keeps its name, AddTime and URL.
-// client.go says only timer and ckafka update, the model's Type says timer,
-// ckafka and http; tencent-component-toolkit updates http triggers with it.
+// actUpdateTrigger changes the fields sent (SDK scf client.go "不传值表示原值不变";
+// http as tencent-component-toolkit uses it).
 func (s *Server) actUpdateTrigger(c *apiCall, req *triggerReq, f *scfFunction) (any, *apiError) {
 	switch typ := str(req.Type); {
 	case typ == "" || str(req.TriggerName) == "":
@@ -378,7 +352,7 @@ func (t *scfTrigger) update(enable, desc, description, arg *string) *apiError {
 		t.Description = *description
 	}
 	if hd != nil {
-		t.http.apply(hd)
+		t.http.httpTriggerDesc = *hd
 	}
 	t.Enable, t.cron = en, expr
 	return nil

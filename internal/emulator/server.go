@@ -14,14 +14,10 @@ import (
 	"time"
 )
 
-// Default credential pair accepted when Options.Credentials is empty.
+// Defaults of the Options fields left zero (docs/emulator.md#options).
 const (
-	DefaultSecretID  = "AKIDLOCALEMULATOR"
-	DefaultSecretKey = "local-emulator-secret-key"
-)
-
-// Defaults for Options fields left zero.
-const (
+	DefaultSecretID   = "AKIDLOCALEMULATOR"
+	DefaultSecretKey  = "local-emulator-secret-key"
 	DefaultRate       = 20.0
 	DefaultMaxLimit   = 100
 	DefaultPendingFor = 10 * time.Second
@@ -39,86 +35,47 @@ const (
 	maxBodyBytes = 10 << 20
 )
 
-// Credential is one accepted key pair. Token "" accepts any session token or
-// none; a non-empty Token must be presented exactly (X-TC-Token for API 3.0,
-// x-cos-security-token for CI). These keys belong to the default account;
-// AddCredential and AssumeRole add keys of other accounts (accounts.go).
+// Credential is one accepted key pair of the default account; a non-empty
+// Token must be presented exactly (X-TC-Token, x-cos-security-token).
 type Credential struct{ SecretID, SecretKey, Token string }
 
-// Faults are injected failures, all off by default. Rates are probabilities
-// in [0,1]; the fault kinds are mutually exclusive for one request (see the
-// package documentation for the order).
+// Faults are injected failures, all off by default: rates are probabilities,
+// at most one fault per request (docs/emulator.md#rate-limits-faults-stats).
 type Faults struct {
 	Latency, Jitter                                        time.Duration
 	InternalErrorRate, BadGatewayRate, ResetRate, SlowRate float64
 	SlowDelay                                              time.Duration
-	// InternalErrorStatus is the HTTP status of an injected InternalError
-	// (default 500).
-	InternalErrorStatus int
+	InternalErrorStatus                                    int // default 500
 }
 
-// Options configure a Server. Zero values select the documented defaults.
+// Options configure a Server; zero values select the defaults. Each field is
+// described in docs/emulator.md#options.
 type Options struct {
-	Credentials []Credential     // default: DefaultSecretID/DefaultSecretKey
-	Now         func() time.Time // injectable clock; default time.Now
-	// AuthNow is the clock X-TC-Timestamp and q-sign-time are checked against
-	// (5 minutes of skew). Default time.Now even when Now is injected: the
-	// SDKs sign with the real clock. Set it to test SignatureExpire.
-	AuthNow  func() time.Time
-	Rate     float64 // per action per SecretId, requests/second (burst = rate); default 20; negative disables
-	Paging   string  // PagingCursor (default) or PagingOffset
-	MaxLimit int     // DescribeTasks Limit maximum, default 100
-	// PendingFor and RunningFor are the non-live lifecycle durations
-	// (PENDING -> RUNNING -> FINISH). 0 selects the default; a negative value
-	// means the state never ends by itself. PendingFor also governs CI
-	// Submitted -> Auditing and TRTC Idle -> InProgress.
-	PendingFor, RunningFor time.Duration
-	SdkAppIDs              []uint64 // known TRTC apps; default {1400000000}
+	Credentials            []Credential     // default: DefaultSecretID/DefaultSecretKey
+	Now                    func() time.Time // the emulator clock; default time.Now
+	AuthNow                func() time.Time // the clock signatures are checked against; default time.Now
+	Rate                   float64          // per action per SecretId per second; negative disables
+	Paging                 string           // PagingCursor (default) or PagingOffset
+	MaxLimit               int              // DescribeTasks' largest Limit
+	PendingFor, RunningFor time.Duration    // lifecycle durations; negative: forever
+	SdkAppIDs              []uint64         // known TRTC apps
 	Faults                 Faults
 	Seed                   int64
-	Logger                 *slog.Logger // nil = silent
-	// SpecificEndedCodes makes a cancel of an ended job answer
-	// FailedOperation.TaskEnded (AMS/VM/TRTC) or 409 FailedOperation.JobEnded
-	// (CI), codes scf-janitor once assumed. By default: plain FailedOperation
-	// (CI: 400), as Tencent documents no specific code (SDK errors.go, the CI
-	// cancel doc).
-	SpecificEndedCodes bool
-	// FunctionReadyAfter is how long an SCF function stays Creating or
-	// Updating before it is Active: 0 selects DefaultFunctionReadyAfter,
-	// negative means at once.
-	FunctionReadyAfter time.Duration
-	// RolePropagation is how long after CreateRole or AttachRolePolicy a
-	// role is usable by SCF (FailedOperation.CallRoleFailed before then,
-	// checkRole). 0 (the default) = at once.
-	RolePropagation time.Duration
-	// Roles can be assumed with STS AssumeRole; their temporary credentials
-	// act in the role's account. CAM roles can be too, as their trust
-	// policy allows (trust.go).
-	Roles []Role
-	// AccountUin is the uin of the default account (Credentials), as
-	// GetCallerIdentity answers it and trust policies and role ARNs name it;
-	// default DefaultAccountUin.
-	AccountUin string
-	// Buckets, when set, are the only COS buckets CI requests may address
-	// by host (<Name>.ci.<Region>.myqcloud.com): another gets NoSuchBucket.
-	// Empty: any bucket exists.
-	Buckets []Bucket
-	// Invoker runs the functions of the SCF Invoke and InvokeFunction
-	// actions (nil: every function is unknown); see also SetInvoker.
-	Invoker Invoker
-	// EnforcePolicies refuses a role session's request no policy attached
-	// to the role allows (policy.go; UnauthorizedOperation, CI 403
-	// AccessDenied). Root keys are never checked.
-	EnforcePolicies bool
+	Logger                 *slog.Logger  // nil = silent
+	SpecificEndedCodes     bool          // cancel of an ended job: FailedOperation.TaskEnded / JobEnded
+	FunctionReadyAfter     time.Duration // SCF Creating/Updating time; negative: at once
+	RolePropagation        time.Duration // CAM change to usable by SCF; 0: at once
+	Roles                  []Role        // roles STS AssumeRole can assume
+	AccountUin             string        // the default account's uin; default DefaultAccountUin
+	Buckets                []Bucket      // the only buckets CI may address; empty: any
+	Invoker                Invoker       // runs SCF Invoke; see also SetInvoker
+	EnforcePolicies        bool          // refuse a role session's request no attached policy allows
 }
 
 // Server is the emulator; it is an http.Handler and safe for concurrent use.
 type Server struct {
-	opts   Options
-	now    func() time.Time
-	creds  map[string]Credential // fixed at New; see credentials() for the temporary ones
-	apps   map[uint64]bool
-	logger *slog.Logger
+	opts Options
+	now  func() time.Time
 
 	faultMu sync.Mutex
 	faults  Faults
@@ -131,10 +88,10 @@ type Server struct {
 	sink notificationSink
 
 	mu             sync.Mutex
-	tasks          map[string]*taskRec   // key service+"/"+TaskId
-	order          map[string][]*taskRec // per service, newest first (taskBefore order)
-	liveJobs       map[string]*liveJobRec
-	transcriptions map[string]*transRec
+	tasks          map[string]*record[Task]   // key service+"/"+TaskId
+	order          map[string][]*record[Task] // per service, newest first (taskBefore order)
+	liveJobs       map[string]*record[LiveJob]
+	transcriptions map[string]*record[Transcription]
 	seq            atomic.Uint64
 
 	mux *http.ServeMux // routes.go
@@ -163,30 +120,16 @@ func New(opts Options) *Server {
 	if len(opts.SdkAppIDs) == 0 {
 		opts.SdkAppIDs = []uint64{DefaultSdkAppID}
 	}
-	s := &Server{
-		opts:           opts,
-		now:            opts.Now,
-		creds:          make(map[string]Credential),
-		apps:           make(map[uint64]bool),
-		logger:         opts.Logger,
-		faults:         opts.Faults,
-		rng:            newFaultRand(opts.Seed),
-		limits:         newLimiter(opts.Rate),
-		stats:          newStatsRecorder(),
-		tasks:          make(map[string]*taskRec),
-		order:          make(map[string][]*taskRec),
-		liveJobs:       make(map[string]*liveJobRec),
-		transcriptions: make(map[string]*transRec),
-	}
+	s := &Server{opts: opts, now: opts.Now, faults: opts.Faults, rng: newFaultRand(opts.Seed), limits: newLimiter(opts.Rate),
+		stats: newStatsRecorder(), tasks: map[string]*record[Task]{}, order: map[string][]*record[Task]{},
+		liveJobs: map[string]*record[LiveJob]{}, transcriptions: map[string]*record[Transcription]{}}
 	s.invoker = opts.Invoker
+	creds := map[string]Credential{}
 	for _, c := range opts.Credentials {
-		s.creds[c.SecretID] = c
+		creds[c.SecretID] = c
 	}
-	s.acct.init(s.creds, opts.Roles)
+	s.acct.init(creds, opts.Roles)
 	s.mux = s.routes()
-	for _, id := range opts.SdkAppIDs {
-		s.apps[id] = true
-	}
 	return s
 }
 
@@ -204,17 +147,15 @@ func (s *Server) CurrentFaults() Faults {
 	return s.faults
 }
 
-// ServeHTTP logs each request and routes it: a bucket's COS host to COS,
-// then by path (routes.go).
+// ServeHTTP logs each request and routes it: COS by host, then by path.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusWriter{ResponseWriter: w}
 	info := &reqInfo{}
 	defer func() {
-		// A handler that drops the connection panics with
-		// http.ErrAbortHandler: log it, then let net/http close it.
+		// http.ErrAbortHandler: log, then let net/http drop the connection.
 		aborted := recover()
-		if s.logger != nil {
+		if logger := s.opts.Logger; logger != nil {
 			status, code := rec.statusOrOK(), info.code
 			if aborted != nil {
 				status = 0
@@ -222,7 +163,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 					code = "aborted"
 				}
 			}
-			s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
 				slog.String("action", info.action),
@@ -248,7 +189,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(rec, r)
 }
 
-// reqInfo collects what the access log reports.
 type reqInfo struct{ action, code, requestID string }
 
 // statusWriter records the status code; it keeps Hijack and Flush usable.
@@ -275,7 +215,7 @@ func (w *statusWriter) statusOrOK() int { return cmp.Or(w.status, http.StatusOK)
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// newRequestID returns a fresh random UUID (version 4 layout).
+// newRequestID returns a random UUID v4.
 func newRequestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
@@ -285,8 +225,7 @@ func newRequestID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// newID returns prefix + hex of a hash of the seed and a sequence number:
-// a seeded server generates the same ids in the same order.
+// newID returns prefix + hex of a hash of the seed and a sequence number.
 func (s *Server) newID(prefix string, hexLen int) string {
 	n := s.seq.Add(1)
 	var out strings.Builder

@@ -17,8 +17,7 @@ var stsActions = map[string]actionFunc{
 	"GetCallerIdentity": (*Server).actGetCallerIdentity,
 }
 
-// AssumeRole limits, from SDK sts models.go AssumeRoleRequestParams; codes
-// from sts errors.go (docs/emulator.md).
+// AssumeRole limits from SDK sts models.go AssumeRoleRequestParams.
 const (
 	DefaultRoleDuration = 7200 * time.Second
 	MaxRoleDuration     = 43200 * time.Second
@@ -43,10 +42,8 @@ type assumeRoleResp struct {
 	Expiration  string
 }
 
-// actAssumeRole gives the caller temporary credentials in the role's account
-// when the role exists and trusts the caller: a role of Options.Roles /
-// AddRole whose Trusted list names the caller's account (empty = any), or a
-// role created through CAM whose trust policy names the caller (trust.go).
+// actAssumeRole gives keys in the role's account when a Roles entry or a
+// CAM role's trust policy allows the caller.
 func (s *Server) actAssumeRole(c *apiCall) (any, *apiError) {
 	var req assumeRoleReq
 	if err := decodeParams(c.body, &req, true); err != nil {
@@ -100,8 +97,7 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// actGetCallerIdentity answers SDK sts GetCallerIdentityResponseParams; the
-// Arn forms and Type values are assumptions (docs/emulator.md).
+// actGetCallerIdentity: SDK sts models.go (Arn and Type assumed, docs/emulator.md).
 func (s *Server) actGetCallerIdentity(c *apiCall) (any, *apiError) {
 	if err := decodeParams(c.body, &struct{}{}, true); err != nil {
 		return nil, err

@@ -68,8 +68,6 @@ type tc3Request struct {
 	Body                         []byte
 }
 
-// canonicalRequest builds the TC3 canonical request for r as signed with
-// signedHeaders (lower-case names in the order given).
 func canonicalRequest(r tc3Request, signedHeaders []string, signedHeadersRaw string) string {
 	var b strings.Builder
 	b.WriteString(r.Method)
@@ -127,10 +125,7 @@ func tc3Signature(secretKey, date, service, timestamp, canonical string) string 
 	return hex.EncodeToString(hmacSHA256(k, sts))
 }
 
-// verifyTC3 authenticates r. It returns the parsed Authorization (for the
-// service name) and the matching credential, or the API 3.0 error Tencent
-// would answer. Order of checks: header presence and form, timestamp skew,
-// SecretId, signature, session token.
+// verifyTC3 authenticates r: form, timestamp, SecretId, signature, token.
 func verifyTC3(r tc3Request, creds map[string]Credential, now time.Time) (tc3Auth, Credential, *apiError) {
 	authz := r.Header.Get("Authorization")
 	if authz == "" {

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"cmp"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -13,8 +14,7 @@ const (
 	TranscriptionExited     = "Exited"
 )
 
-// Transcription is a TRTC cloud transcription task, its Status as of the
-// moment it is read.
+// Transcription is a TRTC cloud transcription task, Status as of when read.
 type Transcription struct {
 	TaskId                 string
 	SdkAppId               uint64
@@ -22,25 +22,19 @@ type Transcription struct {
 	StartTime              time.Time
 }
 
-type transRec struct {
-	Transcription
-	phaseStart time.Time
-}
-
 func transKey(region string, app uint64, id string) string {
 	return region + "/" + strconv.FormatUint(app, 10) + "/" + id
 }
 
-func (s *Server) currentTrans(rec *transRec, now time.Time) Transcription {
-	t := rec.Transcription
-	if t.Status == TranscriptionIdle && s.pendingOver(rec.phaseStart, now) {
+func (s *Server) currentTrans(rec *record[Transcription], now time.Time) Transcription {
+	t := rec.v
+	if t.Status == TranscriptionIdle && s.pendingOver(rec.since, now) {
 		t.Status = TranscriptionInProgress
 	}
 	return t
 }
 
-// AddTranscription stores t. Defaults: SdkAppId 1400000000, Region
-// ap-guangzhou, Status InProgress, StartTime now, TaskId generated.
+// AddTranscription stores t; zero fields get defaults (docs/emulator.md#inspection-api).
 func (s *Server) AddTranscription(t Transcription) Transcription {
 	now := s.now()
 	t.SdkAppId = cmp.Or(t.SdkAppId, DefaultSdkAppID)
@@ -56,7 +50,7 @@ func (s *Server) AddTranscription(t Transcription) Transcription {
 			return dup
 		})
 	}
-	rec := &transRec{Transcription: t, phaseStart: now}
+	rec := &record[Transcription]{t, now}
 	s.transcriptions[transKey(t.Region, t.SdkAppId, t.TaskId)] = rec
 	return s.currentTrans(rec, now)
 }
@@ -76,13 +70,12 @@ type createTranscriptionReq struct {
 	}
 }
 
-// checkApp refuses an app that is not the caller's: the TRTC apps
-// (Options.SdkAppIDs) belong to the default account.
+// checkApp refuses an app that is not the caller's (all are the default account's).
 func (s *Server) checkApp(c *apiCall, app uint64) *apiError {
 	if app == 0 {
 		return errf("MissingParameter.SdkAppId", "The request is missing the required parameter SdkAppId.")
 	}
-	if c.account != "" || !s.apps[app] {
+	if c.account != "" || !slices.Contains(s.opts.SdkAppIDs, app) {
 		return errf("InvalidParameter.SdkAppId", "SdkAppId "+strconv.FormatUint(app, 10)+" does not exist or does not belong to this account.")
 	}
 	return nil
@@ -108,9 +101,8 @@ func (s *Server) actCreateCloudTranscription(c *apiCall) (any, *apiError) {
 	return struct{ TaskId string }{t.TaskId}, nil
 }
 
-// lookupTranscription is the task a Describe or Delete names; s.mu must be
-// held.
-func (s *Server) lookupTranscription(c *apiCall) (*transRec, *apiError) {
+// lookupTranscription is the task a request names; s.mu held.
+func (s *Server) lookupTranscription(c *apiCall) (*record[Transcription], *apiError) {
 	var req struct {
 		SdkAppId uint64
 		TaskId   string
@@ -146,9 +138,7 @@ func (s *Server) actDescribeCloudTranscription(c *apiCall) (any, *apiError) {
 	}{t.TaskId, t.Status, uint64(t.StartTime.UnixMilli())}, nil
 }
 
-// endedError is the API 3.0 answer to cancelling something that has ended:
-// plain FailedOperation (Tencent's real code is undocumented), or the
-// specific FailedOperation.TaskEnded with Options.SpecificEndedCodes.
+// endedError answers a cancel of an ended job (the real code is undocumented).
 func (s *Server) endedError(msg string) *apiError {
 	if s.opts.SpecificEndedCodes {
 		return errf("FailedOperation.TaskEnded", msg)
@@ -167,7 +157,7 @@ func (s *Server) actDeleteCloudTranscription(c *apiCall) (any, *apiError) {
 	if t.Status == TranscriptionExited {
 		return nil, s.endedError("Transcription task " + t.TaskId + " has already exited.")
 	}
-	rec.Transcription = t
-	rec.Status, rec.phaseStart = TranscriptionExited, c.now
+	rec.v, rec.since = t, c.now
+	rec.v.Status = TranscriptionExited
 	return struct{ TaskId string }{t.TaskId}, nil
 }

@@ -9,14 +9,10 @@ import (
 	"strings"
 )
 
-// Trust policies: a role created through CAM can be assumed with STS
-// AssumeRole when its PolicyDocument names the caller (qcs root or role
-// principals) or, for ServiceRoleCredential, the service. The documented
-// principal forms and what is assumed: docs/emulator.md. Anything else allows
-// nobody: fail closed.
+// Trust policies (docs/emulator.md#trust-policies-and-sts-2018-08-13): an
+// unknown principal form allows nobody.
 
-// DefaultAccountUin is the uin of the default account (Options.Credentials)
-// when Options.AccountUin is empty: the same as scf-local's TENCENTCLOUD_UIN.
+// DefaultAccountUin is the default account's uin, as scf-local's TENCENTCLOUD_UIN.
 const DefaultAccountUin = "100000000001"
 
 // accountUin returns the uin of an account ("" = the default account).
@@ -107,9 +103,7 @@ func (st trustStatement) names(p trustPrincipal) bool {
 	return false
 }
 
-// camRoleByArn finds a role of the CAM control plane by its ARN
-// (qcs::cam::uin/<uin>:roleName/<name> or qcs::cam::uin/<uin>:role/<id>) and
-// returns its account and trust policy.
+// camRoleByArn finds a CAM role by a roleName/ or role/ ARN.
 func (s *Server) camRoleByArn(arn string) (account, name, id, doc string, ok bool) {
 	uin := roleAccount(arn)
 	if uin == "" {
@@ -144,11 +138,8 @@ func (s *Server) callerPrincipal(c *apiCall) trustPrincipal {
 // ErrNotTrusted is ServiceRoleCredential's refusal.
 var ErrNotTrusted = errors.New("the role's trust policy does not name the service")
 
-// ServiceRoleCredential gives a Tencent service's temporary keys for a role
-// created through CAM whose trust policy names service (such as
-// scf.qcloud.com): what SCF hands a function whose execution role it is.
-// The keys act in the role's account and are that role's session (a trust
-// policy naming qcs::cam::uin/<uin>:roleName/<name> accepts them).
+// ServiceRoleCredential gives service's (scf.qcloud.com) keys of a role
+// session, as SCF hands a function its execution role's.
 func (s *Server) ServiceRoleCredential(service, roleArn string) (Credential, error) {
 	account, name, id, doc, ok := s.camRoleByArn(roleArn)
 	if !ok {
@@ -163,8 +154,6 @@ func (s *Server) ServiceRoleCredential(service, roleArn string) (Credential, err
 
 var reUin = regexp.MustCompile(`^[0-9]{1,20}$`)
 
-// inspectAddAccount is POST /_emulator/accounts: accept another account's
-// keys.
 func (s *Server) inspectAddAccount(w http.ResponseWriter, r *http.Request) {
 	var in struct{ Uin, SecretId, SecretKey string }
 	if !decodeInspect(w, r, &in, func(err error) {
@@ -180,8 +169,6 @@ func (s *Server) inspectAddAccount(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, map[string]string{"Uin": in.Uin, "SecretId": in.SecretId})
 }
 
-// inspectRoleCredentials is POST /_emulator/role-credentials: a service's
-// keys for a role (what SCF gives a function).
 func (s *Server) inspectRoleCredentials(w http.ResponseWriter, r *http.Request) {
 	var in struct{ Service, RoleArn string }
 	if !decodeInspect(w, r, &in, func(err error) {
