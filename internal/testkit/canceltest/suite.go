@@ -5,7 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/scf-janitor/scf-janitor/internal/scflocal/scflocaltest"
+	"github.com/scf-janitor/scf-janitor/internal/testkit/scflocaltest"
 )
 
 // update rewrites the testdata files: go test -run /Testdata -update.
