@@ -42,7 +42,7 @@ func liveBody(ctx context.Context, base, handler string) (b sampleBody, ok bool)
 	switch handler {
 	case "cancel-task":
 		var tasks []emulator.Task
-		if getJSON(ctx, base+"/_emulator/tasks?service=ams&status=RUNNING", &tasks) != nil {
+		if emulatorCall(ctx, http.MethodGet, base+"/_emulator/tasks?service=ams&status=RUNNING", nil, &tasks) != nil {
 			return b, false
 		}
 		cutoff := time.Now().Add(-emulator.DemoStaleAge + 10*time.Minute)
@@ -56,14 +56,14 @@ func liveBody(ctx context.Context, base, handler string) (b sampleBody, ok bool)
 		}
 	case "cancel-live-audit":
 		var jobs []emulator.LiveJob
-		_ = getJSON(ctx, base+"/_emulator/live-jobs", &jobs)
+		_ = emulatorCall(ctx, http.MethodGet, base+"/_emulator/live-jobs", nil, &jobs)
 		slices.SortFunc(jobs, func(a, b emulator.LiveJob) int { return cmp.Compare(a.JobId, b.JobId) })
 		if i := slices.IndexFunc(jobs, func(j emulator.LiveJob) bool { return j.State == emulator.LiveAuditing }); i >= 0 {
 			return sampleBody{JobId: jobs[i].JobId}, true // Bucket and Region: the function's defaults
 		}
 	case "stop-transcription":
 		var trs []emulator.Transcription
-		_ = getJSON(ctx, base+"/_emulator/transcriptions", &trs)
+		_ = emulatorCall(ctx, http.MethodGet, base+"/_emulator/transcriptions", nil, &trs)
 		slices.SortFunc(trs, func(a, b emulator.Transcription) int { return cmp.Compare(a.TaskId, b.TaskId) })
 		if i := slices.IndexFunc(trs, func(t emulator.Transcription) bool { return t.Status == emulator.TranscriptionInProgress }); i >= 0 {
 			return sampleBody{TaskId: trs[i].TaskId, SdkAppId: trs[i].SdkAppId, Region: trs[i].Region}, true
@@ -115,20 +115,4 @@ func bodyForFunction(ctx context.Context, function, kind, config, emulatorAddr s
 		fmt.Fprintf(stderr, "scf-local: generate-event: no emulator with a running job at %s: %s's body has a made-up id (start scf-local for real ones)\n", emulatorAddr, function)
 	}
 	return json.Marshal(b)
-}
-
-func getJSON(ctx context.Context, url string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	return json.NewDecoder(resp.Body).Decode(v)
 }

@@ -66,16 +66,16 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		writeError(w, status, "InvokeFailed", fmt.Sprintf("the function process failed during request %s; scf-local's output says why", inv.requestID), inv.requestID)
 		return
 	}
-	if inv.fnErr != nil {
+	if inv.Error != nil {
 		status := http.StatusBadGateway
-		if inv.fnErr.Type == "TimeoutError" {
+		if inv.Error.Type == "TimeoutError" {
 			status = http.StatusGatewayTimeout
 		}
-		g.log.line(f.fn.Name, "http", fmt.Sprint(status), inv.latency, inv.requestID, inv.fnErr.Type+": "+inv.fnErr.Message)
-		writeError(w, status, "FunctionError", fmt.Sprintf("%s: %s (request %s)", inv.fnErr.Type, inv.fnErr.Message, inv.requestID), inv.requestID)
+		g.log.line(f.fn.Name, "http", fmt.Sprint(status), inv.latency, inv.requestID, inv.Error.Type+": "+inv.Error.Message)
+		writeError(w, status, "FunctionError", fmt.Sprintf("%s: %s (request %s)", inv.Error.Type, inv.Error.Message, inv.requestID), inv.requestID)
 		return
 	}
-	status := writeIntegrated(w, inv.payload, inv.requestID)
+	status := writeIntegrated(w, inv.Payload, inv.requestID)
 	g.log.line(f.fn.Name, "http", fmt.Sprint(status), inv.latency, inv.requestID, req.Method+" "+req.URL.Path)
 }
 

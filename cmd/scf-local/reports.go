@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -47,21 +46,12 @@ func (rc *runtimeConfig) reportBuckets() []emulator.Bucket {
 // ensureReportBuckets creates each report bucket in the emulator at emuURL
 // (PUT /_emulator/cos/<bucket>?region=<region>; an existing one is kept).
 func ensureReportBuckets(ctx context.Context, emuURL string, buckets []emulator.Bucket) error {
-	client := &http.Client{Timeout: 10 * time.Second}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	for _, b := range buckets {
 		u := emuURL + "/_emulator/cos/" + url.PathEscape(b.Name) + "?region=" + url.QueryEscape(b.Region)
-		req, err := http.NewRequestWithContext(ctx, http.MethodPut, u, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := client.Do(req)
-		if err != nil {
+		if err := emulatorCall(ctx, http.MethodPut, u, nil, nil); err != nil {
 			return fmt.Errorf("create the report bucket %s in the emulator: %w", b.Name, err)
-		}
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("create the report bucket %s in the emulator: %s %s", b.Name, resp.Status, body)
 		}
 	}
 	return nil

@@ -130,10 +130,10 @@ func (s *server) logResult(ctx context.Context, fn, trigger string, inv invocati
 		if s.r.logs == nil {
 			s.log.printf("%s\n", indentLines(err.Error()))
 		}
-	case inv.fnErr != nil:
-		s.log.line(fn, trigger, "error", inv.latency, inv.requestID, inv.fnErr.Type+": "+inv.fnErr.Message)
+	case inv.Error != nil:
+		s.log.line(fn, trigger, "error", inv.latency, inv.requestID, inv.Error.Type+": "+inv.Error.Message)
 	default:
-		s.log.line(fn, trigger, "ok", inv.latency, inv.requestID, summary(inv.payload))
+		s.log.line(fn, trigger, "ok", inv.latency, inv.requestID, summary(inv.Payload))
 	}
 }
 

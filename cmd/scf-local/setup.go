@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -220,16 +222,45 @@ func (e *environment) close() {
 func emulatorRunning(ctx context.Context, addr string) bool {
 	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/_emulator/stats", nil)
+	return emulatorCall(ctx, http.MethodGet, "http://"+addr+"/_emulator/stats", nil, nil) == nil
+}
+
+// emulatorCall sends a request to the emulator's /_emulator API, with body
+// as JSON unless nil, and decodes its answer into out unless nil. An answer
+// other than 200 or 201 is an error with the emulator's message.
+func emulatorCall(ctx context.Context, method, url string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
 	if err != nil {
-		return false
+		return err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return false
+		return err
 	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
+		var e struct{ Error string }
+		if json.Unmarshal(b, &e) != nil || e.Error == "" {
+			e.Error = strings.TrimSpace(string(b))
+		}
+		return fmt.Errorf("%s %s: %s: %s", method, url, resp.Status, e.Error)
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(b, out)
 }
 
 // portError says which port is taken and which flag changes it.
