@@ -1,11 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -32,8 +32,7 @@ func loadEnvVars(path string, cfg *deploy.Config) (*envVars, error) {
 		return nil, fmt.Errorf("--env-vars: %w", err)
 	}
 	var raw map[string]map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&raw); err != nil {
+	if err := json.Unmarshal(b, &raw); err != nil {
 		return nil, fmt.Errorf("--env-vars %s: want a JSON object such as {\"Parameters\":{\"KEY\":\"value\"},\"cancel-task\":{\"KEY\":\"value\"}}: %w", path, err)
 	}
 	ev := &envVars{path: path, perFn: map[string]map[string]string{}, config: cfg}
@@ -89,12 +88,7 @@ func envValue(v json.RawMessage) (string, error) {
 }
 
 func reservedEnvKey(k string) bool {
-	for _, p := range []string{"SCF_", "QCLOUD_", "TENCENTCLOUD_"} {
-		if strings.HasPrefix(strings.ToUpper(k), p) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc([]string{"SCF_", "QCLOUD_", "TENCENTCLOUD_"}, func(p string) bool { return strings.HasPrefix(strings.ToUpper(k), p) })
 }
 
 // apply overrides fn's configured environment env with the file's values
@@ -124,13 +118,7 @@ func (ev *envVars) apply(fn deploy.Function, env map[string]string) {
 func (ev *envVars) unused(declared func(deploy.Function) map[string]string) []string {
 	var out []string
 	for k := range ev.all {
-		found := false
-		for _, fn := range ev.config.Functions {
-			if _, ok := declared(fn)[k]; ok {
-				found = true
-			}
-		}
-		if !found {
+		if !slices.ContainsFunc(ev.config.Functions, func(fn deploy.Function) bool { _, ok := declared(fn)[k]; return ok }) {
 			out = append(out, "Parameters."+k)
 		}
 	}

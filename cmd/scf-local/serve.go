@@ -29,7 +29,7 @@ type server struct {
 	srvDone    chan struct{}
 	timers     sync.WaitGroup
 	stopTimers context.CancelFunc
-	watchDone  chan struct{}
+	watching   sync.WaitGroup // --watch
 }
 
 // serve runs every function until ctx ends: the HTTP gateway, the timers and
@@ -69,7 +69,7 @@ func serve(ctx context.Context, o serveOptions, getenv func(string) (string, boo
 	}
 	var watching []*watched
 	if o.watch {
-		watching = s.r.watchSources(ctx, s.functions())
+		watching = s.r.watchSources(ctx)
 	}
 	secretFiles, err := writeSecretFiles(filepath.Join(binDir, "secrets"), env.rc.secrets)
 	if err != nil {
@@ -79,7 +79,9 @@ func serve(ctx context.Context, o serveOptions, getenv func(string) (string, boo
 	timerCtx, stopTimers := context.WithCancel(ctx)
 	s.stopTimers = stopTimers
 	s.startTimers(timerCtx)
-	s.startWatch(timerCtx, watching)
+	if o.watch {
+		s.watching.Go(func() { s.r.watch(timerCtx, watching, watchPoll) })
+	}
 	<-ctx.Done()
 	s.stop()
 	return nil
@@ -135,15 +137,6 @@ func (s *server) logResult(ctx context.Context, fn, trigger string, inv invocati
 	default:
 		s.log.line(fn, trigger, "ok", inv.latency, inv.requestID, summary(inv.Payload))
 	}
-}
-
-func (s *server) functions() []*function {
-	fns := make([]*function, 0, len(s.env.rc.cfg.Functions))
-	for _, fn := range s.env.rc.cfg.Functions {
-		f, _ := s.r.get(fn.Name)
-		fns = append(fns, f)
-	}
-	return fns
 }
 
 // startGateway serves the functions' Function URLs on lis.
@@ -229,26 +222,12 @@ func (s *server) fireTimer(ctx context.Context, f *function, tm deploy.Timer, at
 	})
 }
 
-// startWatch rebuilds and reloads a function when its sources change
-// (--watch).
-func (s *server) startWatch(ctx context.Context, watching []*watched) {
-	s.watchDone = make(chan struct{})
-	if !s.o.watch {
-		close(s.watchDone)
-		return
-	}
-	go func() {
-		defer close(s.watchDone)
-		s.r.watch(ctx, watching, watchPoll)
-	}()
-}
-
 // stop ends the run: timers and watcher, gateway, then the functions and
 // their in-flight invocations, then the emulator.
 func (s *server) stop() {
 	s.log.printf("scf-local: stopping ...\n")
 	s.stopTimers()
-	<-s.watchDone
+	s.watching.Wait()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if s.srv.Shutdown(shutdownCtx) != nil {

@@ -163,21 +163,17 @@ func (e *environment) useEmulator(ctx context.Context, roles []provision.Role, r
 		return err
 	}
 	rc.roles = &roleCredentials{uin: rc.uin, issue: emulatorRoleIssuer(e.emuURL), now: time.Now, keep: roleKeeper(e.emuURL, roles)}
-	if reuse {
-		e.useRunningSecrets()
+	if !reuse {
+		return nil
 	}
-	return nil
-}
-
-// useRunningSecrets gives the functions what the running server's copies
-// accept, so that an event signed for the server (generate-event) works here.
-func (e *environment) useRunningSecrets() {
+	// An event signed for the running server (generate-event) works here.
 	st, ok, err := readRunState(e.o.emulatorAddr, e.config)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "scf-local: the running server's webhook secrets are unreadable (%v); using this run's\n", err)
 	} else if ok && e.o.secret == "" {
-		e.rc.useRunningSecrets(st, e.emuURL)
+		rc.useRunningSecrets(st, e.emuURL)
 	}
+	return nil
 }
 
 // buckets are the CI buckets that exist: the demo data's and those the
