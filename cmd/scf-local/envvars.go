@@ -12,12 +12,10 @@ import (
 	"github.com/scf-janitor/scf-janitor/internal/deploy"
 )
 
-// envVars is an --env-vars file, in the shape of sam local's
-// --env-vars JSON: {"Parameters": {"KEY": "value"}, "<function>": {"KEY":
-// "value"}}. Parameters apply to every function, a function's own object
-// (by its name or its key under inputs.functions) wins over them, and both
-// override serverless.yml's values. As with sam local, only variables the
-// function declares in serverless.yml are set; the others are reported.
+// envVars is an --env-vars file, in sam local's shape: {"Parameters":
+// {"KEY": "value"}, "<function>": {"KEY": "value"}}. A function's own object
+// (by name or key) wins over Parameters, and both over serverless.yml. As
+// with sam local, only variables serverless.yml declares are set.
 type envVars struct {
 	path   string
 	all    map[string]string
@@ -112,9 +110,8 @@ func (ev *envVars) apply(fn deploy.Function, env map[string]string) {
 	}
 }
 
-// unused lists the file's variables that set nothing: a Parameters
-// variable no function declares, or a function's variable it does not
-// declare. declared returns a function's configured environment.
+// unused lists the file's variables no function declares; declared returns
+// a function's configured environment.
 func (ev *envVars) unused(declared func(deploy.Function) map[string]string) []string {
 	var out []string
 	for k := range ev.all {

@@ -13,21 +13,16 @@ import (
 	"github.com/scf-janitor/scf-janitor/internal/emulator"
 )
 
-// localReportBucket is the sweeper's JANITOR_REPORT_BUCKET against the
-// emulator when serverless.yml, .env and --env-vars leave it unset: the
-// archive works out of the box, and the reports are under
-// /_emulator/cos/<bucket>/.
-const localReportBucket = "scf-janitor-reports-" + localAppID
-
-// Report archive settings (the sweeper's).
+// The sweeper's report archive settings. Against the emulator an unset
+// bucket is localReportBucket, so the archive works out of the box (the
+// reports are under /_emulator/cos/<bucket>/).
 const (
-	envReportBucket = "JANITOR_REPORT_BUCKET"
-	envReportRegion = "JANITOR_REPORT_REGION"
+	envReportBucket   = "JANITOR_REPORT_BUCKET"
+	envReportRegion   = "JANITOR_REPORT_REGION" // default: the functions' region
+	localReportBucket = "scf-janitor-reports-" + localAppID
 )
 
-// reportBuckets are the COS buckets the sweepers write their reports to,
-// as their effective environments say (region: JANITOR_REPORT_REGION, else
-// the functions' region).
+// reportBuckets are the COS buckets the sweepers write their reports to.
 func (rc *runtimeConfig) reportBuckets() []emulator.Bucket {
 	var out []emulator.Bucket
 	for _, fn := range rc.cfg.Functions {
@@ -57,8 +52,7 @@ func ensureReportBuckets(ctx context.Context, emuURL string, buckets []emulator.
 	return nil
 }
 
-// reportsLine is the banner's line about the archived reports ("" without
-// a report bucket).
+// reportsLine is the banner's line about the reports ("" without a bucket).
 func reportsLine(rc *runtimeConfig, emuURL string) string {
 	bs := rc.reportBuckets()
 	if len(bs) == 0 {

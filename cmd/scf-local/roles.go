@@ -89,8 +89,7 @@ func (rc *roleCredentials) forRole(ctx context.Context, role string) (credential
 }
 
 // executionRoles is what scf-deploy would create for the functions: each
-// role's trust policy (deploy/cam/trust-scf.json) and permissions
-// (deploy/cam/<Role>.json; "" when the file does not exist).
+// role's trust policy and permissions ("" without deploy/cam/<Role>.json).
 func executionRoles(root string, fns []deploy.Function) ([]provision.Role, []string, error) {
 	camDir := filepath.Join(root, "deploy", "cam")
 	var notes []string
@@ -166,17 +165,13 @@ func (rc *runtimeConfig) deriveSweeper(roles []provision.Role, fn deploy.Functio
 }
 
 // LocalDescription marks the roles and policies scf-local creates in the
-// emulator. It differs from scf-deploy's (provision.ManagedDescription) on
-// purpose: `scf-deploy delete --endpoint <scf-local>` removes only what
-// scf-deploy created, so it leaves these alone (as foreign), and scf-deploy
-// apply uses them as they are.
+// emulator: not provision.ManagedDescription, so that scf-deploy delete
+// leaves them alone and scf-deploy apply uses them as they are.
 const LocalDescription = "managed by scf-local (scf-janitor)"
 
-// ensureRoles creates, through the CAM API of the emulator at emuURL (with
-// the default account's keys), every role of roles that does not exist yet,
-// with its permissions as a policy attached, marked LocalDescription.
-// Existing roles are used as they are; so is an existing policy of the same
-// name (scf-deploy's, for example), attached when it is not.
+// ensureRoles creates, through the CAM API of the emulator at emuURL, each
+// role that does not exist, with its permissions as a policy attached, marked
+// LocalDescription. Existing roles and policies are used as they are.
 func ensureRoles(ctx context.Context, emuURL string, roles []provision.Role) error {
 	cam, err := tcapi.NewCAM(tcapi.Credentials{SecretID: emulator.DefaultSecretID, SecretKey: emulator.DefaultSecretKey},
 		tcapi.Options{Endpoint: emuURL})
@@ -244,11 +239,9 @@ func findPolicy(ctx context.Context, cam *tcapi.CAM, name string) (uint64, error
 }
 
 // roleKeeper returns a check, run before each invocation, that creates again
-// a role of roles deleted since start (by hand, or by an older scf-deploy's
-// delete) in the emulator at emuURL; recreated says the role's keys held
-// until then are void. Without it every invocation of the role's functions
-// would fail until a restart. It asks GET /_emulator/roles, not CAM GetRole,
-// which would meet the emulator's API rate limit at one call per invocation.
+// a role deleted since start (else its functions would fail until a
+// restart); recreated voids the keys held. It asks GET /_emulator/roles:
+// CAM GetRole per invocation would meet the emulator's API rate limit.
 func roleKeeper(emuURL string, roles []provision.Role) func(ctx context.Context, role string) (recreated bool, err error) {
 	return func(ctx context.Context, role string) (bool, error) {
 		i := slices.IndexFunc(roles, func(r provision.Role) bool { return r.Name == role })

@@ -33,8 +33,8 @@ type server struct {
 }
 
 // serve runs every function until ctx ends: the HTTP gateway, the timers and
-// (unless --cloud) the emulator. Both ports are taken before anything is
-// built, so a busy one is reported at once.
+// (unless --cloud) the emulator. Both ports are taken before any build, so a
+// busy one is reported at once.
 func serve(ctx context.Context, o serveOptions, getenv func(string) (string, bool), stdout, stderr io.Writer) error {
 	lis, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -87,8 +87,7 @@ func serve(ctx context.Context, o serveOptions, getenv func(string) (string, boo
 	return nil
 }
 
-// checkTimerFlags checks that --cron and --sweep-now name functions with a
-// timer trigger.
+// checkTimerFlags checks that --cron and --sweep-now name timer functions.
 func checkTimerFlags(o serveOptions, cfg *deploy.Config) error {
 	for name := range o.crons {
 		if f, ok := cfg.Function(name); !ok || len(f.Timers) == 0 {
@@ -156,8 +155,8 @@ func (s *server) startGateway(lis net.Listener) {
 	}()
 }
 
-// publishRunState tells scf-local invoke this server's webhook secrets
-// (with the embedded emulator); the returned function removes the record.
+// publishRunState tells scf-local invoke this server's webhook secrets;
+// the returned function removes the record.
 func (s *server) publishRunState(stderr io.Writer) (remove func()) {
 	if s.env.emuAddr == "" {
 		return nil

@@ -98,9 +98,8 @@ func (e *environment) resolve() error {
 	return nil
 }
 
-// setupCloud takes the credentials from the shell or .env (--cloud),
-// through the tools' one reader (internal/creds): the SDK's names, SCF's,
-// then the Serverless CLI's.
+// setupCloud takes the credentials from the shell or .env (--cloud), as
+// every tool reads them (internal/creds).
 func (e *environment) setupCloud() error {
 	rc, getenv := e.rc, e.src.lookup
 	c, _, err := creds.FromEnv(getenv)
@@ -189,8 +188,8 @@ func (e *environment) buckets() []emulator.Bucket {
 	return buckets
 }
 
-// environment sets up credentials, the webhook secrets and (unless --cloud)
-// the embedded emulator. The returned stop function shuts the emulator down.
+// environment is what setup made: credentials, the webhook secrets and
+// (unless --cloud) the emulator, which close shuts down.
 type environment struct {
 	rc      *runtimeConfig
 	emu     *emulator.Server // nil when --cloud or reusing another emulator
