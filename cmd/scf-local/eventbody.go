@@ -33,9 +33,8 @@ var madeUpBodies = map[string]sampleBody{
 }
 
 // liveBody is a request the function of handler accepts that names a
-// running job of the emulator at base (ok false when there is none, or no
-// emulator answers). A task is young (the sweeper leaves it alone) and
-// preferably live (live tasks never finish by themselves).
+// running job of the emulator at base (ok false: none, or no emulator): a
+// young task (the sweeper leaves it alone), live ones first (they never end).
 func liveBody(ctx context.Context, base, handler string) (b sampleBody, ok bool) {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
@@ -87,8 +86,7 @@ func exampleBody(ctx context.Context, emuURL, handler string) string {
 }
 
 // bodyForFunction is the body of generate-event --function: a request the
-// function accepts (config maps its name to its handler), naming a running
-// job of the emulator at emulatorAddr when one answers.
+// function accepts, naming a running job of the emulator when one answers.
 func bodyForFunction(ctx context.Context, function, kind, config, emulatorAddr string, stderr io.Writer) ([]byte, error) {
 	handler := function
 	if cfg, err := deploy.Load(config); err == nil {

@@ -51,10 +51,9 @@ func (r *runner) watchSources(ctx context.Context) []*watched {
 }
 
 // watch rebuilds a function when a Go file of the module's packages it
-// depends on (or go.mod/go.sum) changes, and switches to the new binary
-// (scflocal.Process.Reload: in-flight invocations finish on the old one). A
-// failing build prints the compiler's error and leaves the old code
-// serving. It polls (no file-system notification dependency) until ctx ends.
+// depends on (or go.mod/go.sum) changes, and reloads it (in-flight
+// invocations finish on the old binary; a failing build leaves the old code
+// serving). It polls, without a file-system notification dependency.
 func (r *runner) watch(ctx context.Context, ws []*watched, poll time.Duration) {
 	t := time.NewTicker(poll)
 	defer t.Stop()
