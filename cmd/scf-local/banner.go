@@ -87,10 +87,8 @@ func printTimers(w io.Writer, o serveOptions, rc *runtimeConfig) {
 	}
 }
 
-// curlCommand is a one-line shell command that signs body at run time with
-// the secret in secretFile (the secret the function accepts: the first of its
-// list), so the line shows no secret; with no file, it sends the body
-// unsigned.
+// curlCommand is a one-line shell command that signs body when run with the
+// secret in secretFile, so the line shows no secret (no file: unsigned).
 func curlCommand(url, body, secretFile string) string {
 	if secretFile == "" {
 		return "curl -sS -X POST " + url + " -H 'Content-Type: application/json' --data-binary " + shellQuote(body) + "; echo"
@@ -103,9 +101,7 @@ func curlCommand(url, body, secretFile string) string {
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // writeSecretFiles writes each function's signing secret to dir/<function>
-// (the directory 0700, the files 0600; dir is removed when serve stops), so
-// the printed try lines read it when run and never show it: it may have come
-// from the shell or .env.
+// (0700, files 0600; removed when serve stops) for the try lines to read.
 func writeSecretFiles(dir string, secrets map[string]webhookSecret) (map[string]string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("webhook secrets for the try lines: %w", err)

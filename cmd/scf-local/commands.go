@@ -69,22 +69,39 @@ var (
 	errFunctionFailed = errors.New("the function returned an error")
 )
 
-// parseArgs parses args with fs: -h prints the help on stdout (errHelp,
-// exit status 0), a bad flag the error and the help on stderr (errUsage, 2).
-func parseArgs(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
-	var buf bytes.Buffer
-	fs.SetOutput(&buf)
-	err := fs.Parse(args)
+// newFlagSet is a command's flag set: its -h prints usage, then the flags.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		_, _ = stdout.Write(buf.Bytes())
-		return errHelp
-	case err != nil:
-		_, _ = stderr.Write(buf.Bytes())
-		return errUsage
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
 	}
-	return nil
+	return fs
+}
+
+// parseArgs parses args with fs, flags before and after the arguments, and
+// returns the arguments: -h prints the help on stdout (errHelp, exit
+// status 0), a bad flag the error and the help on stderr (errUsage, 2).
+func parseArgs(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) ([]string, error) {
+	var buf bytes.Buffer
+	var positional []string
+	for {
+		fs.SetOutput(&buf)
+		err := fs.Parse(args)
+		fs.SetOutput(stderr)
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			_, _ = stdout.Write(buf.Bytes())
+			return nil, errHelp
+		case err != nil:
+			_, _ = stderr.Write(buf.Bytes())
+			return nil, errUsage
+		case fs.NArg() == 0:
+			return positional, nil
+		}
+		positional, args = append(positional, fs.Arg(0)), fs.Args()[1:]
+	}
 }
 
 // optBool is a boolean flag whose default depends on other flags: it
@@ -109,10 +126,16 @@ func (b *optBool) Set(s string) error {
 
 func (b *optBool) IsBoolFlag() bool { return true }
 
+// addProject defines the flags that find the project and the emulator.
+func addProject(fs *flag.FlagSet, c *common) {
+	fs.StringVar(&c.config, "config", "serverless.yml", "the serverless.yml `file` (functions/<handler> is built next to it)")
+	fs.StringVar(&c.emulatorAddr, "emulator-addr", "127.0.0.1:9100", "`address` of the Tencent Cloud API emulator: the embedded one listens there; invoke and generate-event use a running scf-local's there first")
+}
+
+// addCommon defines the flags serve and invoke share.
 func addCommon(fs *flag.FlagSet, c *common) {
-	fs.StringVar(&c.config, "config", "serverless.yml", "the serverless.yml `file` to run (functions/<handler> is built next to it)")
+	addProject(fs, c)
 	fs.BoolVar(&c.cloud, "cloud", false, "call the real Tencent Cloud APIs with $TENCENTCLOUD_SECRET_ID/$TENCENTCLOUD_SECRET_KEY(/$TENCENTCLOUD_TOKEN) instead of the emulator")
-	fs.StringVar(&c.emulatorAddr, "emulator-addr", "127.0.0.1:9100", "listen `address` of the embedded Tencent Cloud API emulator")
 	fs.BoolVar(&c.demo, "demo", true, "load the emulator's demo data (stale and young tasks, live jobs, transcriptions)")
 	fs.Int64Var(&c.seed, "seed", 1, "seed of the emulator's demo data and ids")
 	fs.StringVar(&c.secret, "webhook-secret", "", "webhook `secret` given to every function (default: each function's own, from the variable serverless.yml names, such as $JANITOR_CANCEL_TASK_SECRET in the shell or .env, else a random one per function)")
@@ -122,12 +145,10 @@ func addCommon(fs *flag.FlagSet, c *common) {
 func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, error) {
 	o := serveOptions{crons: cronFlag{}}
 	fs := serveFlags(&o, stderr)
-	if err := parseArgs(fs, args, stdout, stderr); err != nil {
-		return o, err
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "scf-local: unexpected argument %q (serve takes flags only; run scf-local -h for help)\n", fs.Arg(0))
-		return o, errUsage
+	rest, err := parseArgs(fs, args, stdout, stderr)
+	if err == nil && len(rest) > 0 {
+		fmt.Fprintf(stderr, "scf-local: unexpected argument %q (serve takes flags only; run scf-local -h for help)\n", rest[0])
+		err = errUsage
 	}
 	// Timers run by default, except with --cloud: never sweep a real
 	// account unless asked to.
@@ -135,13 +156,12 @@ func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, error) {
 	if o.timersFlag.set {
 		o.timers = o.timersFlag.v
 	}
-	return o, nil
+	return o, err
 }
 
 // serveFlags defines serve's flags on a new FlagSet that writes to stderr.
 func serveFlags(o *serveOptions, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("scf-local", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("scf-local", "usage: scf-local [serve] [flags]\n\nRuns every function in serverless.yml behind a Function URL gateway, with its timers, against the emulator.\n\n", stderr)
 	addCommon(fs, &o.common)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:9000", "listen `address` of the Function URL gateway (POST /<function>)")
 	fs.BoolVar(&o.sweepNow, "sweep-now", false, "run sweep-tasks once at start (a timer event), besides its schedule")
@@ -149,10 +169,6 @@ func serveFlags(o *serveOptions, stderr io.Writer) *flag.FlagSet {
 	fs.Var(o.crons, "cron", "override a function's timer schedule: `FUNCTION=EXPR`, such as 'sweep-tasks=*/30 * * * * * *' (repeatable)")
 	fs.BoolVar(&o.logs, "logs", false, "show the functions' own log output on stderr, each line prefixed with [function]")
 	fs.BoolVar(&o.watch, "watch", false, "rebuild and restart a function when a Go file it depends on changes (a failing build keeps the old code serving)")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: scf-local [serve] [flags]\n\nRuns every function in serverless.yml behind a Function URL gateway, with its timers, against the emulator.\n\n")
-		fs.PrintDefaults()
-	}
 	return fs
 }
 
@@ -164,45 +180,34 @@ type invokeOptions struct {
 
 func parseInvoke(args []string, stdout, stderr io.Writer) (invokeOptions, error) {
 	var o invokeOptions
-	fs := flag.NewFlagSet("scf-local invoke", flag.ContinueOnError)
+	fs := newFlagSet("scf-local invoke", "usage: scf-local invoke FUNCTION [--event FILE|-] [flags]\n\n"+
+		"Builds and starts FUNCTION, invokes it once with the event and prints its result on stdout\n"+
+		"(a function error as {\"errorMessage\",\"errorType\"}, exit status 1). It uses the emulator\n"+
+		"already listening on --emulator-addr (a running scf-local's), else starts one.\n\n", stderr)
 	addCommon(fs, &o.common)
 	fs.StringVar(&o.event, "event", "", "the event: a JSON `file`, or - for stdin (generate-event makes one); without it the event is {}")
 	fs.BoolVar(&o.logs, "logs", true, "show the function's log output on stderr")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: scf-local invoke FUNCTION [--event FILE|-] [flags]\n\n"+
-			"Builds and starts FUNCTION, invokes it once with the event and prints its result on stdout\n"+
-			"(a function error as {\"errorMessage\",\"errorType\"}, exit status 1). It uses the emulator\n"+
-			"already listening on --emulator-addr (a running scf-local's), else starts one.\n\n")
-		fs.PrintDefaults()
-	}
-	// Flags may come before or after the function name.
-	if err := parseArgs(fs, args, stdout, stderr); err != nil {
-		return o, err
-	}
-	if fs.NArg() > 0 {
-		o.function = fs.Arg(0)
-		if err := parseArgs(fs, fs.Args()[1:], stdout, stderr); err != nil {
-			return o, err
-		}
-	}
+	rest, err := parseArgs(fs, args, stdout, stderr)
 	switch {
-	case o.function == "":
+	case err != nil:
+		return o, err
+	case len(rest) == 0:
 		fmt.Fprintln(stderr, "scf-local invoke: which function? Name it: scf-local invoke FUNCTION [--event FILE|-] (the names are serverless.yml's function names)")
 		return o, errUsage
-	case fs.NArg() > 0:
-		fmt.Fprintf(stderr, "scf-local invoke: unexpected argument %q after the function %s (one function per invoke; flags may follow it)\n", fs.Arg(0), o.function)
+	case len(rest) > 1:
+		fmt.Fprintf(stderr, "scf-local invoke: unexpected argument %q after the function %s (one function per invoke; flags may follow it)\n", rest[1], rest[0])
 		return o, errUsage
 	}
+	o.function = rest[0]
 	return o, nil
 }
 
 // invokeOnce is `scf-local invoke`.
 func invokeOnce(ctx context.Context, o invokeOptions, getenv func(string) (string, bool), stdin io.Reader, stdout, stderr io.Writer) error {
-	var payload []byte
+	payload := []byte("{}") // as sam local invoke without --event
 	var err error
 	switch o.event {
 	case "":
-		payload = []byte("{}") // as sam local invoke without --event
 	case "-":
 		payload, err = io.ReadAll(stdin)
 	default:
@@ -215,8 +220,7 @@ func invokeOnce(ctx context.Context, o invokeOptions, getenv func(string) (strin
 		return fmt.Errorf("the event in %s is not valid JSON (generate one with: scf-local generate-event url --body '{...}')", o.event)
 	}
 	log := &lockedWriter{w: stderr}
-	stderr = log
-	env, err := setup(ctx, o.common, getenv, stderr, true)
+	env, err := setup(ctx, o.common, getenv, log, true)
 	if err != nil {
 		return err
 	}
@@ -228,87 +232,63 @@ func invokeOnce(ctx context.Context, o invokeOptions, getenv func(string) (strin
 	defer os.RemoveAll(binDir)
 	r := &runner{rc: env.rc, binDir: binDir, note: log.printf}
 	if o.logs {
-		r.logs = stderr
-	}
-	if err := r.start(ctx, []string{o.function}); err != nil {
-		r.stop()
-		return err
+		r.logs = log
 	}
 	defer r.stop()
-	f, _ := r.get(mustName(env, o.function))
+	if err := r.start(ctx, []string{o.function}); err != nil {
+		return err
+	}
+	fn, _ := env.rc.cfg.Function(o.function)
+	f, _ := r.get(fn.Name)
 	var opt callOptions
-	if isTimerEvent(payload) {
+	var ev struct{ Type string }
+	if json.Unmarshal(payload, &ev) == nil && (ev.Type == "Timer" || ev.Type == "timer") {
 		opt.env = timerEnv
 	}
 	inv, err := r.invoke(ctx, f, payload, opt)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "scf-local: %s %s in %s\n", f.fn.Name, inv.requestID, inv.latency.Round(time.Millisecond))
-	if inv.fnErr != nil {
-		b, _ := json.Marshal(inv.fnErr)
+	log.printf("scf-local: %s %s in %s\n", f.fn.Name, inv.requestID, inv.latency.Round(time.Millisecond))
+	if inv.Error != nil {
+		b, _ := json.Marshal(map[string]string{"errorMessage": inv.Error.Message, "errorType": inv.Error.Type})
 		fmt.Fprintf(stdout, "%s\n", b)
 		return errFunctionFailed
 	}
-	fmt.Fprintf(stdout, "%s\n", inv.payload)
+	fmt.Fprintf(stdout, "%s\n", inv.Payload)
 	return nil
-}
-
-func mustName(env *environment, name string) string {
-	f, _ := env.rc.cfg.Function(name)
-	return f.Name
-}
-
-func isTimerEvent(payload []byte) bool {
-	var ev struct{ Type string }
-	return json.Unmarshal(payload, &ev) == nil && (ev.Type == "Timer" || ev.Type == "timer")
 }
 
 // generateEventCmd is `scf-local generate-event`.
 func generateEventCmd(ctx context.Context, args []string, getenv func(string) (string, bool), stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("scf-local generate-event", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("scf-local generate-event", "usage: scf-local generate-event apigw|url|timer|console [--function F] [--body JSON] [--secret S] [--path P]\n\n"+
+		"Prints a sample event, such as SCF delivers, for scf-local invoke --event -.\n\n", stderr)
+	var c common
+	addProject(fs, &c)
 	body := fs.String("body", "", "the request body (url, apigw), the timer's Message (timer) or the event itself (console)")
 	secret := fs.String("secret", "", "sign the HTTP event's body with this webhook `secret` (X-Janitor-Signature, valid for 5 minutes; "+
 		"default: the secret --function accepts: the running scf-local's, else its variable's from the shell or .env)")
 	function := fs.String("function", "", "the `function` the event is for: without --body, the body is a request it accepts (ids of running jobs "+
 		"from the emulator at --emulator-addr when one answers); its webhook secret signs an HTTP event unless --secret is given "+
 		"(default: the function --path names, such as /cancel-task)")
-	config := fs.String("config", "serverless.yml", "the serverless.yml `file` that declares --function")
-	emulatorAddr := fs.String("emulator-addr", "127.0.0.1:9100", "the emulator `address` of the running scf-local whose secrets to use")
 	path := fs.String("path", "/", "the request path (url, apigw)")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "usage: scf-local generate-event apigw|url|timer|console [--function F] [--body JSON] [--secret S] [--path P]\n\n"+
-			"Prints a sample event, such as SCF delivers, for scf-local invoke --event -.\n\n")
-		fs.PrintDefaults()
-	}
-	if err := parseArgs(fs, args, stdout, stderr); err != nil {
+	rest, err := parseArgs(fs, args, stdout, stderr)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
+	if len(rest) != 1 {
 		fs.Usage()
 		return errUsage
 	}
-	kind := fs.Arg(0)
-	if err := parseArgs(fs, fs.Args()[1:], stdout, stderr); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
-	}
+	kind := rest[0]
 	if *secret == "" && (kind == "url" || kind == "apigw") {
-		s, err := defaultEventSecret(ctx, *config, *function, *path, *emulatorAddr, getenv)
-		if err != nil {
+		if *secret, err = defaultEventSecret(ctx, c.config, *function, *path, c.emulatorAddr, getenv); err != nil {
 			return err
 		}
-		*secret = s
 	}
 	if *function != "" && *body == "" {
-		// A request the function accepts, with ids of running jobs when an
-		// emulator answers.
 		bctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		b, err := bodyForFunction(bctx, *function, kind, *config, *emulatorAddr, stderr)
+		b, err := bodyForFunction(bctx, *function, kind, c.config, c.emulatorAddr, stderr)
 		cancel()
 		if err != nil {
 			return err

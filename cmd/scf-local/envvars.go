@@ -1,23 +1,21 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/scf-janitor/scf-janitor/internal/deploy"
 )
 
-// envVars is an --env-vars file, in the shape of sam local's
-// --env-vars JSON: {"Parameters": {"KEY": "value"}, "<function>": {"KEY":
-// "value"}}. Parameters apply to every function, a function's own object
-// (by its name or its key under inputs.functions) wins over them, and both
-// override serverless.yml's values. As with sam local, only variables the
-// function declares in serverless.yml are set; the others are reported.
+// envVars is an --env-vars file, in sam local's shape: {"Parameters":
+// {"KEY": "value"}, "<function>": {"KEY": "value"}}. A function's own object
+// (by name or key) wins over Parameters, and both over serverless.yml. As
+// with sam local, only variables serverless.yml declares are set.
 type envVars struct {
 	path   string
 	all    map[string]string
@@ -32,8 +30,7 @@ func loadEnvVars(path string, cfg *deploy.Config) (*envVars, error) {
 		return nil, fmt.Errorf("--env-vars: %w", err)
 	}
 	var raw map[string]map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&raw); err != nil {
+	if err := json.Unmarshal(b, &raw); err != nil {
 		return nil, fmt.Errorf("--env-vars %s: want a JSON object such as {\"Parameters\":{\"KEY\":\"value\"},\"cancel-task\":{\"KEY\":\"value\"}}: %w", path, err)
 	}
 	ev := &envVars{path: path, perFn: map[string]map[string]string{}, config: cfg}
@@ -89,12 +86,7 @@ func envValue(v json.RawMessage) (string, error) {
 }
 
 func reservedEnvKey(k string) bool {
-	for _, p := range []string{"SCF_", "QCLOUD_", "TENCENTCLOUD_"} {
-		if strings.HasPrefix(strings.ToUpper(k), p) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc([]string{"SCF_", "QCLOUD_", "TENCENTCLOUD_"}, func(p string) bool { return strings.HasPrefix(strings.ToUpper(k), p) })
 }
 
 // apply overrides fn's configured environment env with the file's values
@@ -118,19 +110,12 @@ func (ev *envVars) apply(fn deploy.Function, env map[string]string) {
 	}
 }
 
-// unused lists the file's variables that set nothing: a Parameters
-// variable no function declares, or a function's variable it does not
-// declare. declared returns a function's configured environment.
+// unused lists the file's variables no function declares; declared returns
+// a function's configured environment.
 func (ev *envVars) unused(declared func(deploy.Function) map[string]string) []string {
 	var out []string
 	for k := range ev.all {
-		found := false
-		for _, fn := range ev.config.Functions {
-			if _, ok := declared(fn)[k]; ok {
-				found = true
-			}
-		}
-		if !found {
+		if !slices.ContainsFunc(ev.config.Functions, func(fn deploy.Function) bool { _, ok := declared(fn)[k]; return ok }) {
 			out = append(out, "Parameters."+k)
 		}
 	}

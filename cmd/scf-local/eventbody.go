@@ -33,16 +33,15 @@ var madeUpBodies = map[string]sampleBody{
 }
 
 // liveBody is a request the function of handler accepts that names a
-// running job of the emulator at base (ok false when there is none, or no
-// emulator answers). A task is young (the sweeper leaves it alone) and
-// preferably live (live tasks never finish by themselves).
+// running job of the emulator at base (ok false: none, or no emulator): a
+// young task (the sweeper leaves it alone), live ones first (they never end).
 func liveBody(ctx context.Context, base, handler string) (b sampleBody, ok bool) {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	switch handler {
 	case "cancel-task":
 		var tasks []emulator.Task
-		if getJSON(ctx, base+"/_emulator/tasks?service=ams&status=RUNNING", &tasks) != nil {
+		if emulatorCall(ctx, http.MethodGet, base+"/_emulator/tasks?service=ams&status=RUNNING", nil, &tasks) != nil {
 			return b, false
 		}
 		cutoff := time.Now().Add(-emulator.DemoStaleAge + 10*time.Minute)
@@ -56,14 +55,14 @@ func liveBody(ctx context.Context, base, handler string) (b sampleBody, ok bool)
 		}
 	case "cancel-live-audit":
 		var jobs []emulator.LiveJob
-		_ = getJSON(ctx, base+"/_emulator/live-jobs", &jobs)
+		_ = emulatorCall(ctx, http.MethodGet, base+"/_emulator/live-jobs", nil, &jobs)
 		slices.SortFunc(jobs, func(a, b emulator.LiveJob) int { return cmp.Compare(a.JobId, b.JobId) })
 		if i := slices.IndexFunc(jobs, func(j emulator.LiveJob) bool { return j.State == emulator.LiveAuditing }); i >= 0 {
 			return sampleBody{JobId: jobs[i].JobId}, true // Bucket and Region: the function's defaults
 		}
 	case "stop-transcription":
 		var trs []emulator.Transcription
-		_ = getJSON(ctx, base+"/_emulator/transcriptions", &trs)
+		_ = emulatorCall(ctx, http.MethodGet, base+"/_emulator/transcriptions", nil, &trs)
 		slices.SortFunc(trs, func(a, b emulator.Transcription) int { return cmp.Compare(a.TaskId, b.TaskId) })
 		if i := slices.IndexFunc(trs, func(t emulator.Transcription) bool { return t.Status == emulator.TranscriptionInProgress }); i >= 0 {
 			return sampleBody{TaskId: trs[i].TaskId, SdkAppId: trs[i].SdkAppId, Region: trs[i].Region}, true
@@ -87,8 +86,7 @@ func exampleBody(ctx context.Context, emuURL, handler string) string {
 }
 
 // bodyForFunction is the body of generate-event --function: a request the
-// function accepts (config maps its name to its handler), naming a running
-// job of the emulator at emulatorAddr when one answers.
+// function accepts, naming a running job of the emulator when one answers.
 func bodyForFunction(ctx context.Context, function, kind, config, emulatorAddr string, stderr io.Writer) ([]byte, error) {
 	handler := function
 	if cfg, err := deploy.Load(config); err == nil {
@@ -115,20 +113,4 @@ func bodyForFunction(ctx context.Context, function, kind, config, emulatorAddr s
 		fmt.Fprintf(stderr, "scf-local: generate-event: no emulator with a running job at %s: %s's body has a made-up id (start scf-local for real ones)\n", emulatorAddr, function)
 	}
 	return json.Marshal(b)
-}
-
-func getJSON(ctx context.Context, url string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", url, resp.Status)
-	}
-	return json.NewDecoder(resp.Body).Decode(v)
 }

@@ -56,8 +56,7 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		if errors.Is(err, context.Canceled) {
 			status = 499 // client went away
 		}
-		// The error may carry the process's last output: it goes to the
-		// terminal, not to the HTTP caller.
+		// The process's last output in err goes to the terminal only.
 		first, _, _ := strings.Cut(err.Error(), "\n")
 		g.log.line(f.fn.Name, "http", fmt.Sprint(status), inv.latency, inv.requestID, "invoke failed: "+first)
 		if g.r.logs == nil {
@@ -66,16 +65,16 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		writeError(w, status, "InvokeFailed", fmt.Sprintf("the function process failed during request %s; scf-local's output says why", inv.requestID), inv.requestID)
 		return
 	}
-	if inv.fnErr != nil {
+	if inv.Error != nil {
 		status := http.StatusBadGateway
-		if inv.fnErr.Type == "TimeoutError" {
+		if inv.Error.Type == "TimeoutError" {
 			status = http.StatusGatewayTimeout
 		}
-		g.log.line(f.fn.Name, "http", fmt.Sprint(status), inv.latency, inv.requestID, inv.fnErr.Type+": "+inv.fnErr.Message)
-		writeError(w, status, "FunctionError", fmt.Sprintf("%s: %s (request %s)", inv.fnErr.Type, inv.fnErr.Message, inv.requestID), inv.requestID)
+		g.log.line(f.fn.Name, "http", fmt.Sprint(status), inv.latency, inv.requestID, inv.Error.Type+": "+inv.Error.Message)
+		writeError(w, status, "FunctionError", fmt.Sprintf("%s: %s (request %s)", inv.Error.Type, inv.Error.Message, inv.requestID), inv.requestID)
 		return
 	}
-	status := writeIntegrated(w, inv.payload, inv.requestID)
+	status := writeIntegrated(w, inv.Payload, inv.requestID)
 	g.log.line(f.fn.Name, "http", fmt.Sprint(status), inv.latency, inv.requestID, req.Method+" "+req.URL.Path)
 }
 
@@ -138,8 +137,7 @@ func indentLines(s string) string {
 
 // writeError answers with the Tencent-shaped error body
 // {"Error":{"Code","Message"},"RequestId"}, without HTML escapes, and the
-// request id in X-Scf-Request-Id; "" makes a new id (for a request that
-// never reached a function). It returns the id.
+// request id ("": a new one) in X-Scf-Request-Id. It returns the id.
 func writeError(w http.ResponseWriter, status int, code, msg, requestID string) string {
 	if requestID == "" {
 		requestID = scflocal.NewRequestID()

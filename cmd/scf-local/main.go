@@ -17,11 +17,18 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
+
+	"github.com/scf-janitor/scf-janitor/internal/scflocal"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	ctx, unwatch := exitWithParent(ctx, os.Stderr, watchInterval)
+	// End with the command that started scf-local, as on Ctrl-C, so that
+	// nothing it started outlives it (`kill <go run>`, `kill -9 <make>`).
+	ctx, unwatch := scflocal.ExitWithParent(ctx, 500*time.Millisecond, func(why string) {
+		fmt.Fprintf(os.Stderr, "scf-local: %s; stopping\n", why)
+	})
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.LookupEnv)
 	unwatch()
 	stop()

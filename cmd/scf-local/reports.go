@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -14,21 +13,16 @@ import (
 	"github.com/scf-janitor/scf-janitor/internal/emulator"
 )
 
-// localReportBucket is the sweeper's JANITOR_REPORT_BUCKET against the
-// emulator when serverless.yml, .env and --env-vars leave it unset: the
-// archive works out of the box, and the reports are under
-// /_emulator/cos/<bucket>/.
-const localReportBucket = "scf-janitor-reports-" + localAppID
-
-// Report archive settings (the sweeper's).
+// The sweeper's report archive settings. Against the emulator an unset
+// bucket is localReportBucket, so the archive works out of the box (the
+// reports are under /_emulator/cos/<bucket>/).
 const (
-	envReportBucket = "JANITOR_REPORT_BUCKET"
-	envReportRegion = "JANITOR_REPORT_REGION"
+	envReportBucket   = "JANITOR_REPORT_BUCKET"
+	envReportRegion   = "JANITOR_REPORT_REGION" // default: the functions' region
+	localReportBucket = "scf-janitor-reports-" + localAppID
 )
 
-// reportBuckets are the COS buckets the sweepers write their reports to,
-// as their effective environments say (region: JANITOR_REPORT_REGION, else
-// the functions' region).
+// reportBuckets are the COS buckets the sweepers write their reports to.
 func (rc *runtimeConfig) reportBuckets() []emulator.Bucket {
 	var out []emulator.Bucket
 	for _, fn := range rc.cfg.Functions {
@@ -47,28 +41,18 @@ func (rc *runtimeConfig) reportBuckets() []emulator.Bucket {
 // ensureReportBuckets creates each report bucket in the emulator at emuURL
 // (PUT /_emulator/cos/<bucket>?region=<region>; an existing one is kept).
 func ensureReportBuckets(ctx context.Context, emuURL string, buckets []emulator.Bucket) error {
-	client := &http.Client{Timeout: 10 * time.Second}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	for _, b := range buckets {
 		u := emuURL + "/_emulator/cos/" + url.PathEscape(b.Name) + "?region=" + url.QueryEscape(b.Region)
-		req, err := http.NewRequestWithContext(ctx, http.MethodPut, u, nil)
-		if err != nil {
-			return err
-		}
-		resp, err := client.Do(req)
-		if err != nil {
+		if err := emulatorCall(ctx, http.MethodPut, u, nil, nil); err != nil {
 			return fmt.Errorf("create the report bucket %s in the emulator: %w", b.Name, err)
-		}
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("create the report bucket %s in the emulator: %s %s", b.Name, resp.Status, body)
 		}
 	}
 	return nil
 }
 
-// reportsLine is the banner's line about the archived reports ("" without
-// a report bucket).
+// reportsLine is the banner's line about the reports ("" without a bucket).
 func reportsLine(rc *runtimeConfig, emuURL string) string {
 	bs := rc.reportBuckets()
 	if len(bs) == 0 {

@@ -1,18 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,25 +21,21 @@ import (
 // Execution roles. On SCF a function acts with the temporary credentials of
 // its execution role (serverless.yml's role:), delivered in each
 // invocation's Environment (tencentyun/scf-go-lib issue #18, PR #19).
-// Against the emulator scf-local does the same: it creates each function's
-// role in the emulator's CAM unless it exists, and each invocation gets that
-// role's keys from the emulator.
+// Against the emulator scf-local creates each function's role in the
+// emulator's CAM unless it exists, and each invocation gets its keys there.
 
-// scfService is the service principal SCF assumes execution roles as; the
-// trust policy of deploy/cam/trust-scf.json names it (CreateRole's documented
-// example, cloud.tencent.com/document/api/598/36225).
-const scfService = "scf.qcloud.com"
+// scfService is the service principal SCF assumes execution roles as
+// (CreateRole's example, cloud.tencent.com/document/api/598/36225); the
+// trust policy used without deploy/cam/trust-scf.json names it.
+const (
+	scfService      = "scf.qcloud.com"
+	defaultTrustSCF = `{"version":"2.0","statement":[{"effect":"allow","action":"name/sts:AssumeRole","principal":{"service":["scf.qcloud.com"]}}]}`
+)
 
-// defaultTrustSCF is the trust policy used when the project has no
-// deploy/cam/trust-scf.json: the same document (SCF may assume the role).
-const defaultTrustSCF = `{"version":"2.0","statement":[{"effect":"allow","action":"name/sts:AssumeRole","principal":{"service":["scf.qcloud.com"]}}]}`
-
-// Role credential lifetime. How long the keys SCF hands a function stay valid
-// is not documented; STS AssumeRole's default is 7200 s (tencentcloud-sdk-go
-// sts/v20180813 AssumeRoleRequestParams.DurationSeconds), so scf-local takes
-// that as their lifetime and replaces them when less than roleRefreshBefore
-// is left: SCF's longest invocation (900 s) plus a minute, so keys handed to
-// an invocation outlive it.
+// How long SCF's role keys stay valid is not documented: scf-local takes STS
+// AssumeRole's default, 7200 s (tencentcloud-sdk-go sts/v20180813
+// AssumeRoleRequestParams.DurationSeconds), and replaces them when less than
+// SCF's longest invocation (900 s) plus a minute is left.
 const (
 	roleCredLifetime  = emulator.DefaultRoleDuration
 	roleRefreshBefore = 900*time.Second + time.Minute
@@ -55,13 +47,10 @@ func roleArn(uin, role string) string { return "qcs::cam::uin/" + uin + ":roleNa
 // roleCredentials hands out and refreshes each execution role's temporary
 // credentials; safe for concurrent use.
 type roleCredentials struct {
-	uin string // the account the roles are in
-	// issue gets new temporary keys of a role (by ARN).
-	issue func(ctx context.Context, arn string) (credentials, error)
+	uin   string                                                     // the account the roles are in
+	issue func(ctx context.Context, arn string) (credentials, error) // new keys of a role
 	now   func() time.Time
-	// keep, when set, runs before each use of a role (outside the lock):
-	// it creates the role again when it was deleted (roleKeeper).
-	keep func(ctx context.Context, role string) (recreated bool, err error)
+	keep  func(ctx context.Context, role string) (recreated bool, err error) // roleKeeper (nil: none)
 
 	mu    sync.Mutex
 	cache map[string]roleCred // by role name
@@ -100,8 +89,7 @@ func (rc *roleCredentials) forRole(ctx context.Context, role string) (credential
 }
 
 // executionRoles is what scf-deploy would create for the functions: each
-// role's trust policy (deploy/cam/trust-scf.json) and permissions
-// (deploy/cam/<Role>.json; "" when the file does not exist).
+// role's trust policy and permissions ("" without deploy/cam/<Role>.json).
 func executionRoles(root string, fns []deploy.Function) ([]provision.Role, []string, error) {
 	camDir := filepath.Join(root, "deploy", "cam")
 	var notes []string
@@ -136,55 +124,54 @@ func executionRoles(root string, fns []deploy.Function) ([]provision.Role, []str
 	return roles, notes, nil
 }
 
-// deriveSweeperRole gives the sweeper's role (in roles, in place) the policy
-// scf-deploy would create for it (provision.DeriveSweeperRole): its
-// deploy/cam permissions plus name/sts:AssumeRole on the roles of its
-// JANITOR_SWEEP_ROLES, with JANITOR_SWEEP_FANOUT=async scf:InvokeFunction on
-// itself and cos:PutObject under its report archive's prefix, from the environment it runs with here (serverless.yml, .env,
-// --env-vars). Call it after the functions' settings are resolved.
+// deriveSweeperRole gives the sweeper's role (in roles, in place) the
+// policy scf-deploy would (provision.DeriveSweeperRole and
+// DeriveSweeperArchive), from the environment it runs with here. Call it
+// after the functions' settings are resolved.
 func (rc *runtimeConfig) deriveSweeperRole(roles []provision.Role) error {
 	for _, fn := range rc.cfg.Functions {
 		if fn.Handler != provision.SweeperHandler || fn.Role == "" {
 			continue
 		}
-		env := rc.effectiveEnv(fn)
-		targets, fanout, err := provision.SweeperSettings(func(k string) string { return env[k] })
-		if err != nil {
-			return fmt.Errorf("function %s: %w", fn.Name, err)
-		}
-		invoke := ""
-		if fanout {
-			invoke = provision.FunctionResource(rc.region(), rc.uin, rc.cfg.File.Inputs.Namespace, fn.Name)
-		}
-		if slices.ContainsFunc(roles, func(r provision.Role) bool { return r.Name == fn.Role && r.Policy == "" }) {
-			continue // no deploy/cam policy to add to (already reported)
-		}
-		if err := provision.DeriveSweeperRole(roles, fn.Role, targets, invoke); err != nil {
-			return fmt.Errorf("function %s: %w", fn.Name, err)
-		}
-		archive, err := provision.SweeperArchive(func(k string) string { return env[k] }, rc.region())
-		if err != nil {
-			return fmt.Errorf("function %s: %w", fn.Name, err)
-		}
-		if err := provision.DeriveSweeperArchive(roles, fn.Role, archive); err != nil {
+		if err := rc.deriveSweeper(roles, fn); err != nil {
 			return fmt.Errorf("function %s: %w", fn.Name, err)
 		}
 	}
 	return nil
 }
 
+func (rc *runtimeConfig) deriveSweeper(roles []provision.Role, fn deploy.Function) error {
+	env := rc.effectiveEnv(fn)
+	lookup := func(k string) string { return env[k] }
+	targets, fanout, err := provision.SweeperSettings(lookup)
+	if err != nil {
+		return err
+	}
+	if slices.ContainsFunc(roles, func(r provision.Role) bool { return r.Name == fn.Role && r.Policy == "" }) {
+		return nil // no deploy/cam policy to add to (already reported)
+	}
+	invoke := ""
+	if fanout {
+		invoke = provision.FunctionResource(rc.region(), rc.uin, rc.cfg.File.Inputs.Namespace, fn.Name)
+	}
+	if err := provision.DeriveSweeperRole(roles, fn.Role, targets, invoke); err != nil {
+		return err
+	}
+	archive, err := provision.SweeperArchive(lookup, rc.region())
+	if err != nil {
+		return err
+	}
+	return provision.DeriveSweeperArchive(roles, fn.Role, archive)
+}
+
 // LocalDescription marks the roles and policies scf-local creates in the
-// emulator. It differs from scf-deploy's (provision.ManagedDescription) on
-// purpose: `scf-deploy delete --endpoint <scf-local>` removes only what
-// scf-deploy created, so it leaves these alone (as foreign), and scf-deploy
-// apply uses them as they are.
+// emulator: not provision.ManagedDescription, so that scf-deploy delete
+// leaves them alone and scf-deploy apply uses them as they are.
 const LocalDescription = "managed by scf-local (scf-janitor)"
 
-// ensureRoles creates, through the CAM API of the emulator at emuURL (with
-// the default account's keys), every role of roles that does not exist yet,
-// with its permissions as a policy attached, marked LocalDescription.
-// Existing roles are used as they are; so is an existing policy of the same
-// name (scf-deploy's, for example), attached when it is not.
+// ensureRoles creates, through the CAM API of the emulator at emuURL, each
+// role that does not exist, with its permissions as a policy attached, marked
+// LocalDescription. Existing roles and policies are used as they are.
 func ensureRoles(ctx context.Context, emuURL string, roles []provision.Role) error {
 	cam, err := tcapi.NewCAM(tcapi.Credentials{SecretID: emulator.DefaultSecretID, SecretKey: emulator.DefaultSecretKey},
 		tcapi.Options{Endpoint: emuURL})
@@ -252,11 +239,9 @@ func findPolicy(ctx context.Context, cam *tcapi.CAM, name string) (uint64, error
 }
 
 // roleKeeper returns a check, run before each invocation, that creates again
-// a role of roles deleted since start (by hand, or by an older scf-deploy's
-// delete) in the emulator at emuURL; recreated says the role's keys held
-// until then are void. Without it every invocation of the role's functions
-// would fail until a restart. It asks GET /_emulator/roles, not CAM GetRole,
-// which would meet the emulator's API rate limit at one call per invocation.
+// a role deleted since start (else its functions would fail until a
+// restart); recreated voids the keys held. It asks GET /_emulator/roles:
+// CAM GetRole per invocation would meet the emulator's API rate limit.
 func roleKeeper(emuURL string, roles []provision.Role) func(ctx context.Context, role string) (recreated bool, err error) {
 	return func(ctx context.Context, role string) (bool, error) {
 		i := slices.IndexFunc(roles, func(r provision.Role) bool { return r.Name == role })
@@ -264,7 +249,7 @@ func roleKeeper(emuURL string, roles []provision.Role) func(ctx context.Context,
 			return false, nil
 		}
 		var all []emulator.RoleInfo
-		if err := getJSON(ctx, emuURL+"/_emulator/roles", &all); err != nil {
+		if err := emulatorCall(ctx, http.MethodGet, emuURL+"/_emulator/roles", nil, &all); err != nil {
 			return false, fmt.Errorf("execution role %s: %w", role, err)
 		}
 		if slices.ContainsFunc(all, func(r emulator.RoleInfo) bool { return r.RoleName == role && r.Account == emulator.DefaultAccountUin }) {
@@ -281,34 +266,14 @@ func roleKeeper(emuURL string, roles []provision.Role) func(ctx context.Context,
 // (POST /_emulator/role-credentials).
 func emulatorRoleIssuer(emuURL string) func(context.Context, string) (credentials, error) {
 	return func(ctx context.Context, arn string) (credentials, error) {
-		body, err := json.Marshal(map[string]string{"Service": scfService, "RoleArn": arn})
-		if err != nil {
-			return credentials{}, err
-		}
 		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, emuURL+"/_emulator/role-credentials", bytes.NewReader(body))
-		if err != nil {
-			return credentials{}, err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return credentials{}, err
-		}
-		defer resp.Body.Close()
-		b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		if err != nil {
-			return credentials{}, err
-		}
-		if resp.StatusCode != http.StatusOK {
-			var e struct{ Error string }
-			if json.Unmarshal(b, &e) != nil || e.Error == "" {
-				e.Error = strings.TrimSpace(string(b))
-			}
-			return credentials{}, fmt.Errorf("the emulator at %s answered %d: %s", emuURL, resp.StatusCode, e.Error)
-		}
 		var c struct{ TmpSecretId, TmpSecretKey, Token string }
-		if err := json.Unmarshal(b, &c); err != nil || c.TmpSecretId == "" {
+		req := map[string]string{"Service": scfService, "RoleArn": arn}
+		if err := emulatorCall(ctx, http.MethodPost, emuURL+"/_emulator/role-credentials", req, &c); err != nil {
+			return credentials{}, err
+		}
+		if c.TmpSecretId == "" {
 			return credentials{}, fmt.Errorf("the emulator at %s gave no role credentials (an older emulator?)", emuURL)
 		}
 		return credentials{id: c.TmpSecretId, key: c.TmpSecretKey, token: c.Token}, nil

@@ -30,8 +30,8 @@ func (s webhookSecret) signing() string {
 	return ""
 }
 
-// envSource looks variables up as the Serverless CLI does: the shell first,
-// then .env next to serverless.yml (dotenv never overrides the shell).
+// envSource looks variables up as the Serverless CLI does: the shell, then
+// .env (dotenv never overrides the shell).
 type envSource struct {
 	shell  func(string) (string, bool)
 	dotenv map[string]string
@@ -54,12 +54,11 @@ func (e envSource) where(name string) string {
 }
 
 // resolveFunctions resolves serverless.yml's ${env:NAME} references as a
-// deploy would, then fills what a deploy would refuse to go on without:
-// a function whose webhook secret variable is unset gets a random secret of
-// its own; against the emulator, an unset account setting (emulatorDefaults)
-// gets the emulator's value; any other unset setting is left out, so the
-// code's default applies. override (--webhook-secret) replaces every
-// function's secret. Each fill is reported on notes.
+// deploy would, then fills what a deploy would refuse to go on without: an
+// unset webhook secret is a random one per function; against the emulator,
+// an unset account setting is emulatorDefaults'; any other unset setting is
+// left out (the code's default applies). override (--webhook-secret) is
+// every function's secret. Each fill is reported on notes.
 func (rc *runtimeConfig) resolveFunctions(src envSource, override string, notes io.Writer) error {
 	mark := "scf-local-unset-" + randomHex(8) + ":"
 	fns, err := rc.cfg.Resolve(func(name string) (string, bool) {
@@ -122,10 +121,10 @@ func unsetList(refs []string, src envSource) string {
 	return strings.Join(out, " and ")
 }
 
-// runState is what a running scf-local serve tells other scf-local commands
-// (invoke, generate-event): the secret each function accepts. It is a file
-// only the user can read, named after the emulator address (the way those
-// commands find a running server), removed when serve stops.
+// runState is what a running scf-local serve tells invoke and
+// generate-event: the secret each function accepts. It is a file only the
+// user can read, named after the emulator address (the way those commands
+// find a running server), removed when serve stops.
 type runState struct {
 	PID     int               `json:"pid"`
 	Config  string            `json:"config"`  // absolute path of serverless.yml
@@ -150,18 +149,17 @@ func writeRunState(addr, config string, rc *runtimeConfig) (func(), error) {
 		st.Secrets[name] = s.value
 	}
 	b, err := json.Marshal(st)
-	if err != nil {
-		return nil, err
-	}
 	p := runStatePath(addr)
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return nil, fmt.Errorf("record the webhook secrets for invoke: %w", err)
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(p), 0o700)
 	}
-	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return nil, fmt.Errorf("record the webhook secrets for invoke: %w", err)
+	if err == nil {
+		err = os.WriteFile(p+".tmp", b, 0o600)
 	}
-	if err := os.Rename(tmp, p); err != nil {
+	if err == nil {
+		err = os.Rename(p+".tmp", p)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("record the webhook secrets for invoke: %w", err)
 	}
 	return func() { _ = os.Remove(p) }, nil
@@ -169,23 +167,22 @@ func writeRunState(addr, config string, rc *runtimeConfig) (func(), error) {
 
 // readRunState returns the state of the scf-local serving config whose
 // emulator is at addr; ok is false when there is none (or it serves another file).
-func readRunState(addr, config string) (runState, bool, error) {
+func readRunState(addr, config string) (st runState, ok bool, err error) {
 	b, err := os.ReadFile(runStatePath(addr))
 	if errors.Is(err, os.ErrNotExist) {
-		return runState{}, false, nil
+		return st, false, nil
+	}
+	if err == nil {
+		err = json.Unmarshal(b, &st)
 	}
 	if err != nil {
-		return runState{}, false, err
-	}
-	var st runState
-	if err := json.Unmarshal(b, &st); err != nil {
-		return runState{}, false, fmt.Errorf("%s: %w", runStatePath(addr), err)
+		return st, false, fmt.Errorf("%s: %w", runStatePath(addr), err)
 	}
 	return st, st.Config == config, nil
 }
 
 // useRunningSecrets gives each function the secret the running server's
-// copy of it accepts, so events signed for the server work with invoke.
+// copy of it accepts, so that events signed for the server work here.
 func (rc *runtimeConfig) useRunningSecrets(st runState, emuURL string) {
 	for name, secret := range st.Secrets {
 		fn, ok := rc.fns[name]

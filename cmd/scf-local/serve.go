@@ -29,12 +29,12 @@ type server struct {
 	srvDone    chan struct{}
 	timers     sync.WaitGroup
 	stopTimers context.CancelFunc
-	watchDone  chan struct{}
+	watching   sync.WaitGroup // --watch
 }
 
 // serve runs every function until ctx ends: the HTTP gateway, the timers and
-// (unless --cloud) the emulator. Both ports are taken before anything is
-// built, so a busy one is reported at once.
+// (unless --cloud) the emulator. Both ports are taken before any build, so a
+// busy one is reported at once.
 func serve(ctx context.Context, o serveOptions, getenv func(string) (string, bool), stdout, stderr io.Writer) error {
 	lis, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -69,7 +69,7 @@ func serve(ctx context.Context, o serveOptions, getenv func(string) (string, boo
 	}
 	var watching []*watched
 	if o.watch {
-		watching = s.r.watchSources(ctx, s.functions())
+		watching = s.r.watchSources(ctx)
 	}
 	secretFiles, err := writeSecretFiles(filepath.Join(binDir, "secrets"), env.rc.secrets)
 	if err != nil {
@@ -79,14 +79,15 @@ func serve(ctx context.Context, o serveOptions, getenv func(string) (string, boo
 	timerCtx, stopTimers := context.WithCancel(ctx)
 	s.stopTimers = stopTimers
 	s.startTimers(timerCtx)
-	s.startWatch(timerCtx, watching)
+	if o.watch {
+		s.watching.Go(func() { s.r.watch(timerCtx, watching, watchPoll) })
+	}
 	<-ctx.Done()
 	s.stop()
 	return nil
 }
 
-// checkTimerFlags checks that --cron and --sweep-now name functions with a
-// timer trigger.
+// checkTimerFlags checks that --cron and --sweep-now name timer functions.
 func checkTimerFlags(o serveOptions, cfg *deploy.Config) error {
 	for name := range o.crons {
 		if f, ok := cfg.Function(name); !ok || len(f.Timers) == 0 {
@@ -130,20 +131,11 @@ func (s *server) logResult(ctx context.Context, fn, trigger string, inv invocati
 		if s.r.logs == nil {
 			s.log.printf("%s\n", indentLines(err.Error()))
 		}
-	case inv.fnErr != nil:
-		s.log.line(fn, trigger, "error", inv.latency, inv.requestID, inv.fnErr.Type+": "+inv.fnErr.Message)
+	case inv.Error != nil:
+		s.log.line(fn, trigger, "error", inv.latency, inv.requestID, inv.Error.Type+": "+inv.Error.Message)
 	default:
-		s.log.line(fn, trigger, "ok", inv.latency, inv.requestID, summary(inv.payload))
+		s.log.line(fn, trigger, "ok", inv.latency, inv.requestID, summary(inv.Payload))
 	}
-}
-
-func (s *server) functions() []*function {
-	fns := make([]*function, 0, len(s.env.rc.cfg.Functions))
-	for _, fn := range s.env.rc.cfg.Functions {
-		f, _ := s.r.get(fn.Name)
-		fns = append(fns, f)
-	}
-	return fns
 }
 
 // startGateway serves the functions' Function URLs on lis.
@@ -163,8 +155,8 @@ func (s *server) startGateway(lis net.Listener) {
 	}()
 }
 
-// publishRunState tells scf-local invoke this server's webhook secrets
-// (with the embedded emulator); the returned function removes the record.
+// publishRunState tells scf-local invoke this server's webhook secrets;
+// the returned function removes the record.
 func (s *server) publishRunState(stderr io.Writer) (remove func()) {
 	if s.env.emuAddr == "" {
 		return nil
@@ -229,26 +221,12 @@ func (s *server) fireTimer(ctx context.Context, f *function, tm deploy.Timer, at
 	})
 }
 
-// startWatch rebuilds and reloads a function when its sources change
-// (--watch).
-func (s *server) startWatch(ctx context.Context, watching []*watched) {
-	s.watchDone = make(chan struct{})
-	if !s.o.watch {
-		close(s.watchDone)
-		return
-	}
-	go func() {
-		defer close(s.watchDone)
-		s.r.watch(ctx, watching, watchPoll)
-	}()
-}
-
 // stop ends the run: timers and watcher, gateway, then the functions and
 // their in-flight invocations, then the emulator.
 func (s *server) stop() {
 	s.log.printf("scf-local: stopping ...\n")
 	s.stopTimers()
-	<-s.watchDone
+	s.watching.Wait()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if s.srv.Shutdown(shutdownCtx) != nil {

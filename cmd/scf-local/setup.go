@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -96,9 +98,8 @@ func (e *environment) resolve() error {
 	return nil
 }
 
-// setupCloud takes the credentials from the shell or .env (--cloud),
-// through the tools' one reader (internal/creds): the SDK's names, SCF's,
-// then the Serverless CLI's.
+// setupCloud takes the credentials from the shell or .env (--cloud), as
+// every tool reads them (internal/creds).
 func (e *environment) setupCloud() error {
 	rc, getenv := e.rc, e.src.lookup
 	c, _, err := creds.FromEnv(getenv)
@@ -161,21 +162,17 @@ func (e *environment) useEmulator(ctx context.Context, roles []provision.Role, r
 		return err
 	}
 	rc.roles = &roleCredentials{uin: rc.uin, issue: emulatorRoleIssuer(e.emuURL), now: time.Now, keep: roleKeeper(e.emuURL, roles)}
-	if reuse {
-		e.useRunningSecrets()
+	if !reuse {
+		return nil
 	}
-	return nil
-}
-
-// useRunningSecrets gives the functions what the running server's copies
-// accept, so that an event signed for the server (generate-event) works here.
-func (e *environment) useRunningSecrets() {
+	// An event signed for the running server (generate-event) works here.
 	st, ok, err := readRunState(e.o.emulatorAddr, e.config)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "scf-local: the running server's webhook secrets are unreadable (%v); using this run's\n", err)
 	} else if ok && e.o.secret == "" {
-		e.rc.useRunningSecrets(st, e.emuURL)
+		rc.useRunningSecrets(st, e.emuURL)
 	}
+	return nil
 }
 
 // buckets are the CI buckets that exist: the demo data's and those the
@@ -191,8 +188,8 @@ func (e *environment) buckets() []emulator.Bucket {
 	return buckets
 }
 
-// environment sets up credentials, the webhook secrets and (unless --cloud)
-// the embedded emulator. The returned stop function shuts the emulator down.
+// environment is what setup made: credentials, the webhook secrets and
+// (unless --cloud) the emulator, which close shuts down.
 type environment struct {
 	rc      *runtimeConfig
 	emu     *emulator.Server // nil when --cloud or reusing another emulator
@@ -220,16 +217,45 @@ func (e *environment) close() {
 func emulatorRunning(ctx context.Context, addr string) bool {
 	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/_emulator/stats", nil)
+	return emulatorCall(ctx, http.MethodGet, "http://"+addr+"/_emulator/stats", nil, nil) == nil
+}
+
+// emulatorCall sends a request to the emulator's /_emulator API, with body
+// as JSON unless nil, and decodes its answer into out unless nil. An answer
+// other than 200 or 201 is an error with the emulator's message.
+func emulatorCall(ctx context.Context, method, url string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
 	if err != nil {
-		return false
+		return err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return false
+		return err
 	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
+		var e struct{ Error string }
+		if json.Unmarshal(b, &e) != nil || e.Error == "" {
+			e.Error = strings.TrimSpace(string(b))
+		}
+		return fmt.Errorf("%s %s: %s: %s", method, url, resp.Status, e.Error)
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(b, out)
 }
 
 // portError says which port is taken and which flag changes it.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -34,9 +35,10 @@ type watched struct {
 
 // watchSources records the Go files each function builds from, for
 // watch: call it before saying "ready", so that every later change counts.
-func (r *runner) watchSources(ctx context.Context, fns []*function) []*watched {
+func (r *runner) watchSources(ctx context.Context) []*watched {
 	var ws []*watched
-	for _, f := range fns {
+	for _, fn := range r.rc.cfg.Functions {
+		f, _ := r.get(fn.Name)
 		w := &watched{f: f, pkg: filepath.Join(r.rc.root, "functions", f.fn.Handler)}
 		if err := w.refreshDirs(ctx); err != nil {
 			r.notef("scf-local: --watch: %s: %v (not watched)\n", f.fn.Name, err)
@@ -49,10 +51,9 @@ func (r *runner) watchSources(ctx context.Context, fns []*function) []*watched {
 }
 
 // watch rebuilds a function when a Go file of the module's packages it
-// depends on (or go.mod/go.sum) changes, and switches to the new binary
-// (scflocal.Process.Reload: in-flight invocations finish on the old one). A
-// failing build prints the compiler's error and leaves the old code
-// serving. It polls (no file-system notification dependency) until ctx ends.
+// depends on (or go.mod/go.sum) changes, and reloads it (in-flight
+// invocations finish on the old binary; a failing build leaves the old code
+// serving). It polls, without a file-system notification dependency.
 func (r *runner) watch(ctx context.Context, ws []*watched, poll time.Duration) {
 	t := time.NewTicker(poll)
 	defer t.Stop()
@@ -75,9 +76,10 @@ func (r *runner) watch(ctx context.Context, ws []*watched, poll time.Duration) {
 }
 
 // refreshDirs asks the go command which of the module's package
-// directories the function builds from.
+// directories the function builds from, and the module's own (go.mod and
+// go.sum change what every package builds from).
 func (w *watched) refreshDirs(ctx context.Context) error {
-	cmd := exec.CommandContext(ctx, "go", "list", "-deps", "-f", "{{if .Module}}{{if .Module.Main}}{{.Dir}}{{end}}{{end}}", ".")
+	cmd := exec.CommandContext(ctx, "go", "list", "-deps", "-f", "{{if .Module}}{{if .Module.Main}}{{.Dir}}\n{{.Module.Dir}}{{end}}{{end}}", ".")
 	cmd.Dir = w.pkg
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -85,29 +87,10 @@ func (w *watched) refreshDirs(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("go list: %w: %s", err, strings.TrimSpace(stderr.String()))
 	}
-	var dirs []string
-	for _, d := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		if d != "" {
-			dirs = append(dirs, d)
-		}
-	}
-	// go.mod and go.sum change what every package builds from.
-	if root := moduleRoot(w.pkg); root != "" {
-		dirs = append(dirs, root)
-	}
-	w.dirs = dirs
+	dirs := slices.DeleteFunc(strings.Split(string(out), "\n"), func(d string) bool { return d == "" })
+	slices.Sort(dirs)
+	w.dirs = slices.Compact(dirs)
 	return nil
-}
-
-func moduleRoot(dir string) string {
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			return ""
-		}
-	}
 }
 
 // stamps returns the watched files: each directory's non-test .go files,

@@ -9,12 +9,11 @@ import (
 	"time"
 )
 
-// outPipe carries one output stream (stdout or stderr) of a function process
-// to dst, and can tell when everything the process wrote before a given
-// moment has reached dst: sync writes a marker into the same pipe (we keep a
-// copy of its write end) and waits until the copier reads it. Pipes are
-// FIFO, so the function's earlier output has been copied by then. That makes
-// Result.Log complete without sleeping.
+// outPipe carries one output stream of a function process to dst, and can
+// tell when everything the process wrote before a given moment has reached
+// dst: sync writes a marker into the same pipe (we keep a copy of its write
+// end) and waits until the copier reads it. Pipes are FIFO, so the earlier
+// output has been copied by then: Result.Log is complete without sleeping.
 type outPipe struct {
 	r, w *os.File // w is the process's stdout/stderr; our copy stays open for markers
 	dst  io.Writer
@@ -25,7 +24,7 @@ type outPipe struct {
 	waiters map[uint64]chan struct{}
 }
 
-// markerPrefix starts a sync marker: "\x00scflocal-sync:<seq>\x00". A NUL
+// markerPrefix starts a sync marker, "\x00scflocal-sync:<seq>\x00": a NUL
 // byte is not something a function's log lines contain.
 var markerPrefix = []byte("\x00scflocal-sync:")
 
@@ -44,68 +43,52 @@ func (o *outPipe) copy() {
 	defer close(o.done)
 	defer o.r.Close()
 	buf := make([]byte, 32<<10)
-	var data []byte
+	var pending []byte
 	for {
 		n, err := o.r.Read(buf)
-		data = append(data, buf[:n]...)
-		data = o.forward(data, err != nil)
+		pending = o.forward(append(pending, buf[:n]...), err != nil)
 		if err != nil {
 			return
 		}
 	}
 }
 
-// forward writes data up to the first incomplete marker, signalling the
-// complete markers it passes; it returns what must wait for more input.
+// forward writes data to dst, less the markers it signals, and returns
+// what may be the start of a marker (before EOF) to wait for more input.
 func (o *outPipe) forward(data []byte, eof bool) []byte {
-	for len(data) > 0 {
+	for {
 		i := bytes.Index(data, markerPrefix)
 		if i < 0 {
-			keep := 0
-			if !eof {
-				keep = partialPrefix(data, markerPrefix)
+			i = len(data)
+			for k := min(len(markerPrefix)-1, len(data)); k > 0 && !eof; k-- {
+				if bytes.HasSuffix(data, markerPrefix[:k]) {
+					i = len(data) - k
+					break
+				}
 			}
-			_, _ = o.dst.Write(data[:len(data)-keep])
-			return append([]byte(nil), data[len(data)-keep:]...)
 		}
-		if i > 0 {
-			_, _ = o.dst.Write(data[:i])
-			data = data[i:]
-		}
-		end := bytes.IndexByte(data[len(markerPrefix):], 0)
-		if end < 0 {
-			if eof {
-				_, _ = o.dst.Write(data)
-				return nil
-			}
-			return append([]byte(nil), data...)
-		}
-		seq, err := strconv.ParseUint(string(data[len(markerPrefix):len(markerPrefix)+end]), 10, 64)
-		if err != nil { // not ours: pass it on
-			_, _ = o.dst.Write(data[:len(markerPrefix)])
+		_, _ = o.dst.Write(data[:i])
+		data = data[i:]
+		seq, rest, complete := bytes.Cut(data[min(len(markerPrefix), len(data)):], []byte{0})
+		switch n, err := strconv.ParseUint(string(seq), 10, 64); {
+		case len(data) == 0 || !complete && !eof:
+			return bytes.Clone(data)
+		case !complete:
+			_, _ = o.dst.Write(data)
+			return nil
+		case err != nil: // not ours: pass it on
+			_, _ = o.dst.Write(markerPrefix)
 			data = data[len(markerPrefix):]
-			continue
-		}
-		o.mu.Lock()
-		if ch, ok := o.waiters[seq]; ok {
-			close(ch)
-			delete(o.waiters, seq)
-		}
-		o.mu.Unlock()
-		data = data[len(markerPrefix)+end+1:]
-	}
-	return nil
-}
-
-// partialPrefix returns the length of the longest suffix of data that is a
-// proper prefix of marker.
-func partialPrefix(data, marker []byte) int {
-	for k := min(len(marker)-1, len(data)); k > 0; k-- {
-		if bytes.Equal(data[len(data)-k:], marker[:k]) {
-			return k
+		default:
+			o.mu.Lock()
+			if ch, ok := o.waiters[n]; ok {
+				close(ch)
+				delete(o.waiters, n)
+			}
+			o.mu.Unlock()
+			data = rest
 		}
 	}
-	return 0
 }
 
 // sync waits until everything written to the pipe before the call has
@@ -113,19 +96,16 @@ func partialPrefix(data, marker []byte) int {
 func (o *outPipe) sync(timeout time.Duration) {
 	o.mu.Lock()
 	o.seq++
-	seq := o.seq
-	ch := make(chan struct{})
+	seq, ch := o.seq, make(chan struct{})
 	o.waiters[seq] = ch
 	o.mu.Unlock()
-	marker := append(append(append([]byte(nil), markerPrefix...), strconv.FormatUint(seq, 10)...), 0)
+	marker := append(strconv.AppendUint(bytes.Clone(markerPrefix), seq, 10), 0)
 	if _, err := o.w.Write(marker); err == nil {
-		t := time.NewTimer(timeout)
-		defer t.Stop()
 		select {
 		case <-ch:
 			return
 		case <-o.done:
-		case <-t.C:
+		case <-time.After(timeout):
 		}
 	}
 	o.mu.Lock()

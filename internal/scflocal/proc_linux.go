@@ -11,6 +11,12 @@ import (
 // process that started it dies without calling Stop.
 func setParentDeathSignal(a *syscall.SysProcAttr) { a.Pdeathsig = syscall.SIGKILL }
 
+// setOwnParentDeathSignal asks for SIGTERM when this process's parent exits
+// (prctl(2) PR_SET_PDEATHSIG).
+func setOwnParentDeathSignal() {
+	_, _, _ = syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_SET_PDEATHSIG, uintptr(syscall.SIGTERM), 0)
+}
+
 // peakRSS returns the peak resident set size of process pid in bytes: VmHWM
 // in /proc/<pid>/status (proc(5)), 0 when it cannot be read.
 func peakRSS(pid int) int64 {

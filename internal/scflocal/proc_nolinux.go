@@ -4,8 +4,9 @@ package scflocal
 
 import "syscall"
 
-// peakRSS is unknown outside Linux (no /proc/<pid>/status).
+// Only Linux has /proc/<pid>/status and PR_SET_PDEATHSIG.
 func peakRSS(int) int64 { return 0 }
 
-// setParentDeathSignal: only Linux has PR_SET_PDEATHSIG.
 func setParentDeathSignal(*syscall.SysProcAttr) {}
+
+func setOwnParentDeathSignal() {}

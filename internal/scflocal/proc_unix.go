@@ -3,6 +3,7 @@
 package scflocal
 
 import (
+	"errors"
 	"os/exec"
 	"syscall"
 )
@@ -25,4 +26,18 @@ func signalGroup(cmd *exec.Cmd, sig syscall.Signal) { _ = syscall.Kill(-cmd.Proc
 func setBuildProcAttr(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{}
 	setParentDeathSignal(cmd.SysProcAttr)
+}
+
+func processGroup() int {
+	pgid, err := syscall.Getpgid(0)
+	if err != nil {
+		return 0
+	}
+	return pgid
+}
+
+// processAlive reports whether pid exists and is not a zombie.
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return (err == nil || errors.Is(err, syscall.EPERM)) && !isZombie(pid)
 }

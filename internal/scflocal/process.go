@@ -1,6 +1,7 @@
 package scflocal
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -20,43 +21,37 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 )
 
-// Defaults used when the corresponding option is zero.
+// Defaults used when the corresponding option is zero. TimeoutGrace is how
+// long past its deadline an invocation may take to reply before Invoke kills
+// the process, as SCF ends an instance that overruns its timeout.
 const (
 	DefaultStartTimeout = 10 * time.Second
 	DefaultStopTimeout  = 3 * time.Second
 	DefaultTimeout      = 3 * time.Second // SCF's default function timeout
 	DefaultMemoryMB     = 128
-	// TimeoutGrace is how long past its deadline an invocation may take to
-	// reply before Invoke kills the process (SCF likewise ends an instance
-	// that overruns its timeout).
-	TimeoutGrace = time.Second
+	TimeoutGrace        = time.Second
 )
 
 // ProcessOptions configures StartProcess.
 type ProcessOptions struct {
-	// Env holds extra KEY=VALUE entries for the process environment: what SCF
-	// sets on the instance (TENCENTCLOUD_REGION, SCF_FUNCTIONNAME, ...) and
-	// non-secret configuration. Credentials belong in Invocation.Env.
+	// Env holds KEY=VALUE entries SCF sets on the instance and non-secret
+	// configuration; credentials belong in Invocation.Env.
 	Env []string
-	// Stdout and Stderr receive the process's output (nil: discarded). The
-	// last 64 KiB of both are kept for error messages and Output.
+	// Stdout and Stderr receive the output (nil: discarded); the last 64 KiB
+	// of both are kept for error messages and Output.
 	Stdout, Stderr io.Writer
 	// InheritEnv starts from os.Environ instead of only PATH, HOME, TMPDIR,
 	// TZ and LANG, which keeps a developer's shell credentials out, as on SCF.
-	InheritEnv bool
-	// StartTimeout bounds the wait for the first successful Ping.
-	StartTimeout time.Duration
-	// StopTimeout is the grace period between SIGTERM and SIGKILL.
-	StopTimeout time.Duration
-	// AutoRestart replaces the instance, as SCF replaces a failed one, when
-	// it dies, breaks its connection, overruns a deadline or asks to exit
-	// (Error.ShouldExit, after a panic): once, however many invocations saw
-	// it. A live old instance finishes the invocations it has; new ones wait
-	// for the replacement within their ctx and deadline. Without it the
-	// caller decides, with Restart.
+	InheritEnv   bool
+	StartTimeout time.Duration // bounds the wait for the first answered Ping
+	StopTimeout  time.Duration // between SIGTERM and SIGKILL
+	// AutoRestart replaces the instance, as SCF replaces a failed one, once
+	// however many invocations see it die, break its connection, overrun a
+	// deadline or ask to exit (Error.ShouldExit): a live old instance
+	// finishes its invocations, new ones wait for the replacement within
+	// their ctx and deadline. Without it the caller decides, with Restart.
 	AutoRestart bool
-	// OnRestart, when set, is called after each automatic replacement.
-	OnRestart func(RestartEvent)
+	OnRestart   func(RestartEvent) // called after each automatic replacement
 }
 
 // RestartEvent describes one automatic replacement (ProcessOptions.AutoRestart).
@@ -70,12 +65,10 @@ type RestartEvent struct {
 // Invocation is one call of Function.Invoke.
 type Invocation struct {
 	Payload   []byte
-	RequestID string // default: a random UUID-shaped id
-	// Timeout is the function's timeout (default DefaultTimeout): the request
-	// carries Deadline = now + Timeout and TimeLimitInMs.
-	Timeout time.Duration
-	// Env is sent as the invocation's Environment JSON (nil: none); SCF puts
-	// the execution role's credentials there.
+	RequestID string        // default: a random UUID-shaped id
+	Timeout   time.Duration // default DefaultTimeout: Deadline = now + Timeout, and TimeLimitInMs
+	// Env is sent as the Environment JSON (nil: none); SCF puts the
+	// execution role's credentials there.
 	Env             map[string]string
 	FunctionName    string
 	Namespace       string // default "default"
@@ -84,9 +77,7 @@ type Invocation struct {
 	MemoryMB        int32     // default DefaultMemoryMB
 	Deadline        time.Time // when non-zero, sent instead of now + Timeout
 	AppID, Uin      string    // sent as TencentcloudAppID and TencentcloudUin
-	// WantLog fills Result.Log, once the output written before the reply
-	// has been read.
-	WantLog bool
+	WantLog         bool      // fill Result.Log, once the output before the reply is read
 }
 
 // Result is what the function replied. Error is set when the handler
@@ -96,16 +87,12 @@ type Invocation struct {
 type Result struct {
 	Payload []byte
 	Error   *scf.InvokeError
-	// PeakRSS is the process's peak resident set size in bytes (Linux VmHWM;
-	// 0 when unknown), what SCF reports as the memory used.
-	PeakRSS int64
-	// Log (with Invocation.WantLog) is what the process wrote while the call
-	// was under way, at most the last 64 KiB.
-	Log string
+	PeakRSS int64  // peak resident set size in bytes (Linux VmHWM; 0: unknown), SCF's memory used
+	Log     string // with WantLog: what the process wrote during the call (at most 64 KiB)
 }
 
-// Process is a running function binary. Its methods are safe for concurrent
-// use; the function itself serves invocations one at a time.
+// Process is a running function binary; safe for concurrent use (the
+// function itself serves invocations one at a time).
 type Process struct {
 	opts ProcessOptions
 	out  *tailBuffer
@@ -144,10 +131,9 @@ func (in *instance) hasExited() bool {
 }
 
 // StartProcess starts bin as SCF does, with $_LAMBDA_SERVER_PORT set to a
-// free port (and $_LAMBDA_SERVER_HOST=127.0.0.1), and waits until it answers
-// Function.Ping. ctx bounds the start-up only. The process runs in its own
-// process group, which Stop ends as a whole; on Linux it is killed if this
-// process dies.
+// free port on 127.0.0.1, and waits until it answers Function.Ping (ctx
+// bounds this only). It runs in its own process group, which Stop ends as a
+// whole; on Linux it is killed if this process dies.
 func StartProcess(ctx context.Context, bin string, opts ProcessOptions) (*Process, error) {
 	opts.StartTimeout = orDefault(opts.StartTimeout, DefaultStartTimeout)
 	opts.StopTimeout = orDefault(opts.StopTimeout, DefaultStopTimeout)
@@ -160,15 +146,10 @@ func StartProcess(ctx context.Context, bin string, opts ProcessOptions) (*Proces
 	return p, nil
 }
 
-func orDefault(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d
-}
+func orDefault(d, def time.Duration) time.Duration { return cmp.Or(max(d, 0), def) }
 
 // start launches a new instance of bin, retrying when another process took
-// the chosen port between choosing and binding it.
+// the port between choosing and binding it.
 func (p *Process) start(ctx context.Context, bin string) (in *instance, err error) {
 	for range 3 {
 		var retry bool
@@ -227,8 +208,8 @@ func (p *Process) startOnce(ctx context.Context, bin string) (in *instance, retr
 	}
 }
 
-// wait reaps the process, then waits (2 s at most: a child it left behind
-// may keep the pipes open) for the output it wrote, for its error message.
+// wait reaps the process, then waits for its output (2 s at most: a child
+// it left behind may keep the pipes open).
 func (in *instance) wait() {
 	in.waitErr = in.cmd.Wait()
 	in.stdout.closeWriter()
@@ -336,10 +317,10 @@ func (p *Process) Ping() error {
 }
 
 // Invoke calls Function.Invoke with inv. The error reports transport
-// failures only: the process is not running or died, the connection broke,
-// or ctx ended first. With AutoRestart, an invocation whose deadline passes
-// while it waits for a replacement gets a TimeoutError Result (ShouldExit
-// false) without reaching the function.
+// failures only (the process is not running or died, the connection broke,
+// ctx ended); the function's errors and panics are in Result. With
+// AutoRestart, an invocation whose deadline passes while it waits for a
+// replacement gets a TimeoutError Result (ShouldExit false).
 func (p *Process) Invoke(ctx context.Context, inv Invocation) (Result, error) {
 	req, err := inv.request(time.Now())
 	if err != nil {
@@ -391,9 +372,9 @@ func (p *Process) Invoke(ctx context.Context, inv Invocation) (Result, error) {
 
 var errWaitedPastDeadline = errors.New("deadline passed while waiting for a new instance")
 
-// acquire returns the instance to invoke, counted as in flight until
-// release. With AutoRestart it replaces an instance found dead (once) and
-// waits for a replacement under way, until ctx ends or deadline passes.
+// acquire returns the instance to invoke, in flight until release. With
+// AutoRestart it replaces an instance found dead and waits for the
+// replacement, until ctx ends or deadline passes.
 func (p *Process) acquire(ctx context.Context, deadline time.Time) (*instance, error) {
 	timeout := time.NewTimer(max(time.Until(deadline), 0))
 	defer timeout.Stop()
@@ -466,8 +447,8 @@ func (p *Process) retireLocked(old *instance) {
 	}
 }
 
-// replace starts a replacement for in when AutoRestart is on and in is still
-// the current instance, so that a failure many invocations see restarts once.
+// replace starts a replacement for in with AutoRestart, if in is still the
+// current instance: a failure many invocations see restarts once.
 func (p *Process) replace(in *instance, reason string) {
 	if !p.opts.AutoRestart {
 		return
@@ -554,28 +535,16 @@ func (inv Invocation) request(now time.Time) (*scf.InvokeRequest, error) {
 	}
 	req := &scf.InvokeRequest{
 		Payload:            inv.Payload,
-		RequestId:          inv.RequestID,
+		RequestId:          cmp.Or(inv.RequestID, NewRequestID()),
 		Deadline:           scf.Deadline{Seconds: deadline.Unix(), Nanos: int64(deadline.Nanosecond())},
-		Namespace:          inv.Namespace,
+		Namespace:          cmp.Or(inv.Namespace, "default"),
 		FunctionName:       inv.FunctionName,
-		FunctionVersion:    inv.FunctionVersion,
-		MemoryLimitInMb:    inv.MemoryMB,
+		FunctionVersion:    cmp.Or(inv.FunctionVersion, "$LATEST"),
+		MemoryLimitInMb:    cmp.Or(inv.MemoryMB, DefaultMemoryMB),
 		TimeLimitInMs:      int32(min(timeout.Milliseconds(), 1<<31-1)),
 		TencentcloudRegion: inv.Region,
 		TencentcloudAppID:  inv.AppID,
 		TencentcloudUin:    inv.Uin,
-	}
-	if req.RequestId == "" {
-		req.RequestId = NewRequestID()
-	}
-	if req.Namespace == "" {
-		req.Namespace = "default"
-	}
-	if req.FunctionVersion == "" {
-		req.FunctionVersion = "$LATEST"
-	}
-	if req.MemoryLimitInMb == 0 {
-		req.MemoryLimitInMb = DefaultMemoryMB
 	}
 	if inv.Env != nil {
 		b, err := json.Marshal(inv.Env)
@@ -598,8 +567,8 @@ func NewRequestID() string {
 }
 
 // Stop ends every process (SIGTERM to its group, SIGKILL after
-// StopTimeout), waiting for them and for a replacement under way. It is safe
-// to call more than once and returns an error only when SIGKILL was needed.
+// StopTimeout) and waits for them and a replacement under way. It may be
+// called again; its error says SIGKILL was needed.
 func (p *Process) Stop() error {
 	p.mu.Lock()
 	p.stopped = true
@@ -627,9 +596,8 @@ func (p *Process) Stop() error {
 	return err
 }
 
-// Restart starts a fresh process now (same binary and options; after Stop
-// too) and switches to it as Reload does, for example after a Result whose
-// Error.ShouldExit is set.
+// Restart starts a fresh process now (also after Stop) and switches to it
+// as Reload does, for example after a Result's Error.ShouldExit.
 func (p *Process) Restart(ctx context.Context) error {
 	p.mu.Lock()
 	p.stopped = false
@@ -638,10 +606,10 @@ func (p *Process) Restart(ctx context.Context) error {
 	return p.Reload(ctx, bin)
 }
 
-// Reload switches to the executable bin (a rebuilt function) with the same
-// options: once bin answers Ping, new invocations go to it while those in
-// flight finish on the old process, which is then stopped; later restarts
-// run bin. If bin fails to start, the old process keeps serving.
+// Reload switches to the executable bin (a rebuilt function): once it
+// answers Ping, new invocations go to it while those in flight finish on
+// the old process, which is then stopped. If bin fails to start, the old
+// process keeps serving.
 func (p *Process) Reload(ctx context.Context, bin string) error {
 	p.mu.Lock()
 	stopped := p.stopped

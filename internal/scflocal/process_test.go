@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/scf-janitor/scf-janitor/internal/scflocal"
-	"github.com/scf-janitor/scf-janitor/internal/scflocal/scflocaltest"
+	"github.com/scf-janitor/scf-janitor/internal/testkit/scflocaltest"
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 )
 

@@ -10,8 +10,8 @@ import (
 
 	"github.com/scf-janitor/scf-janitor/internal/emulator"
 	"github.com/scf-janitor/scf-janitor/internal/scflocal"
-	"github.com/scf-janitor/scf-janitor/internal/scflocal/scflocaltest"
 	"github.com/scf-janitor/scf-janitor/internal/testkit/logtest"
+	"github.com/scf-janitor/scf-janitor/internal/testkit/scflocaltest"
 	"github.com/scf-janitor/scf-janitor/shared/webhook"
 )
 

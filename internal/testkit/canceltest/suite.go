@@ -4,7 +4,7 @@ import (
 	"flag"
 	"testing"
 
-	"github.com/scf-janitor/scf-janitor/internal/scflocal/scflocaltest"
+	"github.com/scf-janitor/scf-janitor/internal/testkit/scflocaltest"
 )
 
 // update rewrites the testdata files: go test -run /Testdata -update.

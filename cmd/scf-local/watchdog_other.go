@@ -1,7 +1,0 @@
-//go:build !linux
-
-package main
-
-func setParentDeathSignal() {}
-
-func isZombie(int) bool { return false }
