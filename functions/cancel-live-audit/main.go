@@ -4,10 +4,16 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/scf-janitor/scf-janitor/shared/cancel"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi/cossign"
 )
 
 func main() {
-	cancel.Main(cancel.FunctionCancelLiveAudit, cancel.NewCancelLiveAudit, cancel.Options{COSSigner: cossign.Transport})
+	if err := cancel.Serve(cancel.FunctionCancelLiveAudit, cancel.NewCancelLiveAudit, cancel.Options{COSSigner: cossign.Transport}); err != nil {
+		fmt.Fprintln(os.Stderr, "cancel-live-audit:", err)
+		os.Exit(1)
+	}
 }

@@ -4,9 +4,15 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/scf-janitor/scf-janitor/shared/cancel"
 )
 
 func main() {
-	cancel.Main(cancel.FunctionCancelTask, cancel.NewCancelTask, cancel.Options{})
+	if err := cancel.Serve(cancel.FunctionCancelTask, cancel.NewCancelTask, cancel.Options{}); err != nil {
+		fmt.Fprintln(os.Stderr, "cancel-task:", err)
+		os.Exit(1)
+	}
 }

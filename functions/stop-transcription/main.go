@@ -4,9 +4,15 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/scf-janitor/scf-janitor/shared/cancel"
 )
 
 func main() {
-	cancel.Main(cancel.FunctionStopTranscription, cancel.NewStopTranscription, cancel.Options{})
+	if err := cancel.Serve(cancel.FunctionStopTranscription, cancel.NewStopTranscription, cancel.Options{}); err != nil {
+		fmt.Fprintln(os.Stderr, "stop-transcription:", err)
+		os.Exit(1)
+	}
 }

@@ -1,7 +1,6 @@
 package cancel
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/scf-janitor/scf-janitor/shared/logging"
@@ -9,18 +8,15 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
-// Main is a cancel function's main: it builds the handler newHandler makes
+// Serve is the body of a cancel function's main: it builds the handler newHandler makes
 // (NewCancelTask, NewCancelLiveAudit or NewStopTranscription) for function,
 // with opts' Logger and Limiters set, and serves it with scf.Start. The logger
 // is logging.ForFunction's: JANITOR_LOG_LEVEL is read once, here, as a cancel
 // function's level is the process's. The limiters (20 calls a second per
-// action, burst 20) are the process's, shared across invocations. Main does
-// not return: when scf.Start fails it prints the error and exits 1.
-func Main(function string, newHandler func(Options) *Handler, opts Options) {
+// action, burst 20) are the process's, shared across invocations. Serve
+// returns only when the runtime cannot be served (main exits with it).
+func Serve(function string, newHandler func(Options) *Handler, opts Options) error {
 	opts.Logger, _ = logging.ForFunction(os.Stdout, os.Getenv, function)
 	opts.Limiters = tcapi.NewLimiters(20, 20)
-	if err := scf.Start(newHandler(opts).Handle); err != nil {
-		fmt.Fprintln(os.Stderr, function+":", err)
-		os.Exit(1)
-	}
+	return scf.Start(newHandler(opts).Handle)
 }
