@@ -180,13 +180,14 @@ func (d *deployment) connect(ctx context.Context, ro runOptions) error {
 	if err != nil {
 		return err
 	}
-	d.eng = &provision.Engine{SCF: scf, CAM: cam, Namespace: d.cfg.File.Inputs.Namespace, PollInterval: ro.PollInterval,
-		RoleRetryInterval: ro.RoleRetryInterval, Sleep: ro.Sleep,
-		Progress: func(c *provision.Change) { fmt.Fprintf(d.stdout, "%s ...\n", c) },
-		Note:     func(msg string) { fmt.Fprintf(d.stdout, "    %s\n", msg) }}
-	if d.eng.Namespace == "default" {
-		d.eng.Namespace = ""
+	e := ro.Engine
+	e.SCF, e.CAM = scf, cam
+	if e.Namespace = d.cfg.File.Inputs.Namespace; e.Namespace == "default" {
+		e.Namespace = ""
 	}
+	e.Progress = func(c *provision.Change) { fmt.Fprintf(d.stdout, "%s ...\n", c) }
+	e.Note = func(msg string) { fmt.Fprintf(d.stdout, "    %s\n", msg) }
+	d.eng = &e
 	return d.findTargets(ctx)
 }
 

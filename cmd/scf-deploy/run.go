@@ -18,12 +18,11 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
-// runOptions are the seams tests use; zero values select the real ones
-// (the engine's for PollInterval, RoleRetryInterval and Sleep).
+// runOptions are the seams tests use; zero values select the real ones.
+// Engine's waits (PollInterval, Sleep) are kept; connect sets the rest.
 type runOptions struct {
-	Build                           func(ctx context.Context, root, handler string) ([]byte, error)
-	PollInterval, RoleRetryInterval time.Duration
-	Sleep                           func(ctx context.Context, d time.Duration) error
+	Build  func(ctx context.Context, root, handler string) ([]byte, error)
+	Engine provision.Engine
 }
 
 type stringList []string

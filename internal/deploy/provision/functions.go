@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -51,7 +52,7 @@ func envSet(v tcapi.Variable, public map[string]bool) string {
 func (e *Engine) planFunction(ctx context.Context, p *Plan, f Function) error {
 	fn, err := e.SCF.GetFunction(ctx, e.ref(f.Name))
 	switch {
-	case isNotFound(err, functionNotFound...):
+	case tcapi.HasCode(err, functionNotFound...):
 		p.add(e.createFunction(f, ""))
 		return e.planTriggers(p, f, nil)
 	case err != nil:
@@ -142,13 +143,7 @@ var roleNotReadyCodes = []string{"ResourceNotFound.Role", "ResourceNotFound.Role
 // roleRetry calls call, and again while SCF answers that role is not
 // usable yet, for up to RoleWait, saying so once through Note.
 func (e *Engine) roleRetry(ctx context.Context, role string, call func() error) error {
-	wait, interval := e.RoleWait, e.RoleRetryInterval
-	if wait == 0 {
-		wait = 30 * time.Second
-	}
-	if interval <= 0 {
-		interval = 3 * time.Second
-	}
+	wait := cmp.Or(e.RoleWait, 30*time.Second)
 	for waited := time.Duration(0); ; {
 		err := call()
 		if err == nil || role == "" || wait < 0 || !tcapi.HasCode(err, roleNotReadyCodes...) {
@@ -166,7 +161,7 @@ func (e *Engine) roleRetry(ctx context.Context, role string, call func() error) 
 				e.Note(fmt.Sprintf("waiting for role %s to reach SCF (%s): trying again for up to %s", role, code, wait))
 			}
 		}
-		d := min(interval, wait-waited)
+		d := min(3*time.Second, wait-waited)
 		if err := e.sleep(ctx, d); err != nil {
 			return fmt.Errorf("waiting for role %s to reach SCF: %w", role, err)
 		}

@@ -15,7 +15,7 @@ import (
 // ResourceNotFound is taken to mean the same.
 func (e *Engine) getRole(ctx context.Context, name string) (exists, ours bool, trust string, err error) {
 	role, err := e.CAM.GetRole(ctx, name)
-	if isNotFound(err, roleNotFound...) {
+	if tcapi.HasCode(err, roleNotFound...) {
 		return false, false, "", nil
 	}
 	if err != nil {
@@ -150,7 +150,7 @@ func (e *Engine) PlanDelete(ctx context.Context, d Desired) (*Plan, error) {
 		p.names = append(p.names, f.Name)
 		fn, err := e.SCF.GetFunction(ctx, e.ref(f.Name))
 		switch {
-		case isNotFound(err, functionNotFound...):
+		case tcapi.HasCode(err, functionNotFound...):
 		case err != nil:
 			return nil, fmt.Errorf("function %s: %w", f.Name, err)
 		case !slices.Contains(fn.Tags, managedTag):
