@@ -106,8 +106,8 @@ func (c *Config) Resolve(lookup func(name string) (string, bool)) ([]Function, e
 				errs = append(errs, fmt.Errorf("inputs.functions.%s: once variables are resolved, %w", fn.Key, err))
 			}
 		}
-		if size := envSize(fn); size > MaxEnvBytes {
-			errs = append(errs, fmt.Errorf("inputs.functions.%s: environment is %d bytes once variables are resolved, over SCF's %d-byte limit", fn.Key, size, MaxEnvBytes))
+		if size := envSize(fn); size > maxEnvBytes {
+			errs = append(errs, fmt.Errorf("inputs.functions.%s: environment is %d bytes once variables are resolved, over SCF's %d-byte limit", fn.Key, size, maxEnvBytes))
 		}
 	}
 	if len(errs) > 0 {
