@@ -10,17 +10,15 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
-// defaultQualifier is the qualifier triggers are created for, as
-// tencent-component-toolkit does (src/modules/triggers/timer.ts, http.ts)
-// and ListTriggers shows them (tccli scf/2018-04-16 examples.json).
+// defaultQualifier: tencent-component-toolkit src/modules/triggers/timer.ts,
+// http.ts; tccli scf/2018-04-16 examples.json ListTriggers.
 const defaultQualifier = "$DEFAULT"
 
-// defaultURLName is the name sent for a Function URL whose entry names none
+// defaultURLName is sent for a Function URL that names none
 // (tencent-component-toolkit triggers/http.ts; terraform-provider-tencentcloud
-// services/scf/resource_tc_scf_trigger.go). Whether SCF keeps it is not
-// documented (tccli's ListTriggers example names the http trigger after its
-// URL id), so scf-deploy finds its URL by Description or by the name sent,
-// and addresses it by the name SCF lists.
+// resource_tc_scf_trigger.go). Whether SCF keeps it is not documented (tccli's
+// ListTriggers example names it after its URL id): a URL is found by
+// Description or by the name sent, and addressed by the name SCF lists.
 const defaultURLName = "url-trigger"
 
 func urlName(u *URL) string {
@@ -44,9 +42,8 @@ func (e *Engine) listTriggers(ctx context.Context, name string) ([]tcapi.Trigger
 	}
 }
 
-// timerCron reads a timer's cron from its TriggerDesc: {"cron":"..."} as
-// ListTriggers answers (tencent-component-toolkit timer.ts), or the bare
-// expression.
+// timerCron reads a TriggerDesc: {"cron":"..."} (tencent-component-toolkit
+// timer.ts) or the bare expression.
 func timerCron(desc string) string {
 	var d struct{ Cron string }
 	if json.Unmarshal([]byte(desc), &d) == nil && d.Cron != "" {
@@ -55,8 +52,8 @@ func timerCron(desc string) string {
 	return strings.TrimSpace(desc)
 }
 
-// normCron is a cron in SCF's 7-field form: a 5-field cron comes back from
-// CreateTrigger as 7 fields (tccli examples.json CreateTrigger).
+// normCron is a cron in the 7-field form SCF answers (tccli examples.json
+// CreateTrigger).
 func normCron(c string) string {
 	f := strings.Fields(c)
 	if len(f) == 5 {
@@ -65,8 +62,7 @@ func normCron(c string) string {
 	return strings.Join(f, " ")
 }
 
-// httpDesc is an http trigger's TriggerDesc as ListTriggers answers it
-// (tccli examples.json ListTriggers); ExtranetUrl and IntranetUrl are https.
+// httpDesc is an http trigger's TriggerDesc (tccli examples.json ListTriggers).
 type httpDesc struct {
 	AuthType  string
 	NetConfig struct {
@@ -109,9 +105,8 @@ func (e *Engine) planTriggers(p *Plan, f Function, have []tcapi.TriggerInfo) err
 	return nil
 }
 
-// ours says whether a trigger is scf-deploy's: its Description is
-// ManagedDescription, which SCF keeps (tccli examples.json ListTriggers);
-// should it come back empty, a trigger with a name scf-deploy sends counts.
+// ours says whether a trigger is scf-deploy's: by Description (tccli
+// examples.json ListTriggers shows SCF keeps it), else by a name it sends.
 func ours(t tcapi.TriggerInfo, named bool) bool {
 	return t.Description == ManagedDescription || (t.Description == "" && named)
 }
@@ -138,29 +133,54 @@ func (e *Engine) planTimers(p *Plan, f Function, have []tcapi.TriggerInfo) error
 		default:
 			delete(want, t.TriggerName)
 			if d := timerDiff(t, w); len(d) > 0 {
-				// UpdateTrigger takes timers (SDK UpdateTriggerRequestParams;
-				// terraform-provider-tencentcloud resource_tc_scf_trigger.go).
-				p.add(&Change{Op: "update", Kind: "timer", Name: f.Name + "/" + w.Name, Details: d,
-					apply: e.afterActive(f.Name, func(ctx context.Context) error {
-						return e.SCF.UpdateTrigger(ctx, tcapi.UpdateTriggerRequest{FunctionName: f.Name, Namespace: e.Namespace, Type: "timer",
-							TriggerName: t.TriggerName, Qualifier: cmp.Or(t.Qualifier, defaultQualifier), TriggerDesc: w.Cron, Enable: enable(w.Enabled),
-							CustomArgument: &w.Argument, Description: ManagedDescription})
-					})})
+				p.add(e.putTimer(f.Name, w, &t, d))
 			}
 		}
 	}
 	for _, w := range f.Timers {
 		if _, missing := want[w.Name]; missing {
-			p.add(&Change{Op: "create", Kind: "timer", Name: f.Name + "/" + w.Name,
-				Details: []string{fmt.Sprintf("cron %q, enabled %v, argument %q", w.Cron, w.Enabled, w.Argument)},
-				apply: e.afterActive(f.Name, func(ctx context.Context) error {
-					_, err := e.SCF.CreateTrigger(ctx, tcapi.CreateTriggerRequest{FunctionName: f.Name, Namespace: e.Namespace, Type: "timer", TriggerName: w.Name,
-						TriggerDesc: w.Cron, Enable: enable(w.Enabled), CustomArgument: w.Argument, Qualifier: defaultQualifier, Description: ManagedDescription})
-					return err
-				})})
+			p.add(e.putTimer(f.Name, w, nil, []string{fmt.Sprintf("cron %q, enabled %v, argument %q", w.Cron, w.Enabled, w.Argument)}))
 		}
 	}
 	return nil
+}
+
+func (e *Engine) putTimer(fn string, w Timer, t *tcapi.TriggerInfo, details []string) *Change {
+	return &Change{Op: putOp(t), Kind: "timer", Name: fn + "/" + w.Name, Details: details,
+		apply: e.afterActive(fn, func(ctx context.Context) error {
+			_, err := e.putTrigger(ctx, fn, w.Name, t, w.Cron, enable(w.Enabled), &w.Argument)
+			return err
+		})}
+}
+
+func putOp(t *tcapi.TriggerInfo) string {
+	if t != nil {
+		return "update"
+	}
+	return "create"
+}
+
+// putTrigger creates a timer (arg: its argument) or an http trigger (arg
+// nil) or, given the existing trigger t, changes it in place with
+// UpdateTrigger (SDK UpdateTriggerRequestParams; terraform-provider-
+// tencentcloud resource_tc_scf_trigger.go). It returns CreateTrigger's
+// TriggerDesc.
+func (e *Engine) putTrigger(ctx context.Context, fn, name string, t *tcapi.TriggerInfo, desc, enable string, arg *string) (string, error) {
+	typ := "http"
+	if arg != nil {
+		typ = "timer"
+	}
+	if t != nil {
+		return "", e.SCF.UpdateTrigger(ctx, tcapi.UpdateTriggerRequest{FunctionName: fn, Namespace: e.Namespace, Type: typ, TriggerName: t.TriggerName,
+			Qualifier: cmp.Or(t.Qualifier, defaultQualifier), TriggerDesc: desc, Enable: enable, CustomArgument: arg, Description: ManagedDescription})
+	}
+	req := tcapi.CreateTriggerRequest{FunctionName: fn, Namespace: e.Namespace, Type: typ, TriggerName: name,
+		TriggerDesc: desc, Enable: enable, Qualifier: defaultQualifier, Description: ManagedDescription}
+	if arg != nil {
+		req.CustomArgument = *arg
+	}
+	out, err := e.SCF.CreateTrigger(ctx, req)
+	return out.TriggerInfo.TriggerDesc, err
 }
 
 func timerDiff(t tcapi.TriggerInfo, w Timer) []string {
@@ -184,8 +204,8 @@ func enable(on bool) string {
 	return "CLOSE"
 }
 
-// planURL plans the Function URL. SCF allows one http trigger per function;
-// a foreign one is left alone (and its address printed).
+// planURL plans the Function URL (one http trigger per function); a foreign
+// one is left alone.
 func (e *Engine) planURL(p *Plan, f Function, have []tcapi.TriggerInfo) {
 	var mine, foreign []tcapi.TriggerInfo
 	for _, t := range have {
@@ -237,32 +257,20 @@ func urlDiff(have httpDesc, want *URL) []string {
 	return d
 }
 
-// putURL creates the Function URL or, given the existing trigger t, changes
-// it in place with UpdateTrigger, keeping its name and address, as
-// tencent-component-toolkit does (src/modules/triggers/http.ts, create).
+// putURL creates the Function URL or updates the existing trigger t in
+// place, keeping its name and address, as tencent-component-toolkit does
+// (src/modules/triggers/http.ts, create).
 func (e *Engine) putURL(p *Plan, f Function, t *tcapi.TriggerInfo, details []string) {
 	u := *f.URL
-	c := &Change{Op: "create", Kind: "url", Name: f.Name, Details: details}
-	if t != nil {
-		c.Op = "update"
-	}
+	c := &Change{Op: putOp(t), Kind: "url", Name: f.Name, Details: details}
 	c.apply = e.afterActive(f.Name, func(ctx context.Context) error {
-		if t != nil {
-			err := e.SCF.UpdateTrigger(ctx, tcapi.UpdateTriggerRequest{FunctionName: f.Name, Namespace: e.Namespace, Type: "http",
-				TriggerName: t.TriggerName, Qualifier: cmp.Or(t.Qualifier, defaultQualifier), TriggerDesc: urlDesc(&u), Enable: "OPEN", Description: ManagedDescription})
-			if err != nil {
-				return err
-			}
-		} else {
-			out, err := e.SCF.CreateTrigger(ctx, tcapi.CreateTriggerRequest{FunctionName: f.Name, Namespace: e.Namespace, Type: "http",
-				TriggerName: urlName(&u), TriggerDesc: urlDesc(&u), Enable: "OPEN", Qualifier: defaultQualifier, Description: ManagedDescription})
-			if err != nil {
-				return err
-			}
-			if url := FunctionURL(out.TriggerInfo.TriggerDesc); url != "" {
-				p.URLs[f.Name] = url
-				return nil
-			}
+		desc, err := e.putTrigger(ctx, f.Name, urlName(&u), t, urlDesc(&u), "OPEN", nil)
+		if err != nil {
+			return err
+		}
+		if url := FunctionURL(desc); url != "" {
+			p.URLs[f.Name] = url
+			return nil
 		}
 		// Read the address back from ListTriggers.
 		list, err := e.listTriggers(ctx, f.Name)
@@ -277,10 +285,7 @@ func (e *Engine) putURL(p *Plan, f Function, t *tcapi.TriggerInfo, details []str
 }
 
 func (e *Engine) deleteTrigger(p *Plan, fn string, t tcapi.TriggerInfo, why string) {
-	kind := "timer"
-	if t.Type == "http" {
-		kind = "url"
-	}
+	kind := cmp.Or(map[string]string{"http": "url"}[t.Type], "timer")
 	p.add(&Change{Op: "delete", Kind: kind, Name: fn + "/" + t.TriggerName, Details: []string{why},
 		apply: e.afterActive(fn, func(ctx context.Context) error {
 			// ResourceNotFound.Trigger: SDK scf client.go DeleteTrigger.
