@@ -133,54 +133,53 @@ func (e *Engine) planTimers(p *Plan, f Function, have []tcapi.TriggerInfo) error
 		default:
 			delete(want, t.TriggerName)
 			if d := timerDiff(t, w); len(d) > 0 {
-				p.add(e.putTimer(f.Name, w, &t, d))
+				e.putTimer(p, f.Name, w, &t, d)
 			}
 		}
 	}
 	for _, w := range f.Timers {
 		if _, missing := want[w.Name]; missing {
-			p.add(e.putTimer(f.Name, w, nil, []string{fmt.Sprintf("cron %q, enabled %v, argument %q", w.Cron, w.Enabled, w.Argument)}))
+			e.putTimer(p, f.Name, w, nil, []string{fmt.Sprintf("cron %q, enabled %v, argument %q", w.Cron, w.Enabled, w.Argument)})
 		}
 	}
 	return nil
 }
 
-func (e *Engine) putTimer(fn string, w Timer, t *tcapi.TriggerInfo, details []string) *Change {
-	return &Change{Op: putOp(t), Kind: "timer", Name: fn + "/" + w.Name, Details: details,
-		apply: e.afterActive(fn, func(ctx context.Context) error {
-			_, err := e.putTrigger(ctx, fn, w.Name, t, w.Cron, enable(w.Enabled), &w.Argument)
+// putTrigger plans creating req's trigger or, given the existing trigger t,
+// changing it in place with UpdateTrigger (SDK UpdateTriggerRequestParams;
+// terraform-provider-tencentcloud resource_tc_scf_trigger.go); done, if
+// set, gets CreateTrigger's TriggerDesc.
+func (e *Engine) putTrigger(p *Plan, kind, name string, t *tcapi.TriggerInfo, req tcapi.CreateTriggerRequest, details []string,
+	done func(ctx context.Context, desc string) error) {
+	c := &Change{Op: "create", Kind: kind, Name: name, Details: details}
+	if t != nil {
+		c.Op = "update"
+	}
+	req.Namespace, req.Qualifier, req.Description = e.Namespace, defaultQualifier, ManagedDescription
+	c.apply = e.afterActive(req.FunctionName, func(ctx context.Context) error {
+		var out tcapi.CreateTriggerResponse
+		var err error
+		if t != nil {
+			upd := tcapi.UpdateTriggerRequest{FunctionName: req.FunctionName, Namespace: e.Namespace, Type: req.Type, TriggerName: t.TriggerName,
+				Qualifier: cmp.Or(t.Qualifier, defaultQualifier), TriggerDesc: req.TriggerDesc, Enable: req.Enable, Description: ManagedDescription}
+			if req.Type == "timer" {
+				upd.CustomArgument = &req.CustomArgument
+			}
+			err = e.SCF.UpdateTrigger(ctx, upd)
+		} else {
+			out, err = e.SCF.CreateTrigger(ctx, req)
+		}
+		if err != nil || done == nil {
 			return err
-		})}
+		}
+		return done(ctx, out.TriggerInfo.TriggerDesc)
+	})
+	p.add(c)
 }
 
-func putOp(t *tcapi.TriggerInfo) string {
-	if t != nil {
-		return "update"
-	}
-	return "create"
-}
-
-// putTrigger creates a timer (arg: its argument) or an http trigger (arg
-// nil) or, given the existing trigger t, changes it in place with
-// UpdateTrigger (SDK UpdateTriggerRequestParams; terraform-provider-
-// tencentcloud resource_tc_scf_trigger.go). It returns CreateTrigger's
-// TriggerDesc.
-func (e *Engine) putTrigger(ctx context.Context, fn, name string, t *tcapi.TriggerInfo, desc, enable string, arg *string) (string, error) {
-	typ := "http"
-	if arg != nil {
-		typ = "timer"
-	}
-	if t != nil {
-		return "", e.SCF.UpdateTrigger(ctx, tcapi.UpdateTriggerRequest{FunctionName: fn, Namespace: e.Namespace, Type: typ, TriggerName: t.TriggerName,
-			Qualifier: cmp.Or(t.Qualifier, defaultQualifier), TriggerDesc: desc, Enable: enable, CustomArgument: arg, Description: ManagedDescription})
-	}
-	req := tcapi.CreateTriggerRequest{FunctionName: fn, Namespace: e.Namespace, Type: typ, TriggerName: name,
-		TriggerDesc: desc, Enable: enable, Qualifier: defaultQualifier, Description: ManagedDescription}
-	if arg != nil {
-		req.CustomArgument = *arg
-	}
-	out, err := e.SCF.CreateTrigger(ctx, req)
-	return out.TriggerInfo.TriggerDesc, err
+func (e *Engine) putTimer(p *Plan, fn string, w Timer, t *tcapi.TriggerInfo, details []string) {
+	e.putTrigger(p, "timer", fn+"/"+w.Name, t, tcapi.CreateTriggerRequest{FunctionName: fn, Type: "timer", TriggerName: w.Name,
+		TriggerDesc: w.Cron, Enable: enable(w.Enabled), CustomArgument: w.Argument}, details, nil)
 }
 
 func timerDiff(t tcapi.TriggerInfo, w Timer) []string {
@@ -262,12 +261,8 @@ func urlDiff(have httpDesc, want *URL) []string {
 // (src/modules/triggers/http.ts, create).
 func (e *Engine) putURL(p *Plan, f Function, t *tcapi.TriggerInfo, details []string) {
 	u := *f.URL
-	c := &Change{Op: putOp(t), Kind: "url", Name: f.Name, Details: details}
-	c.apply = e.afterActive(f.Name, func(ctx context.Context) error {
-		desc, err := e.putTrigger(ctx, f.Name, urlName(&u), t, urlDesc(&u), "OPEN", nil)
-		if err != nil {
-			return err
-		}
+	req := tcapi.CreateTriggerRequest{FunctionName: f.Name, Type: "http", TriggerName: urlName(&u), TriggerDesc: urlDesc(&u), Enable: "OPEN"}
+	e.putTrigger(p, "url", f.Name, t, req, details, func(ctx context.Context, desc string) error {
 		if url := FunctionURL(desc); url != "" {
 			p.URLs[f.Name] = url
 			return nil
@@ -281,7 +276,6 @@ func (e *Engine) putURL(p *Plan, f Function, t *tcapi.TriggerInfo, details []str
 		}
 		return err
 	})
-	p.add(c)
 }
 
 func (e *Engine) deleteTrigger(p *Plan, fn string, t tcapi.TriggerInfo, why string) {
