@@ -153,14 +153,10 @@ func (d *deployment) desire(ctx context.Context, ro runOptions) error {
 	errs := make([]error, len(d.selected))
 	d.desired.Functions = make([]provision.Function, len(d.selected))
 	for i, f := range d.selected {
+		// SCF refuses empty values; the code's default applies.
+		f.Env = slices.DeleteFunc(slices.Clone(f.Env), func(kv deploy.KeyValue) bool { return kv.Value == "" })
 		df := &d.desired.Functions[i]
-		*df = provision.Function{Name: f.Name, Handler: f.Handler, Runtime: f.Runtime, Role: f.Role, MemoryMB: int64(f.MemoryMB), Timeout: f.Timeout,
-			Public: publicSettings(d.cfg, f.Name), Timers: f.Timers, URL: f.URL}
-		for _, kv := range f.Env {
-			if kv.Value != "" { // SCF refuses empty values; the code's default applies
-				df.Env = append(df.Env, tcapi.Variable{Key: kv.Key, Value: kv.Value})
-			}
-		}
+		*df = provision.Function{Function: f, Public: publicSettings(d.cfg, f.Name)}
 		if d.o.command != "delete" {
 			wg.Go(func() { df.Code, errs[i] = build(ctx, d.root, f.Handler) })
 		}

@@ -92,7 +92,7 @@ func (e *Engine) planFunction(ctx context.Context, p *Plan, f Function) error {
 // first and creates it again ("-/+ replace").
 func (e *Engine) createFunction(f Function, replace string) *Change {
 	details := []string{fmt.Sprintf("runtime %s, handler %s, memory %d MB, timeout %s, role %s", f.Runtime, f.Handler, f.MemoryMB, f.Timeout, orNone(f.Role))}
-	for _, v := range f.Env {
+	for _, v := range variables(f.Env) {
 		details = append(details, envSet(v, f.Public))
 	}
 	details = append(details, fmt.Sprintf("code %d bytes, sha256 %s", len(f.Code), short(CodeSHA256(f.Code))))
@@ -106,12 +106,12 @@ func (e *Engine) createFunction(f Function, replace string) *Change {
 				return err
 			}
 		}
-		req := tcapi.CreateFunctionRequest{FunctionName: f.Name, Handler: f.Handler, Runtime: f.Runtime, MemorySize: f.MemoryMB,
+		req := tcapi.CreateFunctionRequest{FunctionName: f.Name, Handler: f.Handler, Runtime: f.Runtime, MemorySize: int64(f.MemoryMB),
 			Timeout: int64(f.Timeout / time.Second), Role: f.Role, Namespace: e.Namespace, CodeSource: "ZipFile",
 			Code: &tcapi.Code{ZipFile: base64.StdEncoding.EncodeToString(f.Code)},
 			Tags: []tcapi.Tag{managedTag}}
 		if len(f.Env) > 0 {
-			req.Environment = &tcapi.Environment{Variables: f.Env}
+			req.Environment = &tcapi.Environment{Variables: variables(f.Env)}
 		}
 		if err := e.roleRetry(ctx, f.Role, func() error { return e.SCF.CreateFunction(ctx, req) }); err != nil {
 			return err
@@ -174,9 +174,9 @@ func (e *Engine) roleRetry(ctx context.Context, role string, call func() error) 
 func (e *Engine) planConfig(p *Plan, f Function, fn tcapi.GetFunctionResponse, again string) {
 	var cfg []string
 	upd := tcapi.UpdateFunctionConfigurationRequest{FunctionName: f.Name, Namespace: e.Namespace}
-	if fn.MemorySize != f.MemoryMB || again != "" {
-		cfg = append(cfg, fmt.Sprintf("memory %d -> %d MB", fn.MemorySize, f.MemoryMB))
-		upd.MemorySize = f.MemoryMB
+	if mb := int64(f.MemoryMB); fn.MemorySize != mb || again != "" {
+		cfg = append(cfg, fmt.Sprintf("memory %d -> %d MB", fn.MemorySize, mb))
+		upd.MemorySize = mb
 	}
 	if want := int64(f.Timeout / time.Second); fn.Timeout != want || again != "" {
 		cfg = append(cfg, fmt.Sprintf("timeout %ds -> %ds", fn.Timeout, want))
@@ -186,9 +186,9 @@ func (e *Engine) planConfig(p *Plan, f Function, fn tcapi.GetFunctionResponse, a
 		cfg = append(cfg, fmt.Sprintf("role %s -> %s", orNone(fn.Role), orNone(f.Role)))
 		upd.Role = &f.Role
 	}
-	if env := diffEnv(fn.Environment.Variables, f.Env, f.Public); len(env) > 0 || again != "" {
+	if env := diffEnv(fn.Environment.Variables, variables(f.Env), f.Public); len(env) > 0 || again != "" {
 		cfg = append(cfg, env...)
-		upd.Environment = &tcapi.Environment{Variables: f.Env}
+		upd.Environment = &tcapi.Environment{Variables: variables(f.Env)}
 		if len(f.Env) == 0 {
 			// SCF ignores an empty list; one empty element removes every
 			// variable (tencent-component-toolkit scf/entities/scf.ts

@@ -76,18 +76,21 @@ type Role struct {
 // PolicyName is the name of the role's custom policy.
 func (r Role) PolicyName() string { return r.Name + "Policy" }
 
-// Function is a function to deploy. Public names the Env keys whose values
-// the plan may print (literals of serverless.yml); other values are shown
-// only by their length.
+// Function is a function to deploy; its Env holds no empty keys or values.
+// Public names the Env keys whose values the plan may print (literals of
+// serverless.yml); other values are shown only by their length.
 type Function struct {
-	Name, Handler, Runtime, Role string
-	MemoryMB                     int64
-	Timeout                      time.Duration
-	Env                          []tcapi.Variable // no empty keys or values
-	Public                       map[string]bool
-	Code                         []byte // the zip
-	Timers                       []Timer
-	URL                          *URL // nil: no Function URL
+	deploy.Function
+	Public map[string]bool
+	Code   []byte // the zip
+}
+
+func variables(env []deploy.KeyValue) []tcapi.Variable {
+	out := make([]tcapi.Variable, len(env))
+	for i, kv := range env {
+		out[i] = tcapi.Variable(kv)
+	}
+	return out
 }
 
 type (
