@@ -12,11 +12,9 @@ import (
 	"github.com/scf-janitor/scf-janitor/internal/deploy/pack"
 )
 
-// buildPackage builds root/functions/<handler> exactly as `make package`
-// does (Makefile PKG_ENV and PKG_FLAGS: linux/amd64, static, stripped, no
-// paths, build ids or VCS stamps, GOFLAGS cleared) and returns the zip that
-// cmd/zipfn would write: the binary at the root, mode 0755, fixed times. The
-// same source gives the same bytes, so an unchanged function keeps its hash.
+// buildPackage builds root/functions/<handler> as `make package` does
+// (Makefile PKG_ENV, PKG_FLAGS) and returns the zip cmd/zipfn would write:
+// the same source gives the same bytes, so the hash stays.
 func buildPackage(ctx context.Context, root, handler string) ([]byte, error) {
 	pkg := filepath.Join(root, "functions", handler)
 	if st, err := os.Stat(pkg); err != nil || !st.IsDir() {

@@ -32,8 +32,7 @@ type deployment struct {
 	eng           *provision.Engine
 	accts         []*targetAccount
 	keyless       []provision.TargetRole // target roles without keys here
-	// What the target accounts' roles need (plan, apply): the sweeper's
-	// account and role, and their compact trust and permission policies.
+	// The target roles' sweeper account and role, and compact policies.
 	sweeperUin, sweeperRole, trust, policy string
 	plan                                   *provision.Plan
 	empty                                  bool // nothing to change in any account
@@ -41,8 +40,7 @@ type deployment struct {
 	stdout, stderr                         io.Writer
 }
 
-// deployCommand runs plan, apply or delete: load → plan → print, then apply
-// (apply, delete --yes).
+// deployCommand runs plan, apply or delete.
 func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, getenv func(string) (string, bool), ro runOptions) error {
 	d := &deployment{o: o, sweeperUin: o.sweeperUin, stdout: stdout, stderr: stderr}
 	for _, step := range []func() error{
@@ -75,9 +73,8 @@ func deployCommand(ctx context.Context, o options, stdout, stderr io.Writer, get
 	return d.apply(ctx)
 }
 
-// load reads the yml and the .env, resolves ${env:NAME} as the Serverless
-// CLI does, selects the functions and checks the region, the credentials,
-// the settings and the endpoint.
+// load reads the yml and the .env, resolves ${env:NAME}, selects the
+// functions and checks the region, credentials, settings and endpoint.
 func (d *deployment) load(ctx context.Context, getenv func(string) (string, bool)) error {
 	o := d.o
 	cfg, err := deploy.Load(o.config)
@@ -112,8 +109,7 @@ func (d *deployment) load(ctx context.Context, getenv func(string) (string, bool
 	return checkEndpoint(ctx, o.endpoint)
 }
 
-// readDotEnv reads --env-file, else the .env the Serverless CLI would load;
-// the shell wins over it.
+// readDotEnv reads --env-file, else the .env the Serverless CLI would load.
 func (d *deployment) readDotEnv(getenv func(string) (string, bool)) error {
 	d.envFile = d.o.envFile
 	if d.envFile == "" {
@@ -135,8 +131,7 @@ func (d *deployment) readDotEnv(getenv func(string) (string, bool)) error {
 	return nil
 }
 
-// desire builds what the account should hold: the roles the selected
-// functions use and the functions, packaged unless deleting.
+// desire builds the roles and functions (packaged unless deleting) to hold.
 func (d *deployment) desire(ctx context.Context, ro runOptions) error {
 	roles, err := loadRoles(d.root, d.fns, d.selected, d.o.command == "delete")
 	if err != nil {
@@ -147,20 +142,15 @@ func (d *deployment) desire(ctx context.Context, ro runOptions) error {
 	if build == nil {
 		build = buildPackage
 	}
-	// The packages build at once (each go build is mostly one linker and
-	// one deflate, single-threaded); every failure is reported.
+	// The packages build at once (each mostly single-threaded).
 	var wg sync.WaitGroup
 	errs := make([]error, len(d.selected))
 	d.desired.Functions = make([]provision.Function, len(d.selected))
 	for i, f := range d.selected {
+		// SCF refuses empty values; the code's default applies.
+		f.Env = slices.DeleteFunc(slices.Clone(f.Env), func(kv deploy.KeyValue) bool { return kv.Value == "" })
 		df := &d.desired.Functions[i]
-		*df = provision.Function{Name: f.Name, Handler: f.Handler, Runtime: f.Runtime, Role: f.Role, MemoryMB: int64(f.MemoryMB), Timeout: f.Timeout,
-			Public: publicSettings(d.cfg, f.Name), Timers: f.Timers, URL: f.URL}
-		for _, kv := range f.Env {
-			if kv.Value != "" { // SCF refuses empty values; the code's default applies
-				df.Env = append(df.Env, tcapi.Variable{Key: kv.Key, Value: kv.Value})
-			}
-		}
+		*df = provision.Function{Function: f, Public: publicSettings(d.cfg, f.Name)}
 		if d.o.command != "delete" {
 			wg.Go(func() { df.Code, errs[i] = build(ctx, d.root, f.Handler) })
 		}
@@ -169,8 +159,7 @@ func (d *deployment) desire(ctx context.Context, ro runOptions) error {
 	return errors.Join(errs...)
 }
 
-// connect makes the SCF and CAM clients and the engine, and finds the
-// sweeper's target accounts.
+// connect makes the engine and finds the sweeper's target accounts.
 func (d *deployment) connect(ctx context.Context, ro runOptions) error {
 	scf, err := tcapi.NewSCFControl(d.cred, tcapi.Options{Region: d.region, Endpoint: d.o.endpoint})
 	if err != nil {
@@ -180,13 +169,14 @@ func (d *deployment) connect(ctx context.Context, ro runOptions) error {
 	if err != nil {
 		return err
 	}
-	d.eng = &provision.Engine{SCF: scf, CAM: cam, Namespace: d.cfg.File.Inputs.Namespace, PollInterval: ro.PollInterval,
-		RoleRetryInterval: ro.RoleRetryInterval, Sleep: ro.Sleep,
-		Progress: func(c *provision.Change) { fmt.Fprintf(d.stdout, "%s ...\n", c) },
-		Note:     func(msg string) { fmt.Fprintf(d.stdout, "    %s\n", msg) }}
-	if d.eng.Namespace == "default" {
-		d.eng.Namespace = ""
+	e := ro.Engine
+	e.SCF, e.CAM = scf, cam
+	if e.Namespace = d.cfg.File.Inputs.Namespace; e.Namespace == "default" {
+		e.Namespace = ""
 	}
+	e.Progress = func(c *provision.Change) { fmt.Fprintf(d.stdout, "%s ...\n", c) }
+	e.Note = func(msg string) { fmt.Fprintf(d.stdout, "    %s\n", msg) }
+	d.eng = &e
 	return d.findTargets(ctx)
 }
 
@@ -233,8 +223,7 @@ func (d *deployment) print() {
 	}
 }
 
-// printOutcome writes the Function URLs and what to do in the target
-// accounts without keys here.
+// printOutcome writes the Function URLs and the keyless accounts' steps.
 func (d *deployment) printOutcome(urls map[string]string) {
 	for _, n := range slices.Sorted(maps.Keys(urls)) {
 		if urls[n] != "" {
@@ -246,8 +235,7 @@ func (d *deployment) printOutcome(urls map[string]string) {
 	}
 }
 
-// apply makes the planned changes: this account's first, then the target
-// accounts' (their roles trust the sweeper's).
+// apply makes this account's changes, then the target accounts'.
 func (d *deployment) apply(ctx context.Context) error {
 	const again = "stopped part-way: run the same command again to continue (it only does what is still missing)"
 	urls, err := d.eng.Apply(ctx, d.plan)

@@ -117,7 +117,7 @@ func (d *deployEnv) run(args ...string) (string, int) {
 	var out, errb bytes.Buffer
 	args = append(args, "--config", repoConfig, "--env-file", d.envArg, "--endpoint", d.url)
 	code := run(context.Background(), args, &out, &errb, func(string) (string, bool) { return "", false },
-		runOptions{Build: cachedBuild, PollInterval: 10 * time.Millisecond})
+		runOptions{Build: cachedBuild, Engine: provision.Engine{PollInterval: 10 * time.Millisecond}})
 	return out.String() + errb.String(), code
 }
 

@@ -80,7 +80,7 @@ func (d *fidelityEnv) run(args ...string) (string, int) {
 	var out, errb bytes.Buffer
 	args = append(args, "--config", d.config, "--env-file", d.env, "--endpoint", d.url)
 	code := run(context.Background(), args, &out, &errb, func(string) (string, bool) { return "", false },
-		runOptions{Build: stubBuild, PollInterval: 10 * time.Millisecond, Sleep: d.clock.Sleep})
+		runOptions{Build: stubBuild, Engine: provision.Engine{PollInterval: 10 * time.Millisecond, Sleep: d.clock.Sleep}})
 	return out.String() + errb.String(), code
 }
 

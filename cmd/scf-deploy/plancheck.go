@@ -21,8 +21,7 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/sweep"
 )
 
-// settingChecks are, by handler, the checks each function applies to its
-// own environment (shared/sweep, shared/cancel).
+// settingChecks are, by handler, each function's own settings check.
 var settingChecks = map[string]func(config.Getenv) error{
 	"sweep-tasks":                    sweep.CheckEnv,
 	cancel.FunctionCancelTask:        cancel.CheckEnv(cancel.FunctionCancelTask),
@@ -31,8 +30,7 @@ var settingChecks = map[string]func(config.Getenv) error{
 }
 
 // checkSettings runs each function's settings check on its resolved
-// environment (with the region SCF sets) and names every value it would
-// refuse; a value that is not a public literal is never shown.
+// environment; a value that is not a public literal is never shown.
 func checkSettings(cfg *deploy.Config, fns []deploy.Function, region string) error {
 	var errs []error
 	for _, f := range fns {
@@ -89,9 +87,7 @@ func splitJoined(err error) []error {
 	return []error{err}
 }
 
-// toolVariable reports whether scf-deploy or scf-local read name themselves
-// (creds.Spellings, target accounts' keys, scf-local's account ids): a .env
-// setting of one is used though serverless.yml never names it.
+// toolVariable reports whether scf-deploy or scf-local read name themselves.
 func toolVariable(name string) bool {
 	for _, n := range creds.Spellings {
 		if name == n.ID || name == n.Key || slices.Contains(n.Token, name) {
@@ -103,8 +99,7 @@ func toolVariable(name string) bool {
 
 var targetKeyRE = regexp.MustCompile(`^JANITOR_TARGET_[0-9]+_(SECRET_ID|SECRET_KEY|SESSION_TOKEN)$`)
 
-// nextCommand is program, command, the user's arguments after the command
-// word and extra, each shell-quoted.
+// nextCommand is the command line to run next, shell-quoted.
 func nextCommand(program, command string, args []string, extra ...string) string {
 	words := []string{program, command}
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -151,8 +146,7 @@ func endpointHint(err error, endpoint string) error {
 
 var arg0 = os.Args[0]
 
-// checkEndpoint fails fast, before anything is built, when nothing listens
-// at --endpoint; a malformed one is left to the API client.
+// checkEndpoint fails fast when nothing listens at --endpoint.
 func checkEndpoint(ctx context.Context, endpoint string) error {
 	u, err := url.Parse(endpoint)
 	if endpoint == "" || err != nil || u.Host == "" {

@@ -18,12 +18,11 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
-// runOptions are the seams tests use; zero values select the real ones
-// (the engine's for PollInterval, RoleRetryInterval and Sleep).
+// runOptions are the seams tests use; zero values select the real ones.
+// Engine's waits (PollInterval, Sleep) are kept; connect sets the rest.
 type runOptions struct {
-	Build                           func(ctx context.Context, root, handler string) ([]byte, error)
-	PollInterval, RoleRetryInterval time.Duration
-	Sleep                           func(ctx context.Context, d time.Duration) error
+	Build  func(ctx context.Context, root, handler string) ([]byte, error)
+	Engine provision.Engine
 }
 
 type stringList []string
@@ -111,10 +110,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	return 0
 }
 
-// principalHint explains a refused trust principal: whether CAM takes a
-// role as one is not documented (terraform-provider-tencentcloud
-// services/cam/resource_tc_cam_role.md trusts :root or :uin/<uin>; SDK cam
-// errors.go CreateRole lists InvalidParameter.PrincipalQcsError).
+// principalHint: whether CAM takes a role as a principal is not documented
+// (terraform-provider-tencentcloud resource_tc_cam_role.md trusts :root;
+// SDK cam errors.go CreateRole InvalidParameter.PrincipalQcsError).
 func principalHint(err error) string {
 	if !tcapi.HasCode(err, "InvalidParameter.PrincipalQcsError", "InvalidParameter.PrincipalQcsNotExist", "InvalidParameter.PrincipalError") {
 		return ""
@@ -146,8 +144,8 @@ func (d *deployment) selectFunctions() ([]deploy.Function, error) {
 	return out, nil
 }
 
-// loadRoles reads deploy/cam/trust-scf.json and deploy/cam/<Role>.json for
-// the selected functions' roles (deleting: those no other function uses).
+// loadRoles reads the selected functions' roles from deploy/cam (deleting:
+// those no other function uses).
 func loadRoles(root string, all, selected []deploy.Function, deleting bool) ([]provision.Role, error) {
 	var roles []provision.Role
 	seen := map[string]bool{}
@@ -179,14 +177,11 @@ func usedElsewhere(role string, all, selected []deploy.Function) bool {
 	})
 }
 
-// secretName matches setting names whose values are never printed, even
-// when written literally in serverless.yml.
+// secretName matches setting names whose values are never printed.
 var secretName = regexp.MustCompile(`(?i)SECRET|TOKEN|PASSWORD|KEY|URL`)
 
-// publicSettings are the settings of function name whose values the plan may
-// print: literals written in serverless.yml (already public in the
-// repository) whose names do not suggest a secret. Values from the shell or
-// .env (${env:NAME}) are shown only by their length.
+// publicSettings are the settings of function name the plan may print:
+// literals of serverless.yml whose names do not suggest a secret.
 func publicSettings(cfg *deploy.Config, name string) map[string]bool {
 	fn, ok := cfg.Function(name)
 	if !ok {

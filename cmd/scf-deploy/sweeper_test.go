@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scf-janitor/scf-janitor/internal/deploy/provision"
 	"github.com/scf-janitor/scf-janitor/internal/emulator"
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 	"github.com/scf-janitor/scf-janitor/shared/sweep"
@@ -65,7 +66,7 @@ func runDeploy(t *testing.T, url, config, envFile string, args ...string) (strin
 	var out, errb bytes.Buffer
 	args = append(args, "--config", config, "--env-file", envFile, "--endpoint", url)
 	code := run(context.Background(), args, &out, &errb, func(string) (string, bool) { return "", false },
-		runOptions{Build: stubBuild, PollInterval: 10 * time.Millisecond})
+		runOptions{Build: stubBuild, Engine: provision.Engine{PollInterval: 10 * time.Millisecond}})
 	return out.String() + errb.String(), code
 }
 

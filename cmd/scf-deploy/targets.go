@@ -17,12 +17,9 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
-// The sweeper's role gets a policy derived from its environment
-// (provision.DeriveSweeperRole). A target account of JANITOR_SWEEP_ROLES
-// whose keys are set (JANITOR_TARGET_<UIN>_SECRET_ID, _SECRET_KEY, optional
-// _SESSION_TOKEN) gets its role planned and applied with a CAM client of its
-// own keys, once STS GetCallerIdentity says they are that account's; for
-// the others, what to create there is printed.
+// A target account of JANITOR_SWEEP_ROLES whose keys are set gets its role
+// planned with its own keys, once STS says they are its; for the others,
+// what to create is printed (docs/deploy.md).
 
 // targetRoleFile is the permission policy of a target account's role.
 const targetRoleFile = "JanitorSweepTargetRole.json"
@@ -39,8 +36,8 @@ type targetAccount struct {
 
 func targetEnvPrefix(uin string) string { return "JANITOR_TARGET_" + uin + "_" }
 
-// targetCredentials returns the keys of account uin, ok false when none of
-// its variables is set. Half a pair, or a token alone, is an error.
+// targetCredentials returns the keys of account uin, ok false when none is
+// set; half a pair, or a token alone, is an error.
 func targetCredentials(lookup func(string) (string, bool), uin string) (tcapi.Credentials, bool, error) {
 	p := targetEnvPrefix(uin)
 	c, missing := creds.Names{ID: p + "SECRET_ID", Key: p + "SECRET_KEY", Token: []string{p + "SESSION_TOKEN"}}.Read(lookup)
@@ -51,9 +48,8 @@ func targetCredentials(lookup func(string) (string, bool), uin string) (tcapi.Cr
 	return c, c.SecretID != "", nil
 }
 
-// findTargets finds the target accounts of the selected sweeper: those with
-// keys get an engine (d.accts), the others are listed (d.keyless). Apply
-// and plan first derive the sweeper's policy (d.trust, d.policy).
+// findTargets finds the selected sweeper's target accounts: with keys in
+// d.accts, without in d.keyless; plan and apply derive its policy first.
 func (d *deployment) findTargets(ctx context.Context) error {
 	i := slices.IndexFunc(d.selected, func(f deploy.Function) bool { return f.Handler == provision.SweeperHandler && f.Role != "" })
 	if i < 0 {
@@ -101,9 +97,8 @@ func (d *deployment) findTargets(ctx context.Context) error {
 	return nil
 }
 
-// callerUin is the account cred belongs to: GetCallerIdentity's AccountId
-// is the caller's root account uin (SDK sts 2018-08-13
-// GetCallerIdentityResponseParams).
+// callerUin is cred's account (SDK sts 2018-08-13
+// GetCallerIdentityResponseParams AccountId).
 func (d *deployment) callerUin(ctx context.Context, cred tcapi.Credentials) (string, error) {
 	sts, err := tcapi.NewSTS(cred, tcapi.Options{Region: d.region, Endpoint: d.o.endpoint})
 	if err != nil {
@@ -127,9 +122,8 @@ func (d *deployment) checkAccount(ctx context.Context, cred tcapi.Credentials, u
 	return nil
 }
 
-// sweeperPolicy derives the policy of the sweeper's role in d.desired.Roles
-// from its resolved environment and, when it has target roles, reads what
-// their accounts need (d.sweeperUin, d.trust, d.policy).
+// sweeperPolicy derives the sweeper role's policy in d.desired.Roles and,
+// with target roles, what their accounts need (d.trust, d.policy).
 func (d *deployment) sweeperPolicy(ctx context.Context, sweeper deploy.Function, env map[string]string) ([]provision.TargetRole, error) {
 	lookup := func(k string) string { return env[k] }
 	targets, fanout, err := provision.SweeperSettings(lookup)
@@ -182,8 +176,8 @@ func (d *deployment) targetRole(r provision.TargetRole) provision.Role {
 		PolicySource: "deploy/cam/" + targetRoleFile}
 }
 
-// writeKeyless prints, for each target account without keys, the role to
-// create there and how (delete: what is left there).
+// writeKeyless prints what to create in each keyless account (delete: what
+// is left there).
 func (d *deployment) writeKeyless() {
 	w := d.stdout
 	if d.o.command == "delete" {

@@ -52,7 +52,7 @@ func TestDeployDeleteLeavesScfLocalRoles(t *testing.T) {
 	}
 	eng := &provision.Engine{SCF: scf, CAM: cam, PollInterval: 10 * time.Millisecond}
 	p, err := eng.PlanDelete(ctx, provision.Desired{Roles: []provision.Role{{Name: "EchoRole"}, {Name: "TickRole"}},
-		Functions: []provision.Function{{Name: "echo"}, {Name: "tick"}}})
+		Functions: []provision.Function{{Function: deploy.Function{Name: "echo"}}, {Function: deploy.Function{Name: "tick"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,14 +26,13 @@ import (
 const (
 	DefaultMemoryMB = 128
 	DefaultTimeout  = 3 * time.Second
-	DefaultRuntime  = "Nodejs12.16" // the component's default: Go functions must say Go1
+	DefaultRuntime  = "Nodejs12.16" // Go functions must say Go1
 )
 
 // ReservedEnvPrefixes are environment key prefixes SCF keeps for itself.
 var ReservedEnvPrefixes = []string{"SCF_", "QCLOUD_", "TENCENTCLOUD_"}
 
-// MaxEnvBytes is SCF's limit on a function's environment variables (keys plus values).
-const MaxEnvBytes = 4096
+const maxEnvBytes = 4096 // SCF's limit on keys plus values
 
 // File is serverless.yml as written.
 type File struct {
@@ -45,12 +44,10 @@ type File struct {
 	Inputs    Inputs `yaml:"inputs"`
 }
 
-// Inputs are the multi-scf component inputs this project uses. The
-// component copies every input but src into each function before its own
-// keys (serverless-components/tencent-multi-scf src/formatter.ts
-// formatInputs, Object.assign({}, commonInputs, func)), so its settings are
-// every function's defaults; it reads `environments` (since commit
-// 5ddfb037) and overwrites `environment`.
+// Inputs are the multi-scf component inputs this project uses; their
+// Settings are every function's defaults (serverless-components/
+// tencent-multi-scf src/formatter.ts formatInputs; `environments` since
+// commit 5ddfb037).
 type Inputs struct {
 	Src       Src    `yaml:"src"`
 	Region    string `yaml:"region"`
@@ -69,7 +66,7 @@ type Settings struct {
 	Role         string    `yaml:"role"`
 	MemorySize   *int      `yaml:"memorySize"`
 	Timeout      *int      `yaml:"timeout"`
-	Environments yaml.Node `yaml:"environments"` // [{key, value}]; see decodeEnvironments
+	Environments yaml.Node `yaml:"environments"` // [{key, value}]
 	Environment  yaml.Node `yaml:"environment"`  // refused by Validate
 	environments envList
 	environment  int // the line of an environment: key, 0 if none
@@ -81,7 +78,6 @@ type Src struct {
 	Exclude []string `yaml:"exclude"`
 }
 
-// UnmarshalYAML accepts both `src: ./dir` and `src: {src: ./dir, exclude: [...]}`.
 func (s *Src) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind == yaml.ScalarNode {
 		return n.Decode(&s.Src)
@@ -103,8 +99,7 @@ type functionInputs struct {
 	Settings `yaml:",inline"`
 }
 
-// UnmarshalYAML decodes the inputs strictly, then each function in file
-// order (its errors prefixed inputs.functions.<key>) and the environments.
+// UnmarshalYAML decodes strictly, then each function in file order.
 func (in *Inputs) UnmarshalYAML(n *yaml.Node) error {
 	type plain Inputs
 	if err := decodeStrict(n, (*plain)(in)); err != nil {
@@ -129,15 +124,14 @@ func (in *Inputs) UnmarshalYAML(n *yaml.Node) error {
 	return in.decodeEnvironments(n, "inputs")
 }
 
-// envList is a decoded environments list; set says the key was present
-// (an explicit empty list still replaces the top-level one).
+// envList is a decoded environments list; set: the key was present.
 type envList struct {
 	set  bool
 	list []KeyValue
 }
 
-// decodeEnvironments decodes s.Environments ({key, value} entries) and
-// notes the line of an environment: key of the mapping n.
+// decodeEnvironments decodes s.Environments and notes the line of an
+// environment: key of the mapping n.
 func (s *Settings) decodeEnvironments(n *yaml.Node, at string) error {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == "environment" {
@@ -186,8 +180,7 @@ type TriggerInputs struct {
 	Parameters TriggerParameters `yaml:"parameters"`
 }
 
-// TriggerParameters holds the timer (cronExpression, argument) and http
-// (authType, netConfig) trigger parameters.
+// TriggerParameters holds timer and http trigger parameters.
 type TriggerParameters struct {
 	Name           string     `yaml:"name"`
 	Qualifier      string     `yaml:"qualifier"`
@@ -205,8 +198,7 @@ type NetConfig struct {
 }
 
 // Function is one function with the component's defaults applied: Key is
-// its key under inputs.functions, Name the deployed name (and scf-local's
-// route), Handler the Go1 executable's name in the code package.
+// its key under inputs.functions, Handler the Go1 executable's name.
 type Function struct {
 	Key, Name, Handler, Runtime, Role string
 	MemoryMB                          int
@@ -277,9 +269,8 @@ func Load(path string) (*Config, error) {
 	return c, nil
 }
 
-// Parse decodes serverless.yml, rejecting unknown keys (typos), and resolves
-// each function with the component's defaults. It checks structure only;
-// Validate checks values against SCF's limits.
+// Parse decodes serverless.yml, rejecting unknown keys, and applies the
+// component's defaults; Validate checks values against SCF's limits.
 func Parse(data []byte) (*Config, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -291,7 +282,6 @@ func Parse(data []byte) (*Config, error) {
 	return build(&root)
 }
 
-// build decodes the document root into a Config.
 func build(root *yaml.Node) (*Config, error) {
 	var f File
 	if err := decodeStrict(root, &f); err != nil {
@@ -304,8 +294,8 @@ func build(root *yaml.Node) (*Config, error) {
 	in := f.Inputs
 	index := map[string]int{}
 	for _, fi := range in.functions {
-		// Object.assign({}, commonInputs, func): a key the function sets wins;
-		// its environments list replaces the top-level one (formatFaasInputs).
+		// A key the function sets wins; its environments list replaces the
+		// top-level one (formatter.ts formatFaasInputs).
 		envs := in.environments
 		if fi.environments.set {
 			envs = fi.environments
@@ -433,51 +423,46 @@ func knownFields(n *yaml.Node, t reflect.Type) error {
 // yamlTypeErrorRE matches yaml.v3's "cannot unmarshal !!seq [`v` ]into string".
 var yamlTypeErrorRE = regexp.MustCompile("cannot unmarshal !!(\\w+) (`[^`]*` )?into (\\S+)")
 
+// kindWords names YAML tags and Go types (by prefix; a struct is pkg.T).
+var kindWords = []struct{ yaml, goPrefix, words string }{
+	{"seq", "[]", "a list"}, {"map", "map[", "a mapping (key: value)"}, {"str", "string", "text"},
+	{"bool", "bool", "true or false"}, {"int", "int", "a number"}, {"float", "float", "a number"}, {"", "uint", "a number"},
+}
+
 // inWords rewrites yaml.v3's errors without Go type names.
 func inWords(err error) error {
 	if err == nil {
 		return nil
 	}
-	msg := err.Error()
-	msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n  ")
+	msg := strings.TrimPrefix(err.Error(), "yaml: unmarshal errors:\n  ")
 	msg = yamlTypeErrorRE.ReplaceAllStringFunc(msg, func(m string) string {
 		sub := yamlTypeErrorRE.FindStringSubmatch(m)
-		return "found " + yamlKind(sub[1]) + " where " + goKindInWords(sub[3]) + " belongs"
+		found, want := "a "+sub[1], "another kind of value"
+		if strings.Contains(sub[3], ".") {
+			want = "a mapping (key: value)"
+		}
+		for _, k := range kindWords {
+			if k.yaml == sub[1] {
+				found = k.words
+			}
+			if strings.HasPrefix(sub[3], k.goPrefix) {
+				want = k.words
+			}
+		}
+		return "found " + found + " where " + want + " belongs"
 	})
 	return errors.New(msg)
 }
 
-var yamlKinds = map[string]string{"seq": "a list", "map": "a mapping (key: value)", "str": "text", "int": "a number", "float": "a number", "bool": "true/false"}
+// problems collects Validate's findings.
+type problems []error
 
-func yamlKind(tag string) string {
-	if k, ok := yamlKinds[tag]; ok {
-		return k
-	}
-	return "a " + tag
-}
-
-func goKindInWords(t string) string {
-	switch {
-	case strings.HasPrefix(t, "[]"):
-		return "a list"
-	case strings.HasPrefix(t, "map["), strings.Contains(t, "."):
-		return "a mapping (key: value)"
-	case t == "string":
-		return "text"
-	case t == "bool":
-		return "true or false"
-	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"), strings.HasPrefix(t, "float"):
-		return "a number"
-	}
-	return "another kind of value"
-}
+func (p *problems) add(format string, a ...any) { *p = append(*p, fmt.Errorf(format, a...)) }
 
 // checkEnvironments reports an environment: key (the component drops it)
-// and checks the environments list as SCF will take it (keys and values
-// must not be empty; reserved prefixes).
-func (s *Settings) checkEnvironments(at string) []error {
-	var errs []error
-	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+// and checks the environments list as SCF will take it.
+func (s *Settings) checkEnvironments(errs *problems, at string) {
+	add := errs.add
 	if s.environment != 0 {
 		add("%s.environment (line %d): the multi-scf component does not read environment: (it rebuilds it from environments, so these settings would be dropped); use environments: with the same {key, value} entries", at, s.environment)
 	}
@@ -500,7 +485,6 @@ func (s *Settings) checkEnvironments(at string) []error {
 			add("%s: %s has an empty value, which SCF refuses; leave the setting out; the code's default applies", at, kv.Key)
 		}
 	}
-	return errs
 }
 
 // v1VariableRE matches the variables the CLI refuses before deploying
@@ -526,18 +510,18 @@ func ValidMemoryMB(mb int) bool {
 // Validate checks the file against the multi-scf inputs and SCF's limits and
 // returns every problem found (nil when the file is deployable).
 func (c *Config) Validate() []error {
-	errs := c.validateFile()
+	var errs problems
+	c.validateFile(&errs)
 	names := map[string]string{}
 	for i, fn := range c.Functions {
-		errs = append(errs, c.validateFunction(i, fn, names)...)
+		c.validateFunction(&errs, i, fn, names)
 	}
 	return errs
 }
 
 // validateFile checks the file's own fields and every string's variables.
-func (c *Config) validateFile() []error {
-	var errs []error
-	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+func (c *Config) validateFile(errs *problems) {
+	add := errs.add
 	f := c.File
 	if f.Component != "multi-scf" {
 		add("component is %q, want multi-scf", f.Component)
@@ -554,7 +538,7 @@ func (c *Config) validateFile() []error {
 	if len(c.Functions) == 0 {
 		add("inputs.functions: no functions declared")
 	}
-	errs = append(errs, f.Inputs.checkEnvironments("inputs")...)
+	f.Inputs.checkEnvironments(errs, "inputs")
 	if c.root != nil {
 		walkStrings(c.root, "", func(n *yaml.Node, path string) {
 			if strings.Contains(n.Value, "${env.") {
@@ -565,14 +549,12 @@ func (c *Config) validateFile() []error {
 			}
 		})
 	}
-	return errs
 }
 
 // validateFunction checks the i-th function against SCF's limits; names
 // maps the function names seen so far to their keys.
-func (c *Config) validateFunction(i int, fn Function, names map[string]string) []error {
-	var errs []error
-	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+func (c *Config) validateFunction(errs *problems, i int, fn Function, names map[string]string) {
+	add := errs.add
 	f := c.File
 	at := "inputs.functions." + fn.Key
 	if !functionNameRE.MatchString(fn.Name) {
@@ -609,17 +591,16 @@ func (c *Config) validateFunction(i int, fn Function, names map[string]string) [
 			// formatScfName in the component's src/formatter.ts.
 			add("%s: name is required: without it multi-scf deploys the function as %s-%s-%s-%s, a name this project's tools do not derive", at, f.Name, f.Stage, f.App, fn.Key)
 		}
-		errs = append(errs, fi.checkEnvironments(at)...)
+		fi.checkEnvironments(errs, at)
 	}
-	return append(errs, validateTriggers(at, fn)...)
+	validateTriggers(errs, at, fn)
 }
 
 // validateTriggers checks fn's environment size, timers and Function URL.
-func validateTriggers(at string, fn Function) []error {
-	var errs []error
-	add := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if size := envSize(fn); size > MaxEnvBytes {
-		add("%s: environment is %d bytes, over SCF's %d-byte limit", at, size, MaxEnvBytes)
+func validateTriggers(errs *problems, at string, fn Function) {
+	add := errs.add
+	if size := envSize(fn); size > maxEnvBytes {
+		add("%s: environment is %d bytes, over SCF's %d-byte limit", at, size, maxEnvBytes)
 	}
 	for _, t := range fn.Timers {
 		if !triggerNameRE.MatchString(t.Name) {
@@ -637,7 +618,6 @@ func validateTriggers(at string, fn Function) []error {
 			add("%s: http trigger enables neither netConfig.enableExtranet nor enableIntranet, so the URL is unreachable", at)
 		}
 	}
-	return errs
 }
 
 func envSize(fn Function) int {

@@ -82,8 +82,7 @@ func ParseDotEnv(data []byte) (vars map[string]string, warnings []string) {
 }
 
 // ReadDotEnv reads and parses the .env file at path; a missing file has no
-// variables. Anything but a regular file (a FIFO, /dev/zero) and a file
-// over MaxDotEnvBytes are refused without being read.
+// variables, anything but a small regular file is refused unread.
 func ReadDotEnv(path string) (vars map[string]string, warnings []string, err error) {
 	data, err := readSettingsFile(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -99,8 +98,8 @@ func ReadDotEnv(path string) (vars map[string]string, warnings []string, err err
 	return vars, warnings, nil
 }
 
-// readSettingsFile reads a small regular file, checked before opening (a
-// FIFO would block) and once open, reading at most MaxDotEnvBytes+1 bytes.
+// readSettingsFile checks the file before opening (a FIFO would block) and
+// once open.
 func readSettingsFile(path string) ([]byte, error) {
 	fi, err := os.Stat(path)
 	if err == nil {
@@ -142,9 +141,8 @@ func regularSmall(path string, fi os.FileInfo) error {
 	return nil
 }
 
-// UnusedDotEnv returns, sorted, the .env names that serverless.yml never
-// references as ${env:NAME} (directly or through a referenced value) and
-// for which used (the tool's own variables) is false: usually typos.
+// UnusedDotEnv returns, sorted, the .env names serverless.yml never uses
+// (even through a used value) and used does not claim: usually typos.
 func (c *Config) UnusedDotEnv(dotenv map[string]string, used func(name string) bool) []string {
 	referenced := map[string]bool{}
 	var queue []string
@@ -187,8 +185,7 @@ func LookupShellThenDotEnv(shell func(string) (string, bool), dotenv map[string]
 }
 
 // FindDotEnv returns the .env file the Serverless CLI would load for dir at
-// stage (src/libs/config.js): the first of .env.<stage> and .env in dir,
-// its parent, then the parent's parent; dir/.env, false when none exists.
+// stage (src/libs/config.js); dir/.env, false when none exists.
 func FindDotEnv(dir, stage string) (path string, found bool) {
 	if stage == "" {
 		stage = "dev" // the CLI's default stage

@@ -26,8 +26,7 @@ var (
 	cliEnvRE      = regexp.MustCompile(`^\$\{env:(\w*[\w.-_]+)\}$`) // as in JS, .-_ is the range '.'..'_' (so no '-')
 )
 
-// maxResolvePasses stops a variable whose value refers to itself (the CLI
-// recurses until its stack overflows).
+// maxResolvePasses stops a self-reference (the CLI overflows its stack).
 const maxResolvePasses = 32
 
 // EnvRefs returns the NAMEs of the ${env:NAME} references in value, in order.
@@ -41,14 +40,13 @@ func EnvRefs(value string) []string {
 	return out
 }
 
-// UnsetVariablesError lists, sorted by name, the variables the file uses
-// that are unset or empty, with where each is used (never a value).
+// UnsetVariablesError lists, by name, the unset or empty variables the file
+// uses and where (never a value).
 type UnsetVariablesError struct {
 	Vars []UnsetVariable
 }
 
-// UnsetVariable is one variable the file needs and nobody set; Where is such
-// as inputs.functions.cancel-task.environments[JANITOR_WEBHOOK_SECRET].
+// UnsetVariable's Where is such as inputs.functions.x.environments[KEY].
 type UnsetVariable struct {
 	Name  string
 	Where []string
@@ -63,9 +61,8 @@ func (e *UnsetVariablesError) Error() string {
 		strings.Join(parts, "; ")
 }
 
-// Resolve returns the functions as SCF will receive them from `scf deploy`,
-// ${env:NAME} replaced from lookup (shell, then .env). One error names every
-// unset or empty variable and where it is used (never a value).
+// Resolve returns the functions with ${env:NAME} replaced from lookup
+// (shell, then .env), as SCF receives them from `scf deploy`.
 func (c *Config) Resolve(lookup func(name string) (string, bool)) ([]Function, error) {
 	if c.root == nil {
 		return nil, errors.New("resolve: the config was not made by Parse or Load")
@@ -106,8 +103,8 @@ func (c *Config) Resolve(lookup func(name string) (string, bool)) ([]Function, e
 				errs = append(errs, fmt.Errorf("inputs.functions.%s: once variables are resolved, %w", fn.Key, err))
 			}
 		}
-		if size := envSize(fn); size > MaxEnvBytes {
-			errs = append(errs, fmt.Errorf("inputs.functions.%s: environment is %d bytes once variables are resolved, over SCF's %d-byte limit", fn.Key, size, MaxEnvBytes))
+		if size := envSize(fn); size > maxEnvBytes {
+			errs = append(errs, fmt.Errorf("inputs.functions.%s: environment is %d bytes once variables are resolved, over SCF's %d-byte limit", fn.Key, size, maxEnvBytes))
 		}
 	}
 	if len(errs) > 0 {
@@ -116,9 +113,8 @@ func (c *Config) Resolve(lookup func(name string) (string, bool)) ([]Function, e
 	return rc.Functions, nil
 }
 
-// resolveValue resolves one string as resolveVariables does, returning the
-// names of unset or empty variables it refers to (then the value is not
-// meaningful).
+// resolveValue resolves one string as resolveVariables does, or returns
+// the unset or empty variables it refers to.
 func resolveValue(value string, lookup func(string) (string, bool)) (string, []string, error) {
 	for pass := 0; pass < maxResolvePasses; pass++ {
 		next, found := value, false
@@ -149,8 +145,7 @@ func resolveValue(value string, lookup func(string) (string, bool)) (string, []s
 }
 
 // jsReplaceFirst is JavaScript's s.replace(pattern, repl) for a string
-// pattern: the first occurrence only, with repl's $$, $&, $` and $' expanded
-// (other $ sequences stay as written).
+// pattern ($$, $&, $` and $' expanded).
 func jsReplaceFirst(s, pattern, repl string) string {
 	i := strings.Index(s, pattern)
 	if i < 0 {
@@ -235,10 +230,8 @@ func copyNode(n *yaml.Node) *yaml.Node {
 }
 
 func appendNew(list []string, s string) []string {
-	for _, x := range list {
-		if x == s {
-			return list
-		}
+	if slices.Contains(list, s) {
+		return list
 	}
 	return append(list, s)
 }

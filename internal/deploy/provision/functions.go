@@ -1,12 +1,13 @@
 package provision
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -14,8 +15,7 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
-// Plan compares d with what exists. A code package too large to send is
-// refused before any call.
+// Plan compares d with what exists.
 func (e *Engine) Plan(ctx context.Context, d Desired) (*Plan, error) {
 	for _, f := range d.Functions {
 		if n := base64.StdEncoding.EncodedLen(len(f.Code)); n > MaxCodeBase64 {
@@ -39,8 +39,7 @@ func (e *Engine) Plan(ctx context.Context, d Desired) (*Plan, error) {
 	return p, nil
 }
 
-// envSet describes a variable being set: its value when public, else only
-// its length.
+// envSet describes a variable being set: its value only when public.
 func envSet(v tcapi.Variable, public map[string]bool) string {
 	if public[v.Key] {
 		return fmt.Sprintf("env %s = %q", v.Key, v.Value)
@@ -51,7 +50,7 @@ func envSet(v tcapi.Variable, public map[string]bool) string {
 func (e *Engine) planFunction(ctx context.Context, p *Plan, f Function) error {
 	fn, err := e.SCF.GetFunction(ctx, e.ref(f.Name))
 	switch {
-	case isNotFound(err, functionNotFound...):
+	case tcapi.HasCode(err, functionNotFound...):
 		p.add(e.createFunction(f, ""))
 		return e.planTriggers(p, f, nil)
 	case err != nil:
@@ -70,8 +69,7 @@ func (e *Engine) planFunction(ctx context.Context, p *Plan, f Function) error {
 		return fmt.Errorf("function %s has runtime %s, serverless.yml says %s: SCF cannot change a runtime; delete the function (scf-deploy delete --only %s --yes) and apply again",
 			f.Name, fn.Runtime, f.Runtime, f.Name)
 	}
-	// UpdateFailed: configuration and code are sent again, since either may
-	// be what failed.
+	// UpdateFailed: configuration and code are sent again.
 	again := ""
 	if fn.Status == "UpdateFailed" {
 		again = "it is " + statusText(fn) + "; sent again"
@@ -87,11 +85,10 @@ func (e *Engine) planFunction(ctx context.Context, p *Plan, f Function) error {
 	return e.planTriggers(p, f, triggers)
 }
 
-// createFunction creates f or, with a reason, deletes the failed function
-// first and creates it again ("-/+ replace").
+// createFunction creates f or, with a reason, replaces the failed one.
 func (e *Engine) createFunction(f Function, replace string) *Change {
 	details := []string{fmt.Sprintf("runtime %s, handler %s, memory %d MB, timeout %s, role %s", f.Runtime, f.Handler, f.MemoryMB, f.Timeout, orNone(f.Role))}
-	for _, v := range f.Env {
+	for _, v := range variables(f.Env) {
 		details = append(details, envSet(v, f.Public))
 	}
 	details = append(details, fmt.Sprintf("code %d bytes, sha256 %s", len(f.Code), short(CodeSHA256(f.Code))))
@@ -105,12 +102,12 @@ func (e *Engine) createFunction(f Function, replace string) *Change {
 				return err
 			}
 		}
-		req := tcapi.CreateFunctionRequest{FunctionName: f.Name, Handler: f.Handler, Runtime: f.Runtime, MemorySize: f.MemoryMB,
+		req := tcapi.CreateFunctionRequest{FunctionName: f.Name, Handler: f.Handler, Runtime: f.Runtime, MemorySize: int64(f.MemoryMB),
 			Timeout: int64(f.Timeout / time.Second), Role: f.Role, Namespace: e.Namespace, CodeSource: "ZipFile",
 			Code: &tcapi.Code{ZipFile: base64.StdEncoding.EncodeToString(f.Code)},
 			Tags: []tcapi.Tag{managedTag}}
 		if len(f.Env) > 0 {
-			req.Environment = &tcapi.Environment{Variables: f.Env}
+			req.Environment = &tcapi.Environment{Variables: variables(f.Env)}
 		}
 		if err := e.roleRetry(ctx, f.Role, func() error { return e.SCF.CreateFunction(ctx, req) }); err != nil {
 			return err
@@ -120,8 +117,7 @@ func (e *Engine) createFunction(f Function, replace string) *Change {
 	return c
 }
 
-// deleteFunction deletes a function and waits until GetFunction no longer
-// finds it.
+// deleteFunction deletes a function and waits until it is gone.
 func (e *Engine) deleteFunction(ctx context.Context, name string) error {
 	if err := gone(e.SCF.DeleteFunction(ctx, e.ref(name)), functionNotFound...); err != nil {
 		return err
@@ -133,22 +129,14 @@ func (e *Engine) deleteFunction(ctx context.Context, name string) error {
 	return gone(err, functionNotFound...)
 }
 
-// roleNotReadyCodes are SCF's answers while a role it was just given is not
-// usable yet (SDK scf errors.go, CreateFunction). CAM changes take seconds
-// to reach SCF: terraform-provider-tencentcloud sleeps 10 s after attaching
-// (services/cam/resource_tc_cam_role_policy_attachment.go).
+// roleNotReadyCodes: SDK scf errors.go CreateFunction. CAM changes take
+// seconds to reach SCF (terraform-provider-tencentcloud
+// resource_tc_cam_role_policy_attachment.go sleeps 10 s).
 var roleNotReadyCodes = []string{"ResourceNotFound.Role", "ResourceNotFound.RoleCheck", "FailedOperation.CallRoleFailed", "InternalError.GetRoleError"}
 
-// roleRetry calls call, and again while SCF answers that role is not
-// usable yet, for up to RoleWait, saying so once through Note.
+// roleRetry calls call again while SCF answers that role is not usable yet.
 func (e *Engine) roleRetry(ctx context.Context, role string, call func() error) error {
-	wait, interval := e.RoleWait, e.RoleRetryInterval
-	if wait == 0 {
-		wait = 30 * time.Second
-	}
-	if interval <= 0 {
-		interval = 3 * time.Second
-	}
+	wait := cmp.Or(e.RoleWait, 30*time.Second)
 	for waited := time.Duration(0); ; {
 		err := call()
 		if err == nil || role == "" || wait < 0 || !tcapi.HasCode(err, roleNotReadyCodes...) {
@@ -166,7 +154,7 @@ func (e *Engine) roleRetry(ctx context.Context, role string, call func() error) 
 				e.Note(fmt.Sprintf("waiting for role %s to reach SCF (%s): trying again for up to %s", role, code, wait))
 			}
 		}
-		d := min(interval, wait-waited)
+		d := min(3*time.Second, wait-waited)
 		if err := e.sleep(ctx, d); err != nil {
 			return fmt.Errorf("waiting for role %s to reach SCF: %w", role, err)
 		}
@@ -174,14 +162,13 @@ func (e *Engine) roleRetry(ctx context.Context, role string, call func() error) 
 	}
 }
 
-// planConfig compares memory, timeout, role and environment; again (an
-// UpdateFailed function) sends all of them.
+// planConfig compares memory, timeout, role and environment (again: all).
 func (e *Engine) planConfig(p *Plan, f Function, fn tcapi.GetFunctionResponse, again string) {
 	var cfg []string
 	upd := tcapi.UpdateFunctionConfigurationRequest{FunctionName: f.Name, Namespace: e.Namespace}
-	if fn.MemorySize != f.MemoryMB || again != "" {
-		cfg = append(cfg, fmt.Sprintf("memory %d -> %d MB", fn.MemorySize, f.MemoryMB))
-		upd.MemorySize = f.MemoryMB
+	if mb := int64(f.MemoryMB); fn.MemorySize != mb || again != "" {
+		cfg = append(cfg, fmt.Sprintf("memory %d -> %d MB", fn.MemorySize, mb))
+		upd.MemorySize = mb
 	}
 	if want := int64(f.Timeout / time.Second); fn.Timeout != want || again != "" {
 		cfg = append(cfg, fmt.Sprintf("timeout %ds -> %ds", fn.Timeout, want))
@@ -191,14 +178,13 @@ func (e *Engine) planConfig(p *Plan, f Function, fn tcapi.GetFunctionResponse, a
 		cfg = append(cfg, fmt.Sprintf("role %s -> %s", orNone(fn.Role), orNone(f.Role)))
 		upd.Role = &f.Role
 	}
-	if env := diffEnv(fn.Environment.Variables, f.Env, f.Public); len(env) > 0 || again != "" {
+	if env := diffEnv(fn.Environment.Variables, variables(f.Env), f.Public); len(env) > 0 || again != "" {
 		cfg = append(cfg, env...)
-		upd.Environment = &tcapi.Environment{Variables: f.Env}
+		upd.Environment = &tcapi.Environment{Variables: variables(f.Env)}
 		if len(f.Env) == 0 {
-			// SCF ignores an empty list; one empty element removes every
-			// variable (tencent-component-toolkit scf/entities/scf.ts
-			// updateConfigure; terraform-provider-tencentcloud
-			// services/scf/service_tencentcloud_scf.go ModifyFunctionConfig).
+			// SCF ignores an empty list (tencent-component-toolkit
+			// scf/entities/scf.ts updateConfigure; terraform-provider-
+			// tencentcloud service_tencentcloud_scf.go ModifyFunctionConfig).
 			upd.Environment.Variables = []tcapi.Variable{{Key: "", Value: ""}}
 		}
 	}
@@ -235,9 +221,8 @@ func (e *Engine) planCode(ctx context.Context, p *Plan, f Function, fn tcapi.Get
 	return nil
 }
 
-// sameRole compares GetFunction's Role, the bare name
-// (terraform-provider-tencentcloud services/scf/resource_tc_scf_function.go
-// reads it back unchanged), with a role name; "…/<name>" counts too.
+// sameRole compares GetFunction's Role, the bare name (terraform-provider-
+// tencentcloud resource_tc_scf_function.go), with a name; ".../<name>" too.
 func sameRole(have, want string) bool {
 	return have == want || (want != "" && strings.HasSuffix(have, "/"+want))
 }
@@ -249,9 +234,8 @@ func orNone(s string) string {
 	return s
 }
 
-// diffEnv describes the differences, showing only public values. Keys SCF
-// reserves (users cannot set them) and the empty clearing element are no
-// difference.
+// diffEnv describes the differences, showing only public values; reserved
+// keys and the empty clearing element are no difference.
 func diffEnv(have []tcapi.Variable, want []tcapi.Variable, public map[string]bool) []string {
 	old := map[string]string{}
 	for _, v := range have {
@@ -272,12 +256,7 @@ func diffEnv(have []tcapi.Variable, want []tcapi.Variable, public map[string]boo
 			out = append(out, fmt.Sprintf("env %s (changed)", v.Key))
 		}
 	}
-	removed := make([]string, 0, len(old))
-	for k := range old {
-		removed = append(removed, k)
-	}
-	sort.Strings(removed)
-	for _, k := range removed {
+	for _, k := range slices.Sorted(maps.Keys(old)) {
 		out = append(out, fmt.Sprintf("env %s (removed)", k))
 	}
 	return out

@@ -1,11 +1,7 @@
 // Package provision makes SCF functions, their triggers and their CAM
-// execution roles match a desired state (SCF 2018-04-16, CAM 2019-01-16).
-// Plan only reads (Get*/List*); Apply makes the planned changes in order,
-// waiting for each function to be Active. Every change is derived from what
-// exists, so re-running after a failure continues without duplicates.
-// Ownership (ManagedTagKey on functions, ManagedDescription on triggers,
-// roles and policies), what is left alone and the Tencent clients whose
-// behaviour is followed are described in docs/deploy.md.
+// execution roles match a desired state (SCF 2018-04-16, CAM 2019-01-16):
+// Plan only reads, Apply makes the planned changes in order. Ownership,
+// idempotence and the Tencent clients followed: docs/deploy.md.
 package provision
 
 import (
@@ -25,7 +21,6 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
-// Ownership markers.
 const (
 	ManagedTagKey      = "managed-by"
 	ManagedTagValue    = "scf-janitor-scf-deploy"
@@ -70,9 +65,8 @@ type Desired struct {
 	Functions []Function
 }
 
-// Role is an execution role with one custom policy (PolicyName) attached.
-// PolicyNotes, TrustNote and PolicySource are shown in the plan (defaults:
-// SCF's trust, deploy/cam/<Name>.json).
+// Role is an execution role with one custom policy (PolicyName) attached;
+// the notes and PolicySource are shown in the plan.
 type Role struct {
 	Name, TrustPolicy, Policy string // policies as JSON
 	PolicyNotes               []string
@@ -82,29 +76,29 @@ type Role struct {
 // PolicyName is the name of the role's custom policy.
 func (r Role) PolicyName() string { return r.Name + "Policy" }
 
-// Function is a function to deploy. Public names the Env keys whose values
-// the plan may print (literals of serverless.yml); other values are shown
-// only by their length.
+// Function is a function to deploy; its Env holds no empty keys or values.
+// Public names the Env keys whose values the plan may print (literals of
+// serverless.yml); other values are shown only by their length.
 type Function struct {
-	Name, Handler, Runtime, Role string
-	MemoryMB                     int64
-	Timeout                      time.Duration
-	Env                          []tcapi.Variable // no empty keys or values
-	Public                       map[string]bool
-	Code                         []byte // the zip
-	Timers                       []Timer
-	URL                          *URL // nil: no Function URL
+	deploy.Function
+	Public map[string]bool
+	Code   []byte // the zip
 }
 
-// Timer is a timer trigger; URL a Function URL (Name default "url-trigger").
+func variables(env []deploy.KeyValue) []tcapi.Variable {
+	out := make([]tcapi.Variable, len(env))
+	for i, kv := range env {
+		out[i] = tcapi.Variable(kv)
+	}
+	return out
+}
+
 type (
 	Timer = deploy.Timer
 	URL   = deploy.FunctionURL
 )
 
-// Change is one step of a plan: Op is create, update, replace, delete,
-// attach or detach; Kind is role, policy, function, code, config, timer or
-// url; Reason, when set, is shown on the change's line.
+// Change is one step of a plan, such as Op "update", Kind "config".
 type Change struct {
 	Op, Kind, Name string
 	Details        []string
@@ -112,9 +106,10 @@ type Change struct {
 	apply          func(ctx context.Context) error
 }
 
+var opSigns = map[string]string{"create": "+", "attach": "+", "update": "~", "replace": "-/+", "delete": "-", "detach": "-"}
+
 func (c *Change) String() string {
-	sign := map[string]string{"create": "+", "attach": "+", "update": "~", "replace": "-/+", "delete": "-", "detach": "-"}[c.Op]
-	s := fmt.Sprintf("%s %s %s %s", sign, c.Op, c.Kind, c.Name)
+	s := strings.Join([]string{opSigns[c.Op], c.Op, c.Kind, c.Name}, " ")
 	if c.Reason != "" {
 		s += " (" + c.Reason + ")"
 	}
@@ -133,7 +128,6 @@ func (p *Plan) add(c *Change) { p.Changes = append(p.Changes, c) }
 
 func (p *Plan) note(format string, a ...any) { p.Notes = append(p.Notes, fmt.Sprintf(format, a...)) }
 
-// Empty reports whether the plan changes nothing.
 func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
 
 // Write prints the plan; secret values never appear (see Function.Public).
@@ -174,26 +168,23 @@ func (p *Plan) write(w io.Writer, prefix string) {
 	}
 }
 
-// Engine plans and applies. SCF may be nil for roles alone. Sleep replaces
-// the waits (default: a timer ended by ctx); Progress is told each change
-// as Apply starts it, Note what Apply waits for. RoleWait (default 30s,
-// negative: no retry) bounds the retries, every RoleRetryInterval (default
-// 3s), while SCF answers that a new role is not usable yet.
+// Engine plans and applies; SCF may be nil for roles alone. Sleep replaces
+// the waits; Progress is told each change Apply starts, Note what it waits
+// for. RoleWait (default 30s, negative: none) bounds the retries while SCF
+// answers that a new role is not usable yet.
 type Engine struct {
-	SCF                         SCF
-	CAM                         CAM
-	Namespace                   string        // "" = default
-	PollInterval                time.Duration // GetFunction while Creating/Updating; default 1s
-	Sleep                       func(ctx context.Context, d time.Duration) error
-	Progress                    func(c *Change)
-	Note                        func(msg string)
-	RoleWait, RoleRetryInterval time.Duration
+	SCF          SCF
+	CAM          CAM
+	Namespace    string        // "" = default
+	PollInterval time.Duration // GetFunction while Creating/Updating; default 1s
+	Sleep        func(ctx context.Context, d time.Duration) error
+	Progress     func(c *Change)
+	Note         func(msg string)
+	RoleWait     time.Duration
 }
 
-// MaxCodeBase64 is the largest package sent, as base64: a TC3-signed API 3.0
-// request is limited to 10 MB and the zip travels inside the JSON body
-// (Tencent Cloud API 3.0 request structure). Tencent's toolkit uploads
-// through COS instead (tencent-component-toolkit src/modules/scf/utils.ts).
+// MaxCodeBase64 is the largest package sent, as base64, inside a TC3-signed
+// request of at most 10 MB (Tencent Cloud API 3.0 request structure).
 const MaxCodeBase64 = 9_500_000
 
 func (e *Engine) ref(name string) tcapi.FunctionRef {
@@ -214,8 +205,7 @@ func (e *Engine) sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// waitStatuses are a function's transient states (tencent-component-toolkit
-// src/modules/scf/config.ts, waitStatus).
+// waitStatuses: tencent-component-toolkit src/modules/scf/config.ts waitStatus.
 var waitStatuses = []string{"Creating", "Updating", "Publishing", "Deleting"}
 
 func (e *Engine) waitActive(ctx context.Context, name string) error {
@@ -224,8 +214,7 @@ func (e *Engine) waitActive(ctx context.Context, name string) error {
 }
 
 // waitSettled polls GetFunction while the function is in a transient state
-// and returns its status once it is one of ok; any other settled status is
-// an error with SCF's StatusDesc and StatusReasons.
+// and returns its status once it is one of ok; any other is an error.
 func (e *Engine) waitSettled(ctx context.Context, name string, ok ...string) (string, error) {
 	interval := e.PollInterval
 	if interval <= 0 {
@@ -265,14 +254,12 @@ func statusText(fn tcapi.GetFunctionResponse) string {
 	return fn.Status + ": " + strings.Join(why, "; ")
 }
 
-// busyCodes refuse a change while a function is not Active (SDK scf
-// errors.go).
+// busyCodes refuse a change while a function is not Active (SDK scf errors.go).
 var busyCodes = []string{"FailedOperation.UpdateFunctionCode", "FailedOperation.UpdateFunctionConfiguration", "FailedOperation.FunctionStatusError"}
 
-// whenActive waits for the function to settle, calls update (once more
-// after a busy refusal: it is idempotent) and waits for Active. An
-// UpdateFailed function is updated too, as tencent-component-toolkit does
-// (scf/entities/scf.ts, getInitialStatus): the update may mend it.
+// whenActive waits for the function to settle, calls update (again after a
+// busy refusal) and waits for Active. An UpdateFailed function is updated
+// too (tencent-component-toolkit scf/entities/scf.ts getInitialStatus).
 func (e *Engine) whenActive(ctx context.Context, name string, update func() error) error {
 	for try := 0; ; try++ {
 		if _, err := e.waitSettled(ctx, name, "Active", "UpdateFailed"); err != nil {
@@ -289,8 +276,7 @@ func (e *Engine) whenActive(ctx context.Context, name string, update func() erro
 	}
 }
 
-// afterActive is a change's apply that waits for the function to be Active
-// first.
+// afterActive is an apply that waits for the function to be Active first.
 func (e *Engine) afterActive(fn string, call func(ctx context.Context) error) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
 		if err := e.waitActive(ctx, fn); err != nil {
@@ -315,19 +301,15 @@ func (e *Engine) Apply(ctx context.Context, p *Plan) (map[string]string, error) 
 }
 
 // Not-found codes (SDK scf and cam errors.go; tencent-component-toolkit
-// scf/entities/scf.ts get() treats both function codes so).
+// scf/entities/scf.ts get()).
 var (
 	functionNotFound = []string{"ResourceNotFound.Function", "ResourceNotFound.FunctionName"}
 	roleNotFound     = []string{"InvalidParameter.RoleNotExist", "ResourceNotFound"}
 )
 
-func isNotFound(err error, codes ...string) bool {
-	return err != nil && tcapi.HasCode(err, codes...)
-}
-
 // gone treats a not-found answer to a delete as done.
 func gone(err error, codes ...string) error {
-	if isNotFound(err, codes...) {
+	if tcapi.HasCode(err, codes...) {
 		return nil
 	}
 	return err
@@ -351,8 +333,7 @@ func CodeSHA256(zip []byte) string {
 }
 
 // sameHash compares our hex digest with SCF's CodeSha256: hex in tccli
-// scf/2018-04-16 examples.json GetFunctionAddress; base64 of the digest is
-// accepted too, as the SDK does not say.
+// scf/2018-04-16 examples.json GetFunctionAddress; base64 accepted too.
 func sameHash(ours, theirs string) bool {
 	theirs = strings.TrimSpace(theirs)
 	if strings.EqualFold(ours, theirs) {

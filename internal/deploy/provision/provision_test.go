@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scf-janitor/scf-janitor/internal/deploy"
 	"github.com/scf-janitor/scf-janitor/internal/emulator"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
@@ -23,11 +24,11 @@ func desired() Desired {
 	return Desired{
 		Roles: []Role{{Name: "R", TrustPolicy: trust, Policy: policy}},
 		Functions: []Function{
-			{Name: "web", Handler: "web", Runtime: "Go1", Role: "R", MemoryMB: 128, Timeout: 15 * time.Second,
-				Env:  []tcapi.Variable{{Key: "JANITOR_WEBHOOK_SECRET", Value: secret}, {Key: "JANITOR_LOG_LEVEL", Value: "info"}},
-				Code: zipped("web", "v1"), URL: &URL{AuthType: "NONE", Extranet: true}},
-			{Name: "tick", Handler: "tick", Runtime: "Go1", Role: "R", MemoryMB: 128, Timeout: 270 * time.Second,
-				Code: zipped("tick", "v1"), Timers: []Timer{{Name: "every-5-minutes", Cron: "0 */5 * * * * *", Enabled: true}}},
+			{Function: deploy.Function{Name: "web", Handler: "web", Runtime: "Go1", Role: "R", MemoryMB: 128, Timeout: 15 * time.Second,
+				Env: []deploy.KeyValue{{Key: "JANITOR_WEBHOOK_SECRET", Value: secret}, {Key: "JANITOR_LOG_LEVEL", Value: "info"}},
+				URL: &URL{AuthType: "NONE", Extranet: true}}, Code: zipped("web", "v1")},
+			{Function: deploy.Function{Name: "tick", Handler: "tick", Runtime: "Go1", Role: "R", MemoryMB: 128, Timeout: 270 * time.Second,
+				Timers: []Timer{{Name: "every-5-minutes", Cron: "0 */5 * * * * *", Enabled: true}}}, Code: zipped("tick", "v1")},
 		},
 	}
 }

@@ -10,12 +10,11 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
-// getRole reads role name: ours says scf-deploy created it. GetRole names a
-// missing role InvalidParameter.RoleNotExist (SDK cam client.go); any
-// ResourceNotFound is taken to mean the same.
+// getRole reads role name; ours: scf-deploy created it. A missing role is
+// InvalidParameter.RoleNotExist (SDK cam client.go GetRole) or ResourceNotFound.
 func (e *Engine) getRole(ctx context.Context, name string) (exists, ours bool, trust string, err error) {
 	role, err := e.CAM.GetRole(ctx, name)
-	if isNotFound(err, roleNotFound...) {
+	if tcapi.HasCode(err, roleNotFound...) {
 		return false, false, "", nil
 	}
 	if err != nil {
@@ -66,10 +65,8 @@ func (e *Engine) planRole(ctx context.Context, p *Plan, r Role) error {
 			return fmt.Errorf("policy %s: %w", r.PolicyName(), err)
 		}
 		if !sameJSON(got.PolicyDocument, r.Policy) {
-			// UpdatePolicy rewrites the default version in place, as
-			// terraform-provider-tencentcloud does (services/cam/
-			// resource_tc_cam_policy.go); CreatePolicyVersion would fail once
-			// CAM holds 5 versions (FailedOperation.PolicyVersionFull).
+			// In place, as terraform-provider-tencentcloud does
+			// (resource_tc_cam_policy.go): versions fill up at 5.
 			p.add(&Change{Op: "update", Kind: "policy", Name: r.PolicyName(), Details: append([]string{"permissions (changed)"}, r.PolicyNotes...),
 				apply: func(ctx context.Context) error { return e.CAM.UpdatePolicy(ctx, policyID, r.Policy) }})
 		}
@@ -92,8 +89,7 @@ func (e *Engine) planRole(ctx context.Context, p *Plan, r Role) error {
 	return nil
 }
 
-// findPage returns the first item of a 200-per-page listing that match
-// accepts, or nil.
+// findPage returns the first item of a 200-per-page listing match accepts.
 func findPage[T any](list func(page uint64) ([]T, uint64, error), match func(T) bool) (*T, error) {
 	for page := uint64(1); page <= 200; page++ {
 		items, total, err := list(page)
@@ -128,9 +124,8 @@ func (e *Engine) isAttached(ctx context.Context, role, policy string) (bool, err
 	return a != nil, err
 }
 
-// attach attaches a policy to a role. The SDK lists no code for an attach
-// already made (cam client.go AttachRolePolicy): a refusal after which the
-// policy is attached counts as done.
+// attach attaches a policy; a refusal after which it is attached counts as
+// done (SDK cam client.go AttachRolePolicy lists no code for that case).
 func (e *Engine) attach(ctx context.Context, id uint64, role, policy string) error {
 	err := e.CAM.AttachRolePolicy(ctx, id, role)
 	if err == nil {
@@ -142,15 +137,14 @@ func (e *Engine) attach(ctx context.Context, id uint64, role, policy string) err
 	return err
 }
 
-// PlanDelete plans removing d's functions and roles where scf-deploy made
-// them; anything else is left alone (and noted).
+// PlanDelete plans removing d's functions and roles scf-deploy made.
 func (e *Engine) PlanDelete(ctx context.Context, d Desired) (*Plan, error) {
 	p := &Plan{URLs: map[string]string{}}
 	for _, f := range d.Functions {
 		p.names = append(p.names, f.Name)
 		fn, err := e.SCF.GetFunction(ctx, e.ref(f.Name))
 		switch {
-		case isNotFound(err, functionNotFound...):
+		case tcapi.HasCode(err, functionNotFound...):
 		case err != nil:
 			return nil, fmt.Errorf("function %s: %w", f.Name, err)
 		case !slices.Contains(fn.Tags, managedTag):

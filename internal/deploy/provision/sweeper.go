@@ -13,12 +13,9 @@ import (
 )
 
 // The sweeper's policy is its deploy/cam permissions plus statements derived
-// from its resolved environment, each on exactly what it names and absent
-// without it (docs/deploy.md): AssumeRole on JANITOR_SWEEP_ROLES (resource
-// qcs::cam::uin/<uin>:roleName/<name>, CAM doc 598/19422), InvokeFunction on
-// itself with JANITOR_SWEEP_FANOUT=async (SCF's CAM doc) and PutObject under
-// the report archive's prefix (COS doc 436/31923 grants .../<bucket>/<prefix>*).
-// Base statements granting these actions are replaced.
+// from its resolved environment (docs/deploy.md): AssumeRole on
+// JANITOR_SWEEP_ROLES (CAM doc 598/19422), InvokeFunction on itself with
+// fan-out and PutObject under the report prefix (COS doc 436/31923).
 const (
 	ActionAssumeRole     = "name/sts:AssumeRole"
 	ActionInvokeFunction = "scf:InvokeFunction"
@@ -28,9 +25,8 @@ const (
 // SweeperHandler is the sweeper's executable (Go1 handler).
 const SweeperHandler = "sweep-tasks"
 
-// SweeperSettings reads, through the function's own settings table
-// (sweep.SweepPolicyInputs), the roles of JANITOR_SWEEP_ROLES and whether
-// JANITOR_SWEEP_FANOUT is async from the sweeper's resolved environment.
+// SweeperSettings reads JANITOR_SWEEP_ROLES and whether JANITOR_SWEEP_FANOUT
+// is async as the sweeper does (sweep.SweepPolicyInputs).
 func SweeperSettings(lookup func(key string) string) (targets []TargetRole, fanout bool, err error) {
 	roles, fanout, err := sweep.SweepPolicyInputs(lookup)
 	if err != nil {
@@ -40,8 +36,7 @@ func SweeperSettings(lookup func(key string) string) (targets []TargetRole, fano
 	return targets, fanout, err
 }
 
-// DeriveSweeperRole replaces the policy of role in roles with
-// SweeperPolicy(its policy, targets, invoke) and notes the derived statements.
+// DeriveSweeperRole applies SweeperPolicy to role in roles, with notes.
 func DeriveSweeperRole(roles []Role, role string, targets []TargetRole, invoke string) error {
 	var notes []string
 	for _, t := range targets {
@@ -53,8 +48,8 @@ func DeriveSweeperRole(roles []Role, role string, targets []TargetRole, invoke s
 	return derive(roles, role, notes, func(doc string) (string, error) { return SweeperPolicy(doc, targets, invoke) })
 }
 
-// DeriveSweeperArchive applies ArchivePolicy to the policy of role in roles
-// and notes the statement. Call it after DeriveSweeperRole.
+// DeriveSweeperArchive applies ArchivePolicy to role in roles, with a note;
+// call it after DeriveSweeperRole.
 func DeriveSweeperArchive(roles []Role, role string, a ReportArchive) error {
 	var notes []string
 	if a.Bucket != "" {
@@ -81,11 +76,9 @@ type TargetRole struct {
 	Arn, Uin, Name string
 }
 
-// ParseTargetRoles reads JANITOR_SWEEP_ROLES (comma-separated ARNs, parsed
-// as the sweeper does, tcapi.ParseRoleARN) and reports every malformed
-// entry. A role given by id (…:role/<id>) is refused: scf-deploy grants
-// AssumeRole on the roleName/<name> resource CAM documents (doc 598/19422)
-// and creates target roles by name.
+// ParseTargetRoles reads JANITOR_SWEEP_ROLES as the sweeper does
+// (tcapi.ParseRoleARN) and reports every malformed entry. A role given by
+// id is refused: AssumeRole is granted on roleName/<name> (CAM doc 598/19422).
 func ParseTargetRoles(list string) ([]TargetRole, error) {
 	var out []TargetRole
 	var bad, byID []string
@@ -142,9 +135,8 @@ type ReportArchive struct {
 	Bucket, Region, Prefix string
 }
 
-// SweeperArchive reads JANITOR_REPORT_BUCKET, JANITOR_REPORT_REGION (default
-// region) and JANITOR_REPORT_PREFIX (default sweep.DefaultReportPrefix); the
-// zero ReportArchive when no bucket is set.
+// SweeperArchive reads JANITOR_REPORT_BUCKET, _REGION (default region) and
+// _PREFIX; the zero ReportArchive when no bucket is set.
 func SweeperArchive(lookup func(key string) string, region string) (ReportArchive, error) {
 	a := ReportArchive{Bucket: strings.TrimSpace(lookup("JANITOR_REPORT_BUCKET"))}
 	if a.Bucket == "" {
@@ -171,8 +163,8 @@ func (a ReportArchive) Resource() string {
 	return "qcs::cos:" + a.Region + ":uid/" + appID + ":" + a.Bucket + "/" + a.Prefix + "*"
 }
 
-// ArchivePolicy returns doc without its cos:PutObject statements, plus
-// ActionPutObject on a.Resource() when a has a bucket.
+// ArchivePolicy replaces doc's cos:PutObject statements with one on
+// a.Resource() when a has a bucket.
 func ArchivePolicy(doc string, a ReportArchive) (string, error) {
 	var res []string
 	if a.Bucket != "" {

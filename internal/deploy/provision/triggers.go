@@ -10,17 +10,15 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
-// defaultQualifier is the qualifier triggers are created for, as
-// tencent-component-toolkit does (src/modules/triggers/timer.ts, http.ts)
-// and ListTriggers shows them (tccli scf/2018-04-16 examples.json).
+// defaultQualifier: tencent-component-toolkit src/modules/triggers/timer.ts,
+// http.ts; tccli scf/2018-04-16 examples.json ListTriggers.
 const defaultQualifier = "$DEFAULT"
 
-// defaultURLName is the name sent for a Function URL whose entry names none
+// defaultURLName is sent for a Function URL that names none
 // (tencent-component-toolkit triggers/http.ts; terraform-provider-tencentcloud
-// services/scf/resource_tc_scf_trigger.go). Whether SCF keeps it is not
-// documented (tccli's ListTriggers example names the http trigger after its
-// URL id), so scf-deploy finds its URL by Description or by the name sent,
-// and addresses it by the name SCF lists.
+// resource_tc_scf_trigger.go). Whether SCF keeps it is not documented (tccli's
+// ListTriggers example names it after its URL id): a URL is found by
+// Description or by the name sent, and addressed by the name SCF lists.
 const defaultURLName = "url-trigger"
 
 func urlName(u *URL) string {
@@ -44,9 +42,8 @@ func (e *Engine) listTriggers(ctx context.Context, name string) ([]tcapi.Trigger
 	}
 }
 
-// timerCron reads a timer's cron from its TriggerDesc: {"cron":"..."} as
-// ListTriggers answers (tencent-component-toolkit timer.ts), or the bare
-// expression.
+// timerCron reads a TriggerDesc: {"cron":"..."} (tencent-component-toolkit
+// timer.ts) or the bare expression.
 func timerCron(desc string) string {
 	var d struct{ Cron string }
 	if json.Unmarshal([]byte(desc), &d) == nil && d.Cron != "" {
@@ -55,8 +52,8 @@ func timerCron(desc string) string {
 	return strings.TrimSpace(desc)
 }
 
-// normCron is a cron in SCF's 7-field form: a 5-field cron comes back from
-// CreateTrigger as 7 fields (tccli examples.json CreateTrigger).
+// normCron is a cron in the 7-field form SCF answers (tccli examples.json
+// CreateTrigger).
 func normCron(c string) string {
 	f := strings.Fields(c)
 	if len(f) == 5 {
@@ -65,8 +62,7 @@ func normCron(c string) string {
 	return strings.Join(f, " ")
 }
 
-// httpDesc is an http trigger's TriggerDesc as ListTriggers answers it
-// (tccli examples.json ListTriggers); ExtranetUrl and IntranetUrl are https.
+// httpDesc is an http trigger's TriggerDesc (tccli examples.json ListTriggers).
 type httpDesc struct {
 	AuthType  string
 	NetConfig struct {
@@ -109,9 +105,8 @@ func (e *Engine) planTriggers(p *Plan, f Function, have []tcapi.TriggerInfo) err
 	return nil
 }
 
-// ours says whether a trigger is scf-deploy's: its Description is
-// ManagedDescription, which SCF keeps (tccli examples.json ListTriggers);
-// should it come back empty, a trigger with a name scf-deploy sends counts.
+// ours says whether a trigger is scf-deploy's: by Description (tccli
+// examples.json ListTriggers shows SCF keeps it), else by a name it sends.
 func ours(t tcapi.TriggerInfo, named bool) bool {
 	return t.Description == ManagedDescription || (t.Description == "" && named)
 }
@@ -138,29 +133,53 @@ func (e *Engine) planTimers(p *Plan, f Function, have []tcapi.TriggerInfo) error
 		default:
 			delete(want, t.TriggerName)
 			if d := timerDiff(t, w); len(d) > 0 {
-				// UpdateTrigger takes timers (SDK UpdateTriggerRequestParams;
-				// terraform-provider-tencentcloud resource_tc_scf_trigger.go).
-				p.add(&Change{Op: "update", Kind: "timer", Name: f.Name + "/" + w.Name, Details: d,
-					apply: e.afterActive(f.Name, func(ctx context.Context) error {
-						return e.SCF.UpdateTrigger(ctx, tcapi.UpdateTriggerRequest{FunctionName: f.Name, Namespace: e.Namespace, Type: "timer",
-							TriggerName: t.TriggerName, Qualifier: cmp.Or(t.Qualifier, defaultQualifier), TriggerDesc: w.Cron, Enable: enable(w.Enabled),
-							CustomArgument: &w.Argument, Description: ManagedDescription})
-					})})
+				e.putTimer(p, f.Name, w, &t, d)
 			}
 		}
 	}
 	for _, w := range f.Timers {
 		if _, missing := want[w.Name]; missing {
-			p.add(&Change{Op: "create", Kind: "timer", Name: f.Name + "/" + w.Name,
-				Details: []string{fmt.Sprintf("cron %q, enabled %v, argument %q", w.Cron, w.Enabled, w.Argument)},
-				apply: e.afterActive(f.Name, func(ctx context.Context) error {
-					_, err := e.SCF.CreateTrigger(ctx, tcapi.CreateTriggerRequest{FunctionName: f.Name, Namespace: e.Namespace, Type: "timer", TriggerName: w.Name,
-						TriggerDesc: w.Cron, Enable: enable(w.Enabled), CustomArgument: w.Argument, Qualifier: defaultQualifier, Description: ManagedDescription})
-					return err
-				})})
+			e.putTimer(p, f.Name, w, nil, []string{fmt.Sprintf("cron %q, enabled %v, argument %q", w.Cron, w.Enabled, w.Argument)})
 		}
 	}
 	return nil
+}
+
+// putTrigger plans creating req's trigger or, given the existing trigger t,
+// changing it in place with UpdateTrigger (SDK UpdateTriggerRequestParams;
+// terraform-provider-tencentcloud resource_tc_scf_trigger.go); done, if
+// set, gets CreateTrigger's TriggerDesc.
+func (e *Engine) putTrigger(p *Plan, kind, name string, t *tcapi.TriggerInfo, req tcapi.CreateTriggerRequest, details []string,
+	done func(ctx context.Context, desc string) error) {
+	c := &Change{Op: "create", Kind: kind, Name: name, Details: details}
+	if t != nil {
+		c.Op = "update"
+	}
+	req.Namespace, req.Qualifier, req.Description = e.Namespace, defaultQualifier, ManagedDescription
+	c.apply = e.afterActive(req.FunctionName, func(ctx context.Context) error {
+		var out tcapi.CreateTriggerResponse
+		var err error
+		if t != nil {
+			upd := tcapi.UpdateTriggerRequest{FunctionName: req.FunctionName, Namespace: e.Namespace, Type: req.Type, TriggerName: t.TriggerName,
+				Qualifier: cmp.Or(t.Qualifier, defaultQualifier), TriggerDesc: req.TriggerDesc, Enable: req.Enable, Description: ManagedDescription}
+			if req.Type == "timer" {
+				upd.CustomArgument = &req.CustomArgument
+			}
+			err = e.SCF.UpdateTrigger(ctx, upd)
+		} else {
+			out, err = e.SCF.CreateTrigger(ctx, req)
+		}
+		if err != nil || done == nil {
+			return err
+		}
+		return done(ctx, out.TriggerInfo.TriggerDesc)
+	})
+	p.add(c)
+}
+
+func (e *Engine) putTimer(p *Plan, fn string, w Timer, t *tcapi.TriggerInfo, details []string) {
+	e.putTrigger(p, "timer", fn+"/"+w.Name, t, tcapi.CreateTriggerRequest{FunctionName: fn, Type: "timer", TriggerName: w.Name,
+		TriggerDesc: w.Cron, Enable: enable(w.Enabled), CustomArgument: w.Argument}, details, nil)
 }
 
 func timerDiff(t tcapi.TriggerInfo, w Timer) []string {
@@ -184,8 +203,8 @@ func enable(on bool) string {
 	return "CLOSE"
 }
 
-// planURL plans the Function URL. SCF allows one http trigger per function;
-// a foreign one is left alone (and its address printed).
+// planURL plans the Function URL (one http trigger per function); a foreign
+// one is left alone.
 func (e *Engine) planURL(p *Plan, f Function, have []tcapi.TriggerInfo) {
 	var mine, foreign []tcapi.TriggerInfo
 	for _, t := range have {
@@ -237,32 +256,16 @@ func urlDiff(have httpDesc, want *URL) []string {
 	return d
 }
 
-// putURL creates the Function URL or, given the existing trigger t, changes
-// it in place with UpdateTrigger, keeping its name and address, as
-// tencent-component-toolkit does (src/modules/triggers/http.ts, create).
+// putURL creates the Function URL or updates the existing trigger t in
+// place, keeping its name and address, as tencent-component-toolkit does
+// (src/modules/triggers/http.ts, create).
 func (e *Engine) putURL(p *Plan, f Function, t *tcapi.TriggerInfo, details []string) {
 	u := *f.URL
-	c := &Change{Op: "create", Kind: "url", Name: f.Name, Details: details}
-	if t != nil {
-		c.Op = "update"
-	}
-	c.apply = e.afterActive(f.Name, func(ctx context.Context) error {
-		if t != nil {
-			err := e.SCF.UpdateTrigger(ctx, tcapi.UpdateTriggerRequest{FunctionName: f.Name, Namespace: e.Namespace, Type: "http",
-				TriggerName: t.TriggerName, Qualifier: cmp.Or(t.Qualifier, defaultQualifier), TriggerDesc: urlDesc(&u), Enable: "OPEN", Description: ManagedDescription})
-			if err != nil {
-				return err
-			}
-		} else {
-			out, err := e.SCF.CreateTrigger(ctx, tcapi.CreateTriggerRequest{FunctionName: f.Name, Namespace: e.Namespace, Type: "http",
-				TriggerName: urlName(&u), TriggerDesc: urlDesc(&u), Enable: "OPEN", Qualifier: defaultQualifier, Description: ManagedDescription})
-			if err != nil {
-				return err
-			}
-			if url := FunctionURL(out.TriggerInfo.TriggerDesc); url != "" {
-				p.URLs[f.Name] = url
-				return nil
-			}
+	req := tcapi.CreateTriggerRequest{FunctionName: f.Name, Type: "http", TriggerName: urlName(&u), TriggerDesc: urlDesc(&u), Enable: "OPEN"}
+	e.putTrigger(p, "url", f.Name, t, req, details, func(ctx context.Context, desc string) error {
+		if url := FunctionURL(desc); url != "" {
+			p.URLs[f.Name] = url
+			return nil
 		}
 		// Read the address back from ListTriggers.
 		list, err := e.listTriggers(ctx, f.Name)
@@ -273,14 +276,10 @@ func (e *Engine) putURL(p *Plan, f Function, t *tcapi.TriggerInfo, details []str
 		}
 		return err
 	})
-	p.add(c)
 }
 
 func (e *Engine) deleteTrigger(p *Plan, fn string, t tcapi.TriggerInfo, why string) {
-	kind := "timer"
-	if t.Type == "http" {
-		kind = "url"
-	}
+	kind := cmp.Or(map[string]string{"http": "url"}[t.Type], "timer")
 	p.add(&Change{Op: "delete", Kind: kind, Name: fn + "/" + t.TriggerName, Details: []string{why},
 		apply: e.afterActive(fn, func(ctx context.Context) error {
 			// ResourceNotFound.Trigger: SDK scf client.go DeleteTrigger.
