@@ -23,12 +23,12 @@ func printBanner(ctx context.Context, w io.Writer, o serveOptions, env *environm
 		if o.demo {
 			demo = fmt.Sprintf("demo data: %d tasks, %d live jobs, %d transcriptions", len(env.emu.Tasks("")), len(env.emu.LiveJobs()), len(env.emu.Transcriptions()))
 		}
-		fmt.Fprintf(w, "emulator:  %s  (%s; inspect: curl %s/_emulator/tasks)\n", env.emuURL, demo, env.emuURL)
-		if line := reportsLine(rc, env.emuURL); line != "" {
+		fmt.Fprintf(w, "emulator:  %s  (%s; inspect: curl %s/_emulator/tasks)\n", rc.emulator, demo, rc.emulator)
+		if line := reportsLine(rc, rc.emulator); line != "" {
 			fmt.Fprintln(w, line)
 		}
 		fmt.Fprintf(w, "invoke API: SCF Invoke/InvokeFunction (2018-04-16) at %s runs these functions (SDK endpoint %s, scheme HTTP)\n",
-			env.emuURL, strings.TrimPrefix(env.emuURL, "http://"))
+			rc.emulator, strings.TrimPrefix(rc.emulator, "http://"))
 	}
 	fmt.Fprintf(w, "gateway:   %s\n", gatewayURL)
 	for _, name := range g.order {
@@ -51,7 +51,7 @@ func printBanner(ctx context.Context, w io.Writer, o serveOptions, env *environm
 	if len(g.order) > 0 {
 		fmt.Fprintln(w, "try them: paste a whole line (it reads the secret from a file only you can read while scf-local runs, and signs with openssl when run):")
 		for _, route := range g.order {
-			body := exampleBody(ctx, env.emuURL, g.routes[route].fn.Handler)
+			body := exampleBody(ctx, rc.emulator, g.routes[route].fn.Handler)
 			fmt.Fprintf(w, "  : try %s; %s\n", route, curlCommand(gatewayURL+"/"+route, body, secretFiles[route]))
 		}
 	}
@@ -71,7 +71,7 @@ func printTimers(w io.Writer, o serveOptions, rc *runtimeConfig) {
 			switch {
 			case !tm.Enabled:
 				state = "disabled in serverless.yml"
-			case !o.timers && !o.timersFlag.set:
+			case !o.timers && !o.timersSet:
 				state = "off (--cloud: pass --timers to run it against your account)"
 			case !o.timers:
 				state = "off (--timers=false)"

@@ -57,7 +57,8 @@ type credentials struct{ id, key, token string }
 // runtimeConfig is everything needed to run functions, however triggered.
 type runtimeConfig struct {
 	cfg      *deploy.Config
-	root     string                     // directory of serverless.yml
+	config   string                     // absolute path of serverless.yml
+	root     string                     // its directory
 	creds    credentials                // --cloud: the shell's keys, for every function
 	roles    *roleCredentials           // against the emulator: each execution role's keys
 	emulator string                     // base URL of the emulator; "" = real Tencent endpoints

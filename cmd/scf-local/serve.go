@@ -158,10 +158,11 @@ func (s *server) startGateway(lis net.Listener) {
 // publishRunState tells scf-local invoke this server's webhook secrets;
 // the returned function removes the record.
 func (s *server) publishRunState(stderr io.Writer) (remove func()) {
-	if s.env.emuAddr == "" {
+	if s.env.emuSrv == nil {
 		return nil
 	}
-	remove, err := writeRunState(s.env.emuAddr, s.env.config, s.env.rc)
+	rc := s.env.rc
+	remove, err := writeRunState(strings.TrimPrefix(rc.emulator, "http://"), rc.config, rc)
 	if err != nil {
 		fmt.Fprintf(stderr, "scf-local: %v (scf-local invoke will not know this server's secrets)\n", err)
 	}

@@ -21,9 +21,9 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 )
 
-// Defaults used when the corresponding option is zero. TimeoutGrace is how
-// long past its deadline an invocation may take to reply before Invoke kills
-// the process, as SCF ends an instance that overruns its timeout.
+// Defaults for zero options. TimeoutGrace is how long past its deadline an
+// invocation may take to reply before Invoke kills the process, as SCF ends
+// an instance that overruns its timeout.
 const (
 	DefaultStartTimeout = 10 * time.Second
 	DefaultStopTimeout  = 3 * time.Second
@@ -137,7 +137,7 @@ func (in *instance) hasExited() bool {
 func StartProcess(ctx context.Context, bin string, opts ProcessOptions) (*Process, error) {
 	opts.StartTimeout = orDefault(opts.StartTimeout, DefaultStartTimeout)
 	opts.StopTimeout = orDefault(opts.StopTimeout, DefaultStopTimeout)
-	p := &Process{bin: bin, opts: opts, out: newTailBuffer(64 << 10), retiring: map[*instance]struct{}{}}
+	p := &Process{bin: bin, opts: opts, out: &tailBuffer{max: 64 << 10}, retiring: map[*instance]struct{}{}}
 	in, err := p.start(ctx, bin)
 	if err != nil {
 		return nil, err
@@ -450,16 +450,13 @@ func (p *Process) retireLocked(old *instance) {
 // replace starts a replacement for in with AutoRestart, if in is still the
 // current instance: a failure many invocations see restarts once.
 func (p *Process) replace(in *instance, reason string) {
-	if !p.opts.AutoRestart {
-		return
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.replaceLocked(in, reason)
 }
 
 func (p *Process) replaceLocked(in *instance, reason string) {
-	if p.stopped || p.cur != in {
+	if !p.opts.AutoRestart || p.stopped || p.cur != in {
 		return
 	}
 	p.cur = nil
@@ -686,8 +683,6 @@ type tailBuffer struct {
 	buf   []byte
 	total int // bytes ever written
 }
-
-func newTailBuffer(max int) *tailBuffer { return &tailBuffer{max: max} }
 
 func (b *tailBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
