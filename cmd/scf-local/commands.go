@@ -203,7 +203,7 @@ func invokeOnce(ctx context.Context, o invokeOptions, getenv func(string) (strin
 		return err
 	}
 	defer os.RemoveAll(binDir)
-	r := &runner{rc: env.rc, binDir: binDir, note: log.printf}
+	r := &runner{rc: env.rc, binDir: binDir, note: log}
 	if o.logs {
 		r.logs = log
 	}

@@ -249,7 +249,6 @@ func ping(ctx context.Context, client *rpc.Client) error {
 	}
 }
 
-// baseEnv is the environment every instance starts from.
 func (p *Process) baseEnv() []string {
 	if p.opts.InheritEnv {
 		return os.Environ()
@@ -595,20 +594,19 @@ func (p *Process) Stop() error {
 
 // Restart starts a fresh process now (also after Stop) and switches to it
 // as Reload does, for example after a Result's Error.ShouldExit.
-func (p *Process) Restart(ctx context.Context) error {
-	p.mu.Lock()
-	p.stopped = false
-	bin := p.bin
-	p.mu.Unlock()
-	return p.Reload(ctx, bin)
-}
+func (p *Process) Restart(ctx context.Context) error { return p.reload(ctx, "", true) }
 
 // Reload switches to the executable bin (a rebuilt function): once it
 // answers Ping, new invocations go to it while those in flight finish on
 // the old process, which is then stopped. If bin fails to start, the old
 // process keeps serving.
-func (p *Process) Reload(ctx context.Context, bin string) error {
+func (p *Process) Reload(ctx context.Context, bin string) error { return p.reload(ctx, bin, false) }
+
+func (p *Process) reload(ctx context.Context, bin string, restart bool) error {
 	p.mu.Lock()
+	if restart {
+		p.stopped, bin = false, p.bin
+	}
 	stopped := p.stopped
 	p.mu.Unlock()
 	if stopped {
