@@ -169,8 +169,8 @@ func (p *Process) startOnce(ctx context.Context, bin string) (in *instance, retr
 	cmd.Env = append(p.baseEnv(), p.opts.Env...)
 	cmd.Env = append(cmd.Env, scf.EnvServerPort+"="+strconv.Itoa(port), scf.EnvServerHost+"=127.0.0.1")
 	in = &instance{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), exited: make(chan struct{})}
-	if in.stdout, err = newOutPipe(writerOr(p.opts.Stdout, p.out)); err == nil {
-		if in.stderr, err = newOutPipe(writerOr(p.opts.Stderr, p.out)); err != nil {
+	if in.stdout, err = newOutPipe(io.MultiWriter(cmp.Or[io.Writer](p.opts.Stdout, io.Discard), p.out)); err == nil {
+		if in.stderr, err = newOutPipe(io.MultiWriter(cmp.Or[io.Writer](p.opts.Stderr, io.Discard), p.out)); err != nil {
 			in.stdout.closeWriter()
 		}
 	}
@@ -657,13 +657,6 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func writerOr(w io.Writer, tail *tailBuffer) io.Writer {
-	if w == nil {
-		return tail
-	}
-	return io.MultiWriter(w, tail)
 }
 
 func indent(out string) string {
