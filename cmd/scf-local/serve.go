@@ -264,37 +264,38 @@ func printBanner(ctx context.Context, w io.Writer, o serveOptions, env *environm
 		fmt.Fprintf(w, "invoke API: SCF Invoke/InvokeFunction (2018-04-16) at %s runs these functions (SDK endpoint %s, scheme HTTP)\n",
 			rc.emulator, strings.TrimPrefix(rc.emulator, "http://"))
 	}
-	fmt.Fprintf(w, "gateway:   %s\n", gatewayURL)
+	var routes, signed, tries []string
 	for _, name := range g.order {
-		f := g.routes[name]
-		fmt.Fprintf(w, "  POST %s/%-20s Function URL -> %s (timeout %s, %d MB)\n", gatewayURL, name, name, f.fn.Timeout, f.fn.MemoryMB)
-	}
-	printTimers(w, o, env.rc)
-	var signed []string
-	for _, name := range g.order {
-		if _, ok := rc.secrets[name]; ok {
-			signed = append(signed, name)
+		fn := g.routes[name].fn
+		routes = append(routes, fmt.Sprintf("POST %s/%-20s Function URL -> %s (timeout %s, %d MB)", gatewayURL, name, name, fn.Timeout, fn.MemoryMB))
+		if s, ok := rc.secrets[name]; ok {
+			signed = append(signed, fmt.Sprintf("%-20s %s", name, s.from))
 		}
+		body := exampleBody(ctx, rc.emulator, fn.Handler)
+		tries = append(tries, fmt.Sprintf(": try %s; %s", name, curlCommand(gatewayURL+"/"+name, body, secretFiles[name])))
 	}
-	if len(signed) > 0 {
-		fmt.Fprintln(w, "webhook secrets (each function accepts only its own; --webhook-secret sets one for all):")
-		for _, name := range signed {
-			fmt.Fprintf(w, "  %-20s %s\n", name, rc.secrets[name].from)
+	sections := []struct {
+		header string
+		rows   []string
+	}{
+		{"gateway:   " + gatewayURL, routes},
+		{"timers:", timerRows(o, rc)},
+		{"webhook secrets (each function accepts only its own; --webhook-secret sets one for all):", signed},
+		{"try them: paste a whole line (it reads the secret from a file only you can read while scf-local runs, and signs with openssl when run):", tries},
+	}
+	for i, sec := range sections {
+		if i == 0 || len(sec.rows) > 0 { // the gateway's line is always there
+			fmt.Fprintln(w, sec.header)
 		}
-	}
-	if len(g.order) > 0 {
-		fmt.Fprintln(w, "try them: paste a whole line (it reads the secret from a file only you can read while scf-local runs, and signs with openssl when run):")
-		for _, route := range g.order {
-			body := exampleBody(ctx, rc.emulator, g.routes[route].fn.Handler)
-			fmt.Fprintf(w, "  : try %s; %s\n", route, curlCommand(gatewayURL+"/"+route, body, secretFiles[route]))
+		for _, r := range sec.rows {
+			fmt.Fprintln(w, "  "+r)
 		}
 	}
 	fmt.Fprintln(w, "ready: one line per invocation follows; Ctrl-C stops everything")
 }
 
-// printTimers lists the timer triggers, their schedules and whether they run.
-func printTimers(w io.Writer, o serveOptions, rc *runtimeConfig) {
-	header := "timers:\n"
+// timerRows lists the timer triggers, their schedules and whether they run.
+func timerRows(o serveOptions, rc *runtimeConfig) (rows []string) {
 	for _, fn := range rc.cfg.Functions {
 		for _, tm := range fn.Timers {
 			expr, sched := tm.Cron, tm.Schedule
@@ -310,15 +311,15 @@ func printTimers(w io.Writer, o serveOptions, rc *runtimeConfig) {
 			case !o.timers:
 				state = "off (--timers=false)"
 			}
-			fmt.Fprintf(w, "%s  %s  %s  %q  %s\n", header, fn.Name, tm.Name, expr, state)
-			header = ""
+			rows = append(rows, fmt.Sprintf("%s  %s  %q  %s", fn.Name, tm.Name, expr, state))
 		}
 	}
 	if o.sweepNow {
-		fmt.Fprintln(w, "  sweep-tasks runs now (--sweep-now)")
+		rows = append(rows, "sweep-tasks runs now (--sweep-now)")
 	} else if f, ok := rc.cfg.Function("sweep-tasks"); ok && len(f.Timers) > 0 && o.timers {
-		fmt.Fprintln(w, "  (start with --sweep-now to run sweep-tasks at once)")
+		rows = append(rows, "(start with --sweep-now to run sweep-tasks at once)")
 	}
+	return rows
 }
 
 // curlCommand is a one-line shell command that signs body when run with the
