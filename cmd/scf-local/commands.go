@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -38,12 +36,12 @@ type common struct {
 // serveOptions are serve's flags.
 type serveOptions struct {
 	common
-	addr       string
-	watch      bool // --watch: rebuild and reload a function when its Go files change
-	sweepNow   bool
-	timers     bool    // resolved from timersFlag and cloud
-	timersFlag optBool // --timers as given
-	crons      cronFlag
+	addr      string
+	watch     bool // --watch: rebuild and reload a function when its Go files change
+	sweepNow  bool
+	timers    bool // --timers, false with --cloud unless given
+	timersSet bool // --timers was given
+	crons     cronFlag
 }
 
 // cronFlag collects --cron FUNCTION=EXPR overrides.
@@ -104,28 +102,6 @@ func parseArgs(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) ([]str
 	}
 }
 
-// optBool is a boolean flag whose default depends on other flags: it
-// remembers whether it was set.
-type optBool struct{ set, v bool }
-
-func (b *optBool) String() string {
-	if b == nil || !b.set {
-		return "" // no "(default ...)" in the help: the usage text says it
-	}
-	return strconv.FormatBool(b.v)
-}
-
-func (b *optBool) Set(s string) error {
-	v, err := strconv.ParseBool(s)
-	if err != nil {
-		return errors.New("want true or false")
-	}
-	b.set, b.v = true, v
-	return nil
-}
-
-func (b *optBool) IsBoolFlag() bool { return true }
-
 // addProject defines the flags that find the project and the emulator.
 func addProject(fs *flag.FlagSet, c *common) {
 	fs.StringVar(&c.config, "config", "serverless.yml", "the serverless.yml `file` (functions/<handler> is built next to it)")
@@ -150,12 +126,9 @@ func parseServe(args []string, stdout, stderr io.Writer) (serveOptions, error) {
 		fmt.Fprintf(stderr, "scf-local: unexpected argument %q (serve takes flags only; run scf-local -h for help)\n", rest[0])
 		err = errUsage
 	}
-	// Timers run by default, except with --cloud: never sweep a real
-	// account unless asked to.
-	o.timers = !o.cloud
-	if o.timersFlag.set {
-		o.timers = o.timersFlag.v
-	}
+	// Never sweep a real account unless asked to.
+	fs.Visit(func(f *flag.Flag) { o.timersSet = o.timersSet || f.Name == "timers" })
+	o.timers = o.timers && (!o.cloud || o.timersSet)
 	return o, err
 }
 
@@ -165,7 +138,7 @@ func serveFlags(o *serveOptions, stderr io.Writer) *flag.FlagSet {
 	addCommon(fs, &o.common)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:9000", "listen `address` of the Function URL gateway (POST /<function>)")
 	fs.BoolVar(&o.sweepNow, "sweep-now", false, "run sweep-tasks once at start (a timer event), besides its schedule")
-	fs.Var(&o.timersFlag, "timers", "fire timer triggers on their cron schedules (default true, but false with --cloud)")
+	fs.BoolVar(&o.timers, "timers", true, "fire timer triggers on their cron schedules (with --cloud only when given)")
 	fs.Var(o.crons, "cron", "override a function's timer schedule: `FUNCTION=EXPR`, such as 'sweep-tasks=*/30 * * * * * *' (repeatable)")
 	fs.BoolVar(&o.logs, "logs", false, "show the functions' own log output on stderr, each line prefixed with [function]")
 	fs.BoolVar(&o.watch, "watch", false, "rebuild and restart a function when a Go file it depends on changes (a failing build keeps the old code serving)")
@@ -230,7 +203,7 @@ func invokeOnce(ctx context.Context, o invokeOptions, getenv func(string) (strin
 		return err
 	}
 	defer os.RemoveAll(binDir)
-	r := &runner{rc: env.rc, binDir: binDir, note: log.printf}
+	r := &runner{rc: env.rc, binDir: binDir, note: log}
 	if o.logs {
 		r.logs = log
 	}
@@ -331,7 +304,7 @@ func defaultEventSecret(ctx context.Context, config, function, path, emulatorAdd
 		return "", nil // it checks no signature
 	}
 	if emulatorRunning(ctx, emulatorAddr) {
-		st, ok, err := readRunState(emulatorAddr, env.config)
+		st, ok, err := readRunState(emulatorAddr, env.rc.config)
 		if err != nil {
 			return "", err
 		}
@@ -348,12 +321,4 @@ func defaultEventSecret(ctx context.Context, config, function, path, emulatorAdd
 		return "", fmt.Errorf("%s's webhook secret is %s and no scf-local serving %s answers at %s: pass --secret, set the variable in .env, or start scf-local first", fn.Name, strings.TrimPrefix(s.from, "generated for this run: "), config, emulatorAddr)
 	}
 	return s.signing(), nil
-}
-
-func absDir(file string) (string, error) {
-	abs, err := filepath.Abs(file)
-	if err != nil {
-		return "", err
-	}
-	return filepath.Dir(abs), nil
 }

@@ -70,17 +70,13 @@ func loadEnvVars(path string, cfg *deploy.Config) (*envVars, error) {
 
 // envValue accepts a JSON string, number or boolean, as text.
 func envValue(v json.RawMessage) (string, error) {
-	var s string
-	if json.Unmarshal(v, &s) == nil {
-		return s, nil
-	}
-	var n json.Number
-	if json.Unmarshal(v, &n) == nil {
-		return n.String(), nil
-	}
-	var b bool
-	if json.Unmarshal(v, &b) == nil {
-		return fmt.Sprint(b), nil
+	var x any
+	_ = json.Unmarshal(v, &x)
+	switch x := x.(type) {
+	case string:
+		return x, nil
+	case float64, bool:
+		return string(v), nil // as written
 	}
 	return "", fmt.Errorf("want a string, number or boolean, got %s", v)
 }

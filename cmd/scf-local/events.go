@@ -2,15 +2,22 @@ package main
 
 import (
 	"bytes"
+	"cmp"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/scf-janitor/scf-janitor/internal/deploy"
+	"github.com/scf-janitor/scf-janitor/internal/emulator"
 	"github.com/scf-janitor/scf-janitor/internal/scflocal"
 	"github.com/scf-janitor/scf-janitor/shared/webhook"
 )
@@ -177,4 +184,105 @@ func indentJSON(b []byte) []byte {
 	}
 	buf.WriteByte('\n')
 	return buf.Bytes()
+}
+
+// sampleBody is a request a webhook function accepts (fields in the order
+// docs/functions.md shows them).
+type sampleBody struct {
+	TaskId   string `json:",omitempty"`
+	JobId    string `json:",omitempty"`
+	Service  string `json:",omitempty"`
+	SdkAppId uint64 `json:",omitempty"`
+	Region   string `json:",omitempty"`
+}
+
+// madeUpBodies name no real job: the function answers ResourceNotFound.
+var madeUpBodies = map[string]sampleBody{
+	"cancel-task":        {TaskId: "task-audio-XwxJ4fFCEWT8Bf4g", Service: "ams"},
+	"cancel-live-audit":  {JobId: "av14d9ca15af3a11eea6f4525400b5aa5f"},
+	"stop-transcription": {TaskId: "task-transcription-id", SdkAppId: emulator.DefaultSdkAppID, Region: "ap-guangzhou"},
+}
+
+// liveBody is a request the function of handler accepts that names a
+// running job of the emulator at base (ok false: none, or no emulator): a
+// young task (the sweeper leaves it alone), live ones first (they never end).
+func liveBody(ctx context.Context, base, handler string) (sampleBody, bool) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	switch handler {
+	case "cancel-task":
+		cutoff := time.Now().Add(-emulator.DemoStaleAge + 10*time.Minute)
+		notLive := func(t emulator.Task) string { return strconv.FormatBool(t.Type != emulator.TypeLiveAudio) }
+		t, ok := firstJob(ctx, base+"/_emulator/tasks?service=ams&status=RUNNING", func(t emulator.Task) bool { return !t.CreatedAt.Before(cutoff) },
+			func(a, b emulator.Task) int {
+				return cmp.Or(cmp.Compare(notLive(a), notLive(b)), cmp.Compare(a.TaskId, b.TaskId))
+			})
+		return sampleBody{TaskId: t.TaskId, Service: "ams"}, ok
+	case "cancel-live-audit":
+		j, ok := firstJob(ctx, base+"/_emulator/live-jobs", func(j emulator.LiveJob) bool { return j.State == emulator.LiveAuditing },
+			func(a, b emulator.LiveJob) int { return cmp.Compare(a.JobId, b.JobId) })
+		return sampleBody{JobId: j.JobId}, ok // Bucket and Region: the function's defaults
+	case "stop-transcription":
+		t, ok := firstJob(ctx, base+"/_emulator/transcriptions", func(t emulator.Transcription) bool { return t.Status == emulator.TranscriptionInProgress },
+			func(a, b emulator.Transcription) int { return cmp.Compare(a.TaskId, b.TaskId) })
+		return sampleBody{TaskId: t.TaskId, SdkAppId: t.SdkAppId, Region: t.Region}, ok
+	}
+	return sampleBody{}, false
+}
+
+// firstJob lists the emulator's jobs at url and returns the first, in
+// order, that keep accepts (ok false: none, or no emulator).
+func firstJob[T any](ctx context.Context, url string, keep func(T) bool, order func(a, b T) int) (job T, ok bool) {
+	var jobs []T
+	if emulatorCall(ctx, http.MethodGet, url, nil, &jobs) != nil {
+		return job, false
+	}
+	if jobs = slices.DeleteFunc(jobs, func(j T) bool { return !keep(j) }); len(jobs) == 0 {
+		return job, false
+	}
+	return slices.MinFunc(jobs, order), true
+}
+
+// exampleBody is a request the function of handler accepts: for a running
+// job of the emulator at emuURL when one answers.
+func exampleBody(ctx context.Context, emuURL, handler string) string {
+	b, ok := madeUpBodies[handler]
+	if !ok {
+		return "{}"
+	}
+	if live, found := liveBody(ctx, emuURL, handler); found {
+		b = live
+	}
+	out, _ := json.Marshal(b)
+	return string(out)
+}
+
+// bodyForFunction is the body of generate-event --function: a request the
+// function accepts, naming a running job of the emulator when one answers.
+func bodyForFunction(ctx context.Context, function, kind, config, emulatorAddr string, stderr io.Writer) ([]byte, error) {
+	handler := function
+	if cfg, err := deploy.Load(config); err == nil {
+		fn, ok := cfg.Function(function)
+		if !ok {
+			return nil, fmt.Errorf("--function %s: no such function in %s (have %v)", function, config, cfg.Names())
+		}
+		handler = fn.Handler
+	}
+	if handler == "sweep-tasks" {
+		if kind == "url" || kind == "apigw" {
+			return nil, fmt.Errorf("--function %s: sweep-tasks refuses HTTP events (403); generate a timer or console event for it", function)
+		}
+		return []byte(`{"dryRun":true}`), nil // README: sweep-tasks, Per-run overrides
+	}
+	if _, ok := madeUpBodies[handler]; !ok {
+		return nil, fmt.Errorf("--function %s: no sample body for handler %q (cancel-task, cancel-live-audit, stop-transcription and sweep-tasks have one); pass --body", function, handler)
+	}
+	b, found := liveBody(ctx, "http://"+emulatorAddr, handler)
+	if found {
+		fmt.Fprintf(stderr, "scf-local: generate-event: %s's body names a running job of the emulator at %s\n", function, emulatorAddr)
+	} else {
+		b = madeUpBodies[handler]
+		fmt.Fprintf(stderr, "scf-local: generate-event: no emulator with a running job at %s: %s's body has a made-up id (start scf-local for real ones)\n", emulatorAddr, function)
+	}
+	return json.Marshal(b)
 }

@@ -36,46 +36,45 @@ func (g *gateway) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		g.notFound(w, req)
 		return
 	}
+	// fail answers with a Tencent-shaped error and logs the invocation line.
+	fail := func(status int, code, msg string, inv invocation, detail string) {
+		id := writeError(w, status, code, msg, inv.requestID)
+		g.log.line(f.fn.Name, "http", fmt.Sprint(status), inv.latency, id, detail)
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, maxRequestBytes))
-	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if !errors.As(err, &tooLarge) {
-			writeError(w, http.StatusBadRequest, "InvalidParameter", "the request body could not be read: "+err.Error(), "")
-			return
-		}
-		id := writeError(w, http.StatusRequestEntityTooLarge, "RequestTooLarge", fmt.Sprintf("request body over %d bytes (SCF's synchronous invocation limit)", maxRequestBytes), "")
-		g.log.line(f.fn.Name, "http", "413", 0, id, "request body over 6 MB")
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		fail(http.StatusRequestEntityTooLarge, "RequestTooLarge", fmt.Sprintf("request body over %d bytes (SCF's synchronous invocation limit)", maxRequestBytes), invocation{}, "request body over 6 MB")
+		return
+	case err != nil:
+		writeError(w, http.StatusBadRequest, "InvalidParameter", "the request body could not be read: "+err.Error(), "")
 		return
 	}
 	ip, _, _ := net.SplitHostPort(req.RemoteAddr)
-	event := newURLEvent(req.Method, "/"+rest, req.Header, req.URL.Query(), body, ip)
-
-	inv, err := g.r.invoke(req.Context(), f, event, callOptions{})
-	if err != nil {
+	inv, err := g.r.invoke(req.Context(), f, newURLEvent(req.Method, "/"+rest, req.Header, req.URL.Query(), body, ip), callOptions{})
+	switch {
+	case err != nil: // the process's last output in err goes to the terminal only
 		status := http.StatusBadGateway
 		if errors.Is(err, context.Canceled) {
 			status = 499 // client went away
 		}
-		// The process's last output in err goes to the terminal only.
 		first, _, _ := strings.Cut(err.Error(), "\n")
-		g.log.line(f.fn.Name, "http", fmt.Sprint(status), inv.latency, inv.requestID, "invoke failed: "+first)
+		fail(status, "InvokeFailed", fmt.Sprintf("the function process failed during request %s; scf-local's output says why", inv.requestID), inv, "invoke failed: "+first)
 		if g.r.logs == nil {
 			g.log.printf("%s\n", indentLines(err.Error()))
 		}
-		writeError(w, status, "InvokeFailed", fmt.Sprintf("the function process failed during request %s; scf-local's output says why", inv.requestID), inv.requestID)
-		return
-	}
-	if inv.Error != nil {
+	case inv.Error != nil:
 		status := http.StatusBadGateway
 		if inv.Error.Type == "TimeoutError" {
 			status = http.StatusGatewayTimeout
 		}
-		g.log.line(f.fn.Name, "http", fmt.Sprint(status), inv.latency, inv.requestID, inv.Error.Type+": "+inv.Error.Message)
-		writeError(w, status, "FunctionError", fmt.Sprintf("%s: %s (request %s)", inv.Error.Type, inv.Error.Message, inv.requestID), inv.requestID)
-		return
+		detail := inv.Error.Type + ": " + inv.Error.Message
+		fail(status, "FunctionError", fmt.Sprintf("%s (request %s)", detail, inv.requestID), inv, detail)
+	default:
+		status := writeIntegrated(w, inv.Payload, inv.requestID)
+		g.log.line(f.fn.Name, "http", fmt.Sprint(status), inv.latency, inv.requestID, req.Method+" "+req.URL.Path)
 	}
-	status := writeIntegrated(w, inv.Payload, inv.requestID)
-	g.log.line(f.fn.Name, "http", fmt.Sprint(status), inv.latency, inv.requestID, req.Method+" "+req.URL.Path)
 }
 
 // writeIntegrated turns a function's result into the HTTP response: an

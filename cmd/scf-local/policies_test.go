@@ -154,7 +154,7 @@ func TestSweepFanoutManyAccountsEnforced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// scf-local's default report bucket (reports.go) is granted too.
+	// scf-local's default report bucket (setup.go) is granted too.
 	if want, err = provision.ArchivePolicy(want, provision.ReportArchive{Bucket: localReportBucket, Region: "ap-guangzhou", Prefix: "scf-janitor/sweeps/"}); err != nil {
 		t.Fatal(err)
 	}

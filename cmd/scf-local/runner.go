@@ -57,7 +57,8 @@ type credentials struct{ id, key, token string }
 // runtimeConfig is everything needed to run functions, however triggered.
 type runtimeConfig struct {
 	cfg      *deploy.Config
-	root     string                     // directory of serverless.yml
+	config   string                     // absolute path of serverless.yml
+	root     string                     // its directory
 	creds    credentials                // --cloud: the shell's keys, for every function
 	roles    *roleCredentials           // against the emulator: each execution role's keys
 	emulator string                     // base URL of the emulator; "" = real Tencent endpoints
@@ -82,7 +83,7 @@ func (rc *runtimeConfig) functionEnv(fn deploy.Function) map[string]string {
 		if env[envNotifyURL] == "" {
 			env[envNotifyURL] = rc.emulator + "/_emulator/notifications"
 		}
-		if fn.Handler == provision.SweeperHandler && env[envReportBucket] == "" { // reports.go
+		if fn.Handler == provision.SweeperHandler && env[envReportBucket] == "" { // setup.go
 			env[envReportBucket] = localReportBucket
 		}
 	}
@@ -129,17 +130,11 @@ type runner struct {
 	rc       *runtimeConfig
 	binDir   string
 	logs     io.Writer                                                // function output (nil = discarded)
-	note     func(format string, a ...any)                            // scf-local's own messages (nil = discarded)
+	note     *lockedWriter                                            // scf-local's own messages
 	apiLog   func(context.Context, string, string, invocation, error) // Invoke API invocations (nil: none)
 	mu       sync.Mutex
 	running  map[string]*function
 	stopping atomic.Bool // set by stop: no more restarts
-}
-
-func (r *runner) notef(format string, a ...any) {
-	if r.note != nil {
-		r.note(format, a...)
-	}
 }
 
 // start builds and starts the named functions (all when names is empty).
@@ -202,12 +197,12 @@ func (r *runner) build(ctx context.Context, fn deploy.Function) (string, error) 
 	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
 		return "", err
 	}
-	r.notef("scf-local:   building %s (functions/%s) ...\n", fn.Name, fn.Handler)
+	r.note.printf("scf-local:   building %s (functions/%s) ...\n", fn.Name, fn.Handler)
 	begin := time.Now()
 	if err := buildLocal(ctx, pkg, bin); err != nil {
 		return "", fmt.Errorf("%s: %w", fn.Name, err)
 	}
-	r.notef("scf-local:   built %s in %s\n", fn.Name, time.Since(begin).Round(100*time.Millisecond))
+	r.note.printf("scf-local:   built %s in %s\n", fn.Name, time.Since(begin).Round(100*time.Millisecond))
 	return bin, nil
 }
 
@@ -223,9 +218,9 @@ func (r *runner) startOne(ctx context.Context, fn deploy.Function, bin string) (
 		switch {
 		case r.stopping.Load():
 		case ev.Err != nil:
-			r.notef("scf-local: %s: a new instance failed to start (%s); the next invocation tries again:\n%s\n", fn.Name, ev.Reason, indentLines(ev.Err.Error()))
+			r.note.printf("scf-local: %s: a new instance failed to start (%s); the next invocation tries again:\n%s\n", fn.Name, ev.Reason, indentLines(ev.Err.Error()))
 		default:
-			r.notef("scf-local: %s: new instance (pid %d, started in %s): %s\n", fn.Name, ev.Pid, ev.Took.Round(time.Millisecond), ev.Reason)
+			r.note.printf("scf-local: %s: new instance (pid %d, started in %s): %s\n", fn.Name, ev.Pid, ev.Took.Round(time.Millisecond), ev.Reason)
 		}
 	}}
 	if r.logs != nil {
@@ -288,7 +283,7 @@ func (r *runner) invoke(ctx context.Context, f *function, payload []byte, opt ca
 	})
 	out.Result, out.latency = res, time.Since(start)
 	if err == nil {
-		r.notef("%s\n", reportLine(out, f.fn.MemoryMB))
+		r.note.printf("%s\n", reportLine(out, f.fn.MemoryMB))
 	}
 	return out, err
 }

@@ -104,7 +104,7 @@ func checkTimerFlags(o serveOptions, cfg *deploy.Config) error {
 // emulator, its SCF Invoke API runs them too.
 func (s *server) build(ctx context.Context, binDir string, stderr io.Writer) error {
 	rc := s.env.rc
-	s.r = &runner{rc: rc, binDir: binDir, note: s.log.printf}
+	s.r = &runner{rc: rc, binDir: binDir, note: s.log}
 	if s.o.logs {
 		s.r.logs = stderr
 	}
@@ -158,10 +158,11 @@ func (s *server) startGateway(lis net.Listener) {
 // publishRunState tells scf-local invoke this server's webhook secrets;
 // the returned function removes the record.
 func (s *server) publishRunState(stderr io.Writer) (remove func()) {
-	if s.env.emuAddr == "" {
+	if s.env.emuSrv == nil {
 		return nil
 	}
-	remove, err := writeRunState(s.env.emuAddr, s.env.config, s.env.rc)
+	rc := s.env.rc
+	remove, err := writeRunState(strings.TrimPrefix(rc.emulator, "http://"), rc.config, rc)
 	if err != nil {
 		fmt.Fprintf(stderr, "scf-local: %v (scf-local invoke will not know this server's secrets)\n", err)
 	}
@@ -243,4 +244,113 @@ func (s *server) stop() {
 	}
 	s.env.close()
 	s.log.printf("scf-local: stopped\n")
+}
+
+// printBanner says what runs where, and how to call it.
+func printBanner(ctx context.Context, w io.Writer, o serveOptions, env *environment, g *gateway, gatewayURL string, secretFiles map[string]string, took time.Duration) {
+	rc := env.rc
+	fmt.Fprintf(w, "scf-local: %d functions built and started in %s (region %s)\n", len(rc.cfg.Functions), took.Round(100*time.Millisecond), rc.region())
+	if o.cloud {
+		fmt.Fprintf(w, "tencent:   REAL Tencent Cloud APIs with the credentials in $%s (--cloud)\n", envSecretID)
+	} else {
+		demo := "empty (--demo=false)"
+		if o.demo {
+			demo = fmt.Sprintf("demo data: %d tasks, %d live jobs, %d transcriptions", len(env.emu.Tasks("")), len(env.emu.LiveJobs()), len(env.emu.Transcriptions()))
+		}
+		fmt.Fprintf(w, "emulator:  %s  (%s; inspect: curl %s/_emulator/tasks)\n", rc.emulator, demo, rc.emulator)
+		if line := reportsLine(rc, rc.emulator); line != "" {
+			fmt.Fprintln(w, line)
+		}
+		fmt.Fprintf(w, "invoke API: SCF Invoke/InvokeFunction (2018-04-16) at %s runs these functions (SDK endpoint %s, scheme HTTP)\n",
+			rc.emulator, strings.TrimPrefix(rc.emulator, "http://"))
+	}
+	var routes, signed, tries []string
+	for _, name := range g.order {
+		fn := g.routes[name].fn
+		routes = append(routes, fmt.Sprintf("POST %s/%-20s Function URL -> %s (timeout %s, %d MB)", gatewayURL, name, name, fn.Timeout, fn.MemoryMB))
+		if s, ok := rc.secrets[name]; ok {
+			signed = append(signed, fmt.Sprintf("%-20s %s", name, s.from))
+		}
+		body := exampleBody(ctx, rc.emulator, fn.Handler)
+		tries = append(tries, fmt.Sprintf(": try %s; %s", name, curlCommand(gatewayURL+"/"+name, body, secretFiles[name])))
+	}
+	sections := []struct {
+		header string
+		rows   []string
+	}{
+		{"gateway:   " + gatewayURL, routes},
+		{"timers:", timerRows(o, rc)},
+		{"webhook secrets (each function accepts only its own; --webhook-secret sets one for all):", signed},
+		{"try them: paste a whole line (it reads the secret from a file only you can read while scf-local runs, and signs with openssl when run):", tries},
+	}
+	for i, sec := range sections {
+		if i == 0 || len(sec.rows) > 0 { // the gateway's line is always there
+			fmt.Fprintln(w, sec.header)
+		}
+		for _, r := range sec.rows {
+			fmt.Fprintln(w, "  "+r)
+		}
+	}
+	fmt.Fprintln(w, "ready: one line per invocation follows; Ctrl-C stops everything")
+}
+
+// timerRows lists the timer triggers, their schedules and whether they run.
+func timerRows(o serveOptions, rc *runtimeConfig) (rows []string) {
+	for _, fn := range rc.cfg.Functions {
+		for _, tm := range fn.Timers {
+			expr, sched := tm.Cron, tm.Schedule
+			if e, ok := o.crons[fn.Name]; ok {
+				expr, sched = e+" (--cron)", cron.MustParse(e)
+			}
+			state := "next " + sched.Next(time.Now().In(cron.Location)).Format("2006-01-02 15:04:05 MST")
+			switch {
+			case !tm.Enabled:
+				state = "disabled in serverless.yml"
+			case !o.timers && !o.timersSet:
+				state = "off (--cloud: pass --timers to run it against your account)"
+			case !o.timers:
+				state = "off (--timers=false)"
+			}
+			rows = append(rows, fmt.Sprintf("%s  %s  %q  %s", fn.Name, tm.Name, expr, state))
+		}
+	}
+	if o.sweepNow {
+		rows = append(rows, "sweep-tasks runs now (--sweep-now)")
+	} else if f, ok := rc.cfg.Function("sweep-tasks"); ok && len(f.Timers) > 0 && o.timers {
+		rows = append(rows, "(start with --sweep-now to run sweep-tasks at once)")
+	}
+	return rows
+}
+
+// curlCommand is a one-line shell command that signs body when run with the
+// secret in secretFile, so the line shows no secret (no file: unsigned).
+func curlCommand(url, body, secretFile string) string {
+	if secretFile == "" {
+		return "curl -sS -X POST " + url + " -H 'Content-Type: application/json' --data-binary " + shellQuote(body) + "; echo"
+	}
+	return "secret=$(cat " + shellQuote(secretFile) + "); body=" + shellQuote(body) + `; ts=$(date +%s); ` +
+		`sig=$(printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$secret" | sed 's/^.* //'); ` +
+		`curl -sS -X POST ` + url + ` -H 'Content-Type: application/json' -H "X-Janitor-Signature: t=$ts,v1=$sig" --data-binary "$body"; echo`
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// writeSecretFiles writes each function's signing secret to dir/<function>
+// (0700, files 0600; removed when serve stops) for the try lines to read.
+func writeSecretFiles(dir string, secrets map[string]webhookSecret) (map[string]string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("webhook secrets for the try lines: %w", err)
+	}
+	files := map[string]string{}
+	for name, s := range secrets {
+		if s.signing() == "" {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(s.signing()), 0o600); err != nil {
+			return nil, fmt.Errorf("webhook secrets for the try lines: %w", err)
+		}
+		files[name] = p
+	}
+	return files, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -20,6 +22,17 @@ import (
 	"github.com/scf-janitor/scf-janitor/internal/deploy/provision"
 	"github.com/scf-janitor/scf-janitor/internal/emulator"
 )
+
+// environment is what setup made: the functions' runtime configuration and
+// (unless --cloud) the emulator, which close shuts down.
+type environment struct {
+	rc     *runtimeConfig
+	emu    *emulator.Server // nil when --cloud or reusing another emulator
+	emuSrv *http.Server
+	o      common
+	src    envSource
+	stderr io.Writer
+}
 
 // setup reads serverless.yml and its .env, then sets up the functions'
 // credentials and settings: from the shell with --cloud, else against an
@@ -33,19 +46,7 @@ func setup(ctx context.Context, o common, getenv func(string) (string, bool), st
 	if o.cloud {
 		return env, env.setupCloud()
 	}
-	// Against the emulator: each function gets its execution role's
-	// temporary keys (roles.go), in the local account.
-	rc := env.rc
-	rc.appID, rc.uin = localAppID, localUin
-	roles, notes, err := executionRoles(rc.root, rc.cfg.Functions)
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range notes {
-		fmt.Fprintln(stderr, "scf-local:", n)
-	}
-	reuse := reuseEmulator && emulatorRunning(ctx, o.emulatorAddr)
-	return env, env.useEmulator(ctx, roles, reuse)
+	return env, env.useEmulator(ctx, reuseEmulator && emulatorRunning(ctx, o.emulatorAddr))
 }
 
 // loadEnvironment reads serverless.yml, the .env file the Serverless CLI
@@ -59,11 +60,12 @@ func loadEnvironment(o common, getenv func(string) (string, bool), stderr io.Wri
 	if errs := cfg.Validate(); len(errs) > 0 {
 		return nil, fmt.Errorf("%s is not deployable:\n  %w", o.config, errors.Join(errs...))
 	}
-	root, err := absDir(o.config)
+	config, err := filepath.Abs(o.config)
 	if err != nil {
 		return nil, err
 	}
-	envFile, _ := deploy.FindDotEnv(root, cfg.File.Stage)
+	rc := &runtimeConfig{cfg: cfg, config: config, root: filepath.Dir(config)}
+	envFile, _ := deploy.FindDotEnv(rc.root, cfg.File.Stage)
 	dotenv, warnings, err := deploy.ReadDotEnv(envFile)
 	if err != nil {
 		return nil, err
@@ -71,26 +73,20 @@ func loadEnvironment(o common, getenv func(string) (string, bool), stderr io.Wri
 	for _, w := range warnings {
 		fmt.Fprintln(stderr, "scf-local:", w)
 	}
-	src := envSource{shell: getenv, dotenv: dotenv}
-	env := &environment{o: o, src: src, stderr: stderr, config: filepath.Join(root, filepath.Base(o.config)),
-		rc: &runtimeConfig{cfg: cfg, root: root}}
 	if o.envVars != "" {
-		if env.rc.envVars, err = loadEnvVars(o.envVars, cfg); err != nil {
+		if rc.envVars, err = loadEnvVars(o.envVars, cfg); err != nil {
 			return nil, err
 		}
 	}
-	return env, nil
+	return &environment{rc: rc, o: o, src: envSource{shell: getenv, dotenv: dotenv}, stderr: stderr}, nil
 }
 
 // resolve gives each function its settings and webhook secret; then the
 // --env-vars overrides serverless.yml does not declare are reported.
 func (e *environment) resolve() error {
 	rc := e.rc
-	if err := rc.resolveFunctions(e.src, e.o.secret, e.stderr); err != nil {
+	if err := rc.resolveFunctions(e.src, e.o.secret, e.stderr); err != nil || rc.envVars == nil {
 		return err
-	}
-	if rc.envVars == nil {
-		return nil
 	}
 	if unused := rc.envVars.unused(rc.functionEnv); len(unused) > 0 {
 		fmt.Fprintf(e.stderr, "scf-local: --env-vars %s: not declared in serverless.yml, so not set (as with sam local): %s\n", e.o.envVars, strings.Join(unused, ", "))
@@ -113,31 +109,37 @@ func (e *environment) setupCloud() error {
 	return e.resolve()
 }
 
-// useEmulator points the functions at the emulator on --emulator-addr:
-// the one already running there (reuse: scf-local invoke beside scf-local
-// serve), else a new embedded one. It creates the functions' execution roles
-// and report buckets there; each invocation gets its role's keys from it.
-func (e *environment) useEmulator(ctx context.Context, roles []provision.Role, reuse bool) (err error) {
+// useEmulator points the functions, in the local account, at the emulator
+// on --emulator-addr: the one already running there (reuse: scf-local
+// invoke beside scf-local serve), else a new embedded one. It creates the
+// functions' execution roles (roles.go) and report buckets there; each
+// invocation gets its role's keys from it.
+func (e *environment) useEmulator(ctx context.Context, reuse bool) (err error) {
 	rc := e.rc
+	rc.appID, rc.uin = localAppID, localUin
+	roles, notes, err := executionRoles(rc.root, rc.cfg.Functions)
+	if err != nil {
+		return err
+	}
+	for _, n := range notes {
+		fmt.Fprintln(e.stderr, "scf-local:", n)
+	}
+	rc.emulator = "http://" + e.o.emulatorAddr
 	var lis net.Listener
 	if reuse {
-		e.emuURL = "http://" + e.o.emulatorAddr
-		fmt.Fprintf(e.stderr, "scf-local: using the emulator already running at %s\n", e.emuURL)
+		fmt.Fprintf(e.stderr, "scf-local: using the emulator already running at %s\n", rc.emulator)
 	} else {
 		if lis, err = net.Listen("tcp", e.o.emulatorAddr); err != nil {
 			return portError("the emulator", "--emulator-addr", e.o.emulatorAddr, err)
 		}
 		defer func() {
-			if err != nil && e.emuSrv == nil {
+			if err != nil {
 				lis.Close()
-			} else if err != nil {
 				e.close()
 			}
 		}()
-		e.emuAddr = lis.Addr().String()
-		e.emuURL = "http://" + e.emuAddr
+		rc.emulator = "http://" + lis.Addr().String()
 	}
-	rc.emulator = e.emuURL
 	if err := e.resolve(); err != nil {
 		return err
 	}
@@ -155,22 +157,22 @@ func (e *environment) useEmulator(ctx context.Context, roles []provision.Role, r
 		e.emuSrv = &http.Server{Handler: e.emu, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = e.emuSrv.Serve(lis) }()
 	}
-	if err := ensureRoles(ctx, e.emuURL, roles); err != nil {
+	if err := ensureRoles(ctx, rc.emulator, roles); err != nil {
 		return err
 	}
-	if err := ensureReportBuckets(ctx, e.emuURL, rc.reportBuckets()); err != nil {
+	if err := ensureReportBuckets(ctx, rc.emulator, rc.reportBuckets()); err != nil {
 		return err
 	}
-	rc.roles = &roleCredentials{uin: rc.uin, issue: emulatorRoleIssuer(e.emuURL), now: time.Now, keep: roleKeeper(e.emuURL, roles)}
+	rc.roles = &roleCredentials{uin: rc.uin, issue: emulatorRoleIssuer(rc.emulator), now: time.Now, keep: roleKeeper(rc.emulator, roles)}
 	if !reuse {
 		return nil
 	}
 	// An event signed for the running server (generate-event) works here.
-	st, ok, err := readRunState(e.o.emulatorAddr, e.config)
+	st, ok, err := readRunState(e.o.emulatorAddr, rc.config)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "scf-local: the running server's webhook secrets are unreadable (%v); using this run's\n", err)
 	} else if ok && e.o.secret == "" {
-		rc.useRunningSecrets(st, e.emuURL)
+		rc.useRunningSecrets(st, rc.emulator)
 	}
 	return nil
 }
@@ -186,21 +188,6 @@ func (e *environment) buckets() []emulator.Bucket {
 		}
 	}
 	return buckets
-}
-
-// environment is what setup made: credentials, the webhook secrets and
-// (unless --cloud) the emulator, which close shuts down.
-type environment struct {
-	rc      *runtimeConfig
-	emu     *emulator.Server // nil when --cloud or reusing another emulator
-	emuURL  string
-	emuSrv  *http.Server
-	emuAddr string // host:port of the emulator this run started
-	config  string // absolute path of serverless.yml
-
-	o      common
-	src    envSource
-	stderr io.Writer
 }
 
 func (e *environment) close() {
@@ -265,4 +252,53 @@ func portError(what, flag, addr string, err error) error {
 		return fmt.Errorf("port %s (%s, %s, %s) is already in use: another scf-local running? stop it, or pass %s 127.0.0.1:0 for any free port", port, addr, what, flag, flag)
 	}
 	return fmt.Errorf("%s cannot listen on %s: %w (change it with %s)", what, addr, err, flag)
+}
+
+// The sweeper's report archive settings. Against the emulator an unset
+// bucket is localReportBucket, so the archive works out of the box (the
+// reports are under /_emulator/cos/<bucket>/).
+const (
+	envReportBucket   = "JANITOR_REPORT_BUCKET"
+	envReportRegion   = "JANITOR_REPORT_REGION" // default: the functions' region
+	localReportBucket = "scf-janitor-reports-" + localAppID
+)
+
+// reportBuckets are the COS buckets the sweepers write their reports to.
+func (rc *runtimeConfig) reportBuckets() []emulator.Bucket {
+	var out []emulator.Bucket
+	for _, fn := range rc.cfg.Functions {
+		if fn.Handler != provision.SweeperHandler {
+			continue
+		}
+		env := rc.effectiveEnv(fn)
+		b := emulator.Bucket{Name: env[envReportBucket], Region: cmp.Or(env[envReportRegion], rc.region())}
+		if b.Name != "" && !slices.Contains(out, b) {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// ensureReportBuckets creates each report bucket in the emulator at emuURL
+// (PUT /_emulator/cos/<bucket>?region=<region>; an existing one is kept).
+func ensureReportBuckets(ctx context.Context, emuURL string, buckets []emulator.Bucket) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for _, b := range buckets {
+		u := emuURL + "/_emulator/cos/" + url.PathEscape(b.Name) + "?region=" + url.QueryEscape(b.Region)
+		if err := emulatorCall(ctx, http.MethodPut, u, nil, nil); err != nil {
+			return fmt.Errorf("create the report bucket %s in the emulator: %w", b.Name, err)
+		}
+	}
+	return nil
+}
+
+// reportsLine is the banner's line about the reports ("" without a bucket).
+func reportsLine(rc *runtimeConfig, emuURL string) string {
+	bs := rc.reportBuckets()
+	if len(bs) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("reports:   sweep-tasks keeps each run's report in COS bucket %s (%s): curl %s/_emulator/cos/%s/",
+		bs[0].Name, bs[0].Region, emuURL, bs[0].Name)
 }

@@ -41,7 +41,7 @@ func (r *runner) watchSources(ctx context.Context) []*watched {
 		f, _ := r.get(fn.Name)
 		w := &watched{f: f, pkg: filepath.Join(r.rc.root, "functions", f.fn.Handler)}
 		if err := w.refreshDirs(ctx); err != nil {
-			r.notef("scf-local: --watch: %s: %v (not watched)\n", f.fn.Name, err)
+			r.note.printf("scf-local: --watch: %s: %v (not watched)\n", f.fn.Name, err)
 			continue
 		}
 		w.files = w.stamps()
@@ -145,23 +145,23 @@ func (r *runner) rebuild(ctx context.Context, w *watched, changed []string) {
 	if len(what) > 3 {
 		what = append(what[:3], fmt.Sprintf("and %d more", len(what)-3))
 	}
-	r.notef("scf-local: %s: %s changed; rebuilding ...\n", name, strings.Join(what, ", "))
+	r.note.printf("scf-local: %s: %s changed; rebuilding ...\n", name, strings.Join(what, ", "))
 	begin := time.Now()
 	w.gen++
 	bin := filepath.Join(r.binDir, name, fmt.Sprintf("%s.v%d", w.f.fn.Handler, w.gen+1))
 	if err := scflocal.BuildLocal(ctx, w.pkg, bin); err != nil {
 		if ctx.Err() == nil {
-			r.notef("scf-local: %s: the build failed; the previous code keeps serving:\n%s\n", name, indentLines(err.Error()))
+			r.note.printf("scf-local: %s: the build failed; the previous code keeps serving:\n%s\n", name, indentLines(err.Error()))
 		}
 		return
 	}
 	if err := w.f.proc.Reload(ctx, bin); err != nil {
 		if ctx.Err() == nil {
-			r.notef("scf-local: %s: the new build did not start; the previous code keeps serving:\n%s\n", name, indentLines(err.Error()))
+			r.note.printf("scf-local: %s: the new build did not start; the previous code keeps serving:\n%s\n", name, indentLines(err.Error()))
 		}
 		return
 	}
-	r.notef("scf-local: %s: new code serving (pid %d), %s after the change was seen\n", name, w.f.proc.Pid(), time.Since(begin).Round(10*time.Millisecond))
+	r.note.printf("scf-local: %s: new code serving (pid %d), %s after the change was seen\n", name, w.f.proc.Pid(), time.Since(begin).Round(10*time.Millisecond))
 	// An import added or removed changes the directories to watch. Files
 	// already watched keep the stamp seen before this build, so that a
 	// change made during it is still seen.

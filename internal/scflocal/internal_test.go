@@ -32,7 +32,7 @@ func TestInvocationRequest(t *testing.T) {
 }
 
 func TestTailBuffer(t *testing.T) {
-	b := newTailBuffer(8)
+	b := &tailBuffer{max: 8}
 	b.Write([]byte("abcdef"))
 	mark := b.Len()
 	b.Write([]byte("ghijkl"))

@@ -21,9 +21,9 @@ import (
 	"github.com/scf-janitor/scf-janitor/shared/scf"
 )
 
-// Defaults used when the corresponding option is zero. TimeoutGrace is how
-// long past its deadline an invocation may take to reply before Invoke kills
-// the process, as SCF ends an instance that overruns its timeout.
+// Defaults for zero options. TimeoutGrace is how long past its deadline an
+// invocation may take to reply before Invoke kills the process, as SCF ends
+// an instance that overruns its timeout.
 const (
 	DefaultStartTimeout = 10 * time.Second
 	DefaultStopTimeout  = 3 * time.Second
@@ -137,7 +137,7 @@ func (in *instance) hasExited() bool {
 func StartProcess(ctx context.Context, bin string, opts ProcessOptions) (*Process, error) {
 	opts.StartTimeout = orDefault(opts.StartTimeout, DefaultStartTimeout)
 	opts.StopTimeout = orDefault(opts.StopTimeout, DefaultStopTimeout)
-	p := &Process{bin: bin, opts: opts, out: newTailBuffer(64 << 10), retiring: map[*instance]struct{}{}}
+	p := &Process{bin: bin, opts: opts, out: &tailBuffer{max: 64 << 10}, retiring: map[*instance]struct{}{}}
 	in, err := p.start(ctx, bin)
 	if err != nil {
 		return nil, err
@@ -169,8 +169,8 @@ func (p *Process) startOnce(ctx context.Context, bin string) (in *instance, retr
 	cmd.Env = append(p.baseEnv(), p.opts.Env...)
 	cmd.Env = append(cmd.Env, scf.EnvServerPort+"="+strconv.Itoa(port), scf.EnvServerHost+"=127.0.0.1")
 	in = &instance{cmd: cmd, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), exited: make(chan struct{})}
-	if in.stdout, err = newOutPipe(writerOr(p.opts.Stdout, p.out)); err == nil {
-		if in.stderr, err = newOutPipe(writerOr(p.opts.Stderr, p.out)); err != nil {
+	if in.stdout, err = newOutPipe(io.MultiWriter(cmp.Or[io.Writer](p.opts.Stdout, io.Discard), p.out)); err == nil {
+		if in.stderr, err = newOutPipe(io.MultiWriter(cmp.Or[io.Writer](p.opts.Stderr, io.Discard), p.out)); err != nil {
 			in.stdout.closeWriter()
 		}
 	}
@@ -249,7 +249,6 @@ func ping(ctx context.Context, client *rpc.Client) error {
 	}
 }
 
-// baseEnv is the environment every instance starts from.
 func (p *Process) baseEnv() []string {
 	if p.opts.InheritEnv {
 		return os.Environ()
@@ -450,16 +449,13 @@ func (p *Process) retireLocked(old *instance) {
 // replace starts a replacement for in with AutoRestart, if in is still the
 // current instance: a failure many invocations see restarts once.
 func (p *Process) replace(in *instance, reason string) {
-	if !p.opts.AutoRestart {
-		return
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.replaceLocked(in, reason)
 }
 
 func (p *Process) replaceLocked(in *instance, reason string) {
-	if p.stopped || p.cur != in {
+	if !p.opts.AutoRestart || p.stopped || p.cur != in {
 		return
 	}
 	p.cur = nil
@@ -598,20 +594,19 @@ func (p *Process) Stop() error {
 
 // Restart starts a fresh process now (also after Stop) and switches to it
 // as Reload does, for example after a Result's Error.ShouldExit.
-func (p *Process) Restart(ctx context.Context) error {
-	p.mu.Lock()
-	p.stopped = false
-	bin := p.bin
-	p.mu.Unlock()
-	return p.Reload(ctx, bin)
-}
+func (p *Process) Restart(ctx context.Context) error { return p.reload(ctx, "", true) }
 
 // Reload switches to the executable bin (a rebuilt function): once it
 // answers Ping, new invocations go to it while those in flight finish on
 // the old process, which is then stopped. If bin fails to start, the old
 // process keeps serving.
-func (p *Process) Reload(ctx context.Context, bin string) error {
+func (p *Process) Reload(ctx context.Context, bin string) error { return p.reload(ctx, bin, false) }
+
+func (p *Process) reload(ctx context.Context, bin string, restart bool) error {
 	p.mu.Lock()
+	if restart {
+		p.stopped, bin = false, p.bin
+	}
 	stopped := p.stopped
 	p.mu.Unlock()
 	if stopped {
@@ -664,13 +659,6 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func writerOr(w io.Writer, tail *tailBuffer) io.Writer {
-	if w == nil {
-		return tail
-	}
-	return io.MultiWriter(w, tail)
-}
-
 func indent(out string) string {
 	out = strings.TrimSpace(out)
 	if out == "" {
@@ -686,8 +674,6 @@ type tailBuffer struct {
 	buf   []byte
 	total int // bytes ever written
 }
-
-func newTailBuffer(max int) *tailBuffer { return &tailBuffer{max: max} }
 
 func (b *tailBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
