@@ -76,14 +76,8 @@ type PolicyInfo struct {
 // checkPolicyDocument validates a policy document; trust requires principals.
 func checkPolicyDocument(doc string, trust bool) *apiError {
 	var d struct {
-		Version   string `json:"version"`
-		Statement []struct {
-			Effect    string          `json:"effect"`
-			Action    json.RawMessage `json:"action"`
-			Resource  json.RawMessage `json:"resource"`
-			Principal json.RawMessage `json:"principal"`
-			Condition json.RawMessage `json:"condition"`
-		} `json:"statement"`
+		Version   string            `json:"version"`
+		Statement []policyStatement `json:"statement"`
 	}
 	dec := json.NewDecoder(strings.NewReader(doc))
 	dec.DisallowUnknownFields()
