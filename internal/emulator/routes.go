@@ -167,6 +167,9 @@ func (s *Server) serveUnroutable(w http.ResponseWriter, r *http.Request) {
 	pr := r.Clone(r.Context())
 	pr.URL.Path, pr.URL.RawPath = probe+"/x", ""
 	h, pattern := s.mux.Handler(pr)
+	if strings.HasPrefix(pattern, "/_emulator/cos") { // no unclean bucket or object path
+		h = s.inspectHandler(inspectNotFound)
+	}
 	if _, wild, ok := strings.Cut(pattern, "{"); ok {
 		r.SetPathValue(strings.TrimSuffix(wild, "...}"), r.URL.Path[len(probe)+1:])
 	}
