@@ -229,11 +229,8 @@ func (s *Server) newTimer(f *scfFunction, t *scfTrigger, desc string, arg *strin
 		return errf("InvalidParameterValue.TriggerName", "TriggerName "+strconv.Quote(t.TriggerName)+" is invalid for a timer: 1-100 letters, digits, - and _.")
 	}
 	expr, aerr := timerCron(desc)
-	if aerr != nil {
+	if aerr = firstErr(aerr, checkArgument(arg, t.Type)); aerr != nil {
 		return aerr
-	}
-	if len(str(arg)) > maxArgumentBytes {
-		return errf("InvalidParameterValue", fmt.Sprintf("CustomArgument is %d bytes; the limit is %d.", len(str(arg)), maxArgumentBytes))
 	}
 	for _, o := range f.triggers {
 		if o.TriggerName == t.TriggerName {
@@ -247,11 +244,8 @@ func (s *Server) newTimer(f *scfFunction, t *scfTrigger, desc string, arg *strin
 // newHTTP sets up a Function URL, named by SCF with its host's id (tccli
 // examples.json ListTriggers); one per function (assumption).
 func (s *Server) newHTTP(c *apiCall, f *scfFunction, t *scfTrigger, desc string, arg *string) *apiError {
-	if arg != nil {
-		return errf("InvalidParameterValue", "CustomArgument applies to timer triggers only.")
-	}
 	d, aerr := parseHTTPDesc(desc)
-	if aerr != nil {
+	if aerr = firstErr(checkArgument(arg, t.Type), aerr); aerr != nil {
 		return aerr
 	}
 	for _, o := range f.triggers {
@@ -339,15 +333,10 @@ func (t *scfTrigger) update(enable, desc, description, arg *string) *apiError {
 			return aerr
 		}
 	}
-	if arg != nil {
-		if t.Type != "timer" {
-			return errf("InvalidParameterValue", "CustomArgument applies to timer triggers only.")
-		}
-		if len(*arg) > maxArgumentBytes {
-			return errf("InvalidParameterValue", fmt.Sprintf("CustomArgument is %d bytes; the limit is %d.", len(*arg), maxArgumentBytes))
-		}
-		t.CustomArgument = *arg
+	if aerr := checkArgument(arg, t.Type); aerr != nil {
+		return aerr
 	}
+	t.CustomArgument = deref(arg, t.CustomArgument)
 	if description != nil {
 		t.Description = *description
 	}
@@ -355,6 +344,17 @@ func (t *scfTrigger) update(enable, desc, description, arg *string) *apiError {
 		t.http.httpTriggerDesc = *hd
 	}
 	t.Enable, t.cron = en, expr
+	return nil
+}
+
+// checkArgument checks a CustomArgument for a trigger of type typ.
+func checkArgument(arg *string, typ string) *apiError {
+	switch {
+	case arg != nil && typ != "timer":
+		return errf("InvalidParameterValue", "CustomArgument applies to timer triggers only.")
+	case len(str(arg)) > maxArgumentBytes:
+		return errf("InvalidParameterValue", fmt.Sprintf("CustomArgument is %d bytes; the limit is %d.", len(*arg), maxArgumentBytes))
+	}
 	return nil
 }
 
