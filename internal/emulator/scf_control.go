@@ -731,9 +731,7 @@ func decodeInspect(w http.ResponseWriter, r *http.Request, v any, bad func(error
 	if !ok {
 		return false
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := decodeStrict(body, v); err != nil {
 		bad(err)
 		return false
 	}

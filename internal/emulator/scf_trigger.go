@@ -152,9 +152,7 @@ func timerCron(desc string) (string, *apiError) {
 // parseHTTPDesc checks an http trigger's TriggerDesc.
 func parseHTTPDesc(desc string) (*httpTriggerDesc, *apiError) {
 	var d httpTriggerDesc
-	dec := json.NewDecoder(strings.NewReader(desc))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&d); err != nil {
+	if err := decodeStrict([]byte(desc), &d); err != nil {
 		return nil, errf("InvalidParameterValue.TriggerDesc", "TriggerDesc of an http trigger must be JSON such as {\"AuthType\":\"NONE\",\"NetConfig\":{\"EnableIntranet\":false,\"EnableExtranet\":true}}: "+err.Error()+".")
 	}
 	if d.AuthType != "NONE" && d.AuthType != "CAM" {
