@@ -564,70 +564,47 @@ func (s *Server) actGetFunction(c *apiCall, req *struct{ FunctionName, Namespace
 	if status == FunctionCreateFailed || status == FunctionUpdateFailed {
 		reasons, statusDesc = f.reasons, f.statusDesc
 	}
-	type ipConfig struct {
-		IpFixed   string
-		IpAddress []string
-	}
-	type eips struct {
-		EipFixed string
-		Eips     []string
-	}
-	type eipOut struct {
-		EipStatus  string
-		EipAddress []string
-	}
+	off := func(v string) json.RawMessage { return json.RawMessage(v) }
 	return struct {
-		Qualifier, Description           string
-		Timeout, InitTimeout, MemorySize int64
-		Runtime                          string
-		VpcConfig                        struct{ VpcId, SubnetId string }
-		Environment                      struct{ Variables []kv }
-		Handler, UseGpu, Role            string
-		CodeSize                         int64
-		FunctionVersion, FunctionName    string
-		FunctionId, Namespace            string
-		InstallDependency, Status        string
-		AvailableStatus, StatusDesc      string
-		L5Enable, DnsCache               string
-		EipConfig                        eips
-		ModTime, AddTime                 string
-		Layers                           []struct{}
-		DeadLetterConfig                 struct{ Type, Name, FilterType string }
-		OnsEnable                        string
-		PublicNetConfig                  struct {
-			PublicNetStatus string
-			EipConfig       eipOut
-		}
-		ImageConfig                     *struct{}
-		ProtocolType                    string
-		Triggers                        []TriggerInfo
-		ClsLogsetId, ClsTopicId         string
-		CodeInfo, CodeResult, CodeError string
-		ErrNo                           int64
-		Tags                            []kv
-		AccessInfo                      struct{ Host, Vip string }
-		Type                            string
-		CfsConfig                       struct{ CfsInsList []struct{} }
-		StatusReasons                   []statusReason
-		AsyncRunEnable, TraceEnable     string
-		ProtocolParams                  *struct{}
-		InstanceConcurrencyConfig       *struct{}
-		IntranetConfig                  ipConfig
+		Qualifier, Description                                    string
+		Timeout, InitTimeout, MemorySize                          int64
+		Runtime                                                   string
+		VpcConfig                                                 json.RawMessage
+		Environment                                               struct{ Variables []kv }
+		Handler, UseGpu, Role                                     string
+		CodeSize                                                  int64
+		FunctionVersion, FunctionName, FunctionId, Namespace      string
+		InstallDependency, Status, AvailableStatus, StatusDesc    string
+		L5Enable, DnsCache                                        string
+		EipConfig                                                 json.RawMessage
+		ModTime, AddTime                                          string
+		Layers, DeadLetterConfig                                  json.RawMessage
+		OnsEnable                                                 string
+		PublicNetConfig, ImageConfig                              json.RawMessage
+		ProtocolType                                              string
+		Triggers                                                  []TriggerInfo
+		ClsLogsetId, ClsTopicId, CodeInfo, CodeResult, CodeError  string
+		ErrNo                                                     int64
+		Tags                                                      []kv
+		AccessInfo                                                json.RawMessage
+		Type                                                      string
+		CfsConfig                                                 json.RawMessage
+		StatusReasons                                             []statusReason
+		AsyncRunEnable, TraceEnable                               string
+		ProtocolParams, InstanceConcurrencyConfig, IntranetConfig json.RawMessage
 	}{
 		Qualifier: "$LATEST", Description: f.Description, Timeout: f.Timeout, InitTimeout: 90, MemorySize: f.MemorySize,
-		Runtime: f.Runtime, Environment: struct{ Variables []kv }{append([]kv{}, f.Variables...)},
+		Runtime: f.Runtime, VpcConfig: off(`{"VpcId":"","SubnetId":""}`), Environment: struct{ Variables []kv }{append([]kv{}, f.Variables...)},
 		Handler: f.Handler, UseGpu: "FALSE", Role: f.Role, CodeSize: f.CodeSize,
 		FunctionVersion: "$LATEST", FunctionName: f.FunctionName, FunctionId: f.FunctionId, Namespace: f.Namespace,
 		InstallDependency: "FALSE", Status: status, AvailableStatus: available, StatusDesc: statusDesc,
-		L5Enable: "FALSE", DnsCache: "FALSE", EipConfig: eips{"FALSE", []string{}},
-		ModTime: scfTime(f.ModTime), AddTime: scfTime(f.AddTime), Layers: []struct{}{}, OnsEnable: "FALSE",
-		PublicNetConfig: struct {
-			PublicNetStatus string
-			EipConfig       eipOut
-		}{"ENABLE", eipOut{"DISABLE", []string{}}},
-		Triggers: f.triggerInfos(), CodeResult: "success", Tags: f.Tags, Type: "Event",
-		CfsConfig: struct{ CfsInsList []struct{} }{[]struct{}{}}, StatusReasons: reasons,
-		AsyncRunEnable: "FALSE", TraceEnable: "FALSE", IntranetConfig: ipConfig{"DISABLE", []string{}},
+		L5Enable: "FALSE", DnsCache: "FALSE", EipConfig: off(`{"EipFixed":"FALSE","Eips":[]}`),
+		ModTime: scfTime(f.ModTime), AddTime: scfTime(f.AddTime), Layers: off(`[]`),
+		DeadLetterConfig: off(`{"Type":"","Name":"","FilterType":""}`), OnsEnable: "FALSE",
+		PublicNetConfig: off(`{"PublicNetStatus":"ENABLE","EipConfig":{"EipStatus":"DISABLE","EipAddress":[]}}`),
+		Triggers:        f.triggerInfos(), CodeResult: "success", Tags: f.Tags, AccessInfo: off(`{"Host":"","Vip":""}`), Type: "Event",
+		CfsConfig: off(`{"CfsInsList":[]}`), StatusReasons: reasons, AsyncRunEnable: "FALSE", TraceEnable: "FALSE",
+		IntranetConfig: off(`{"IpFixed":"DISABLE","IpAddress":[]}`),
 	}, nil
 }
 
