@@ -35,18 +35,8 @@ type serviceDef struct {
 var TranscriptionRegions = []string{"ap-beijing", "ap-guangzhou", "ap-hongkong", "ap-shanghai", "ap-singapore"}
 
 var services = map[string]serviceDef{
-	"ams": {version: "2020-12-29", actions: map[string]actionFunc{
-		"CancelTask":                (*Server).actCancelTask,
-		"DescribeTasks":             (*Server).actDescribeTasks,
-		"DescribeTaskDetail":        (*Server).actDescribeTaskDetail,
-		"CreateAudioModerationTask": (*Server).actCreateModerationTask,
-	}},
-	"vm": {version: "2020-12-29", actions: map[string]actionFunc{
-		"CancelTask":                (*Server).actCancelTask,
-		"DescribeTasks":             (*Server).actDescribeTasks,
-		"DescribeTaskDetail":        (*Server).actDescribeTaskDetail,
-		"CreateVideoModerationTask": (*Server).actCreateModerationTask,
-	}},
+	"ams": {version: "2020-12-29", actions: moderationActions("CreateAudioModerationTask")},
+	"vm":  {version: "2020-12-29", actions: moderationActions("CreateVideoModerationTask")},
 	"trtc": {version: "2019-07-22", regionRequired: true, regions: TranscriptionRegions, actions: map[string]actionFunc{
 		"CreateCloudTranscription":   (*Server).actCreateCloudTranscription,
 		"DescribeCloudTranscription": (*Server).actDescribeCloudTranscription,
@@ -55,6 +45,12 @@ var services = map[string]serviceDef{
 	"scf": {version: "2018-04-16", actions: mergeActions(scfControlActions, scfInvokeActions)},
 	"cam": {version: "2019-01-16", actions: camActions},
 	"sts": {version: "2018-08-13", actions: stsActions},
+}
+
+// moderationActions are AMS's or VM's actions, create creating tasks.
+func moderationActions(create string) map[string]actionFunc {
+	return map[string]actionFunc{"CancelTask": (*Server).actCancelTask, "DescribeTasks": (*Server).actDescribeTasks,
+		"DescribeTaskDetail": (*Server).actDescribeTaskDetail, create: (*Server).actCreateModerationTask}
 }
 
 // mergeActions joins action tables; a name in two panics.
