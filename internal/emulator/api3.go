@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -144,7 +145,7 @@ func resolveAPI3(r *http.Request, service string, info *reqInfo) (*apiCall, acti
 	if svc.regionRequired && region == "" {
 		return nil, nil, errf("MissingParameter", "The request is missing the required header X-TC-Region.")
 	}
-	if svc.regions != nil && region != "" && !contains(svc.regions, region) {
+	if svc.regions != nil && region != "" && !slices.Contains(svc.regions, region) {
 		return nil, nil, errf("UnsupportedRegion", action+" does not support region "+region+"; use one of "+strings.Join(svc.regions, ", ")+".")
 	}
 	return &apiCall{service: service, action: action, region: region}, fn, nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -212,7 +213,7 @@ func inspectAdd[T any](w http.ResponseWriter, r *http.Request, what string, chec
 
 // oneOf reports a field whose value, when set, is not one of valid.
 func oneOf(field, v string, valid ...string) error {
-	if v == "" || contains(valid, v) {
+	if v == "" || slices.Contains(valid, v) {
 		return nil
 	}
 	return fmt.Errorf("%s %q: want one of %s", field, v, strings.Join(valid, ", "))

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -140,7 +141,7 @@ func (s *Server) policyResource(service, action, region, account string, body []
 	case service == "sts" && action == "AssumeRole":
 		return req.RoleArn
 	case isInvoke(service, action):
-		return "qcs::scf:" + region + ":uin/" + s.accountUin(account) + ":namespace/" + cmpOr(req.Namespace, "default") + "/function/" + req.FunctionName
+		return "qcs::scf:" + region + ":uin/" + s.accountUin(account) + ":namespace/" + cmp.Or(req.Namespace, "default") + "/function/" + req.FunctionName
 	}
 	return ""
 }
@@ -170,7 +171,7 @@ func (s *Server) authorize(secretID, action string, resourceOf func() string) st
 	}
 	s.control.mu.Unlock()
 	role := "role " + rs.role + " (qcs::cam::uin/" + s.accountUin(account) + ":roleName/" + rs.role + ")"
-	base := "You are not authorized to perform operation (" + action + ") resource (" + cmpOr(resource, "*") + ") has no permission: "
+	base := "You are not authorized to perform operation (" + action + ") resource (" + cmp.Or(resource, "*") + ") has no permission: "
 	switch {
 	case r == nil:
 		return base + role + " is not a CAM role of the emulator, so it has no policies."

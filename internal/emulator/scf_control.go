@@ -3,6 +3,7 @@ package emulator
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -261,7 +263,7 @@ func functionKey(account, region, name string) string {
 
 // requireActive refuses with code unless f is Active (or in one of also).
 func (f *scfFunction) requireActive(now time.Time, code, todo string, also ...string) *apiError {
-	if st := f.statusAt(now); st != FunctionActive && !contains(also, st) {
+	if st := f.statusAt(now); st != FunctionActive && !slices.Contains(also, st) {
 		return errf(code, "Function "+f.FunctionName+" is "+st+"; "+todo+" when it is Active.")
 	}
 	return nil
@@ -371,20 +373,15 @@ func (s *Server) checkRole(account string, role *string, now time.Time) *apiErro
 	if d := s.opts.RolePropagation; d > 0 {
 		latest := r.AddTime
 		for _, at := range r.attachedAt {
-			latest = maxTime(latest, at)
+			if at.After(latest) {
+				latest = at
+			}
 		}
 		if now.Before(latest.Add(d)) {
 			return errf("FailedOperation.CallRoleFailed", "Role "+*role+" is not usable by SCF yet (a CAM change propagates in "+d.String()+"); retry.")
 		}
 	}
 	return nil
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }
 
 // checkTags checks Tags: a Key, and with valueRequired a Value, must not be empty.
@@ -438,7 +435,7 @@ func (s *Server) actCreateFunction(c *apiCall, req *createFunctionReq) (any, *ap
 		return nil, aerr
 	}
 	name := str(req.FunctionName)
-	runtime := cmpOr(str(req.Runtime), "Python2.7") // the documented default
+	runtime := cmp.Or(str(req.Runtime), "Python2.7") // the documented default
 	switch {
 	case name == "":
 		return nil, errf("MissingParameter", "The request is missing the required parameter FunctionName.")
@@ -452,7 +449,7 @@ func (s *Server) actCreateFunction(c *apiCall, req *createFunctionReq) (any, *ap
 		return nil, aerr
 	case req.Code == nil || str(req.Code.ZipFile) == "":
 		return nil, errf("MissingParameter.Code", "Code.ZipFile (the base64 of a zip) is required.")
-	case !contains(scfRuntimes, runtime):
+	case !slices.Contains(scfRuntimes, runtime):
 		return nil, errf("InvalidParameterValue.Runtime", "Runtime "+strconv.Quote(runtime)+" is not supported; use one of "+strings.Join(scfRuntimes, ", ")+".")
 	case !reHandler.MatchString(str(req.Handler)):
 		return nil, errf("InvalidParameterValue.Handler", "Handler "+strconv.Quote(str(req.Handler))+" is invalid: 2-60 letters, digits, _ - and ., starting and ending with a letter or digit (Go1: the executable's file name).")
@@ -485,13 +482,6 @@ func deref[T any](p *T, def T) T {
 		return def
 	}
 	return *p
-}
-
-func cmpOr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 func checkQualifier(q *string) *apiError {

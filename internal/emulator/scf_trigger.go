@@ -2,9 +2,11 @@ package emulator
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -114,7 +116,7 @@ func (s *Server) actListTriggers(_ *apiCall, req *listTriggersReq, f *scfFunctio
 			if !known {
 				return nil, errf("InvalidParameterValue", "Filter Name "+strconv.Quote(str(flt.Name))+" is not one of TriggerName, Qualifier, Description.")
 			}
-			ok = ok && contains(flt.Values, v)
+			ok = ok && slices.Contains(flt.Values, v)
 		}
 		if ok {
 			all = append(all, t.info())
@@ -193,7 +195,7 @@ func (s *Server) actCreateTrigger(c *apiCall, req *triggerReq, f *scfFunction) (
 		return nil, aerr
 	}
 	// Qualifier: 函数的版本，默认为 $LATEST (CreateTriggerRequestParams).
-	qualifier := cmpOr(str(req.Qualifier), "$LATEST")
+	qualifier := cmp.Or(str(req.Qualifier), "$LATEST")
 	if qualifier != "$LATEST" && qualifier != "$DEFAULT" {
 		return nil, errf("ResourceNotFound.FunctionVersion", "Qualifier "+qualifier+" does not exist (use $LATEST or $DEFAULT).")
 	}
