@@ -92,21 +92,17 @@ func (s *Server) camRoleByArn(arn string) (account, name, id, doc string, ok boo
 		return "", "", "", "", false
 	}
 	account = s.accountOfUin(uin)
-	ref := arn[strings.Index(arn, ":roleName/")+1:]
-	if !strings.Contains(arn, ":roleName/") {
-		ref = arn[strings.Index(arn, ":role/")+1:]
+	_, name, byName := strings.Cut(arn, ":roleName/")
+	if !byName {
+		_, id, _ = strings.Cut(arn, ":role/")
 	}
 	s.control.mu.Lock()
 	defer s.control.mu.Unlock()
-	for _, r := range s.control.roles {
-		if r.account != account {
-			continue
-		}
-		if ref == "roleName/"+r.RoleName || ref == "role/"+r.RoleId {
-			return account, r.RoleName, r.RoleId, r.PolicyDocument, true
-		}
+	r, err := s.roleRef(account, &id, &name)
+	if err != nil {
+		return "", "", "", "", false
 	}
-	return "", "", "", "", false
+	return account, r.RoleName, r.RoleId, r.PolicyDocument, true
 }
 
 // callerPrincipal describes the caller of c for a trust policy.
