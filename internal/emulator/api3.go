@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -35,18 +36,8 @@ type serviceDef struct {
 var TranscriptionRegions = []string{"ap-beijing", "ap-guangzhou", "ap-hongkong", "ap-shanghai", "ap-singapore"}
 
 var services = map[string]serviceDef{
-	"ams": {version: "2020-12-29", actions: map[string]actionFunc{
-		"CancelTask":                (*Server).actCancelTask,
-		"DescribeTasks":             (*Server).actDescribeTasks,
-		"DescribeTaskDetail":        (*Server).actDescribeTaskDetail,
-		"CreateAudioModerationTask": (*Server).actCreateModerationTask,
-	}},
-	"vm": {version: "2020-12-29", actions: map[string]actionFunc{
-		"CancelTask":                (*Server).actCancelTask,
-		"DescribeTasks":             (*Server).actDescribeTasks,
-		"DescribeTaskDetail":        (*Server).actDescribeTaskDetail,
-		"CreateVideoModerationTask": (*Server).actCreateModerationTask,
-	}},
+	"ams": {version: "2020-12-29", actions: moderationActions("CreateAudioModerationTask")},
+	"vm":  {version: "2020-12-29", actions: moderationActions("CreateVideoModerationTask")},
 	"trtc": {version: "2019-07-22", regionRequired: true, regions: TranscriptionRegions, actions: map[string]actionFunc{
 		"CreateCloudTranscription":   (*Server).actCreateCloudTranscription,
 		"DescribeCloudTranscription": (*Server).actDescribeCloudTranscription,
@@ -55,6 +46,12 @@ var services = map[string]serviceDef{
 	"scf": {version: "2018-04-16", actions: mergeActions(scfControlActions, scfInvokeActions)},
 	"cam": {version: "2019-01-16", actions: camActions},
 	"sts": {version: "2018-08-13", actions: stsActions},
+}
+
+// moderationActions are AMS's or VM's actions, create creating tasks.
+func moderationActions(create string) map[string]actionFunc {
+	return map[string]actionFunc{"CancelTask": (*Server).actCancelTask, "DescribeTasks": (*Server).actDescribeTasks,
+		"DescribeTaskDetail": (*Server).actDescribeTaskDetail, create: (*Server).actCreateModerationTask}
 }
 
 // mergeActions joins action tables; a name in two panics.
@@ -148,7 +145,7 @@ func resolveAPI3(r *http.Request, service string, info *reqInfo) (*apiCall, acti
 	if svc.regionRequired && region == "" {
 		return nil, nil, errf("MissingParameter", "The request is missing the required header X-TC-Region.")
 	}
-	if svc.regions != nil && region != "" && !contains(svc.regions, region) {
+	if svc.regions != nil && region != "" && !slices.Contains(svc.regions, region) {
 		return nil, nil, errf("UnsupportedRegion", action+" does not support region "+region+"; use one of "+strings.Join(svc.regions, ", ")+".")
 	}
 	return &apiCall{service: service, action: action, region: region}, fn, nil

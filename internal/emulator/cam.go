@@ -76,14 +76,8 @@ type PolicyInfo struct {
 // checkPolicyDocument validates a policy document; trust requires principals.
 func checkPolicyDocument(doc string, trust bool) *apiError {
 	var d struct {
-		Version   string `json:"version"`
-		Statement []struct {
-			Effect    string          `json:"effect"`
-			Action    json.RawMessage `json:"action"`
-			Resource  json.RawMessage `json:"resource"`
-			Principal json.RawMessage `json:"principal"`
-			Condition json.RawMessage `json:"condition"`
-		} `json:"statement"`
+		Version   string            `json:"version"`
+		Statement []policyStatement `json:"statement"`
 	}
 	dec := json.NewDecoder(strings.NewReader(doc))
 	dec.DisallowUnknownFields()
@@ -120,38 +114,43 @@ func checkPolicyDocument(doc string, trust bool) *apiError {
 	return nil
 }
 
-// roleRef finds the account's role by exactly one of RoleId and RoleName.
+// camRef finds the account's role or policy (kind) by exactly one of its id and name.
+func camRef[K comparable, T any](all map[K]*T, account, kind, code, id, name string, keys func(*T) (account, id, name string)) (*T, *apiError) {
+	if (id == "") == (name == "") {
+		return nil, errf("InvalidParameter", "Give exactly one of "+kind+"Id and "+kind+"Name.")
+	}
+	for _, v := range all {
+		if a, i, n := keys(v); a == account && (i == id || n == name) {
+			return v, nil
+		}
+	}
+	return nil, errf(code, kind+" "+id+name+" does not exist.")
+}
+
 func (s *Server) roleRef(account string, id, name *string) (*camRole, *apiError) {
-	if (str(id) == "") == (str(name) == "") {
-		return nil, errf("InvalidParameter", "Give exactly one of RoleId and RoleName.")
-	}
-	for _, r := range s.control.roles {
-		if r.account != account {
-			continue
-		}
-		if (str(id) != "" && r.RoleId == *id) || (str(name) != "" && r.RoleName == *name) {
-			return r, nil
-		}
-	}
-	return nil, errf("InvalidParameter.RoleNotExist", "Role "+str(id)+str(name)+" does not exist.")
+	return camRef(s.control.roles, account, "Role", "InvalidParameter.RoleNotExist", str(id), str(name),
+		func(r *camRole) (string, string, string) { return r.account, r.RoleId, r.RoleName })
 }
 
 func (s *Server) policyRef(account string, id *uint64, name *string) (*camPolicy, *apiError) {
-	if (id == nil || *id == 0) == (str(name) == "") {
-		return nil, errf("InvalidParameter", "Give exactly one of PolicyId and PolicyName.")
+	var ids string
+	if deref(id, 0) != 0 {
+		ids = strconv.FormatUint(*id, 10)
 	}
-	for _, p := range s.control.policies {
-		if p.account != account {
-			continue
-		}
-		if (id != nil && p.PolicyId == *id) || (str(name) != "" && p.PolicyName == *name) {
-			return p, nil
-		}
+	return camRef(s.control.policies, account, "Policy", "ResourceNotFound.PolicyIdNotFound", ids, str(name),
+		func(p *camPolicy) (string, string, string) {
+			return p.account, strconv.FormatUint(p.PolicyId, 10), p.PolicyName
+		})
+}
+
+// camPage is Rp (default 20, at most 200) entries from Page (default 1,
+// at most maxPage when not 0) of all.
+func camPage[T any](all []T, rp, pg *uint64, maxPage uint64) ([]T, *apiError) {
+	n, p := deref(rp, 20), deref(pg, 1)
+	if n == 0 || n > 200 || p == 0 || (maxPage > 0 && p > maxPage) {
+		return nil, errf("InvalidParameterValue", "Rp must be 1-200 and Page at least 1 (ListPolicies: at most 200).")
 	}
-	if id != nil {
-		return nil, errf("ResourceNotFound.PolicyIdNotFound", fmt.Sprintf("Policy %d does not exist.", *id))
-	}
-	return nil, errf("ResourceNotFound.PolicyIdNotFound", "Policy "+*name+" does not exist.")
+	return page(all, (p-1)*n, n), nil
 }
 
 // info is GetRole's RoleInfo (tccli cam/v20190116 examples.json GetRole).
@@ -296,10 +295,6 @@ type listPoliciesReq struct {
 
 // actListPolicies lists the custom policies (there are no QCS ones).
 func (s *Server) actListPolicies(c *apiCall, req *listPoliciesReq) (any, *apiError) {
-	rp, pg := deref(req.Rp, 20), deref(req.Page, 1)
-	if rp == 0 || rp > 200 || pg == 0 || pg > 200 {
-		return nil, errf("InvalidParameterValue", "Rp must be 1-200 and Page 1-200.")
-	}
 	if sc := str(req.Scope); sc != "" && sc != "All" && sc != "Local" && sc != "QCS" {
 		return nil, errf("InvalidParameterValue", "Scope must be All, QCS or Local.")
 	}
@@ -319,11 +314,12 @@ func (s *Server) actListPolicies(c *apiCall, req *listPoliciesReq) (any, *apiErr
 			UpdateTime: scfTime(p.UpdateTime), AttachEntityCount: n})
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].PolicyId > all[j].PolicyId })
+	list, err := camPage(all, req.Rp, req.Page, 200)
 	return struct {
 		TotalNum        uint64
 		List            []strategyInfo
 		ServiceTypeList []string
-	}{uint64(len(all)), page(all, (pg-1)*rp, rp), []string{}}, nil
+	}{uint64(len(all)), list, []string{}}, err
 }
 
 func (s *Server) actDeletePolicy(c *apiCall, req *struct{ PolicyId []uint64 }) (any, *apiError) {
@@ -413,10 +409,6 @@ func (s *Server) actListAttachedRolePolicies(c *apiCall, req *listAttachedReq) (
 	if err != nil {
 		return nil, err
 	}
-	rp, pg := deref(req.Rp, 20), deref(req.Page, 1)
-	if rp == 0 || rp > 200 || pg == 0 {
-		return nil, errf("InvalidParameterValue", "Rp must be 1-200 and Page at least 1.")
-	}
 	all := []attachedPolicy{}
 	for _, id := range r.attached {
 		p := s.control.policies[id]
@@ -425,10 +417,11 @@ func (s *Server) actListAttachedRolePolicies(c *apiCall, req *listAttachedReq) (
 		}
 		all = append(all, attachedPolicy{p.PolicyId, p.PolicyName, scfTime(r.attachedAt[id]), "User", 2, p.Description, 0, []string{}})
 	}
+	list, err := camPage(all, req.Rp, req.Page, 0)
 	return struct {
 		List     []attachedPolicy
 		TotalNum uint64
-	}{page(all, (pg-1)*rp, rp), uint64(len(all))}, nil
+	}{list, uint64(len(all))}, err
 }
 
 // Roles returns the CAM roles, by name.

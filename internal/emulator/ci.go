@@ -83,19 +83,8 @@ func (s *Server) currentLive(rec *record[LiveJob], now time.Time) LiveJob {
 
 // AddLiveJob stores j; zero fields get defaults (docs/emulator.md#inspection-api).
 func (s *Server) AddLiveJob(j LiveJob) LiveJob {
-	now := s.now()
 	j.State = cmp.Or(j.State, LiveAuditing)
-	if j.CreationTime.IsZero() {
-		j.CreationTime = now
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if j.JobId == "" {
-		j.JobId = s.uniqueID("av", 32, func(id string) bool { _, dup := s.liveJobs[id]; return dup })
-	}
-	rec := &record[LiveJob]{j, now}
-	s.liveJobs[j.JobId] = rec
-	return s.currentLive(rec, now)
+	return addRecord(s, s.liveJobs, &j, &j.JobId, &j.CreationTime, "av", func(id string) string { return id }, s.currentLive)
 }
 
 // LiveJobs returns every live job as of now, newest first.

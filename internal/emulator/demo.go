@@ -3,6 +3,7 @@ package emulator
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 )
 
@@ -77,10 +78,10 @@ func (g *demoGen) task(grp demoTaskGroup, i int) Task {
 	}
 	t.CreatedAt = g.now.Add(-a).Truncate(time.Millisecond)
 	if isLive(grp.typ) {
-		g.liveStatus(&t)
+		g.status(&t, demoLiveOutcomes)
 		t.Url = fmt.Sprintf("rtmp://live.example.com/app/%s", t.DataId)
 	} else {
-		g.batchStatus(&t)
+		g.status(&t, demoBatchOutcomes)
 		t.Url = fmt.Sprintf("https://media.example.com/%s/%s", grp.service, t.DataId)
 	}
 	if t.Status != StatusPending && t.Status != StatusRunning {
@@ -92,33 +93,26 @@ func (g *demoGen) task(grp demoTaskGroup, i int) Task {
 	return t
 }
 
-// liveStatus: live streams never finish by themselves.
-func (g *demoGen) liveStatus(t *Task) {
-	switch p := g.rng.Float64(); {
-	case p < 0.55:
-		t.Status = StatusRunning
-	case p < 0.65:
-		t.Status, t.Stuck = StatusPending, true
-	case p < 0.9:
-		t.Status = StatusCancelled
-	default:
-		t.Status = StatusError
-	}
+// demoOutcome is a status drawn when the draw is below below; live streams
+// never finish by themselves.
+type demoOutcome struct {
+	below  float64
+	status string
+	stuck  bool
 }
 
-func (g *demoGen) batchStatus(t *Task) {
-	switch p := g.rng.Float64(); {
-	case p < 0.6:
-		t.Status = StatusFinish
+var (
+	demoLiveOutcomes  = []demoOutcome{{0.55, StatusRunning, false}, {0.65, StatusPending, true}, {0.9, StatusCancelled, false}, {1, StatusError, false}}
+	demoBatchOutcomes = []demoOutcome{{0.6, StatusFinish, false}, {0.7, StatusCancelled, false}, {0.75, StatusError, false},
+		{0.88, StatusRunning, true}, {1, StatusPending, true}}
+)
+
+func (g *demoGen) status(t *Task, outcomes []demoOutcome) {
+	p := g.rng.Float64()
+	o := outcomes[slices.IndexFunc(outcomes, func(o demoOutcome) bool { return p < o.below })]
+	t.Status, t.Stuck = o.status, o.stuck
+	if t.Status == StatusFinish {
 		t.Suggestion = suggestions[g.rng.IntN(len(suggestions))]
-	case p < 0.7:
-		t.Status = StatusCancelled
-	case p < 0.75:
-		t.Status = StatusError
-	case p < 0.88:
-		t.Status, t.Stuck = StatusRunning, true
-	default:
-		t.Status, t.Stuck = StatusPending, true
 	}
 }
 

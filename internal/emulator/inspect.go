@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -74,9 +75,7 @@ func (f Faults) Validate() error {
 // ParseFaultsJSON decodes the /_emulator/faults JSON form of Faults.
 func ParseFaultsJSON(b []byte) (Faults, error) {
 	var j faultsJSON
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&j); err != nil {
+	if err := decodeStrict(b, &j); err != nil {
 		return Faults{}, fmt.Errorf("decode faults: %w", err)
 	}
 	f := Faults{time.Duration(j.Latency), time.Duration(j.Jitter), j.InternalErrorRate, j.BadGatewayRate, j.ResetRate, j.SlowRate,
@@ -100,13 +99,18 @@ func inspectError(w http.ResponseWriter, status int, format string, args ...any)
 // decodeOneOrMany decodes a JSON object or an array of objects into []T.
 func decodeOneOrMany[T any](body []byte) (out []T, many bool, err error) {
 	body = bytes.TrimSpace(body)
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.DisallowUnknownFields()
 	if many = len(body) > 0 && body[0] == '['; many {
-		return out, many, d.Decode(&out)
+		return out, many, decodeStrict(body, &out)
 	}
 	out = make([]T, 1)
-	return out, many, d.Decode(&out[0])
+	return out, many, decodeStrict(body, &out[0])
+}
+
+// decodeStrict decodes the first JSON value of b into v; unknown fields are errors.
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }
 
 // inspectBody reads a body; false when it answered 413.
@@ -209,7 +213,7 @@ func inspectAdd[T any](w http.ResponseWriter, r *http.Request, what string, chec
 
 // oneOf reports a field whose value, when set, is not one of valid.
 func oneOf(field, v string, valid ...string) error {
-	if v == "" || contains(valid, v) {
+	if v == "" || slices.Contains(valid, v) {
 		return nil
 	}
 	return fmt.Errorf("%s %q: want one of %s", field, v, strings.Join(valid, ", "))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -232,5 +233,20 @@ func TestLoadDemo(t *testing.T) {
 		if ct[i].TaskId != tasks[i].TaskId || ct[i].CreatedAt.Sub(tasks[i].CreatedAt) != 7*time.Hour {
 			t.Fatalf("task %d: %s at %v vs %s at %v", i, ct[i].TaskId, ct[i].CreatedAt, tasks[i].TaskId, tasks[i].CreatedAt)
 		}
+	}
+}
+
+// TestCOSInspectUncleanPaths: a COS inspection path that is not clean is no
+// endpoint (it never lists the buckets or names an object).
+func TestCOSInspectUncleanPaths(t *testing.T) {
+	s := New(Options{})
+	for _, p := range []string{"/_emulator/cos//x", "/_emulator/cos/./", "/_emulator/cos/b/../c"} {
+		t.Run(p, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			s.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "http://127.0.0.1"+p, nil))
+			if w.Code != http.StatusNotFound || !strings.Contains(w.Body.String(), "no inspection endpoint") {
+				t.Errorf("GET %s = %d %s, want 404 no inspection endpoint", p, w.Code, w.Body)
+			}
+		})
 	}
 }

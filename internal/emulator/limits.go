@@ -183,16 +183,13 @@ func (s *Server) decideFault(ctx context.Context) (faultKind, Faults, bool) {
 	if !sleepCtx(ctx, delay) {
 		return faultNone, f, false
 	}
-	kind := faultNone
-	switch edge := f.ResetRate; {
-	case u < edge:
-		kind = faultReset
-	case u < edge+f.BadGatewayRate:
-		kind = faultBadGateway
-	case u < edge+f.BadGatewayRate+f.InternalErrorRate:
-		kind = faultInternal
-	case u < edge+f.BadGatewayRate+f.InternalErrorRate+f.SlowRate:
-		kind = faultSlow
+	kind, edge := faultNone, 0.0
+	rates := []float64{faultReset: f.ResetRate, faultBadGateway: f.BadGatewayRate, faultInternal: f.InternalErrorRate,
+		faultSlow: f.SlowRate}
+	for k, rate := range rates {
+		if edge += rate; kind == faultNone && u < edge {
+			kind = faultKind(k)
+		}
 	}
 	return kind, f, true
 }

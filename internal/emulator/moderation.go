@@ -277,7 +277,7 @@ type taskQuery struct {
 }
 
 func (q taskQuery) match(t Task) bool {
-	return (len(q.bizTypes) == 0 || contains(q.bizTypes, t.BizType)) &&
+	return (len(q.bizTypes) == 0 || slices.Contains(q.bizTypes, t.BizType)) &&
 		(q.typ == "" || t.Type == q.typ) &&
 		(q.taskStatus == "" || t.Status == q.taskStatus) &&
 		(q.suggestion == "" || t.Status == StatusFinish && t.Suggestion == q.suggestion) &&
@@ -336,7 +336,7 @@ func decodeTasksIn[B any](body []byte, maxLimit int, now time.Time, bizTypes fun
 		name, v string
 		valid   []string
 	}{{"Filter.Type", q.typ, taskTypes}, {"Filter.Suggestion", q.suggestion, suggestions}, {"Filter.TaskStatus", q.taskStatus, taskStatuses}} {
-		if f.v != "" && !contains(f.valid, f.v) {
+		if f.v != "" && !slices.Contains(f.valid, f.v) {
 			return q, errf("InvalidParameterValue", f.name+" "+strconv.Quote(f.v)+" is invalid; use one of "+strings.Join(f.valid, ", ")+".")
 		}
 	}
@@ -518,7 +518,7 @@ func (s *Server) actCreateModerationTask(c *apiCall) (any, *apiError) {
 	if req.Type == "" {
 		return nil, errf("MissingParameter", "The request is missing the required parameter Type.")
 	}
-	if !contains(allowed, req.Type) {
+	if !slices.Contains(allowed, req.Type) {
 		return nil, errf("InvalidParameterValue", "Type "+strconv.Quote(req.Type)+" is invalid; use one of "+strings.Join(allowed, ", ")+".")
 	}
 	if len(req.Tasks) == 0 {

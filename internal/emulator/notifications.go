@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"strings"
 	"sync"
 	"time"
 )
@@ -68,8 +67,4 @@ func (s *Server) receiveNotification(w http.ResponseWriter, r *http.Request) {
 func notificationsNotAllowed(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Allow", "GET, POST, DELETE")
 	inspectError(w, http.StatusMethodNotAllowed, "use GET to list, POST to send, DELETE to clear")
-}
-
-func isNotificationsPath(p string) bool {
-	return p == "/_emulator/notifications" || strings.HasPrefix(p, "/_emulator/notifications/")
 }

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -23,15 +24,20 @@ const (
 	policyExplicitDeny
 )
 
+// policyStatement is a statement of a permission or a trust policy; Principal
+// is read by trust policies only.
 type policyStatement struct {
-	Effect   string          `json:"effect"`
-	Action   json.RawMessage `json:"action"`
-	Resource json.RawMessage `json:"resource"`
+	Effect    string          `json:"effect"`
+	Action    json.RawMessage `json:"action"`
+	Resource  json.RawMessage `json:"resource"`
+	Principal json.RawMessage `json:"principal"`
+	Condition json.RawMessage `json:"condition"`
 }
 
-// evaluatePolicies decides action on resource (or an alias) under docs; a
-// document that does not parse denies (skipping it would skip its denies).
-func evaluatePolicies(docs []string, action, resource string, aliases ...string) policyDecision {
+// decide runs the statements of docs that applies matches: a deny wins, else
+// an allow. A document that does not parse, or a statement applies cannot
+// read (bad), denies: skipping it would skip its denies.
+func decide(docs []string, applies func(policyStatement) (match, bad bool)) policyDecision {
 	out := policyImplicitDeny
 	for _, doc := range docs {
 		var d struct {
@@ -41,13 +47,14 @@ func evaluatePolicies(docs []string, action, resource string, aliases ...string)
 			return policyExplicitDeny
 		}
 		for _, st := range d.Statement {
-			if !slices.ContainsFunc(append([]string{resource}, aliases...), func(r string) bool { return st.matches(action, r) }) {
-				continue
-			}
-			switch strings.ToLower(st.Effect) {
-			case "deny":
+			match, bad := applies(st)
+			switch {
+			case bad:
 				return policyExplicitDeny
-			case "allow":
+			case !match:
+			case strings.EqualFold(st.Effect, "deny"):
+				return policyExplicitDeny
+			case strings.EqualFold(st.Effect, "allow"):
 				out = policyAllow
 			}
 		}
@@ -55,11 +62,19 @@ func evaluatePolicies(docs []string, action, resource string, aliases ...string)
 	return out
 }
 
-func (st policyStatement) matches(action, resource string) bool {
+// evaluatePolicies decides action on resource (or an alias) under docs.
+func evaluatePolicies(docs []string, action, resource string, aliases ...string) policyDecision {
+	return decide(docs, func(st policyStatement) (bool, bool) {
+		resources, ok := stringOrList(st.Resource)
+		return ok && st.hasAction(action) && slices.ContainsFunc(resources, func(r string) bool {
+			return resourceMatches(r, resource) || slices.ContainsFunc(aliases, func(a string) bool { return resourceMatches(r, a) })
+		}), false
+	})
+}
+
+func (st policyStatement) hasAction(action string) bool {
 	actions, ok := stringOrList(st.Action)
-	resources, ok2 := stringOrList(st.Resource)
-	return ok && ok2 && slices.ContainsFunc(actions, func(a string) bool { return actionMatches(a, action) }) &&
-		slices.ContainsFunc(resources, func(r string) bool { return resourceMatches(r, resource) })
+	return ok && slices.ContainsFunc(actions, func(a string) bool { return actionMatches(a, action) })
 }
 
 // actionMatches: the service part is compared case-insensitively.
@@ -126,7 +141,7 @@ func (s *Server) policyResource(service, action, region, account string, body []
 	case service == "sts" && action == "AssumeRole":
 		return req.RoleArn
 	case isInvoke(service, action):
-		return "qcs::scf:" + region + ":uin/" + s.accountUin(account) + ":namespace/" + cmpOr(req.Namespace, "default") + "/function/" + req.FunctionName
+		return "qcs::scf:" + region + ":uin/" + s.accountUin(account) + ":namespace/" + cmp.Or(req.Namespace, "default") + "/function/" + req.FunctionName
 	}
 	return ""
 }
@@ -156,7 +171,7 @@ func (s *Server) authorize(secretID, action string, resourceOf func() string) st
 	}
 	s.control.mu.Unlock()
 	role := "role " + rs.role + " (qcs::cam::uin/" + s.accountUin(account) + ":roleName/" + rs.role + ")"
-	base := "You are not authorized to perform operation (" + action + ") resource (" + cmpOr(resource, "*") + ") has no permission: "
+	base := "You are not authorized to perform operation (" + action + ") resource (" + cmp.Or(resource, "*") + ") has no permission: "
 	switch {
 	case r == nil:
 		return base + role + " is not a CAM role of the emulator, so it has no policies."

@@ -152,32 +152,28 @@ func routable(r *http.Request) bool {
 	return clean == p
 }
 
-// serveUnroutable answers a request ServeMux would redirect, by path prefix.
+// serveUnroutable answers a request ServeMux would redirect (its path is not
+// clean) by the route of its clean leading segments (at most two) and a
+// placeholder; a wildcard takes the rest of the path unchanged.
 func (s *Server) serveUnroutable(w http.ResponseWriter, r *http.Request) {
-	p := r.URL.Path
-	switch {
-	case isNotificationsPath(p):
-		h := map[string]http.HandlerFunc{http.MethodGet: s.listNotifications, http.MethodPost: s.receiveNotification,
-			http.MethodDelete: s.clearNotifications}[r.Method]
-		if h == nil {
-			h = notificationsNotAllowed
+	probe := ""
+	segs := strings.Split(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	for _, seg := range segs[:min(2, len(segs)-1)] {
+		if seg == "" || seg == "." || seg == ".." {
+			break
 		}
-		s.notificationsHandler(h)(w, r)
-	case strings.HasPrefix(p, "/_emulator/"):
-		s.inspectHandler(inspectNotFound)(w, r)
-	case strings.HasPrefix(p, "/video/auditing/") && r.Method == http.MethodGet:
-		r.SetPathValue("jobId", strings.TrimPrefix(p, "/video/auditing/"))
-		s.ciAction("ci.GetAuditing", (*Server).ciGetAuditing)(w, r)
-	case strings.HasPrefix(p, "/video/cancel_auditing/") && r.Method == http.MethodPost:
-		r.SetPathValue("jobId", strings.TrimPrefix(p, "/video/cancel_auditing/"))
-		s.ciAction("ci.CancelAuditing", (*Server).ciCancelAuditing)(w, r)
-	case strings.HasPrefix(p, "/video/auditing/") || strings.HasPrefix(p, "/video/cancel_auditing/"):
-		s.ciMethodNotAllowed(w, r)
-	case strings.HasPrefix(p, "/video/"):
-		s.ciNotFound(w, r)
-	default:
-		s.serveAPI3AnyMethod(w, r)
+		probe += "/" + seg
 	}
+	pr := r.Clone(r.Context())
+	pr.URL.Path, pr.URL.RawPath = probe+"/x", ""
+	h, pattern := s.mux.Handler(pr)
+	if strings.HasPrefix(pattern, "/_emulator/cos") { // no unclean bucket or object path
+		h = s.inspectHandler(inspectNotFound)
+	}
+	if _, wild, ok := strings.Cut(pattern, "{"); ok {
+		r.SetPathValue(strings.TrimSuffix(wild, "...}"), r.URL.Path[len(probe)+1:])
+	}
+	h.ServeHTTP(w, r)
 }
 
 func listing[T any](list func() []T) http.HandlerFunc {

@@ -3,6 +3,7 @@ package emulator
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -261,7 +263,7 @@ func functionKey(account, region, name string) string {
 
 // requireActive refuses with code unless f is Active (or in one of also).
 func (f *scfFunction) requireActive(now time.Time, code, todo string, also ...string) *apiError {
-	if st := f.statusAt(now); st != FunctionActive && !contains(also, st) {
+	if st := f.statusAt(now); st != FunctionActive && !slices.Contains(also, st) {
 		return errf(code, "Function "+f.FunctionName+" is "+st+"; "+todo+" when it is Active.")
 	}
 	return nil
@@ -371,20 +373,15 @@ func (s *Server) checkRole(account string, role *string, now time.Time) *apiErro
 	if d := s.opts.RolePropagation; d > 0 {
 		latest := r.AddTime
 		for _, at := range r.attachedAt {
-			latest = maxTime(latest, at)
+			if at.After(latest) {
+				latest = at
+			}
 		}
 		if now.Before(latest.Add(d)) {
 			return errf("FailedOperation.CallRoleFailed", "Role "+*role+" is not usable by SCF yet (a CAM change propagates in "+d.String()+"); retry.")
 		}
 	}
 	return nil
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
 }
 
 // checkTags checks Tags: a Key, and with valueRequired a Value, must not be empty.
@@ -438,7 +435,7 @@ func (s *Server) actCreateFunction(c *apiCall, req *createFunctionReq) (any, *ap
 		return nil, aerr
 	}
 	name := str(req.FunctionName)
-	runtime := cmpOr(str(req.Runtime), "Python2.7") // the documented default
+	runtime := cmp.Or(str(req.Runtime), "Python2.7") // the documented default
 	switch {
 	case name == "":
 		return nil, errf("MissingParameter", "The request is missing the required parameter FunctionName.")
@@ -452,7 +449,7 @@ func (s *Server) actCreateFunction(c *apiCall, req *createFunctionReq) (any, *ap
 		return nil, aerr
 	case req.Code == nil || str(req.Code.ZipFile) == "":
 		return nil, errf("MissingParameter.Code", "Code.ZipFile (the base64 of a zip) is required.")
-	case !contains(scfRuntimes, runtime):
+	case !slices.Contains(scfRuntimes, runtime):
 		return nil, errf("InvalidParameterValue.Runtime", "Runtime "+strconv.Quote(runtime)+" is not supported; use one of "+strings.Join(scfRuntimes, ", ")+".")
 	case !reHandler.MatchString(str(req.Handler)):
 		return nil, errf("InvalidParameterValue.Handler", "Handler "+strconv.Quote(str(req.Handler))+" is invalid: 2-60 letters, digits, _ - and ., starting and ending with a letter or digit (Go1: the executable's file name).")
@@ -485,13 +482,6 @@ func deref[T any](p *T, def T) T {
 		return def
 	}
 	return *p
-}
-
-func cmpOr(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 func checkQualifier(q *string) *apiError {
@@ -564,70 +554,47 @@ func (s *Server) actGetFunction(c *apiCall, req *struct{ FunctionName, Namespace
 	if status == FunctionCreateFailed || status == FunctionUpdateFailed {
 		reasons, statusDesc = f.reasons, f.statusDesc
 	}
-	type ipConfig struct {
-		IpFixed   string
-		IpAddress []string
-	}
-	type eips struct {
-		EipFixed string
-		Eips     []string
-	}
-	type eipOut struct {
-		EipStatus  string
-		EipAddress []string
-	}
+	off := func(v string) json.RawMessage { return json.RawMessage(v) }
 	return struct {
-		Qualifier, Description           string
-		Timeout, InitTimeout, MemorySize int64
-		Runtime                          string
-		VpcConfig                        struct{ VpcId, SubnetId string }
-		Environment                      struct{ Variables []kv }
-		Handler, UseGpu, Role            string
-		CodeSize                         int64
-		FunctionVersion, FunctionName    string
-		FunctionId, Namespace            string
-		InstallDependency, Status        string
-		AvailableStatus, StatusDesc      string
-		L5Enable, DnsCache               string
-		EipConfig                        eips
-		ModTime, AddTime                 string
-		Layers                           []struct{}
-		DeadLetterConfig                 struct{ Type, Name, FilterType string }
-		OnsEnable                        string
-		PublicNetConfig                  struct {
-			PublicNetStatus string
-			EipConfig       eipOut
-		}
-		ImageConfig                     *struct{}
-		ProtocolType                    string
-		Triggers                        []TriggerInfo
-		ClsLogsetId, ClsTopicId         string
-		CodeInfo, CodeResult, CodeError string
-		ErrNo                           int64
-		Tags                            []kv
-		AccessInfo                      struct{ Host, Vip string }
-		Type                            string
-		CfsConfig                       struct{ CfsInsList []struct{} }
-		StatusReasons                   []statusReason
-		AsyncRunEnable, TraceEnable     string
-		ProtocolParams                  *struct{}
-		InstanceConcurrencyConfig       *struct{}
-		IntranetConfig                  ipConfig
+		Qualifier, Description                                    string
+		Timeout, InitTimeout, MemorySize                          int64
+		Runtime                                                   string
+		VpcConfig                                                 json.RawMessage
+		Environment                                               struct{ Variables []kv }
+		Handler, UseGpu, Role                                     string
+		CodeSize                                                  int64
+		FunctionVersion, FunctionName, FunctionId, Namespace      string
+		InstallDependency, Status, AvailableStatus, StatusDesc    string
+		L5Enable, DnsCache                                        string
+		EipConfig                                                 json.RawMessage
+		ModTime, AddTime                                          string
+		Layers, DeadLetterConfig                                  json.RawMessage
+		OnsEnable                                                 string
+		PublicNetConfig, ImageConfig                              json.RawMessage
+		ProtocolType                                              string
+		Triggers                                                  []TriggerInfo
+		ClsLogsetId, ClsTopicId, CodeInfo, CodeResult, CodeError  string
+		ErrNo                                                     int64
+		Tags                                                      []kv
+		AccessInfo                                                json.RawMessage
+		Type                                                      string
+		CfsConfig                                                 json.RawMessage
+		StatusReasons                                             []statusReason
+		AsyncRunEnable, TraceEnable                               string
+		ProtocolParams, InstanceConcurrencyConfig, IntranetConfig json.RawMessage
 	}{
 		Qualifier: "$LATEST", Description: f.Description, Timeout: f.Timeout, InitTimeout: 90, MemorySize: f.MemorySize,
-		Runtime: f.Runtime, Environment: struct{ Variables []kv }{append([]kv{}, f.Variables...)},
+		Runtime: f.Runtime, VpcConfig: off(`{"VpcId":"","SubnetId":""}`), Environment: struct{ Variables []kv }{append([]kv{}, f.Variables...)},
 		Handler: f.Handler, UseGpu: "FALSE", Role: f.Role, CodeSize: f.CodeSize,
 		FunctionVersion: "$LATEST", FunctionName: f.FunctionName, FunctionId: f.FunctionId, Namespace: f.Namespace,
 		InstallDependency: "FALSE", Status: status, AvailableStatus: available, StatusDesc: statusDesc,
-		L5Enable: "FALSE", DnsCache: "FALSE", EipConfig: eips{"FALSE", []string{}},
-		ModTime: scfTime(f.ModTime), AddTime: scfTime(f.AddTime), Layers: []struct{}{}, OnsEnable: "FALSE",
-		PublicNetConfig: struct {
-			PublicNetStatus string
-			EipConfig       eipOut
-		}{"ENABLE", eipOut{"DISABLE", []string{}}},
-		Triggers: f.triggerInfos(), CodeResult: "success", Tags: f.Tags, Type: "Event",
-		CfsConfig: struct{ CfsInsList []struct{} }{[]struct{}{}}, StatusReasons: reasons,
-		AsyncRunEnable: "FALSE", TraceEnable: "FALSE", IntranetConfig: ipConfig{"DISABLE", []string{}},
+		L5Enable: "FALSE", DnsCache: "FALSE", EipConfig: off(`{"EipFixed":"FALSE","Eips":[]}`),
+		ModTime: scfTime(f.ModTime), AddTime: scfTime(f.AddTime), Layers: off(`[]`),
+		DeadLetterConfig: off(`{"Type":"","Name":"","FilterType":""}`), OnsEnable: "FALSE",
+		PublicNetConfig: off(`{"PublicNetStatus":"ENABLE","EipConfig":{"EipStatus":"DISABLE","EipAddress":[]}}`),
+		Triggers:        f.triggerInfos(), CodeResult: "success", Tags: f.Tags, AccessInfo: off(`{"Host":"","Vip":""}`), Type: "Event",
+		CfsConfig: off(`{"CfsInsList":[]}`), StatusReasons: reasons, AsyncRunEnable: "FALSE", TraceEnable: "FALSE",
+		IntranetConfig: off(`{"IpFixed":"DISABLE","IpAddress":[]}`),
 	}, nil
 }
 
@@ -731,9 +698,7 @@ func decodeInspect(w http.ResponseWriter, r *http.Request, v any, bad func(error
 	if !ok {
 		return false
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := decodeStrict(body, v); err != nil {
 		bad(err)
 		return false
 	}

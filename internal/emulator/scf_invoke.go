@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -117,7 +118,7 @@ func (s *Server) actInvokeFunction(c *apiCall) (any, *apiError) {
 }
 
 func (s *Server) invoke(c *apiCall, p invokeParams, defaultQualifier, event, eventField string, async bool) (any, *apiError) {
-	name, namespace, qualifier, logType := p.FunctionName, cmpOr(p.Namespace, "default"), cmpOr(p.Qualifier, defaultQualifier), p.LogType
+	name, namespace, qualifier, logType := p.FunctionName, cmp.Or(p.Namespace, "default"), cmp.Or(p.Qualifier, defaultQualifier), p.LogType
 	if name == "" {
 		return nil, errf("MissingParameter", "The request is missing the required parameter FunctionName.")
 	}

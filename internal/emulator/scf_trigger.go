@@ -2,9 +2,11 @@ package emulator
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -114,7 +116,7 @@ func (s *Server) actListTriggers(_ *apiCall, req *listTriggersReq, f *scfFunctio
 			if !known {
 				return nil, errf("InvalidParameterValue", "Filter Name "+strconv.Quote(str(flt.Name))+" is not one of TriggerName, Qualifier, Description.")
 			}
-			ok = ok && contains(flt.Values, v)
+			ok = ok && slices.Contains(flt.Values, v)
 		}
 		if ok {
 			all = append(all, t.info())
@@ -152,9 +154,7 @@ func timerCron(desc string) (string, *apiError) {
 // parseHTTPDesc checks an http trigger's TriggerDesc.
 func parseHTTPDesc(desc string) (*httpTriggerDesc, *apiError) {
 	var d httpTriggerDesc
-	dec := json.NewDecoder(strings.NewReader(desc))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&d); err != nil {
+	if err := decodeStrict([]byte(desc), &d); err != nil {
 		return nil, errf("InvalidParameterValue.TriggerDesc", "TriggerDesc of an http trigger must be JSON such as {\"AuthType\":\"NONE\",\"NetConfig\":{\"EnableIntranet\":false,\"EnableExtranet\":true}}: "+err.Error()+".")
 	}
 	if d.AuthType != "NONE" && d.AuthType != "CAM" {
@@ -195,7 +195,7 @@ func (s *Server) actCreateTrigger(c *apiCall, req *triggerReq, f *scfFunction) (
 		return nil, aerr
 	}
 	// Qualifier: 函数的版本，默认为 $LATEST (CreateTriggerRequestParams).
-	qualifier := cmpOr(str(req.Qualifier), "$LATEST")
+	qualifier := cmp.Or(str(req.Qualifier), "$LATEST")
 	if qualifier != "$LATEST" && qualifier != "$DEFAULT" {
 		return nil, errf("ResourceNotFound.FunctionVersion", "Qualifier "+qualifier+" does not exist (use $LATEST or $DEFAULT).")
 	}
@@ -229,11 +229,8 @@ func (s *Server) newTimer(f *scfFunction, t *scfTrigger, desc string, arg *strin
 		return errf("InvalidParameterValue.TriggerName", "TriggerName "+strconv.Quote(t.TriggerName)+" is invalid for a timer: 1-100 letters, digits, - and _.")
 	}
 	expr, aerr := timerCron(desc)
-	if aerr != nil {
+	if aerr = firstErr(aerr, checkArgument(arg, t.Type)); aerr != nil {
 		return aerr
-	}
-	if len(str(arg)) > maxArgumentBytes {
-		return errf("InvalidParameterValue", fmt.Sprintf("CustomArgument is %d bytes; the limit is %d.", len(str(arg)), maxArgumentBytes))
 	}
 	for _, o := range f.triggers {
 		if o.TriggerName == t.TriggerName {
@@ -247,11 +244,8 @@ func (s *Server) newTimer(f *scfFunction, t *scfTrigger, desc string, arg *strin
 // newHTTP sets up a Function URL, named by SCF with its host's id (tccli
 // examples.json ListTriggers); one per function (assumption).
 func (s *Server) newHTTP(c *apiCall, f *scfFunction, t *scfTrigger, desc string, arg *string) *apiError {
-	if arg != nil {
-		return errf("InvalidParameterValue", "CustomArgument applies to timer triggers only.")
-	}
 	d, aerr := parseHTTPDesc(desc)
-	if aerr != nil {
+	if aerr = firstErr(checkArgument(arg, t.Type), aerr); aerr != nil {
 		return aerr
 	}
 	for _, o := range f.triggers {
@@ -339,15 +333,10 @@ func (t *scfTrigger) update(enable, desc, description, arg *string) *apiError {
 			return aerr
 		}
 	}
-	if arg != nil {
-		if t.Type != "timer" {
-			return errf("InvalidParameterValue", "CustomArgument applies to timer triggers only.")
-		}
-		if len(*arg) > maxArgumentBytes {
-			return errf("InvalidParameterValue", fmt.Sprintf("CustomArgument is %d bytes; the limit is %d.", len(*arg), maxArgumentBytes))
-		}
-		t.CustomArgument = *arg
+	if aerr := checkArgument(arg, t.Type); aerr != nil {
+		return aerr
 	}
+	t.CustomArgument = deref(arg, t.CustomArgument)
 	if description != nil {
 		t.Description = *description
 	}
@@ -355,6 +344,17 @@ func (t *scfTrigger) update(enable, desc, description, arg *string) *apiError {
 		t.http.httpTriggerDesc = *hd
 	}
 	t.Enable, t.cron = en, expr
+	return nil
+}
+
+// checkArgument checks a CustomArgument for a trigger of type typ.
+func checkArgument(arg *string, typ string) *apiError {
+	switch {
+	case arg != nil && typ != "timer":
+		return errf("InvalidParameterValue", "CustomArgument applies to timer triggers only.")
+	case len(str(arg)) > maxArgumentBytes:
+		return errf("InvalidParameterValue", fmt.Sprintf("CustomArgument is %d bytes; the limit is %d.", len(*arg), maxArgumentBytes))
+	}
 	return nil
 }
 

@@ -183,3 +183,22 @@ func TestTrustPolicyActionForms(t *testing.T) {
 		t.Error("a statement for another action lets the account assume the role")
 	}
 }
+
+// TestTrustPolicyBadPrincipal: a statement whose principal does not parse
+// refuses everyone, even beside an allow naming the caller.
+func TestTrustPolicyBadPrincipal(t *testing.T) {
+	root := `{"effect":"allow","action":"sts:AssumeRole","principal":{"qcs":["qcs::cam::uin/` + DefaultAccountUin + `:root"]}}`
+	for name, principal := range map[string]string{
+		"string":          `"qcs::cam::uin/` + DefaultAccountUin + `:root"`,
+		"number value":    `{"qcs":12}`,
+		"list of objects": `{"service":[{"name":"scf.qcloud.com"}]}`,
+		"missing":         `null`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			doc := `{"version":"2.0","statement":[` + root + `,{"effect":"allow","action":"sts:AssumeRole","principal":` + principal + `}]}`
+			if trusts(doc, trustPrincipal{uin: DefaultAccountUin}) {
+				t.Errorf("principal %s lets the account in", principal)
+			}
+		})
+	}
+}

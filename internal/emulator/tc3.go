@@ -1,10 +1,12 @@
 package emulator
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -69,40 +71,23 @@ type tc3Request struct {
 }
 
 func canonicalRequest(r tc3Request, signedHeaders []string, signedHeadersRaw string) string {
-	var b strings.Builder
-	b.WriteString(r.Method)
-	b.WriteByte('\n')
-	path := r.Path
-	if path == "" {
-		path = "/"
-	}
-	b.WriteString(path)
-	b.WriteByte('\n')
+	query := ""
 	if r.Method == http.MethodGet {
-		b.WriteString(r.RawQuery)
+		query = r.RawQuery
 	}
-	b.WriteByte('\n')
+	var headers strings.Builder
 	for _, name := range signedHeaders {
-		var v string
+		v := strings.Join(r.Header.Values(name), ",")
 		if name == "host" {
 			v = r.Host
-		} else {
-			v = strings.Join(r.Header.Values(name), ",")
 		}
-		b.WriteString(name)
-		b.WriteByte(':')
-		b.WriteString(strings.ToLower(strings.TrimSpace(v)))
-		b.WriteByte('\n')
+		headers.WriteString(name + ":" + strings.ToLower(strings.TrimSpace(v)) + "\n")
 	}
-	b.WriteByte('\n')
-	b.WriteString(signedHeadersRaw)
-	b.WriteByte('\n')
 	payload := r.Body
 	if r.Header.Get("X-TC-Content-SHA256") == "UNSIGNED-PAYLOAD" {
 		payload = []byte("UNSIGNED-PAYLOAD")
 	}
-	b.WriteString(sha256Hex(payload))
-	return b.String()
+	return strings.Join([]string{r.Method, cmp.Or(r.Path, "/"), query, headers.String(), signedHeadersRaw, sha256Hex(payload)}, "\n")
 }
 
 func sha256Hex(b []byte) string {
@@ -155,7 +140,7 @@ func verifyTC3(r tc3Request, creds map[string]Credential, now time.Time) (tc3Aut
 	if a.Date != t.UTC().Format("2006-01-02") {
 		return a, cred, errf("AuthFailure.SignatureFailure", "The credential scope date "+a.Date+" does not match the UTC date of X-TC-Timestamp ("+t.UTC().Format("2006-01-02")+").")
 	}
-	if !contains(a.SignedHeaders, "content-type") || !contains(a.SignedHeaders, "host") {
+	if !slices.Contains(a.SignedHeaders, "content-type") || !slices.Contains(a.SignedHeaders, "host") {
 		return a, cred, errf("AuthFailure.SignatureFailure", "SignedHeaders must include content-type and host.")
 	}
 	for _, h := range a.SignedHeaders {
@@ -172,13 +157,4 @@ func verifyTC3(r tc3Request, creds map[string]Credential, now time.Time) (tc3Aut
 		return a, cred, errf("AuthFailure.TokenFailure", "The session token (X-TC-Token) is missing or invalid.")
 	}
 	return a, cred, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

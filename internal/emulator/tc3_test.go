@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -149,7 +150,7 @@ func (e *env) build(t testing.TB, rr rawRequest) *http.Request {
 		"X-TC-Timestamp": ts, "X-TC-Region": rr.region, "X-TC-Token": rr.token,
 	}
 	for k, v := range set {
-		if v != "" && !contains(rr.omit, k) {
+		if v != "" && !slices.Contains(rr.omit, k) {
 			req.Header.Set(k, v)
 		}
 	}
@@ -161,7 +162,7 @@ func (e *env) build(t testing.TB, rr rawRequest) *http.Request {
 	if rr.authorization != nil {
 		auth = *rr.authorization
 	}
-	if !contains(rr.omit, "Authorization") {
+	if !slices.Contains(rr.omit, "Authorization") {
 		req.Header.Set("Authorization", auth)
 	}
 	return req

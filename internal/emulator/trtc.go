@@ -36,23 +36,10 @@ func (s *Server) currentTrans(rec *record[Transcription], now time.Time) Transcr
 
 // AddTranscription stores t; zero fields get defaults (docs/emulator.md#inspection-api).
 func (s *Server) AddTranscription(t Transcription) Transcription {
-	now := s.now()
 	t.SdkAppId = cmp.Or(t.SdkAppId, DefaultSdkAppID)
 	t.Region, t.Status = cmp.Or(t.Region, "ap-guangzhou"), cmp.Or(t.Status, TranscriptionInProgress)
-	if t.StartTime.IsZero() {
-		t.StartTime = now
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if t.TaskId == "" {
-		t.TaskId = s.uniqueID("tt-", 32, func(id string) bool {
-			_, dup := s.transcriptions[transKey(t.Region, t.SdkAppId, id)]
-			return dup
-		})
-	}
-	rec := &record[Transcription]{t, now}
-	s.transcriptions[transKey(t.Region, t.SdkAppId, t.TaskId)] = rec
-	return s.currentTrans(rec, now)
+	key := func(id string) string { return transKey(t.Region, t.SdkAppId, id) }
+	return addRecord(s, s.transcriptions, &t, &t.TaskId, &t.StartTime, "tt-", key, s.currentTrans)
 }
 
 // Transcriptions returns every transcription as of now, newest first.

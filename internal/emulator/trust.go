@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
-	"slices"
 	"strings"
 )
 
@@ -42,12 +41,6 @@ type trustPrincipal struct {
 	service string // a Tencent service such as scf.qcloud.com
 }
 
-type trustStatement struct {
-	Effect    string                     `json:"effect"`
-	Action    json.RawMessage            `json:"action"`
-	Principal map[string]json.RawMessage `json:"principal"`
-}
-
 // stringOrList reads a JSON string or list of strings.
 func stringOrList(raw json.RawMessage) ([]string, bool) {
 	var one string
@@ -61,46 +54,35 @@ func stringOrList(raw json.RawMessage) ([]string, bool) {
 	return nil, false
 }
 
-// trusts reports whether the trust policy doc lets p assume the role.
+// trusts reports whether the trust policy doc lets p assume the role. A
+// principal that is not an object of strings or lists of strings refuses
+// everyone (the CAM docs define no other form).
 func trusts(doc string, p trustPrincipal) bool {
-	var d struct {
-		Statement []trustStatement `json:"statement"`
-	}
-	if json.Unmarshal([]byte(doc), &d) != nil {
-		return false
-	}
-	allowed := false
-	for _, st := range d.Statement {
-		actions, ok := stringOrList(st.Action)
-		if !ok || !slices.ContainsFunc(actions, func(a string) bool { return actionMatches(a, "sts:AssumeRole") }) || !st.names(p) {
-			continue
-		}
-		switch strings.ToLower(st.Effect) {
-		case "deny":
-			return false
-		case "allow":
-			allowed = true
-		}
-	}
-	return allowed
+	return decide([]string{doc}, func(st policyStatement) (bool, bool) {
+		names, ok := st.names(p)
+		return names && st.hasAction("sts:AssumeRole"), !ok
+	}) == policyAllow
 }
 
-// names reports whether the statement's principal names p.
-func (st trustStatement) names(p trustPrincipal) bool {
-	for kind, raw := range st.Principal {
+// names reports whether the statement's principal names p; ok is false when
+// the principal does not parse.
+func (st policyStatement) names(p trustPrincipal) (names, ok bool) {
+	var principal map[string]json.RawMessage
+	if json.Unmarshal(st.Principal, &principal) != nil || principal == nil {
+		return false, false
+	}
+	for kind, raw := range principal {
 		values, ok := stringOrList(raw)
 		if !ok {
-			continue
+			return false, false
 		}
 		for _, v := range values {
-			if (kind == "service" && p.service != "" && v == p.service) || (kind == "qcs" && p.uin != "" &&
+			names = names || (kind == "service" && p.service != "" && v == p.service) || (kind == "qcs" && p.uin != "" &&
 				(v == "qcs::cam::uin/"+p.uin+":root" || (p.role != "" && v == "qcs::cam::uin/"+p.uin+":roleName/"+p.role) ||
-					(p.roleID != "" && v == "qcs::cam::uin/"+p.uin+":role/"+p.roleID))) {
-				return true
-			}
+					(p.roleID != "" && v == "qcs::cam::uin/"+p.uin+":role/"+p.roleID)))
 		}
 	}
-	return false
+	return names, true
 }
 
 // camRoleByArn finds a CAM role by a roleName/ or role/ ARN.
@@ -110,21 +92,17 @@ func (s *Server) camRoleByArn(arn string) (account, name, id, doc string, ok boo
 		return "", "", "", "", false
 	}
 	account = s.accountOfUin(uin)
-	ref := arn[strings.Index(arn, ":roleName/")+1:]
-	if !strings.Contains(arn, ":roleName/") {
-		ref = arn[strings.Index(arn, ":role/")+1:]
+	_, name, byName := strings.Cut(arn, ":roleName/")
+	if !byName {
+		_, id, _ = strings.Cut(arn, ":role/")
 	}
 	s.control.mu.Lock()
 	defer s.control.mu.Unlock()
-	for _, r := range s.control.roles {
-		if r.account != account {
-			continue
-		}
-		if ref == "roleName/"+r.RoleName || ref == "role/"+r.RoleId {
-			return account, r.RoleName, r.RoleId, r.PolicyDocument, true
-		}
+	r, err := s.roleRef(account, &id, &name)
+	if err != nil {
+		return "", "", "", "", false
 	}
-	return "", "", "", "", false
+	return account, r.RoleName, r.RoleId, r.PolicyDocument, true
 }
 
 // callerPrincipal describes the caller of c for a trust policy.
