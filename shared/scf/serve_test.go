@@ -54,14 +54,16 @@ func serveWithCancel(t *testing.T, h any) (*rpc.Client, func() error) {
 			case <-time.After(10 * time.Second):
 				serveErr = errors.New("Serve did not return")
 			}
-			client.Close()
 		})
 		return serveErr
 	}
+	// The client closes last: closing it while a reply is on its way would
+	// end that call with rpc.ErrShutdown, whatever Serve sent.
 	t.Cleanup(func() {
 		if err := stop(); err != nil {
 			t.Errorf("Serve: %v", err)
 		}
+		client.Close()
 	})
 	return client, stop
 }
@@ -364,7 +366,7 @@ func TestServeShutdownWaitsForRunningInvocation(t *testing.T) {
 	}
 	<-inflight.Done
 	if inflight.Error != nil || string(inflight.Reply.(*scf.InvokeResponse).Payload) != `"done"` {
-		t.Errorf("in-flight reply = %+v", inflight.Reply)
+		t.Errorf("in-flight call: error %v, reply %+v", inflight.Error, inflight.Reply)
 	}
 }
 
