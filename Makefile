@@ -10,7 +10,7 @@ DIST ?= dist
 PKG_ENV := CGO_ENABLED=0 GOOS=linux GOARCH=amd64 GOFLAGS=
 PKG_FLAGS := -trimpath -buildvcs=false -ldflags "-s -w -buildid="
 
-.PHONY: all build test quick lint fmt-check vet staticcheck unit package deploy clean run $(FUNCTIONS:%=build-%)
+.PHONY: all build test quick lint fmt-check vet staticcheck unit unit-race unit-norace package deploy clean run $(FUNCTIONS:%=build-%)
 
 all: build
 
@@ -42,16 +42,22 @@ vet:
 staticcheck:
 	$(GO) tool staticcheck ./...
 
-# The end-to-end deploy of the four real packages is byte-crunching (deflate,
-# base64, JSON of 4 MB each) that costs 14 times the CPU under -race, so it
-# skips there and runs in a second pass without the race detector.
+# unit runs two passes at once, each printed when it ends: every test under the
+# race detector, and the byte-heavy ones without it (the deploy of the four real
+# packages, the 6 MB invocations: deflate, base64 and JSON of megabytes cost 14
+# times the CPU under -race, so they skip there; internal/testkit/racecheck).
 #
 # Most slow tests wait (on processes, timers, the network) rather than compute,
 # so twice as many test binaries and parallel tests as cores keep the machine busy.
 TEST_JOBS ?= $(shell echo $$(( 2 * $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) )))
 unit:
+	@$(MAKE) --no-print-directory -j2 --output-sync=target unit-race unit-norace
+
+unit-race:
 	$(GO) test -race -count=1 -p $(TEST_JOBS) -parallel $(TEST_JOBS) ./...
-	$(GO) test -count=1 -run '^TestDeployRepositoryToEmulator$$' ./cmd/scf-deploy
+
+unit-norace:
+	$(GO) test -count=1 -run '^(TestDeployRepositoryToEmulator|TestSDKInvoke)$$' ./cmd/scf-deploy ./internal/emulator
 
 # package writes the deployable code packages.
 package: $(FUNCTIONS:%=$(DIST)/%.zip)

@@ -21,6 +21,7 @@ import (
 	"github.com/scf-janitor/scf-janitor/internal/deploy"
 	"github.com/scf-janitor/scf-janitor/internal/deploy/provision"
 	"github.com/scf-janitor/scf-janitor/internal/emulator"
+	"github.com/scf-janitor/scf-janitor/internal/testkit/racecheck"
 	"github.com/scf-janitor/scf-janitor/shared/tcapi"
 )
 
@@ -142,14 +143,7 @@ func TestDeployRepositoryToEmulator(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the four functions")
 	}
-	if raceDetector {
-		// Four 4 MB packages deflated, base64ed and JSON-scanned by the
-		// instrumented standard library cost 14 times the CPU under -race
-		// (25 s against 2 s); `make test` runs this test in a pass of its
-		// own without it. The code it drives runs under -race in the
-		// stub-build tests (TestDeployAsTencentsClients, TestDeploySweeperPolicy).
-		t.Skip("runs without -race (make test's second pass)")
-	}
+	racecheck.SkipUnderRace(t, "four 4 MB packages deflated, base64ed and sent as JSON")
 	t.Parallel() // its own emulator; it shares only the package builds
 	emu := emulator.New(emulator.Options{FunctionReadyAfter: 30 * time.Millisecond})
 	ts := httptest.NewServer(emu)
