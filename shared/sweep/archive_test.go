@@ -135,6 +135,7 @@ func TestHandlerArchivesReport(t *testing.T) {
 // ReportError and the notification's, and the sweep's counts are those of
 // a run without an archive.
 func TestHandlerArchiveFails(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		signer tcapi.COSSigner
@@ -182,6 +183,7 @@ func TestHandlerArchiveFails(t *testing.T) {
 // TestArchiveBigReport: a report over 1 MB is written with one PUT Object,
 // within the archive's deadline.
 func TestArchiveBigReport(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, emulator.Options{})
 	e.srv.CreateBucket(emulator.Bucket{Name: "reports-1250000000", Region: "ap-guangzhou"})
 	rep := &Report{Candidates: 6000, Cancelled: 6000}

@@ -178,6 +178,7 @@ func TestCapNotReportedWhenNothingLeft(t *testing.T) {
 }
 
 func TestPagingModesCancelEveryStaleTask(t *testing.T) {
+	t.Parallel()
 	for _, mode := range []string{emulator.PagingCursor, emulator.PagingOffset} {
 		t.Run(mode, func(t *testing.T) {
 			e := newEmu(t, emulator.Options{Paging: mode})
@@ -214,6 +215,7 @@ func TestPagingModesCancelEveryStaleTask(t *testing.T) {
 }
 
 func TestFaultsKeepInvariant(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name   string
 		faults emulator.Faults
@@ -276,6 +278,7 @@ func sweepAtRates(t *testing.T, emuRate, ourRate float64, edit func(*Settings)) 
 }
 
 func TestThrottlingCountedAndSurvived(t *testing.T) {
+	t.Parallel()
 	// Our limiter allows 400/s against the emulator's 40/s: throttling is certain.
 	r, e := sweepAtRates(t, 40, 400, func(set *Settings) { set.Concurrency = 16 })
 	st := e.srv.Stats().Actions
@@ -292,6 +295,7 @@ func TestThrottlingCountedAndSurvived(t *testing.T) {
 }
 
 func TestRateLimitedSweepIsNeverThrottled(t *testing.T) {
+	t.Parallel()
 	r, e := sweepAtRates(t, 100, 80, func(set *Settings) { set.PageSize = 10 })
 	if r.Throttled != 0 || r.Cancelled != 60 {
 		t.Errorf("Throttled %d Cancelled %d, want 0 and 60", r.Throttled, r.Cancelled)
@@ -304,6 +308,7 @@ func TestRateLimitedSweepIsNeverThrottled(t *testing.T) {
 }
 
 func TestDeadlineTruncates(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, emulator.Options{Faults: emulator.Faults{Latency: 20 * time.Millisecond}})
 	e.addStale(200)
 	set := testSettings()

@@ -43,6 +43,7 @@ func timerEvent(message string) json.RawMessage {
 }
 
 func TestHandlerTimerEvent(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, emulator.Options{})
 	f := newFixture(e)
 	logger, logs := logtest.New("sweep-tasks")
@@ -147,6 +148,7 @@ func TestHandlerRefusals(t *testing.T) {
 }
 
 func TestHandlerLogLevelPerInvocation(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, emulator.Options{})
 	e.add("ams", emulator.TypeLiveAudio, emulator.StatusRunning, "", 3*time.Hour)
 	var logs logtest.Buffer

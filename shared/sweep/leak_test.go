@@ -18,7 +18,9 @@ import (
 
 // runGoroutines returns the stacks of the goroutines running code of a sweep
 // run (goleak-style: by what they run, not by how many there are, so other
-// tests' goroutines do not matter).
+// tests' goroutines do not matter). The tests that call it are serial: Go
+// starts the parallel ones (t.Parallel) only after every serial test has
+// returned, so no other test's run can show up here.
 func runGoroutines() []string {
 	buf := make([]byte, 1<<20)
 	for {
@@ -180,6 +182,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // notification (here the transport's) is the report's NotifyError, with the
 // robot's key hidden; the sweep's report stands and the process lives on.
 func TestHandlerNotifyPanicKeepsTheReport(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, emulator.Options{})
 	addStale(e, 4)
 	rb := newRobot(t, 0)

@@ -62,6 +62,7 @@ func addStale(e *emu, n int) {
 }
 
 func TestHandlerNotifiesWeComWithinItsLimit(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, emulator.Options{})
 	addStale(e, 60)
 	rb := newRobot(t, 0)
@@ -112,6 +113,7 @@ func TestHandlerNotifiesWeComWithinItsLimit(t *testing.T) {
 }
 
 func TestHandlerNotifiesSignedJSONToTheEmulatorSink(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, emulator.Options{})
 	addStale(e, 3)
 	h := NewHandler(HandlerOptions{Now: e.clock})
@@ -151,6 +153,7 @@ func TestHandlerNotifiesSignedJSONToTheEmulatorSink(t *testing.T) {
 }
 
 func TestHandlerNotifyOn(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		stale    int
@@ -188,6 +191,7 @@ func TestHandlerNotifyOn(t *testing.T) {
 }
 
 func TestHandlerNotifyFailureChangesNothing(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, emulator.Options{})
 	addStale(e, 4)
 	rb := newRobot(t, http.StatusInternalServerError)
@@ -257,6 +261,7 @@ func addAccountStale(e *emu, account string, n int) {
 }
 
 func TestHandlerSweepsAccountsThroughSTS(t *testing.T) {
+	t.Parallel()
 	// roleB trusts another account only: AssumeRole is refused for it.
 	e := newEmu(t, emulator.Options{Roles: []emulator.Role{{Arn: roleA, Trusted: []string{""}}, {Arn: roleB, Trusted: []string{"100000000099"}}}})
 	addStale(e, 2)
@@ -336,6 +341,7 @@ func (f *functionInvoker) Invoke(_ context.Context, req emulator.InvokeRequest) 
 }
 
 func TestHandlerFansOutOneInvocationPerAccount(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, emulator.Options{Roles: []emulator.Role{{Arn: roleA}, {Arn: roleB}}})
 	addStale(e, 1)
 	addAccountStale(e, uinA, 2)
@@ -436,6 +442,7 @@ func TestFanoutReportsAFailedDispatch(t *testing.T) {
 // within MaxReportTasks, the accounts share the cancels in flight, and one
 // account's failure leaves the others alone.
 func TestMultiSweepMergesAndShares(t *testing.T) {
+	t.Parallel()
 	fakes := map[string]*fakeAPI{}
 	accts := []Account{{ID: "self"}, {ID: uinA, Role: roleA}, {ID: uinB, Role: roleB}, {ID: "broken", Role: "qcs::cam::uin/1:roleName/x"}}
 	for _, a := range accts[:3] {
@@ -474,6 +481,7 @@ func TestMultiSweepMergesAndShares(t *testing.T) {
 // fails the invocation before anything is called: no sweep, no notification
 // to the deployed robot, and nothing (signed or not) to the other address.
 func TestHandlerNotifyURLOverride(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name      string
 		override  func(deployed, other, evil string) string

@@ -481,6 +481,7 @@ func TestNotificationShowsUpcomingAndHours(t *testing.T) {
 // with a warning window reports the upcoming task without cancelling it and
 // notifies for "upcoming"; a run after its CancelAfter cancels it.
 func TestHandlerWarnsThenCancels(t *testing.T) {
+	t.Parallel()
 	e := newEmu(t, emulator.Options{})
 	staleID := e.add("ams", "LIVE_AUDIO", "RUNNING", "", 3*time.Hour)
 	upID := e.add("ams", "LIVE_AUDIO", "RUNNING", "live-room", 105*time.Minute)
