@@ -324,7 +324,7 @@ func (s *Server) actListPolicies(c *apiCall, req *listPoliciesReq) (any, *apiErr
 
 func (s *Server) actDeletePolicy(c *apiCall, req *struct{ PolicyId []uint64 }) (any, *apiError) {
 	if len(req.PolicyId) == 0 {
-		return nil, errf("MissingParameter", "The request is missing the required parameter PolicyId.")
+		return nil, errMissing("MissingParameter", "PolicyId")
 	}
 	for _, id := range req.PolicyId {
 		if p := s.control.policies[id]; p == nil || p.account != c.account {

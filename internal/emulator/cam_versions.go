@@ -61,7 +61,7 @@ func (p *camPolicy) versionInfo(v *policyVersion, doc bool) any {
 // policyByID finds the caller's policy by a required PolicyId.
 func (s *Server) policyByID(c *apiCall, id *uint64) (*camPolicy, *apiError) {
 	if id == nil {
-		return nil, errf("MissingParameter", "The request is missing the required parameter PolicyId.")
+		return nil, errMissing("MissingParameter", "PolicyId")
 	}
 	return s.policyRef(c.account, id, nil)
 }
@@ -79,7 +79,7 @@ func (s *Server) policyVersion(c *apiCall, req *policyVersionReq) (*camPolicy, *
 		return nil, nil, err
 	}
 	if req.VersionId == nil {
-		return nil, nil, errf("MissingParameter", "The request is missing the required parameter VersionId.")
+		return nil, nil, errMissing("MissingParameter", "VersionId")
 	}
 	v := p.version(*req.VersionId)
 	if v == nil {
@@ -133,7 +133,7 @@ func (s *Server) actDeletePolicyVersion(c *apiCall, req *struct {
 		return nil, err
 	}
 	if len(req.VersionId) == 0 {
-		return nil, errf("MissingParameter", "The request is missing the required parameter VersionId.")
+		return nil, errMissing("MissingParameter", "VersionId")
 	}
 	for _, id := range req.VersionId {
 		switch {

@@ -227,7 +227,7 @@ func toTaskData(t Task) taskData {
 // findTask is the caller's task id; s.mu must be held.
 func (s *Server) findTask(c *apiCall, id string) (*record[Task], *apiError) {
 	if id == "" {
-		return nil, errf("MissingParameter", "The request is missing the required parameter TaskId.")
+		return nil, errMissing("MissingParameter", "TaskId")
 	}
 	rec, ok := s.tasks[taskKey(c.scope(), id)]
 	if !ok {
@@ -516,13 +516,13 @@ func (s *Server) actCreateModerationTask(c *apiCall) (any, *apiError) {
 		allowed = []string{TypeVideo, TypeLiveVideo}
 	}
 	if req.Type == "" {
-		return nil, errf("MissingParameter", "The request is missing the required parameter Type.")
+		return nil, errMissing("MissingParameter", "Type")
 	}
 	if !slices.Contains(allowed, req.Type) {
 		return nil, errf("InvalidParameterValue", "Type "+strconv.Quote(req.Type)+" is invalid; use one of "+strings.Join(allowed, ", ")+".")
 	}
 	if len(req.Tasks) == 0 {
-		return nil, errf("MissingParameter", "The request is missing the required parameter Tasks.")
+		return nil, errMissing("MissingParameter", "Tasks")
 	}
 	if len(req.Tasks) > MaxCreateTasks {
 		return nil, errf("InvalidParameterValue", fmt.Sprintf("Tasks has %d items; at most %d are accepted per request.", len(req.Tasks), MaxCreateTasks))

@@ -188,7 +188,7 @@ func functionAction[Req any](fn func(*Server, *apiCall, *Req, *scfFunction) (any
 			return nil, err
 		}
 		if id.FunctionName == "" {
-			return nil, errf("MissingParameter", "The request is missing the required parameter FunctionName.")
+			return nil, errMissing("MissingParameter", "FunctionName")
 		}
 		f := s.control.functions[prefix+id.FunctionName]
 		if f == nil {
@@ -438,7 +438,7 @@ func (s *Server) actCreateFunction(c *apiCall, req *createFunctionReq) (any, *ap
 	runtime := cmp.Or(str(req.Runtime), "Python2.7") // the documented default
 	switch {
 	case name == "":
-		return nil, errf("MissingParameter", "The request is missing the required parameter FunctionName.")
+		return nil, errMissing("MissingParameter", "FunctionName")
 	case !reFunctionName.MatchString(name):
 		return nil, errf("InvalidParameterValue.FunctionName", "FunctionName "+strconv.Quote(name)+" is invalid: 2-60 letters, digits, - and _, starting with a letter, not ending with - or _.")
 	}

@@ -120,7 +120,7 @@ func (s *Server) actInvokeFunction(c *apiCall) (any, *apiError) {
 func (s *Server) invoke(c *apiCall, p invokeParams, defaultQualifier, event, eventField string, async bool) (any, *apiError) {
 	name, namespace, qualifier, logType := p.FunctionName, cmp.Or(p.Namespace, "default"), cmp.Or(p.Qualifier, defaultQualifier), p.LogType
 	if name == "" {
-		return nil, errf("MissingParameter", "The request is missing the required parameter FunctionName.")
+		return nil, errMissing("MissingParameter", "FunctionName")
 	}
 	if qualifier != "$LATEST" && qualifier != "$DEFAULT" {
 		return nil, errf("ResourceNotFound.Qualifier", "Qualifier "+quote(qualifier)+" does not exist for function "+name+": scf-local serves $LATEST (and the $DEFAULT alias) only.")

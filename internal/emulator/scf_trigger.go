@@ -211,7 +211,7 @@ func (s *Server) actCreateTrigger(c *apiCall, req *triggerReq, f *scfFunction) (
 	case "http":
 		aerr = s.newHTTP(c, f, t, str(req.TriggerDesc), req.CustomArgument)
 	case "":
-		aerr = errf("MissingParameter", "The request is missing the required parameter Type.")
+		aerr = errMissing("MissingParameter", "Type")
 	default:
 		aerr = errf("UnsupportedOperation.Trigger", "The emulator serves timer and http triggers only, not "+strconv.Quote(t.Type)+".")
 	}

@@ -51,9 +51,9 @@ func (s *Server) actAssumeRole(c *apiCall) (any, *apiError) {
 	}
 	switch n := len(req.RoleSessionName); {
 	case req.RoleArn == "":
-		return nil, errf("MissingParameter", "The request is missing the required parameter RoleArn.")
+		return nil, errMissing("MissingParameter", "RoleArn")
 	case req.RoleSessionName == "":
-		return nil, errf("MissingParameter", "The request is missing the required parameter RoleSessionName.")
+		return nil, errMissing("MissingParameter", "RoleSessionName")
 	case n < 2 || n > 128 || !reSessionName.MatchString(req.RoleSessionName):
 		return nil, errf("InvalidParameter.ParamError", "RoleSessionName must be 2 to 128 characters of letters, digits and =,.@_-.")
 	}

@@ -24,6 +24,11 @@ func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 
 func errf(code, msg string) *apiError { return &apiError{Code: code, Message: msg} }
 
+// errMissing is code's answer to a request without the required parameter name.
+func errMissing(code, name string) *apiError {
+	return errf(code, "The request is missing the required parameter "+name+".")
+}
+
 // tc3Auth is a parsed Authorization header.
 type tc3Auth struct {
 	SecretID, Date, Service string

@@ -60,7 +60,7 @@ type createTranscriptionReq struct {
 // checkApp refuses an app that is not the caller's (all are the default account's).
 func (s *Server) checkApp(c *apiCall, app uint64) *apiError {
 	if app == 0 {
-		return errf("MissingParameter.SdkAppId", "The request is missing the required parameter SdkAppId.")
+		return errMissing("MissingParameter.SdkAppId", "SdkAppId")
 	}
 	if c.account != "" || !slices.Contains(s.opts.SdkAppIDs, app) {
 		return errf("InvalidParameter.SdkAppId", "SdkAppId "+strconv.FormatUint(app, 10)+" does not exist or does not belong to this account.")
@@ -78,10 +78,10 @@ func (s *Server) actCreateCloudTranscription(c *apiCall) (any, *apiError) {
 		return nil, err
 	}
 	if req.RoomId == "" {
-		return nil, errf("MissingParameter.RoomId", "The request is missing the required parameter RoomId.")
+		return nil, errMissing("MissingParameter.RoomId", "RoomId")
 	}
 	if req.TranscriptionParam == nil || req.TranscriptionParam.UserId == "" {
-		return nil, errf("MissingParameter.UserId", "The request is missing the required parameter TranscriptionParam.UserId.")
+		return nil, errMissing("MissingParameter.UserId", "TranscriptionParam.UserId")
 	}
 	t := s.AddTranscription(Transcription{SdkAppId: req.SdkAppId, RoomId: req.RoomId, Region: c.region,
 		Status: TranscriptionIdle, StartTime: c.now})
@@ -101,7 +101,7 @@ func (s *Server) lookupTranscription(c *apiCall) (*record[Transcription], *apiEr
 		return nil, err
 	}
 	if req.TaskId == "" {
-		return nil, errf("MissingParameter.TaskId", "The request is missing the required parameter TaskId.")
+		return nil, errMissing("MissingParameter.TaskId", "TaskId")
 	}
 	rec, ok := s.transcriptions[transKey(c.region, req.SdkAppId, req.TaskId)]
 	if !ok {
